@@ -1,0 +1,99 @@
+"""The ASGI application: routes, error shapes, middleware, and the process's lifetime."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from masthead.api import errors
+from masthead.api.context import AppContext
+from masthead.api.middleware import RequestContextMiddleware
+from masthead.api.ratelimit import ApiRateLimiter, parse_limits
+from masthead.api.routes import accounts, ops, posts, schedules, slots
+from masthead.api.schemas import CreatePostRequest, SchedulePatch
+from masthead.config import Settings
+from masthead.dispatch.engine import Dispatcher
+from masthead.dispatch.port import DispatchPort
+from masthead.platforms.registry import AVAILABLE, build_publishers
+from masthead.security import Secrets
+from masthead.store.database import Database
+
+log = logging.getLogger(__name__)
+
+DESCRIPTION = """Masthead speaks the Blotato v2 API: point any Blotato client at this server.
+Authenticate every `/v2` request with the `blotato-api-key` header."""
+
+HAND_PARSED_BODIES = (CreatePostRequest, SchedulePatch)
+"""Bodies parsed by the domain layer (for its field-path messages), documented here."""
+
+
+def create_app(settings: Settings, *, run_worker: bool = True) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        db = Database(settings.sqlalchemy_url)
+        await db.start()
+        secrets = Secrets(settings.secret_keys)
+        ctx = AppContext(
+            settings=settings,
+            db=db,
+            secrets=secrets,
+            limiter=ApiRateLimiter(parse_limits(settings.api_rate_limits)),
+            port=DispatchPort(),
+            available_platforms=AVAILABLE,
+        )
+        publishers = build_publishers(settings)
+        if run_worker:
+            ctx.dispatcher = Dispatcher(db, publishers, settings, secrets)
+            ctx.port.subscribe(ctx.dispatcher.wake)
+            await ctx.dispatcher.start()
+        app.state.ctx = ctx
+        try:
+            yield
+        finally:
+            ctx.draining = True
+            if ctx.dispatcher is not None:
+                await ctx.dispatcher.stop()
+            for publisher in publishers.values():
+                await publisher.aclose()
+            await db.close()
+
+    app = FastAPI(
+        title="Masthead",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    errors.install(app)
+    for module in (accounts, posts, schedules, slots, ops):
+        app.include_router(module.router)
+    app.add_middleware(RequestContextMiddleware)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(
+                title=app.title,
+                version=app.version,
+                description=app.description,
+                routes=app.routes,
+            )
+            components = schema.setdefault("components", {}).setdefault("schemas", {})
+            for model in HAND_PARSED_BODIES:
+                model_schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+                components.update(model_schema.pop("$defs", {}))
+                components[model.__name__] = model_schema
+            schema["components"]["securitySchemes"] = {
+                "blotatoApiKey": {"type": "apiKey", "in": "header", "name": "blotato-api-key"}
+            }
+            schema["security"] = [{"blotatoApiKey": []}]
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app

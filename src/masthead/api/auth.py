@@ -1,0 +1,59 @@
+"""`blotato-api-key` authentication and the per-key rate limit, as one dependency."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from fastapi import Request
+from fastapi.security import APIKeyHeader
+
+from masthead.api.context import AppContext
+from masthead.api.errors import ApiError
+from masthead.security import lookup_prefix
+from masthead.store import users
+from masthead.timeutil import utcnow
+
+API_KEY_HEADER = "blotato-api-key"
+TOUCH_EVERY = timedelta(minutes=1)
+"""`last_used_at` is refreshed at most this often, so reads stay reads."""
+
+# Declared for OpenAPI (the security scheme); the check itself is in `authenticate`.
+api_key_scheme = APIKeyHeader(name=API_KEY_HEADER, auto_error=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    user: users.UserRow
+    key_id: int
+
+
+def context(request: Request) -> AppContext:
+    ctx: AppContext = request.app.state.ctx
+    return ctx
+
+
+async def authenticate(request: Request) -> Caller:
+    ctx = context(request)
+    key = request.headers.get(API_KEY_HEADER)
+    if not key:
+        raise ApiError(401, "Missing API key: send it in the blotato-api-key header")
+    async with ctx.db.read() as conn:
+        candidates = await users.active_keys_with_prefix(conn, lookup_prefix(key))
+    owner = next((c for c in candidates if ctx.secrets.matches(key, c.digest)), None)
+    if owner is None:
+        raise ApiError(401, "Wrong Blotato API Key")
+    now = utcnow()
+    if owner.last_used_at is None or now - owner.last_used_at > TOUCH_EVERY:
+        await ctx.db.write(lambda c: users.touch_key(c, owner.key_id, now), isolated=False)
+    route = request.scope.get("route")
+    route_key = f"{request.method} {getattr(route, 'path', request.url.path)}"
+    verdict = ctx.limiter.check(owner.key_id, route_key)
+    if not verdict.allowed:
+        raise ApiError(
+            429,
+            f"Rate limit exceeded, retry in {verdict.retry_after} seconds",
+            headers={"Retry-After": str(verdict.retry_after)},
+            statusCode=429,
+        )
+    return Caller(owner.user, owner.key_id)

@@ -1,0 +1,93 @@
+"""Error shapes of the contract: `{"message": ...}` always, 422 with the field path, a 500
+that never leaks a stack trace."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+from masthead.domain.errors import ValidationFailed
+
+log = logging.getLogger(__name__)
+
+
+class ApiError(Exception):
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        headers: dict[str, str] | None = None,
+        **extra: Any,
+    ) -> None:
+        self.status = status
+        self.message = message
+        self.headers = headers
+        self.extra = extra
+        super().__init__(message)
+
+
+def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        orjson.dumps(body), status_code=status, headers=headers, media_type="application/json"
+    )
+
+
+def not_found(message: str = "Not found") -> ApiError:
+    return ApiError(404, message)
+
+
+def validation_response(exc: ValidationFailed) -> Response:
+    return json_response(
+        422,
+        {
+            "message": exc.message,
+            "errors": [{"path": e.path, "message": e.message} for e in exc.errors],
+        },
+    )
+
+
+def _location(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    path = ""
+    for part in parts:
+        path += f"[{part}]" if part.isdigit() else (f".{part}" if path else part)
+    return path
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def _api_error(_: Request, exc: ApiError) -> Response:
+        return json_response(exc.status, {"message": exc.message, **exc.extra}, exc.headers)
+
+    @app.exception_handler(ValidationFailed)
+    async def _invalid(_: Request, exc: ValidationFailed) -> Response:
+        return validation_response(exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def _request_invalid(_: Request, exc: RequestValidationError) -> Response:
+        errors = [
+            {"path": _location(tuple(e.get("loc", ()))), "message": str(e.get("msg", "invalid"))}
+            for e in exc.errors()
+        ]
+        first = errors[0] if errors else {"path": "", "message": "invalid request"}
+        message = f"{first['path']}: {first['message']}" if first["path"] else first["message"]
+        return json_response(422, {"message": message, "errors": errors})
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> Response:
+        message = exc.detail if isinstance(exc.detail, str) else "Request failed"
+        if exc.status_code == 404 and message == "Not Found":
+            message = "Not found"
+        return json_response(exc.status_code, {"message": message}, dict(exc.headers or {}))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> Response:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return json_response(500, {"code": 9999, "message": "An unknown error occurred."})

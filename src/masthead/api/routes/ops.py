@@ -1,0 +1,48 @@
+"""Outside /v2: liveness, readiness and Prometheus metrics."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from fastapi import APIRouter, Request
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.responses import Response
+
+from masthead.api.auth import context
+from masthead.api.errors import json_response
+from masthead.store import queue
+from masthead.timeutil import utcnow
+
+router = APIRouter(tags=["operations"])
+WORKER_STALE = timedelta(seconds=30)
+
+
+@router.get("/healthz")
+async def healthz() -> Response:
+    """The process answers."""
+    return json_response(200, {"status": "ok"})
+
+
+@router.get("/readyz", responses={503: {"description": "Not ready; the body says why"}})
+async def readyz(request: Request) -> Response:
+    """Database reachable and a dispatch worker alive (this process's, or any recent one)."""
+    ctx = context(request)
+    checks: dict[str, str] = {}
+    checks["database"] = "ok" if await ctx.db.ping() else "unreachable"
+    if ctx.dispatcher is not None:
+        checks["worker"] = "ok" if ctx.dispatcher.alive else "stopped"
+    elif checks["database"] == "ok":
+        async with ctx.db.read() as conn:
+            live = await queue.live_workers(conn, utcnow() - WORKER_STALE)
+        checks["worker"] = "ok" if live else "no live worker"
+    if ctx.draining:
+        checks["process"] = "draining"
+    ready = all(value == "ok" for value in checks.values())
+    return json_response(
+        200 if ready else 503, {"status": "ok" if ready else "unavailable", "checks": checks}
+    )
+
+
+@router.get("/metrics")
+async def metrics() -> Response:
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,91 @@
+"""Section 6: weekly calendar slots and the next free one."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Request
+from starlette.responses import Response
+
+from masthead.api.auth import Caller, authenticate, context
+from masthead.api.errors import ApiError, json_response
+from masthead.api.schemas import (
+    COMMON_ERRORS,
+    Message,
+    NextAvailable,
+    NextAvailableIn,
+    Responses,
+    SlotList,
+    SlotOut,
+    SlotPatch,
+    SlotsIn,
+    ValidationMessage,
+)
+from masthead.domain.slots import SlotTarget
+from masthead.services import slots as slot_service
+from masthead.store import slots as slot_store
+
+router = APIRouter(prefix="/v2", tags=["slots"], responses=COMMON_ERRORS)
+CallerDep = Annotated[Caller, Depends(authenticate)]
+SlotId = Annotated[str, Path(alias="id", pattern=r"^[0-9]{1,18}$")]
+INVALID: Responses = {422: {"model": ValidationMessage}}
+
+
+@router.get("/schedule/slots", response_model=SlotList)
+async def list_slots(request: Request, caller: CallerDep) -> Response:
+    async with context(request).db.read() as conn:
+        specs = await slot_store.slot_specs(conn, caller.user.id)
+    return json_response(200, {"items": [slot_service.slot_json(s) for s in specs]})
+
+
+@router.post("/schedule/slots", status_code=201, response_model=SlotList, responses=INVALID)
+async def create_slots(request: Request, caller: CallerDep, body: SlotsIn) -> Response:
+    new = [s.model_dump(exclude_none=False) for s in body.slots]
+    specs = await slot_service.create(context(request).db, caller.user.id, new)
+    return json_response(201, {"items": [slot_service.slot_json(s) for s in specs]})
+
+
+@router.patch(
+    "/schedule/slots/{id}",
+    response_model=SlotOut,
+    responses={404: {"model": Message}, **INVALID},
+)
+async def patch_slot(
+    request: Request, caller: CallerDep, slot_id: SlotId, body: SlotPatch
+) -> Response:
+    values = body.model_dump(exclude_unset=True)
+    for name in ("hour", "minute", "day"):
+        if name in values and values[name] is None:
+            raise ApiError(422, f"{name}: cannot be null")
+    if values.get("selectedTargets") is None:
+        values.pop("selectedTargets", None)
+    spec = await slot_service.change(context(request).db, caller.user.id, int(slot_id), values)
+    if spec is None:
+        raise ApiError(404, "Slot not found")
+    return json_response(200, slot_service.slot_json(spec))
+
+
+@router.delete("/schedules/slots/{id}", status_code=204, responses={404: {"model": Message}})
+async def delete_slot(request: Request, caller: CallerDep, slot_id: SlotId) -> Response:
+    deleted = await context(request).db.write(
+        lambda conn: slot_store.delete_slot(conn, caller.user.id, int(slot_id))
+    )
+    if not deleted:
+        raise ApiError(404, "Slot not found")
+    return Response(status_code=204)
+
+
+@router.post(
+    "/schedule/slots/next-available",
+    response_model=NextAvailable,
+    responses=INVALID,
+)
+async def next_available(request: Request, caller: CallerDep, body: NextAvailableIn) -> Response:
+    target = SlotTarget(body.platform, body.accountId, body.subaccountId)
+    found = await slot_service.next_available(context(request).db, caller.user.id, target)
+    if found is None:
+        raise ApiError(
+            422, "No available slot for this account: create one with POST /v2/schedule/slots"
+        )
+    slot_id, when = found
+    return json_response(200, {"slot": {"slotId": slot_id, "slotTime": when}})

@@ -1,0 +1,324 @@
+"""The compat shapes, for the OpenAPI document and for response checks.
+
+Request bodies are parsed by `domain/validation.py` (so that every error names its compat field
+path); these models describe the same shapes truthfully for `/openapi.json`. Responses are
+written with orjson for speed and described here.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from masthead.domain.posts import PLATFORMS, TARGET_TYPES
+
+Platform = Literal[
+    "twitter",
+    "linkedin",
+    "facebook",
+    "instagram",
+    "tiktok",
+    "pinterest",
+    "threads",
+    "bluesky",
+    "youtube",
+]
+AccountPlatform = Literal[
+    "twitter",
+    "linkedin",
+    "facebook",
+    "instagram",
+    "tiktok",
+    "pinterest",
+    "threads",
+    "bluesky",
+    "youtube",
+    "webhook",
+]
+ContentPlatform = Literal[
+    "twitter",
+    "linkedin",
+    "facebook",
+    "instagram",
+    "tiktok",
+    "pinterest",
+    "threads",
+    "bluesky",
+    "youtube",
+    "other",
+    "webhook",
+]
+TargetType = Literal[
+    "twitter",
+    "linkedin",
+    "facebook",
+    "instagram",
+    "tiktok",
+    "pinterest",
+    "threads",
+    "bluesky",
+    "youtube",
+    "webhook",
+]
+assert set(PLATFORMS) < set(TARGET_TYPES)
+
+NUMERIC_ID = r"^[1-9][0-9]*$"
+
+
+class Message(BaseModel):
+    message: str
+    code: int | None = None
+
+
+class FieldProblem(BaseModel):
+    path: str
+    message: str
+
+
+class ValidationMessage(BaseModel):
+    message: str = Field(examples=["post.target.pageId: is required for facebook"])
+    errors: list[FieldProblem] = []
+
+
+class RateLimited(BaseModel):
+    statusCode: Literal[429]
+    message: str = Field(examples=["Rate limit exceeded, retry in 49 seconds"])
+
+
+class ServerFault(BaseModel):
+    code: Literal[9999]
+    message: str
+
+
+class Me(BaseModel):
+    id: str
+    subscriptionStatus: str
+    apiKey: None = None
+    email: str
+    name: str
+    webhookSigningSecret: str = Field(
+        description="ours: the secret that signs webhook deliveries (X-Masthead-Signature)"
+    )
+
+
+class AccountItem(BaseModel):
+    id: str = Field(pattern=NUMERIC_ID)
+    platform: AccountPlatform
+    fullname: str
+    username: str
+
+
+class Accounts(BaseModel):
+    items: list[AccountItem]
+
+
+class SubaccountItem(BaseModel):
+    id: str
+    accountId: str
+    name: str
+
+
+class Subaccounts(BaseModel):
+    items: list[SubaccountItem]
+
+
+class Board(BaseModel):
+    id: str
+    name: str
+
+
+class Boards(BaseModel):
+    items: list[Board]
+
+
+class ThreadPart(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: str
+    mediaUrls: list[str]
+
+
+class Content(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    text: str
+    mediaUrls: list[str]
+    platform: ContentPlatform
+    additionalPosts: list[ThreadPart] | None = None
+
+
+class Target(BaseModel):
+    """Platform fields beside `targetType` (pageId, boardId, privacyLevel, title, url, ...);
+    see shared/spec/platform-rules.md."""
+
+    model_config = ConfigDict(extra="allow")
+    targetType: TargetType
+
+
+class PostObject(BaseModel):
+    accountId: str = Field(pattern=NUMERIC_ID)
+    content: Content
+    target: Target
+
+
+class CreatePostRequest(BaseModel):
+    post: PostObject
+    scheduledTime: str | None = Field(
+        default=None,
+        description="ISO 8601 with an offset (Z or +02:00)",
+        examples=["2026-03-10T15:30:00Z"],
+    )
+    useNextFreeSlot: bool | None = False
+
+
+class CreatedPost(BaseModel):
+    postSubmissionId: str
+    status: Literal["scheduled", "in-progress"]
+    scheduledTime: str | None = None
+
+
+class ThreadResult(BaseModel):
+    publicUrl: str | None
+    platformPostId: str | None
+
+
+class PostStatus(BaseModel):
+    postSubmissionId: str
+    status: Literal["scheduled", "in-progress", "published", "failed"]
+    publicUrl: str | None = None
+    errorMessage: str | None = None
+    scheduledTime: str | None = None
+    outcome: Literal["unknown"] | None = None
+    posts: list[ThreadResult] | None = None
+
+
+class PostState(BaseModel):
+    type: Literal["scheduled", "in-progress", "published", "failed"]
+    postUrl: str | None = None
+    errorMessage: str | None = None
+
+
+class PostListItem(BaseModel):
+    id: str
+    postTime: str
+    platform: AccountPlatform
+    text: str
+    mediaUrls: list[str]
+    state: PostState
+
+
+class PostList(BaseModel):
+    items: list[PostListItem]
+    cursor: str | None = None
+
+
+class ScheduleAccount(BaseModel):
+    id: str
+    name: str
+    username: str
+    profileImageUrl: str | None
+    subaccountId: str | None
+    subId: str | None
+    subaccountName: str | None
+
+
+class ScheduleItem(BaseModel):
+    id: str
+    scheduledAt: str
+    draft: dict[str, Any]
+    account: ScheduleAccount | None
+
+
+class ScheduleList(BaseModel):
+    items: list[ScheduleItem]
+    count: str
+    cursor: str | None = None
+
+
+class ScheduleOne(BaseModel):
+    schedule: ScheduleItem
+
+
+class SchedulePatchBody(BaseModel):
+    draft: PostObject | None = None
+    scheduledTime: str | None = None
+
+
+class SchedulePatch(BaseModel):
+    patch: SchedulePatchBody
+
+
+class SlotTargetModel(BaseModel):
+    model_config = ConfigDict(strict=True)
+    platform: AccountPlatform
+    accountId: str = Field(pattern=NUMERIC_ID)
+    subaccountId: str | None = None
+
+
+Day = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+
+
+class SlotIn(BaseModel):
+    model_config = ConfigDict(strict=True)
+    hour: int = Field(ge=0, le=23)
+    minute: int = Field(ge=0, le=59)
+    day: Day
+    selectedTargets: list[SlotTargetModel]
+    timezone: str | None = Field(default=None, description="ours: IANA zone of hour/minute")
+
+
+class SlotOut(SlotIn):
+    id: str
+
+
+class SlotsIn(BaseModel):
+    model_config = ConfigDict(strict=True)
+    slots: list[SlotIn]
+
+
+class SlotList(BaseModel):
+    items: list[SlotOut]
+
+
+class SlotPatch(BaseModel):
+    model_config = ConfigDict(strict=True)
+    selectedTargets: list[SlotTargetModel] | None = None
+    hour: int | None = Field(default=None, ge=0, le=23)
+    minute: int | None = Field(default=None, ge=0, le=59)
+    day: Day | None = None
+    timezone: str | None = None
+
+
+class NextAvailableIn(BaseModel):
+    model_config = ConfigDict(strict=True)
+    platform: AccountPlatform
+    accountId: str = Field(pattern=NUMERIC_ID)
+    subaccountId: str | None = None
+
+
+class NextSlot(BaseModel):
+    slotId: str
+    slotTime: str
+
+
+class NextAvailable(BaseModel):
+    slot: NextSlot
+
+
+def body_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """An `openapi_extra` that documents a JSON body parsed by hand."""
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}}
+            },
+        }
+    }
+
+
+Responses = dict[int | str, dict[str, Any]]
+
+COMMON_ERRORS: Responses = {
+    401: {"model": Message, "description": "Missing, unknown or revoked API key"},
+    500: {"model": ServerFault, "description": "Server fault (a bug)"},
+}

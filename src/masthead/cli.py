@@ -1,0 +1,359 @@
+"""The `masthead` command (ARCHITECTURE.md "CLI"; scripts depend on its shape)."""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import shlex
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, TypeVar
+
+import orjson
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from masthead import logs
+from masthead.config import Settings, load_settings
+from masthead.domain.posts import ACCOUNT_PLATFORMS
+from masthead.security import Secrets, hash_password
+from masthead.store import accounts, users
+from masthead.store.database import Database
+from masthead.store.migrate import upgrade
+from masthead.timeutil import utcnow
+
+T = TypeVar("T")
+
+app = typer.Typer(
+    help="Masthead: self-hosted publishing that speaks the Blotato v2 API.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+users_app = typer.Typer(help="Manage users.", no_args_is_help=True)
+keys_app = typer.Typer(help="Manage API keys.", no_args_is_help=True)
+accounts_app = typer.Typer(help="Manage connected accounts.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+app.add_typer(keys_app, name="keys")
+app.add_typer(accounts_app, name="accounts")
+
+out = Console()
+err = Console(stderr=True)
+
+
+def _fail(message: str) -> typer.Exit:
+    err.print(f"[red]error:[/red] {message}")
+    return typer.Exit(code=1)
+
+
+def _with_db(settings: Settings, work: Callable[[Database], Awaitable[T]]) -> T:
+    async def run() -> T:
+        db = Database(settings.sqlalchemy_url)
+        await db.start()
+        try:
+            return await work(db)
+        finally:
+            await db.close()
+
+    return asyncio.run(run())
+
+
+def _migrate(settings: Settings) -> None:
+    if settings.is_sqlite:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    upgrade(settings.sqlalchemy_url)
+
+
+@app.command()
+def migrate() -> None:
+    """Apply database migrations (serve does this too)."""
+    settings = load_settings()
+    _migrate(settings)
+    out.print("database is up to date")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="address to bind")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port to bind")] = 8000,
+    no_worker: Annotated[bool, typer.Option("--no-worker", help="API only (scale-out)")] = False,
+) -> None:
+    """Run the API, with the dispatch worker inside unless --no-worker."""
+    import uvicorn
+
+    from masthead.api.app import create_app
+
+    settings = load_settings()
+    logs.configure(settings.log_level, settings.log_format)
+    if no_worker and settings.is_sqlite:
+        raise _fail(
+            "--no-worker needs PostgreSQL (MASTHEAD_DATABASE_URL): on SQLite the worker must "
+            "run inside the one serve process"
+        )
+    _migrate(settings)
+    _with_db(settings, lambda db: _first_start(db, settings, host, port))
+    uvicorn.run(
+        create_app(settings, run_worker=not no_worker),
+        host=host,
+        port=port,
+        workers=1,
+        log_config=None,
+        access_log=False,
+        proxy_headers=False,
+    )
+
+
+@app.command()
+def worker() -> None:
+    """Run the dispatch worker only (scale-out, PostgreSQL)."""
+    settings = load_settings()
+    logs.configure(settings.log_level, settings.log_format)
+    if settings.is_sqlite:
+        raise _fail("a separate worker needs PostgreSQL; on SQLite `masthead serve` runs it")
+    _migrate(settings)
+    from masthead.dispatch.runner import run_worker
+
+    asyncio.run(run_worker(settings))
+
+
+async def _first_start(db: Database, settings: Settings, host: str, port: int) -> None:
+    """On the very first start, make a user, a key and a webhook account, and say how to post."""
+    async with db.read() as conn:
+        if await users.count_users(conn):
+            return
+    secrets = Secrets(settings.secret_keys)
+    key = secrets.new_api_key()
+    now = utcnow()
+
+    async def bootstrap(conn: AsyncConnection) -> int:
+        user = await users.create_user(
+            conn, secrets, email="admin@localhost", name="Admin", now=now
+        )
+        await users.add_api_key(
+            conn, user_id=user.id, name="default", prefix=key.prefix, digest=key.digest, now=now
+        )
+        return await accounts.add_account(
+            conn,
+            user_id=user.id,
+            platform="webhook",
+            external_id="webhook",
+            username="webhook",
+            fullname="Webhook",
+            now=now,
+        )
+
+    account_id = await db.write(bootstrap)
+    base = f"http://{host}:{port}"
+    body = orjson.dumps(
+        {
+            "post": {
+                "accountId": str(account_id),
+                "content": {"text": "Hello from Masthead", "mediaUrls": [], "platform": "other"},
+                "target": {"targetType": "webhook", "url": "https://example.com/your-webhook"},
+            }
+        }
+    ).decode()
+    out.print("\n[bold]Masthead is set up.[/bold] Your API key (shown once, keep it):\n")
+    out.print(f"  {key.key}\n", highlight=False, soft_wrap=True)
+    out.print("A first post (replace the URL with your own webhook receiver):\n")
+    out.print(
+        f"  curl -s {base}/v2/posts -H 'blotato-api-key: {key.key}' "
+        f"-H 'Content-Type: application/json' -d {shlex.quote(body)}\n",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+@users_app.command("create")
+def users_create(
+    email: Annotated[str, typer.Option(help="the user's email (their sign-in name)")],
+    name: Annotated[str, typer.Option(help="display name")] = "",
+    password: Annotated[
+        str | None, typer.Option(help="for the web UI; prompted if omitted")
+    ] = None,
+    no_password: Annotated[bool, typer.Option("--no-password", help="API keys only")] = False,
+) -> None:
+    """Create a user; prints the user id."""
+    settings = load_settings()
+    _migrate(settings)
+    if password is None and not no_password and sys.stdin.isatty():
+        password = getpass.getpass("Password (empty for none): ") or None
+    hashed = hash_password(password) if password else None
+    secrets = Secrets(settings.secret_keys)
+
+    async def create(db: Database) -> str:
+        user = await db.write(
+            lambda c: users.create_user(
+                c, secrets, email=email, name=name, now=utcnow(), password_hash=hashed
+            )
+        )
+        return user.id
+
+    try:
+        user_id = _with_db(settings, create)
+    except IntegrityError:
+        raise _fail(f"a user with email {email} already exists") from None
+    out.print(user_id, highlight=False)
+
+
+def _require_user(db: Database, email: str) -> Callable[[], Awaitable[users.UserRow]]:
+    async def find() -> users.UserRow:
+        async with db.read() as conn:
+            user = await users.user_by_email(conn, email)
+        if user is None:
+            raise _fail(f"no user with email {email}")
+        return user
+
+    return find
+
+
+@keys_app.command("create")
+def keys_create(
+    user: Annotated[str, typer.Option(help="the owner's email")],
+    name: Annotated[str, typer.Option(help="a label for the key")] = "",
+) -> None:
+    """Create an API key; prints it as the last line (it is not shown again)."""
+    settings = load_settings()
+    _migrate(settings)
+    secrets = Secrets(settings.secret_keys)
+    key = secrets.new_api_key()
+
+    async def create(db: Database) -> None:
+        owner = await _require_user(db, user)()
+        await db.write(
+            lambda c: users.add_api_key(
+                c,
+                user_id=owner.id,
+                name=name,
+                prefix=key.prefix,
+                digest=key.digest,
+                now=utcnow(),
+            )
+        )
+
+    _with_db(settings, create)
+    out.print(key.key, highlight=False, soft_wrap=True)
+
+
+@keys_app.command("revoke")
+def keys_revoke(prefix: Annotated[str, typer.Argument(help="the key's prefix (blt_ + 8)")]) -> None:
+    """Revoke every active key with this prefix."""
+    settings = load_settings()
+    _migrate(settings)
+    count = _with_db(
+        settings, lambda db: db.write(lambda c: users.revoke_keys(c, prefix, utcnow()))
+    )
+    if not count:
+        raise _fail(f"no active key with prefix {prefix}")
+    out.print(f"revoked {count} key(s)")
+
+
+@accounts_app.command("add")
+def accounts_add(
+    user: Annotated[str, typer.Option(help="the owner's email")],
+    platform: Annotated[str, typer.Option(help=", ".join(ACCOUNT_PLATFORMS))],
+    username: Annotated[str | None, typer.Option(help="the account's handle")] = None,
+    external_id: Annotated[
+        str | None, typer.Option(help="the platform's id for the account")
+    ] = None,
+    fullname: Annotated[str, typer.Option(help="display name")] = "",
+    subaccount: Annotated[
+        list[str] | None,
+        typer.Option(help="ID=NAME of a page, board, organization or playlist (repeatable)"),
+    ] = None,
+    access_token: Annotated[str | None, typer.Option(help="OAuth access token")] = None,
+    refresh_token: Annotated[str | None, typer.Option(help="OAuth refresh token")] = None,
+    expires_at: Annotated[str | None, typer.Option(help="access token expiry (ISO 8601)")] = None,
+    handle: Annotated[str | None, typer.Option(help="Bluesky handle")] = None,
+    app_password: Annotated[str | None, typer.Option(help="Bluesky app password")] = None,
+    service: Annotated[str | None, typer.Option(help="Bluesky PDS URL")] = None,
+) -> None:
+    """Add an account; prints its id (the numeric accountId the API wants)."""
+    if platform not in ACCOUNT_PLATFORMS:
+        raise _fail(f"--platform must be one of {', '.join(ACCOUNT_PLATFORMS)}")
+    if platform == "webhook":
+        username, external_id = username or "webhook", external_id or "webhook"
+    if platform == "bluesky" and handle:
+        username = username or handle
+        external_id = external_id or handle
+    if not (username and external_id):
+        raise _fail(
+            "pass --username and --external-id: looking the account up from its token needs "
+            f"the {platform} publisher, which this server does not have yet"
+        )
+    credentials: dict[str, Any] = {
+        k: v
+        for k, v in {
+            "access_token": access_token,
+            "refresh_token": refresh_token,
+            "expires_at": expires_at,
+            "handle": handle,
+            "app_password": app_password,
+            "service": service,
+        }.items()
+        if v
+    }
+    subs: list[tuple[str, str]] = []
+    for item in subaccount or []:
+        sub_id, sep, sub_name = item.partition("=")
+        if not sep or not sub_id:
+            raise _fail(f"--subaccount {item!r} must be ID=NAME")
+        subs.append((sub_id, sub_name))
+    kind = {
+        "facebook": "page",
+        "linkedin": "organization",
+        "pinterest": "board",
+        "youtube": "playlist",
+    }.get(platform, "page")
+    settings = load_settings()
+    _migrate(settings)
+    secrets = Secrets(settings.secret_keys)
+    sealed = secrets.encrypt(orjson.dumps(credentials).decode()) if credentials else None
+
+    async def add(db: Database) -> int:
+        owner = await _require_user(db, user)()
+
+        async def store(conn: AsyncConnection) -> int:
+            account_id = await accounts.add_account(
+                conn,
+                user_id=owner.id,
+                platform=platform,
+                external_id=external_id or "",
+                username=username or "",
+                fullname=fullname or username or "",
+                now=utcnow(),
+                credentials=sealed,
+            )
+            for sub_id, sub_name in subs:
+                await accounts.add_subaccount(
+                    conn, account_id=account_id, kind=kind, external_id=sub_id, name=sub_name
+                )
+            return account_id
+
+        return await db.write(store)
+
+    try:
+        account_id = _with_db(settings, add)
+    except IntegrityError:
+        raise _fail(f"{user} already has this {platform} account") from None
+    out.print(str(account_id), highlight=False)
+
+
+@accounts_app.command("list")
+def accounts_list(user: Annotated[str, typer.Option(help="the owner's email")]) -> None:
+    """List a user's accounts."""
+    settings = load_settings()
+    _migrate(settings)
+
+    async def listing(db: Database) -> list[accounts.AccountRow]:
+        owner = await _require_user(db, user)()
+        async with db.read() as conn:
+            return await accounts.list_accounts(conn, owner.id)
+
+    rows = _with_db(settings, listing)
+    table = Table("id", "platform", "username", "name", "status")
+    for row in rows:
+        table.add_row(str(row.id), row.platform, row.username, row.fullname, row.status)
+    out.print(table)

@@ -1,0 +1,393 @@
+"""The dispatch engine: claims due posts in batches and publishes them, exactly once.
+
+One loop per worker process. It sleeps until the earliest due time or until woken (a new or
+moved post), claims up to `batch_size` due rows in one statement, and publishes them
+concurrently. Leases are renewed while work is in flight; a worker that dies stops renewing
+and any other worker takes its rows over when the leases end.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import orjson
+
+from masthead.config import Settings
+from masthead.domain.posts import draft_from_json
+from masthead.domain.states import OUTCOME_UNKNOWN_PREFIX, State
+from masthead.metrics import DISPATCH_LAG, POSTS_BY_STATE, PUBLISH_OUTCOMES
+from masthead.platforms.base import (
+    AccountInfo,
+    OutcomeUnknown,
+    Permanent,
+    PublishContext,
+    Publisher,
+    PublishError,
+    Retryable,
+    SentItem,
+)
+from masthead.security import Secrets
+from masthead.store import accounts, queue, users
+from masthead.store.database import Database
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+
+RETRY_DELAYS = (10.0, 30.0, 120.0, 600.0, 1800.0, 3600.0)
+"""Seconds before attempt n+1 when the platform gives no Retry-After."""
+MAX_IDLE_SLEEP = 30.0
+"""Upper bound on a sleep, so a clock jump or a missed wake-up costs at most this."""
+HEARTBEAT_SECONDS = 10.0
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        db: Database,
+        publishers: dict[str, Publisher],
+        settings: Settings,
+        secrets: Secrets,
+        *,
+        clock: Clock = utcnow,
+    ) -> None:
+        self._db = db
+        self._publishers = publishers
+        self._secrets = secrets
+        self._clock = clock
+        self._batch = settings.dispatch_batch_size
+        self._concurrency = settings.dispatch_concurrency
+        self._lease = timedelta(seconds=settings.dispatch_lease_seconds)
+        self._max_attempts = settings.dispatch_max_attempts
+        self.worker_id = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._inflight: dict[str, asyncio.Task[None]] = {}
+        self._tasks: list[asyncio.Task[None]] = []
+        self.last_loop_at: datetime | None = None
+
+    # The port (dispatch/port.py) calls this after a post is stored, moved or cancelled.
+    def wake(self) -> None:
+        self._wake.set()
+
+    @property
+    def alive(self) -> bool:
+        return bool(self._tasks) and not any(task.done() for task in self._tasks)
+
+    async def start(self) -> None:
+        await self._heartbeat()
+        self._tasks = [
+            asyncio.create_task(self._loop(), name="masthead-dispatch"),
+            asyncio.create_task(self._housekeeping(), name="masthead-dispatch-housekeeping"),
+        ]
+
+    async def stop(self, timeout: float = 10.0) -> None:
+        """Stop claiming, let in-flight work finish for up to `timeout`, hand back the rest."""
+        self._stopping = True
+        self._wake.set()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._inflight:
+            _, pending = await asyncio.wait(list(self._inflight.values()), timeout=timeout)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+        await self._db.write(lambda c: queue.remove_worker(c, self.worker_id))
+        self._tasks = []
+
+    async def _loop(self) -> None:
+        while not self._stopping:
+            self.last_loop_at = self._clock()
+            free = self._concurrency - len(self._inflight)
+            claimed: list[queue.ClaimedPost] = []
+            if free > 0:
+                claimed = await self._claim(min(free, self._batch))
+                for post in claimed:
+                    self._inflight[post.id] = asyncio.create_task(
+                        self._run(post), name=f"publish-{post.id}"
+                    )
+                if len(claimed) == min(free, self._batch):
+                    await asyncio.sleep(0)
+                    continue
+            await self._sleep(free > 0)
+
+    async def _claim(self, limit: int) -> list[queue.ClaimedPost]:
+        now = self._clock()
+        claimed = await self._db.write(
+            lambda c: queue.claim(
+                c,
+                owner=self.worker_id,
+                now=now,
+                lease=self._lease,
+                limit=limit,
+                skip_locked=not self._db.is_sqlite,
+            )
+        )
+        for post in claimed:
+            if post.attempt == 1:
+                DISPATCH_LAG.labels(post.platform).observe(
+                    max(0.0, (now - post.due_at).total_seconds())
+                )
+        return claimed
+
+    async def _sleep(self, can_claim: bool) -> None:
+        timeout = MAX_IDLE_SLEEP
+        if can_claim:
+            async with self._db.read() as conn:
+                next_at = await queue.next_wakeup(conn)
+            if next_at is not None:
+                timeout = min(timeout, max(0.0, (next_at - self._clock()).total_seconds()))
+        if timeout <= 0:
+            await asyncio.sleep(0.001)  # due now but held by a live lease: don't spin hot
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), timeout)
+        self._wake.clear()
+
+    async def _housekeeping(self) -> None:
+        """Renew the leases of in-flight posts, beat the heart, refresh the state gauge."""
+        interval = min(HEARTBEAT_SECONDS, self._lease.total_seconds() / 3)
+        while True:
+            await asyncio.sleep(interval)
+            if self._inflight:
+                await self._renew(list(self._inflight), self._clock() + self._lease)
+            await self._heartbeat()
+            async with self._db.read() as conn:
+                for state, count in (await queue.counts_by_state(conn)).items():
+                    POSTS_BY_STATE.labels(state).set(count)
+
+    async def _renew(self, ids: list[str], until: datetime) -> None:
+        await self._db.write(lambda c: queue.renew(c, owner=self.worker_id, ids=ids, until=until))
+
+    async def _heartbeat(self) -> None:
+        now = self._clock()
+        await self._db.write(
+            lambda c: queue.heartbeat(
+                c,
+                worker_id=self.worker_id,
+                hostname=socket.gethostname(),
+                pid=os.getpid(),
+                now=now,
+            )
+        )
+
+    async def _run(self, post: queue.ClaimedPost) -> None:
+        try:
+            await self._publish(post)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # a bug, not a platform answer: keep the row for a retry
+            log.exception("dispatch of post %s crashed", post.id)
+            await self._retry(post, "Internal error while publishing; will retry", None)
+        finally:
+            self._inflight.pop(post.id, None)
+            self._wake.set()
+
+    async def _publish(self, post: queue.ClaimedPost) -> None:
+        publisher = self._publishers.get(post.platform)
+        if publisher is None:
+            await self._finish(post, State.FAILED, error=f"No publisher for {post.platform}")
+            return
+        async with self._db.read() as conn:
+            account = await accounts.account_by_id(conn, post.account_id)
+            signing_secret = await users.webhook_secret(conn, self._secrets, post.user_id)
+            existing = {row.position: row for row in await queue.existing_items(conn, post.id)}
+        if account is None or account.status != "connected":
+            await self._finish(
+                post, State.FAILED, error="Invalid account credentials: the account is disconnected"
+            )
+            return
+        credentials: dict[str, Any] = (
+            orjson.loads(self._secrets.decrypt(account.credentials)) if account.credentials else {}
+        )
+        draft = draft_from_json(post.draft)
+        info = AccountInfo(
+            account.id, account.platform, account.external_id, account.username, credentials
+        )
+        sent: list[SentItem] = []
+        for position in range(len(draft.items)):
+            ctx = PublishContext(
+                post_id=post.id,
+                account=info,
+                target=draft.target,
+                items=draft.items,
+                scheduled_at=post.scheduled_at,
+                signing_secret=signing_secret,
+                previous=tuple(sent),
+            )
+            row = existing.get(position)
+            if row is not None and row.state == "sent":
+                sent.append(SentItem(row.remote_id, row.public_url, row.data or {}))
+                continue
+            if row is not None:  # a sending mark with no answer: a crash mid-call
+                item = await self._reconcile(publisher, ctx, position, row.data or {})
+                if item is None:
+                    await self._finish(
+                        post,
+                        State.FAILED,
+                        outcome_unknown=True,
+                        error=f"{OUTCOME_UNKNOWN_PREFIX}the worker stopped after sending "
+                        f"item {position + 1} and before its answer was stored; check the "
+                        "platform before posting again",
+                    )
+                    return
+            else:
+                item = await self._send_one(post, publisher, ctx, position, sent)
+                if item is None:
+                    return
+            await self._store_sent(post.id, position, item)
+            sent.append(item)
+        await self._finish(post, State.PUBLISHED, public_url=sent[0].public_url)
+
+    async def _store_sent(self, post_id: str, position: int, item: SentItem) -> None:
+        now = self._clock()
+        await self._db.write(
+            lambda c: queue.mark_sent(
+                c,
+                post_id=post_id,
+                position=position,
+                remote_id=item.remote_id,
+                public_url=item.public_url,
+                data=item.data,
+                now=now,
+            )
+        )
+
+    async def _send_one(
+        self,
+        post: queue.ClaimedPost,
+        publisher: Publisher,
+        ctx: PublishContext,
+        position: int,
+        sent: list[SentItem],
+    ) -> SentItem | None:
+        """Prepare, mark, send. None: the post is settled (retry, failure or dropped)."""
+        try:
+            prepared = await publisher.prepare(ctx, position)
+        except Permanent as exc:
+            await self._finish(post, State.FAILED, error=_thread_error(exc.message, sent))
+            return None
+        except PublishError as exc:  # prepare creates nothing visible: always retry-safe
+            await self._retry(post, exc.message, getattr(exc, "retry_after", None))
+            return None
+        marked = await self._db.write(
+            lambda c: queue.mark_sending(
+                c,
+                post_id=post.id,
+                owner=self.worker_id,
+                version=post.version,
+                position=position,
+                now=self._clock(),
+                data=prepared,
+            )
+        )
+        if not marked:
+            log.info("post %s changed after it was claimed; not sending", post.id)
+            return None
+        try:
+            return await publisher.send(ctx, position, prepared)
+        except Retryable as exc:
+            await self._db.write(
+                lambda c: queue.forget_unsent(c, post_id=post.id, position=position)
+            )
+            await self._retry(post, exc.message, exc.retry_after)
+        except Permanent as exc:
+            await self._db.write(
+                lambda c: queue.forget_unsent(c, post_id=post.id, position=position)
+            )
+            await self._finish(post, State.FAILED, error=_thread_error(exc.message, sent))
+        except OutcomeUnknown as exc:
+            await self._finish(
+                post, State.FAILED, outcome_unknown=True, error=OUTCOME_UNKNOWN_PREFIX + exc.message
+            )
+        except Exception as exc:  # the request may have left: never guess
+            log.exception("publisher %s crashed while sending %s", publisher.platform, post.id)
+            await self._finish(
+                post,
+                State.FAILED,
+                outcome_unknown=True,
+                error=f"{OUTCOME_UNKNOWN_PREFIX}internal error while sending "
+                f"({type(exc).__name__})",
+            )
+        return None
+
+    async def _reconcile(
+        self, publisher: Publisher, ctx: PublishContext, position: int, data: dict[str, Any]
+    ) -> SentItem | None:
+        try:
+            return await publisher.reconcile(ctx, position, data)
+        except Exception:
+            log.exception("reconcile of %s item %d failed", ctx.post_id, position)
+            return None
+
+    async def _retry(self, post: queue.ClaimedPost, error: str, retry_after: float | None) -> None:
+        if post.attempt >= self._max_attempts:
+            await self._finish(
+                post, State.FAILED, error=f"{error} (gave up after {post.attempt} attempts)"
+            )
+            return
+        delay = (
+            retry_after
+            if retry_after is not None
+            else RETRY_DELAYS[min(post.attempt - 1, len(RETRY_DELAYS) - 1)]
+        )
+        now = self._clock()
+        at = now + timedelta(seconds=max(1.0, delay))
+        await self._db.write(
+            lambda c: queue.retry_later(
+                c, post_id=post.id, owner=self.worker_id, now=now, at=at, error=error
+            )
+        )
+        PUBLISH_OUTCOMES.labels(post.platform, "retry").inc()
+        log.info("post %s will retry at %s: %s", post.id, at.isoformat(), error)
+
+    async def _finish(
+        self,
+        post: queue.ClaimedPost,
+        state: State,
+        *,
+        public_url: str | None = None,
+        error: str | None = None,
+        outcome_unknown: bool = False,
+    ) -> None:
+        now = self._clock()
+        await self._db.write(
+            lambda c: queue.finish(
+                c,
+                post_id=post.id,
+                owner=self.worker_id,
+                now=now,
+                state=state,
+                public_url=public_url,
+                error=error,
+                outcome_unknown=outcome_unknown,
+            )
+        )
+        outcome = "unknown" if outcome_unknown else str(state)
+        PUBLISH_OUTCOMES.labels(post.platform, outcome).inc()
+        log.info(
+            "post %s %s",
+            post.id,
+            outcome,
+            extra={"post_id": post.id, "platform": post.platform, "error": error},
+        )
+
+
+def _thread_error(message: str, sent: list[SentItem]) -> str:
+    if not sent:
+        return message
+    urls = ", ".join(item.public_url for item in sent)
+    return f"{message} (thread item {len(sent) + 1}; the first {len(sent)} were published: {urls})"

@@ -1,0 +1,32 @@
+"""Prometheus metrics, defined once and shared by the API and the dispatch engine."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+HTTP_REQUESTS = Counter(
+    "masthead_http_requests_total", "HTTP requests answered", ["method", "route", "status"]
+)
+HTTP_LATENCY = Histogram(
+    "masthead_http_request_duration_seconds",
+    "Time to answer an HTTP request",
+    ["method", "route"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+)
+POSTS_BY_STATE = Gauge("masthead_posts", "Posts in the database by state", ["state"])
+DISPATCH_LAG = Histogram(
+    "masthead_dispatch_lag_seconds",
+    "From a post's due time to the moment a worker started it",
+    ["platform"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300),
+)
+PUBLISH_OUTCOMES = Counter(
+    "masthead_publish_outcomes_total",
+    "Finished publish attempts by result",
+    ["platform", "outcome"],
+)
+WRITER_BATCH = Histogram(
+    "masthead_group_commit_batch_size",
+    "Writes committed together by the group-commit writer",
+    buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512),
+)

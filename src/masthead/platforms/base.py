@@ -1,0 +1,99 @@
+"""The interface every platform publisher implements (a new platform is one new file).
+
+A publish of one thread item has two phases, so that invariant 2 (never sent twice) is held by
+the engine rather than by each platform:
+
+1. `prepare` does everything that creates nothing visible (media uploads, containers, status
+   polls). It may run again after a crash or a retryable error.
+2. `send` makes the one irreversible call. The engine stores a "sending" mark before it and
+   the remote id after it; if the process dies between the two, the next attempt calls
+   `reconcile` instead of sending again.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar
+
+from masthead.domain.posts import ThreadItem
+
+
+class PublishError(Exception):
+    """Base of the three ways a publish can go wrong; the engine acts on the class."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+        super().__init__(message)
+
+
+class Retryable(PublishError):
+    """The platform certainly did not act (refused connection, 429, 5xx before creating).
+    `retry_after` (seconds) comes from the platform when it says how long to wait."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class Permanent(PublishError):
+    """The platform refused and will refuse again; reported in its own words."""
+
+
+class OutcomeUnknown(PublishError):
+    """The irreversible request left, but no answer came back; never re-sent blindly."""
+
+
+@dataclass(frozen=True, slots=True)
+class AccountInfo:
+    id: int
+    platform: str
+    external_id: str
+    username: str
+    credentials: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class SentItem:
+    remote_id: str
+    public_url: str
+    data: dict[str, Any] = field(default_factory=dict)
+    """What a later thread item or a reconcile needs (Bluesky cid, Meta container id)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PublishContext:
+    post_id: str
+    account: AccountInfo
+    target: dict[str, Any]
+    items: tuple[ThreadItem, ...]
+    scheduled_at: datetime | None
+    signing_secret: str
+    """The user's webhook signing secret (used by the webhook target)."""
+    previous: tuple[SentItem, ...] = ()
+    """Items of this thread already sent, in order (a reply needs its parent's id)."""
+
+
+class Publisher(ABC):
+    platform: ClassVar[str]
+
+    async def prepare(self, ctx: PublishContext, position: int) -> dict[str, Any]:
+        """Retry-safe work before the irreversible call; the result is stored with the
+        sending mark and handed to `send` and `reconcile`."""
+        return {}
+
+    @abstractmethod
+    async def send(self, ctx: PublishContext, position: int, prepared: dict[str, Any]) -> SentItem:
+        """The irreversible call. Raise `Retryable` only when the platform certainly did not
+        act, `OutcomeUnknown` when it may have."""
+
+    async def reconcile(
+        self, ctx: PublishContext, position: int, prepared: dict[str, Any]
+    ) -> SentItem | None:
+        """After a crash between the sending mark and the stored answer: find the item on the
+        platform if it can be found. None means it cannot be told (reported as unknown)."""
+        return None
+
+    async def aclose(self) -> None:
+        """Release connections at shutdown."""

@@ -1,0 +1,17 @@
+"""Which publishers this server has. A platform without one is refused at request time."""
+
+from __future__ import annotations
+
+from masthead.config import Settings
+from masthead.platforms.base import Publisher
+from masthead.platforms.webhook import WebhookPublisher
+
+AVAILABLE: frozenset[str] = frozenset({WebhookPublisher.platform})
+
+
+def build_publishers(settings: Settings) -> dict[str, Publisher]:
+    return {
+        WebhookPublisher.platform: WebhookPublisher(
+            allow=settings.fetch_allow, timeout=settings.webhook_timeout_seconds
+        ),
+    }

@@ -1,0 +1,169 @@
+"""Creating a post: validate, check the account, allocate a slot, store durably, wake dispatch."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import orjson
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from masthead.dispatch.port import DispatchPort
+from masthead.domain.errors import ValidationFailed
+from masthead.domain.slots import SlotTarget, free_slots
+from masthead.domain.states import public_status
+from masthead.domain.validation import parse_create_request
+from masthead.services import accounts as account_rules
+from masthead.store import idempotency, slots
+from masthead.store import posts as post_store
+from masthead.store.database import Database
+from masthead.timeutil import iso, utcnow
+
+IDEMPOTENCY_WINDOW = timedelta(hours=24)
+SLOT_ATTEMPTS = 5
+
+
+@dataclass(frozen=True, slots=True)
+class Created:
+    status: int
+    body: dict[str, Any]
+    replayed: bool = False
+
+
+class IdempotencyConflict(Exception):
+    """The same Idempotency-Key was used with a different body."""
+
+
+class NoFreeSlot(Exception):
+    pass
+
+
+def request_hash(body: Any) -> str:
+    return hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+async def create_post(
+    db: Database,
+    port: DispatchPort,
+    available: frozenset[str],
+    allow: frozenset[tuple[str, int]],
+    user_id: str,
+    body: Any,
+    idempotency_key: str | None,
+) -> Created:
+    now = utcnow()
+    digest = request_hash(body) if idempotency_key else ""
+    if idempotency_key:
+        replay = await _replay(db, user_id, idempotency_key, digest, now)
+        if replay is not None:
+            return replay
+    request = parse_create_request(body, now)
+    draft = request.post
+    account_rules.check_destination(draft, allow)
+    account = await account_rules.resolve(db, user_id, draft, available)
+    subaccount = account_rules.subaccount_of(draft)
+    new = post_store.NewPost(
+        id=str(uuid.uuid4()),
+        user_id=user_id,
+        account_id=account.id,
+        platform=draft.target_type,
+        subaccount_id=subaccount,
+        draft=draft.to_json(),
+        scheduled_at=request.scheduled_at,
+    )
+    target = SlotTarget(draft.target_type, draft.account_id, subaccount)
+
+    async def store(conn: AsyncConnection) -> Created:
+        post = new
+        if request.use_next_free_slot:
+            post = await _take_slot(conn, post, target, now)
+        when = post.scheduled_at
+        response: dict[str, Any] = {
+            "postSubmissionId": post.id,
+            "status": public_status("scheduled", when),
+        }
+        if when is not None:
+            response["scheduledTime"] = iso(when)
+        await post_store.insert_post(conn, post, now)
+        if idempotency_key:
+            await idempotency.remember(
+                conn,
+                user_id=user_id,
+                key=idempotency_key,
+                request_hash=digest,
+                status_code=201,
+                response=response,
+                now=now,
+            )
+        return Created(201, response)
+
+    for _ in range(SLOT_ATTEMPTS):
+        try:
+            created = await db.write(store)
+        except IntegrityError:
+            # Another request took the same slot or the same Idempotency-Key meanwhile.
+            if idempotency_key:
+                replay = await _replay(db, user_id, idempotency_key, digest, now)
+                if replay is not None:
+                    return replay
+            if not request.use_next_free_slot:
+                raise
+            continue
+        port.changed()
+        return created
+    raise NoFreeSlot()
+
+
+async def _replay(
+    db: Database, user_id: str, key: str, digest: str, now: datetime
+) -> Created | None:
+    async with db.read() as conn:
+        record = await idempotency.lookup(conn, user_id, key, since=now - IDEMPOTENCY_WINDOW)
+    if record is None:
+        return None
+    if record.request_hash != digest:
+        raise IdempotencyConflict()
+    return Created(record.status_code, record.response, replayed=True)
+
+
+async def _take_slot(
+    conn: AsyncConnection, post: post_store.NewPost, target: SlotTarget, now: datetime
+) -> post_store.NewPost:
+    """The earliest free slot for the target, claimed in the same transaction as the post.
+    The unique `slot_key` makes two concurrent requests unable to take the same one."""
+    specs = await slots.slot_specs(conn, post.user_id)
+    serving = [spec for spec in specs if spec.serves(target)]
+    if not serving:
+        raise ValidationFailed.one(
+            "useNextFreeSlot",
+            f"No available slot: no calendar slot is set for {target.platform} account "
+            f"{target.account_id}",
+            compat_message="No available slot for this account: create one with "
+            "POST /v2/schedule/slots",
+        )
+    occupied = await post_store.occupied_times(
+        conn, post.account_id, post.subaccount_id, now, now + timedelta(days=7 * 9)
+    )
+    free = free_slots(serving, target, now, occupied)
+    if not free:
+        raise ValidationFailed.one(
+            "useNextFreeSlot",
+            "No available slot in the next eight weeks",
+            compat_message="No available slot in the next eight weeks",
+        )
+    _, when = free[0]
+    key = f"{post.account_id}|{post.subaccount_id or ''}|{when.isoformat()}"
+    return post_store.NewPost(
+        id=post.id,
+        user_id=post.user_id,
+        account_id=post.account_id,
+        platform=post.platform,
+        subaccount_id=post.subaccount_id,
+        draft=post.draft,
+        scheduled_at=when,
+        slot_key=key,
+    )

@@ -1,0 +1,91 @@
+"""Editing and cancelling scheduled posts, honoured up to the first irreversible call."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from masthead.dispatch.port import DispatchPort
+from masthead.domain.errors import ValidationFailed
+from masthead.domain.validation import parse_post, parse_scheduled_time
+from masthead.services import accounts as account_rules
+from masthead.store import posts as post_store
+from masthead.store.database import Database
+from masthead.timeutil import utcnow
+
+
+class NotFound(Exception):
+    pass
+
+
+class AlreadyPublishing(Exception):
+    """The first platform call has been made; the post can no longer be changed."""
+
+
+async def patch(
+    db: Database,
+    port: DispatchPort,
+    available: frozenset[str],
+    allow: frozenset[tuple[str, int]],
+    user_id: str,
+    post_id: str,
+    body: Any,
+) -> None:
+    now = utcnow()
+    if not isinstance(body, dict) or not isinstance(body.get("patch"), dict):
+        raise ValidationFailed.one(
+            "patch", "is required: an object with draft and/or scheduledTime"
+        )
+    change = body["patch"]
+    if change.get("draft") is None and change.get("scheduledTime") is None:
+        raise ValidationFailed.one("patch", "needs draft or scheduledTime")
+    async with db.read() as conn:
+        current = await post_store.get_schedule(conn, user_id, post_id)
+    if current is None:
+        raise NotFound()
+    scheduled_at = None
+    if change.get("scheduledTime") is not None:
+        scheduled_at = parse_scheduled_time(change["scheduledTime"], now, "patch.scheduledTime")
+        if scheduled_at is None:  # within the 60 s grace: too late to move it
+            raise ValidationFailed.one(
+                "patch.scheduledTime",
+                "must be in the future",
+                compat_message="scheduledTime must be in the future",
+            )
+    draft_json = account_id = platform = subaccount = None
+    if change.get("draft") is not None:
+        draft = parse_post(change["draft"], "patch.draft")
+        account_rules.check_destination(draft, allow, "patch.draft")
+        account = await account_rules.resolve(db, user_id, draft, available, "patch.draft")
+        draft_json, account_id, platform = draft.to_json(), account.id, draft.target_type
+        subaccount = account_rules.subaccount_of(draft)
+    changed = await db.write(
+        lambda conn: post_store.reschedule(
+            conn,
+            user_id,
+            post_id,
+            now=now,
+            scheduled_at=scheduled_at,
+            draft=draft_json,
+            account_id=account_id,
+            platform=platform,
+            subaccount_id=subaccount,
+        )
+    )
+    if not changed:
+        await _why_unchanged(db, user_id, post_id)
+    port.changed()
+
+
+async def delete(db: Database, port: DispatchPort, user_id: str, post_id: str) -> None:
+    cancelled = await db.write(lambda conn: post_store.cancel(conn, user_id, post_id, utcnow()))
+    if not cancelled:
+        await _why_unchanged(db, user_id, post_id)
+    port.changed()
+
+
+async def _why_unchanged(db: Database, user_id: str, post_id: str) -> None:
+    async with db.read() as conn:
+        post = await post_store.get_post(conn, user_id, post_id)
+    if post is not None and post.started_at is not None and post.state == "in-progress":
+        raise AlreadyPublishing()
+    raise NotFound()

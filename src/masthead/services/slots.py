@@ -1,0 +1,118 @@
+"""Calendar slots: create, change, delete, and find the next free one."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from masthead.domain.errors import FieldError, ValidationFailed
+from masthead.domain.slots import SlotSpec, SlotTarget, free_slots
+from masthead.store import accounts, slots
+from masthead.store import posts as post_store
+from masthead.store.database import Database
+from masthead.timeutil import iso, utcnow
+
+
+def slot_json(spec: SlotSpec) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "id": spec.id,
+        "hour": spec.hour,
+        "minute": spec.minute,
+        "day": spec.day,
+        "selectedTargets": [
+            {"platform": t.platform, "accountId": t.account_id, "subaccountId": t.subaccount_id}
+            for t in spec.targets
+        ],
+    }
+    if spec.timezone:
+        body["timezone"] = spec.timezone
+    return body
+
+
+def check_timezone(value: str | None, path: str) -> None:
+    if value is None:
+        return
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValidationFailed.one(path, f"{value!r} is not an IANA time zone") from None
+
+
+async def check_targets(
+    db: Database, user_id: str, targets: list[dict[str, Any]], path: str
+) -> None:
+    errors = []
+    async with db.read() as conn:
+        for i, target in enumerate(targets):
+            account = await accounts.get_account(conn, user_id, int(target["accountId"]))
+            if account is None:
+                errors.append(FieldError(f"{path}[{i}].accountId", "no such account"))
+            elif account.platform != target["platform"]:
+                errors.append(
+                    FieldError(
+                        f"{path}[{i}].platform",
+                        f"account {account.id} is a {account.platform} account",
+                    )
+                )
+    if errors:
+        raise ValidationFailed(errors, "Wrong Account ID")
+
+
+async def create(db: Database, user_id: str, new: list[dict[str, Any]]) -> list[SlotSpec]:
+    for i, slot in enumerate(new):
+        check_timezone(slot.get("timezone"), f"slots[{i}].timezone")
+        await check_targets(db, user_id, slot["selectedTargets"], f"slots[{i}].selectedTargets")
+    now = utcnow()
+
+    async def store(conn: Any) -> list[int]:
+        return [
+            await slots.add_slot(
+                conn,
+                user_id=user_id,
+                day=s["day"],
+                hour=s["hour"],
+                minute=s["minute"],
+                timezone=s.get("timezone"),
+                targets=s["selectedTargets"],
+                now=now,
+            )
+            for s in new
+        ]
+
+    ids = await db.write(store)
+    async with db.read() as conn:
+        return [spec for spec in await slots.slot_specs(conn, user_id) if int(spec.id) in ids]
+
+
+async def change(
+    db: Database, user_id: str, slot_id: int, values: dict[str, Any]
+) -> SlotSpec | None:
+    if "timezone" in values:
+        check_timezone(values["timezone"], "timezone")
+    if "selectedTargets" in values:
+        await check_targets(db, user_id, values["selectedTargets"], "selectedTargets")
+        values = {**values, "targets": values.pop("selectedTargets")}
+    if values and not await db.write(lambda c: slots.update_slot(c, user_id, slot_id, values)):
+        return None
+    async with db.read() as conn:
+        return await slots.get_slot(conn, user_id, slot_id)
+
+
+async def next_available(db: Database, user_id: str, target: SlotTarget) -> tuple[str, Any] | None:
+    now = utcnow()
+    async with db.read() as conn:
+        account = await accounts.get_account(conn, user_id, int(target.account_id))
+        if account is None:
+            raise ValidationFailed.one(
+                "accountId", "no such account", compat_message="Wrong Account ID"
+            )
+        specs = await slots.slot_specs(conn, user_id)
+        occupied = await post_store.occupied_times(
+            conn, account.id, target.subaccount_id, now, now + timedelta(days=7 * 9)
+        )
+    free = free_slots(specs, target, now, occupied)
+    if not free:
+        return None
+    slot_id, when = free[0]
+    return slot_id, iso(when)

@@ -1,0 +1,144 @@
+"""Connected social accounts and their subaccounts (pages, boards, organizations, playlists)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from masthead.store.models import Account, Subaccount
+
+
+@dataclass(frozen=True, slots=True)
+class AccountRow:
+    id: int
+    user_id: str
+    platform: str
+    external_id: str
+    username: str
+    fullname: str
+    profile_image_url: str | None
+    status: str
+    credentials: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class SubaccountRow:
+    id: int
+    account_id: int
+    kind: str
+    external_id: str
+    name: str
+
+
+_ACCOUNT_COLUMNS = (
+    Account.id,
+    Account.user_id,
+    Account.platform,
+    Account.external_id,
+    Account.username,
+    Account.fullname,
+    Account.profile_image_url,
+    Account.status,
+    Account.credentials,
+)
+
+
+async def add_account(
+    conn: AsyncConnection,
+    *,
+    user_id: str,
+    platform: str,
+    external_id: str,
+    username: str,
+    fullname: str,
+    now: datetime,
+    credentials: str | None = None,
+    profile_image_url: str | None = None,
+) -> int:
+    result = await conn.execute(
+        insert(Account)
+        .values(
+            user_id=user_id,
+            platform=platform,
+            external_id=external_id,
+            username=username,
+            fullname=fullname,
+            credentials=credentials,
+            profile_image_url=profile_image_url,
+            status="connected",
+            created_at=now,
+            updated_at=now,
+        )
+        .returning(Account.id)
+    )
+    return int(result.scalar_one())
+
+
+async def add_subaccount(
+    conn: AsyncConnection,
+    *,
+    account_id: int,
+    kind: str,
+    external_id: str,
+    name: str,
+    credentials: str | None = None,
+) -> int:
+    result = await conn.execute(
+        insert(Subaccount)
+        .values(
+            account_id=account_id,
+            kind=kind,
+            external_id=external_id,
+            name=name,
+            credentials=credentials,
+        )
+        .returning(Subaccount.id)
+    )
+    return int(result.scalar_one())
+
+
+async def list_accounts(
+    conn: AsyncConnection, user_id: str, platform: str | None = None
+) -> list[AccountRow]:
+    query = select(*_ACCOUNT_COLUMNS).where(Account.user_id == user_id).order_by(Account.id)
+    if platform:
+        query = query.where(Account.platform == platform)
+    return [AccountRow(*row) for row in await conn.execute(query)]
+
+
+async def get_account(conn: AsyncConnection, user_id: str, account_id: int) -> AccountRow | None:
+    """None for unknown ids and for other users' accounts alike (isolation: 404, not 403)."""
+    row = (
+        await conn.execute(
+            select(*_ACCOUNT_COLUMNS).where(Account.id == account_id, Account.user_id == user_id)
+        )
+    ).first()
+    return AccountRow(*row) if row else None
+
+
+async def account_by_id(conn: AsyncConnection, account_id: int) -> AccountRow | None:
+    """For the dispatcher, which acts for every user."""
+    row = (await conn.execute(select(*_ACCOUNT_COLUMNS).where(Account.id == account_id))).first()
+    return AccountRow(*row) if row else None
+
+
+async def list_subaccounts(
+    conn: AsyncConnection, account_id: int, kind: str | None = None
+) -> list[SubaccountRow]:
+    query = (
+        select(
+            Subaccount.id,
+            Subaccount.account_id,
+            Subaccount.kind,
+            Subaccount.external_id,
+            Subaccount.name,
+        )
+        .where(Subaccount.account_id == account_id)
+        .order_by(Subaccount.id)
+    )
+    if kind:
+        query = query.where(Subaccount.kind == kind)
+    return [SubaccountRow(*row) for row in await conn.execute(query)]

@@ -1,0 +1,22 @@
+"""Apply Alembic migrations from code (`masthead migrate`, and `serve` on start)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def alembic_config(url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+def upgrade(url: str, revision: str = "head") -> None:
+    """Synchronous on purpose: run before the event loop starts serving."""
+    command.upgrade(alembic_config(url), revision)

@@ -1,0 +1,206 @@
+"""The database schema. The posts table is the one source of truth for every post, and also the
+dispatch queue (ARCHITECTURE.md: a batch claim over this table, no second job store)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from masthead.store.types import JSONType, UTCDateTime
+
+# Deterministic constraint names keep Alembic batch migrations on SQLite reproducible.
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL wants BIGINT identities.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    password_hash: Mapped[str | None] = mapped_column(Text)
+    webhook_secret: Mapped[str] = mapped_column(Text, doc="Fernet-encrypted signing secret")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ApiKey(Base):
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    prefix: Mapped[str] = mapped_column(String(16), index=True)
+    digest: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Account(Base):
+    __tablename__ = "accounts"
+    __table_args__ = (UniqueConstraint("user_id", "platform", "external_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    platform: Mapped[str] = mapped_column(String(32))
+    external_id: Mapped[str] = mapped_column(String(200))
+    username: Mapped[str] = mapped_column(String(200), default="")
+    fullname: Mapped[str] = mapped_column(String(200), default="")
+    profile_image_url: Mapped[str | None] = mapped_column(Text)
+    credentials: Mapped[str | None] = mapped_column(Text, doc="Fernet-encrypted JSON")
+    status: Mapped[str] = mapped_column(String(32), default="connected")
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Subaccount(Base):
+    """A Facebook Page, LinkedIn organization, YouTube playlist or Pinterest board."""
+
+    __tablename__ = "subaccounts"
+    __table_args__ = (UniqueConstraint("account_id", "kind", "external_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(32))
+    external_id: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(300), default="")
+    credentials: Mapped[str | None] = mapped_column(Text, doc="Fernet-encrypted JSON")
+
+
+class Post(Base):
+    """One submission: a post or a whole thread, with its dispatch state.
+
+    `state` is scheduled | in-progress | published | failed | cancelled. `due_at` is when the
+    dispatcher should next look at the row (the scheduled time, or a retry time); NULL once
+    the row is finished. `version` grows on every edit so that a worker holding an old copy
+    cannot send it (checked when the "sending" mark is written).
+    """
+
+    __tablename__ = "posts"
+    __table_args__ = (
+        Index(
+            "ix_posts_due",
+            "due_at",
+            postgresql_where=text("due_at IS NOT NULL"),
+            sqlite_where=text("due_at IS NOT NULL"),
+        ),
+        Index("ix_posts_user_post_time", "user_id", "post_time"),
+        Index("ix_posts_user_scheduled", "user_id", "state", "scheduled_at"),
+        Index("ix_posts_account_slot_time", "account_id", "scheduled_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    platform: Mapped[str] = mapped_column(String(32))
+    subaccount_id: Mapped[str | None] = mapped_column(String(200))
+    draft: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    state: Mapped[str] = mapped_column(String(16))
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    error_message: Mapped[str | None] = mapped_column(Text)
+    public_url: Mapped[str | None] = mapped_column(Text)
+    scheduled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    post_time: Mapped[datetime] = mapped_column(UTCDateTime, doc="list order: when it goes out")
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attempt: Mapped[int] = mapped_column(Integer, default=0)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    slot_key: Mapped[str | None] = mapped_column(String(300), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class PostItem(Base):
+    """One post of a thread that a publisher has begun to send.
+
+    The row is written (state `sending`) before the irreversible platform call and completed
+    with the remote id after it. A `sending` row found by a later attempt means the outcome is
+    unknown (invariant 2): reconcile or report, never re-send blindly.
+    """
+
+    __tablename__ = "post_items"
+
+    post_id: Mapped[str] = mapped_column(
+        ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    state: Mapped[str] = mapped_column(String(16))
+    remote_id: Mapped[str | None] = mapped_column(String(300))
+    public_url: Mapped[str | None] = mapped_column(Text)
+    data: Mapped[dict[str, Any] | None] = mapped_column(
+        JSONType, doc="publisher's own ids needed to continue or reconcile (cid, container id)"
+    )
+    sending_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class IdempotencyRecord(Base):
+    __tablename__ = "idempotency_keys"
+
+    user_id: Mapped[str] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int] = mapped_column(Integer)
+    response: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class Slot(Base):
+    """A weekly calendar slot; `hour`/`minute`/`day` are wall-clock in `timezone` (UTC default)."""
+
+    __tablename__ = "slots"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    day: Mapped[str] = mapped_column(String(10))
+    hour: Mapped[int] = mapped_column(Integer)
+    minute: Mapped[int] = mapped_column(Integer)
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    targets: Mapped[list[dict[str, Any]]] = mapped_column(JSONType)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Worker(Base):
+    """Dispatch workers' heartbeats: `/readyz` and lease take-over read them."""
+
+    __tablename__ = "workers"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    hostname: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    heartbeat_at: Mapped[datetime] = mapped_column(UTCDateTime)

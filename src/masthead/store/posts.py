@@ -1,0 +1,308 @@
+"""Posts as the API sees them: create, read, list, and edit while still scheduled."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from masthead.domain.states import EDITABLE_STATES, State
+from masthead.store.models import Account, Post, PostItem, Subaccount
+
+
+@dataclass(frozen=True, slots=True)
+class PostRow:
+    id: str
+    user_id: str
+    account_id: int
+    platform: str
+    draft: dict[str, Any]
+    state: str
+    outcome: str | None
+    error_message: str | None
+    public_url: str | None
+    scheduled_at: datetime | None
+    post_time: datetime
+    started_at: datetime | None
+
+
+_POST_COLUMNS = (
+    Post.id,
+    Post.user_id,
+    Post.account_id,
+    Post.platform,
+    Post.draft,
+    Post.state,
+    Post.outcome,
+    Post.error_message,
+    Post.public_url,
+    Post.scheduled_at,
+    Post.post_time,
+    Post.started_at,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class NewPost:
+    id: str
+    user_id: str
+    account_id: int
+    platform: str
+    subaccount_id: str | None
+    draft: dict[str, Any]
+    scheduled_at: datetime | None
+    slot_key: str | None = None
+
+
+def new_post_values(post: NewPost, now: datetime) -> dict[str, Any]:
+    when = post.scheduled_at or now
+    return {
+        "id": post.id,
+        "user_id": post.user_id,
+        "account_id": post.account_id,
+        "platform": post.platform,
+        "subaccount_id": post.subaccount_id,
+        "draft": post.draft,
+        "state": State.SCHEDULED,
+        "scheduled_at": post.scheduled_at,
+        "post_time": when,
+        "due_at": when,
+        "attempt": 0,
+        "version": 1,
+        "slot_key": post.slot_key,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+async def insert_post(conn: AsyncConnection, post: NewPost, now: datetime) -> None:
+    await conn.execute(insert(Post).values(**new_post_values(post, now)))
+
+
+async def get_post(conn: AsyncConnection, user_id: str, post_id: str) -> PostRow | None:
+    row = (
+        await conn.execute(
+            select(*_POST_COLUMNS).where(Post.id == post_id, Post.user_id == user_id)
+        )
+    ).first()
+    return PostRow(*row) if row else None
+
+
+@dataclass(frozen=True, slots=True)
+class ItemResult:
+    position: int
+    state: str
+    remote_id: str | None
+    public_url: str | None
+
+
+async def post_items(conn: AsyncConnection, post_id: str) -> list[ItemResult]:
+    rows = await conn.execute(
+        select(PostItem.position, PostItem.state, PostItem.remote_id, PostItem.public_url)
+        .where(PostItem.post_id == post_id)
+        .order_by(PostItem.position)
+    )
+    return [ItemResult(*row) for row in rows]
+
+
+async def list_posts(
+    conn: AsyncConnection,
+    user_id: str,
+    *,
+    since: datetime,
+    until: datetime,
+    states: Sequence[str],
+    platforms: Sequence[str],
+    after: tuple[datetime, str] | None,
+    limit: int,
+) -> list[PostRow]:
+    """Newest `post_time` first; `after` is the (post_time, id) of the last row already seen."""
+    query = select(*_POST_COLUMNS).where(
+        Post.user_id == user_id,
+        Post.post_time >= since,
+        Post.post_time <= until,
+        Post.state != State.CANCELLED,
+    )
+    if states:
+        query = query.where(Post.state.in_(states))
+    if platforms:
+        query = query.where(Post.platform.in_(platforms))
+    if after is not None:
+        time, last_id = after
+        query = query.where(
+            or_(Post.post_time < time, and_(Post.post_time == time, Post.id < last_id))
+        )
+    query = query.order_by(Post.post_time.desc(), Post.id.desc()).limit(limit)
+    return [PostRow(*row) for row in await conn.execute(query)]
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleRow:
+    post: PostRow
+    account_name: str | None
+    account_username: str | None
+    account_image: str | None
+    account_status: str | None
+
+
+def _scheduled(user_id: str) -> Any:
+    return and_(
+        Post.user_id == user_id,
+        Post.state == State.SCHEDULED,
+        Post.scheduled_at.is_not(None),
+    )
+
+
+async def list_schedules(
+    conn: AsyncConnection, user_id: str, *, after: tuple[datetime, str] | None, limit: int
+) -> list[ScheduleRow]:
+    query = (
+        select(
+            *_POST_COLUMNS,
+            Account.fullname,
+            Account.username,
+            Account.profile_image_url,
+            Account.status,
+        )
+        .join(Account, Account.id == Post.account_id)
+        .where(_scheduled(user_id))
+    )
+    if after is not None:
+        time, last_id = after
+        query = query.where(
+            or_(Post.scheduled_at > time, and_(Post.scheduled_at == time, Post.id > last_id))
+        )
+    query = query.order_by(Post.scheduled_at, Post.id).limit(limit)
+    return [
+        ScheduleRow(PostRow(*row[: len(_POST_COLUMNS)]), *row[len(_POST_COLUMNS) :])
+        for row in await conn.execute(query)
+    ]
+
+
+async def count_schedules(conn: AsyncConnection, user_id: str) -> int:
+    query = select(func.count()).select_from(Post).where(_scheduled(user_id))
+    return int((await conn.execute(query)).scalar_one())
+
+
+async def get_schedule(conn: AsyncConnection, user_id: str, post_id: str) -> ScheduleRow | None:
+    query = (
+        select(
+            *_POST_COLUMNS,
+            Account.fullname,
+            Account.username,
+            Account.profile_image_url,
+            Account.status,
+        )
+        .join(Account, Account.id == Post.account_id)
+        .where(_scheduled(user_id), Post.id == post_id)
+    )
+    row = (await conn.execute(query)).first()
+    return (
+        ScheduleRow(PostRow(*row[: len(_POST_COLUMNS)]), *row[len(_POST_COLUMNS) :])
+        if row
+        else None
+    )
+
+
+async def subaccount_name(conn: AsyncConnection, account_id: int, external_id: str) -> str | None:
+    return (
+        await conn.execute(
+            select(Subaccount.name).where(
+                Subaccount.account_id == account_id, Subaccount.external_id == external_id
+            )
+        )
+    ).scalar()
+
+
+def _editable(user_id: str, post_id: str) -> Any:
+    # A claimed post may still be edited until its first irreversible call (started_at);
+    # the version bump makes the worker holding the old copy drop it.
+    return and_(
+        Post.id == post_id,
+        Post.user_id == user_id,
+        Post.scheduled_at.is_not(None),
+        Post.state.in_(EDITABLE_STATES),
+        Post.started_at.is_(None),
+    )
+
+
+async def reschedule(
+    conn: AsyncConnection,
+    user_id: str,
+    post_id: str,
+    *,
+    now: datetime,
+    scheduled_at: datetime | None,
+    draft: dict[str, Any] | None,
+    account_id: int | None,
+    platform: str | None,
+    subaccount_id: str | None,
+) -> bool:
+    values: dict[str, Any] = {
+        "state": State.SCHEDULED,
+        "version": Post.version + 1,
+        "lease_owner": None,
+        "lease_until": None,
+        "updated_at": now,
+        "slot_key": None,
+    }
+    if scheduled_at is not None:
+        values |= {"scheduled_at": scheduled_at, "due_at": scheduled_at, "post_time": scheduled_at}
+    if draft is not None:
+        values |= {
+            "draft": draft,
+            "account_id": account_id,
+            "platform": platform,
+            "subaccount_id": subaccount_id,
+        }
+    result = await conn.execute(update(Post).where(_editable(user_id, post_id)).values(**values))
+    return result.rowcount == 1
+
+
+async def cancel(conn: AsyncConnection, user_id: str, post_id: str, now: datetime) -> bool:
+    result = await conn.execute(
+        update(Post)
+        .where(_editable(user_id, post_id))
+        .values(
+            state=State.CANCELLED,
+            version=Post.version + 1,
+            due_at=None,
+            lease_owner=None,
+            lease_until=None,
+            slot_key=None,
+            updated_at=now,
+            finished_at=now,
+        )
+    )
+    return result.rowcount == 1
+
+
+async def exists_for_user(conn: AsyncConnection, user_id: str, post_id: str) -> bool:
+    query = select(Post.id).where(Post.id == post_id, Post.user_id == user_id)
+    return (await conn.execute(query)).first() is not None
+
+
+async def occupied_times(
+    conn: AsyncConnection,
+    account_id: int,
+    subaccount_id: str | None,
+    start: datetime,
+    end: datetime,
+) -> set[datetime]:
+    """Times at which this target already has a post waiting (slot occupancy)."""
+    query = select(Post.scheduled_at).where(
+        Post.account_id == account_id,
+        Post.scheduled_at >= start,
+        Post.scheduled_at <= end,
+        Post.state != State.CANCELLED,
+    )
+    query = query.where(
+        Post.subaccount_id.is_(None)
+        if subaccount_id is None
+        else Post.subaccount_id == subaccount_id
+    )
+    return {row[0] for row in await conn.execute(query) if row[0] is not None}

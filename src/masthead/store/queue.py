@@ -1,0 +1,254 @@
+"""The dispatch queue's SQL: batch claims, leases, sending marks and outcomes.
+
+Only `dispatch/` imports this module; everything else sees the queue through the port in
+`dispatch/port.py`. One claim statement takes up to B due rows (ARCHITECTURE.md: ~0.06 ms per
+post on PostgreSQL with SKIP LOCKED, measured in shared/tools/engine-bench/).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from masthead.domain.states import OUTCOME_UNKNOWN, State
+from masthead.store.models import Post, PostItem, Worker
+from masthead.store.types import UTCDateTime
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedPost:
+    id: str
+    user_id: str
+    account_id: int
+    platform: str
+    draft: dict[str, Any]
+    scheduled_at: datetime | None
+    created_at: datetime
+    due_at: datetime
+    attempt: int
+    version: int
+    started_at: datetime | None
+
+
+def _claimable(now: datetime) -> Any:
+    return and_(
+        Post.due_at <= now,
+        Post.state.in_((State.SCHEDULED, State.IN_PROGRESS)),
+        or_(Post.lease_until.is_(None), Post.lease_until < now),
+    )
+
+
+async def claim(
+    conn: AsyncConnection,
+    *,
+    owner: str,
+    now: datetime,
+    lease: timedelta,
+    limit: int,
+    skip_locked: bool,
+) -> list[ClaimedPost]:
+    """Take up to `limit` due rows, oldest due first, and lease them to `owner`."""
+    due = select(Post.id).where(_claimable(now)).order_by(Post.due_at).limit(limit)
+    if skip_locked:
+        due = due.with_for_update(skip_locked=True)
+    result = await conn.execute(
+        update(Post)
+        .where(Post.id.in_(due.scalar_subquery()))
+        .values(
+            state=State.IN_PROGRESS,
+            lease_owner=owner,
+            lease_until=now + lease,
+            attempt=Post.attempt + 1,
+            updated_at=now,
+        )
+        .returning(
+            Post.id,
+            Post.user_id,
+            Post.account_id,
+            Post.platform,
+            Post.draft,
+            Post.scheduled_at,
+            Post.created_at,
+            Post.due_at,
+            Post.attempt,
+            Post.version,
+            Post.started_at,
+        )
+    )
+    claimed = [ClaimedPost(*row) for row in result]
+    claimed.sort(key=lambda post: post.due_at)
+    return claimed
+
+
+async def next_wakeup(conn: AsyncConnection) -> datetime | None:
+    """The earliest moment a row becomes claimable: its due time or its lease's end."""
+    earliest = func.min(func.coalesce(Post.lease_until, Post.due_at), type_=UTCDateTime())
+    return (await conn.execute(select(earliest).where(Post.due_at.is_not(None)))).scalar()
+
+
+async def renew(conn: AsyncConnection, *, owner: str, ids: list[str], until: datetime) -> None:
+    await conn.execute(
+        update(Post).where(Post.id.in_(ids), Post.lease_owner == owner).values(lease_until=until)
+    )
+
+
+async def existing_items(conn: AsyncConnection, post_id: str) -> list[Any]:
+    rows = await conn.execute(
+        select(
+            PostItem.position,
+            PostItem.state,
+            PostItem.remote_id,
+            PostItem.public_url,
+            PostItem.data,
+        )
+        .where(PostItem.post_id == post_id)
+        .order_by(PostItem.position)
+    )
+    return list(rows)
+
+
+async def mark_sending(
+    conn: AsyncConnection,
+    *,
+    post_id: str,
+    owner: str,
+    version: int,
+    position: int,
+    now: datetime,
+    data: dict[str, Any] | None,
+) -> bool:
+    """Record that an irreversible call is about to be made. False: the post was edited,
+    cancelled or taken over since it was claimed, and must not be sent by this worker."""
+    result = await conn.execute(
+        update(Post)
+        .where(
+            Post.id == post_id,
+            Post.version == version,
+            Post.lease_owner == owner,
+            Post.state == State.IN_PROGRESS,
+        )
+        .values(started_at=func.coalesce(Post.started_at, now), updated_at=now)
+    )
+    if result.rowcount != 1:
+        return False
+    await conn.execute(
+        insert(PostItem).values(
+            post_id=post_id, position=position, state="sending", sending_at=now, data=data
+        )
+    )
+    return True
+
+
+async def mark_sent(
+    conn: AsyncConnection,
+    *,
+    post_id: str,
+    position: int,
+    remote_id: str,
+    public_url: str,
+    data: dict[str, Any] | None,
+    now: datetime,
+) -> None:
+    await conn.execute(
+        update(PostItem)
+        .where(PostItem.post_id == post_id, PostItem.position == position)
+        .values(state="sent", remote_id=remote_id, public_url=public_url, data=data, sent_at=now)
+    )
+
+
+async def forget_unsent(conn: AsyncConnection, *, post_id: str, position: int) -> None:
+    """The platform certainly did not act: drop the mark so a retry may send again."""
+    await conn.execute(
+        delete(PostItem).where(
+            PostItem.post_id == post_id,
+            PostItem.position == position,
+            PostItem.state == "sending",
+        )
+    )
+
+
+async def finish(
+    conn: AsyncConnection,
+    *,
+    post_id: str,
+    owner: str,
+    now: datetime,
+    state: State,
+    public_url: str | None = None,
+    error: str | None = None,
+    outcome_unknown: bool = False,
+) -> bool:
+    result = await conn.execute(
+        update(Post)
+        .where(Post.id == post_id, Post.lease_owner == owner)
+        .values(
+            state=state,
+            public_url=public_url,
+            error_message=error,
+            outcome=OUTCOME_UNKNOWN if outcome_unknown else None,
+            due_at=None,
+            lease_owner=None,
+            lease_until=None,
+            finished_at=now,
+            updated_at=now,
+        )
+    )
+    return result.rowcount == 1
+
+
+async def retry_later(
+    conn: AsyncConnection,
+    *,
+    post_id: str,
+    owner: str,
+    now: datetime,
+    at: datetime,
+    error: str,
+) -> bool:
+    result = await conn.execute(
+        update(Post)
+        .where(Post.id == post_id, Post.lease_owner == owner)
+        .values(due_at=at, lease_owner=None, lease_until=None, error_message=error, updated_at=now)
+    )
+    return result.rowcount == 1
+
+
+async def release(conn: AsyncConnection, *, post_id: str, owner: str) -> None:
+    """Hand a claimed row back untouched (shutdown, or the post changed under us)."""
+    await conn.execute(
+        update(Post)
+        .where(Post.id == post_id, Post.lease_owner == owner)
+        .values(lease_owner=None, lease_until=None, attempt=Post.attempt - 1)
+    )
+
+
+async def heartbeat(
+    conn: AsyncConnection, *, worker_id: str, hostname: str, pid: int, now: datetime
+) -> None:
+    updated = await conn.execute(
+        update(Worker).where(Worker.id == worker_id).values(heartbeat_at=now)
+    )
+    if updated.rowcount == 0:
+        await conn.execute(
+            insert(Worker).values(
+                id=worker_id, hostname=hostname, pid=pid, started_at=now, heartbeat_at=now
+            )
+        )
+
+
+async def remove_worker(conn: AsyncConnection, worker_id: str) -> None:
+    await conn.execute(delete(Worker).where(Worker.id == worker_id))
+
+
+async def live_workers(conn: AsyncConnection, since: datetime) -> int:
+    query = select(func.count()).select_from(Worker).where(Worker.heartbeat_at >= since)
+    return int((await conn.execute(query)).scalar_one())
+
+
+async def counts_by_state(conn: AsyncConnection) -> dict[str, int]:
+    rows = await conn.execute(select(Post.state, func.count()).group_by(Post.state))
+    return {state: int(count) for state, count in rows}

@@ -1,0 +1,114 @@
+"""Users and their API keys."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from masthead.security import Secrets
+from masthead.store.models import ApiKey, User
+
+
+@dataclass(frozen=True, slots=True)
+class UserRow:
+    id: str
+    email: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class KeyOwner:
+    key_id: int
+    user: UserRow
+    digest: str
+    last_used_at: datetime | None
+
+
+async def create_user(
+    conn: AsyncConnection,
+    secrets_: Secrets,
+    *,
+    email: str,
+    name: str,
+    now: datetime,
+    password_hash: str | None = None,
+) -> UserRow:
+    user = UserRow(id=str(uuid.uuid4()), email=email.strip().lower(), name=name)
+    await conn.execute(
+        insert(User).values(
+            id=user.id,
+            email=user.email,
+            name=name,
+            password_hash=password_hash,
+            webhook_secret=secrets_.encrypt("whsec_" + secrets.token_urlsafe(32)),
+            created_at=now,
+        )
+    )
+    return user
+
+
+async def user_by_email(conn: AsyncConnection, email: str) -> UserRow | None:
+    row = (
+        await conn.execute(
+            select(User.id, User.email, User.name).where(User.email == email.strip().lower())
+        )
+    ).first()
+    return UserRow(row.id, row.email, row.name) if row else None
+
+
+async def count_users(conn: AsyncConnection) -> int:
+    return int((await conn.execute(select(func.count()).select_from(User))).scalar_one())
+
+
+async def webhook_secret(conn: AsyncConnection, secrets_: Secrets, user_id: str) -> str:
+    stored = (
+        await conn.execute(select(User.webhook_secret).where(User.id == user_id))
+    ).scalar_one()
+    return secrets_.decrypt(stored)
+
+
+async def add_api_key(
+    conn: AsyncConnection, *, user_id: str, name: str, prefix: str, digest: str, now: datetime
+) -> int:
+    result = await conn.execute(
+        insert(ApiKey)
+        .values(user_id=user_id, name=name, prefix=prefix, digest=digest, created_at=now)
+        .returning(ApiKey.id)
+    )
+    return int(result.scalar_one())
+
+
+async def active_keys_with_prefix(conn: AsyncConnection, prefix: str) -> list[KeyOwner]:
+    rows = await conn.execute(
+        select(
+            ApiKey.id,
+            ApiKey.digest,
+            ApiKey.last_used_at,
+            User.id.label("user_id"),
+            User.email,
+            User.name,
+        )
+        .join(User, User.id == ApiKey.user_id)
+        .where(ApiKey.prefix == prefix, ApiKey.revoked_at.is_(None))
+    )
+    return [
+        KeyOwner(r.id, UserRow(r.user_id, r.email, r.name), r.digest, r.last_used_at) for r in rows
+    ]
+
+
+async def revoke_keys(conn: AsyncConnection, prefix: str, now: datetime) -> int:
+    result = await conn.execute(
+        update(ApiKey)
+        .where(ApiKey.prefix == prefix, ApiKey.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    return result.rowcount
+
+
+async def touch_key(conn: AsyncConnection, key_id: int, now: datetime) -> None:
+    await conn.execute(update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=now))

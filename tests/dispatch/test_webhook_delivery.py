@@ -1,0 +1,93 @@
+"""The whole path with the webhook target: API → store → dispatch → signed POST → status."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+from datetime import UTC, datetime, timedelta
+
+import orjson
+
+from masthead.platforms.webhook import SIGNATURE_HEADER
+from tests.support.harness import Harness, webhook_post
+from tests.support.receiver import Fault, Receiver
+
+
+def verify(secret: str, header: str, body: bytes) -> bool:
+    parts = dict(part.split("=", 1) for part in header.split(","))
+    expected = hmac.new(secret.encode(), f"{parts['t']}.".encode() + body, hashlib.sha256)
+    return hmac.compare_digest(expected.hexdigest(), parts["v1"])
+
+
+async def test_immediate_webhook_post_is_delivered_once_signed_and_published(
+    harness: Harness, receiver: Receiver
+) -> None:
+    caller = await harness.user()
+    account = await harness.account(caller)
+    response = await harness.create_post(caller, webhook_post(account, receiver.url, "Hi there"))
+    assert response.status_code == 201, response.text
+    post_id = response.json()["postSubmissionId"]
+
+    status = await harness.wait_status(caller, post_id, {"published", "failed"})
+    assert status["status"] == "published", status
+    assert status["publicUrl"] == receiver.url
+    deliveries = await receiver.wait_for(1)
+    assert len(deliveries) == 1
+    delivery = deliveries[0]
+    payload = orjson.loads(delivery.body)
+    assert payload["postSubmissionId"] == post_id
+    assert payload["text"] == "Hi there"
+    assert payload["accountId"] == account
+    me = (await harness.client.get("/v2/users/me", headers=caller.headers)).json()
+    assert verify(
+        me["webhookSigningSecret"], delivery.headers[SIGNATURE_HEADER.lower()], delivery.body
+    )
+
+
+async def test_scheduled_webhook_post_fires_at_its_second_not_before(
+    harness: Harness, receiver: Receiver
+) -> None:
+    caller = await harness.user()
+    account = await harness.account(caller)
+    at = (datetime.now(UTC) + timedelta(seconds=2)).replace(microsecond=0)
+    body = webhook_post(account, receiver.url, scheduledTime=at.isoformat())
+    response = await harness.create_post(caller, body)
+    assert response.status_code == 201, response.text
+    post_id = response.json()["postSubmissionId"]
+    assert (await harness.status(caller, post_id))["status"] == "scheduled"
+
+    deliveries = await receiver.wait_for(1, timeout=10)
+    assert len(deliveries) == 1
+    lag = deliveries[0].received_at - at.timestamp()
+    assert 0 <= lag < 1.0, f"delivered {lag:+.3f}s from its time"
+    status = await harness.wait_status(caller, post_id, {"published", "failed"})
+    assert status["status"] == "published"
+
+
+async def test_receiver_503_is_retried_and_then_published(
+    harness: Harness, receiver: Receiver
+) -> None:
+    receiver.script.append(Fault(status=503, headers={"Retry-After": "1"}))
+    caller = await harness.user()
+    account = await harness.account(caller)
+    response = await harness.create_post(caller, webhook_post(account, receiver.url))
+    post_id = response.json()["postSubmissionId"]
+    status = await harness.wait_status(caller, post_id, {"published", "failed"}, timeout=10)
+    assert status["status"] == "published", status
+    assert len(receiver.deliveries) == 2
+
+
+async def test_receiver_404_fails_permanently_with_its_answer(
+    harness: Harness, receiver: Receiver
+) -> None:
+    receiver.script.append(Fault(status=404))
+    caller = await harness.user()
+    account = await harness.account(caller)
+    response = await harness.create_post(caller, webhook_post(account, receiver.url))
+    post_id = response.json()["postSubmissionId"]
+    status = await harness.wait_status(caller, post_id, {"published", "failed"})
+    assert status["status"] == "failed"
+    assert "404" in status["errorMessage"]
+    await asyncio.sleep(0.2)
+    assert len(receiver.deliveries) == 1

@@ -1,0 +1,106 @@
+"""Text is measured the way each platform measures it (X weight, graphemes, UTF-8 bytes)."""
+
+from __future__ import annotations
+
+import pytest
+
+from masthead.domain.text import (
+    X_MAX_SCAN,
+    grapheme_count,
+    hashtag_count,
+    link_count,
+    utf8_len,
+    x_weighted_length,
+)
+
+FAMILY = "\U0001f468\u200d\U0001f469\u200d\U0001f467\u200d\U0001f466"  # 👨‍👩‍👧‍👦, 7 code points
+THUMBS_UP_MEDIUM = "\U0001f44d\U0001f3fd"  # 👍🏽, emoji + skin tone
+FLAG_FR = "\U0001f1eb\U0001f1f7"  # 🇫🇷, two regional indicators
+LONG_URL = "https://example.com/" + "a" * 200 + "?q=1"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param("", 0, id="empty-is-0"),
+        pytest.param("a" * 280, 280, id="280-ascii-letters-weigh-280"),
+        pytest.param("a" * 281, 281, id="281-ascii-letters-weigh-281"),
+        pytest.param("https://example.com", 23, id="a-short-url-weighs-23"),
+        pytest.param(LONG_URL, 23, id="a-long-url-weighs-23"),
+        pytest.param("see example.com now", 31, id="a-bare-domain-is-a-url-too"),
+        pytest.param("日本語", 6, id="cjk-weighs-2-each"),
+        pytest.param("한국어", 6, id="hangul-weighs-2-each"),
+        pytest.param("\U0001f600", 2, id="an-emoji-weighs-2"),
+        pytest.param(FAMILY, 2, id="a-zwj-family-weighs-2-not-7"),
+        pytest.param(THUMBS_UP_MEDIUM, 2, id="emoji-with-skin-tone-weighs-2"),
+        pytest.param("e\u0301", 1, id="nfc-composes-e-acute-into-one-character"),
+        pytest.param("\u2014", 1, id="em-dash-is-in-a-weight-1-range"),
+        pytest.param("a\r\nb", 3, id="crlf-counts-as-one-newline"),
+        pytest.param("english 日本語 \U0001f637 https://example.com", 41, id="mixed-text"),
+    ],
+)
+def test_x_weighted_length_follows_twitter_text_v3(text: str, expected: int) -> None:
+    assert x_weighted_length(text) == expected
+
+
+def test_x_max_scan_is_beyond_anything_that_can_weigh_280() -> None:
+    # twelve maximal URLs (4096 characters each) is the lightest way to fill 280.
+    assert X_MAX_SCAN > 12 * 4096 + 280
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param("", 0, id="empty"),
+        pytest.param("abc", 3, id="ascii"),
+        pytest.param(FAMILY, 1, id="zwj-family-is-one-grapheme"),
+        pytest.param(FLAG_FR, 1, id="flag-is-one-grapheme"),
+        pytest.param("e\u0301", 1, id="letter-plus-combining-accent-is-one-grapheme"),
+        pytest.param("\u1100\u1161\u11a8", 1, id="hangul-jamo-syllable-is-one-grapheme"),
+        pytest.param("a\r\nb", 3, id="crlf-is-one-grapheme"),
+    ],
+)
+def test_grapheme_count_counts_what_a_reader_sees(text: str, expected: int) -> None:
+    assert grapheme_count(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param("", 0, id="empty"),
+        pytest.param("a", 1, id="ascii-1-byte"),
+        pytest.param("é", 2, id="latin-accent-2-bytes"),
+        pytest.param("日", 3, id="cjk-3-bytes"),
+        pytest.param("\U0001f600", 4, id="emoji-4-bytes"),
+        pytest.param(FAMILY, 25, id="zwj-family-25-bytes"),
+    ],
+)
+def test_utf8_len_counts_bytes(text: str, expected: int) -> None:
+    assert utf8_len(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param("no tags", 0, id="none"),
+        pytest.param("#one #two", 2, id="two-tags"),
+        pytest.param("#日本", 1, id="unicode-tag"),
+        pytest.param("a#b", 0, id="hash-inside-a-word-is-not-a-tag"),
+        pytest.param("&#123; entity", 0, id="html-entity-is-not-a-tag"),
+        pytest.param("# alone", 0, id="hash-alone-is-not-a-tag"),
+    ],
+)
+def test_hashtag_count(text: str, expected: int) -> None:
+    assert hashtag_count(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param("no links", 0, id="none"),
+        pytest.param("https://a.com and http://b.org/x", 2, id="two-links"),
+        pytest.param("run setup.py", 0, id="bare-file-names-are-not-links"),
+    ],
+)
+def test_link_count_counts_links_with_a_scheme(text: str, expected: int) -> None:
+    assert link_count(text) == expected
