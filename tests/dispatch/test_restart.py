@@ -1,0 +1,124 @@
+"""Invariants 1 and 2 across real process restarts and crashes of `masthead serve`."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+
+from masthead.security import Secrets
+from masthead.store.database import Database
+from tests.support.harness import Caller, migrate, seed_account, seed_user, webhook_post
+from tests.support.receiver import Fault, Receiver
+from tests.support.server import ServerProcess
+
+SECRET = "restart-test-secret"
+
+
+@pytest.fixture
+def server(tmp_path: Path, receiver: Receiver) -> Iterator[ServerProcess]:
+    process = ServerProcess(
+        tmp_path,
+        {
+            "MASTHEAD_SECRET_KEY": SECRET,
+            "MASTHEAD_FETCH_ALLOW": receiver.allow,
+            "MASTHEAD_API_RATE_LIMITS": "off",
+            "MASTHEAD_DISPATCH_LEASE_SECONDS": "3",
+        },
+    )
+    yield process
+    process.kill()
+
+
+async def seed(server: ServerProcess) -> tuple[Caller, str]:
+    url = f"sqlite+aiosqlite:///{server.data_dir / 'masthead.db'}"
+    await migrate(url)
+    db = Database(url)
+    await db.start()
+    try:
+        caller = await seed_user(db, Secrets([SECRET]), "restart@example.com")
+        account = await seed_account(db, caller, "webhook")
+    finally:
+        await db.close()
+    return caller, account
+
+
+async def wait_final(
+    server: ServerProcess, caller: Caller, post_id: str, timeout: float = 15.0
+) -> dict[str, object]:
+    deadline = time.monotonic() + timeout
+    async with httpx.AsyncClient(base_url=server.base_url, headers=caller.headers) as client:
+        while True:
+            body: dict[str, object] = (await client.get(f"/v2/posts/{post_id}")).json()
+            if body.get("status") in ("published", "failed") or time.monotonic() > deadline:
+                return body
+            await asyncio.sleep(0.05)
+
+
+async def test_scheduled_post_is_sent_once_after_a_crash_and_restart(
+    server: ServerProcess, receiver: Receiver
+) -> None:
+    caller, account = await seed(server)
+    await asyncio.to_thread(server.start)
+    at = (datetime.now(UTC) + timedelta(seconds=4)).replace(microsecond=0)
+    async with httpx.AsyncClient(base_url=server.base_url, headers=caller.headers) as client:
+        response = await client.post(
+            "/v2/posts", json=webhook_post(account, receiver.url, scheduledTime=at.isoformat())
+        )
+    assert response.status_code == 201, response.text
+    post_id = response.json()["postSubmissionId"]
+    server.kill()  # a crash right after the 201: the post must survive it
+    await asyncio.to_thread(server.start)
+
+    deliveries = await receiver.wait_for(1, timeout=15)
+    assert len(deliveries) == 1
+    assert deliveries[0].received_at >= at.timestamp()
+    assert deliveries[0].received_at - at.timestamp() < 1.5
+    assert (await wait_final(server, caller, post_id))["status"] == "published"
+    await asyncio.sleep(0.5)
+    assert len(receiver.deliveries) == 1
+
+
+async def test_a_post_due_while_the_server_was_down_goes_out_once_on_start(
+    server: ServerProcess, receiver: Receiver
+) -> None:
+    caller, account = await seed(server)
+    await asyncio.to_thread(server.start)
+    at = datetime.now(UTC) + timedelta(seconds=2)
+    async with httpx.AsyncClient(base_url=server.base_url, headers=caller.headers) as client:
+        response = await client.post(
+            "/v2/posts", json=webhook_post(account, receiver.url, scheduledTime=at.isoformat())
+        )
+    post_id = response.json()["postSubmissionId"]
+    await asyncio.to_thread(server.terminate)
+    await asyncio.sleep(max(0.0, at.timestamp() - time.time()) + 0.5)
+    assert receiver.deliveries == []
+    await asyncio.to_thread(server.start)
+    assert len(await receiver.wait_for(1)) == 1
+    assert (await wait_final(server, caller, post_id))["status"] == "published"
+
+
+async def test_a_crash_after_sending_reports_outcome_unknown_and_never_resends(
+    server: ServerProcess, receiver: Receiver
+) -> None:
+    receiver.script.append(Fault(status=200, delay=3.0))  # the answer comes after the crash
+    caller, account = await seed(server)
+    await asyncio.to_thread(server.start)
+    async with httpx.AsyncClient(base_url=server.base_url, headers=caller.headers) as client:
+        response = await client.post("/v2/posts", json=webhook_post(account, receiver.url))
+    post_id = response.json()["postSubmissionId"]
+    assert len(await receiver.wait_for(1)) == 1
+    server.kill()  # mid-request: the receiver has it, the server never saw the answer
+    await asyncio.to_thread(server.start)
+
+    body = await wait_final(server, caller, post_id, timeout=20)
+    assert body["status"] == "failed"
+    assert str(body["errorMessage"]).startswith("Outcome unknown:")
+    assert body["outcome"] == "unknown"
+    await asyncio.sleep(0.5)
+    assert len(receiver.deliveries) == 1

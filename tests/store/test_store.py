@@ -1,0 +1,209 @@
+"""The database layer on SQLite and PostgreSQL alike: times, claims, leases, edits, commits."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
+
+from masthead.domain.states import State
+from masthead.store import posts, queue
+from masthead.store.database import Database
+from masthead.store.models import Post, User
+from tests.store.conftest import Seeded
+
+NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+LEASE = timedelta(seconds=60)
+
+
+def draft(account_id: int) -> dict[str, Any]:
+    return {
+        "accountId": str(account_id),
+        "content": {"text": "hi", "mediaUrls": [], "platform": "other"},
+        "target": {"targetType": "webhook", "url": "https://hooks.example.com/x"},
+    }
+
+
+async def add_post(seeded: Seeded, at: datetime | None, *, now: datetime = NOW) -> str:
+    post = posts.NewPost(
+        id=str(uuid.uuid4()),
+        user_id=seeded.caller.user_id,
+        account_id=seeded.account_id,
+        platform="webhook",
+        subaccount_id=None,
+        draft=draft(seeded.account_id),
+        scheduled_at=at,
+    )
+    await seeded.db.write(lambda c: posts.insert_post(c, post, now))
+    return post.id
+
+
+async def claim(
+    db: Database, owner: str, now: datetime, limit: int = 10
+) -> list[queue.ClaimedPost]:
+    return await db.write(
+        lambda c: queue.claim(
+            c, owner=owner, now=now, lease=LEASE, limit=limit, skip_locked=not db.is_sqlite
+        )
+    )
+
+
+async def test_times_come_back_in_utc_and_timezone_aware(seeded: Seeded) -> None:
+    at = datetime(2030, 1, 1, 10, 0, tzinfo=timezone(timedelta(hours=2)))
+    post_id = await add_post(seeded, at)
+    async with seeded.db.read() as conn:
+        row = await posts.get_post(conn, seeded.caller.user_id, post_id)
+    assert row is not None and row.scheduled_at is not None
+    assert row.scheduled_at == datetime(2030, 1, 1, 8, 0, tzinfo=UTC)
+    assert row.scheduled_at.utcoffset() == timedelta(0)
+
+
+async def test_naive_datetimes_are_refused_on_the_way_in(seeded: Seeded) -> None:
+    with pytest.raises(Exception, match="naive datetime"):
+        await add_post(seeded, datetime(2030, 1, 1, 10, 0))
+
+
+async def test_claim_takes_only_due_rows_oldest_first(seeded: Seeded) -> None:
+    later = await add_post(seeded, NOW + timedelta(minutes=5))
+    second = await add_post(seeded, NOW - timedelta(seconds=10))
+    first = await add_post(seeded, NOW - timedelta(seconds=20))
+    claimed = await claim(seeded.db, "w1", NOW)
+    assert [c.id for c in claimed] == [first, second]
+    assert all(c.attempt == 1 for c in claimed)
+    assert later not in {c.id for c in claimed}
+
+
+async def test_a_leased_row_is_not_claimed_again_until_its_lease_ends(seeded: Seeded) -> None:
+    post_id = await add_post(seeded, NOW)
+    assert [c.id for c in await claim(seeded.db, "w1", NOW)] == [post_id]
+    assert await claim(seeded.db, "w2", NOW + LEASE - timedelta(seconds=1)) == []
+    taken_over = await claim(seeded.db, "w2", NOW + LEASE + timedelta(seconds=1))
+    assert [c.id for c in taken_over] == [post_id]
+    assert taken_over[0].attempt == 2
+
+
+async def test_next_wakeup_is_the_earliest_due_time_or_lease_end(seeded: Seeded) -> None:
+    async with seeded.db.read() as conn:
+        assert await queue.next_wakeup(conn) is None
+    await add_post(seeded, NOW + timedelta(minutes=5))
+    await add_post(seeded, NOW + timedelta(minutes=1))
+    async with seeded.db.read() as conn:
+        assert await queue.next_wakeup(conn) == NOW + timedelta(minutes=1)
+
+
+async def test_a_post_edited_after_its_claim_cannot_be_marked_sending(seeded: Seeded) -> None:
+    post_id = await add_post(seeded, NOW + timedelta(seconds=1))
+    [claimed] = await claim(seeded.db, "w1", NOW + timedelta(seconds=1))
+    moved = await seeded.db.write(
+        lambda c: posts.reschedule(
+            c,
+            seeded.caller.user_id,
+            post_id,
+            now=NOW,
+            scheduled_at=NOW + timedelta(hours=1),
+            draft=None,
+            account_id=None,
+            platform=None,
+            subaccount_id=None,
+        )
+    )
+    assert moved
+    marked = await seeded.db.write(
+        lambda c: queue.mark_sending(
+            c,
+            post_id=post_id,
+            owner="w1",
+            version=claimed.version,
+            position=0,
+            now=NOW,
+            data=None,
+        )
+    )
+    assert marked is False
+
+
+async def test_a_post_cannot_be_edited_or_cancelled_once_sending_started(seeded: Seeded) -> None:
+    post_id = await add_post(seeded, NOW + timedelta(seconds=1))
+    [claimed] = await claim(seeded.db, "w1", NOW + timedelta(seconds=1))
+    assert await seeded.db.write(
+        lambda c: queue.mark_sending(
+            c,
+            post_id=post_id,
+            owner="w1",
+            version=claimed.version,
+            position=0,
+            now=NOW,
+            data={"k": "v"},
+        )
+    )
+    cancelled = await seeded.db.write(
+        lambda c: posts.cancel(c, seeded.caller.user_id, post_id, NOW)
+    )
+    assert cancelled is False
+    async with seeded.db.read() as conn:
+        row = await posts.get_post(conn, seeded.caller.user_id, post_id)
+    assert row is not None and row.state == State.IN_PROGRESS
+
+
+async def test_a_finished_post_leaves_the_queue(seeded: Seeded) -> None:
+    post_id = await add_post(seeded, NOW)
+    await claim(seeded.db, "w1", NOW)
+    assert await seeded.db.write(
+        lambda c: queue.finish(
+            c,
+            post_id=post_id,
+            owner="w1",
+            now=NOW,
+            state=State.PUBLISHED,
+            public_url="https://hooks.example.com/x",
+        )
+    )
+    assert await claim(seeded.db, "w2", NOW + timedelta(days=1)) == []
+    async with seeded.db.read() as conn:
+        assert await queue.next_wakeup(conn) is None
+
+
+async def test_only_the_lease_owner_can_finish_a_post(seeded: Seeded) -> None:
+    post_id = await add_post(seeded, NOW)
+    await claim(seeded.db, "w1", NOW)
+    finished = await seeded.db.write(
+        lambda c: queue.finish(c, post_id=post_id, owner="w2", now=NOW, state=State.FAILED)
+    )
+    assert finished is False
+
+
+async def test_one_failing_write_does_not_undo_its_neighbours_in_a_group_commit(
+    seeded: Seeded,
+) -> None:
+    async def insert_user(conn: Any, email: str) -> None:
+        await conn.execute(
+            insert(User).values(
+                id=str(uuid.uuid4()), email=email, name="", webhook_secret="x", created_at=NOW
+            )
+        )
+
+    results = await asyncio.gather(
+        seeded.db.write(lambda c: insert_user(c, "a@example.com")),
+        seeded.db.write(lambda c: insert_user(c, "store@example.com")),  # duplicate email
+        seeded.db.write(lambda c: insert_user(c, "b@example.com")),
+        return_exceptions=True,
+    )
+    assert results[0] is None and results[2] is None
+    assert isinstance(results[1], IntegrityError)
+    async with seeded.db.read() as conn:
+        emails = set((await conn.execute(select(User.email))).scalars())
+    assert {"a@example.com", "b@example.com", "store@example.com"} <= emails
+
+
+async def test_concurrent_writes_share_commits(seeded: Seeded) -> None:
+    before = seeded.db.writer.stats.batches
+    await asyncio.gather(*(add_post(seeded, NOW + timedelta(days=1)) for _ in range(50)))
+    assert seeded.db.writer.stats.batches - before < 50
+    async with seeded.db.read() as conn:
+        count = len((await conn.execute(select(Post.id))).all())
+    assert count == 50
