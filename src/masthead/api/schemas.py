@@ -63,7 +63,7 @@ TargetType = Literal[
 ]
 assert set(PLATFORMS) < set(TARGET_TYPES)
 
-NUMERIC_ID = r"^[1-9][0-9]*$"
+NUMERIC_ID = r"^[1-9][0-9]{0,17}$"
 
 
 class Message(BaseModel):

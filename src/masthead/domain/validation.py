@@ -31,10 +31,11 @@ from masthead.domain.rules import (
     TextLimit,
 )
 
-ACCOUNT_ID = re.compile(r"[1-9][0-9]*")
-"""Account ids, as the official n8n node checks them (contract section 0)."""
-NUMERIC_ID = re.compile(r"[0-9]+")
-"""Page, organization and board ids (n8n node: ^[0-9]+$)."""
+ACCOUNT_ID = re.compile(r"[1-9][0-9]{0,17}")
+"""Account ids, as the official n8n node checks them (contract section 0), and small enough
+for a 64-bit database id."""
+NUMERIC_ID = re.compile(r"[0-9]{1,64}")
+"""Page, organization and board ids (n8n node: ^[0-9]+$), within what the store keeps."""
 
 PAST_TOLERANCE = timedelta(seconds=60)
 """A `scheduledTime` up to this far in the past publishes now (clock skew); older is a 422."""

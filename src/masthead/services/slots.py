@@ -92,7 +92,8 @@ async def change(
         check_timezone(values["timezone"], "timezone")
     if "selectedTargets" in values:
         await check_targets(db, user_id, values["selectedTargets"], "selectedTargets")
-        values = {**values, "targets": values.pop("selectedTargets")}
+        values = dict(values)
+        values["targets"] = values.pop("selectedTargets")
     if values and not await db.write(lambda c: slots.update_slot(c, user_id, slot_id, values)):
         return None
     async with db.read() as conn:
