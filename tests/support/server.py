@@ -15,7 +15,10 @@ from tests.support.receiver import free_port
 
 
 class ServerProcess:
-    def __init__(self, data_dir: Path, env: dict[str, str]) -> None:
+    def __init__(
+        self, data_dir: Path, env: dict[str, str], args: tuple[str, ...] = ("serve",)
+    ) -> None:
+        self.args = args
         self.data_dir = data_dir
         self.port = free_port()
         self.env = {
@@ -34,11 +37,13 @@ class ServerProcess:
     def start(self, timeout: float = 30.0) -> None:
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "masthead", "serve", "--port", str(self.port)],
+                [sys.executable, "-m", "masthead", *self.args, *self._port_args()],
                 env=self.env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
+        if self.args[0] != "serve":
+            return
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -51,6 +56,9 @@ class ServerProcess:
             time.sleep(0.05)
         self.kill()
         raise RuntimeError(f"server did not become ready:\n{self.log.read_text()}")
+
+    def _port_args(self) -> list[str]:
+        return ["--port", str(self.port)] if self.args[0] == "serve" else []
 
     def terminate(self, timeout: float = 20.0) -> None:
         """Graceful: SIGTERM, as a deploy would."""

@@ -43,7 +43,7 @@ def create_app(settings: Settings, *, run_worker: bool = True) -> FastAPI:
             db=db,
             secrets=secrets,
             limiter=ApiRateLimiter(parse_limits(settings.api_rate_limits)),
-            port=DispatchPort(),
+            port=DispatchPort(cross_process=not db.is_sqlite),
             available_platforms=AVAILABLE,
         )
         publishers = build_publishers(settings)

@@ -21,6 +21,7 @@ from typing import Any
 import orjson
 
 from masthead.config import Settings
+from masthead.dispatch.port import CHANNEL
 from masthead.domain.posts import draft_from_json
 from masthead.domain.states import OUTCOME_UNKNOWN_PREFIX, State
 from masthead.metrics import DISPATCH_LAG, POSTS_BY_STATE, PUBLISH_OUTCOMES
@@ -88,6 +89,7 @@ class Dispatcher:
 
     async def start(self) -> None:
         await self._heartbeat()
+        await self._listen()
         self._tasks = [
             asyncio.create_task(self._loop(), name="masthead-dispatch"),
             asyncio.create_task(self._housekeeping(), name="masthead-dispatch-housekeeping"),
@@ -165,12 +167,20 @@ class Dispatcher:
             if self._inflight:
                 await self._renew(list(self._inflight), self._clock() + self._lease)
             await self._heartbeat()
+            await self._listen()
             async with self._db.read() as conn:
                 for state, count in (await queue.counts_by_state(conn)).items():
                     POSTS_BY_STATE.labels(state).set(count)
 
     async def _renew(self, ids: list[str], until: datetime) -> None:
         await self._db.write(lambda c: queue.renew(c, owner=self.worker_id, ids=ids, until=until))
+
+    async def _listen(self) -> None:
+        """Wake-ups from other processes (PostgreSQL NOTIFY); none needed on SQLite."""
+        try:
+            await self._db.listen(CHANNEL, self.wake)
+        except Exception:
+            log.exception("cannot LISTEN for new posts; polling every %ss", MAX_IDLE_SLEEP)
 
     async def _heartbeat(self) -> None:
         now = self._clock()

@@ -1,23 +1,35 @@
 """The small port the API uses to tell dispatch about posts, without seeing its SQL.
 
-The posts table is the queue, so storing a post already schedules it; what the API must still
-do is wake the workers so that an immediate post starts in milliseconds and a moved post is
-not slept past. Scale-out (#7) adds a PostgreSQL NOTIFY here for workers in other processes.
+The posts table is the queue, so storing a post already schedules it; what remains is waking
+the workers so that an immediate post starts in milliseconds and a moved post is not slept
+past. In the same process that is an event; across processes (PostgreSQL) it is a NOTIFY sent
+inside the transaction that stores the change, so it arrives exactly when the row is visible.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+CHANNEL = "masthead_posts"
+
 
 class DispatchPort:
-    def __init__(self) -> None:
+    def __init__(self, *, cross_process: bool) -> None:
+        self._cross_process = cross_process
         self._listeners: list[Callable[[], None]] = []
 
     def subscribe(self, wake: Callable[[], None]) -> None:
         self._listeners.append(wake)
 
+    async def announce(self, conn: AsyncConnection) -> None:
+        """Call inside the transaction that stores, moves or cancels a post."""
+        if self._cross_process:
+            await conn.execute(text("SELECT pg_notify(:channel, '')"), {"channel": CHANNEL})
+
     def changed(self) -> None:
-        """A post was stored, rescheduled or cancelled."""
+        """Call after that transaction commits: wakes this process's worker at once."""
         for wake in self._listeners:
             wake()

@@ -89,6 +89,7 @@ async def create_post(
         if when is not None:
             response["scheduledTime"] = iso(when)
         await post_store.insert_post(conn, post, now)
+        await port.announce(conn)
         if idempotency_key:
             await idempotency.remember(
                 conn,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from masthead.dispatch.port import DispatchPort
 from masthead.domain.errors import ValidationFailed
 from masthead.domain.validation import parse_post, parse_scheduled_time
@@ -58,8 +60,9 @@ async def patch(
         account = await account_rules.resolve(db, user_id, draft, available, "patch.draft")
         draft_json, account_id, platform = draft.to_json(), account.id, draft.target_type
         subaccount = account_rules.subaccount_of(draft)
-    changed = await db.write(
-        lambda conn: post_store.reschedule(
+
+    async def move(conn: AsyncConnection) -> bool:
+        moved = await post_store.reschedule(
             conn,
             user_id,
             post_id,
@@ -70,7 +73,11 @@ async def patch(
             platform=platform,
             subaccount_id=subaccount,
         )
-    )
+        if moved:
+            await port.announce(conn)
+        return moved
+
+    changed = await db.write(move)
     if not changed:
         await _why_unchanged(db, user_id, post_id)
     port.changed()
