@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import getpass
 import shlex
 import sys
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any, TypeVar
+from typing import IO, Annotated, Any, TypeVar
 
 import orjson
 import typer
@@ -44,7 +45,7 @@ err = Console(stderr=True)
 
 
 def _fail(message: str) -> typer.Exit:
-    err.print(f"[red]error:[/red] {message}")
+    err.print(f"[red]error:[/red] {message}", soft_wrap=True)
     return typer.Exit(code=1)
 
 
@@ -92,6 +93,7 @@ def serve(
             "--no-worker needs PostgreSQL (MASTHEAD_DATABASE_URL): on SQLite the worker must "
             "run inside the one serve process"
         )
+    lock = _single_process_lock(settings)
     _migrate(settings)
     _with_db(settings, lambda db: _first_start(db, settings, host, port))
     uvicorn.run(
@@ -103,6 +105,23 @@ def serve(
         access_log=False,
         proxy_headers=False,
     )
+    del lock  # held until uvicorn returns
+
+
+def _single_process_lock(settings: Settings) -> IO[str] | None:
+    """SQLite mode is one process: a second `serve` on the same data dir is refused."""
+    if not settings.is_sqlite:
+        return None
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    handle = (settings.data_dir / "serve.lock").open("w")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        raise _fail(
+            f"another `masthead serve` is running on {settings.data_dir}; SQLite mode is one "
+            "process (use PostgreSQL to run several)"
+        ) from None
+    return handle
 
 
 @app.command()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -21,6 +22,7 @@ from masthead.dispatch.engine import Dispatcher
 from masthead.dispatch.port import DispatchPort
 from masthead.platforms.registry import AVAILABLE, build_publishers
 from masthead.security import Secrets
+from masthead.services import maintenance
 from masthead.store.database import Database
 
 log = logging.getLogger(__name__)
@@ -46,16 +48,19 @@ def create_app(settings: Settings, *, run_worker: bool = True) -> FastAPI:
             port=DispatchPort(cross_process=not db.is_sqlite),
             available_platforms=AVAILABLE,
         )
-        publishers = build_publishers(settings)
+        publishers = build_publishers(settings) if run_worker else {}
         if run_worker:
             ctx.dispatcher = Dispatcher(db, publishers, settings, secrets)
             ctx.port.subscribe(ctx.dispatcher.wake)
             await ctx.dispatcher.start()
+        housekeeping = asyncio.create_task(maintenance.run_forever(db), name="maintenance")
         app.state.ctx = ctx
         try:
             yield
         finally:
             ctx.draining = True
+            housekeeping.cancel()
+            await asyncio.gather(housekeeping, return_exceptions=True)
             if ctx.dispatcher is not None:
                 await ctx.dispatcher.stop()
             for publisher in publishers.values():

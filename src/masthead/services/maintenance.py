@@ -1,0 +1,31 @@
+"""Periodic clean-up that no request waits for."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from masthead.services.posts import IDEMPOTENCY_WINDOW
+from masthead.store import idempotency
+from masthead.store.database import Database
+from masthead.timeutil import utcnow
+
+log = logging.getLogger(__name__)
+EVERY_SECONDS = 3600.0
+
+
+async def purge_idempotency_records(db: Database) -> int:
+    """Records are only replayed for 24 hours; older ones are dead weight."""
+    before = utcnow() - IDEMPOTENCY_WINDOW
+    return await db.write(lambda conn: idempotency.forget_before(conn, before))
+
+
+async def run_forever(db: Database) -> None:
+    while True:
+        try:
+            removed = await purge_idempotency_records(db)
+            if removed:
+                log.info("purged %d expired idempotency records", removed)
+        except Exception:
+            log.exception("maintenance failed; will try again")
+        await asyncio.sleep(EVERY_SECONDS)
