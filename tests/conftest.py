@@ -46,7 +46,7 @@ def fresh_pg_url() -> Iterator[str]:
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_path / 'masthead.db'}"
+        return f"sqlite:///{tmp_path / 'masthead.db'}"
     url: str = request.getfixturevalue("fresh_pg_url")
     return url
 

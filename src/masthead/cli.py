@@ -14,8 +14,8 @@ import orjson
 import typer
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from masthead import logs
 from masthead.config import Settings, load_settings
@@ -94,6 +94,9 @@ def serve(
             "run inside the one serve process"
         )
     lock = _single_process_lock(settings)
+    import sys
+
+    sys.setswitchinterval(float(__import__("os").environ.get("SWI", "0.005")))
     _migrate(settings)
     _with_db(settings, lambda db: _first_start(db, settings, host, port))
     uvicorn.run(
@@ -139,21 +142,18 @@ def worker() -> None:
 
 async def _first_start(db: Database, settings: Settings, host: str, port: int) -> None:
     """On the very first start, make a user, a key and a webhook account, and say how to post."""
-    async with db.read() as conn:
-        if await users.count_users(conn):
-            return
+    if await db.read(users.count_users):
+        return
     secrets = Secrets(settings.secret_keys)
     key = secrets.new_api_key()
     now = utcnow()
 
-    async def bootstrap(conn: AsyncConnection) -> int:
-        user = await users.create_user(
-            conn, secrets, email="admin@localhost", name="Admin", now=now
-        )
-        await users.add_api_key(
+    def bootstrap(conn: Connection) -> int:
+        user = users.create_user(conn, secrets, email="admin@localhost", name="Admin", now=now)
+        users.add_api_key(
             conn, user_id=user.id, name="default", prefix=key.prefix, digest=key.digest, now=now
         )
-        return await accounts.add_account(
+        return accounts.add_account(
             conn,
             user_id=user.id,
             platform="webhook",
@@ -219,8 +219,7 @@ def users_create(
 
 def _require_user(db: Database, email: str) -> Callable[[], Awaitable[users.UserRow]]:
     async def find() -> users.UserRow:
-        async with db.read() as conn:
-            user = await users.user_by_email(conn, email)
+        user = await db.read(lambda conn: users.user_by_email(conn, email))
         if user is None:
             raise _fail(f"no user with email {email}")
         return user
@@ -334,8 +333,8 @@ def accounts_add(
     async def add(db: Database) -> int:
         owner = await _require_user(db, user)()
 
-        async def store(conn: AsyncConnection) -> int:
-            account_id = await accounts.add_account(
+        def store(conn: Connection) -> int:
+            account_id = accounts.add_account(
                 conn,
                 user_id=owner.id,
                 platform=platform,
@@ -346,7 +345,7 @@ def accounts_add(
                 credentials=sealed,
             )
             for sub_id, sub_name in subs:
-                await accounts.add_subaccount(
+                accounts.add_subaccount(
                     conn, account_id=account_id, kind=kind, external_id=sub_id, name=sub_name
                 )
             return account_id
@@ -368,8 +367,7 @@ def accounts_list(user: Annotated[str, typer.Option(help="the owner's email")]) 
 
     async def listing(db: Database) -> list[accounts.AccountRow]:
         owner = await _require_user(db, user)()
-        async with db.read() as conn:
-            return await accounts.list_accounts(conn, owner.id)
+        return await db.read(lambda conn: accounts.list_accounts(conn, owner.id))
 
     rows = _with_db(settings, listing)
     table = Table("id", "platform", "username", "name", "status")

@@ -11,6 +11,8 @@ from typing import Annotated
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from masthead.store.db import is_sqlite, normalise_url
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="MASTHEAD_", extra="ignore")
@@ -48,15 +50,12 @@ class Settings(BaseSettings):
     @property
     def sqlalchemy_url(self) -> str:
         if self.database_url:
-            url = self.database_url
-            if url.startswith("postgresql://") or url.startswith("postgres://"):
-                url = "postgresql+asyncpg://" + url.split("://", 1)[1]
-            return url
-        return f"sqlite+aiosqlite:///{(self.data_dir / 'masthead.db').resolve()}"
+            return normalise_url(self.database_url)
+        return f"sqlite:///{(self.data_dir / 'masthead.db').resolve()}"
 
     @property
     def is_sqlite(self) -> bool:
-        return self.sqlalchemy_url.startswith("sqlite")
+        return is_sqlite(self.sqlalchemy_url)
 
     @cached_property
     def secret_keys(self) -> list[str]:

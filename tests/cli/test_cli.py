@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import httpx
 import pytest
 from typer.testing import CliRunner
 
+from masthead.api.context import KEY_CACHE_SECONDS
 from masthead.cli import app
 from tests.support.server import ServerProcess
 
@@ -43,6 +45,7 @@ def test_a_user_key_and_account_made_on_the_cli_can_post(
         me = httpx.get(f"{server.base_url}/v2/users/me", headers={"blotato-api-key": key})
         assert me.status_code == 200 and me.json()["email"] == "cli@example.com"
         run(env, "keys", "revoke", key[:12])
+        time.sleep(KEY_CACHE_SECONDS + 0.1)  # another process revoked it: wait out the cache
         again = httpx.get(f"{server.base_url}/v2/users/me", headers={"blotato-api-key": key})
         assert again.status_code == 401
     finally:

@@ -30,7 +30,7 @@ CHECKS = [
 
 
 async def _seed(data_dir: Path) -> Caller:
-    url = f"sqlite+aiosqlite:///{data_dir / 'masthead.db'}"
+    url = f"sqlite:///{data_dir / 'masthead.db'}"
     await migrate(url)
     db = Database(url)
     await db.start()

@@ -36,7 +36,7 @@ def server(tmp_path: Path, receiver: Receiver) -> Iterator[ServerProcess]:
 
 
 async def seed(server: ServerProcess) -> tuple[Caller, str]:
-    url = f"sqlite+aiosqlite:///{server.data_dir / 'masthead.db'}"
+    url = f"sqlite:///{server.data_dir / 'masthead.db'}"
     await migrate(url)
     db = Database(url)
     await db.start()

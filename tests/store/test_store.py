@@ -56,8 +56,7 @@ async def claim(
 async def test_times_come_back_in_utc_and_timezone_aware(seeded: Seeded) -> None:
     at = datetime(2030, 1, 1, 10, 0, tzinfo=timezone(timedelta(hours=2)))
     post_id = await add_post(seeded, at)
-    async with seeded.db.read() as conn:
-        row = await posts.get_post(conn, seeded.caller.user_id, post_id)
+    row = await seeded.db.read(lambda conn: posts.get_post(conn, seeded.caller.user_id, post_id))
     assert row is not None and row.scheduled_at is not None
     assert row.scheduled_at == datetime(2030, 1, 1, 8, 0, tzinfo=UTC)
     assert row.scheduled_at.utcoffset() == timedelta(0)
@@ -88,12 +87,10 @@ async def test_a_leased_row_is_not_claimed_again_until_its_lease_ends(seeded: Se
 
 
 async def test_next_wakeup_is_the_earliest_due_time_or_lease_end(seeded: Seeded) -> None:
-    async with seeded.db.read() as conn:
-        assert await queue.next_wakeup(conn) is None
+    assert await seeded.db.read(queue.next_wakeup) is None
     await add_post(seeded, NOW + timedelta(minutes=5))
     await add_post(seeded, NOW + timedelta(minutes=1))
-    async with seeded.db.read() as conn:
-        assert await queue.next_wakeup(conn) == NOW + timedelta(minutes=1)
+    assert await seeded.db.read(queue.next_wakeup) == NOW + timedelta(minutes=1)
 
 
 async def test_a_post_edited_after_its_claim_cannot_be_marked_sending(seeded: Seeded) -> None:
@@ -145,8 +142,7 @@ async def test_a_post_cannot_be_edited_or_cancelled_once_sending_started(seeded:
         lambda c: posts.cancel(c, seeded.caller.user_id, post_id, NOW)
     )
     assert cancelled is False
-    async with seeded.db.read() as conn:
-        row = await posts.get_post(conn, seeded.caller.user_id, post_id)
+    row = await seeded.db.read(lambda conn: posts.get_post(conn, seeded.caller.user_id, post_id))
     assert row is not None and row.state == State.IN_PROGRESS
 
 
@@ -164,8 +160,7 @@ async def test_a_finished_post_leaves_the_queue(seeded: Seeded) -> None:
         )
     )
     assert await claim(seeded.db, "w2", NOW + timedelta(days=1)) == []
-    async with seeded.db.read() as conn:
-        assert await queue.next_wakeup(conn) is None
+    assert await seeded.db.read(queue.next_wakeup) is None
 
 
 async def test_only_the_lease_owner_can_finish_a_post(seeded: Seeded) -> None:
@@ -180,8 +175,8 @@ async def test_only_the_lease_owner_can_finish_a_post(seeded: Seeded) -> None:
 async def test_one_failing_write_does_not_undo_its_neighbours_in_a_group_commit(
     seeded: Seeded,
 ) -> None:
-    async def insert_user(conn: Any, email: str) -> None:
-        await conn.execute(
+    def insert_user(conn: Any, email: str) -> None:
+        conn.execute(
             insert(User).values(
                 id=str(uuid.uuid4()), email=email, name="", webhook_secret="x", created_at=NOW
             )
@@ -195,8 +190,7 @@ async def test_one_failing_write_does_not_undo_its_neighbours_in_a_group_commit(
     )
     assert results[0] is None and results[2] is None
     assert isinstance(results[1], IntegrityError)
-    async with seeded.db.read() as conn:
-        emails = set((await conn.execute(select(User.email))).scalars())
+    emails = set(await seeded.db.read(lambda conn: conn.execute(select(User.email)).scalars()))
     assert {"a@example.com", "b@example.com", "store@example.com"} <= emails
 
 
@@ -204,6 +198,5 @@ async def test_concurrent_writes_share_commits(seeded: Seeded) -> None:
     before = seeded.db.writer.stats.batches
     await asyncio.gather(*(add_post(seeded, NOW + timedelta(days=1)) for _ in range(50)))
     assert seeded.db.writer.stats.batches - before < 50
-    async with seeded.db.read() as conn:
-        count = len((await conn.execute(select(Post.id))).all())
+    count = len(await seeded.db.read(lambda conn: conn.execute(select(Post.id)).all()))
     assert count == 50

@@ -10,6 +10,8 @@ from typing import Any
 
 import httpx
 import orjson
+from sqlalchemy import update
+from sqlalchemy.engine import Connection
 
 from masthead.api.app import create_app
 from masthead.api.context import AppContext
@@ -18,6 +20,7 @@ from masthead.security import Secrets
 from masthead.store import accounts, users
 from masthead.store.database import Database
 from masthead.store.migrate import upgrade
+from masthead.store.models import Account
 from masthead.timeutil import utcnow
 
 
@@ -40,11 +43,9 @@ async def seed_user(db: Database, secrets: Secrets, email: str) -> Caller:
     key = secrets.new_api_key()
     now = utcnow()
 
-    async def work(conn: Any) -> str:
-        user = await users.create_user(
-            conn, secrets, email=email, name=email.split("@")[0], now=now
-        )
-        await users.add_api_key(
+    def work(conn: Connection) -> str:
+        user = users.create_user(conn, secrets, email=email, name=email.split("@")[0], now=now)
+        users.add_api_key(
             conn, user_id=user.id, name="test", prefix=key.prefix, digest=key.digest, now=now
         )
         return user.id
@@ -61,8 +62,8 @@ async def seed_account(
     subaccounts: list[tuple[str, str, str]] = (),  # type: ignore[assignment]
     status: str = "connected",
 ) -> str:
-    async def work(conn: Any) -> int:
-        account_id = await accounts.add_account(
+    def work(conn: Connection) -> int:
+        account_id = accounts.add_account(
             conn,
             user_id=caller.user_id,
             platform=platform,
@@ -72,17 +73,11 @@ async def seed_account(
             now=utcnow(),
         )
         for kind, external_id, name in subaccounts:
-            await accounts.add_subaccount(
+            accounts.add_subaccount(
                 conn, account_id=account_id, kind=kind, external_id=external_id, name=name
             )
         if status != "connected":
-            from sqlalchemy import update
-
-            from masthead.store.models import Account
-
-            await conn.execute(
-                update(Account).where(Account.id == account_id).values(status=status)
-            )
+            conn.execute(update(Account).where(Account.id == account_id).values(status=status))
         return account_id
 
     return str(await db.write(work))

@@ -23,6 +23,7 @@ from masthead.dispatch.port import DispatchPort
 from masthead.platforms.registry import AVAILABLE, build_publishers
 from masthead.security import Secrets
 from masthead.services import maintenance
+from masthead.services.accounts import AccountDirectory
 from masthead.store.database import Database
 
 log = logging.getLogger(__name__)
@@ -46,7 +47,7 @@ def create_app(settings: Settings, *, run_worker: bool = True) -> FastAPI:
             secrets=secrets,
             limiter=ApiRateLimiter(parse_limits(settings.api_rate_limits)),
             port=DispatchPort(cross_process=not db.is_sqlite),
-            available_platforms=AVAILABLE,
+            accounts=AccountDirectory(db, AVAILABLE),
         )
         publishers = build_publishers(settings) if run_worker else {}
         if run_worker:

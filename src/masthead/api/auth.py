@@ -38,14 +38,20 @@ async def authenticate(request: Request) -> Caller:
     key = request.headers.get(API_KEY_HEADER)
     if not key:
         raise ApiError(401, "Missing API key: send it in the blotato-api-key header")
-    async with ctx.db.read() as conn:
-        candidates = await users.active_keys_with_prefix(conn, lookup_prefix(key))
-    owner = next((c for c in candidates if ctx.secrets.matches(key, c.digest)), None)
+    digest = ctx.secrets.digest(key)
+    owner = ctx.known_keys.get(digest)
     if owner is None:
-        raise ApiError(401, "Wrong Blotato API Key")
-    now = utcnow()
-    if owner.last_used_at is None or now - owner.last_used_at > TOUCH_EVERY:
-        await ctx.db.write(lambda c: users.touch_key(c, owner.key_id, now), isolated=False)
+        # Cached only when read from the database, so a revoked key drops out within the TTL.
+        prefix = lookup_prefix(key)
+        candidates = await ctx.db.read(lambda conn: users.active_keys_with_prefix(conn, prefix))
+        owner = next((c for c in candidates if ctx.secrets.matches(key, c.digest)), None)
+        if owner is None:
+            raise ApiError(401, "Wrong Blotato API Key")
+        now = utcnow()
+        if owner.last_used_at is None or now - owner.last_used_at > TOUCH_EVERY:
+            key_id = owner.key_id
+            await ctx.db.write(lambda c: users.touch_key(c, key_id, now), isolated=False)
+        ctx.known_keys[digest] = owner
     route = request.scope.get("route")
     route_key = f"{request.method} {getattr(route, 'path', request.url.path)}"
     verdict = ctx.limiter.check(owner.key_id, route_key)

@@ -5,13 +5,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from cachetools import TTLCache
+
 from masthead.api.ratelimit import ApiRateLimiter
 from masthead.config import Settings
 from masthead.dispatch.engine import Dispatcher
 from masthead.dispatch.port import DispatchPort
 from masthead.security import Secrets
+from masthead.services.accounts import AccountDirectory
 from masthead.store.database import Database
+from masthead.store.users import KeyOwner
 from masthead.timeutil import utcnow
+
+KEY_CACHE_SECONDS = 1.0
 
 
 @dataclass
@@ -21,7 +27,11 @@ class AppContext:
     secrets: Secrets
     limiter: ApiRateLimiter
     port: DispatchPort
-    available_platforms: frozenset[str]
+    accounts: AccountDirectory
     dispatcher: Dispatcher | None = None
+    known_keys: TTLCache[str, KeyOwner] = field(
+        default_factory=lambda: TTLCache(maxsize=10_000, ttl=KEY_CACHE_SECONDS)
+    )
+    """Recently verified API keys by digest: a revoked key stops working within this TTL."""
     draining: bool = False
     started_at: datetime = field(default_factory=utcnow)

@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
+from sqlalchemy.engine import Connection
 
 from masthead.config import Settings
 from masthead.dispatch.port import CHANNEL
@@ -78,10 +79,15 @@ class Dispatcher:
         self._inflight: dict[str, asyncio.Task[None]] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self.last_loop_at: datetime | None = None
+        self._sleep_until: datetime | None = None
+        """When the loop means to wake on its own; None while it is awake."""
 
-    # The port (dispatch/port.py) calls this after a post is stored, moved or cancelled.
-    def wake(self) -> None:
-        self._wake.set()
+    def wake(self, due_at: datetime | None = None) -> None:
+        """Called by the port (dispatch/port.py) after a post is stored, moved or cancelled,
+        and by NOTIFY. A post due after the current sleep's end needs no wake-up: a burst of
+        far-future posts then costs the engine nothing."""
+        if due_at is None or self._sleep_until is None or due_at < self._sleep_until:
+            self._wake.set()
 
     @property
     def alive(self) -> bool:
@@ -148,15 +154,18 @@ class Dispatcher:
     async def _sleep(self, can_claim: bool) -> None:
         timeout = MAX_IDLE_SLEEP
         if can_claim:
-            async with self._db.read() as conn:
-                next_at = await queue.next_wakeup(conn)
+            next_at = await self._db.read(queue.next_wakeup)
             if next_at is not None:
                 timeout = min(timeout, max(0.0, (next_at - self._clock()).total_seconds()))
         if timeout <= 0:
             await asyncio.sleep(0.001)  # due now but held by a live lease: don't spin hot
             return
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), timeout)
+        self._sleep_until = self._clock() + timedelta(seconds=timeout)
+        try:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout)
+        finally:
+            self._sleep_until = None
         self._wake.clear()
 
     async def _housekeeping(self) -> None:
@@ -168,9 +177,8 @@ class Dispatcher:
                 await self._renew(list(self._inflight), self._clock() + self._lease)
             await self._heartbeat()
             await self._listen()
-            async with self._db.read() as conn:
-                for state, count in (await queue.counts_by_state(conn)).items():
-                    POSTS_BY_STATE.labels(state).set(count)
+            for state, count in (await self._db.read(queue.counts_by_state)).items():
+                POSTS_BY_STATE.labels(state).set(count)
 
     async def _renew(self, ids: list[str], until: datetime) -> None:
         await self._db.write(lambda c: queue.renew(c, owner=self.worker_id, ids=ids, until=until))
@@ -211,10 +219,16 @@ class Dispatcher:
         if publisher is None:
             await self._finish(post, State.FAILED, error=f"No publisher for {post.platform}")
             return
-        async with self._db.read() as conn:
-            account = await accounts.account_by_id(conn, post.account_id)
-            signing_secret = await users.webhook_secret(conn, self._secrets, post.user_id)
-            existing = {row.position: row for row in await queue.existing_items(conn, post.id)}
+
+        def load(conn: Connection) -> tuple[accounts.AccountRow | None, str, list[Any]]:
+            return (
+                accounts.account_by_id(conn, post.account_id),
+                users.webhook_secret(conn, self._secrets, post.user_id),
+                queue.existing_items(conn, post.id),
+            )
+
+        account, signing_secret, rows = await self._db.read(load)
+        existing = {row.position: row for row in rows}
         if account is None or account.status != "connected":
             await self._finish(
                 post, State.FAILED, error="Invalid account credentials: the account is disconnected"

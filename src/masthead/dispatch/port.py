@@ -9,9 +9,10 @@ inside the transaction that stores the change, so it arrives exactly when the ro
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.engine import Connection
 
 CHANNEL = "masthead_posts"
 
@@ -19,17 +20,18 @@ CHANNEL = "masthead_posts"
 class DispatchPort:
     def __init__(self, *, cross_process: bool) -> None:
         self._cross_process = cross_process
-        self._listeners: list[Callable[[], None]] = []
+        self._listeners: list[Callable[[datetime | None], None]] = []
 
-    def subscribe(self, wake: Callable[[], None]) -> None:
+    def subscribe(self, wake: Callable[[datetime | None], None]) -> None:
         self._listeners.append(wake)
 
-    async def announce(self, conn: AsyncConnection) -> None:
+    def announce(self, conn: Connection) -> None:
         """Call inside the transaction that stores, moves or cancels a post."""
         if self._cross_process:
-            await conn.execute(text("SELECT pg_notify(:channel, '')"), {"channel": CHANNEL})
+            conn.execute(text("SELECT pg_notify(:channel, '')"), {"channel": CHANNEL})
 
-    def changed(self) -> None:
-        """Call after that transaction commits: wakes this process's worker at once."""
+    def changed(self, due_at: datetime | None = None) -> None:
+        """Call after that transaction commits, with the post's new due time if it has one:
+        this process's worker wakes at once if that is sooner than it meant to."""
         for wake in self._listeners:
-            wake()
+            wake(due_at)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncConnection
+from dataclasses import dataclass
+
+from cachetools import TTLCache
+from sqlalchemy.engine import Connection
 
 from masthead.domain.errors import FieldError, ValidationFailed
 from masthead.domain.posts import WEBHOOK, PostDraft
@@ -27,48 +30,77 @@ def subaccount_of(draft: PostDraft) -> str | None:
     return str(value) if value not in (None, "") else None
 
 
-async def resolve(
-    db: Database, user_id: str, draft: PostDraft, available: frozenset[str], path: str = "post"
-) -> accounts.AccountRow:
-    """The account the draft names, if the caller owns it and it can take this target."""
-    async with db.read() as conn:
-        account = await accounts.get_account(conn, user_id, int(draft.account_id))
+class AccountDirectory:
+    """The caller's accounts as posting needs them, each looked up at most once a second.
+
+    Creating a post reads the account (and its pages or boards) on every request; a one-second
+    cache takes that read off the hot path. A change (an account removed or disconnected)
+    reaches posting within a second, and the dispatcher checks the account again at send time.
+    """
+
+    def __init__(self, db: Database, available: frozenset[str], ttl: float = 1.0) -> None:
+        self._db = db
+        self.available = available
+        self._cache: TTLCache[tuple[str, int], _Known] = TTLCache(maxsize=10_000, ttl=ttl)
+
+    async def resolve(
+        self, user_id: str, draft: PostDraft, path: str = "post"
+    ) -> accounts.AccountRow:
+        """The account the draft names, if the caller owns it and it can take this target."""
+        key = (user_id, int(draft.account_id))
+        known = self._cache.get(key)
+        if known is None:
+            known = self._cache[key] = await self._db.read(lambda conn: _load(conn, *key))
+        account = known.account
         if account is None:
             raise ValidationFailed.one(
                 f"{path}.accountId", "no such account", compat_message=WRONG_ACCOUNT
             )
-        await _check_subaccount(conn, account, draft, path)
-    if account.platform != draft.target_type:
-        raise ValidationFailed.one(
-            f"{path}.target.targetType",
-            f"account {account.id} is a {account.platform} account, not {draft.target_type}",
-        )
-    if draft.target_type not in available:
-        raise ValidationFailed.one(
-            f"{path}.target.targetType",
-            f"publishing to {draft.target_type} is not available on this server yet",
-        )
-    if account.status != "connected" and draft.target_type != WEBHOOK:
-        raise ValidationFailed.one(
-            f"{path}.accountId",
-            f"account {account.id} is disconnected; reconnect it in Settings",
-        )
-    return account
+        if account.platform != draft.target_type:
+            raise ValidationFailed.one(
+                f"{path}.target.targetType",
+                f"account {account.id} is a {account.platform} account, not {draft.target_type}",
+            )
+        _check_subaccount(known, draft, path)
+        if draft.target_type not in self.available:
+            raise ValidationFailed.one(
+                f"{path}.target.targetType",
+                f"publishing to {draft.target_type} is not available on this server yet",
+            )
+        if account.status != "connected" and draft.target_type != WEBHOOK:
+            raise ValidationFailed.one(
+                f"{path}.accountId",
+                f"account {account.id} is disconnected; reconnect it in Settings",
+            )
+        return account
 
 
-async def _check_subaccount(
-    conn: AsyncConnection, account: accounts.AccountRow, draft: PostDraft, path: str
-) -> None:
+@dataclass(frozen=True, slots=True)
+class _Known:
+    account: accounts.AccountRow | None
+    subaccounts: frozenset[tuple[str, str]]
+    """(kind, external id) of its pages, organizations, boards and playlists."""
+
+
+def _load(conn: Connection, user_id: str, account_id: int) -> _Known:
+    account = accounts.get_account(conn, user_id, account_id)
+    if account is None:
+        return _Known(None, frozenset())
+    subs = accounts.list_subaccounts(conn, account.id)
+    return _Known(account, frozenset((sub.kind, sub.external_id) for sub in subs))
+
+
+def _check_subaccount(known: _Known, draft: PostDraft, path: str) -> None:
     field = SUBACCOUNT_FIELDS.get(draft.target_type)
     wanted = subaccount_of(draft)
-    if field is None or wanted is None or account.platform != draft.target_type:
+    if field is None or wanted is None or known.account is None:
         return
-    known = await accounts.list_subaccounts(conn, account.id, field[1])
-    if all(sub.external_id != wanted for sub in known):
+    if (field[1], wanted) not in known.subaccounts:
         raise ValidationFailed(
             [
                 FieldError(
-                    f"{path}.target.{field[0]}", f"account {account.id} has no {field[1]} {wanted}"
+                    f"{path}.target.{field[0]}",
+                    f"account {known.account.id} has no {field[1]} {wanted}",
                 )
             ],
             WRONG_PAGE,

@@ -9,8 +9,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from masthead.dispatch.port import DispatchPort
 from masthead.domain.errors import ValidationFailed
@@ -32,6 +32,7 @@ class Created:
     status: int
     body: dict[str, Any]
     replayed: bool = False
+    due_at: datetime | None = None
 
 
 class IdempotencyConflict(Exception):
@@ -49,7 +50,7 @@ def request_hash(body: Any) -> str:
 async def create_post(
     db: Database,
     port: DispatchPort,
-    available: frozenset[str],
+    directory: account_rules.AccountDirectory,
     allow: frozenset[tuple[str, int]],
     user_id: str,
     body: Any,
@@ -64,7 +65,7 @@ async def create_post(
     request = parse_create_request(body, now)
     draft = request.post
     account_rules.check_destination(draft, allow)
-    account = await account_rules.resolve(db, user_id, draft, available)
+    account = await directory.resolve(user_id, draft)
     subaccount = account_rules.subaccount_of(draft)
     new = post_store.NewPost(
         id=str(uuid.uuid4()),
@@ -77,10 +78,10 @@ async def create_post(
     )
     target = SlotTarget(draft.target_type, draft.account_id, subaccount)
 
-    async def store(conn: AsyncConnection) -> Created:
+    def store(conn: Connection) -> Created:
         post = new
         if request.use_next_free_slot:
-            post = await _take_slot(conn, post, target, now)
+            post = _take_slot(conn, post, target, now)
         when = post.scheduled_at
         response: dict[str, Any] = {
             "postSubmissionId": post.id,
@@ -88,10 +89,10 @@ async def create_post(
         }
         if when is not None:
             response["scheduledTime"] = iso(when)
-        await post_store.insert_post(conn, post, now)
-        await port.announce(conn)
+        post_store.insert_post(conn, post, now)
+        port.announce(conn)
         if idempotency_key:
-            await idempotency.remember(
+            idempotency.remember(
                 conn,
                 user_id=user_id,
                 key=idempotency_key,
@@ -100,7 +101,7 @@ async def create_post(
                 response=response,
                 now=now,
             )
-        return Created(201, response)
+        return Created(201, response, due_at=when or now)
 
     for _ in range(SLOT_ATTEMPTS):
         try:
@@ -114,7 +115,7 @@ async def create_post(
             if not request.use_next_free_slot:
                 raise
             continue
-        port.changed()
+        port.changed(created.due_at)
         return created
     raise NoFreeSlot()
 
@@ -122,8 +123,8 @@ async def create_post(
 async def _replay(
     db: Database, user_id: str, key: str, digest: str, now: datetime
 ) -> Created | None:
-    async with db.read() as conn:
-        record = await idempotency.lookup(conn, user_id, key, since=now - IDEMPOTENCY_WINDOW)
+    since = now - IDEMPOTENCY_WINDOW
+    record = await db.read(lambda conn: idempotency.lookup(conn, user_id, key, since=since))
     if record is None:
         return None
     if record.request_hash != digest:
@@ -131,12 +132,12 @@ async def _replay(
     return Created(record.status_code, record.response, replayed=True)
 
 
-async def _take_slot(
-    conn: AsyncConnection, post: post_store.NewPost, target: SlotTarget, now: datetime
+def _take_slot(
+    conn: Connection, post: post_store.NewPost, target: SlotTarget, now: datetime
 ) -> post_store.NewPost:
     """The earliest free slot for the target, claimed in the same transaction as the post.
     The unique `slot_key` makes two concurrent requests unable to take the same one."""
-    specs = await slots.slot_specs(conn, post.user_id)
+    specs = slots.slot_specs(conn, post.user_id)
     serving = [spec for spec in specs if spec.serves(target)]
     if not serving:
         raise ValidationFailed.one(
@@ -146,7 +147,7 @@ async def _take_slot(
             compat_message="No available slot for this account: create one with "
             "POST /v2/schedule/slots",
         )
-    occupied = await post_store.occupied_times(
+    occupied = post_store.occupied_times(
         conn, post.account_id, post.subaccount_id, now, now + timedelta(days=7 * 9)
     )
     free = free_slots(serving, target, now, occupied)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.engine import Connection
 
 from masthead.dispatch.port import DispatchPort
 from masthead.domain.errors import ValidationFailed
@@ -26,7 +26,7 @@ class AlreadyPublishing(Exception):
 async def patch(
     db: Database,
     port: DispatchPort,
-    available: frozenset[str],
+    directory: account_rules.AccountDirectory,
     allow: frozenset[tuple[str, int]],
     user_id: str,
     post_id: str,
@@ -40,8 +40,7 @@ async def patch(
     change = body["patch"]
     if change.get("draft") is None and change.get("scheduledTime") is None:
         raise ValidationFailed.one("patch", "needs draft or scheduledTime")
-    async with db.read() as conn:
-        current = await post_store.get_schedule(conn, user_id, post_id)
+    current = await db.read(lambda conn: post_store.get_schedule(conn, user_id, post_id))
     if current is None:
         raise NotFound()
     scheduled_at = None
@@ -57,12 +56,12 @@ async def patch(
     if change.get("draft") is not None:
         draft = parse_post(change["draft"], "patch.draft")
         account_rules.check_destination(draft, allow, "patch.draft")
-        account = await account_rules.resolve(db, user_id, draft, available, "patch.draft")
+        account = await directory.resolve(user_id, draft, "patch.draft")
         draft_json, account_id, platform = draft.to_json(), account.id, draft.target_type
         subaccount = account_rules.subaccount_of(draft)
 
-    async def move(conn: AsyncConnection) -> bool:
-        moved = await post_store.reschedule(
+    def move(conn: Connection) -> bool:
+        moved = post_store.reschedule(
             conn,
             user_id,
             post_id,
@@ -74,25 +73,23 @@ async def patch(
             subaccount_id=subaccount,
         )
         if moved:
-            await port.announce(conn)
+            port.announce(conn)
         return moved
 
     changed = await db.write(move)
     if not changed:
         await _why_unchanged(db, user_id, post_id)
-    port.changed()
+    port.changed(scheduled_at)
 
 
-async def delete(db: Database, port: DispatchPort, user_id: str, post_id: str) -> None:
+async def delete(db: Database, user_id: str, post_id: str) -> None:
     cancelled = await db.write(lambda conn: post_store.cancel(conn, user_id, post_id, utcnow()))
     if not cancelled:
         await _why_unchanged(db, user_id, post_id)
-    port.changed()
 
 
 async def _why_unchanged(db: Database, user_id: str, post_id: str) -> None:
-    async with db.read() as conn:
-        post = await post_store.get_post(conn, user_id, post_id)
+    post = await db.read(lambda conn: post_store.get_post(conn, user_id, post_id))
     if post is not None and post.started_at is not None and post.state == "in-progress":
         raise AlreadyPublishing()
     raise NotFound()

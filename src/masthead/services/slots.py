@@ -6,6 +6,8 @@ from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from sqlalchemy.engine import Connection
+
 from masthead.domain.errors import FieldError, ValidationFailed
 from masthead.domain.slots import SlotSpec, SlotTarget, free_slots
 from masthead.store import accounts, slots
@@ -42,10 +44,10 @@ def check_timezone(value: str | None, path: str) -> None:
 async def check_targets(
     db: Database, user_id: str, targets: list[dict[str, Any]], path: str
 ) -> None:
-    errors = []
-    async with db.read() as conn:
+    def problems(conn: Connection) -> list[FieldError]:
+        errors = []
         for i, target in enumerate(targets):
-            account = await accounts.get_account(conn, user_id, int(target["accountId"]))
+            account = accounts.get_account(conn, user_id, int(target["accountId"]))
             if account is None:
                 errors.append(FieldError(f"{path}[{i}].accountId", "no such account"))
             elif account.platform != target["platform"]:
@@ -55,6 +57,9 @@ async def check_targets(
                         f"account {account.id} is a {account.platform} account",
                     )
                 )
+        return errors
+
+    errors = await db.read(problems)
     if errors:
         raise ValidationFailed(errors, "Wrong Account ID")
 
@@ -65,9 +70,9 @@ async def create(db: Database, user_id: str, new: list[dict[str, Any]]) -> list[
         await check_targets(db, user_id, slot["selectedTargets"], f"slots[{i}].selectedTargets")
     now = utcnow()
 
-    async def store(conn: Any) -> list[int]:
+    def store(conn: Connection) -> list[int]:
         return [
-            await slots.add_slot(
+            slots.add_slot(
                 conn,
                 user_id=user_id,
                 day=s["day"],
@@ -81,8 +86,8 @@ async def create(db: Database, user_id: str, new: list[dict[str, Any]]) -> list[
         ]
 
     ids = await db.write(store)
-    async with db.read() as conn:
-        return [spec for spec in await slots.slot_specs(conn, user_id) if int(spec.id) in ids]
+    specs = await db.read(lambda conn: slots.slot_specs(conn, user_id))
+    return [spec for spec in specs if int(spec.id) in ids]
 
 
 async def change(
@@ -96,22 +101,24 @@ async def change(
         values["targets"] = values.pop("selectedTargets")
     if values and not await db.write(lambda c: slots.update_slot(c, user_id, slot_id, values)):
         return None
-    async with db.read() as conn:
-        return await slots.get_slot(conn, user_id, slot_id)
+    return await db.read(lambda conn: slots.get_slot(conn, user_id, slot_id))
 
 
 async def next_available(db: Database, user_id: str, target: SlotTarget) -> tuple[str, Any] | None:
     now = utcnow()
-    async with db.read() as conn:
-        account = await accounts.get_account(conn, user_id, int(target.account_id))
+
+    def look(conn: Connection) -> tuple[list[SlotSpec], set[Any]]:
+        account = accounts.get_account(conn, user_id, int(target.account_id))
         if account is None:
             raise ValidationFailed.one(
                 "accountId", "no such account", compat_message="Wrong Account ID"
             )
-        specs = await slots.slot_specs(conn, user_id)
-        occupied = await post_store.occupied_times(
+        occupied = post_store.occupied_times(
             conn, account.id, target.subaccount_id, now, now + timedelta(days=7 * 9)
         )
+        return slots.slot_specs(conn, user_id), occupied
+
+    specs, occupied = await db.read(look)
     free = free_slots(specs, target, now, occupied)
     if not free:
         return None

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import insert, select
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.engine import Connection
 
 from masthead.store.models import Account, Subaccount
 
@@ -46,8 +46,8 @@ _ACCOUNT_COLUMNS = (
 )
 
 
-async def add_account(
-    conn: AsyncConnection,
+def add_account(
+    conn: Connection,
     *,
     user_id: str,
     platform: str,
@@ -58,7 +58,7 @@ async def add_account(
     credentials: str | None = None,
     profile_image_url: str | None = None,
 ) -> int:
-    result = await conn.execute(
+    result = conn.execute(
         insert(Account)
         .values(
             user_id=user_id,
@@ -77,8 +77,8 @@ async def add_account(
     return int(result.scalar_one())
 
 
-async def add_subaccount(
-    conn: AsyncConnection,
+def add_subaccount(
+    conn: Connection,
     *,
     account_id: int,
     kind: str,
@@ -86,7 +86,7 @@ async def add_subaccount(
     name: str,
     credentials: str | None = None,
 ) -> int:
-    result = await conn.execute(
+    result = conn.execute(
         insert(Subaccount)
         .values(
             account_id=account_id,
@@ -100,33 +100,31 @@ async def add_subaccount(
     return int(result.scalar_one())
 
 
-async def list_accounts(
-    conn: AsyncConnection, user_id: str, platform: str | None = None
-) -> list[AccountRow]:
+def list_accounts(conn: Connection, user_id: str, platform: str | None = None) -> list[AccountRow]:
     query = select(*_ACCOUNT_COLUMNS).where(Account.user_id == user_id).order_by(Account.id)
     if platform:
         query = query.where(Account.platform == platform)
-    return [AccountRow(*row) for row in await conn.execute(query)]
+    return [AccountRow(*row) for row in conn.execute(query)]
 
 
-async def get_account(conn: AsyncConnection, user_id: str, account_id: int) -> AccountRow | None:
+def get_account(conn: Connection, user_id: str, account_id: int) -> AccountRow | None:
     """None for unknown ids and for other users' accounts alike (isolation: 404, not 403)."""
     row = (
-        await conn.execute(
+        conn.execute(
             select(*_ACCOUNT_COLUMNS).where(Account.id == account_id, Account.user_id == user_id)
         )
     ).first()
     return AccountRow(*row) if row else None
 
 
-async def account_by_id(conn: AsyncConnection, account_id: int) -> AccountRow | None:
+def account_by_id(conn: Connection, account_id: int) -> AccountRow | None:
     """For the dispatcher, which acts for every user."""
-    row = (await conn.execute(select(*_ACCOUNT_COLUMNS).where(Account.id == account_id))).first()
+    row = (conn.execute(select(*_ACCOUNT_COLUMNS).where(Account.id == account_id))).first()
     return AccountRow(*row) if row else None
 
 
-async def list_subaccounts(
-    conn: AsyncConnection, account_id: int, kind: str | None = None
+def list_subaccounts(
+    conn: Connection, account_id: int, kind: str | None = None
 ) -> list[SubaccountRow]:
     query = (
         select(
@@ -141,4 +139,4 @@ async def list_subaccounts(
     )
     if kind:
         query = query.where(Subaccount.kind == kind)
-    return [SubaccountRow(*row) for row in await conn.execute(query)]
+    return [SubaccountRow(*row) for row in conn.execute(query)]

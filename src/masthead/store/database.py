@@ -1,28 +1,43 @@
-"""The process's handle on the database: a read engine and the group-commit writer."""
+"""The process's handle on the database: reads, and writes through the group committer.
+
+Every unit of work is a synchronous function of a `Connection` (see store/db.py for why), so
+callers write `await db.read(lambda c: accounts.get_account(c, user, 7))`.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import asyncio
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 import asyncpg
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.engine import Connection
 
-from masthead.store.db import make_engine
+from masthead.store.db import is_sqlite, normalise_url, postgres_engine, sqlite_engine
 from masthead.store.writer import GroupCommitter
 
 T = TypeVar("T")
+Work = Callable[[Connection], T]
+
+READ_CONNECTIONS = 2
 
 
 class Database:
     def __init__(self, url: str) -> None:
-        self.url = url
-        self.is_sqlite = url.startswith("sqlite")
-        self.reader: AsyncEngine = make_engine(url, role="read")
-        self._write_engine: AsyncEngine = make_engine(url, role="write")
-        self.writer = GroupCommitter(self._write_engine)
+        self.url = normalise_url(url)
+        self.is_sqlite = is_sqlite(url)
         self._listener: Any = None
+        if self.is_sqlite:
+            self._sqlite_reader = sqlite_engine(self.url, role="read", pool_size=READ_CONNECTIONS)
+            self._sqlite_writer = sqlite_engine(self.url, role="write")
+            self._write_thread = ThreadPoolExecutor(1, "masthead-write")
+            self.writer = GroupCommitter(self._run_write_batch_sqlite)
+        else:
+            self._pg_reader = postgres_engine(self.url, role="read")
+            self._pg_writer = postgres_engine(self.url, role="write")
+            self.writer = GroupCommitter(self._run_write_batch_postgres)
 
     async def start(self) -> None:
         await self.writer.start()
@@ -32,17 +47,41 @@ class Database:
             await self._listener.close()
             self._listener = None
         await self.writer.stop()
-        await self.reader.dispose()
-        await self._write_engine.dispose()
+        if self.is_sqlite:
+            self._write_thread.shutdown()
+            self._sqlite_reader.dispose()
+            self._sqlite_writer.dispose()
+        else:
+            await self._pg_reader.dispose()
+            await self._pg_writer.dispose()
 
-    def read(self) -> AsyncConnection:
-        """`async with db.read() as conn:` for queries; never write through it."""
-        return self.reader.connect()
+    async def read(self, work: Work[T]) -> T:
+        """Run a read-only unit of work (one snapshot); never write through it.
 
-    async def write(
-        self, work: Callable[[AsyncConnection], Awaitable[T]], *, isolated: bool = True
-    ) -> T:
+        On SQLite the read runs right here on the event loop: an indexed lookup in WAL mode
+        never waits for the writer and takes tens of microseconds, less than a hop to a
+        thread and back (measured: 0.3 ms per read through a thread pool)."""
+        if self.is_sqlite:
+            with self._sqlite_reader.connect() as conn:
+                return work(conn)
+        async with self._pg_reader.connect() as conn:
+            return await conn.run_sync(work)
+
+    async def write(self, work: Work[T], *, isolated: bool = True) -> T:
+        """Run `work` in the next group transaction; return once it is durably committed."""
         return await self.writer.write(work, isolated=isolated)
+
+    async def _run_write_batch_sqlite(self, batch: Callable[[Connection], T]) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._write_thread, self._write_sqlite, batch)
+
+    def _write_sqlite(self, batch: Callable[[Connection], T]) -> T:
+        with self._sqlite_writer.connect() as conn:
+            return batch(conn)
+
+    async def _run_write_batch_postgres(self, batch: Callable[[Connection], T]) -> T:
+        async with self._pg_writer.connect() as conn:
+            return await conn.run_sync(batch)
 
     async def listen(self, channel: str, callback: Callable[[], None]) -> None:
         """PostgreSQL LISTEN on a connection of its own, kept for the life of the process.
@@ -57,8 +96,7 @@ class Database:
 
     async def ping(self) -> bool:
         try:
-            async with self.read() as conn:
-                await conn.execute(text("SELECT 1"))
+            await self.read(lambda conn: conn.execute(text("SELECT 1")).scalar())
         except Exception:
             return False
         return True

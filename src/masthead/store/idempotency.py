@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, insert, select
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.engine import Connection
 
 from masthead.store.models import IdempotencyRecord
 
@@ -19,11 +19,9 @@ class Record:
     response: dict[str, Any]
 
 
-async def lookup(
-    conn: AsyncConnection, user_id: str, key: str, *, since: datetime
-) -> Record | None:
+def lookup(conn: Connection, user_id: str, key: str, *, since: datetime) -> Record | None:
     row = (
-        await conn.execute(
+        conn.execute(
             select(
                 IdempotencyRecord.request_hash,
                 IdempotencyRecord.status_code,
@@ -38,8 +36,8 @@ async def lookup(
     return Record(*row) if row else None
 
 
-async def remember(
-    conn: AsyncConnection,
+def remember(
+    conn: Connection,
     *,
     user_id: str,
     key: str,
@@ -48,7 +46,7 @@ async def remember(
     response: dict[str, Any],
     now: datetime,
 ) -> None:
-    await conn.execute(
+    conn.execute(
         insert(IdempotencyRecord).values(
             user_id=user_id,
             key=key,
@@ -60,8 +58,6 @@ async def remember(
     )
 
 
-async def forget_before(conn: AsyncConnection, before: datetime) -> int:
-    result = await conn.execute(
-        delete(IdempotencyRecord).where(IdempotencyRecord.created_at < before)
-    )
+def forget_before(conn: Connection, before: datetime) -> int:
+    result = conn.execute(delete(IdempotencyRecord).where(IdempotencyRecord.created_at < before))
     return result.rowcount

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, func, insert, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.engine import Connection
 
 from masthead.domain.states import EDITABLE_STATES, State
 from masthead.store.models import Account, Post, PostItem, Subaccount
@@ -79,15 +79,17 @@ def new_post_values(post: NewPost, now: datetime) -> dict[str, Any]:
     }
 
 
-async def insert_post(conn: AsyncConnection, post: NewPost, now: datetime) -> None:
-    await conn.execute(insert(Post).values(**new_post_values(post, now)))
+_INSERT_POST = insert(Post)
+"""Built once: constructing a statement per call costs more than executing it."""
 
 
-async def get_post(conn: AsyncConnection, user_id: str, post_id: str) -> PostRow | None:
+def insert_post(conn: Connection, post: NewPost, now: datetime) -> None:
+    conn.execute(_INSERT_POST, new_post_values(post, now))
+
+
+def get_post(conn: Connection, user_id: str, post_id: str) -> PostRow | None:
     row = (
-        await conn.execute(
-            select(*_POST_COLUMNS).where(Post.id == post_id, Post.user_id == user_id)
-        )
+        conn.execute(select(*_POST_COLUMNS).where(Post.id == post_id, Post.user_id == user_id))
     ).first()
     return PostRow(*row) if row else None
 
@@ -100,8 +102,8 @@ class ItemResult:
     public_url: str | None
 
 
-async def post_items(conn: AsyncConnection, post_id: str) -> list[ItemResult]:
-    rows = await conn.execute(
+def post_items(conn: Connection, post_id: str) -> list[ItemResult]:
+    rows = conn.execute(
         select(PostItem.position, PostItem.state, PostItem.remote_id, PostItem.public_url)
         .where(PostItem.post_id == post_id)
         .order_by(PostItem.position)
@@ -109,8 +111,8 @@ async def post_items(conn: AsyncConnection, post_id: str) -> list[ItemResult]:
     return [ItemResult(*row) for row in rows]
 
 
-async def list_posts(
-    conn: AsyncConnection,
+def list_posts(
+    conn: Connection,
     user_id: str,
     *,
     since: datetime,
@@ -137,7 +139,7 @@ async def list_posts(
             or_(Post.post_time < time, and_(Post.post_time == time, Post.id < last_id))
         )
     query = query.order_by(Post.post_time.desc(), Post.id.desc()).limit(limit)
-    return [PostRow(*row) for row in await conn.execute(query)]
+    return [PostRow(*row) for row in conn.execute(query)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,8 +159,8 @@ def _scheduled(user_id: str) -> Any:
     )
 
 
-async def list_schedules(
-    conn: AsyncConnection, user_id: str, *, after: tuple[datetime, str] | None, limit: int
+def list_schedules(
+    conn: Connection, user_id: str, *, after: tuple[datetime, str] | None, limit: int
 ) -> list[ScheduleRow]:
     query = (
         select(
@@ -179,16 +181,16 @@ async def list_schedules(
     query = query.order_by(Post.scheduled_at, Post.id).limit(limit)
     return [
         ScheduleRow(PostRow(*row[: len(_POST_COLUMNS)]), *row[len(_POST_COLUMNS) :])
-        for row in await conn.execute(query)
+        for row in conn.execute(query)
     ]
 
 
-async def count_schedules(conn: AsyncConnection, user_id: str) -> int:
+def count_schedules(conn: Connection, user_id: str) -> int:
     query = select(func.count()).select_from(Post).where(_scheduled(user_id))
-    return int((await conn.execute(query)).scalar_one())
+    return int((conn.execute(query)).scalar_one())
 
 
-async def get_schedule(conn: AsyncConnection, user_id: str, post_id: str) -> ScheduleRow | None:
+def get_schedule(conn: Connection, user_id: str, post_id: str) -> ScheduleRow | None:
     query = (
         select(
             *_POST_COLUMNS,
@@ -200,7 +202,7 @@ async def get_schedule(conn: AsyncConnection, user_id: str, post_id: str) -> Sch
         .join(Account, Account.id == Post.account_id)
         .where(_scheduled(user_id), Post.id == post_id)
     )
-    row = (await conn.execute(query)).first()
+    row = (conn.execute(query)).first()
     return (
         ScheduleRow(PostRow(*row[: len(_POST_COLUMNS)]), *row[len(_POST_COLUMNS) :])
         if row
@@ -208,9 +210,9 @@ async def get_schedule(conn: AsyncConnection, user_id: str, post_id: str) -> Sch
     )
 
 
-async def subaccount_name(conn: AsyncConnection, account_id: int, external_id: str) -> str | None:
+def subaccount_name(conn: Connection, account_id: int, external_id: str) -> str | None:
     return (
-        await conn.execute(
+        conn.execute(
             select(Subaccount.name).where(
                 Subaccount.account_id == account_id, Subaccount.external_id == external_id
             )
@@ -230,8 +232,8 @@ def _editable(user_id: str, post_id: str) -> Any:
     )
 
 
-async def reschedule(
-    conn: AsyncConnection,
+def reschedule(
+    conn: Connection,
     user_id: str,
     post_id: str,
     *,
@@ -259,12 +261,12 @@ async def reschedule(
             "platform": platform,
             "subaccount_id": subaccount_id,
         }
-    result = await conn.execute(update(Post).where(_editable(user_id, post_id)).values(**values))
+    result = conn.execute(update(Post).where(_editable(user_id, post_id)).values(**values))
     return result.rowcount == 1
 
 
-async def cancel(conn: AsyncConnection, user_id: str, post_id: str, now: datetime) -> bool:
-    result = await conn.execute(
+def cancel(conn: Connection, user_id: str, post_id: str, now: datetime) -> bool:
+    result = conn.execute(
         update(Post)
         .where(_editable(user_id, post_id))
         .values(
@@ -281,13 +283,13 @@ async def cancel(conn: AsyncConnection, user_id: str, post_id: str, now: datetim
     return result.rowcount == 1
 
 
-async def exists_for_user(conn: AsyncConnection, user_id: str, post_id: str) -> bool:
+def exists_for_user(conn: Connection, user_id: str, post_id: str) -> bool:
     query = select(Post.id).where(Post.id == post_id, Post.user_id == user_id)
-    return (await conn.execute(query)).first() is not None
+    return (conn.execute(query)).first() is not None
 
 
-async def occupied_times(
-    conn: AsyncConnection,
+def occupied_times(
+    conn: Connection,
     account_id: int,
     subaccount_id: str | None,
     start: datetime,
@@ -305,4 +307,4 @@ async def occupied_times(
         if subaccount_id is None
         else Post.subaccount_id == subaccount_id
     )
-    return {row[0] for row in await conn.execute(query) if row[0] is not None}
+    return {row[0] for row in conn.execute(query) if row[0] is not None}

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, delete, func, insert, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.engine import Connection
 
 from masthead.domain.states import OUTCOME_UNKNOWN, State
 from masthead.store.models import Post, PostItem, Worker
@@ -42,8 +42,8 @@ def _claimable(now: datetime) -> Any:
     )
 
 
-async def claim(
-    conn: AsyncConnection,
+def claim(
+    conn: Connection,
     *,
     owner: str,
     now: datetime,
@@ -55,7 +55,7 @@ async def claim(
     due = select(Post.id).where(_claimable(now)).order_by(Post.due_at).limit(limit)
     if skip_locked:
         due = due.with_for_update(skip_locked=True)
-    result = await conn.execute(
+    result = conn.execute(
         update(Post)
         .where(Post.id.in_(due.scalar_subquery()))
         .values(
@@ -84,20 +84,20 @@ async def claim(
     return claimed
 
 
-async def next_wakeup(conn: AsyncConnection) -> datetime | None:
+def next_wakeup(conn: Connection) -> datetime | None:
     """The earliest moment a row becomes claimable: its due time or its lease's end."""
     earliest = func.min(func.coalesce(Post.lease_until, Post.due_at), type_=UTCDateTime())
-    return (await conn.execute(select(earliest).where(Post.due_at.is_not(None)))).scalar()
+    return (conn.execute(select(earliest).where(Post.due_at.is_not(None)))).scalar()
 
 
-async def renew(conn: AsyncConnection, *, owner: str, ids: list[str], until: datetime) -> None:
-    await conn.execute(
+def renew(conn: Connection, *, owner: str, ids: list[str], until: datetime) -> None:
+    conn.execute(
         update(Post).where(Post.id.in_(ids), Post.lease_owner == owner).values(lease_until=until)
     )
 
 
-async def existing_items(conn: AsyncConnection, post_id: str) -> list[Any]:
-    rows = await conn.execute(
+def existing_items(conn: Connection, post_id: str) -> list[Any]:
+    rows = conn.execute(
         select(
             PostItem.position,
             PostItem.state,
@@ -111,8 +111,8 @@ async def existing_items(conn: AsyncConnection, post_id: str) -> list[Any]:
     return list(rows)
 
 
-async def mark_sending(
-    conn: AsyncConnection,
+def mark_sending(
+    conn: Connection,
     *,
     post_id: str,
     owner: str,
@@ -123,7 +123,7 @@ async def mark_sending(
 ) -> bool:
     """Record that an irreversible call is about to be made. False: the post was edited,
     cancelled or taken over since it was claimed, and must not be sent by this worker."""
-    result = await conn.execute(
+    result = conn.execute(
         update(Post)
         .where(
             Post.id == post_id,
@@ -135,7 +135,7 @@ async def mark_sending(
     )
     if result.rowcount != 1:
         return False
-    await conn.execute(
+    conn.execute(
         insert(PostItem).values(
             post_id=post_id, position=position, state="sending", sending_at=now, data=data
         )
@@ -143,8 +143,8 @@ async def mark_sending(
     return True
 
 
-async def mark_sent(
-    conn: AsyncConnection,
+def mark_sent(
+    conn: Connection,
     *,
     post_id: str,
     position: int,
@@ -153,16 +153,16 @@ async def mark_sent(
     data: dict[str, Any] | None,
     now: datetime,
 ) -> None:
-    await conn.execute(
+    conn.execute(
         update(PostItem)
         .where(PostItem.post_id == post_id, PostItem.position == position)
         .values(state="sent", remote_id=remote_id, public_url=public_url, data=data, sent_at=now)
     )
 
 
-async def forget_unsent(conn: AsyncConnection, *, post_id: str, position: int) -> None:
+def forget_unsent(conn: Connection, *, post_id: str, position: int) -> None:
     """The platform certainly did not act: drop the mark so a retry may send again."""
-    await conn.execute(
+    conn.execute(
         delete(PostItem).where(
             PostItem.post_id == post_id,
             PostItem.position == position,
@@ -171,8 +171,8 @@ async def forget_unsent(conn: AsyncConnection, *, post_id: str, position: int) -
     )
 
 
-async def finish(
-    conn: AsyncConnection,
+def finish(
+    conn: Connection,
     *,
     post_id: str,
     owner: str,
@@ -182,7 +182,7 @@ async def finish(
     error: str | None = None,
     outcome_unknown: bool = False,
 ) -> bool:
-    result = await conn.execute(
+    result = conn.execute(
         update(Post)
         .where(Post.id == post_id, Post.lease_owner == owner)
         .values(
@@ -200,8 +200,8 @@ async def finish(
     return result.rowcount == 1
 
 
-async def retry_later(
-    conn: AsyncConnection,
+def retry_later(
+    conn: Connection,
     *,
     post_id: str,
     owner: str,
@@ -209,7 +209,7 @@ async def retry_later(
     at: datetime,
     error: str,
 ) -> bool:
-    result = await conn.execute(
+    result = conn.execute(
         update(Post)
         .where(Post.id == post_id, Post.lease_owner == owner)
         .values(due_at=at, lease_owner=None, lease_until=None, error_message=error, updated_at=now)
@@ -217,38 +217,34 @@ async def retry_later(
     return result.rowcount == 1
 
 
-async def release(conn: AsyncConnection, *, post_id: str, owner: str) -> None:
+def release(conn: Connection, *, post_id: str, owner: str) -> None:
     """Hand a claimed row back untouched (shutdown, or the post changed under us)."""
-    await conn.execute(
+    conn.execute(
         update(Post)
         .where(Post.id == post_id, Post.lease_owner == owner)
         .values(lease_owner=None, lease_until=None, attempt=Post.attempt - 1)
     )
 
 
-async def heartbeat(
-    conn: AsyncConnection, *, worker_id: str, hostname: str, pid: int, now: datetime
-) -> None:
-    updated = await conn.execute(
-        update(Worker).where(Worker.id == worker_id).values(heartbeat_at=now)
-    )
+def heartbeat(conn: Connection, *, worker_id: str, hostname: str, pid: int, now: datetime) -> None:
+    updated = conn.execute(update(Worker).where(Worker.id == worker_id).values(heartbeat_at=now))
     if updated.rowcount == 0:
-        await conn.execute(
+        conn.execute(
             insert(Worker).values(
                 id=worker_id, hostname=hostname, pid=pid, started_at=now, heartbeat_at=now
             )
         )
 
 
-async def remove_worker(conn: AsyncConnection, worker_id: str) -> None:
-    await conn.execute(delete(Worker).where(Worker.id == worker_id))
+def remove_worker(conn: Connection, worker_id: str) -> None:
+    conn.execute(delete(Worker).where(Worker.id == worker_id))
 
 
-async def live_workers(conn: AsyncConnection, since: datetime) -> int:
+def live_workers(conn: Connection, since: datetime) -> int:
     query = select(func.count()).select_from(Worker).where(Worker.heartbeat_at >= since)
-    return int((await conn.execute(query)).scalar_one())
+    return int((conn.execute(query)).scalar_one())
 
 
-async def counts_by_state(conn: AsyncConnection) -> dict[str, int]:
-    rows = await conn.execute(select(Post.state, func.count()).group_by(Post.state))
+def counts_by_state(conn: Connection) -> dict[str, int]:
+    rows = conn.execute(select(Post.state, func.count()).group_by(Post.state))
     return {state: int(count) for state, count in rows}

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.engine import Connection
 
 from masthead.domain.slots import SlotSpec, SlotTarget
 from masthead.store.models import Slot
@@ -28,20 +28,20 @@ def _spec(row: Any) -> SlotSpec:
     )
 
 
-async def slot_specs(conn: AsyncConnection, user_id: str) -> list[SlotSpec]:
-    rows = await conn.execute(select(*_COLUMNS).where(Slot.user_id == user_id).order_by(Slot.id))
+def slot_specs(conn: Connection, user_id: str) -> list[SlotSpec]:
+    rows = conn.execute(select(*_COLUMNS).where(Slot.user_id == user_id).order_by(Slot.id))
     return [_spec(row) for row in rows]
 
 
-async def get_slot(conn: AsyncConnection, user_id: str, slot_id: int) -> SlotSpec | None:
+def get_slot(conn: Connection, user_id: str, slot_id: int) -> SlotSpec | None:
     row = (
-        await conn.execute(select(*_COLUMNS).where(Slot.user_id == user_id, Slot.id == slot_id))
+        conn.execute(select(*_COLUMNS).where(Slot.user_id == user_id, Slot.id == slot_id))
     ).first()
     return _spec(row) if row else None
 
 
-async def add_slot(
-    conn: AsyncConnection,
+def add_slot(
+    conn: Connection,
     *,
     user_id: str,
     day: str,
@@ -51,7 +51,7 @@ async def add_slot(
     targets: list[dict[str, Any]],
     now: datetime,
 ) -> int:
-    result = await conn.execute(
+    result = conn.execute(
         insert(Slot)
         .values(
             user_id=user_id,
@@ -67,15 +67,13 @@ async def add_slot(
     return int(result.scalar_one())
 
 
-async def update_slot(
-    conn: AsyncConnection, user_id: str, slot_id: int, values: dict[str, Any]
-) -> bool:
-    result = await conn.execute(
+def update_slot(conn: Connection, user_id: str, slot_id: int, values: dict[str, Any]) -> bool:
+    result = conn.execute(
         update(Slot).where(Slot.user_id == user_id, Slot.id == slot_id).values(**values)
     )
     return result.rowcount == 1
 
 
-async def delete_slot(conn: AsyncConnection, user_id: str, slot_id: int) -> bool:
-    result = await conn.execute(delete(Slot).where(Slot.user_id == user_id, Slot.id == slot_id))
+def delete_slot(conn: Connection, user_id: str, slot_id: int) -> bool:
+    result = conn.execute(delete(Slot).where(Slot.user_id == user_id, Slot.id == slot_id))
     return result.rowcount == 1

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.engine import Connection
 
 from masthead.security import Secrets
 from masthead.store.models import ApiKey, User
@@ -29,8 +29,8 @@ class KeyOwner:
     last_used_at: datetime | None
 
 
-async def create_user(
-    conn: AsyncConnection,
+def create_user(
+    conn: Connection,
     secrets_: Secrets,
     *,
     email: str,
@@ -39,7 +39,7 @@ async def create_user(
     password_hash: str | None = None,
 ) -> UserRow:
     user = UserRow(id=str(uuid.uuid4()), email=email.strip().lower(), name=name)
-    await conn.execute(
+    conn.execute(
         insert(User).values(
             id=user.id,
             email=user.email,
@@ -52,30 +52,28 @@ async def create_user(
     return user
 
 
-async def user_by_email(conn: AsyncConnection, email: str) -> UserRow | None:
+def user_by_email(conn: Connection, email: str) -> UserRow | None:
     row = (
-        await conn.execute(
+        conn.execute(
             select(User.id, User.email, User.name).where(User.email == email.strip().lower())
         )
     ).first()
     return UserRow(row.id, row.email, row.name) if row else None
 
 
-async def count_users(conn: AsyncConnection) -> int:
-    return int((await conn.execute(select(func.count()).select_from(User))).scalar_one())
+def count_users(conn: Connection) -> int:
+    return int((conn.execute(select(func.count()).select_from(User))).scalar_one())
 
 
-async def webhook_secret(conn: AsyncConnection, secrets_: Secrets, user_id: str) -> str:
-    stored = (
-        await conn.execute(select(User.webhook_secret).where(User.id == user_id))
-    ).scalar_one()
+def webhook_secret(conn: Connection, secrets_: Secrets, user_id: str) -> str:
+    stored = (conn.execute(select(User.webhook_secret).where(User.id == user_id))).scalar_one()
     return secrets_.decrypt(stored)
 
 
-async def add_api_key(
-    conn: AsyncConnection, *, user_id: str, name: str, prefix: str, digest: str, now: datetime
+def add_api_key(
+    conn: Connection, *, user_id: str, name: str, prefix: str, digest: str, now: datetime
 ) -> int:
-    result = await conn.execute(
+    result = conn.execute(
         insert(ApiKey)
         .values(user_id=user_id, name=name, prefix=prefix, digest=digest, created_at=now)
         .returning(ApiKey.id)
@@ -83,8 +81,8 @@ async def add_api_key(
     return int(result.scalar_one())
 
 
-async def active_keys_with_prefix(conn: AsyncConnection, prefix: str) -> list[KeyOwner]:
-    rows = await conn.execute(
+def active_keys_with_prefix(conn: Connection, prefix: str) -> list[KeyOwner]:
+    rows = conn.execute(
         select(
             ApiKey.id,
             ApiKey.digest,
@@ -101,8 +99,8 @@ async def active_keys_with_prefix(conn: AsyncConnection, prefix: str) -> list[Ke
     ]
 
 
-async def revoke_keys(conn: AsyncConnection, prefix: str, now: datetime) -> int:
-    result = await conn.execute(
+def revoke_keys(conn: Connection, prefix: str, now: datetime) -> int:
+    result = conn.execute(
         update(ApiKey)
         .where(ApiKey.prefix == prefix, ApiKey.revoked_at.is_(None))
         .values(revoked_at=now)
@@ -110,5 +108,5 @@ async def revoke_keys(conn: AsyncConnection, prefix: str, now: datetime) -> int:
     return result.rowcount
 
 
-async def touch_key(conn: AsyncConnection, key_id: int, now: datetime) -> None:
-    await conn.execute(update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=now))
+def touch_key(conn: Connection, key_id: int, now: datetime) -> None:
+    conn.execute(update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=now))

@@ -1,10 +1,10 @@
 """Group commit: concurrent writes share one transaction and one durable commit.
 
 A commit per request caps a durable API at a few hundred requests a second (each commit waits
-for the disk). Here every write is a small async function; whatever arrives while one batch is
-committing goes into the next batch. Each function runs in its own SAVEPOINT so that one
-failing write (a unique-key conflict, say) does not undo its neighbours. On SQLite this is also
-the one writer of the process, so writers never wait on each other's file locks.
+for the disk). Here every write is a small function of a connection; whatever arrives while
+one batch is committing goes into the next batch. Each function runs in its own SAVEPOINT so
+that one failing write (a unique-key conflict, say) does not undo its neighbours. On SQLite
+this is also the one writer of the process, so writers never wait on each other's locks.
 """
 
 from __future__ import annotations
@@ -15,12 +15,14 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.engine import Connection
 
 from masthead.metrics import WRITER_BATCH
 
 T = TypeVar("T")
-Work = Callable[[AsyncConnection], Awaitable[Any]]
+Work = Callable[[Connection], Any]
+BatchRunner = Callable[[Callable[[Connection], list[Any]]], Awaitable[list[Any]]]
+"""Runs one synchronous batch function on a write connection (thread or greenlet)."""
 
 log = logging.getLogger(__name__)
 
@@ -40,8 +42,8 @@ class WriterStats:
 
 
 class GroupCommitter:
-    def __init__(self, engine: AsyncEngine, *, max_batch: int = 500) -> None:
-        self._engine = engine
+    def __init__(self, run_batch: BatchRunner, *, max_batch: int = 500) -> None:
+        self._run_batch = run_batch
         self._max_batch = max_batch
         self._pending: list[_Job] = []
         self._wake = asyncio.Event()
@@ -61,14 +63,12 @@ class GroupCommitter:
             await self._task
             self._task = None
 
-    async def write(
-        self, work: Callable[[AsyncConnection], Awaitable[T]], *, isolated: bool = True
-    ) -> T:
+    async def write(self, work: Callable[[Connection], T], *, isolated: bool = True) -> T:
         """Run `work` inside the next group transaction; return once it is durably committed.
 
         `isolated=False` skips the savepoint for writes that cannot fail on their own (plain
-        inserts with fresh keys); a failure there fails the whole batch, which then retries
-        each job isolated so that only the culprit sees the error.
+        updates by key); a failure there fails the whole batch, which then retries each job
+        isolated so that only the culprit sees the error.
         """
         if self._closing:
             raise RuntimeError("the writer is shutting down")
@@ -94,10 +94,10 @@ class GroupCommitter:
         self.stats.largest_batch = max(self.stats.largest_batch, len(batch))
         WRITER_BATCH.observe(len(batch))
         try:
-            results = await self._attempt(batch, force_isolation=False)
+            results = await self._run_batch(lambda conn: _attempt(conn, batch, False))
         except Exception:
             try:
-                results = await self._attempt(batch, force_isolation=True)
+                results = await self._run_batch(lambda conn: _attempt(conn, batch, True))
             except Exception as exc:  # the commit itself failed: nobody's write landed
                 log.exception("group commit failed")
                 results = [exc] * len(batch)
@@ -109,20 +109,21 @@ class GroupCommitter:
             else:
                 job.future.set_result(result)
 
-    async def _attempt(self, batch: list[_Job], *, force_isolation: bool) -> list[Any]:
-        results: list[Any] = []
-        async with self._engine.connect() as conn, conn.begin():
-            for job in batch:
-                if not (job.isolated or force_isolation):
-                    results.append(await job.work(conn))
-                    continue
-                savepoint = await conn.begin_nested()
-                try:
-                    result = await job.work(conn)
-                except Exception as exc:
-                    await savepoint.rollback()
-                    results.append(exc)
-                else:
-                    await savepoint.commit()
-                    results.append(result)
-        return results
+
+def _attempt(conn: Connection, batch: list[_Job], force_isolation: bool) -> list[Any]:
+    results: list[Any] = []
+    with conn.begin():
+        for job in batch:
+            if not (job.isolated or force_isolation):
+                results.append(job.work(conn))
+                continue
+            savepoint = conn.begin_nested()
+            try:
+                result = job.work(conn)
+            except Exception as exc:
+                savepoint.rollback()
+                results.append(exc)
+            else:
+                savepoint.commit()
+                results.append(result)
+    return results

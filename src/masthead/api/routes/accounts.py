@@ -19,8 +19,7 @@ CallerDep = Annotated[Caller, Depends(authenticate)]
 @router.get("/users/me", response_model=Me)
 async def me(request: Request, caller: CallerDep) -> Response:
     ctx = context(request)
-    async with ctx.db.read() as conn:
-        secret = await users.webhook_secret(conn, ctx.secrets, caller.user.id)
+    secret = await ctx.db.read(lambda conn: users.webhook_secret(conn, ctx.secrets, caller.user.id))
     return json_response(
         200,
         {
@@ -40,8 +39,9 @@ async def list_accounts(
     caller: CallerDep,
     platform: Annotated[str | None, Query(description="only this platform")] = None,
 ) -> Response:
-    async with context(request).db.read() as conn:
-        rows = await accounts.list_accounts(conn, caller.user.id, platform or None)
+    rows = await context(request).db.read(
+        lambda conn: accounts.list_accounts(conn, caller.user.id, platform or None)
+    )
     items = [
         {"id": str(r.id), "platform": r.platform, "fullname": r.fullname, "username": r.username}
         for r in rows
@@ -50,10 +50,11 @@ async def list_accounts(
 
 
 async def _owned_account(request: Request, caller: Caller, account_id: str) -> accounts.AccountRow:
-    if not account_id.isdigit() or len(account_id) > 18:
+    if not (account_id.isascii() and account_id.isdigit()) or len(account_id) > 18:
         raise ApiError(404, "Account not found")
-    async with context(request).db.read() as conn:
-        account = await accounts.get_account(conn, caller.user.id, int(account_id))
+    account = await context(request).db.read(
+        lambda conn: accounts.get_account(conn, caller.user.id, int(account_id))
+    )
     if account is None:
         raise ApiError(404, "Account not found")
     return account
@@ -73,8 +74,7 @@ async def list_subaccounts(
     ] = None,
 ) -> Response:
     account = await _owned_account(request, caller, account_id)
-    async with context(request).db.read() as conn:
-        subs = await accounts.list_subaccounts(conn, account.id)
+    subs = await context(request).db.read(lambda conn: accounts.list_subaccounts(conn, account.id))
     items = [
         {"id": s.external_id, "accountId": str(account.id), "name": s.name}
         for s in subs
@@ -96,8 +96,9 @@ async def pinterest_boards(
     account = await _owned_account(request, caller, account_id)
     if account.platform != "pinterest":
         raise ApiError(422, f"accountId: account {account.id} is not a pinterest account")
-    async with context(request).db.read() as conn:
-        boards = await accounts.list_subaccounts(conn, account.id, "board")
+    boards = await context(request).db.read(
+        lambda conn: accounts.list_subaccounts(conn, account.id, "board")
+    )
     return json_response(
         200, {"items": [{"id": b.external_id, "name": b.name} for b in boards[:250]]}
     )

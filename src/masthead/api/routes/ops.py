@@ -32,8 +32,7 @@ async def readyz(request: Request) -> Response:
     if ctx.dispatcher is not None:
         checks["worker"] = "ok" if ctx.dispatcher.alive else "stopped"
     elif checks["database"] == "ok":
-        async with ctx.db.read() as conn:
-            live = await queue.live_workers(conn, utcnow() - WORKER_STALE)
+        live = await ctx.db.read(lambda conn: queue.live_workers(conn, utcnow() - WORKER_STALE))
         checks["worker"] = "ok" if live else "no live worker"
     if ctx.draining:
         checks["process"] = "draining"

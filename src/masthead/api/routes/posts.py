@@ -9,6 +9,7 @@ from typing import Annotated
 
 import orjson
 from fastapi import APIRouter, Depends, Header, Path, Query, Request
+from sqlalchemy.engine import Connection
 from starlette.responses import Response
 
 from masthead.api.auth import Caller, authenticate, context
@@ -61,7 +62,7 @@ async def create_post(
         created = await post_service.create_post(
             ctx.db,
             ctx.port,
-            ctx.available_platforms,
+            ctx.accounts,
             ctx.settings.fetch_allow,
             caller.user.id,
             body,
@@ -87,9 +88,11 @@ async def get_post(
     caller: CallerDep,
     post_id: Annotated[str, Path(alias="postSubmissionId", max_length=64)],
 ) -> Response:
-    async with context(request).db.read() as conn:
-        post = await post_store.get_post(conn, caller.user.id, post_id)
-        items = await post_store.post_items(conn, post_id) if post is not None else []
+    def lookup(conn: Connection) -> tuple[post_store.PostRow | None, list[post_store.ItemResult]]:
+        post = post_store.get_post(conn, caller.user.id, post_id)
+        return post, post_store.post_items(conn, post_id) if post is not None else []
+
+    post, items = await context(request).db.read(lookup)
     if post is None or post.state == State.CANCELLED:
         raise ApiError(404, "Post not found")
     status = public_status(post.state, post.scheduled_at)
@@ -174,8 +177,8 @@ async def list_posts(
     if State.SCHEDULED in states:
         states.append(State.IN_PROGRESS)
     after = decode_cursor(cursor) if cursor else None
-    async with context(request).db.read() as conn:
-        rows = await post_store.list_posts(
+    rows = await context(request).db.read(
+        lambda conn: post_store.list_posts(
             conn,
             caller.user.id,
             since=start,
@@ -185,6 +188,7 @@ async def list_posts(
             after=after,
             limit=limit + 1,
         )
+    )
     items = []
     for row in rows[:limit]:
         content = row.draft.get("content", {})

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
+from sqlalchemy.engine import Connection
 from starlette.responses import Response
 
 from masthead.api.auth import Caller, authenticate, context
@@ -41,8 +42,9 @@ async def _item(db: Database, row: post_store.ScheduleRow) -> dict[str, Any]:
     if row.account_status == "connected" or post.platform == "webhook":
         sub_name = None
         if sub is not None:
-            async with db.read() as conn:
-                sub_name = await post_store.subaccount_name(conn, post.account_id, sub)
+            sub_name = await db.read(
+                lambda conn: post_store.subaccount_name(conn, post.account_id, sub)
+            )
         account = {
             "id": str(post.account_id),
             "name": row.account_name or "",
@@ -69,9 +71,12 @@ async def list_schedules(
 ) -> Response:
     db = context(request).db
     after = decode_cursor(cursor) if cursor else None
-    async with db.read() as conn:
-        rows = await post_store.list_schedules(conn, caller.user.id, after=after, limit=limit + 1)
-        total = await post_store.count_schedules(conn, caller.user.id)
+
+    def page(conn: Connection) -> tuple[list[post_store.ScheduleRow], int]:
+        rows = post_store.list_schedules(conn, caller.user.id, after=after, limit=limit + 1)
+        return rows, post_store.count_schedules(conn, caller.user.id)
+
+    rows, total = await db.read(page)
     body: dict[str, Any] = {
         "items": [await _item(db, row) for row in rows[:limit]],
         "count": str(total),
@@ -86,8 +91,7 @@ async def list_schedules(
 @router.get("/schedules/{id}", response_model=ScheduleOne, responses={404: {"model": Message}})
 async def get_schedule(request: Request, caller: CallerDep, schedule_id: ScheduleId) -> Response:
     db = context(request).db
-    async with db.read() as conn:
-        row = await post_store.get_schedule(conn, caller.user.id, schedule_id)
+    row = await db.read(lambda conn: post_store.get_schedule(conn, caller.user.id, schedule_id))
     if row is None:
         raise ApiError(404, NOT_FOUND)
     return json_response(200, {"schedule": await _item(db, row)})
@@ -111,7 +115,7 @@ async def patch_schedule(request: Request, caller: CallerDep, schedule_id: Sched
         await schedule_service.patch(
             ctx.db,
             ctx.port,
-            ctx.available_platforms,
+            ctx.accounts,
             ctx.settings.fetch_allow,
             caller.user.id,
             schedule_id,
@@ -137,7 +141,7 @@ async def patch_schedule(request: Request, caller: CallerDep, schedule_id: Sched
 async def delete_schedule(request: Request, caller: CallerDep, schedule_id: ScheduleId) -> Response:
     ctx = context(request)
     try:
-        await schedule_service.delete(ctx.db, ctx.port, caller.user.id, schedule_id)
+        await schedule_service.delete(ctx.db, caller.user.id, schedule_id)
     except schedule_service.NotFound:
         raise ApiError(404, NOT_FOUND) from None
     except schedule_service.AlreadyPublishing:

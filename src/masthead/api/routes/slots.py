@@ -33,8 +33,7 @@ INVALID: Responses = {422: {"model": ValidationMessage}}
 
 @router.get("/schedule/slots", response_model=SlotList)
 async def list_slots(request: Request, caller: CallerDep) -> Response:
-    async with context(request).db.read() as conn:
-        specs = await slot_store.slot_specs(conn, caller.user.id)
+    specs = await context(request).db.read(lambda conn: slot_store.slot_specs(conn, caller.user.id))
     return json_response(200, {"items": [slot_service.slot_json(s) for s in specs]})
 
 

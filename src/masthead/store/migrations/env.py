@@ -1,4 +1,4 @@
-"""Alembic environment: async engine, batch mode so ALTERs work on SQLite."""
+"""Alembic environment: batch mode so that ALTERs work on SQLite; asyncpg on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import asyncio
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from masthead.store.db import make_engine
+from masthead.store.db import is_sqlite, postgres_engine, sqlite_engine
 from masthead.store.models import Base
 
 config = context.config
@@ -25,18 +25,26 @@ def _run(connection: Connection) -> None:
         context.run_migrations()
 
 
-async def _run_async() -> None:
-    engine = make_engine(config.get_main_option("sqlalchemy.url") or "")
+async def _run_postgres(url: str) -> None:
+    engine = postgres_engine(url)
     async with engine.connect() as connection:
         await connection.run_sync(_run)
+        await connection.commit()
     await engine.dispose()
 
 
-def _run_in_thread_if_needed() -> None:
+def _run_online() -> None:
+    url = config.get_main_option("sqlalchemy.url") or ""
+    if is_sqlite(url):
+        engine = sqlite_engine(url, role="write")
+        with engine.connect() as connection:
+            _run(connection)
+        engine.dispose()
+        return
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        asyncio.run(_run_async())
+        asyncio.run(_run_postgres(url))
         return
     raise RuntimeError("run migrations before starting the event loop (masthead.store.migrate)")
 
@@ -51,4 +59,4 @@ if context.is_offline_mode():
     with context.begin_transaction():
         context.run_migrations()
 else:
-    _run_in_thread_if_needed()
+    _run_online()
