@@ -9,14 +9,13 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.openapi.utils import get_openapi
 
 from masthead.api import errors
 from masthead.api.context import AppContext
 from masthead.api.middleware import RequestContextMiddleware
+from masthead.api.openapi import build as build_openapi
 from masthead.api.ratelimit import ApiRateLimiter, parse_limits
 from masthead.api.routes import accounts, ops, posts, schedules, slots
-from masthead.api.schemas import CreatePostRequest, SchedulePatch
 from masthead.config import Settings
 from masthead.dispatch.engine import Dispatcher
 from masthead.dispatch.port import DispatchPort
@@ -30,9 +29,6 @@ log = logging.getLogger(__name__)
 
 DESCRIPTION = """Masthead speaks the Blotato v2 API: point any Blotato client at this server.
 Authenticate every `/v2` request with the `blotato-api-key` header."""
-
-HAND_PARSED_BODIES = (CreatePostRequest, SchedulePatch)
-"""Bodies parsed by the domain layer (for its field-path messages), documented here."""
 
 
 def create_app(settings: Settings, *, run_worker: bool = True) -> FastAPI:
@@ -81,24 +77,12 @@ def create_app(settings: Settings, *, run_worker: bool = True) -> FastAPI:
         app.include_router(module.router)
     app.add_middleware(RequestContextMiddleware)
 
+    for route in posts.FAST_ROUTES:
+        app.router.routes.insert(0, route)
+
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            schema = get_openapi(
-                title=app.title,
-                version=app.version,
-                description=app.description,
-                routes=app.routes,
-            )
-            components = schema.setdefault("components", {}).setdefault("schemas", {})
-            for model in HAND_PARSED_BODIES:
-                model_schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
-                components.update(model_schema.pop("$defs", {}))
-                components[model.__name__] = model_schema
-            schema["components"]["securitySchemes"] = {
-                "blotatoApiKey": {"type": "apiKey", "in": "header", "name": "blotato-api-key"}
-            }
-            schema["security"] = [{"blotatoApiKey": []}]
-            app.openapi_schema = schema
+            app.openapi_schema = build_openapi(app)
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
