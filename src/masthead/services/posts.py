@@ -105,7 +105,11 @@ async def create_post(
 
     for _ in range(SLOT_ATTEMPTS):
         try:
-            created = await db.write(store)
+            # A plain insert with a fresh key cannot conflict, so it skips the savepoint;
+            # slot and idempotency writes can, and get one.
+            created = await db.write(
+                store, isolated=bool(idempotency_key or request.use_next_free_slot)
+            )
         except IntegrityError:
             # Another request took the same slot or the same Idempotency-Key meanwhile.
             if idempotency_key:
