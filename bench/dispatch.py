@@ -1,0 +1,324 @@
+"""Part 2: the cost of the dispatch engine: N posts all due at one instant T, delivered to a
+webhook receiver that answers at once, so everything measured is Masthead's own work.
+
+The posts are inserted straight into a fresh database through the store functions (the API
+is part 1's subject), the engine then runs alone in its own process and CPU, and the receiver
+in another. We report the time from T until the database says all N are `published`, and the
+lag of each delivery (receipt time - T) as the receiver saw it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import json
+import secrets
+import signal
+import subprocess
+import time
+import uuid
+from collections.abc import Callable
+from contextlib import ExitStack
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+from sqlalchemy.engine import Connection
+
+from bench import profile
+from bench.procs import (
+    HOST,
+    BenchError,
+    child,
+    clean_env,
+    free_port,
+    python_module,
+    wait_for_port,
+)
+from bench.stats import summary_ms
+from masthead.config import Settings
+from masthead.domain.states import State
+from masthead.security import Secrets
+from masthead.store import accounts, queue, users
+from masthead.store.database import Database
+from masthead.store.migrate import upgrade
+from masthead.store.posts import NewPost, insert_post
+from masthead.timeutil import utcnow
+
+PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
+INSERT_BATCH = 1000
+POLL_SECONDS = 0.02
+PROFILE_SECONDS = 10.0
+
+
+@dataclass(frozen=True)
+class DispatchPlan:
+    posts: int = 10_000
+    lead_seconds: float = 4.0
+    """T is this far after the first insert: room for the inserts and the worker's start."""
+    timeout: float = 45.0
+    """Give up this long after T (a bounded run even if the engine stalls)."""
+    profile_dir: Path | None = None
+    """Where to write a py-spy profile of the worker's first seconds after T (None: none)."""
+
+
+async def _seed(
+    db: Database, settings: Settings, receiver_url: str, plan: DispatchPlan
+) -> datetime:
+    """One user, one webhook account, then `plan.posts` posts due at T; returns T."""
+    secrets_ = Secrets(settings.secret_keys)
+    now = utcnow()
+
+    def owner(conn: Connection) -> tuple[str, int]:
+        user = users.create_user(conn, secrets_, email="bench@localhost", name="Bench", now=now)
+        account_id = accounts.add_account(
+            conn,
+            user_id=user.id,
+            platform="webhook",
+            external_id="webhook",
+            username="webhook",
+            fullname="Webhook",
+            now=now,
+        )
+        return user.id, account_id
+
+    user_id, account_id = await db.write(owner)
+    due = utcnow() + timedelta(seconds=plan.lead_seconds)
+    draft = {
+        "accountId": str(account_id),
+        "content": {"text": "bench", "mediaUrls": [], "platform": "other"},
+        "target": {"targetType": "webhook", "url": receiver_url},
+    }
+    posts = [
+        NewPost(
+            id=str(uuid.uuid4()),
+            user_id=user_id,
+            account_id=account_id,
+            platform="webhook",
+            subaccount_id=None,
+            draft=draft,
+            scheduled_at=due,
+        )
+        for _ in range(plan.posts)
+    ]
+
+    def insert_all(chunk: list[NewPost], stamp: datetime) -> Callable[[Connection], None]:
+        def work(conn: Connection) -> None:
+            for post in chunk:
+                insert_post(conn, post, stamp)
+
+        return work
+
+    # Large batches, each one group-commit job: 10 fsyncs for 10,000 rows.
+    for start in range(0, len(posts), INSERT_BATCH):
+        await db.write(insert_all(posts[start : start + INSERT_BATCH], utcnow()))
+    return due
+
+
+def _reap(spy: subprocess.Popen[bytes], wait: bool = False) -> None:
+    """py-spy stops by itself after its duration; if the run ends first, stop it (SIGINT
+    makes it write what it has) rather than leave it attached."""
+    if wait:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            spy.wait(timeout=PROFILE_SECONDS + 5)
+    if spy.poll() is None:
+        spy.send_signal(signal.SIGINT)
+        try:
+            spy.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            spy.kill()
+            spy.wait()
+
+
+async def _wait_started(
+    started: Callable[[], bool], worker_alive: Callable[[], bool], timeout: float
+) -> None:
+    deadline = time.monotonic() + timeout
+    while not started():
+        if not worker_alive():
+            raise BenchError("the dispatch worker exited before it started")
+        if time.monotonic() > deadline:
+            raise BenchError("the dispatch worker did not start")
+        await asyncio.sleep(0.01)
+
+
+async def _measure(
+    label: str,
+    settings: Settings,
+    child_env: dict[str, str],
+    workdir: Path,
+    plan: DispatchPlan,
+    server_cpu: int | None,
+    client_cpu: int | None,
+) -> dict[str, Any]:
+    await asyncio.to_thread(workdir.mkdir, parents=True, exist_ok=True)
+    await asyncio.to_thread(upgrade, settings.sqlalchemy_url)
+    rx_port = free_port()
+    rx_out = workdir / f"rx-{label}.json"
+    flag = workdir / f"worker-{label}.started"
+    worker_stats = workdir / f"worker-{label}.stats.json"
+    env = clean_env(
+        {
+            **child_env,
+            "MASTHEAD_SECRET_KEY": settings.secret_keys[0],
+            "MASTHEAD_FETCH_ALLOW": f"{HOST}:{rx_port}",
+            "MASTHEAD_LOG_LEVEL": "WARNING",
+        }
+    )
+    db = Database(settings.sqlalchemy_url)
+    await db.start()
+    try:
+        with ExitStack() as stack:
+            receiver = stack.enter_context(
+                child(
+                    "webhook receiver",
+                    python_module("bench.receiver", "--port", str(rx_port), "--out", str(rx_out)),
+                    env=clean_env({}),
+                    log=workdir / f"receiver-{label}.log",
+                    cpu=client_cpu,
+                )
+            )
+            worker = stack.enter_context(
+                child(
+                    "dispatch worker",
+                    python_module(
+                        "bench.dispatch_worker",
+                        "--started",
+                        str(flag),
+                        "--stats",
+                        str(worker_stats),
+                    ),
+                    env=env,
+                    log=workdir / f"worker-{label}.log",
+                    cpu=server_cpu,
+                    stdin=subprocess.PIPE,
+                )
+            )
+            wait_for_port(receiver, rx_port)
+            t0 = time.monotonic()
+            due = await _seed(db, settings, f"http://{HOST}:{rx_port}/hook", plan)
+            insert_seconds = time.monotonic() - t0
+            assert worker.process.stdin is not None
+            try:
+                worker.process.stdin.write(b"go\n")
+                worker.process.stdin.flush()
+            except BrokenPipeError:
+                raise BenchError(f"the dispatch worker exited:\n{worker.log_tail()}") from None
+            await _wait_started(flag.exists, worker.alive, timeout=30)
+            headroom = (due - utcnow()).total_seconds()
+            t_due = due.timestamp()
+            spy, spy_out = None, None
+            if plan.profile_dir is not None:
+                # Idle samples are not recorded, so starting before T only costs the wait.
+                spy_out = plan.profile_dir / f"dispatch-{label}.pyspy.txt"
+                spy = profile.record(worker.pid, max(0.0, headroom) + PROFILE_SECONDS, spy_out)
+                if spy is not None:
+                    stack.callback(_reap, spy)
+
+            done_at = None
+            counts: dict[str, int] = {}
+            while time.time() < t_due + plan.timeout:
+                counts = await db.read(queue.counts_by_state)
+                if counts.get(State.PUBLISHED, 0) + counts.get(State.FAILED, 0) >= plan.posts:
+                    done_at = time.time()
+                    break
+                if not worker.alive():
+                    raise BenchError(f"the dispatch worker died:\n{worker.log_tail()}")
+                await asyncio.sleep(POLL_SECONDS)
+            stopped_at = time.time()
+            if spy is not None:
+                _reap(spy, wait=True)
+            worker.stop()
+            receiver.stop()
+        received = json.loads(rx_out.read_text())
+        deliveries: list[tuple[float, str]] = received["deliveries"]
+        engine_stats: dict[str, Any] = (
+            json.loads(worker_stats.read_text()) if worker_stats.exists() else {}
+        )
+    finally:
+        await db.close()
+
+    published = counts.get(State.PUBLISHED, 0)
+    lags = [at - t_due for at, _ in deliveries]
+    ids = [delivery for _, delivery in deliveries]
+    # On a timeout the rate is what got published by the deadline; the lag percentiles then
+    # cover the delivered posts only (flagged by "completed": false).
+    elapsed = (done_at if done_at is not None else stopped_at) - t_due
+    prof: dict[str, Any] | None = None
+    if plan.profile_dir is not None:
+        prof = (
+            {"file": str(spy_out), **profile.summarize(spy_out)}
+            if spy_out is not None and spy_out.exists()
+            else {"skipped": "no profile (py-spy missing? `.venv/bin/pip install py-spy`)"}
+        )
+    return {
+        "database": label,
+        "posts": plan.posts,
+        "insert_seconds": round(insert_seconds, 3),
+        "headroom_before_due_s": round(headroom, 3),
+        "valid": headroom > 0,
+        "completed": done_at is not None,
+        "published": published,
+        "failed": counts.get(State.FAILED, 0),
+        "seconds_to_all_published": round(elapsed, 3) if done_at is not None else None,
+        "seconds_measured": round(elapsed, 3),
+        "published_per_s": round(published / elapsed, 1) if elapsed > 0 else None,
+        "deliveries": len(deliveries),
+        "duplicate_deliveries": len(ids) - len(set(ids)),
+        "receiver_connections": received["connections"],
+        "delivery_span_s": round(max(lags) - min(lags), 3) if lags else None,
+        "lag": summary_ms(lags),
+        "lag_min_ms": round(min(lags) * 1000, 3) if lags else None,
+        "poll_interval_s": POLL_SECONDS,
+        "profile": prof,
+        "engine": {
+            "batch_size": settings.dispatch_batch_size,
+            "concurrency": settings.dispatch_concurrency,
+            "cpu_seconds": round(engine_stats.get("cpu_seconds", 0.0), 3),
+            "cpu_ms_per_post": round(engine_stats.get("cpu_seconds", 0.0) * 1000 / plan.posts, 3),
+            "group_commits": engine_stats.get("batches"),
+            "writes": engine_stats.get("writes"),
+            "largest_commit": engine_stats.get("largest_batch"),
+        },
+    }
+
+
+async def run_sqlite(
+    workdir: Path, plan: DispatchPlan, server_cpu: int | None, client_cpu: int | None
+) -> dict[str, Any]:
+    data_dir = workdir / "dispatch-sqlite"
+    await asyncio.to_thread(data_dir.mkdir, parents=True, exist_ok=True)
+    settings = Settings(data_dir=data_dir, secret_key=secrets.token_urlsafe(32))
+    env = {"MASTHEAD_DATA_DIR": str(data_dir)}
+    return await _measure("sqlite", settings, env, workdir, plan, server_cpu, client_cpu)
+
+
+async def _pg_admin(sql: str) -> None:
+    conn = await asyncpg.connect(PG_ADMIN, timeout=5)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+async def run_postgres(
+    workdir: Path, plan: DispatchPlan, server_cpu: int | None, client_cpu: int | None
+) -> dict[str, Any]:
+    """The same on PostgreSQL, in a temporary database that is always dropped afterwards.
+    Raises OSError (and friends) when no server is there; the caller reports a skip."""
+    name = f"masthead_bench_{uuid.uuid4().hex[:12]}"
+    await _pg_admin(f'CREATE DATABASE "{name}"')
+    url = f"{PG_ADMIN.rsplit('/', 1)[0]}/{name}"
+    try:
+        settings = Settings(
+            data_dir=workdir / "dispatch-pg", database_url=url, secret_key=secrets.token_urlsafe(32)
+        )
+        env = {"MASTHEAD_DATABASE_URL": url}
+        # Inserts through asyncpg are slower: give them more room before T.
+        plan = dataclasses.replace(plan, lead_seconds=plan.lead_seconds + 3.0)
+        return await _measure("postgresql", settings, env, workdir, plan, server_cpu, client_cpu)
+    finally:
+        await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -1,0 +1,77 @@
+"""The dispatch engine alone in a process, for part 2 of the bench.
+
+It imports everything, then blocks on a line on stdin before touching the database: the
+parent starts it while it inserts the posts, so that the seconds of interpreter start-up do
+not have to fit between the last insert and the due instant. Settings come from MASTHEAD_*
+variables set by the parent. It touches --started once the dispatcher runs, drains on SIGTERM
+as `masthead worker` does, then writes its CPU time and group-commit counts to --stats: CPU
+per post says whether the engine is compute-bound, commits per post how well writes batch.
+
+Run as `python -m bench.dispatch_worker --started F --stats F` (then a line on its stdin).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import resource
+import signal
+import sys
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+import uvloop
+
+from masthead import logs
+from masthead.config import Settings, load_settings
+from masthead.dispatch.engine import Dispatcher
+from masthead.platforms.registry import build_publishers
+from masthead.security import Secrets
+from masthead.store.database import Database
+
+
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+async def run(settings: Settings, started: Path) -> dict[str, float]:
+    """Dispatch until SIGTERM; returns the CPU seconds spent and the group-commit counts."""
+    db = Database(settings.sqlalchemy_url)
+    await db.start()
+    publishers = build_publishers(settings)
+    dispatcher = Dispatcher(db, publishers, settings, Secrets(settings.secret_keys))
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    cpu_at_start = _cpu_seconds()
+    try:
+        await dispatcher.start()
+        await asyncio.to_thread(started.write_text, str(time.time()))
+        await stop.wait()
+    finally:
+        await dispatcher.stop()
+        for publisher in publishers.values():
+            await publisher.aclose()
+        await db.close()
+    return {"cpu_seconds": _cpu_seconds() - cpu_at_start, **asdict(db.writer.stats)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--started", type=Path, required=True)
+    parser.add_argument("--stats", type=Path, required=True)
+    args = parser.parse_args()
+    settings = load_settings()
+    logs.configure(settings.log_level, settings.log_format)
+    if not sys.stdin.readline():  # the parent went away before saying go
+        return
+    stats = uvloop.run(run(settings, args.started))
+    args.stats.write_text(json.dumps(stats))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,351 @@
+"""`make bench`: one command, a table on the terminal, JSON in bench/results/.
+
+Part 1 measures POST /v2/posts on `masthead serve` against a bare ASGI app on the same
+uvicorn settings (see bench/api.py); part 2 measures the dispatch engine delivering 10,000
+posts due at one instant (see bench/dispatch.py), on SQLite and, when a server answers at
+127.0.0.1:5432, on PostgreSQL. All traffic stays on 127.0.0.1; every process the bench starts
+is stopped before it returns, on errors and Ctrl-C too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import math
+import os
+import platform
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from bench.api import ApiPlan, run_api
+from bench.dispatch import PG_ADMIN, DispatchPlan, run_postgres, run_sqlite
+from bench.procs import BenchError, cpus
+from bench.wrk import ensure_wrk
+
+RESULTS = Path(__file__).with_name("results")
+
+
+def _interrupt(signum: int, _frame: FrameType | None) -> None:
+    """SIGTERM (a CI timeout, `kill`) unwinds like Ctrl-C, so every `with child(...)` block
+    stops its server on the way out."""
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def _machine(server_cpu: int | None, client_cpu: int | None) -> dict[str, Any]:
+    model = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=Path(__file__).parent,
+    ).stdout.strip()
+    return {
+        "cpu_model": model,
+        "cpus": os.cpu_count(),
+        "server_cpu": server_cpu,
+        "client_cpu": client_cpu,
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+        "commit": commit or None,
+    }
+
+
+def _fmt(value: Any, digits: int = 2) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    if isinstance(value, float):
+        return f"{value:,.{digits}f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def _table(rows: list[list[str]]) -> str:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = []
+    for n, row in enumerate(rows):
+        cells = [row[0].ljust(widths[0])] + [
+            c.rjust(w) for c, w in zip(row[1:], widths[1:], strict=True)
+        ]
+        lines.append("  " + "  ".join(cells))
+        if n == 0:
+            lines.append("  " + "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def _print_api(api: dict[str, Any]) -> None:
+    if "skipped" in api or "error" in api:
+        print(f"\nPOST /v2/posts: {api.get('skipped') or 'FAILED: ' + api['error']}")
+        return
+    s = api["settings"]
+    pin = (
+        f"server on CPU {s['server_cpu']}, wrk on CPU {s['client_cpu']}"
+        if s["server_cpu"] is not None
+        else "not pinned (taskset or a second CPU missing)"
+    )
+    print(
+        f"\nPOST /v2/posts, wrk -t1 -c{s['connections']} -d{s['duration_s']:g}s "
+        f"after a {s['warmup_s']:g}s warm-up; {pin}"
+    )
+    rows = [["server", "req/s", "p50 ms", "p90 ms", "p99 ms", "max ms", "non-201", "errors"]]
+    for label, run in (
+        ("bare ASGI (uvicorn)", api["bare"]),
+        ("masthead (SQLite)", api["masthead"]),
+    ):
+        rows.append(
+            [
+                label,
+                _fmt(run["rps"], 0),
+                _fmt(run["p50_ms"]),
+                _fmt(run["p90_ms"]),
+                _fmt(run["p99_ms"]),
+                _fmt(run["max_ms"]),
+                _fmt(run["other"]),
+                _fmt(run["errors"]),
+            ]
+        )
+    print(_table(rows))
+    print(f"  ratio masthead/bare: {api['ratio']:.3f}")
+
+    half, loaded = api["half_load"], api["half_load_after_peak"]
+    floor = api["half_load_client_floor"]
+    print(
+        f"\nHalf load: open loop at {half['target_rate']:,.0f} req/s for {half['duration_s']:.0f}s,"
+        f" {half['connections']} connections (latency from each request's due time)"
+    )
+    rows = [["server", "achieved/s", "p50 ms", "p90 ms", "p99 ms", "max ms", "client lag p99"]]
+    for label, run in (
+        ("masthead, fresh server", half),
+        (f"masthead, after peak ({loaded['rows_in_table']:,} rows)", loaded),
+        ("bare ASGI: client floor", floor),
+    ):
+        rows.append(
+            [
+                label,
+                _fmt(run["achieved_rate"], 0),
+                _fmt(run["latency"]["p50_ms"]),
+                _fmt(run["latency"]["p90_ms"]),
+                _fmt(run["latency"]["p99_ms"]),
+                _fmt(run["latency"]["max_ms"]),
+                _fmt(run["send_lag"]["p99_ms"]) + " ms",
+            ]
+        )
+    print(_table(rows))
+    print(
+        "  note: the open-loop client is Python (asyncio/uvloop; Debian has no wrk2). The bare"
+        "\n  line is what it and the loopback add on their own; 'client lag' is how late requests"
+        "\n  left, from client slowness or from all connections waiting on the server."
+    )
+    print()
+    for name, d in (
+        ("peak server", api["durability"]["peak_server"]),
+        ("fresh server", api["durability"]["fresh_server"]),
+    ):
+        print(
+            f"Durability, {name}: {d['acknowledged_201']:,} answered 201, {d['rows']:,} rows,"
+            f" {d['missing']} missing -> {'OK' if d['ok'] else 'FAILED'}"
+        )
+        if d["unacknowledged_bound"]:
+            print(
+                f"  ({d['unacknowledged_rows']} more rows: requests in flight when wrk stopped,"
+                f" at most {d['unacknowledged_bound']} possible)"
+            )
+    _print_profile("masthead serve under wrk", api.get("profile"))
+
+
+def _print_profile(what: str, prof: dict[str, Any] | None) -> None:
+    if not prof:
+        return
+    if "self" not in prof:
+        print(f"\nProfile of {what}: {prof.get('skipped')}")
+        return
+    print(f"\nProfile of {what} (py-spy, {prof['samples']:,} samples; {prof['file']})")
+    print("  threads: " + ", ".join(f"{name} {pct}%" for name, pct in prof["threads"]))
+    print("  self time:")
+    for name, pct in prof["self"][:12]:
+        print(f"    {pct:5.1f}%  {name}")
+    print("  inclusive, masthead functions:")
+    for name, pct in prof["masthead_inclusive"][:10]:
+        print(f"    {pct:5.1f}%  {name}")
+
+
+def _print_dispatch(results: list[dict[str, Any]]) -> None:
+    done = [r for r in results if "skipped" not in r and "error" not in r]
+    if done:
+        first = done[0]
+        print(
+            f"\nDispatch: {first['posts']:,} webhook posts due at one instant T, receiver"
+            f" answering 200 at once (engine: batch {first['engine']['batch_size']},"
+            f" concurrency {first['engine']['concurrency']})"
+        )
+        rows = [
+            [
+                "database",
+                "T->all published s",
+                "posts/s",
+                "1st ms",
+                "lag p50 ms",
+                "lag p99 ms",
+                "lag max ms",
+                "CPU ms/post",
+                "commits",
+                "dupes",
+            ]
+        ]
+        for r in done:
+            rows.append(
+                [
+                    r["database"],
+                    _fmt(r["seconds_to_all_published"], 3),
+                    _fmt(r["published_per_s"], 0),
+                    _fmt(r["lag_min_ms"], 0),
+                    _fmt(r["lag"]["p50_ms"], 0),
+                    _fmt(r["lag"]["p99_ms"], 0),
+                    _fmt(r["lag"]["max_ms"], 0),
+                    _fmt(r["engine"]["cpu_ms_per_post"]),
+                    _fmt(r["engine"]["group_commits"]),
+                    _fmt(r["duplicate_deliveries"]),
+                ]
+            )
+        print(_table(rows))
+        for r in done:
+            problems = []
+            if not r["valid"]:
+                problems.append(f"set-up overran T by {-r['headroom_before_due_s']:.2f}s")
+            if not r["completed"]:
+                problems.append(
+                    f"only {r['published']:,} published when the bench gave up after"
+                    f" {r['seconds_measured']:g}s (posts/s is over that time; lag covers the"
+                    " delivered posts only)"
+                )
+            if r["failed"]:
+                problems.append(f"{r['failed']} failed")
+            if r["deliveries"] != r["posts"]:
+                problems.append(f"{r['deliveries']} deliveries for {r['posts']} posts")
+            if problems:
+                print(f"  {r['database']}: " + "; ".join(problems))
+    for r in done:
+        _print_profile(f"the dispatch worker on {r['database']}", r.get("profile"))
+    for r in results:
+        if "skipped" in r or "error" in r:
+            print(f"\nDispatch on {r['database']}: {r.get('skipped') or 'FAILED: ' + r['error']}")
+
+
+def _parse(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
+    parser.add_argument("--duration", type=float, default=10.0, help="seconds per wrk run")
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--posts", type=int, default=10_000, help="posts in the dispatch run")
+    parser.add_argument("--profile", action="store_true", help="py-spy the server and the worker")
+    parser.add_argument("--skip-api", action="store_true")
+    parser.add_argument("--skip-dispatch", action="store_true")
+    parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument("--keep", action="store_true", help="keep the work dir (logs, DBs)")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parse(argv)
+    signal.signal(signal.SIGTERM, _interrupt)
+    # Ctrl-C must unwind even when started from a shell that ignores SIGINT in background
+    # jobs (Python then leaves it ignored and the servers would outlive an interrupt).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    server_cpu, client_cpu = cpus()
+    if client_cpu is not None:
+        # The orchestrator's own work (polling, parsing) stays off the server's CPU.
+        os.sched_setaffinity(0, {client_cpu})
+    started = datetime.now(UTC)
+    stamp = started.strftime("%Y%m%dT%H%M%SZ")
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    report: dict[str, Any] = {
+        "started_at": started.isoformat(),
+        "machine": _machine(server_cpu, client_cpu),
+    }
+    failed = False
+    clock = time.monotonic()
+    workdir = Path(tempfile.mkdtemp(prefix="masthead-bench-"))
+    try:
+        if args.skip_api:
+            report["api"] = {"skipped": "--skip-api"}
+        elif (wrk := ensure_wrk()) is None:
+            report["api"] = {"skipped": "wrk is not installed (see above)"}
+            failed = True
+        else:
+            print("Part 1: POST /v2/posts", flush=True)
+            plan = ApiPlan(
+                duration=args.duration,
+                connections=args.connections,
+                profile_to=RESULTS / "api-masthead.pyspy.txt" if args.profile else None,
+            )
+            try:
+                report["api"] = run_api(wrk, workdir / "api", plan, server_cpu, client_cpu)
+                failed |= not report["api"]["durability"]["ok"]
+            except (BenchError, RuntimeError, subprocess.SubprocessError) as exc:
+                report["api"] = {"error": str(exc)}
+                failed = True
+
+        dispatch: list[dict[str, Any]] = []
+        if not args.skip_dispatch:
+            dplan = DispatchPlan(posts=args.posts, profile_dir=RESULTS if args.profile else None)
+            print(f"Part 2: dispatch of {args.posts:,} posts due at once, SQLite", flush=True)
+            try:
+                dispatch.append(
+                    asyncio.run(run_sqlite(workdir / "sqlite", dplan, server_cpu, client_cpu))
+                )
+            except BenchError as exc:
+                dispatch.append({"database": "sqlite", "error": str(exc)})
+                failed = True
+            if args.no_postgres:
+                dispatch.append({"database": "postgresql", "skipped": "--no-postgres"})
+            else:
+                print("Part 2: the same on PostgreSQL", flush=True)
+                try:
+                    dispatch.append(
+                        asyncio.run(run_postgres(workdir / "pg", dplan, server_cpu, client_cpu))
+                    )
+                except BenchError as exc:
+                    dispatch.append({"database": "postgresql", "error": str(exc)})
+                    failed = True
+                except Exception as exc:  # no server, no rights, refused: optional, so a skip
+                    reason = f"skipped, {PG_ADMIN} unusable ({type(exc).__name__}: {exc})"
+                    dispatch.append({"database": "postgresql", "skipped": reason})
+        report["dispatch"] = dispatch
+    except KeyboardInterrupt:
+        print("\ninterrupted: servers stopped, nothing written", file=sys.stderr)
+        return 130
+    finally:
+        if args.keep:
+            print(f"work dir kept: {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+    report["wall_seconds"] = round(time.monotonic() - clock, 1)
+    _print_api(report["api"])
+    _print_dispatch(report.get("dispatch", []))
+    text = json.dumps(report, indent=2, default=str)
+    (RESULTS / f"{stamp}.json").write_text(text)
+    (RESULTS / "latest.json").write_text(text)
+    print(f"\n{report['wall_seconds']:g}s; results: bench/results/{stamp}.json (and latest.json)")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
