@@ -16,9 +16,10 @@ import socket
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
+from cachetools import TTLCache
 from sqlalchemy.engine import Connection
 
 from masthead.config import Settings
@@ -43,12 +44,16 @@ from masthead.store.database import Database
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
+T = TypeVar("T")
 
 RETRY_DELAYS = (10.0, 30.0, 120.0, 600.0, 1800.0, 3600.0)
 """Seconds before attempt n+1 when the platform gives no Retry-After."""
 MAX_IDLE_SLEEP = 30.0
 """Upper bound on a sleep, so a clock jump or a missed wake-up costs at most this."""
 HEARTBEAT_SECONDS = 10.0
+SENDER_CACHE_SECONDS = 5.0
+"""A disconnected account stops being sent to within this long (it is checked at request
+time too)."""
 
 
 def utcnow() -> datetime:
@@ -80,6 +85,8 @@ class Dispatcher:
         self._tasks: list[asyncio.Task[None]] = []
         self.last_loop_at: datetime | None = None
         self._sleep_until: datetime | None = None
+        self._senders: TTLCache[tuple[int, str], tuple[accounts.AccountRow, dict[str, Any], str]]
+        self._senders = TTLCache(maxsize=10_000, ttl=SENDER_CACHE_SECONDS)
         """When the loop means to wake on its own; None while it is awake."""
 
     def wake(self, due_at: datetime | None = None) -> None:
@@ -113,7 +120,7 @@ class Dispatcher:
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
-        await self._db.write(lambda c: queue.remove_worker(c, self.worker_id))
+        await self._write(lambda c: queue.remove_worker(c, self.worker_id))
         self._tasks = []
 
     async def _loop(self) -> None:
@@ -134,7 +141,7 @@ class Dispatcher:
 
     async def _claim(self, limit: int) -> list[queue.ClaimedPost]:
         now = self._clock()
-        claimed = await self._db.write(
+        claimed = await self._write(
             lambda c: queue.claim(
                 c,
                 owner=self.worker_id,
@@ -181,7 +188,7 @@ class Dispatcher:
                 POSTS_BY_STATE.labels(state).set(count)
 
     async def _renew(self, ids: list[str], until: datetime) -> None:
-        await self._db.write(lambda c: queue.renew(c, owner=self.worker_id, ids=ids, until=until))
+        await self._write(lambda c: queue.renew(c, owner=self.worker_id, ids=ids, until=until))
 
     async def _listen(self) -> None:
         """Wake-ups from other processes (PostgreSQL NOTIFY); none needed on SQLite."""
@@ -192,7 +199,7 @@ class Dispatcher:
 
     async def _heartbeat(self) -> None:
         now = self._clock()
-        await self._db.write(
+        await self._write(
             lambda c: queue.heartbeat(
                 c,
                 worker_id=self.worker_id,
@@ -220,23 +227,17 @@ class Dispatcher:
             await self._finish(post, State.FAILED, error=f"No publisher for {post.platform}")
             return
 
-        def load(conn: Connection) -> tuple[accounts.AccountRow | None, str, list[Any]]:
-            return (
-                accounts.account_by_id(conn, post.account_id),
-                users.webhook_secret(conn, self._secrets, post.user_id),
-                queue.existing_items(conn, post.id),
-            )
-
-        account, signing_secret, rows = await self._db.read(load)
-        existing = {row.position: row for row in rows}
-        if account is None or account.status != "connected":
+        sender = await self._sender(post)
+        if sender is None:
             await self._finish(
                 post, State.FAILED, error="Invalid account credentials: the account is disconnected"
             )
             return
-        credentials: dict[str, Any] = (
-            orjson.loads(self._secrets.decrypt(account.credentials)) if account.credentials else {}
-        )
+        account, credentials, signing_secret = sender
+        existing: dict[int, Any] = {}
+        if post.started_at is not None:  # an earlier attempt began sending: resume or reconcile
+            rows = await self._db.read(lambda conn: queue.existing_items(conn, post.id))
+            existing = {row.position: row for row in rows}
         draft = draft_from_json(post.draft)
         info = AccountInfo(
             account.id, account.platform, account.external_id, account.username, credentials
@@ -276,9 +277,39 @@ class Dispatcher:
             sent.append(item)
         await self._finish(post, State.PUBLISHED, public_url=sent[0].public_url)
 
+    async def _write(self, work: Callable[[Connection], T]) -> T:
+        """The queue's writes are updates by key that cannot fail on their own, so they skip
+        the per-write savepoint (a failure still falls back to isolated retries)."""
+        return await self._db.write(work, isolated=False)
+
+    async def _sender(
+        self, post: queue.ClaimedPost
+    ) -> tuple[accounts.AccountRow, dict[str, Any], str] | None:
+        """The account (credentials decrypted) and the user's signing secret, cached for a
+        few seconds: a burst of posts for one account reads and decrypts them once."""
+        key = (post.account_id, post.user_id)
+        cached = self._senders.get(key)
+        if cached is not None:
+            return cached
+
+        def load(conn: Connection) -> tuple[accounts.AccountRow | None, str]:
+            return (
+                accounts.account_by_id(conn, post.account_id),
+                users.webhook_secret(conn, self._secrets, post.user_id),
+            )
+
+        account, secret = await self._db.read(load)
+        if account is None or account.status != "connected":
+            return None
+        credentials: dict[str, Any] = (
+            orjson.loads(self._secrets.decrypt(account.credentials)) if account.credentials else {}
+        )
+        self._senders[key] = (account, credentials, secret)
+        return account, credentials, secret
+
     async def _store_sent(self, post_id: str, position: int, item: SentItem) -> None:
         now = self._clock()
-        await self._db.write(
+        await self._write(
             lambda c: queue.mark_sent(
                 c,
                 post_id=post_id,
@@ -307,7 +338,7 @@ class Dispatcher:
         except PublishError as exc:  # prepare creates nothing visible: always retry-safe
             await self._retry(post, exc.message, getattr(exc, "retry_after", None))
             return None
-        marked = await self._db.write(
+        marked = await self._write(
             lambda c: queue.mark_sending(
                 c,
                 post_id=post.id,
@@ -324,14 +355,10 @@ class Dispatcher:
         try:
             return await publisher.send(ctx, position, prepared)
         except Retryable as exc:
-            await self._db.write(
-                lambda c: queue.forget_unsent(c, post_id=post.id, position=position)
-            )
+            await self._write(lambda c: queue.forget_unsent(c, post_id=post.id, position=position))
             await self._retry(post, exc.message, exc.retry_after)
         except Permanent as exc:
-            await self._db.write(
-                lambda c: queue.forget_unsent(c, post_id=post.id, position=position)
-            )
+            await self._write(lambda c: queue.forget_unsent(c, post_id=post.id, position=position))
             await self._finish(post, State.FAILED, error=_thread_error(exc.message, sent))
         except OutcomeUnknown as exc:
             await self._finish(
@@ -370,7 +397,7 @@ class Dispatcher:
         )
         now = self._clock()
         at = now + timedelta(seconds=max(1.0, delay))
-        await self._db.write(
+        await self._write(
             lambda c: queue.retry_later(
                 c, post_id=post.id, owner=self.worker_id, now=now, at=at, error=error
             )
@@ -388,7 +415,7 @@ class Dispatcher:
         outcome_unknown: bool = False,
     ) -> None:
         now = self._clock()
-        await self._db.write(
+        await self._write(
             lambda c: queue.finish(
                 c,
                 post_id=post.id,

@@ -113,6 +113,12 @@ class Post(Base):
             postgresql_where=text("due_at IS NOT NULL"),
             sqlite_where=text("due_at IS NOT NULL"),
         ),
+        Index(
+            "ix_posts_lease",
+            "lease_until",
+            postgresql_where=text("lease_until IS NOT NULL"),
+            sqlite_where=text("lease_until IS NOT NULL"),
+        ),
         Index("ix_posts_user_post_time", "user_id", "post_time"),
         Index("ix_posts_user_scheduled", "user_id", "state", "scheduled_at"),
         Index("ix_posts_account_slot_time", "account_id", "scheduled_at"),

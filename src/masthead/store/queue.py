@@ -85,9 +85,21 @@ def claim(
 
 
 def next_wakeup(conn: Connection) -> datetime | None:
-    """The earliest moment a row becomes claimable: its due time or its lease's end."""
-    earliest = func.min(func.coalesce(Post.lease_until, Post.due_at), type_=UTCDateTime())
-    return (conn.execute(select(earliest).where(Post.due_at.is_not(None)))).scalar()
+    """The earliest moment a row becomes claimable: the first unleased due time (read off
+    the `due_at` index) or the end of the earliest lease (few rows: only those in flight)."""
+    first_due = conn.execute(
+        select(Post.due_at)
+        .where(Post.due_at.is_not(None), Post.lease_until.is_(None))
+        .order_by(Post.due_at)
+        .limit(1)
+    ).scalar()
+    first_lease_end = conn.execute(
+        select(func.min(Post.lease_until, type_=UTCDateTime())).where(
+            Post.lease_until.is_not(None), Post.due_at.is_not(None)
+        )
+    ).scalar()
+    times = [t for t in (first_due, first_lease_end) if t is not None]
+    return min(times) if times else None
 
 
 def renew(conn: Connection, *, owner: str, ids: list[str], until: datetime) -> None:
@@ -246,5 +258,7 @@ def live_workers(conn: Connection, since: datetime) -> int:
 
 
 def counts_by_state(conn: Connection) -> dict[str, int]:
-    rows = conn.execute(select(Post.state, func.count()).group_by(Post.state))
-    return {state: int(count) for state, count in rows}
+    """Posts still waiting or in flight, by state: read through the small partial index on
+    `due_at` (a count over the whole table grows with history and stalled the loop)."""
+    query = select(Post.state, func.count()).where(Post.due_at.is_not(None)).group_by(Post.state)
+    return {state: int(count) for state, count in conn.execute(query)}
