@@ -7,6 +7,7 @@ callers write `await db.read(lambda c: accounts.get_account(c, user, 7))`.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -22,6 +23,8 @@ T = TypeVar("T")
 Work = Callable[[Connection], T]
 
 READ_CONNECTIONS = 2
+CHECKPOINT_SECONDS = 1.0
+log = logging.getLogger(__name__)
 
 
 class Database:
@@ -33,6 +36,8 @@ class Database:
             self._sqlite_reader = sqlite_engine(self.url, role="read", pool_size=READ_CONNECTIONS)
             self._sqlite_writer = sqlite_engine(self.url, role="write")
             self._write_thread = ThreadPoolExecutor(1, "masthead-write")
+            self._checkpoint_thread = ThreadPoolExecutor(1, "masthead-checkpoint")
+            self._checkpointer: asyncio.Task[None] | None = None
             self.writer = GroupCommitter(self._run_write_batch_sqlite)
         else:
             self._pg_reader = postgres_engine(self.url, role="read")
@@ -41,6 +46,23 @@ class Database:
 
     async def start(self) -> None:
         await self.writer.start()
+        if self.is_sqlite:
+            self._checkpointer = asyncio.create_task(self._checkpoints(), name="checkpoints")
+
+    async def _checkpoints(self) -> None:
+        """Copy the WAL back into the database once a second without blocking the writer
+        (PASSIVE), so the WAL stays small and no commit pays for a checkpoint."""
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(CHECKPOINT_SECONDS)
+            try:
+                await loop.run_in_executor(self._checkpoint_thread, self._checkpoint, "PASSIVE")
+            except Exception:
+                log.exception("WAL checkpoint failed; will try again")
+
+    def _checkpoint(self, mode: str) -> None:
+        with self._sqlite_reader.connect() as conn:
+            conn.exec_driver_sql(f"PRAGMA wal_checkpoint({mode})")
 
     async def close(self) -> None:
         if self._listener is not None:
@@ -48,6 +70,11 @@ class Database:
             self._listener = None
         await self.writer.stop()
         if self.is_sqlite:
+            if self._checkpointer is not None:
+                self._checkpointer.cancel()
+                await asyncio.gather(self._checkpointer, return_exceptions=True)
+            self._checkpoint("TRUNCATE")
+            self._checkpoint_thread.shutdown()
             self._write_thread.shutdown()
             self._sqlite_reader.dispose()
             self._sqlite_writer.dispose()
