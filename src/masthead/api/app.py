@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -52,6 +53,9 @@ def create_app(settings: Settings, *, run_worker: bool = True) -> FastAPI:
             await ctx.dispatcher.start()
         housekeeping = asyncio.create_task(maintenance.run_forever(db), name="maintenance")
         app.state.ctx = ctx
+        # Everything built so far lives as long as the process: keep it out of the
+        # collector's full passes, which otherwise walk it and stall requests.
+        gc.freeze()
         try:
             yield
         finally:
