@@ -7,13 +7,17 @@ import logging
 import time
 import uuid
 
+import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from masthead import logs
 from masthead.metrics import HTTP_LATENCY, HTTP_REQUESTS
 
 log = logging.getLogger("masthead.access")
+fault_log = logging.getLogger(__name__)
 REQUEST_ID_HEADER = b"x-request-id"
+SERVER_FAULT = orjson.dumps({"code": 9999, "message": "An unknown error occurred."})
+"""The contract's 500 body: never a stack trace."""
 
 
 def _route_template(scope: Scope) -> str:
@@ -35,11 +39,13 @@ class RequestContextMiddleware:
         token = logs.request_id.set(rid)
         started = time.perf_counter()
         status = 500
+        response_started = False
 
         async def send_with_id(message: Message) -> None:
-            nonlocal status
+            nonlocal status, response_started
             if message["type"] == "http.response.start":
                 status = message["status"]
+                response_started = True
                 message["headers"] = [
                     *message.get("headers", []),
                     (REQUEST_ID_HEADER, rid.encode()),
@@ -48,6 +54,24 @@ class RequestContextMiddleware:
 
         try:
             await self.app(scope, receive, send_with_id)
+        except Exception:
+            # A bug. Answer the contract's 500 here rather than let Starlette's outermost
+            # handler answer and then re-raise into the server, which would log the
+            # traceback a second time (and, under a test client, raise into the test).
+            if response_started:
+                raise
+            fault_log.exception("unhandled error on %s %s", scope["method"], scope["path"])
+            await send_with_id(
+                {
+                    "type": "http.response.start",
+                    "status": 500,
+                    "headers": [
+                        (b"content-type", b"application/json"),
+                        (b"content-length", str(len(SERVER_FAULT)).encode()),
+                    ],
+                }
+            )
+            await send({"type": "http.response.body", "body": SERVER_FAULT})
         finally:
             elapsed = time.perf_counter() - started
             route = _route_template(scope)

@@ -18,15 +18,21 @@ from masthead.api.schemas import (
     CreatedPost,
     CreatePostRequest,
     Message,
+    NextAvailableIn,
     RateLimited,
     SchedulePatch,
     ServerFault,
+    SlotPatch,
+    SlotsIn,
     ValidationMessage,
 )
 
 DOCUMENTED_MODELS: tuple[type[BaseModel], ...] = (
     CreatePostRequest,
     SchedulePatch,
+    SlotsIn,
+    SlotPatch,
+    NextAvailableIn,
     CreatedPost,
     Message,
     ValidationMessage,

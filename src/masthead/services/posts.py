@@ -116,12 +116,21 @@ async def create_post(
                 replay = await _replay(db, user_id, idempotency_key, digest, now)
                 if replay is not None:
                     return replay
+                # The key's record is past its 24 h but not yet purged (hourly): it no
+                # longer counts, so purge the expired records now and store afresh.
+                if await _forget_expired(db, now):
+                    continue
             if not request.use_next_free_slot:
                 raise
             continue
         port.changed(created.due_at)
         return created
     raise NoFreeSlot()
+
+
+async def _forget_expired(db: Database, now: datetime) -> int:
+    before = now - IDEMPOTENCY_WINDOW
+    return await db.write(lambda conn: idempotency.forget_before(conn, before))
 
 
 async def _replay(

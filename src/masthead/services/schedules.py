@@ -8,6 +8,7 @@ from sqlalchemy.engine import Connection
 
 from masthead.dispatch.port import DispatchPort
 from masthead.domain.errors import ValidationFailed
+from masthead.domain.states import EDITABLE_STATES
 from masthead.domain.validation import parse_post, parse_scheduled_time
 from masthead.services import accounts as account_rules
 from masthead.store import posts as post_store
@@ -40,8 +41,14 @@ async def patch(
     change = body["patch"]
     if change.get("draft") is None and change.get("scheduledTime") is None:
         raise ValidationFailed.one("patch", "needs draft or scheduledTime")
-    current = await db.read(lambda conn: post_store.get_schedule(conn, user_id, post_id))
-    if current is None:
+    current = await db.read(lambda conn: post_store.get_post(conn, user_id, post_id))
+    # The same rule as the store's conditional update: PATCH and DELETE agree on what exists.
+    if (
+        current is None
+        or current.scheduled_at is None
+        or current.state not in EDITABLE_STATES
+        or current.started_at is not None
+    ):
         raise NotFound()
     scheduled_at = None
     if change.get("scheduledTime") is not None:

@@ -61,7 +61,9 @@ async def check_targets(
 
     errors = await db.read(problems)
     if errors:
-        raise ValidationFailed(errors, "Wrong Account ID")
+        # The compat words only when an account is unknown; a platform mismatch says so.
+        unknown = any(error.path.endswith(".accountId") for error in errors)
+        raise ValidationFailed(errors, "Wrong Account ID" if unknown else None)
 
 
 async def create(db: Database, user_id: str, new: list[dict[str, Any]]) -> list[SlotSpec]:
@@ -106,6 +108,9 @@ async def change(
 
 async def next_available(db: Database, user_id: str, target: SlotTarget) -> tuple[str, Any] | None:
     now = utcnow()
+    # "" means no subaccount (n8n sends unset fields empty): posts store that as NULL, so
+    # looking occupancy up by "" would find nothing and offer taken times.
+    target = SlotTarget(target.platform, target.account_id, target.subaccount_id or None)
 
     def look(conn: Connection) -> tuple[list[SlotSpec], set[Any]]:
         account = accounts.get_account(conn, user_id, int(target.account_id))

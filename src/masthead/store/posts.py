@@ -296,6 +296,7 @@ def occupied_times(
     end: datetime,
 ) -> set[datetime]:
     """Times at which this target already has a post waiting (slot occupancy)."""
+    subaccount_id = subaccount_id or None  # n8n sends "" for "no page"
     query = select(Post.scheduled_at).where(
         Post.account_id == account_id,
         Post.scheduled_at >= start,

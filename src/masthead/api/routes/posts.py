@@ -25,7 +25,7 @@ from masthead.api.schemas import (
     Responses,
     ValidationMessage,
 )
-from masthead.domain.posts import PLATFORMS, TARGET_TYPES
+from masthead.domain.posts import TARGET_TYPES
 from masthead.domain.states import OUTCOME_UNKNOWN, State, public_status
 from masthead.services import posts as post_service
 from masthead.store import posts as post_store
@@ -78,8 +78,11 @@ FAST_ROUTES = [Route("/v2/posts", create_post, methods=["POST"], name="create_po
 async def get_post(
     request: Request,
     caller: CallerDep,
-    post_id: Annotated[str, Path(alias="postSubmissionId", max_length=64)],
+    post_id: Annotated[str, Path(alias="postSubmissionId")],
 ) -> Response:
+    if not storable_id(post_id):
+        raise ApiError(404, "Post not found")
+
     def lookup(conn: Connection) -> tuple[post_store.PostRow | None, list[post_store.ItemResult]]:
         post = post_store.get_post(conn, caller.user.id, post_id)
         return post, post_store.post_items(conn, post_id) if post is not None else []
@@ -106,6 +109,12 @@ async def get_post(
     return json_response(200, body)
 
 
+def storable_id(value: str) -> bool:
+    """Whether a post id could be in the store at all. Anything else is unknown (404, as the
+    contract says of unknown ids) and never reaches the database (PostgreSQL refuses NUL)."""
+    return 0 < len(value) <= 64 and "\x00" not in value
+
+
 def encode_cursor(time: datetime, post_id: str) -> str:
     raw = orjson.dumps({"t": time.isoformat(), "id": post_id})
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
@@ -116,7 +125,7 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
         data = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         when = datetime.fromisoformat(data["t"])
         post_id = data["id"]
-        if when.tzinfo is None or not isinstance(post_id, str):
+        if when.tzinfo is None or not isinstance(post_id, str) or not storable_id(post_id):
             raise ValueError
     except (ValueError, KeyError, TypeError, binascii.Error, orjson.JSONDecodeError):
         raise ApiError(422, "cursor: is not a cursor returned by this endpoint") from None
@@ -165,7 +174,9 @@ async def list_posts(
         states.append(LIST_STATES[value])
     for value in platform or ():
         if value not in TARGET_TYPES:
-            raise ApiError(422, f"platform: must be one of {', '.join(PLATFORMS)} (got {value!r})")
+            raise ApiError(
+                422, f"platform: must be one of {', '.join(TARGET_TYPES)} (got {value!r})"
+            )
     if State.SCHEDULED in states:
         states.append(State.IN_PROGRESS)
     after = decode_cursor(cursor) if cursor else None

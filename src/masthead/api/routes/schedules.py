@@ -11,7 +11,7 @@ from starlette.responses import Response
 from masthead.api.auth import Caller, authenticate, context
 from masthead.api.body import read_json
 from masthead.api.errors import ApiError, json_response
-from masthead.api.routes.posts import decode_cursor, encode_cursor
+from masthead.api.routes.posts import decode_cursor, encode_cursor, storable_id
 from masthead.api.schemas import (
     COMMON_ERRORS,
     Message,
@@ -31,7 +31,13 @@ from masthead.timeutil import iso
 router = APIRouter(prefix="/v2", tags=["schedules"], responses=COMMON_ERRORS)
 CallerDep = Annotated[Caller, Depends(authenticate)]
 NOT_FOUND = "Schedule not found"
-ScheduleId = Annotated[str, Path(alias="id", max_length=64)]
+ScheduleId = Annotated[str, Path(alias="id", description="the post's postSubmissionId")]
+
+
+def _known(schedule_id: str) -> str:
+    if not storable_id(schedule_id):
+        raise ApiError(404, NOT_FOUND)
+    return schedule_id
 
 
 async def _item(db: Database, row: post_store.ScheduleRow) -> dict[str, Any]:
@@ -90,6 +96,7 @@ async def list_schedules(
 
 @router.get("/schedules/{id}", response_model=ScheduleOne, responses={404: {"model": Message}})
 async def get_schedule(request: Request, caller: CallerDep, schedule_id: ScheduleId) -> Response:
+    schedule_id = _known(schedule_id)
     db = context(request).db
     row = await db.read(lambda conn: post_store.get_schedule(conn, caller.user.id, schedule_id))
     if row is None:
@@ -109,6 +116,7 @@ async def get_schedule(request: Request, caller: CallerDep, schedule_id: Schedul
     },
 )
 async def patch_schedule(request: Request, caller: CallerDep, schedule_id: ScheduleId) -> Response:
+    schedule_id = _known(schedule_id)
     ctx = context(request)
     body = await read_json(request)
     try:
@@ -139,6 +147,7 @@ async def patch_schedule(request: Request, caller: CallerDep, schedule_id: Sched
     },
 )
 async def delete_schedule(request: Request, caller: CallerDep, schedule_id: ScheduleId) -> Response:
+    schedule_id = _known(schedule_id)
     ctx = context(request)
     try:
         await schedule_service.delete(ctx.db, caller.user.id, schedule_id)

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Path, Request
 from starlette.responses import Response
 
 from masthead.api.auth import Caller, authenticate, context
+from masthead.api.body import read_model
 from masthead.api.errors import ApiError, json_response
 from masthead.api.schemas import (
     COMMON_ERRORS,
@@ -20,6 +21,7 @@ from masthead.api.schemas import (
     SlotPatch,
     SlotsIn,
     ValidationMessage,
+    body_schema,
 )
 from masthead.domain.slots import SlotTarget
 from masthead.services import slots as slot_service
@@ -27,8 +29,16 @@ from masthead.store import slots as slot_store
 
 router = APIRouter(prefix="/v2", tags=["slots"], responses=COMMON_ERRORS)
 CallerDep = Annotated[Caller, Depends(authenticate)]
-SlotId = Annotated[str, Path(alias="id", pattern=r"^[0-9]{1,18}$")]
-INVALID: Responses = {422: {"model": ValidationMessage}}
+SlotId = Annotated[str, Path(alias="id", description="a slot id (numeric string)")]
+INVALID: Responses = {400: {"model": Message}, 422: {"model": ValidationMessage}}
+NOT_FOUND = "Slot not found"
+
+
+def _slot_id(value: str) -> int:
+    """Any id the store cannot hold is simply unknown: 404, like every other unknown id."""
+    if not (value.isascii() and value.isdigit()) or len(value) > 18:
+        raise ApiError(404, NOT_FOUND)
+    return int(value)
 
 
 @router.get("/schedule/slots", response_model=SlotList)
@@ -37,8 +47,15 @@ async def list_slots(request: Request, caller: CallerDep) -> Response:
     return json_response(200, {"items": [slot_service.slot_json(s) for s in specs]})
 
 
-@router.post("/schedule/slots", status_code=201, response_model=SlotList, responses=INVALID)
-async def create_slots(request: Request, caller: CallerDep, body: SlotsIn) -> Response:
+@router.post(
+    "/schedule/slots",
+    status_code=201,
+    response_model=SlotList,
+    responses=INVALID,
+    openapi_extra=body_schema(SlotsIn),
+)
+async def create_slots(request: Request, caller: CallerDep) -> Response:
+    body = await read_model(request, SlotsIn)
     new = [s.model_dump(exclude_none=False) for s in body.slots]
     specs = await slot_service.create(context(request).db, caller.user.id, new)
     return json_response(201, {"items": [slot_service.slot_json(s) for s in specs]})
@@ -48,29 +65,31 @@ async def create_slots(request: Request, caller: CallerDep, body: SlotsIn) -> Re
     "/schedule/slots/{id}",
     response_model=SlotOut,
     responses={404: {"model": Message}, **INVALID},
+    openapi_extra=body_schema(SlotPatch),
 )
-async def patch_slot(
-    request: Request, caller: CallerDep, slot_id: SlotId, body: SlotPatch
-) -> Response:
+async def patch_slot(request: Request, caller: CallerDep, slot_id: SlotId) -> Response:
+    slot_key = _slot_id(slot_id)
+    body = await read_model(request, SlotPatch)
     values = body.model_dump(exclude_unset=True)
     for name in ("hour", "minute", "day"):
         if name in values and values[name] is None:
             raise ApiError(422, f"{name}: cannot be null")
     if values.get("selectedTargets") is None:
         values.pop("selectedTargets", None)
-    spec = await slot_service.change(context(request).db, caller.user.id, int(slot_id), values)
+    spec = await slot_service.change(context(request).db, caller.user.id, slot_key, values)
     if spec is None:
-        raise ApiError(404, "Slot not found")
+        raise ApiError(404, NOT_FOUND)
     return json_response(200, slot_service.slot_json(spec))
 
 
 @router.delete("/schedules/slots/{id}", status_code=204, responses={404: {"model": Message}})
 async def delete_slot(request: Request, caller: CallerDep, slot_id: SlotId) -> Response:
+    slot_key = _slot_id(slot_id)
     deleted = await context(request).db.write(
-        lambda conn: slot_store.delete_slot(conn, caller.user.id, int(slot_id))
+        lambda conn: slot_store.delete_slot(conn, caller.user.id, slot_key)
     )
     if not deleted:
-        raise ApiError(404, "Slot not found")
+        raise ApiError(404, NOT_FOUND)
     return Response(status_code=204)
 
 
@@ -78,8 +97,10 @@ async def delete_slot(request: Request, caller: CallerDep, slot_id: SlotId) -> R
     "/schedule/slots/next-available",
     response_model=NextAvailable,
     responses=INVALID,
+    openapi_extra=body_schema(NextAvailableIn),
 )
-async def next_available(request: Request, caller: CallerDep, body: NextAvailableIn) -> Response:
+async def next_available(request: Request, caller: CallerDep) -> Response:
+    body = await read_model(request, NextAvailableIn)
     target = SlotTarget(body.platform, body.accountId, body.subaccountId)
     found = await slot_service.next_available(context(request).db, caller.user.id, target)
     if found is None:
