@@ -7,48 +7,12 @@ written with orjson for speed and described here.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from masthead.domain.posts import PLATFORMS, TARGET_TYPES
+from masthead.domain.posts import TARGET_TYPES
 
-Platform = Literal[
-    "twitter",
-    "linkedin",
-    "facebook",
-    "instagram",
-    "tiktok",
-    "pinterest",
-    "threads",
-    "bluesky",
-    "youtube",
-]
-AccountPlatform = Literal[
-    "twitter",
-    "linkedin",
-    "facebook",
-    "instagram",
-    "tiktok",
-    "pinterest",
-    "threads",
-    "bluesky",
-    "youtube",
-    "webhook",
-]
-ContentPlatform = Literal[
-    "twitter",
-    "linkedin",
-    "facebook",
-    "instagram",
-    "tiktok",
-    "pinterest",
-    "threads",
-    "bluesky",
-    "youtube",
-    "other",
-    "webhook",
-]
 TargetType = Literal[
     "twitter",
     "linkedin",
@@ -61,7 +25,9 @@ TargetType = Literal[
     "youtube",
     "webhook",
 ]
-assert set(PLATFORMS) < set(TARGET_TYPES)
+"""The contract's targets; spelled out because typing needs literals (checked below)."""
+ContentPlatform = Literal[TargetType, "other"]
+assert set(get_args(TargetType)) == set(TARGET_TYPES)
 
 NUMERIC_ID = r"^[1-9][0-9]{0,17}$"
 
@@ -104,7 +70,7 @@ class Me(BaseModel):
 
 class AccountItem(BaseModel):
     id: str = Field(pattern=NUMERIC_ID)
-    platform: AccountPlatform
+    platform: TargetType
     fullname: str
     username: str
 
@@ -200,7 +166,7 @@ class PostState(BaseModel):
 class PostListItem(BaseModel):
     id: str
     postTime: str
-    platform: AccountPlatform
+    platform: TargetType
     text: str
     mediaUrls: list[str]
     state: PostState
@@ -249,7 +215,7 @@ class SchedulePatch(BaseModel):
 
 class SlotTargetModel(BaseModel):
     model_config = ConfigDict(strict=True)
-    platform: AccountPlatform
+    platform: TargetType
     accountId: str = Field(pattern=NUMERIC_ID)
     subaccountId: str | None = None
 
@@ -290,7 +256,7 @@ class SlotPatch(BaseModel):
 
 class NextAvailableIn(BaseModel):
     model_config = ConfigDict(strict=True)
-    platform: AccountPlatform
+    platform: TargetType
     accountId: str = Field(pattern=NUMERIC_ID)
     subaccountId: str | None = None
 
