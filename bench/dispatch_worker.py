@@ -16,7 +16,6 @@ import argparse
 import asyncio
 import json
 import resource
-import signal
 import sys
 import time
 from dataclasses import asdict
@@ -26,10 +25,7 @@ import uvloop
 
 from masthead import logs
 from masthead.config import Settings, load_settings
-from masthead.dispatch.engine import Dispatcher
-from masthead.platforms.registry import build_publishers
-from masthead.security import Secrets
-from masthead.store.database import Database
+from masthead.dispatch.runner import run_worker
 
 
 def _cpu_seconds() -> float:
@@ -39,25 +35,13 @@ def _cpu_seconds() -> float:
 
 async def run(settings: Settings, started: Path) -> dict[str, float]:
     """Dispatch until SIGTERM; returns the CPU seconds spent and the group-commit counts."""
-    db = Database(settings.sqlalchemy_url)
-    await db.start()
-    publishers = build_publishers(settings)
-    dispatcher = Dispatcher(db, publishers, settings, Secrets(settings.secret_keys))
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
     cpu_at_start = _cpu_seconds()
-    try:
-        await dispatcher.start()
+
+    async def mark_started() -> None:
         await asyncio.to_thread(started.write_text, str(time.time()))
-        await stop.wait()
-    finally:
-        await dispatcher.stop()
-        for publisher in publishers.values():
-            await publisher.aclose()
-        await db.close()
-    return {"cpu_seconds": _cpu_seconds() - cpu_at_start, **asdict(db.writer.stats)}
+
+    stats = await run_worker(settings, on_started=mark_started)
+    return {"cpu_seconds": _cpu_seconds() - cpu_at_start, **asdict(stats)}
 
 
 def main() -> None:

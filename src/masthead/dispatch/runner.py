@@ -5,17 +5,23 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from collections.abc import Awaitable, Callable
 
 from masthead.config import Settings
 from masthead.dispatch.engine import Dispatcher
 from masthead.platforms.registry import build_publishers
 from masthead.security import Secrets
 from masthead.store.database import Database
+from masthead.store.writer import WriterStats
 
 log = logging.getLogger(__name__)
 
 
-async def run_worker(settings: Settings) -> None:
+async def run_worker(
+    settings: Settings, on_started: Callable[[], Awaitable[None]] | None = None
+) -> WriterStats:
+    """Dispatch until a stop signal, then drain; returns the writer's commit counts.
+    `on_started` runs once the worker is claiming (the benchmark times from it)."""
     db = Database(settings.sqlalchemy_url)
     await db.start()
     publishers = build_publishers(settings)
@@ -24,9 +30,11 @@ async def run_worker(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    await dispatcher.start()
-    log.info("worker %s started", dispatcher.worker_id)
     try:
+        await dispatcher.start()
+        log.info("worker %s started", dispatcher.worker_id)
+        if on_started is not None:
+            await on_started()
         await stop.wait()
     finally:
         log.info("worker %s draining", dispatcher.worker_id)
@@ -34,3 +42,4 @@ async def run_worker(settings: Settings) -> None:
         for publisher in publishers.values():
             await publisher.aclose()
         await db.close()
+    return db.writer.stats
