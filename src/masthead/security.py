@@ -66,9 +66,6 @@ class Secrets:
         except InvalidToken as exc:
             raise ValueError("stored secret cannot be decrypted with the configured keys") from exc
 
-    def rotate(self, token: str) -> str:
-        return self._fernet.rotate(token.encode()).decode()
-
 
 def lookup_prefix(key: str) -> str:
     return key[:LOOKUP_PREFIX_LENGTH]

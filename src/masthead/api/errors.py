@@ -39,10 +39,6 @@ def json_response(status: int, body: Any, headers: dict[str, str] | None = None)
     )
 
 
-def not_found(message: str = "Not found") -> ApiError:
-    return ApiError(404, message)
-
-
 def validation_response(exc: ValidationFailed) -> Response:
     return json_response(
         422,

@@ -283,11 +283,6 @@ def cancel(conn: Connection, user_id: str, post_id: str, now: datetime) -> bool:
     return result.rowcount == 1
 
 
-def exists_for_user(conn: Connection, user_id: str, post_id: str) -> bool:
-    query = select(Post.id).where(Post.id == post_id, Post.user_id == user_id)
-    return (conn.execute(query)).first() is not None
-
-
 def occupied_times(
     conn: Connection,
     account_id: int,

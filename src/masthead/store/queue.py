@@ -229,15 +229,6 @@ def retry_later(
     return result.rowcount == 1
 
 
-def release(conn: Connection, *, post_id: str, owner: str) -> None:
-    """Hand a claimed row back untouched (shutdown, or the post changed under us)."""
-    conn.execute(
-        update(Post)
-        .where(Post.id == post_id, Post.lease_owner == owner)
-        .values(lease_owner=None, lease_until=None, attempt=Post.attempt - 1)
-    )
-
-
 def heartbeat(conn: Connection, *, worker_id: str, hostname: str, pid: int, now: datetime) -> None:
     updated = conn.execute(update(Worker).where(Worker.id == worker_id).values(heartbeat_at=now))
     if updated.rowcount == 0:
