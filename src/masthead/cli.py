@@ -20,7 +20,10 @@ from sqlalchemy.exc import IntegrityError
 from masthead import logs
 from masthead.config import Settings, load_settings
 from masthead.domain.posts import ACCOUNT_PLATFORMS
+from masthead.platforms.base import ConnectedAccount, PublishError
+from masthead.platforms.registry import AVAILABLE, build_publishers
 from masthead.security import Secrets, hash_password
+from masthead.services.connections import connect_account
 from masthead.store import accounts, users
 from masthead.store.database import Database
 from masthead.store.migrate import upgrade
@@ -293,14 +296,6 @@ def accounts_add(
         raise _fail(f"--platform must be one of {', '.join(ACCOUNT_PLATFORMS)}")
     if platform == "webhook":
         username, external_id = username or "webhook", external_id or "webhook"
-    if platform == "bluesky" and handle:
-        username = username or handle
-        external_id = external_id or handle
-    if not (username and external_id):
-        raise _fail(
-            "pass --username and --external-id: looking the account up from its token needs "
-            f"the {platform} publisher, which this server does not have yet"
-        )
     credentials: dict[str, Any] = {
         k: v
         for k, v in {
@@ -313,6 +308,9 @@ def accounts_add(
         }.items()
         if v
     }
+    if not (username and external_id):
+        _connect_from_credentials(user, platform, credentials)
+        return
     subs: list[tuple[str, str]] = []
     for item in subaccount or []:
         sub_id, sep, sub_name = item.partition("=")
@@ -356,6 +354,34 @@ def accounts_add(
         account_id = _with_db(settings, add)
     except IntegrityError:
         raise _fail(f"{user} already has this {platform} account") from None
+    out.print(str(account_id), highlight=False)
+
+
+def _connect_from_credentials(user: str, platform: str, credentials: dict[str, Any]) -> None:
+    """Ask the platform whose credentials these are, as an OAuth callback does."""
+    settings = load_settings()
+    if platform not in AVAILABLE:
+        raise _fail(
+            f"pass --username and --external-id: looking the account up from its credentials "
+            f"needs the {platform} publisher, which this server does not have yet"
+        )
+    _migrate(settings)
+    secrets = Secrets(settings.secret_keys)
+
+    async def connect(db: Database) -> tuple[int, ConnectedAccount]:
+        owner = await _require_user(db, user)()
+        publishers = build_publishers(settings)
+        try:
+            return await connect_account(
+                db, secrets, publishers[platform], user_id=owner.id, credentials=credentials
+            )
+        except PublishError as exc:
+            raise _fail(f"{platform} refused the credentials: {exc.message}") from None
+        finally:
+            await asyncio.gather(*(p.aclose() for p in publishers.values()))
+
+    account_id, connected = _with_db(settings, connect)
+    err.print(f"connected {platform} account {connected.username}", highlight=False)
     out.print(str(account_id), highlight=False)
 
 

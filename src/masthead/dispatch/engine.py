@@ -23,11 +23,13 @@ from cachetools import TTLCache
 from sqlalchemy.engine import Connection
 
 from masthead.config import Settings
+from masthead.dispatch.credentials import AccountCredentials
 from masthead.dispatch.port import CHANNEL
 from masthead.domain.posts import draft_from_json
 from masthead.domain.states import OUTCOME_UNKNOWN_PREFIX, State
 from masthead.metrics import DISPATCH_LAG, POSTS_BY_STATE, PUBLISH_OUTCOMES
 from masthead.platforms.base import (
+    AccountDisconnected,
     AccountInfo,
     OutcomeUnknown,
     Permanent,
@@ -242,6 +244,9 @@ class Dispatcher:
         info = AccountInfo(
             account.id, account.platform, account.external_id, account.username, credentials
         )
+        store = AccountCredentials(
+            self._db, self._secrets, account.id, on_change=lambda: self._forget_sender(post)
+        )
         sent: list[SentItem] = []
         for position in range(len(draft.items)):
             ctx = PublishContext(
@@ -252,6 +257,7 @@ class Dispatcher:
                 scheduled_at=post.scheduled_at,
                 signing_secret=signing_secret,
                 previous=tuple(sent),
+                credentials=store,
             )
             row = existing.get(position)
             if row is not None and row.state == "sent":
@@ -307,6 +313,15 @@ class Dispatcher:
         self._senders[key] = (account, credentials, secret)
         return account, credentials, secret
 
+    def _forget_sender(self, post: queue.ClaimedPost) -> None:
+        self._senders.pop((post.account_id, post.user_id), None)
+
+    async def _disconnect(self, post: queue.ClaimedPost, reason: str) -> None:
+        now = self._clock()
+        await self._write(lambda c: accounts.disconnect(c, post.account_id, reason, now))
+        self._forget_sender(post)
+        log.warning("account %s disconnected: %s", post.account_id, reason)
+
     async def _store_sent(self, post_id: str, position: int, item: SentItem) -> None:
         now = self._clock()
         await self._write(
@@ -332,6 +347,10 @@ class Dispatcher:
         """Prepare, mark, send. None: the post is settled (retry, failure or dropped)."""
         try:
             prepared = await publisher.prepare(ctx, position)
+        except AccountDisconnected as exc:
+            await self._disconnect(post, exc.message)
+            await self._finish(post, State.FAILED, error=_thread_error(exc.message, sent))
+            return None
         except Permanent as exc:
             await self._finish(post, State.FAILED, error=_thread_error(exc.message, sent))
             return None
@@ -359,6 +378,8 @@ class Dispatcher:
             await self._retry(post, exc.message, exc.retry_after)
         except Permanent as exc:
             await self._write(lambda c: queue.forget_unsent(c, post_id=post.id, position=position))
+            if isinstance(exc, AccountDisconnected):
+                await self._disconnect(post, exc.message)
             await self._finish(post, State.FAILED, error=_thread_error(exc.message, sent))
         except OutcomeUnknown as exc:
             await self._finish(

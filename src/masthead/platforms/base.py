@@ -15,7 +15,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 from masthead.domain.posts import ThreadItem
 
@@ -43,6 +43,26 @@ class Permanent(PublishError):
 
 class OutcomeUnknown(PublishError):
     """The irreversible request left, but no answer came back; never re-sent blindly."""
+
+
+class AccountDisconnected(Permanent):
+    """The platform refused the account's credentials for good (a revoked token, a failed
+    refresh). The engine fails the post and marks the account disconnected with this message,
+    so that later posts to it are refused at request time."""
+
+
+class CredentialStore(Protocol):
+    """The account's stored credentials, shared by every worker process.
+
+    Refresh tokens that rotate (X, TikTok) are single-use: two workers refreshing at once must
+    not both spend the old one. `save` is therefore a compare-and-swap: it stores `new` only if
+    the stored credentials still equal `replaces`, and otherwise returns False, after which the
+    caller `load`s what the other worker stored and uses it.
+    """
+
+    async def load(self) -> dict[str, Any]: ...
+
+    async def save(self, new: dict[str, Any], *, replaces: dict[str, Any]) -> bool: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +93,31 @@ class PublishContext:
     """The user's webhook signing secret (used by the webhook target)."""
     previous: tuple[SentItem, ...] = ()
     """Items of this thread already sent, in order (a reply needs its parent's id)."""
+    credentials: CredentialStore | None = None
+    """Where refreshed tokens go; None only in tests of publishers that never refresh."""
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectedSubaccount:
+    """A page, organization, board or playlist the account can post to (`pageId` etc.)."""
+
+    kind: str
+    external_id: str
+    name: str
+    credentials: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectedAccount:
+    """What the platform says about credentials: whose they are and where they can post.
+    The same for `masthead accounts add`, an OAuth callback and a reconnect."""
+
+    external_id: str
+    username: str
+    credentials: dict[str, Any]
+    fullname: str = ""
+    profile_image_url: str | None = None
+    subaccounts: tuple[ConnectedSubaccount, ...] = ()
 
 
 class Publisher(ABC):
@@ -94,6 +139,11 @@ class Publisher(ABC):
         """After a crash between the sending mark and the stored answer: find the item on the
         platform if it can be found. None means it cannot be told (reported as unknown)."""
         return None
+
+    async def connect(self, credentials: dict[str, Any]) -> ConnectedAccount:
+        """Ask the platform whose `credentials` these are (given to `masthead accounts add` or
+        obtained by OAuth). Raise `Permanent` with the platform's words when it refuses them."""
+        raise Permanent(f"{self.platform} accounts cannot be connected with credentials")
 
     async def aclose(self) -> None:
         """Release connections at shutdown."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import insert, select
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Connection
 
 from masthead.store.models import Account, Subaccount
@@ -140,3 +140,101 @@ def list_subaccounts(
     if kind:
         query = query.where(Subaccount.kind == kind)
     return [SubaccountRow(*row) for row in conn.execute(query)]
+
+
+def sealed_credentials(conn: Connection, account_id: int) -> str | None:
+    """The encrypted credentials, row-locked on PostgreSQL so that a compare-and-swap of a
+    refreshed token (dispatch/credentials.py) sees no interleaved writer."""
+    query = select(Account.credentials).where(Account.id == account_id).with_for_update()
+    return conn.execute(query).scalar_one_or_none()
+
+
+def replace_credentials(conn: Connection, account_id: int, sealed: str, now: datetime) -> None:
+    conn.execute(
+        update(Account).where(Account.id == account_id).values(credentials=sealed, updated_at=now)
+    )
+
+
+def disconnect(conn: Connection, account_id: int, reason: str, now: datetime) -> None:
+    """Kept, not deleted: its posts and ids stay, and a reconnect revives it."""
+    conn.execute(
+        update(Account)
+        .where(Account.id == account_id)
+        .values(status="disconnected", status_reason=reason, updated_at=now)
+    )
+
+
+def save_connected(
+    conn: Connection,
+    *,
+    user_id: str,
+    platform: str,
+    external_id: str,
+    username: str,
+    fullname: str,
+    profile_image_url: str | None,
+    credentials: str | None,
+    subaccounts: list[tuple[str, str, str, str | None]],
+    now: datetime,
+) -> int:
+    """Insert the account, or revive and refresh it when the user connects it again (same
+    platform id), so that its numeric accountId never changes. `subaccounts` are
+    (kind, external_id, name, sealed credentials); those no longer offered are removed."""
+    existing = conn.execute(
+        select(Account.id).where(
+            Account.user_id == user_id,
+            Account.platform == platform,
+            Account.external_id == external_id,
+        )
+    ).scalar_one_or_none()
+    if existing is None:
+        account_id = add_account(
+            conn,
+            user_id=user_id,
+            platform=platform,
+            external_id=external_id,
+            username=username,
+            fullname=fullname,
+            now=now,
+            credentials=credentials,
+            profile_image_url=profile_image_url,
+        )
+    else:
+        account_id = int(existing)
+        conn.execute(
+            update(Account)
+            .where(Account.id == account_id)
+            .values(
+                username=username,
+                fullname=fullname,
+                profile_image_url=profile_image_url,
+                credentials=credentials,
+                status="connected",
+                status_reason=None,
+                updated_at=now,
+            )
+        )
+    offered = {(kind, sub_id) for kind, sub_id, _, _ in subaccounts}
+    for row in list_subaccounts(conn, account_id):
+        if (row.kind, row.external_id) not in offered:
+            conn.execute(delete(Subaccount).where(Subaccount.id == row.id))
+    for kind, sub_id, name, sealed in subaccounts:
+        updated = conn.execute(
+            update(Subaccount)
+            .where(
+                Subaccount.account_id == account_id,
+                Subaccount.kind == kind,
+                Subaccount.external_id == sub_id,
+            )
+            .values(name=name, credentials=sealed)
+        )
+        if updated.rowcount == 0:
+            add_subaccount(
+                conn,
+                account_id=account_id,
+                kind=kind,
+                external_id=sub_id,
+                name=name,
+                credentials=sealed,
+            )
+    return account_id
