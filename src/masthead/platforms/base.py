@@ -13,6 +13,7 @@ the engine rather than by each platform:
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar, Protocol
@@ -66,6 +67,42 @@ class CredentialStore(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
+class MediaFile:
+    """One file of a post, already ingested and probed by the media pipeline (media/)."""
+
+    url: str
+    """Masthead's public URL of the file (what Meta, Threads and Pinterest fetch)."""
+    content_type: str
+    """Sniffed from the bytes: image/jpeg, image/png, image/gif, image/webp, video/mp4, ..."""
+    size: int
+    sha256: str
+    width: int | None = None
+    height: int | None = None
+    duration: float | None = None
+    """Seconds, for video."""
+
+    @property
+    def is_video(self) -> bool:
+        return self.content_type.startswith("video/")
+
+
+class MediaSource(Protocol):
+    """How a publisher gets the bytes of a post's media (`mediaUrls`), wherever they are
+    stored. `file` ingests the URL if it is not hosted yet (through the SSRF guard) and
+    raises `Permanent` with a clear reason for a file that cannot be used."""
+
+    async def file(self, url: str) -> MediaFile: ...
+
+    def chunks(self, file: MediaFile, chunk_size: int = 4 * 1024 * 1024) -> AsyncIterator[bytes]:
+        """The bytes in order, `chunk_size` at a time (the last chunk may be shorter)."""
+        ...
+
+    async def read(self, file: MediaFile) -> bytes:
+        """The whole file in memory: only for images, which are a few MB at most."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
 class AccountInfo:
     id: int
     platform: str
@@ -95,6 +132,8 @@ class PublishContext:
     """Items of this thread already sent, in order (a reply needs its parent's id)."""
     credentials: CredentialStore | None = None
     """Where refreshed tokens go; None only in tests of publishers that never refresh."""
+    media: MediaSource | None = None
+    """The media pipeline; None only where a post can carry no media (tests of text posts)."""
 
 
 @dataclass(frozen=True, slots=True)
