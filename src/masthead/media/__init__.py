@@ -1,0 +1,1 @@
+"""The media pipeline: fetch (SSRF-guarded, capped), sniff, probe, store, serve."""
