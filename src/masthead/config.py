@@ -34,6 +34,13 @@ class Settings(BaseSettings):
     dispatch_max_attempts: int = Field(default=6, ge=1)
     webhook_timeout_seconds: float = Field(default=15.0, gt=0)
 
+    # Media pipeline (docs/settings.md).
+    media_max_bytes: int = Field(default=1024**3, ge=1024)
+    media_connect_timeout_seconds: float = Field(default=10.0, gt=0)
+    media_read_timeout_seconds: float = Field(default=30.0, gt=0)
+    media_fetch_timeout_seconds: float = Field(default=900.0, gt=0)
+    media_upload_expiry_seconds: int = Field(default=3600, ge=60, le=7 * 86400)
+
     @field_validator("fetch_allow", mode="before")
     @classmethod
     def _parse_allow(cls, value: object) -> object:

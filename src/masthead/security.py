@@ -38,6 +38,7 @@ class Secrets:
         if not keys:
             raise ValueError("at least one secret key is required")
         self._peppers = [_derive(k, "masthead/api-key") for k in keys]
+        self._url_keys = [_derive(k, "masthead/signed-url") for k in keys]
         self._fernet = MultiFernet(
             [Fernet(base64.urlsafe_b64encode(_derive(k, "masthead/fernet"))) for k in keys]
         )
@@ -55,6 +56,19 @@ class Secrets:
         for pepper in self._peppers:
             candidate = hmac.new(pepper, key.encode(), hashlib.sha256).hexdigest()
             found |= hmac.compare_digest(candidate, stored_digest)
+        return found
+
+    def sign_url(self, message: str) -> str:
+        """A signature for a URL this server hands out (presigned uploads)."""
+        mac = hmac.new(self._url_keys[0], message.encode(), hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(mac).decode().rstrip("=")
+
+    def verify_url(self, message: str, signature: str) -> bool:
+        found = False
+        for key in self._url_keys:
+            mac = hmac.new(key, message.encode(), hashlib.sha256).digest()
+            candidate = base64.urlsafe_b64encode(mac).decode().rstrip("=")
+            found |= hmac.compare_digest(candidate, signature)
         return found
 
     def encrypt(self, plaintext: str) -> str:

@@ -16,10 +16,11 @@ from masthead.api.context import AppContext
 from masthead.api.middleware import RequestContextMiddleware
 from masthead.api.openapi import build as build_openapi
 from masthead.api.ratelimit import ApiRateLimiter, parse_limits
-from masthead.api.routes import accounts, ops, posts, schedules, slots
+from masthead.api.routes import accounts, media, ops, posts, schedules, slots
 from masthead.config import Settings
 from masthead.dispatch.engine import Dispatcher
 from masthead.dispatch.port import DispatchPort
+from masthead.media.library import MediaLibrary
 from masthead.platforms.registry import AVAILABLE, build_publishers
 from masthead.security import Secrets
 from masthead.services import maintenance
@@ -45,10 +46,11 @@ def create_app(settings: Settings, *, run_worker: bool = True) -> FastAPI:
             limiter=ApiRateLimiter(parse_limits(settings.api_rate_limits)),
             port=DispatchPort(cross_process=not db.is_sqlite),
             accounts=AccountDirectory(db, AVAILABLE),
+            media=MediaLibrary(db, settings),
         )
         publishers = build_publishers(settings) if run_worker else {}
         if run_worker:
-            ctx.dispatcher = Dispatcher(db, publishers, settings, secrets)
+            ctx.dispatcher = Dispatcher(db, publishers, settings, secrets, media=ctx.media)
             ctx.port.subscribe(ctx.dispatcher.wake)
             await ctx.dispatcher.start()
         housekeeping = asyncio.create_task(maintenance.run_forever(db), name="maintenance")
@@ -66,6 +68,7 @@ def create_app(settings: Settings, *, run_worker: bool = True) -> FastAPI:
                 await ctx.dispatcher.stop()
             for publisher in publishers.values():
                 await publisher.aclose()
+            await ctx.media.aclose()
             await db.close()
 
     app = FastAPI(
@@ -77,8 +80,9 @@ def create_app(settings: Settings, *, run_worker: bool = True) -> FastAPI:
         redoc_url=None,
     )
     errors.install(app)
-    for module in (accounts, posts, schedules, slots, ops):
+    for module in (accounts, posts, schedules, slots, media, ops):
         app.include_router(module.router)
+    app.include_router(media.hosting)
     app.add_middleware(RequestContextMiddleware)
 
     for route in posts.FAST_ROUTES:

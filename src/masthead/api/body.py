@@ -17,28 +17,30 @@ MAX_BODY = 2 * 1024 * 1024
 """A post is text and URLs; media travels by URL or through /v2/media."""
 
 
-async def read_body(request: Request) -> bytes:
-    """The raw body, refused with 413 as soon as it is known to exceed MAX_BODY: by its
+async def read_body(request: Request, max_bytes: int = MAX_BODY) -> bytes:
+    """The raw body, refused with 413 as soon as it is known to exceed `max_bytes`: by its
     declared Content-Length, or while streaming (never buffered whole first)."""
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_BODY:
-        raise _too_large()
+    if declared.isdigit() and int(declared) > max_bytes:
+        raise _too_large(max_bytes)
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
-        if size > MAX_BODY:
-            raise _too_large()
+        if size > max_bytes:
+            raise _too_large(max_bytes)
         chunks.append(chunk)
     return b"".join(chunks)
 
 
-def _too_large() -> ApiError:
-    return ApiError(413, f"Body is larger than {MAX_BODY} bytes")
+def _too_large(max_bytes: int) -> ApiError:
+    return ApiError(413, f"Body is larger than {max_bytes} bytes")
 
 
-async def read_json(request: Request, *, allow_empty: bool = False) -> Any:
-    raw = await read_body(request)
+async def read_json(
+    request: Request, *, allow_empty: bool = False, max_bytes: int = MAX_BODY
+) -> Any:
+    raw = await read_body(request, max_bytes)
     if not raw.strip():
         if allow_empty:
             return None

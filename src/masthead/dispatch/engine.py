@@ -26,7 +26,9 @@ from masthead.config import Settings
 from masthead.dispatch.credentials import AccountCredentials
 from masthead.dispatch.port import CHANNEL
 from masthead.domain.posts import draft_from_json
+from masthead.domain.rules import RULES
 from masthead.domain.states import OUTCOME_UNKNOWN_PREFIX, State
+from masthead.media.library import MediaLibrary, PostMedia
 from masthead.metrics import DISPATCH_LAG, POSTS_BY_STATE, PUBLISH_OUTCOMES
 from masthead.platforms.base import (
     AccountDisconnected,
@@ -70,11 +72,13 @@ class Dispatcher:
         settings: Settings,
         secrets: Secrets,
         *,
+        media: MediaLibrary | None = None,
         clock: Clock = utcnow,
     ) -> None:
         self._db = db
         self._publishers = publishers
         self._secrets = secrets
+        self._media = media
         self._clock = clock
         self._batch = settings.dispatch_batch_size
         self._concurrency = settings.dispatch_concurrency
@@ -247,6 +251,15 @@ class Dispatcher:
         store = AccountCredentials(
             self._db, self._secrets, account.id, on_change=lambda: self._forget_sender(post)
         )
+        post_media = (
+            PostMedia(
+                self._media,
+                post.user_id,
+                RULES[draft.target_type].files_for(draft.target.get("mediaType")),
+            )
+            if self._media is not None and draft.target_type in RULES
+            else None
+        )
         sent: list[SentItem] = []
         for position in range(len(draft.items)):
             ctx = PublishContext(
@@ -258,6 +271,7 @@ class Dispatcher:
                 signing_secret=signing_secret,
                 previous=tuple(sent),
                 credentials=store,
+                media=post_media,
             )
             row = existing.get(position)
             if row is not None and row.state == "sent":

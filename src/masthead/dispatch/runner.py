@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 
 from masthead.config import Settings
 from masthead.dispatch.engine import Dispatcher
+from masthead.media.library import MediaLibrary
 from masthead.platforms.registry import build_publishers
 from masthead.security import Secrets
 from masthead.store.database import Database
@@ -25,7 +26,8 @@ async def run_worker(
     db = Database(settings.sqlalchemy_url)
     await db.start()
     publishers = build_publishers(settings)
-    dispatcher = Dispatcher(db, publishers, settings, Secrets(settings.secret_keys))
+    media = MediaLibrary(db, settings)
+    dispatcher = Dispatcher(db, publishers, settings, Secrets(settings.secret_keys), media=media)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -41,5 +43,6 @@ async def run_worker(
         await dispatcher.stop()
         for publisher in publishers.values():
             await publisher.aclose()
+        await media.aclose()
         await db.close()
     return db.writer.stats

@@ -3,7 +3,8 @@
 Validation (`validation.py`) reads these tables and never hard-codes a limit, so when a platform
 changes a number, one line changes here. Each value names its source: `platform-rules.md` (PR),
 `platform-notes.md` (PN) or `blotato-research.md` section 3 (BR), all in `shared/spec/`.
-Only what can be known before any media is downloaded lives here: text, counts, target fields.
+Text, counts and target fields are checked from the JSON alone; `FileRules` are checked once
+the media pipeline knows each file's type, size, dimensions and duration (domain/media.py).
 """
 
 from __future__ import annotations
@@ -35,6 +36,38 @@ class MediaCount:
 
     minimum: int = 0
     maximum: int | None = None
+
+
+MB = 1024 * 1024
+_JPEG, _PNG, _GIF, _WEBP = "image/jpeg", "image/png", "image/gif", "image/webp"
+_MP4, _MOV, _WEBM = "video/mp4", "video/quicktime", "video/webm"
+_ALL_IMAGES = frozenset({_JPEG, _PNG, _GIF, _WEBP})
+_ALL_VIDEOS = frozenset({_MP4, _MOV, _WEBM})
+
+
+@dataclass(frozen=True, slots=True)
+class FileRules:
+    """What a target accepts of the files themselves (sniffed types, bytes, seconds).
+
+    `convertible` images are accepted because Masthead converts them once to `convert_to`
+    before publishing (e.g. PNG to JPEG for Instagram); `reencode_oversize` images above
+    `max_image_bytes` are re-encoded as JPEG under the limit instead of being refused.
+    """
+
+    image_types: frozenset[str] = _ALL_IMAGES
+    video_types: frozenset[str] = _ALL_VIDEOS
+    convertible: frozenset[str] = frozenset()
+    convert_to: str = _JPEG
+    reencode_oversize: bool = False
+    max_image_bytes: int | None = None
+    max_gif_bytes: int | None = None
+    max_video_bytes: int | None = None
+    min_video_seconds: float | None = None
+    max_video_seconds: float | None = None
+    max_videos: int | None = 1
+    mixed: bool = False  # images and a video in the same post
+    gif_alone: bool = False  # an animated GIF must be the post's only file
+    image_aspect: tuple[float, float] | None = None  # width/height, inclusive bounds
 
 
 class Kind(StrEnum):
@@ -86,6 +119,14 @@ class PlatformRules:
     media_by_type: tuple[tuple[str, MediaCount], ...] = ()
     threads: bool = False  # whether `content.additionalPosts` is accepted
     fields: tuple[FieldRule, ...] = ()
+    files: FileRules = FileRules()
+    files_by_type: tuple[tuple[str, FileRules], ...] = ()  # per `target.mediaType` (stories)
+
+    def files_for(self, media_type: object) -> FileRules:
+        for name, files in self.files_by_type:
+            if media_type == name:
+                return files
+        return self.files
 
     def media_for(self, media_type: object) -> MediaCount:
         """The media count that applies, given the target's `mediaType` (if any)."""
@@ -110,6 +151,16 @@ RULES: dict[str, PlatformRules] = {
         text_limits=(TextLimit(280, Count.X_WEIGHTED),),
         # PR, PN 1.3: up to 4 photos, or 1 GIF, or 1 video (types unknown until download).
         media=MediaCount(0, 4),
+        # PN 1.3 (X docs): image <= 5 MB, GIF <= 15 MB, video <= 512 MB and 0.5-140 s.
+        files=FileRules(
+            video_types=frozenset({_MP4, _MOV}),
+            max_image_bytes=5 * MB,
+            max_gif_bytes=15 * MB,
+            max_video_bytes=512 * MB,
+            min_video_seconds=0.5,
+            max_video_seconds=140,
+            gif_alone=True,
+        ),
         threads=True,  # PR: additionalPosts for twitter, bluesky, threads
     ),
     "bluesky": PlatformRules(
@@ -118,6 +169,15 @@ RULES: dict[str, PlatformRules] = {
         # PR, PN 4.3 (lexicon app.bsky.feed.post text): maxGraphemes 300, maxLength 3000 bytes.
         text_limits=(TextLimit(300, Count.GRAPHEMES), TextLimit(3000, Count.UTF8_BYTES)),
         media=MediaCount(0, 4),  # PR, PN 4.3: embed.images holds at most 4 (or 1 video)
+        # PN 4.3 (lexicon): image blobs <= 2,000,000 bytes (larger ones are re-encoded),
+        # video/mp4 <= 300 MB.
+        files=FileRules(
+            video_types=frozenset({_MP4}),
+            convertible=frozenset({_WEBP}),
+            reencode_oversize=True,
+            max_image_bytes=2_000_000,
+            max_video_bytes=300 * MB,
+        ),
         threads=True,
     ),
     "threads": PlatformRules(
@@ -126,6 +186,15 @@ RULES: dict[str, PlatformRules] = {
         text_limits=(TextLimit(500, Count.CODE_POINTS),),  # PR, PN 2.5: 500 characters
         max_links=5,  # PN 2.5 (3rd-party): at most 5 links per post
         media=MediaCount(0, 1),  # PR, BR 3: one image or one video per post
+        # PN 6 (3rd-party specs): image JPEG/PNG <= 8 MB, video MOV/MP4 <= 1 GB and <= 5 min.
+        files=FileRules(
+            image_types=frozenset({_JPEG, _PNG}),
+            video_types=frozenset({_MP4, _MOV}),
+            convertible=frozenset({_WEBP, _GIF}),
+            max_image_bytes=8 * MB,
+            max_video_bytes=1024 * MB,
+            max_video_seconds=300,
+        ),
         threads=True,
         fields=(
             # PR, BR 3: the three values Blotato documents.
@@ -141,6 +210,15 @@ RULES: dict[str, PlatformRules] = {
         content_platforms=("linkedin",),
         text_limits=(TextLimit(3000, Count.CODE_POINTS),),  # PR, PN 3.2: commentary ≤ 3000
         media=MediaCount(0, None),  # PR: text, 1 image, 1 video or several images; no max given
+        # PN 8 (3rd-party): images JPG/GIF/PNG; video MP4 3 s-30 min, <= 500 MB.
+        files=FileRules(
+            image_types=frozenset({_JPEG, _PNG, _GIF}),
+            video_types=frozenset({_MP4}),
+            convertible=frozenset({_WEBP}),
+            max_video_bytes=500 * MB,
+            min_video_seconds=3,
+            max_video_seconds=1800,
+        ),
         fields=(FieldRule("pageId", Kind.NUMERIC_ID),),  # PR: optional organization page
     ),
     "facebook": PlatformRules(
@@ -149,6 +227,13 @@ RULES: dict[str, PlatformRules] = {
         text_limits=(TextLimit(63_206, Count.CODE_POINTS),),  # PR: 63,206 characters
         text_alternatives=("link",),  # a link post needs no text
         media=MediaCount(0, None),  # PR: "1–N images"; no maximum documented
+        # PN 5 (3rd-party): photos <= 10 MB; reels MP4/MOV 3-90 s; images or one video.
+        files=FileRules(
+            video_types=frozenset({_MP4, _MOV}),
+            max_image_bytes=10 * MB,
+            min_video_seconds=3,
+            max_video_seconds=90,
+        ),
         media_by_type=(("story", MediaCount(1, 1)),),  # BR 3: a Story needs (one) media
         fields=(
             FieldRule("pageId", Kind.NUMERIC_ID, required=True),  # PR, BR 3
@@ -164,6 +249,35 @@ RULES: dict[str, PlatformRules] = {
         text_limits=(TextLimit(2200, Count.CODE_POINTS),),  # PR, PN 2.4: caption 2,200
         max_hashtags=30,  # PR, PN 2.4: 30 hashtags (the 2025 5-hashtag cap is not in API docs)
         media=MediaCount(1, 10),  # PR: media required; 1 image/video or a 2–10 carousel
+        # PN 5.2 (3rd-party specs quoting Meta): JPEG only (PNG/WebP converted), <= 8 MB,
+        # aspect 4:5-1.91:1 in the feed; reels MOV/MP4 3 s-15 min, <= 1 GB; carousels may mix.
+        files=FileRules(
+            image_types=frozenset({_JPEG}),
+            video_types=frozenset({_MP4, _MOV}),
+            convertible=frozenset({_PNG, _WEBP}),
+            max_image_bytes=8 * MB,
+            max_video_bytes=1024 * MB,
+            min_video_seconds=3,
+            max_video_seconds=900,
+            max_videos=None,
+            mixed=True,
+            image_aspect=(0.8, 1.91),
+        ),
+        # PN 5.1: stories take 9:16 video 3-90 s and any aspect of photo.
+        files_by_type=(
+            (
+                "story",
+                FileRules(
+                    image_types=frozenset({_JPEG}),
+                    video_types=frozenset({_MP4, _MOV}),
+                    convertible=frozenset({_PNG, _WEBP}),
+                    max_image_bytes=8 * MB,
+                    max_video_bytes=1024 * MB,
+                    min_video_seconds=3,
+                    max_video_seconds=90,
+                ),
+            ),
+        ),
         media_by_type=(("story", MediaCount(1, 1)),),  # PR: story = 1 item
         fields=(
             FieldRule("mediaType", Kind.ENUM, choices=("reel", "story")),  # PR (default reel)
@@ -192,6 +306,14 @@ RULES: dict[str, PlatformRules] = {
         content_platforms=("tiktok",),
         text_limits=(TextLimit(2200, Count.CODE_POINTS),),  # PR, BR 3: caption 2,200
         media=MediaCount(1, 35),  # PR: media required; 1 video or 1–35 photos
+        # PN 9: photos JPEG/WebP only (PNG converted), <= 20 MB; video up to 4 GB (the
+        # creator's maximum duration is checked at publish time from creator_info).
+        files=FileRules(
+            image_types=frozenset({_JPEG, _WEBP}),
+            convertible=frozenset({_PNG}),
+            max_image_bytes=20 * MB,
+            max_video_bytes=4096 * MB,
+        ),
         fields=(
             # PR, BR 3: all seven are required.
             FieldRule(
@@ -223,6 +345,13 @@ RULES: dict[str, PlatformRules] = {
         content_platforms=("pinterest",),
         text_limits=(TextLimit(800, Count.CODE_POINTS),),  # PR, PN 7: description ≤ 800
         media=MediaCount(1, 5),  # PR, PN 7: 1 image, 1 video, or 2–5 images
+        # PN 7: image_url pins take JPEG/PNG; video through /v5/media.
+        files=FileRules(
+            image_types=frozenset({_JPEG, _PNG}),
+            video_types=frozenset({_MP4, _MOV}),
+            convertible=frozenset({_WEBP, _GIF}),
+            max_image_bytes=20 * MB,
+        ),
         fields=(
             FieldRule("boardId", Kind.NUMERIC_ID, required=True),  # PR; PN 7 board_id ^\d+$
             FieldRule("title", Kind.STRING, max_length=100),  # PR, PN 7
@@ -237,6 +366,8 @@ RULES: dict[str, PlatformRules] = {
         text_limits=(TextLimit(5000, Count.UTF8_BYTES),),
         text_forbidden_chars="<>",
         media=MediaCount(1, 1),  # PR: exactly 1 video
+        # PR: exactly one video; YouTube takes MP4, MOV and WebM.
+        files=FileRules(image_types=frozenset(), max_videos=1),
         fields=(
             # PR, BR 3: title 1–100 characters, no < or >.
             FieldRule(
@@ -266,6 +397,8 @@ RULES: dict[str, PlatformRules] = {
         content_platforms=("other", "webhook"),
         text_or_media_required=False,  # PR: any content; the receiver decides
         media=MediaCount(0, None),  # PR: any
+        # The receiver decides: any accepted file, any number.
+        files=FileRules(max_videos=None, mixed=True),
         fields=(FieldRule("url", Kind.WEBHOOK_URL, required=True),),  # PR, contract section 4
     ),
 }

@@ -17,7 +17,9 @@ from masthead.domain.errors import ValidationFailed
 from masthead.domain.slots import SlotTarget, free_slots
 from masthead.domain.states import public_status
 from masthead.domain.validation import parse_create_request
+from masthead.media.library import MediaLibrary
 from masthead.services import accounts as account_rules
+from masthead.services.post_media import check_hosted, ingest_accepted
 from masthead.store import idempotency, slots
 from masthead.store import posts as post_store
 from masthead.store.database import Database
@@ -55,6 +57,7 @@ async def create_post(
     user_id: str,
     body: Any,
     idempotency_key: str | None,
+    media: MediaLibrary | None = None,
 ) -> Created:
     now = utcnow()
     digest = request_hash(body) if idempotency_key else ""
@@ -66,6 +69,7 @@ async def create_post(
     draft = request.post
     account_rules.check_destination(draft, allow)
     account = await directory.resolve(user_id, draft)
+    fetch_after = await check_hosted(media, draft) if media is not None else False
     subaccount = account_rules.subaccount_of(draft)
     new = post_store.NewPost(
         id=str(uuid.uuid4()),
@@ -123,6 +127,9 @@ async def create_post(
             if not request.use_next_free_slot:
                 raise
             continue
+        if fetch_after and media is not None:
+            post_id = created.body["postSubmissionId"]
+            media.spawn(ingest_accepted(db, media, user_id, post_id, draft))
         port.changed(created.due_at)
         return created
     raise NoFreeSlot()

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -210,3 +211,63 @@ class Worker(Base):
     pid: Mapped[int] = mapped_column(Integer)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     heartbeat_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class MediaBlob(Base):
+    """One stored file, by content (its sha256 is its storage key), shared by every upload of
+    the same bytes; the facts are what the media pipeline learnt from them."""
+
+    __tablename__ = "media_blobs"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    content_type: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(BigInteger)
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    duration: Mapped[float | None] = mapped_column(Float)
+    frame_rate: Mapped[float | None] = mapped_column(Float)
+    frames: Mapped[int | None] = mapped_column(Integer)
+    video_codec: Mapped[str | None] = mapped_column(String(64))
+    audio_codec: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class MediaVariant(Base):
+    """A converted copy of a blob that a platform accepts (PNG to JPEG, a smaller JPEG)."""
+
+    __tablename__ = "media_variants"
+
+    sha256: Mapped[str] = mapped_column(
+        ForeignKey("media_blobs.sha256", ondelete="CASCADE"), primary_key=True
+    )
+    recipe: Mapped[str] = mapped_column(String(64), primary_key=True)
+    variant_sha256: Mapped[str] = mapped_column(ForeignKey("media_blobs.sha256"))
+
+
+class Media(Base):
+    """A user's media: what POST /v2/media returns an id for, and what a post's external
+    `mediaUrls` were ingested as (looked up by the URL's digest)."""
+
+    __tablename__ = "media"
+    __table_args__ = (Index("ix_media_user_source", "user_id", "source_digest"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    sha256: Mapped[str] = mapped_column(ForeignKey("media_blobs.sha256"), index=True)
+    source_digest: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class MediaUpload(Base):
+    """A presigned upload (POST /v2/media/uploads): single use, expiring. `media_id` is set
+    once the bytes arrived and passed the checks."""
+
+    __tablename__ = "media_uploads"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    filename: Mapped[str] = mapped_column(String(300))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    media_id: Mapped[str | None] = mapped_column(ForeignKey("media.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -304,3 +304,28 @@ def occupied_times(
         else Post.subaccount_id == subaccount_id
     )
     return {row[0] for row in conn.execute(query) if row[0] is not None}
+
+
+def fail_unsent(conn: Connection, post_id: str, error: str, now: datetime) -> bool:
+    """Fail a post before anything of it was sent (its media was refused after ingest). The
+    version bump makes a worker that already claimed it drop it before sending."""
+    result = conn.execute(
+        update(Post)
+        .where(
+            Post.id == post_id,
+            Post.state.in_(EDITABLE_STATES),
+            Post.started_at.is_(None),
+        )
+        .values(
+            state=State.FAILED,
+            error_message=error,
+            version=Post.version + 1,
+            due_at=None,
+            lease_owner=None,
+            lease_until=None,
+            slot_key=None,
+            updated_at=now,
+            finished_at=now,
+        )
+    )
+    return result.rowcount == 1

@@ -56,6 +56,7 @@ async def create_post(request: Request) -> Response:
             caller.user.id,
             body,
             idempotency_key,
+            ctx.media,
         )
     except post_service.IdempotencyConflict:
         raise ApiError(

@@ -1,0 +1,210 @@
+"""Section 3: taking media in (URL, data: URI, presigned upload) and serving what is hosted."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, Field
+from starlette.responses import Response, StreamingResponse
+
+from masthead.api.auth import Caller, authenticate, context
+from masthead.api.body import read_json
+from masthead.api.errors import ApiError, json_response
+from masthead.api.ranges import Unsatisfiable, parse_range
+from masthead.api.schemas import COMMON_ERRORS, Message, Responses, ValidationMessage, body_schema
+from masthead.media.fetch import FetchError
+from masthead.media.inspect import EXTENSIONS
+from masthead.media.library import HostedRef, Ingested
+from masthead.store import media as records
+from masthead.timeutil import utcnow
+
+router = APIRouter(prefix="/v2", tags=["media"], responses=COMMON_ERRORS)
+hosting = APIRouter(tags=["media"], include_in_schema=True)
+CallerDep = Annotated[Caller, Depends(authenticate)]
+INVALID: Responses = {400: {"model": Message}, 422: {"model": ValidationMessage}}
+
+_BLOB_NAME = re.compile(r"[0-9a-f]{64}\.[a-z0-9]{2,5}")
+MEDIA_BODY_LIMIT = 128 * 1024 * 1024
+"""A data: URI arrives inside JSON; larger files belong in a presigned upload."""
+
+
+class MediaIn(BaseModel):
+    url: str = Field(description="an http(s) URL or a data:<type>;base64,... URI")
+
+
+class MediaOut(BaseModel):
+    url: str
+    id: str
+
+
+class UploadIn(BaseModel):
+    filename: str = Field(min_length=1, max_length=300)
+
+
+class UploadOut(BaseModel):
+    presignedUrl: str
+    publicUrl: str
+
+
+def _refused(field: str, exc: FetchError) -> ApiError:
+    return ApiError(
+        422,
+        exc.message,
+        errors=[{"path": field, "message": exc.message}],
+    )
+
+
+def _media_json(request: Request, ingested: Ingested) -> dict[str, str]:
+    return {"url": context(request).media.url_of(ingested.blob), "id": ingested.media_id}
+
+
+@router.post(
+    "/media",
+    status_code=201,
+    response_model=MediaOut,
+    responses=INVALID,
+    openapi_extra=body_schema(MediaIn),
+)
+async def create_media(request: Request, caller: CallerDep) -> Response:
+    body = await read_json(request, max_bytes=MEDIA_BODY_LIMIT)
+    url = body.get("url") if isinstance(body, dict) else None
+    if not isinstance(url, str):
+        message = "url: is required" if url is None else "url: must be a string"
+        raise ApiError(422, message, errors=[{"path": "url", "message": message[5:]}])
+    try:
+        ingested = await context(request).media.ingest_url(
+            caller.user.id, url, remember_source=False
+        )
+    except FetchError as exc:
+        raise _refused("url", exc) from None
+    return json_response(201, _media_json(request, ingested))
+
+
+@router.post(
+    "/media/uploads",
+    status_code=201,
+    response_model=UploadOut,
+    responses=INVALID,
+    openapi_extra=body_schema(UploadIn),
+)
+async def create_upload(request: Request, caller: CallerDep) -> Response:
+    body = await read_json(request)
+    try:
+        upload = UploadIn.model_validate(body)
+    except ValueError:
+        message = "filename: is required (1 to 300 characters)"
+        raise ApiError(
+            422, message, errors=[{"path": "filename", "message": message[10:]}]
+        ) from None
+    ctx = context(request)
+    library = ctx.media
+    now = utcnow()
+    expires_at = now + library.upload_expiry
+    upload_id = await ctx.db.write(
+        lambda c: records.create_upload(
+            c, user_id=caller.user.id, filename=upload.filename, expires_at=expires_at, now=now
+        )
+    )
+    presigned = await library.storage.presign_put(
+        library.upload_key(upload_id), library.upload_expiry, "application/octet-stream"
+    )
+    if presigned is None:
+        expires = int(expires_at.timestamp())
+        signature = ctx.secrets.sign_url(f"{upload_id}:{expires}")
+        base = ctx.settings.public_url.rstrip("/")
+        presigned = f"{base}/media/uploads/{upload_id}?expires={expires}&signature={signature}"
+    return json_response(
+        201, {"presignedUrl": presigned, "publicUrl": library.upload_url(upload_id)}
+    )
+
+
+@hosting.put("/media/uploads/{upload_id}", include_in_schema=False)
+async def receive_upload(request: Request, upload_id: str) -> Response:
+    """The local presigned PUT: signed, expiring, single use; streamed under the cap."""
+    ctx = context(request)
+    expires = request.query_params.get("expires", "")
+    signature = request.query_params.get("signature", "")
+    if not (expires.isdigit() and ctx.secrets.verify_url(f"{upload_id}:{expires}", signature)):
+        raise ApiError(403, "Upload URL signature is not valid")
+    if int(expires) < time.time():
+        raise ApiError(403, "Upload URL has expired; ask POST /v2/media/uploads for a new one")
+    upload = await ctx.db.read(lambda c: records.get_upload(c, upload_id))
+    if upload is None:
+        raise ApiError(404, "Upload not found")
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > ctx.media.limits.max_bytes:
+        raise ApiError(413, "File is larger than the upload limit")
+    claimed = await ctx.db.write(lambda c: records.claim_upload(c, upload_id, utcnow()))
+    if not claimed:
+        raise ApiError(409, "Upload URL was already used (or has expired)")
+    try:
+        ingested = await ctx.media.ingest_stream(upload.user_id, request.stream())
+    except FetchError as exc:
+        await ctx.db.write(lambda c: records.release_upload(c, upload_id))
+        status = 413 if "larger than" in exc.message else 422
+        raise ApiError(status, exc.message) from None
+    except BaseException:
+        await ctx.db.write(lambda c: records.release_upload(c, upload_id))
+        raise
+    await ctx.db.write(lambda c: records.complete_upload(c, upload_id, ingested.media_id))
+    return json_response(200, _media_json(request, ingested))
+
+
+@hosting.api_route("/media/{name}", methods=["GET", "HEAD"], include_in_schema=False)
+async def serve_blob(request: Request, name: str) -> Response:
+    if not _BLOB_NAME.fullmatch(name):
+        raise ApiError(404, "Media not found")
+    return await _serve(request, HostedRef(sha256=name[:64]))
+
+
+@hosting.api_route("/media/u/{upload_id}", methods=["GET", "HEAD"], include_in_schema=False)
+async def serve_upload(request: Request, upload_id: str) -> Response:
+    return await _serve(request, HostedRef(upload_id=upload_id))
+
+
+async def _serve(request: Request, ref: HostedRef) -> Response:
+    library = context(request).media
+    try:
+        blob = await library.hosted_blob(ref)
+    except FetchError:
+        blob = None
+    if blob is None:
+        raise ApiError(404, "Media not found")
+    size = blob.facts.size
+    etag = f'"{blob.sha256}"'
+    headers = {
+        "ETag": etag,
+        "Accept-Ranges": "bytes",
+        "Cache-Control": "public, max-age=31536000, immutable",
+        "Content-Type": blob.facts.content_type,
+        "X-Content-Type-Options": "nosniff",
+        "Content-Disposition": f'inline; filename="{blob.sha256[:16]}.'
+        f'{EXTENSIONS[blob.facts.content_type]}"',
+    }
+    if request.headers.get("if-none-match") == etag:
+        return Response(status_code=304, headers=headers)
+    status, start, end = 200, 0, size
+    if_range = request.headers.get("if-range")
+    if if_range is None or if_range == etag:
+        try:
+            wanted = parse_range(request.headers.get("range"), size)
+        except Unsatisfiable:
+            return Response(
+                status_code=416, headers={**headers, "Content-Range": f"bytes */{size}"}
+            )
+        if wanted is not None:
+            status, start, end = 206, wanted.start, wanted.end
+            headers["Content-Range"] = wanted.content_range(size)
+    headers["Content-Length"] = str(end - start)
+    if request.method == "HEAD":
+        return Response(status_code=status, headers=headers)
+
+    async def body() -> AsyncIterator[bytes]:
+        async for chunk in library.storage.read(blob.sha256, start, end):
+            yield chunk
+
+    return StreamingResponse(body(), status_code=status, headers=headers)

@@ -1,0 +1,213 @@
+"""Bring a user's file to a local temp file: from an http(s) URL, a `data:` URI or a PUT body.
+
+Every byte is counted as it arrives, so a missing or lying `Content-Length` cannot get past the
+cap, and the file is hashed while it is written (the sha256 is its storage key). The network
+side uses the SSRF-guarded client (net/client.py): each redirect hop is checked again before it
+is fetched, and the connection goes to the address that was checked.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import os
+import re
+import tempfile
+from collections.abc import AsyncIterable
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote_to_bytes
+
+import anyio
+import httpx
+
+from masthead.net.guard import BlockedDestination, check_url
+
+MAX_REDIRECTS = 5
+WRITE_CHUNK = 1024 * 1024
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_DRIVE_FILE = re.compile(r"^/file/d/([A-Za-z0-9_-]+)")
+_DATA_URI = re.compile(r"^data:([^,]*?),", re.IGNORECASE | re.DOTALL)
+
+
+class FetchError(Exception):
+    """The file cannot be taken; `message` is the 422 text the user sees."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True, slots=True)
+class Fetched:
+    path: Path
+    size: int
+    sha256: str
+
+
+@dataclass(frozen=True, slots=True)
+class FetchLimits:
+    max_bytes: int
+    connect_seconds: float = 10.0
+    read_seconds: float = 30.0
+    total_seconds: float = 600.0
+
+
+def describe_size(size: int) -> str:
+    if size >= 1024**3 and size % 1024**3 == 0:
+        return f"{size // 1024**3} GiB"
+    if size >= 1024**2 and size % 1024**2 == 0:
+        return f"{size // 1024**2} MiB"
+    return f"{size:,} bytes"
+
+
+def direct_download_url(url: str) -> str:
+    """Google Drive share links (`/file/d/<id>/view`, `/open?id=<id>`) answer with an HTML
+    page; their direct download form answers with the file."""
+    parsed = httpx.URL(url)
+    if parsed.host not in ("drive.google.com", "docs.google.com"):
+        return url
+    match = _DRIVE_FILE.match(parsed.path)
+    file_id = match.group(1) if match else parsed.params.get("id")
+    if not file_id:
+        return url
+    return f"https://drive.google.com/uc?export=download&id={file_id}"
+
+
+class _Sink:
+    """A temp file that hashes and counts what is written and refuses to pass the cap."""
+
+    def __init__(self, directory: Path, max_bytes: int) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(dir=directory, prefix="ingest-", suffix=".part")
+        self.path = Path(name)
+        self._file = os.fdopen(fd, "wb", buffering=0)
+        self._hash = hashlib.sha256()
+        self._max = max_bytes
+        self.size = 0
+
+    def write(self, chunk: bytes) -> None:
+        self.size += len(chunk)
+        if self.size > self._max:
+            raise FetchError(f"File is larger than the {describe_size(self._max)} limit")
+        self._hash.update(chunk)
+        self._file.write(chunk)
+
+    def close(self) -> Fetched:
+        self._file.close()
+        return Fetched(self.path, self.size, self._hash.hexdigest())
+
+    def discard(self) -> None:
+        self._file.close()
+        self.path.unlink(missing_ok=True)
+
+
+async def write_stream(chunks: AsyncIterable[bytes], directory: Path, max_bytes: int) -> Fetched:
+    """Save a stream (a PUT body, a download) to a temp file; the caller owns the file.
+
+    Chunks are gathered to about 1 MiB before each write and hash, which runs in a worker
+    thread (both release the GIL), so the event loop keeps serving other requests."""
+    sink = _Sink(directory, max_bytes)
+    pending: list[bytes] = []
+    pending_size = 0
+    try:
+        async for chunk in chunks:
+            pending.append(chunk)
+            pending_size += len(chunk)
+            if pending_size >= WRITE_CHUNK:
+                block = b"".join(pending)
+                pending, pending_size = [], 0
+                await anyio.to_thread.run_sync(sink.write, block)
+        if pending:
+            await anyio.to_thread.run_sync(sink.write, b"".join(pending))
+        return sink.close()
+    except BaseException:
+        sink.discard()
+        raise
+
+
+def decode_data_uri(uri: str, directory: Path, max_bytes: int) -> Fetched:
+    """`data:<mime>[;base64],<data>` (the n8n node sends binary this way). The declared type is
+    ignored: the bytes are sniffed like any other file."""
+    match = _DATA_URI.match(uri)
+    if match is None:
+        raise FetchError("data: URI is malformed (expected data:<type>;base64,<data>)")
+    payload = uri[match.end() :]
+    if match.group(1).lower().endswith(";base64"):
+        if len(payload) * 3 // 4 > max_bytes + 3:
+            raise FetchError(f"File is larger than the {describe_size(max_bytes)} limit")
+        try:
+            data = base64.b64decode(payload, validate=True)
+        except (binascii.Error, ValueError):
+            raise FetchError("data: URI is not valid base64") from None
+    else:
+        data = unquote_to_bytes(payload)
+    if not data:
+        raise FetchError("data: URI holds no bytes")
+    sink = _Sink(directory, max_bytes)
+    try:
+        sink.write(data)
+        return sink.close()
+    except BaseException:
+        sink.discard()
+        raise
+
+
+async def download(
+    client: httpx.AsyncClient,
+    url: str,
+    directory: Path,
+    limits: FetchLimits,
+    allow: frozenset[tuple[str, int]],
+) -> Fetched:
+    """Download `url` through the guarded `client`, following at most MAX_REDIRECTS redirects
+    by hand. Raises FetchError with a reason the user can act on."""
+    target = direct_download_url(url)
+    try:
+        with anyio.fail_after(limits.total_seconds):
+            for _ in range(MAX_REDIRECTS + 1):
+                check_url(target, allow)
+                request = client.build_request(
+                    "GET", target, headers={"Accept-Encoding": "identity", "Accept": "*/*"}
+                )
+                response = await client.send(request, stream=True)
+                try:
+                    if response.status_code in _REDIRECTS and "location" in response.headers:
+                        target = str(response.url.join(response.headers["location"]))
+                        continue
+                    if response.status_code != 200:
+                        raise FetchError(f"Media URL answered HTTP {response.status_code}")
+                    declared = response.headers.get("content-length", "")
+                    if declared.isdigit() and int(declared) > limits.max_bytes:
+                        raise FetchError(
+                            f"File is larger than the {describe_size(limits.max_bytes)} limit "
+                            f"(Content-Length {int(declared):,})"
+                        )
+                    return await write_stream(
+                        response.aiter_bytes(WRITE_CHUNK), directory, limits.max_bytes
+                    )
+                finally:
+                    await response.aclose()
+            raise FetchError(f"Media URL redirected more than {MAX_REDIRECTS} times")
+    except BlockedDestination as exc:
+        raise FetchError(f"Media URL refused: {exc.reason}") from None
+    except TimeoutError:
+        raise FetchError(
+            f"Media URL took longer than {limits.total_seconds:g} seconds to download"
+        ) from None
+    except httpx.TimeoutException:
+        raise FetchError("Media URL timed out") from None
+    except httpx.InvalidURL as exc:
+        raise FetchError(f"Media URL is not valid: {exc}") from None
+    except httpx.HTTPError as exc:
+        raise FetchError(f"Media URL could not be fetched ({type(exc).__name__})") from None
+
+
+def fetch_timeout(limits: FetchLimits) -> httpx.Timeout:
+    return httpx.Timeout(
+        connect=limits.connect_seconds,
+        read=limits.read_seconds,
+        write=limits.read_seconds,
+        pool=limits.connect_seconds,
+    )
