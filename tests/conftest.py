@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import ipaddress
+import socket
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
 from masthead.config import Settings
+from masthead.net import client as guarded_client
 from tests.support import postgres
 from tests.support.harness import Harness, running_app
 from tests.support.receiver import Receiver
@@ -21,6 +24,21 @@ def make_settings(data_dir: Path, **overrides: object) -> Settings:
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture(autouse=True)
+def dns(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[str]]:
+    """The guarded client's resolver, replaced so that no test sends a DNS query: names a
+    test puts in this table resolve to its addresses, every other name fails to resolve."""
+    table: dict[str, list[str]] = {}
+
+    async def resolve(host: str, port: int) -> list[guarded_client.IPAddress]:
+        if host not in table:
+            raise socket.gaierror(socket.EAI_NONAME, f"test resolver has no {host}")
+        return [ipaddress.ip_address(address) for address in table[host]]
+
+    monkeypatch.setattr(guarded_client, "_resolve", resolve)
+    return table
 
 
 @pytest.fixture(scope="session")

@@ -163,8 +163,8 @@ async def download(
 ) -> Fetched:
     """Download `url` through the guarded `client`, following at most MAX_REDIRECTS redirects
     by hand. Raises FetchError with a reason the user can act on."""
-    target = direct_download_url(url)
     try:
+        target = direct_download_url(url)
         with anyio.fail_after(limits.total_seconds):
             for _ in range(MAX_REDIRECTS + 1):
                 check_url(target, allow)

@@ -90,6 +90,10 @@ class MediaLibrary:
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
+    async def settle(self) -> None:
+        """Wait for the background ingests running now (tests, and a graceful drain)."""
+        await asyncio.gather(*list(self._background), return_exceptions=True)
+
     async def aclose(self) -> None:
         for task in list(self._background):
             task.cancel()
