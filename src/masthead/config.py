@@ -22,7 +22,7 @@ class Settings(BaseSettings):
     public_url: str = "http://127.0.0.1:8000"
     secret_key: str | None = None
     media_store: str = "local"
-    # For MASTHEAD_MEDIA_STORE=s3://...; unset ones fall back to AWS_* variables (docs/media-storage.md).
+    # For MASTHEAD_MEDIA_STORE=s3://...; unset ones fall back to AWS_* (docs/media-storage.md).
     s3_endpoint_url: str | None = None
     s3_region: str | None = None
     s3_access_key_id: str | None = None

@@ -132,7 +132,7 @@ class S3Storage:
     async def put(self, key: str, source: Path, content_type: str) -> None:
         """Skips the upload when the object is already there with the same size: the key is
         the content's hash, so same key and size means the same bytes."""
-        if await self.size(key) == source.stat().st_size:
+        if await self.size(key) == (await anyio.Path(source).stat()).st_size:
             return
         await obstore.put_async(
             self._store,
@@ -192,7 +192,8 @@ class S3Storage:
                         raise OverflowError(written)
                     await out.write(chunk)
         except BaseException:
-            dest.unlink(missing_ok=True)
+            with anyio.CancelScope(shield=True):  # remove the partial file even when cancelled
+                await anyio.Path(dest).unlink(missing_ok=True)
             raise
         return written
 
