@@ -8,6 +8,7 @@ video) and signs presigned URLs locally, without the boto stack.
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -112,11 +113,16 @@ class S3Storage:
     def __init__(self, location: S3Location, options: S3Options) -> None:
         self.location = location
         config: S3Config = {}
-        client: ClientConfig = {"timeout": REQUEST_TIMEOUT}
-        if options.endpoint_url:
-            config["endpoint"] = options.endpoint_url
-            # MinIO on a private network or a test server often speaks plain HTTP.
-            client["allow_http"] = options.endpoint_url.lower().startswith("http://")
+        endpoint = options.endpoint_url or ""
+        if endpoint:
+            config["endpoint"] = endpoint
+        client: ClientConfig = {
+            "timeout": REQUEST_TIMEOUT,
+            # MinIO on a private network often speaks plain HTTP. Passing client options stops
+            # obstore reading AWS_ALLOW_HTTP itself, so it is honoured here.
+            "allow_http": endpoint.lower().startswith("http://")
+            or os.environ.get("AWS_ALLOW_HTTP", "").lower() == "true",
+        }
         if options.region:
             config["region"] = options.region
         if options.access_key_id and options.secret_access_key:
