@@ -20,9 +20,10 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from masthead.media.s3 import S3Location, S3Options, S3Storage, parse_store_url
-from masthead.media.storage import open_storage
+from masthead.media.s3 import S3Location, S3Options, parse_store_url
+from masthead.media.storage import MediaStorage, open_storage
 from tests.conftest import make_settings
+from tests.support.s3 import MotoS3
 
 REPO = Path(__file__).resolve().parents[2]
 DATA = bytes(range(256)) * 40
@@ -33,7 +34,25 @@ def write_file(path: Path, data: bytes) -> tuple[str, Path]:
     return hashlib.sha256(data).hexdigest(), path
 
 
-async def read_all(storage: S3Storage, key: str, start: int = 0, end: int | None = None) -> bytes:
+@pytest.fixture(scope="module")
+def moto() -> Iterator[MotoS3]:
+    with MotoS3() as server:
+        yield server
+
+
+@pytest.fixture
+def s3_client(moto: MotoS3) -> Any:
+    return moto.client()
+
+
+@pytest.fixture
+def bucket(moto: MotoS3) -> str:
+    return moto.new_bucket()
+
+
+async def read_all(
+    storage: MediaStorage, key: str, start: int = 0, end: int | None = None
+) -> bytes:
     return b"".join([chunk async for chunk in storage.read(key, start, end)])
 
 
@@ -46,28 +65,28 @@ def stored_keys(s3_client: Any, bucket: str) -> list[str]:
 
 
 async def test_objects_are_stored_under_the_prefix(
-    s3_options: S3Options, s3_client: Any, bucket: str, tmp_path: Path
+    moto: MotoS3, s3_client: Any, bucket: str, tmp_path: Path
 ) -> None:
-    storage = open_storage(f"s3://{bucket}/tenant/media/", tmp_path, s3_options)
+    storage = moto.storage(f"s3://{bucket}/tenant/media/", tmp_path)
     key, source = write_file(tmp_path / "a.png", DATA)
     await storage.put(key, source, "image/png")
     assert stored_keys(s3_client, bucket) == [f"tenant/media/{key}"]
 
 
 async def test_without_a_prefix_objects_are_stored_at_the_bucket_root(
-    s3_options: S3Options, s3_client: Any, bucket: str, tmp_path: Path
+    moto: MotoS3, s3_client: Any, bucket: str, tmp_path: Path
 ) -> None:
-    storage = open_storage(f"s3://{bucket}", tmp_path, s3_options)
+    storage = moto.storage(f"s3://{bucket}", tmp_path)
     key, source = write_file(tmp_path / "a.png", DATA)
     await storage.put(key, source, "image/png")
     assert stored_keys(s3_client, bucket) == [key]
 
 
 async def test_stores_with_different_prefixes_do_not_see_each_others_objects(
-    s3_options: S3Options, bucket: str, tmp_path: Path
+    moto: MotoS3, bucket: str, tmp_path: Path
 ) -> None:
-    first = open_storage(f"s3://{bucket}/one", tmp_path, s3_options)
-    second = open_storage(f"s3://{bucket}/two", tmp_path, s3_options)
+    first = moto.storage(f"s3://{bucket}/one", tmp_path)
+    second = moto.storage(f"s3://{bucket}/two", tmp_path)
     key, source = write_file(tmp_path / "a.png", DATA)
     await first.put(key, source, "image/png")
     assert await first.size(key) == len(DATA)
@@ -75,9 +94,9 @@ async def test_stores_with_different_prefixes_do_not_see_each_others_objects(
 
 
 async def test_the_object_keeps_the_content_type_it_was_put_with(
-    s3_options: S3Options, s3_client: Any, bucket: str, tmp_path: Path
+    moto: MotoS3, s3_client: Any, bucket: str, tmp_path: Path
 ) -> None:
-    storage = S3Storage(S3Location(bucket), s3_options)
+    storage = moto.storage(f"s3://{bucket}", tmp_path)
     key, source = write_file(tmp_path / "a.webp", DATA)
     await storage.put(key, source, "image/webp")
     assert s3_client.head_object(Bucket=bucket, Key=key)["ContentType"] == "image/webp"
@@ -87,9 +106,9 @@ async def test_the_object_keeps_the_content_type_it_was_put_with(
 
 
 async def test_put_skips_the_upload_when_an_object_of_that_size_is_there(
-    s3_options: S3Options, s3_client: Any, bucket: str, tmp_path: Path
+    moto: MotoS3, s3_client: Any, bucket: str, tmp_path: Path
 ) -> None:
-    storage = S3Storage(S3Location(bucket), s3_options)
+    storage = moto.storage(f"s3://{bucket}", tmp_path)
     key, source = write_file(tmp_path / "a.png", DATA)
     await storage.put(key, source, "image/png")
     # Same key and size: by content addressing the same bytes, so no second upload. Swapping the
@@ -100,9 +119,9 @@ async def test_put_skips_the_upload_when_an_object_of_that_size_is_there(
 
 
 async def test_put_replaces_an_object_of_another_size(
-    s3_options: S3Options, s3_client: Any, bucket: str, tmp_path: Path
+    moto: MotoS3, s3_client: Any, bucket: str, tmp_path: Path
 ) -> None:
-    storage = S3Storage(S3Location(bucket), s3_options)
+    storage = moto.storage(f"s3://{bucket}", tmp_path)
     key, source = write_file(tmp_path / "a.png", DATA)
     s3_client.put_object(Bucket=bucket, Key=key, Body=b"truncated")
     await storage.put(key, source, "image/png")
@@ -113,9 +132,9 @@ async def test_put_replaces_an_object_of_another_size(
 
 
 async def test_a_presigned_put_from_a_plain_client_can_be_downloaded(
-    s3_options: S3Options, bucket: str, tmp_path: Path
+    moto: MotoS3, bucket: str, tmp_path: Path
 ) -> None:
-    storage = open_storage(f"s3://{bucket}/media", tmp_path, s3_options)
+    storage = moto.storage(f"s3://{bucket}/media", tmp_path)
     url = await storage.presign_put("upload-7f3a", timedelta(minutes=10), "video/mp4")
     assert url is not None
     async with httpx.AsyncClient() as client:
@@ -127,11 +146,11 @@ async def test_a_presigned_put_from_a_plain_client_can_be_downloaded(
 
 
 async def test_a_presigned_url_names_the_prefixed_key_and_expires(
-    s3_options: S3Options, bucket: str, tmp_path: Path
+    moto: MotoS3, bucket: str, tmp_path: Path
 ) -> None:
     """moto accepts any signature, so this checks what the URL asks for; the signing itself is
     obstore's (SigV4 query signing)."""
-    storage = open_storage(f"s3://{bucket}/media", tmp_path, s3_options)
+    storage = moto.storage(f"s3://{bucket}/media", tmp_path)
     url = await storage.presign_put("upload-7f3a", timedelta(minutes=10), "image/png")
     assert url is not None
     parts = urlsplit(url)
@@ -147,7 +166,7 @@ async def test_a_presigned_url_names_the_prefixed_key_and_expires(
 
 
 def test_a_20_mib_file_is_put_in_parts_with_bounded_memory(
-    moto_endpoint: str, s3_client: Any, bucket: str, tmp_path: Path
+    moto: MotoS3, s3_client: Any, bucket: str, tmp_path: Path
 ) -> None:
     source = tmp_path / "big.bin"
     with source.open("wb") as out:
@@ -159,7 +178,7 @@ def test_a_20_mib_file_is_put_in_parts_with_bounded_memory(
             "-m",
             "tests.media.memory_probe",
             f"s3://{bucket}/media",
-            moto_endpoint,
+            moto.endpoint,
             str(source),
         ],
         cwd=REPO,
@@ -219,8 +238,8 @@ class CountingRelay:
 
 
 @pytest.fixture
-def relay(moto_endpoint: str) -> Iterator[CountingRelay]:
-    counting = CountingRelay(int(moto_endpoint.rsplit(":", 1)[1]))
+def relay(moto: MotoS3) -> Iterator[CountingRelay]:
+    counting = CountingRelay(moto.port)
     yield counting
     counting.close()
 
@@ -234,7 +253,7 @@ def relay(moto_endpoint: str) -> Iterator[CountingRelay]:
     ],
 )
 async def test_a_range_read_fetches_only_the_range(
-    s3_options: S3Options,
+    moto: MotoS3,
     relay: CountingRelay,
     bucket: str,
     tmp_path: Path,
@@ -243,14 +262,8 @@ async def test_a_range_read_fetches_only_the_range(
 ) -> None:
     data = os.urandom(4 * 1024 * 1024)
     key, source = write_file(tmp_path / "video.mp4", data)
-    await S3Storage(S3Location(bucket), s3_options).put(key, source, "video/mp4")
-    through_relay = S3Options(
-        f"http://127.0.0.1:{relay.port}",
-        s3_options.region,
-        s3_options.access_key_id,
-        s3_options.secret_access_key,
-    )
-    storage = S3Storage(S3Location(bucket), through_relay)
+    await moto.storage(f"s3://{bucket}", tmp_path).put(key, source, "video/mp4")
+    storage = moto.storage(f"s3://{bucket}", tmp_path, endpoint=f"http://127.0.0.1:{relay.port}")
     assert await read_all(storage, key, start, end) == data[start:end]
     assert 100 <= relay.received < 8 * 1024  # the 100 bytes and the response headers
 
@@ -295,14 +308,14 @@ def test_credentials_in_the_store_url_are_refused_without_repeating_them(
     tmp_path: Path,
 ) -> None:
     with pytest.raises(ValueError, match="must not carry credentials") as refused:
-        open_storage("s3://AKIDEXAMPLE:hunter2secret@media-bucket/x", tmp_path)
+        open_storage(make_settings(tmp_path, media_store="s3://AKID:hunter2secret@media/x"))
     assert "hunter2secret" not in str(refused.value)
 
 
 @pytest.mark.parametrize("store", ["gs://media-bucket", "s3", "/var/media", "LOCAL"])
 def test_an_unknown_media_store_is_refused(tmp_path: Path, store: str) -> None:
     with pytest.raises(ValueError, match="must be 'local' or s3://bucket/prefix"):
-        open_storage(store, tmp_path)
+        open_storage(make_settings(tmp_path, media_store=store))
 
 
 def test_an_access_key_without_its_secret_is_refused() -> None:
@@ -329,17 +342,14 @@ def test_settings_become_options_and_the_secret_is_never_shown(tmp_path: Path) -
 
 
 async def test_unset_options_fall_back_to_the_aws_environment(
-    monkeypatch: pytest.MonkeyPatch, moto_endpoint: str, bucket: str, tmp_path: Path
+    monkeypatch: pytest.MonkeyPatch, moto: MotoS3, bucket: str, tmp_path: Path
 ) -> None:
-    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_endpoint)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto.endpoint)
     monkeypatch.setenv("AWS_ALLOW_HTTP", "true")
     monkeypatch.setenv("AWS_REGION", "us-east-1")
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test-key-id")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test-secret-key")
-    settings = make_settings(tmp_path, media_store=f"s3://{bucket}")
-    storage = open_storage(
-        settings.media_store, settings.data_dir, S3Options.from_settings(settings)
-    )
+    storage = open_storage(make_settings(tmp_path, media_store=f"s3://{bucket}"))
     key, source = write_file(tmp_path / "a.png", DATA)
     await storage.put(key, source, "image/png")
     assert await storage.size(key) == len(DATA)

@@ -5,11 +5,32 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
-from masthead.media.storage import MediaStorage
+from masthead.media.storage import MediaStorage, open_storage
+from tests.conftest import make_settings
+from tests.support.s3 import MotoS3
+
+
+@pytest.fixture(scope="module")
+def moto() -> Iterator[MotoS3]:
+    with MotoS3() as server:
+        yield server
+
+
+@pytest.fixture(params=["local", "s3"])
+async def storage(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[MediaStorage]:
+    """Each backend in turn, as `open_storage` makes it from the settings."""
+    if request.param == "local":
+        store = open_storage(make_settings(tmp_path))
+    else:
+        moto: MotoS3 = request.getfixturevalue("moto")
+        store = moto.storage(f"s3://{moto.new_bucket()}/masthead/media", tmp_path)
+    yield store
+    await store.aclose()
 
 
 def write_file(directory: Path, data: bytes) -> tuple[str, Path]:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Protocol
 import anyio
 
 if TYPE_CHECKING:
-    from masthead.media.s3 import S3Options
+    from masthead.config import Settings
 
 READ_CHUNK = 1024 * 1024
 
@@ -123,18 +123,17 @@ class LocalStorage:
         return None
 
 
-def open_storage(
-    media_store: str, data_dir: Path, s3_options: S3Options | None = None
-) -> MediaStorage:
-    """`MASTHEAD_MEDIA_STORE`: `local` (the default) or `s3://bucket/prefix`, the latter with
-    `s3_options` (endpoint, region, credentials; unset ones come from the AWS environment)."""
+def open_storage(settings: Settings) -> MediaStorage:
+    """`MASTHEAD_MEDIA_STORE`: `local` (the default, under the data dir) or `s3://bucket/prefix`
+    with the `MASTHEAD_S3_*` settings (unset ones come from the AWS environment)."""
+    media_store = settings.media_store
     if media_store == "local":
-        return LocalStorage(data_dir / "media")
+        return LocalStorage(settings.data_dir / "media")
     if media_store.lower().startswith("s3://"):
         # Imported here so that a local-disk deployment never loads obstore's native library.
         from masthead.media.s3 import S3Options, S3Storage, parse_store_url
 
-        return S3Storage(parse_store_url(media_store), s3_options or S3Options())
+        return S3Storage(parse_store_url(media_store), S3Options.from_settings(settings))
     raise ValueError(
         f"MASTHEAD_MEDIA_STORE must be 'local' or s3://bucket/prefix, not {media_store!r}"
     )
