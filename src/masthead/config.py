@@ -8,7 +8,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from masthead.store.db import is_sqlite, normalise_url
@@ -22,6 +22,11 @@ class Settings(BaseSettings):
     public_url: str = "http://127.0.0.1:8000"
     secret_key: str | None = None
     media_store: str = "local"
+    # For MASTHEAD_MEDIA_STORE=s3://...; unset ones fall back to AWS_* (docs/media-storage.md).
+    s3_endpoint_url: str | None = None
+    s3_region: str | None = None
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: SecretStr | None = None
     api_rate_limits: str = "blotato"
     fetch_allow: Annotated[frozenset[tuple[str, int]], NoDecode] = frozenset()
     log_level: str = "INFO"

@@ -67,7 +67,7 @@ def source_digest(url: str) -> str:
 class MediaLibrary:
     def __init__(self, db: Database, settings: Settings, storage: MediaStorage | None = None):
         self._db = db
-        self.storage = storage or open_storage(settings.media_store, settings.data_dir)
+        self.storage = storage or open_storage(settings)
         self._public = settings.public_url.rstrip("/")
         self._public_url = httpx.URL(self._public)
         self._allow = settings.fetch_allow

@@ -13,11 +13,22 @@ import shutil
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import anyio
 
+if TYPE_CHECKING:
+    from masthead.config import Settings
+
 READ_CHUNK = 1024 * 1024
+
+
+def checked_key(key: str) -> str:
+    """Keys are flat names (a sha256, an upload token): never a path that could climb out of
+    the media folder or the bucket prefix."""
+    if not key or "/" in key or key.startswith("."):
+        raise ValueError(f"invalid media key {key!r}")
+    return key
 
 
 class MediaStorage(Protocol):
@@ -56,8 +67,7 @@ class LocalStorage:
         self.root.mkdir(parents=True, exist_ok=True)
 
     def path(self, key: str) -> Path:
-        if not key or "/" in key or key.startswith("."):
-            raise ValueError(f"invalid media key {key!r}")
+        checked_key(key)
         return self.root / key[:2] / key[2:4] / key
 
     async def put(self, key: str, source: Path, content_type: str) -> None:
@@ -113,10 +123,17 @@ class LocalStorage:
         return None
 
 
-def open_storage(media_store: str, data_dir: Path) -> MediaStorage:
-    """`MASTHEAD_MEDIA_STORE`: `local` (the default) or `s3://bucket/prefix`."""
+def open_storage(settings: Settings) -> MediaStorage:
+    """`MASTHEAD_MEDIA_STORE`: `local` (the default, under the data dir) or `s3://bucket/prefix`
+    with the `MASTHEAD_S3_*` settings (unset ones come from the AWS environment)."""
+    media_store = settings.media_store
     if media_store == "local":
-        return LocalStorage(data_dir / "media")
+        return LocalStorage(settings.data_dir / "media")
+    if media_store.lower().startswith("s3://"):
+        # Imported here so that a local-disk deployment never loads obstore's native library.
+        from masthead.media.s3 import S3Options, S3Storage, parse_store_url
+
+        return S3Storage(parse_store_url(media_store), S3Options.from_settings(settings))
     raise ValueError(
         f"MASTHEAD_MEDIA_STORE must be 'local' or s3://bucket/prefix, not {media_store!r}"
     )
