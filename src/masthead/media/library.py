@@ -218,7 +218,11 @@ class MediaLibrary:
                 raise FetchError("Uploaded file is larger than the upload limit") from None
             data_hash = await anyio.to_thread.run_sync(_sha256_file, path)
             fetched = Fetched(path, size, data_hash)
-            ingested = await self._store(upload.user_id, fetched, None, keep_source=True)
+            try:
+                ingested = await self._store(upload.user_id, fetched, None, keep_source=True)
+            except FetchError:
+                await self.storage.delete(key)  # refused for good: never looked at again
+                raise
         await self._db.write(lambda c: records.complete_upload(c, upload_id, ingested.media_id))
         await self.storage.delete(key)
         return ingested.blob
