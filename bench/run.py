@@ -3,7 +3,8 @@
 Part 1 measures POST /v2/posts on `masthead serve` against a bare ASGI app on the same
 uvicorn settings (see bench/api.py); part 2 measures the dispatch engine delivering 10,000
 posts due at one instant (see bench/dispatch.py), on SQLite and, when a server answers at
-127.0.0.1:5432, on PostgreSQL. All traffic stays on 127.0.0.1; every process the bench starts
+127.0.0.1:5432, on PostgreSQL; part 3 ingests a 1 GiB file through POST /v2/media beside
+curl (see bench/media.py). All traffic stays on 127.0.0.1; every process the bench starts
 is stopped before it returns, on errors and Ctrl-C too.
 """
 
@@ -29,6 +30,7 @@ from typing import Any
 
 from bench.api import ApiPlan, run_api
 from bench.dispatch import PG_ADMIN, DispatchPlan, run_postgres, run_sqlite
+from bench.media import MediaPlan, run_media
 from bench.procs import BenchError, cpus
 from bench.wrk import ensure_wrk
 
@@ -249,6 +251,34 @@ def _print_dispatch(results: list[dict[str, Any]]) -> None:
             print(f"\nDispatch on {r['database']}: {r.get('skipped') or 'FAILED: ' + r['error']}")
 
 
+def _print_media(media: dict[str, Any]) -> None:
+    if "runs" not in media:
+        print(f"\nMedia ingest: {media.get('skipped') or 'FAILED: ' + media.get('error', '?')}")
+        return
+    print(
+        f"\nMedia ingest: {media['size_bytes'] / 1024**3:g} GiB from a local HTTP server"
+        " (curl -o file vs POST /v2/media: fetch, sha256, sniff, probe, store)"
+    )
+    rows = [["run", "curl MiB/s", "masthead MiB/s", "ratio", "RSS before MiB", "RSS growth MiB"]]
+    for n, run in enumerate(media["runs"], 1):
+        rows.append(
+            [
+                str(n),
+                _fmt(run["curl_mib_s"], 0),
+                _fmt(run["masthead_mib_s"], 0),
+                _fmt(run["ratio"], 3),
+                _fmt(run["rss_before_mib"], 1),
+                _fmt(run["rss_growth_mib"], 1),
+            ]
+        )
+    print(_table(rows))
+    goals = media["goals"]
+    print(
+        f"  goals: ratio >= {goals['ratio_at_least']} (best {media['best_ratio']:.3f}),"
+        f" RSS growth < {goals['rss_growth_under_mib']} MiB (max {media['max_rss_growth_mib']:g})"
+    )
+
+
 def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per wrk run")
@@ -258,6 +288,10 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--skip-api", action="store_true")
     parser.add_argument("--skip-dispatch", action="store_true")
     parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument("--skip-media", action="store_true")
+    parser.add_argument(
+        "--media-size", type=int, default=1024**3, help="bytes of the media ingest sample"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the work dir (logs, DBs)")
     return parser.parse_args(argv)
 
@@ -328,6 +362,16 @@ def main(argv: list[str] | None = None) -> int:
                     reason = f"skipped, {PG_ADMIN} unusable ({type(exc).__name__}: {exc})"
                     dispatch.append({"database": "postgresql", "skipped": reason})
         report["dispatch"] = dispatch
+
+        if args.skip_media:
+            report["media"] = {"skipped": "--skip-media"}
+        else:
+            print("Part 3: POST /v2/media of a large file, beside curl", flush=True)
+            try:
+                report["media"] = run_media(workdir / "media", MediaPlan(size=args.media_size))
+            except (BenchError, subprocess.SubprocessError) as exc:
+                report["media"] = {"error": str(exc)}
+                failed = True
     except KeyboardInterrupt:
         print("\ninterrupted: servers stopped, nothing written", file=sys.stderr)
         return 130
@@ -340,6 +384,7 @@ def main(argv: list[str] | None = None) -> int:
     report["wall_seconds"] = round(time.monotonic() - clock, 1)
     _print_api(report["api"])
     _print_dispatch(report.get("dispatch", []))
+    _print_media(report.get("media", {}))
     text = json.dumps(report, indent=2, default=str)
     (RESULTS / f"{stamp}.json").write_text(text)
     (RESULTS / "latest.json").write_text(text)
