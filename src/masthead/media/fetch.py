@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
 import binascii
+import contextlib
 import hashlib
 import os
 import re
@@ -108,9 +108,7 @@ class _Sink:
         self.path.unlink(missing_ok=True)
 
 
-async def write_stream(
-    chunks: AsyncIterable[bytes], directory: Path, max_bytes: int
-) -> Fetched:
+async def write_stream(chunks: AsyncIterable[bytes], directory: Path, max_bytes: int) -> Fetched:
     """Save a stream (a PUT body, a download) to a temp file; the caller owns the file.
 
     Chunks are gathered into blocks of WRITE_CHUNK; each block is hashed in one worker thread
