@@ -94,10 +94,16 @@ class _Sink:
         if self.size > self._max:
             raise FetchError(f"File is larger than the {describe_size(self._max)} limit")
 
+    def hash(self, chunk: bytes) -> None:
+        self._hash.update(chunk)
+
+    def store(self, chunk: bytes) -> int | None:
+        return self._file.write(chunk)
+
     def write(self, chunk: bytes) -> None:
         self.count(len(chunk))
-        self._hash.update(chunk)
-        self._file.write(chunk)
+        self.hash(chunk)
+        self.store(chunk)
 
     def close(self) -> Fetched:
         self._file.close()
@@ -117,14 +123,14 @@ async def write_stream(chunks: AsyncIterable[bytes], directory: Path, max_bytes:
     held in memory."""
     sink = _Sink(directory, max_bytes)
     loop = asyncio.get_running_loop()
-    busy: asyncio.Future[list[None]] | None = None
+    busy: asyncio.Future[tuple[None, int | None]] | None = None
     pending: list[bytes] = []
     pending_size = 0
 
-    def start(block: bytes) -> asyncio.Future[list[None]]:
+    def start(block: bytes) -> asyncio.Future[tuple[None, int | None]]:
         return asyncio.gather(
-            loop.run_in_executor(None, sink._hash.update, block),
-            loop.run_in_executor(None, sink._file.write, block),
+            loop.run_in_executor(None, sink.hash, block),
+            loop.run_in_executor(None, sink.store, block),
         )
 
     try:
