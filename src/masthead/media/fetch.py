@@ -97,8 +97,10 @@ class _Sink:
     def hash(self, chunk: bytes) -> None:
         self._hash.update(chunk)
 
-    def store(self, chunk: bytes) -> int | None:
-        return self._file.write(chunk)
+    def store(self, chunk: bytes) -> None:
+        view = memoryview(chunk)
+        while view:  # an unbuffered write may take only part of the block
+            view = view[self._file.write(view) or 0 :]
 
     def write(self, chunk: bytes) -> None:
         self.count(len(chunk))
@@ -123,11 +125,11 @@ async def write_stream(chunks: AsyncIterable[bytes], directory: Path, max_bytes:
     held in memory."""
     sink = _Sink(directory, max_bytes)
     loop = asyncio.get_running_loop()
-    busy: asyncio.Future[tuple[None, int | None]] | None = None
+    busy: asyncio.Future[tuple[None, None]] | None = None
     pending: list[bytes] = []
     pending_size = 0
 
-    def start(block: bytes) -> asyncio.Future[tuple[None, int | None]]:
+    def start(block: bytes) -> asyncio.Future[tuple[None, None]]:
         return asyncio.gather(
             loop.run_in_executor(None, sink.hash, block),
             loop.run_in_executor(None, sink.store, block),
