@@ -29,6 +29,7 @@ class Settings(BaseSettings):
     s3_secret_access_key: SecretStr | None = None
     api_rate_limits: str = "blotato"
     fetch_allow: Annotated[frozenset[tuple[str, int]], NoDecode] = frozenset()
+    fetch_only_allowed: bool = False
     log_level: str = "INFO"
     log_format: str = "json"
 

@@ -25,6 +25,9 @@ class ServerProcess:
             **os.environ,
             "MASTHEAD_DATA_DIR": str(data_dir),
             "MASTHEAD_LOG_FORMAT": "text",
+            # A server subprocess cannot have its resolver replaced (tests/conftest.py `dns`):
+            # keep user URLs to the allow list so that nothing reaches even DNS.
+            "MASTHEAD_FETCH_ONLY_ALLOWED": "true",
             **env,
         }
         self.process: subprocess.Popen[bytes] | None = None

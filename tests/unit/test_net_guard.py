@@ -422,3 +422,26 @@ def test_client_rejects_bypassing_kwargs(name: str) -> None:
     with pytest.raises(TypeError, match=name):
         kwargs: dict[str, Any] = {name: None}
         safe_async_client(allow=frozenset(), timeout=TIMEOUT, **kwargs)
+
+
+async def test_only_allowed_refuses_public_addresses_before_resolving(
+    tripwire: list[tuple[str, int]], listener: Listener, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    resolved: list[str] = []
+
+    async def resolve(host: str, port: int) -> list[IPAddress]:
+        resolved.append(host)
+        return [ipaddress.ip_address("93.184.216.34")]
+
+    monkeypatch.setattr(client_mod, "_resolve", resolve)
+    allow = frozenset({("127.0.0.1", listener.port)})
+    async with safe_async_client(allow=allow, timeout=TIMEOUT, only_allowed=True) as client:
+        with pytest.raises(BlockedDestination, match="not in MASTHEAD_FETCH_ALLOW"):
+            await client.get("http://public.test/")
+        with pytest.raises(BlockedDestination, match="not in MASTHEAD_FETCH_ALLOW"):
+            await client.get("http://93.184.216.34/")
+        allowed = await client.get(f"http://127.0.0.1:{listener.port}/")
+
+    assert allowed.status_code == 200
+    assert resolved == []
+    assert tripwire == [("127.0.0.1", listener.port)]

@@ -79,7 +79,11 @@ class MediaLibrary:
             read_seconds=settings.media_read_timeout_seconds,
             total_seconds=settings.media_fetch_timeout_seconds,
         )
-        self._client = safe_async_client(allow=self._allow, timeout=fetch_timeout(self.limits))
+        self._client = safe_async_client(
+            allow=self._allow,
+            timeout=fetch_timeout(self.limits),
+            only_allowed=settings.fetch_only_allowed,
+        )
         self._inflight: dict[tuple[str, str], asyncio.Task[records.Blob]] = {}
         self._background: set[asyncio.Task[None]] = set()
 

@@ -62,9 +62,13 @@ def safe_async_client(
     timeout: httpx.Timeout,
     verify: ssl.SSLContext | bool = True,
     limits: httpx.Limits = _DEFAULT_LIMITS,
+    only_allowed: bool = False,
     **kw: Any,
 ) -> httpx.AsyncClient:
     """Build the only client allowed to fetch user-supplied URLs.
+
+    `only_allowed` (MASTHEAD_FETCH_ONLY_ALLOWED) narrows it further to the allow list: for
+    closed networks, and for tests of a server subprocess that must not even query DNS.
 
     Proxy env vars are ignored (a proxy would do its own, unchecked resolution) and redirects
     are not followed; a caller that follows them anyway is still checked on every hop because
@@ -75,7 +79,9 @@ def safe_async_client(
         raise TypeError(
             f"safe_async_client does not accept {sorted(bad)}: it would weaken the guard"
         )
-    transport = _GuardedTransport(allow=allow, verify=verify, limits=limits)
+    transport = _GuardedTransport(
+        allow=allow, verify=verify, limits=limits, only_allowed=only_allowed
+    )
     return httpx.AsyncClient(
         transport=transport, timeout=timeout, trust_env=False, follow_redirects=False, **kw
     )
@@ -121,8 +127,9 @@ class _WideReads(httpcore.AsyncNetworkStream):
 class _GuardedBackend(httpcore.AsyncNetworkBackend):
     """Network backend that connects only to checked addresses; everything else is delegated."""
 
-    def __init__(self, allow: frozenset[tuple[str, int]]) -> None:
+    def __init__(self, allow: frozenset[tuple[str, int]], only_allowed: bool = False) -> None:
         self._allow = allow
+        self._only_allowed = only_allowed
         self._inner = httpcore.AnyIOBackend()
 
     async def connect_tcp(
@@ -147,6 +154,10 @@ class _GuardedBackend(httpcore.AsyncNetworkBackend):
         if _is_allowed(host, port, self._allow):
             return await self._inner.connect_tcp(
                 host, port, timeout=timeout, local_address=local_address, socket_options=options
+            )
+        if self._only_allowed:
+            raise BlockedDestination(
+                f"{host}:{port} is not in MASTHEAD_FETCH_ALLOW, and only those may be fetched"
             )
         # One budget for resolving and trying every address, not `timeout` per step.
         deadline = math.inf if timeout is None else anyio.current_time() + timeout
@@ -233,6 +244,7 @@ class _GuardedTransport(httpx.AsyncBaseTransport):
         allow: frozenset[tuple[str, int]],
         verify: ssl.SSLContext | bool,
         limits: httpx.Limits,
+        only_allowed: bool,
     ) -> None:
         self._allow = allow
         self._pool = httpcore.AsyncConnectionPool(
@@ -240,7 +252,7 @@ class _GuardedTransport(httpx.AsyncBaseTransport):
             max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,
             keepalive_expiry=limits.keepalive_expiry,
-            network_backend=_GuardedBackend(allow),
+            network_backend=_GuardedBackend(allow, only_allowed),
         )
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:

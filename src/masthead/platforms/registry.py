@@ -12,6 +12,8 @@ AVAILABLE: frozenset[str] = frozenset({WebhookPublisher.platform})
 def build_publishers(settings: Settings) -> dict[str, Publisher]:
     return {
         WebhookPublisher.platform: WebhookPublisher(
-            allow=settings.fetch_allow, timeout=settings.webhook_timeout_seconds
+            allow=settings.fetch_allow,
+            timeout=settings.webhook_timeout_seconds,
+            only_allowed=settings.fetch_only_allowed,
         ),
     }

@@ -50,10 +50,14 @@ def retry_after_seconds(response: httpx.Response) -> float | None:
 class WebhookPublisher(Publisher):
     platform: ClassVar[str] = "webhook"
 
-    def __init__(self, *, allow: frozenset[tuple[str, int]], timeout: float) -> None:
+    def __init__(
+        self, *, allow: frozenset[tuple[str, int]], timeout: float, only_allowed: bool = False
+    ) -> None:
         self._allow = allow
         self._client = safe_async_client(
-            allow=allow, timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0))
+            allow=allow,
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+            only_allowed=only_allowed,
         )
 
     async def send(self, ctx: PublishContext, position: int, prepared: dict[str, Any]) -> SentItem:
