@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import base64
+from pathlib import Path
 
 import pytest
 
 from masthead.media.fetch import direct_download_url
+from tests.conftest import make_settings
 from tests.media.conftest import path_of, post_media, stored_files
 from tests.support import samples
 from tests.support.files import FileServer
-from tests.support.harness import Caller, Harness
+from tests.support.harness import Caller, Harness, running_app
 
 
 async def test_url_is_fetched_and_served_with_its_sniffed_type(
@@ -212,3 +214,24 @@ async def test_media_needs_an_api_key(app: Harness) -> None:
 )
 def test_google_drive_share_links_become_direct_downloads(share: str, direct: str) -> None:
     assert direct_download_url(share) == direct
+
+
+async def test_media_endpoints_have_the_contract_rate_limits(
+    tmp_path: Path, files: FileServer
+) -> None:
+    settings = make_settings(tmp_path, fetch_allow=files.allow)
+    url = files.add("a.jpg", samples.image())
+    async with running_app(settings, run_worker=False) as app:
+        caller = await app.user()
+        media = [(await post_media(app, caller, url)).status_code for _ in range(31)]
+        uploads = [
+            (
+                await app.client.post(
+                    "/v2/media/uploads", json={"filename": "a.jpg"}, headers=caller.headers
+                )
+            ).status_code
+            for _ in range(121)
+        ]
+
+    assert media == [201] * 30 + [429]
+    assert uploads == [201] * 120 + [429]

@@ -200,3 +200,21 @@ def _make(kind: str) -> bytes:
 async def _settle(app: Harness) -> None:
     """Wait for the post's background ingest to finish."""
     await app.ctx.media.settle()
+
+
+async def test_patched_draft_media_is_checked_too(
+    app: Harness, ada: Caller, files: FileServer
+) -> None:
+    account = await app.account(ada, "twitter")
+    created = await app.create_post(ada, post(account, "twitter", []))
+    long_clip = await host(app, ada, files, "long.mp4", _make("video:150"))
+    draft = post(account, "twitter", [long_clip])["post"]
+
+    response = await app.client.patch(
+        f"/v2/schedules/{created.json()['postSubmissionId']}",
+        json={"patch": {"draft": draft}},
+        headers=ada.headers,
+    )
+
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["path"] == "patch.draft.content.mediaUrls[0]"

@@ -18,13 +18,13 @@ from masthead.timeutil import utcnow
 log = logging.getLogger(__name__)
 
 
-def media_path(position: int) -> str:
+def media_path(position: int, prefix: str = "post") -> str:
     if position == 0:
-        return "post.content.mediaUrls"
-    return f"post.content.additionalPosts[{position - 1}].mediaUrls"
+        return f"{prefix}.content.mediaUrls"
+    return f"{prefix}.content.additionalPosts[{position - 1}].mediaUrls"
 
 
-async def check_hosted(media: MediaLibrary, draft: PostDraft) -> bool:
+async def check_hosted(media: MediaLibrary, draft: PostDraft, prefix: str = "post") -> bool:
     """Raise ValidationFailed for hosted files the target refuses; True when some files are
     not hosted and still have to be fetched."""
     rules = RULES[draft.target_type].files_for(draft.target.get("mediaType"))
@@ -33,7 +33,7 @@ async def check_hosted(media: MediaLibrary, draft: PostDraft) -> bool:
     for position, item in enumerate(draft.items):
         if not item.media_urls:
             continue
-        path = media_path(position)
+        path = media_path(position, prefix)
         known: list[MediaFacts | None] = []
         for index, url in enumerate(item.media_urls):
             try:

@@ -10,7 +10,9 @@ from masthead.dispatch.port import DispatchPort
 from masthead.domain.errors import ValidationFailed
 from masthead.domain.states import EDITABLE_STATES
 from masthead.domain.validation import parse_post, parse_scheduled_time
+from masthead.media.library import MediaLibrary
 from masthead.services import accounts as account_rules
+from masthead.services.post_media import check_hosted, ingest_accepted
 from masthead.store import posts as post_store
 from masthead.store.database import Database
 from masthead.timeutil import utcnow
@@ -32,6 +34,7 @@ async def patch(
     user_id: str,
     post_id: str,
     body: Any,
+    media: MediaLibrary | None = None,
 ) -> None:
     now = utcnow()
     if not isinstance(body, dict) or not isinstance(body.get("patch"), dict):
@@ -60,10 +63,13 @@ async def patch(
                 compat_message="scheduledTime must be in the future",
             )
     draft_json = account_id = platform = subaccount = None
+    draft = None
+    fetch_after = False
     if change.get("draft") is not None:
         draft = parse_post(change["draft"], "patch.draft")
         account_rules.check_destination(draft, allow, "patch.draft")
         account = await directory.resolve(user_id, draft, "patch.draft")
+        fetch_after = await check_hosted(media, draft, "patch.draft") if media else False
         draft_json, account_id, platform = draft.to_json(), account.id, draft.target_type
         subaccount = account_rules.subaccount_of(draft)
 
@@ -86,6 +92,8 @@ async def patch(
     changed = await db.write(move)
     if not changed:
         await _why_unchanged(db, user_id, post_id)
+    if fetch_after and media is not None and draft is not None:
+        media.spawn(ingest_accepted(db, media, user_id, post_id, draft))
     port.changed(scheduled_at)
 
 

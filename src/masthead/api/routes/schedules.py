@@ -128,6 +128,7 @@ async def patch_schedule(request: Request, caller: CallerDep, schedule_id: Sched
             caller.user.id,
             schedule_id,
             body,
+            ctx.media,
         )
     except schedule_service.NotFound:
         raise ApiError(404, NOT_FOUND) from None
