@@ -16,7 +16,7 @@ from masthead.api.context import AppContext
 from masthead.api.middleware import RequestContextMiddleware
 from masthead.api.openapi import build as build_openapi
 from masthead.api.ratelimit import ApiRateLimiter, parse_limits
-from masthead.api.routes import accounts, ops, posts, schedules, slots
+from masthead.api.routes import accounts, oauth, ops, posts, schedules, slots
 from masthead.config import Settings
 from masthead.dispatch.engine import Dispatcher
 from masthead.dispatch.port import DispatchPort
@@ -46,7 +46,8 @@ def create_app(settings: Settings, *, run_worker: bool = True) -> FastAPI:
             port=DispatchPort(cross_process=not db.is_sqlite),
             accounts=AccountDirectory(db, AVAILABLE),
         )
-        publishers = build_publishers(settings) if run_worker else {}
+        publishers = build_publishers(settings)
+        ctx.publishers = publishers
         if run_worker:
             ctx.dispatcher = Dispatcher(db, publishers, settings, secrets)
             ctx.port.subscribe(ctx.dispatcher.wake)
@@ -77,7 +78,7 @@ def create_app(settings: Settings, *, run_worker: bool = True) -> FastAPI:
         redoc_url=None,
     )
     errors.install(app)
-    for module in (accounts, posts, schedules, slots, ops):
+    for module in (accounts, posts, schedules, slots, ops, oauth):
         app.include_router(module.router)
     app.add_middleware(RequestContextMiddleware)
 

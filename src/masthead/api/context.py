@@ -11,6 +11,7 @@ from masthead.api.ratelimit import ApiRateLimiter
 from masthead.config import Settings
 from masthead.dispatch.engine import Dispatcher
 from masthead.dispatch.port import DispatchPort
+from masthead.platforms.base import Publisher
 from masthead.security import Secrets
 from masthead.services.accounts import AccountDirectory
 from masthead.store.database import Database
@@ -28,6 +29,8 @@ class AppContext:
     limiter: ApiRateLimiter
     port: DispatchPort
     accounts: AccountDirectory
+    publishers: dict[str, Publisher] = field(default_factory=dict)
+    """Built in every process, worker or not: OAuth connects need them too."""
     dispatcher: Dispatcher | None = None
     known_keys: TTLCache[str, KeyOwner] = field(
         default_factory=lambda: TTLCache(maxsize=10_000, ttl=KEY_CACHE_SECONDS)

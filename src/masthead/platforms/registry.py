@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from masthead.config import Settings
 from masthead.platforms.base import Publisher
+from masthead.platforms.twitter import TwitterPublisher
 from masthead.platforms.webhook import WebhookPublisher
 
-AVAILABLE: frozenset[str] = frozenset({WebhookPublisher.platform})
+AVAILABLE: frozenset[str] = frozenset({WebhookPublisher.platform, TwitterPublisher.platform})
 
 
 def build_publishers(settings: Settings) -> dict[str, Publisher]:
     return {
         WebhookPublisher.platform: WebhookPublisher(
             allow=settings.fetch_allow, timeout=settings.webhook_timeout_seconds
+        ),
+        TwitterPublisher.platform: TwitterPublisher(
+            api_url=settings.x_api_url, app=settings.oauth_app(TwitterPublisher.platform)
         ),
     }

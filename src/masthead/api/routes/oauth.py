@@ -1,0 +1,76 @@
+"""Connecting accounts through the browser (the logic is in services/oauth.py)."""
+
+from __future__ import annotations
+
+import html
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from starlette.responses import HTMLResponse, Response
+
+from masthead.api.auth import Caller, authenticate, context
+from masthead.api.errors import ApiError, json_response
+from masthead.api.schemas import COMMON_ERRORS
+from masthead.services import oauth
+
+router = APIRouter(prefix="/oauth", tags=["oauth"])
+CallerDep = Annotated[Caller, Depends(authenticate)]
+OptionalQuery = Annotated[str | None, Query()]
+
+
+@router.post("/{platform}/start", responses=COMMON_ERRORS)
+async def start(request: Request, platform: str, caller: CallerDep) -> Response:
+    """The platform's authorize URL for the caller; open it in a browser to connect."""
+    ctx = context(request)
+    try:
+        url = await oauth.start(
+            ctx.db,
+            ctx.secrets,
+            ctx.settings,
+            ctx.publishers,
+            user_id=caller.user.id,
+            platform=platform,
+        )
+    except oauth.OAuthFailed as exc:
+        raise ApiError(exc.status, exc.message) from exc
+    return json_response(200, {"authorizeUrl": url})
+
+
+def _page(title: str, message: str, status: int) -> HTMLResponse:
+    body = (
+        "<!doctype html><html><head><meta charset='utf-8'>"
+        f"<title>{html.escape(title)}</title></head><body><h1>{html.escape(title)}</h1>"
+        f"<p>{html.escape(message)}</p></body></html>"
+    )
+    return HTMLResponse(body, status_code=status)
+
+
+@router.get("/{platform}/callback", response_class=HTMLResponse)
+async def callback(
+    request: Request,
+    platform: str,
+    code: OptionalQuery = None,
+    state: OptionalQuery = None,
+    error: OptionalQuery = None,
+    error_description: OptionalQuery = None,
+) -> Response:
+    """Where the platform sends the browser back. No API key: the state names the user."""
+    ctx = context(request)
+    try:
+        account_id, connected = await oauth.finish(
+            ctx.db,
+            ctx.secrets,
+            ctx.publishers,
+            platform=platform,
+            state=state,
+            code=code,
+            error=error,
+            error_description=error_description,
+        )
+    except oauth.OAuthFailed as exc:
+        return _page("Account not connected", exc.message, exc.status)
+    return _page(
+        "Account connected",
+        f"{platform} account @{connected.username} is connected; its accountId is {account_id}.",
+        200,
+    )
