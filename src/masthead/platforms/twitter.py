@@ -432,11 +432,12 @@ class TwitterPublisher(Publisher):
     async def _find(
         self, ctx: PublishContext, position: int, prepared: dict[str, Any]
     ) -> SentItem | None:
-        """The account's post with this item's text (and parent), created since the send
-        began; None when X does not show one (the outcome stays unknown)."""
+        """The account's post with this item's text in this thread's conversation, created
+        since the send began; None when X does not show one (the outcome stays unknown).
+        X refuses duplicate text from one account, so text and conversation identify it."""
         params: dict[str, Any] = {
             "max_results": 100,
-            "post.fields": "created_at,referenced_tweets",
+            "post.fields": "created_at,conversation_id",
         }
         if prepared.get("since"):
             params["start_time"] = prepared["since"]
@@ -452,15 +453,13 @@ class TwitterPublisher(Publisher):
             return None
         if response.status_code != 200:
             return None
-        parent = self._parent(ctx, position)
+        root = ctx.previous[0].remote_id if position > 0 else None
+        earlier = {item.remote_id for item in ctx.previous}
         for tweet in response.json().get("data") or []:
-            replied_to = {
-                ref.get("id")
-                for ref in tweet.get("referenced_tweets") or []
-                if ref.get("type") == "replied_to"
-            }
-            if parent is not None and parent not in replied_to:
+            tweet_id = str(tweet["id"])
+            conversation = str(tweet.get("conversation_id") or tweet_id)
+            if tweet_id in earlier or conversation != (root or tweet_id):
                 continue
             if _same_text(ctx.items[position].text, str(tweet.get("text", ""))):
-                return self._sent(ctx, str(tweet["id"]))
+                return self._sent(ctx, tweet_id)
         return None
