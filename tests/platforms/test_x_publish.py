@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
-import time
+from typing import Any
 
-from tests.fakes.x import DUPLICATE, REPLY_NOT_ALLOWED, FakeX
+from tests.fakes.x import DUPLICATE, REPLY_NOT_ALLOWED, FakeX, User
 from tests.platforms.conftest import connect_x, x_post
 from tests.support.harness import Harness
 
 
-async def _publish(harness: Harness, fake: FakeX, *texts: str, timeout: float = 15.0):  # type: ignore[no-untyped-def]
+async def _publish(
+    harness: Harness, fake: FakeX, *texts: str, timeout: float = 15.0
+) -> tuple[dict[str, Any], User]:
     caller = await harness.user()
     user = fake.add_user("ada")
     account = await connect_x(harness, caller, fake, user)
@@ -87,7 +90,7 @@ async def test_dropped_connection_that_cannot_be_checked_is_outcome_unknown_neve
     status, user = await _publish(x_app, fake_x, "unknown fate")
     assert status["status"] == "failed", status
     assert status["errorMessage"].startswith("Outcome unknown: "), status
-    time.sleep(0.5)
+    await asyncio.sleep(0.5)
     assert len(fake_x.calls("tweets")) == 1
     assert len(fake_x.tweets_by(user)) == 1
 
