@@ -27,7 +27,7 @@ from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 import uvicorn
 from openapi_core import Config, OpenAPI
@@ -168,7 +168,7 @@ class FakeX:
         self.token_delay = 0.0
         self.rate_limit_seconds = 2
         self._ids = itertools.count(1_860_000_000_000_000_001)
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         app = Starlette(
             routes=[
                 Route("/i/oauth2/authorize", self._authorize, methods=["GET"]),
@@ -219,7 +219,13 @@ class FakeX:
     ) -> dict[str, Any]:
         """A token pair as the token endpoint would give it (for accounts added directly)."""
         access, refresh = f"at-{self.next_id()}", f"rt-{self.next_id()}"
-        granted = scopes or ("tweet.read", "tweet.write", "users.read", "media.write")
+        granted = scopes or (
+            "tweet.read",
+            "tweet.write",
+            "users.read",
+            "media.write",
+            "offline.access",
+        )
         self.tokens[access] = Token(user.id, time.time() + lifetime, granted)
         self.refresh_tokens[refresh] = (user.id, granted)
         return {
@@ -284,8 +290,9 @@ class FakeX:
         return form.get("client_id") == self.client_id
 
     async def _token(self, request: Request) -> Response:
-        form = {k: str(v) for k, v in (await request.form()).items()}
-        self._record(request, "token", urlencode(form).encode())
+        raw = await request.body()
+        form = dict(parse_qsl(raw.decode()))
+        self._record(request, "token", raw)
         if self.token_delay:
             await asyncio.sleep(self.token_delay)
         invalid = JSONResponse(

@@ -149,7 +149,15 @@ class XOAuth(OAuthProvider):
 class TwitterPublisher(Publisher):
     platform: ClassVar[str] = "twitter"
 
-    def __init__(self, *, api_url: str, app: OAuthApp | None, timeout: float = 30.0) -> None:
+    def __init__(
+        self,
+        *,
+        api_url: str,
+        app: OAuthApp | None,
+        timeout: float = 30.0,
+        chunk_size: int = CHUNK_SIZE,
+    ) -> None:
+        self._chunk_size = chunk_size
         self._api = api_url.rstrip("/")
         self._client = httpx.AsyncClient(timeout=timeout, follow_redirects=False)
         self._oauth = XOAuth(app, self._client) if app is not None else None
@@ -352,7 +360,7 @@ class TwitterPublisher(Publisher):
         self._raise_for(response)
         media_id = str(response.json()["data"]["id"])
         index = 0
-        async for chunk in media.chunks(file, CHUNK_SIZE):
+        async for chunk in media.chunks(file, self._chunk_size):
             response = await self._call(
                 ctx,
                 "POST",
