@@ -88,7 +88,7 @@ async def test_two_workers_refreshing_at_once_share_one_rotation_and_stay_connec
     """Two worker processes (two publishers) find the token expired at the same moment; X
     accepts one refresh and refuses the spent token for the other, which must then use the
     tokens the first one stored instead of disconnecting the account."""
-    caller, user, account = await _account(x_app, fake_x, expires_at=PAST)
+    _, user, account = await _account(x_app, fake_x, expires_at=PAST)
     fake_x.token_delay = 0.3
     workers = [
         TwitterPublisher(api_url=x_app.settings.x_api_url, app=x_app.settings.oauth_app("twitter"))
