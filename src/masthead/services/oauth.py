@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 
 from masthead.config import Settings, settings_prefix
+from masthead.domain.posts import PLATFORMS
 from masthead.platforms.base import ConnectedAccount, Publisher, PublishError, Retryable
 from masthead.platforms.oauth import OAuthProvider, challenge, new_state, new_verifier
 from masthead.security import Secrets
@@ -46,6 +47,8 @@ def provider_for(
 ) -> tuple[Publisher, OAuthProvider]:
     publisher = publishers.get(platform)
     if publisher is None:
+        if platform in PLATFORMS:
+            raise OAuthFailed(f"{platform} accounts cannot be connected on this server yet")
         raise OAuthFailed(f"Unknown platform {platform!r}", status=404)
     if publisher.oauth is None:
         prefix = settings_prefix(platform).upper()
