@@ -50,9 +50,10 @@ REPLY_NOT_ALLOWED = (
     "Reply to this conversation is not allowed because you have not been mentioned or "
     "otherwise engaged by the author of the post you are replying to."
 )
-FAULTS = frozenset({"rate_limit", "unavailable", "server_error_after", "drop_after"})
-"""rate_limit: 429 with a reset; unavailable: 503 before acting; server_error_after: acts,
-then answers 500; drop_after: acts, then drops the connection mid-answer."""
+FAULTS = frozenset({"rate_limit", "last_call", "unavailable", "server_error_after", "drop_after"})
+"""rate_limit: 429 with a reset; last_call: acts, and says no calls are left until the reset;
+unavailable: 503 before acting; server_error_after: acts, then answers 500; drop_after: acts,
+then drops the connection mid-answer."""
 
 
 @cache
@@ -405,7 +406,10 @@ class FakeX:
             return _Dropped()
         if fault == "server_error_after":
             return problem(500, "Internal Server Error", "Internal Server Error")
-        self._limits(response)
+        if fault == "last_call":
+            self._limits(response, 0, time.time() + self.rate_limit_seconds)
+        else:
+            self._limits(response)
         return response
 
     async def _handle(self, request: Request, operation: str, user: User, body: bytes) -> Response:

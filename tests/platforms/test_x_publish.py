@@ -131,3 +131,14 @@ async def test_thread_item_refused_with_503_is_retried_without_reposting_earlier
         "second",
         "second",
     ]
+
+
+async def test_no_calls_left_until_reset_makes_the_next_item_wait_instead_of_hitting_429(
+    x_app: Harness, fake_x: FakeX
+) -> None:
+    fake_x.fail_next("tweets", "last_call")
+    status, user = await _publish(x_app, fake_x, "first", "after the reset")
+    assert status["status"] == "published", status
+    first, second = fake_x.calls("tweets")
+    assert second.at - first.at >= fake_x.rate_limit_seconds - 1.0
+    assert len(fake_x.tweets_by(user)) == 2
