@@ -6,19 +6,33 @@ import html
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel
 from starlette.responses import HTMLResponse, Response
 
 from masthead.api.auth import Caller, authenticate, context
 from masthead.api.errors import ApiError, json_response
-from masthead.api.schemas import COMMON_ERRORS
+from masthead.api.schemas import COMMON_ERRORS, Message
 from masthead.services import oauth
 
 router = APIRouter(prefix="/oauth", tags=["oauth"])
+PAGE = {"text/html": {"schema": {"type": "string"}}}
 CallerDep = Annotated[Caller, Depends(authenticate)]
 OptionalQuery = Annotated[str | None, Query()]
 
 
-@router.post("/{platform}/start", responses=COMMON_ERRORS)
+class AuthorizeUrl(BaseModel):
+    authorizeUrl: str
+
+
+@router.post(
+    "/{platform}/start",
+    response_model=AuthorizeUrl,
+    responses={
+        **COMMON_ERRORS,
+        400: {"model": Message, "description": "The platform's OAuth app is not configured"},
+        404: {"model": Message, "description": "No such platform"},
+    },
+)
 async def start(request: Request, platform: str, caller: CallerDep) -> Response:
     """The platform's authorize URL for the caller; open it in a browser to connect."""
     ctx = context(request)
@@ -45,7 +59,16 @@ def _page(title: str, message: str, status: int) -> HTMLResponse:
     return HTMLResponse(body, status_code=status)
 
 
-@router.get("/{platform}/callback", response_class=HTMLResponse)
+@router.get(
+    "/{platform}/callback",
+    response_class=HTMLResponse,
+    responses={
+        200: {"content": PAGE, "description": "The account is connected"},
+        400: {"content": PAGE, "description": "Unknown, expired or used state; access denied"},
+        404: {"content": PAGE, "description": "No such platform"},
+        502: {"content": PAGE, "description": "The platform could not be reached"},
+    },
+)
 async def callback(
     request: Request,
     platform: str,
