@@ -4,6 +4,7 @@ The state is single-use, expires, and alone decides whose account is connected."
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -11,6 +12,7 @@ import httpx
 import pytest
 
 from masthead.platforms.oauth import challenge
+from masthead.store import accounts
 from tests.conftest import make_settings
 from tests.fakes.x import FakeX
 from tests.platforms.conftest import x_post
@@ -201,3 +203,22 @@ async def test_platforms_without_a_publisher_are_refused_clearly(
 async def test_starting_a_connect_needs_an_api_key(x_app: Harness) -> None:
     response = await x_app.client.post("/oauth/twitter/start")
     assert response.status_code == 401
+
+
+async def test_reconnecting_a_disconnected_account_keeps_its_account_id(
+    x_app: Harness, fake_x: FakeX
+) -> None:
+    caller = await x_app.user()
+    fake_x.authorize_as = fake_x.add_user("again").id
+    await x_app.client.get(await _consent(await _start(x_app, caller)))
+    [before] = await _accounts(x_app, caller)
+    await x_app.db.write(
+        lambda c: accounts.disconnect(c, int(before["id"]), "revoked", datetime.now(UTC))
+    )
+
+    page = await x_app.client.get(await _consent(await _start(x_app, caller)))
+
+    assert page.status_code == 200
+    assert await _accounts(x_app, caller) == [before]
+    row = await x_app.db.read(lambda c: accounts.account_by_id(c, int(before["id"])))
+    assert row is not None and row.status == "connected"
