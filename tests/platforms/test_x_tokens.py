@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from masthead.dispatch.credentials import AccountCredentials
@@ -12,9 +13,10 @@ from masthead.domain.posts import ThreadItem
 from masthead.platforms.base import AccountInfo, PublishContext
 from masthead.platforms.twitter import TwitterPublisher
 from masthead.store import accounts
+from tests.conftest import make_settings
 from tests.fakes.x import FakeX, User
 from tests.platforms.conftest import connect_x, x_post
-from tests.support.harness import Caller, Harness
+from tests.support.harness import Caller, Harness, running_app
 
 PAST = (datetime.now(UTC) - timedelta(minutes=1)).isoformat()
 
@@ -122,3 +124,25 @@ async def test_two_workers_refreshing_at_once_share_one_rotation_and_stay_connec
     assert stored["refresh_token"] in fake_x.refresh_tokens
     row = await x_app.db.read(lambda c: accounts.account_by_id(c, int(account)))
     assert row is not None and row.status == "connected"
+
+
+async def test_wrong_app_secret_fails_the_post_without_disconnecting_the_account(
+    tmp_path: Path, fake_x: FakeX
+) -> None:
+    settings = make_settings(
+        tmp_path,
+        api_rate_limits="off",
+        x_api_url=fake_x.url,
+        x_client_id=fake_x.client_id,
+        x_client_secret="not-the-secret",
+    )
+    async with running_app(settings) as harness:
+        caller, user, account = await _account(harness, fake_x, expires_at=PAST)
+
+        status = await _post(harness, caller, account, "misconfigured")
+
+        assert status["status"] == "failed", status
+        assert "MASTHEAD_X_CLIENT_SECRET" in status["errorMessage"]
+        row = await harness.db.read(lambda c: accounts.account_by_id(c, int(account)))
+        assert row is not None and row.status == "connected"
+        assert fake_x.tweets_by(user) == []

@@ -222,6 +222,11 @@ class TwitterPublisher(Publisher):
         response = await self._oauth.refresh(str(refresh_token))
         if response.status_code == 429 or response.status_code >= 500:
             raise Retryable(f"X could not refresh the token: {x_message(response)}")
+        if response.status_code == 401:  # the app's credentials, not the account's
+            raise Permanent(
+                f"X refused this server's app credentials (MASTHEAD_X_CLIENT_ID and "
+                f"MASTHEAD_X_CLIENT_SECRET): {x_message(response)}"
+            )
         if response.status_code != 200:
             # Another worker may have spent the single-use refresh token a moment ago.
             theirs = await self._wait_for_other_refresh(store, str(refresh_token))
