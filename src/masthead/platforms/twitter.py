@@ -310,10 +310,17 @@ class TwitterPublisher(Publisher):
             self._resets.pop(key, None)
 
     @staticmethod
-    def _retry_after(response: httpx.Response) -> float | None:
+    def _reset_after(response: httpx.Response) -> float | None:
+        """Seconds until the rate-limit window X named ends (a 429's wait)."""
         reset = response.headers.get("x-rate-limit-reset")
         if reset and reset.isdigit():
             return max(1.0, float(reset) - time.time())
+        return None
+
+    @staticmethod
+    def _retry_after(response: httpx.Response) -> float | None:
+        """A 5xx's wait: only Retry-After, not the window's reset (which can be 15 minutes off
+        and says nothing about an outage)."""
         after = response.headers.get("retry-after")
         return float(after) if after and after.isdigit() else None
 
@@ -324,7 +331,7 @@ class TwitterPublisher(Publisher):
             return
         message = x_message(response)
         if status == 429:
-            raise Retryable(message, retry_after=self._retry_after(response))
+            raise Retryable(message, retry_after=self._reset_after(response))
         if status == 401:
             raise AccountDisconnected(f"X refused the account's token: {message}")
         if status == 503 or (status >= 500 and not creates):
