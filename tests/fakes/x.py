@@ -50,6 +50,13 @@ REPLY_NOT_ALLOWED = (
     "Reply to this conversation is not allowed because you have not been mentioned or "
     "otherwise engaged by the author of the post you are replying to."
 )
+SCOPE_NEEDED = {
+    "tweets": "tweet.write",
+    "timeline": "tweet.read",
+    "me": "users.read",
+    "media": "media.write",
+    "media-status": "media.write",
+}
 FAULTS = frozenset({"rate_limit", "last_call", "unavailable", "server_error_after", "drop_after"})
 """rate_limit: 429 with a reset; last_call: acts, and says no calls are left until the reset;
 unavailable: 503 before acting; server_error_after: acts, then answers 500; drop_after: acts,
@@ -393,6 +400,8 @@ class FakeX:
         token = self.tokens.get(auth.removeprefix("Bearer "))
         if token is None or token.expires_at <= time.time():
             return problem(401, "Unauthorized", "Unauthorized")
+        if SCOPE_NEEDED[operation] not in token.scopes:
+            return problem(403, "Forbidden", f"Missing scope {SCOPE_NEEDED[operation]}")
         user = self.users[token.user_id]
         fault = self.faults[operation].popleft() if self.faults[operation] else None
         if fault == "rate_limit":
