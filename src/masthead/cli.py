@@ -23,6 +23,7 @@ from masthead.domain.posts import ACCOUNT_PLATFORMS
 from masthead.platforms.base import ConnectedAccount, PublishError
 from masthead.platforms.registry import AVAILABLE, build_publishers
 from masthead.security import Secrets, hash_password
+from masthead.services import oauth
 from masthead.services.connections import connect_account
 from masthead.store import accounts, users
 from masthead.store.database import Database
@@ -383,6 +384,32 @@ def _connect_from_credentials(user: str, platform: str, credentials: dict[str, A
     account_id, connected = _with_db(settings, connect)
     err.print(f"connected {platform} account {connected.username}", highlight=False)
     out.print(str(account_id), highlight=False)
+
+
+@accounts_app.command("connect")
+def accounts_connect(
+    user: Annotated[str, typer.Option(help="the owner's email")],
+    platform: Annotated[str, typer.Option(help="an OAuth platform, e.g. twitter")],
+) -> None:
+    """Print the URL that connects an account through the platform's OAuth (open it in a
+    browser; the platform then sends it back to MASTHEAD_PUBLIC_URL/oauth/PLATFORM/callback)."""
+    settings = load_settings()
+    _migrate(settings)
+    secrets = Secrets(settings.secret_keys)
+
+    async def begin(db: Database) -> str:
+        owner = await _require_user(db, user)()
+        publishers = build_publishers(settings)
+        try:
+            return await oauth.start(
+                db, secrets, settings, publishers, user_id=owner.id, platform=platform
+            )
+        except oauth.OAuthFailed as exc:
+            raise _fail(exc.message) from None
+        finally:
+            await asyncio.gather(*(p.aclose() for p in publishers.values()))
+
+    out.print(_with_db(settings, begin), highlight=False, soft_wrap=True)
 
 
 @accounts_app.command("list")

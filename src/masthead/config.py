@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated
@@ -46,6 +47,14 @@ class Settings(BaseSettings):
     media_read_timeout_seconds: float = Field(default=30.0, gt=0)
     media_fetch_timeout_seconds: float = Field(default=900.0, gt=0)
     media_upload_expiry_seconds: int = Field(default=3600, ge=60, le=7 * 86400)
+    # Platform origins (tests point them at local fakes) and the operator's OAuth apps:
+    # MASTHEAD_<PLATFORM>_API_URL, _AUTHORIZE_URL, _CLIENT_ID, _CLIENT_SECRET.
+    x_api_url: str = "https://api.x.com"
+    x_authorize_url: str = "https://x.com/i/oauth2/authorize"
+    x_client_id: str | None = None
+    x_client_secret: str | None = None
+    oauth_state_seconds: float = Field(default=600.0, gt=0)
+    """How long a user has between starting an OAuth connect and coming back from it."""
 
     @field_validator("fetch_allow", mode="before")
     @classmethod
@@ -86,6 +95,39 @@ class Settings(BaseSettings):
                 with os.fdopen(fd, "w") as handle:
                     handle.write(secrets.token_urlsafe(48))
         return [path.read_text().strip()]
+
+    def oauth_app(self, platform: str) -> OAuthApp | None:
+        """The operator's OAuth app for `platform` (MASTHEAD_<PREFIX>_CLIENT_ID and friends,
+        see `settings_prefix`); None when no client id is configured."""
+        prefix = settings_prefix(platform)
+        client_id = getattr(self, f"{prefix}_client_id", None)
+        if not client_id:
+            return None
+        return OAuthApp(
+            client_id=client_id,
+            client_secret=getattr(self, f"{prefix}_client_secret", None) or None,
+            authorize_url=getattr(self, f"{prefix}_authorize_url"),
+            api_url=getattr(self, f"{prefix}_api_url").rstrip("/"),
+        )
+
+
+SETTINGS_PREFIXES: dict[str, str] = {"twitter": "x"}
+"""Platforms whose settings are named after the platform's current name, not the API's."""
+
+
+def settings_prefix(platform: str) -> str:
+    """`x` for twitter (MASTHEAD_X_API_URL), the platform's own name otherwise."""
+    return SETTINGS_PREFIXES.get(platform, platform)
+
+
+@dataclass(frozen=True, slots=True)
+class OAuthApp:
+    """One platform's OAuth client as the operator registered it."""
+
+    client_id: str
+    client_secret: str | None
+    authorize_url: str
+    api_url: str
 
 
 def load_settings() -> Settings:

@@ -43,6 +43,32 @@ def test_x_weighted_length_follows_twitter_text_v3(text: str, expected: int) -> 
     assert x_weighted_length(text) == expected
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param("q\u0301", 2, id="combining-mark-without-precomposed-form-weighs-1-more"),
+        pytest.param("\u0301", 1, id="a-lone-combining-mark-weighs-1"),
+        pytest.param("a\u0308\u0301", 2, id="nfc-composes-only-what-has-a-precomposed-form"),
+        pytest.param("e\u0301" * 280, 280, id="280-nfd-e-acutes-fit-like-280-nfc-ones"),
+        pytest.param("\u00e9" * 280, 280, id="280-nfc-e-acutes-fit"),
+        pytest.param("\u1112\u1161\u11ab", 2, id="nfd-hangul-jamo-compose-to-one-syllable"),
+        pytest.param("\u0915\u094d\u0937", 3, id="devanagari-conjunct-counts-code-points"),
+        pytest.param("1\ufe0f\u20e3", 2, id="keycap-emoji-sequence-weighs-2"),
+        pytest.param("\U0001f3f3\ufe0f\u200d\U0001f308", 2, id="zwj-flag-sequence-weighs-2"),
+        pytest.param("\U0001f469\U0001f3fd\u200d\U0001f4bb", 2, id="zwj-with-skin-tone-weighs-2"),
+        pytest.param("\U0001f1ef\U0001f1f5", 2, id="regional-indicator-flag-weighs-2"),
+        pytest.param("\U0001f44d\U0001f3fdhttps://example.com", 25, id="emoji-then-url"),
+        pytest.param("x.com/a?b=c and more", 32, id="bare-domain-with-query-is-one-url"),
+        pytest.param("https://例え.jp/パス", 27, id="idn-url-ends-before-cjk-path"),
+        pytest.param("\uff26\uff55\uff4c\uff4c", 8, id="fullwidth-latin-weighs-2-each"),
+        pytest.param("\u200b", 1, id="zero-width-space-is-in-a-weight-1-range"),
+        pytest.param("\u2026", 2, id="ellipsis-is-outside-the-weight-1-ranges"),
+    ],
+)
+def test_x_weighted_length_of_tricky_unicode(text: str, expected: int) -> None:
+    assert x_weighted_length(text) == expected
+
+
 def test_x_max_scan_is_beyond_anything_that_can_weigh_280() -> None:
     # twelve maximal URLs (4096 characters each) is the lightest way to fill 280.
     assert X_MAX_SCAN > 12 * 4096 + 280

@@ -16,7 +16,7 @@ from masthead.api.context import AppContext
 from masthead.api.middleware import RequestContextMiddleware
 from masthead.api.openapi import build as build_openapi
 from masthead.api.ratelimit import ApiRateLimiter, parse_limits
-from masthead.api.routes import accounts, media, ops, posts, schedules, slots
+from masthead.api.routes import accounts, media, oauth, ops, posts, schedules, slots
 from masthead.config import Settings
 from masthead.dispatch.engine import Dispatcher
 from masthead.dispatch.port import DispatchPort
@@ -48,7 +48,8 @@ def create_app(settings: Settings, *, run_worker: bool = True) -> FastAPI:
             accounts=AccountDirectory(db, AVAILABLE),
             media=MediaLibrary(db, settings),
         )
-        publishers = build_publishers(settings) if run_worker else {}
+        publishers = build_publishers(settings)
+        ctx.publishers = publishers
         if run_worker:
             ctx.dispatcher = Dispatcher(db, publishers, settings, secrets, media=ctx.media)
             ctx.port.subscribe(ctx.dispatcher.wake)
@@ -80,7 +81,7 @@ def create_app(settings: Settings, *, run_worker: bool = True) -> FastAPI:
         redoc_url=None,
     )
     errors.install(app)
-    for module in (accounts, posts, schedules, slots, media, ops):
+    for module in (accounts, posts, schedules, slots, media, ops, oauth):
         app.include_router(module.router)
     app.include_router(media.hosting)
     app.add_middleware(RequestContextMiddleware)

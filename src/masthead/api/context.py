@@ -12,6 +12,7 @@ from masthead.config import Settings
 from masthead.dispatch.engine import Dispatcher
 from masthead.dispatch.port import DispatchPort
 from masthead.media.library import MediaLibrary
+from masthead.platforms.base import Publisher
 from masthead.security import Secrets
 from masthead.services.accounts import AccountDirectory
 from masthead.store.database import Database
@@ -30,6 +31,8 @@ class AppContext:
     port: DispatchPort
     accounts: AccountDirectory
     media: MediaLibrary
+    publishers: dict[str, Publisher] = field(default_factory=dict)
+    """Built in every process, worker or not: OAuth connects need them too."""
     dispatcher: Dispatcher | None = None
     known_keys: TTLCache[str, KeyOwner] = field(
         default_factory=lambda: TTLCache(maxsize=10_000, ttl=KEY_CACHE_SECONDS)

@@ -16,9 +16,12 @@ from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from masthead.domain.posts import ThreadItem
+
+if TYPE_CHECKING:
+    from masthead.platforms.oauth import OAuthProvider
 
 
 class PublishError(Exception):
@@ -161,6 +164,9 @@ class ConnectedAccount:
 
 class Publisher(ABC):
     platform: ClassVar[str]
+    oauth: OAuthProvider | None = None
+    """How an account of this platform is connected through the browser (services/oauth.py);
+    None for platforms connected otherwise, or whose OAuth app the operator has not set up."""
 
     async def prepare(self, ctx: PublishContext, position: int) -> dict[str, Any]:
         """Retry-safe work before the irreversible call; the result is stored with the

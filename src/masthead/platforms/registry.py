@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from masthead.config import Settings
 from masthead.platforms.base import Publisher
+from masthead.platforms.twitter import TwitterPublisher
 from masthead.platforms.webhook import WebhookPublisher
 
-AVAILABLE: frozenset[str] = frozenset({WebhookPublisher.platform})
+AVAILABLE: frozenset[str] = frozenset({WebhookPublisher.platform, TwitterPublisher.platform})
 
 
 def build_publishers(settings: Settings) -> dict[str, Publisher]:
@@ -15,5 +16,8 @@ def build_publishers(settings: Settings) -> dict[str, Publisher]:
             allow=settings.fetch_allow,
             timeout=settings.webhook_timeout_seconds,
             only_allowed=settings.fetch_only_allowed,
+        ),
+        TwitterPublisher.platform: TwitterPublisher(
+            api_url=settings.x_api_url, app=settings.oauth_app(TwitterPublisher.platform)
         ),
     }

@@ -271,3 +271,23 @@ class MediaUpload(Base):
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     media_id: Mapped[str | None] = mapped_column(ForeignKey("media.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class OAuthState(Base):
+    """An OAuth connect in progress, between `/oauth/{platform}/start` and the callback.
+
+    Kept in the database (not in a process's memory) so that the callback may reach any API
+    process. Only the state's SHA-256 is stored: the state itself travels through the user's
+    browser and is the one thing that ties the callback to the user who started it. The PKCE
+    verifier is encrypted. A row is used once: the callback deletes it as it reads it.
+    """
+
+    __tablename__ = "oauth_states"
+
+    state_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    platform: Mapped[str] = mapped_column(String(32))
+    code_verifier: Mapped[str] = mapped_column(Text, doc="Fernet-encrypted PKCE verifier")
+    redirect_uri: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

@@ -1,0 +1,114 @@
+"""OAuth 2.0 authorization code with PKCE, shared by every platform that connects that way.
+
+A publisher that connects accounts by OAuth exposes an `OAuthProvider` (its `oauth`
+attribute). The provider knows the platform's URLs and scopes; services/oauth.py owns the
+flow (state, verifier, callback) so that each platform is only what differs.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+from abc import ABC, abstractmethod
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+from masthead.platforms.base import Permanent
+from masthead.timeutil import iso, utcnow
+
+
+def new_verifier() -> str:
+    """A PKCE code verifier: 43 to 128 unreserved characters (RFC 7636 §4.1); 64 here."""
+    return secrets.token_urlsafe(48)
+
+
+def challenge(verifier: str) -> str:
+    """The S256 code challenge of `verifier` (RFC 7636 §4.2)."""
+    digest = hashlib.sha256(verifier.encode("ascii")).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+
+
+def new_state() -> str:
+    """An unguessable state: it is all that ties a callback to the user who started it."""
+    return secrets.token_urlsafe(32)
+
+
+def authorize_url(
+    base: str,
+    *,
+    client_id: str,
+    redirect_uri: str,
+    scopes: tuple[str, ...],
+    state: str,
+    code_challenge: str,
+    extra: dict[str, str] | None = None,
+) -> str:
+    query = {
+        "response_type": "code",
+        "client_id": client_id,
+        "redirect_uri": redirect_uri,
+        "scope": " ".join(scopes),
+        "state": state,
+        "code_challenge": code_challenge,
+        "code_challenge_method": "S256",
+        **(extra or {}),
+    }
+    separator = "&" if "?" in base else "?"
+    return f"{base}{separator}{urlencode(query)}"
+
+
+def credentials_from_token_response(
+    body: dict[str, Any], *, previous: dict[str, Any] | None = None, now: datetime | None = None
+) -> dict[str, Any]:
+    """The stored credentials from a token endpoint's answer (RFC 6749 §5.1).
+
+    A refresh answer may omit the refresh token (the old one stays valid then): the previous
+    one is kept, never replaced with nothing, or the account could not be refreshed again.
+    """
+    access = body.get("access_token")
+    if not isinstance(access, str) or not access:
+        raise Permanent("The platform's token answer has no access_token")
+    credentials: dict[str, Any] = {"access_token": access}
+    refresh = body.get("refresh_token") or (previous or {}).get("refresh_token")
+    if refresh:
+        credentials["refresh_token"] = refresh
+    expires_in = body.get("expires_in")
+    if isinstance(expires_in, int | float) and expires_in > 0:
+        credentials["expires_at"] = iso((now or utcnow()) + timedelta(seconds=expires_in))
+    scope = body.get("scope")
+    if isinstance(scope, str) and scope:
+        credentials["scope"] = scope
+    return credentials
+
+
+def expires_within(credentials: dict[str, Any], margin: timedelta, now: datetime) -> bool:
+    """True when the access token ends within `margin` (or has no known end and a refresh
+    token exists, which a platform only gives for tokens that end)."""
+    raw = credentials.get("expires_at")
+    if not raw:
+        return False
+    try:
+        ends = datetime.fromisoformat(str(raw))
+    except ValueError:
+        return bool(credentials.get("refresh_token"))
+    if ends.tzinfo is None:
+        ends = ends.replace(tzinfo=now.tzinfo)
+    return ends - now <= margin
+
+
+class OAuthProvider(ABC):
+    """What the OAuth flow needs from one platform."""
+
+    platform: str
+    scopes: tuple[str, ...]
+
+    @abstractmethod
+    def authorization_url(self, *, state: str, code_challenge: str, redirect_uri: str) -> str:
+        """Where the user's browser goes to grant access."""
+
+    @abstractmethod
+    async def exchange(self, code: str, verifier: str, redirect_uri: str) -> dict[str, Any]:
+        """Trade the callback's code for credentials (`access_token`, `refresh_token`,
+        `expires_at` ISO). Raise `Permanent` in the platform's words when it refuses."""

@@ -1,0 +1,556 @@
+"""A fake X API v2 on 127.0.0.1: OAuth 2.0 with PKCE, users, chunked media, posts, faults.
+
+Every request to `/2/...` (except the token endpoint, which the OpenAPI does not describe) is
+validated against X's official OpenAPI (`../shared/specs/x/xdk/specs/openapi.json`) with
+openapi-core; a request that does not conform is answered 400 and recorded in `invalid`, which
+the tests assert stays empty. State (tokens, media, posts, reply chains) is kept so tests assert
+on what X would show, e.g. that a post exists exactly once.
+
+Faults are queued per operation with `fail_next(operation, fault)`; operations are `tweets`,
+`media`, `media-status`, `timeline`, `me` and `token`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import html
+import itertools
+import json
+import threading
+import time
+import warnings
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from functools import cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+import uvicorn
+from openapi_core import Config, OpenAPI
+from openapi_core.testing import MockRequest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
+
+from tests.support.receiver import free_port
+
+SPECS = Path(__file__).resolve().parents[2].parent / "shared" / "specs"
+OPENAPI = SPECS / "x" / "xdk" / "specs" / "openapi.json"
+API_ORIGIN = "https://api.x.com"
+"""The server the OpenAPI names; requests are validated as if they had been sent there."""
+
+DUPLICATE = "You are not allowed to create a Tweet with duplicate content."
+REPLY_NOT_ALLOWED = (
+    "Reply to this conversation is not allowed because you have not been mentioned or "
+    "otherwise engaged by the author of the post you are replying to."
+)
+SCOPE_NEEDED = {
+    "tweets": "tweet.write",
+    "timeline": "tweet.read",
+    "me": "users.read",
+    "media": "media.write",
+    "media-status": "media.write",
+}
+FAULTS = frozenset({"rate_limit", "last_call", "unavailable", "server_error_after", "drop_after"})
+"""rate_limit: 429 with a reset; last_call: acts, and says no calls are left until the reset;
+unavailable: 503 before acting; server_error_after: acts, then answers 500; drop_after: acts,
+then drops the connection mid-answer."""
+
+
+@cache
+def _openapi() -> OpenAPI:
+    # X's published spec has a duplicated enum value that strict spec validation rejects;
+    # request validation against it is unaffected.
+    return OpenAPI.from_dict(
+        json.loads(OPENAPI.read_text()), config=Config(spec_validator_cls=None)
+    )
+
+
+def problem(status: int, title: str, detail: str, kind: str = "about:blank") -> JSONResponse:
+    return JSONResponse(
+        {"title": title, "detail": detail, "type": kind, "status": status}, status_code=status
+    )
+
+
+@dataclass
+class User:
+    id: str
+    username: str
+    name: str
+
+
+@dataclass
+class Token:
+    user_id: str
+    expires_at: float
+    scopes: tuple[str, ...]
+
+
+@dataclass
+class Grant:
+    user_id: str
+    client_id: str
+    redirect_uri: str
+    challenge: str
+    scopes: tuple[str, ...]
+
+
+@dataclass
+class Media:
+    id: str
+    user_id: str
+    media_type: str
+    category: str
+    total_bytes: int
+    segments: dict[int, bytes] = field(default_factory=dict)
+    state: str = "uploading"
+    """uploading → (pending → in_progress →) succeeded | failed."""
+    polls_left: int = 0
+
+    @property
+    def data(self) -> bytes:
+        return b"".join(self.segments[i] for i in sorted(self.segments))
+
+
+@dataclass
+class Tweet:
+    id: str
+    author_id: str
+    text: str
+    created_at: datetime
+    conversation_id: str
+    reply_to: str | None = None
+    media_ids: tuple[str, ...] = ()
+
+
+@dataclass
+class Recorded:
+    at: float
+    method: str
+    path: str
+    operation: str
+    body: bytes
+
+
+class _Dropped(Response):
+    """Starts a 201 answer, then breaks the connection: the request was acted on, but the
+    client never learns the id."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 201,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", b"200")],
+            }
+        )
+        await send({"type": "http.response.body", "body": b'{"data":', "more_body": True})
+        raise ConnectionAbortedError("fake X dropped the connection after acting")
+
+
+class FakeX:
+    def __init__(self, *, client_id: str = "masthead-client", client_secret: str = "shh") -> None:
+        self.port = free_port()
+        self.client_id = client_id
+        self.client_secret = client_secret
+        self.users: dict[str, User] = {}
+        self.tokens: dict[str, Token] = {}
+        self.refresh_tokens: dict[str, tuple[str, tuple[str, ...]]] = {}
+        self.grants: dict[str, Grant] = {}
+        self.media: dict[str, Media] = {}
+        self.tweets: dict[str, Tweet] = {}
+        self.requests: list[Recorded] = []
+        self.invalid: list[str] = []
+        self.faults: dict[str, deque[str | None]] = defaultdict(deque)
+        self.authorize_as: str | None = None
+        self.deny_authorization = False
+        self.restrict_replies = False
+        self.processing_result = "succeeded"
+        self.processing_polls = 1
+        self.token_delay = 0.0
+        self.rate_limit_seconds = 2
+        self._ids = itertools.count(1_860_000_000_000_000_001)
+        self._lock = threading.RLock()
+        app = Starlette(
+            routes=[
+                Route("/i/oauth2/authorize", self._authorize, methods=["GET"]),
+                Route("/2/oauth2/token", self._token, methods=["POST"]),
+                Route("/2/{path:path}", self._api, methods=["GET", "POST"]),
+            ]
+        )
+        config = uvicorn.Config(
+            app, host="127.0.0.1", port=self.port, log_level="critical", lifespan="off"
+        )
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, daemon=True)
+
+    # -- lifecycle and test helpers ----------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def authorize_url(self) -> str:
+        return f"{self.url}/i/oauth2/authorize"
+
+    def start(self) -> None:
+        _openapi()
+        self._thread.start()
+        deadline = time.time() + 10
+        while not self._server.started:
+            if time.time() > deadline:
+                raise RuntimeError("fake X did not start")
+            time.sleep(0.01)
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=10)
+
+    def next_id(self) -> str:
+        with self._lock:
+            return str(next(self._ids))
+
+    def add_user(self, username: str, name: str | None = None) -> User:
+        user = User(self.next_id(), username, name or username.title())
+        self.users[user.id] = user
+        return user
+
+    def issue_tokens(
+        self, user: User, *, lifetime: float = 7200.0, scopes: tuple[str, ...] = ()
+    ) -> dict[str, Any]:
+        """A token pair as the token endpoint would give it (for accounts added directly)."""
+        access, refresh = f"at-{self.next_id()}", f"rt-{self.next_id()}"
+        granted = scopes or (
+            "tweet.read",
+            "tweet.write",
+            "users.read",
+            "media.write",
+            "offline.access",
+        )
+        self.tokens[access] = Token(user.id, time.time() + lifetime, granted)
+        self.refresh_tokens[refresh] = (user.id, granted)
+        return {
+            "token_type": "bearer",
+            "access_token": access,
+            "refresh_token": refresh,
+            "expires_in": int(lifetime),
+            "scope": " ".join(granted),
+        }
+
+    def expire_access_tokens(self) -> None:
+        """X ends access tokens before their announced end at times (revocation, rotation)."""
+        for token in self.tokens.values():
+            token.expires_at = 0.0
+
+    def fail_next(self, operation: str, fault: str, *, after: int = 0) -> None:
+        """Answer the `after`+1-th next call of `operation` with `fault`."""
+        assert fault in FAULTS, fault
+        self.faults[operation].extend([None] * after + [fault])
+
+    def tweets_by(self, user: User) -> list[Tweet]:
+        return [t for t in self.tweets.values() if t.author_id == user.id]
+
+    def calls(self, operation: str) -> list[Recorded]:
+        return [r for r in self.requests if r.operation == operation]
+
+    # -- OAuth -------------------------------------------------------------------------------
+
+    async def _authorize(self, request: Request) -> Response:
+        """Stands in for the consent screen: the user `authorize_as` grants (or denies)."""
+        q = request.query_params
+        redirect_uri = q.get("redirect_uri", "")
+        if (
+            q.get("response_type") != "code"
+            or q.get("client_id") != self.client_id
+            or q.get("code_challenge_method") != "S256"
+            or not q.get("code_challenge")
+            or not q.get("state")
+            or not redirect_uri
+        ):
+            return problem(400, "Bad Request", "Invalid authorization request")
+        back = {"state": q["state"]}
+        if self.deny_authorization or self.authorize_as is None:
+            back["error"] = "access_denied"
+        else:
+            code = f"code-{self.next_id()}"
+            self.grants[code] = Grant(
+                self.authorize_as,
+                q["client_id"],
+                redirect_uri,
+                q["code_challenge"],
+                tuple(q.get("scope", "").split()),
+            )
+            back["code"] = code
+        return RedirectResponse(f"{redirect_uri}?{urlencode(back)}", status_code=302)
+
+    def _client_ok(self, request: Request, form: dict[str, str]) -> bool:
+        header = request.headers.get("authorization", "")
+        if header.startswith("Basic "):
+            user, _, secret = base64.b64decode(header[6:]).decode().partition(":")
+            return user == self.client_id and secret == self.client_secret
+        return form.get("client_id") == self.client_id
+
+    async def _token(self, request: Request) -> Response:
+        raw = await request.body()
+        form = dict(parse_qsl(raw.decode()))
+        self._record(request, "token", raw)
+        if self.token_delay:
+            await asyncio.sleep(self.token_delay)
+        invalid = JSONResponse(
+            {
+                "error": "invalid_request",
+                "error_description": "Value passed for the token was invalid.",
+            },
+            status_code=400,
+        )
+        if not self._client_ok(request, form):
+            return JSONResponse(
+                {
+                    "error": "unauthorized_client",
+                    "error_description": "Missing valid authorization",
+                },
+                status_code=401,
+            )
+        with self._lock:
+            if form.get("grant_type") == "authorization_code":
+                grant = self.grants.pop(form.get("code", ""), None)
+                verifier = form.get("code_verifier", "")
+                digest = hashlib.sha256(verifier.encode()).digest()
+                challenge = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+                if (
+                    grant is None
+                    or grant.redirect_uri != form.get("redirect_uri")
+                    or grant.challenge != challenge
+                ):
+                    return invalid
+                user_id, scopes = grant.user_id, grant.scopes
+            elif form.get("grant_type") == "refresh_token":
+                found = self.refresh_tokens.pop(form.get("refresh_token", ""), None)
+                if found is None:  # single-use: a spent refresh token is refused
+                    return invalid
+                user_id, scopes = found
+            else:
+                return invalid
+            body = self.issue_tokens(self.users[user_id], scopes=scopes)
+        if "offline.access" not in scopes:
+            self.refresh_tokens.pop(body.pop("refresh_token"))
+        return JSONResponse(body)
+
+    # -- the API -----------------------------------------------------------------------------
+
+    def _record(self, request: Request, operation: str, body: bytes) -> None:
+        self.requests.append(
+            Recorded(time.time(), request.method, request.url.path, operation, body)
+        )
+
+    def _validate(self, request: Request, body: bytes) -> str | None:
+        mock = MockRequest(
+            API_ORIGIN,
+            request.method.lower(),
+            request.url.path,
+            args=dict(request.query_params),
+            data=body or None,
+            content_type=request.headers.get("content-type", "application/json"),
+            headers=dict(request.headers),
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "Unsupported scheme type" for OAuth2 security
+            result = _openapi().unmarshal_request(mock)
+        if not result.errors:
+            return None
+        causes = [repr(getattr(e, "__cause__", None) or e) for e in result.errors]
+        return f"{request.method} {request.url.path}: {'; '.join(causes)}"
+
+    @staticmethod
+    def _operation(method: str, path: str) -> str:
+        if path == "/2/tweets":
+            return "tweets"
+        if path == "/2/users/me":
+            return "me"
+        if path.startswith("/2/users/"):
+            return "timeline"
+        if path == "/2/media/upload" and method == "GET":
+            return "media-status"
+        return "media"
+
+    def _limits(self, response: Response, remaining: int = 99, reset: float | None = None) -> None:
+        response.headers["x-rate-limit-limit"] = "100"
+        response.headers["x-rate-limit-remaining"] = str(remaining)
+        response.headers["x-rate-limit-reset"] = str(int(reset or time.time() + 900))
+
+    async def _api(self, request: Request) -> Response:
+        body = await request.body()
+        path = request.url.path
+        operation = self._operation(request.method, path)
+        self._record(request, operation, body)
+        problem_text = self._validate(request, body)
+        if problem_text is not None:
+            self.invalid.append(problem_text)
+            return problem(
+                400, "Invalid Request", problem_text, "https://api.x.com/2/problems/invalid-request"
+            )
+        auth = request.headers.get("authorization", "")
+        token = self.tokens.get(auth.removeprefix("Bearer "))
+        if token is None or token.expires_at <= time.time():
+            return problem(401, "Unauthorized", "Unauthorized")
+        if SCOPE_NEEDED[operation] not in token.scopes:
+            return problem(403, "Forbidden", f"Missing scope {SCOPE_NEEDED[operation]}")
+        user = self.users[token.user_id]
+        fault = self.faults[operation].popleft() if self.faults[operation] else None
+        if fault == "rate_limit":
+            response: Response = problem(429, "Too Many Requests", "Too Many Requests")
+            self._limits(response, 0, time.time() + self.rate_limit_seconds)
+            return response
+        if fault == "unavailable":
+            return problem(503, "Service Unavailable", "Service Unavailable")
+        response = await self._handle(request, operation, user, body)
+        if fault == "drop_after" and response.status_code < 300:
+            return _Dropped()
+        if fault == "server_error_after":
+            return problem(500, "Internal Server Error", "Internal Server Error")
+        if fault == "last_call":
+            self._limits(response, 0, time.time() + self.rate_limit_seconds)
+        else:
+            self._limits(response)
+        return response
+
+    async def _handle(self, request: Request, operation: str, user: User, body: bytes) -> Response:
+        path = request.url.path
+        if operation == "me":
+            return JSONResponse(
+                {
+                    "data": {
+                        "id": user.id,
+                        "username": user.username,
+                        "name": user.name,
+                        "profile_image_url": f"https://pbs.twimg.invalid/{user.id}.jpg",
+                    }
+                }
+            )
+        if operation == "tweets":
+            return self._create_tweet(user, json.loads(body))
+        if operation == "timeline":
+            return self._timeline(request, user)
+        if operation == "media-status":
+            return self._media_status(request.query_params["media_id"], user)
+        if path == "/2/media/upload/initialize":
+            payload = json.loads(body)
+            media = Media(
+                self.next_id(),
+                user.id,
+                payload["media_type"],
+                payload.get("media_category", "tweet_image"),
+                payload["total_bytes"],
+            )
+            self.media[media.id] = media
+            return JSONResponse(
+                {
+                    "data": {
+                        "id": media.id,
+                        "media_key": f"3_{media.id}",
+                        "expires_after_secs": 86400,
+                    }
+                }
+            )
+        media_id, _, command = path.removeprefix("/2/media/upload/").partition("/")
+        found = self.media.get(media_id)
+        if found is None or found.user_id != user.id:
+            return problem(404, "Not Found Error", f"Could not find media {media_id}")
+        if command == "append":
+            payload = json.loads(body)
+            found.segments[payload["segment_index"]] = base64.b64decode(payload["media"])
+            return JSONResponse({"data": {"expires_at": int(time.time()) + 86400}})
+        return self._finalize(found)
+
+    def _finalize(self, media: Media) -> Response:
+        if len(media.data) != media.total_bytes:
+            return problem(
+                400,
+                "Invalid Request",
+                f"Media size {len(media.data)} does not match total_bytes {media.total_bytes}",
+            )
+        if media.category == "tweet_image":
+            media.state = "succeeded"
+        else:
+            media.state, media.polls_left = "pending", self.processing_polls
+        return JSONResponse({"data": self._media_data(media)})
+
+    def _media_data(self, media: Media) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "id": media.id,
+            "media_key": f"7_{media.id}",
+            "size": media.total_bytes,
+            "expires_after_secs": 86400,
+        }
+        if media.category != "tweet_image":
+            info: dict[str, Any] = {"state": media.state}
+            if media.state in ("pending", "in_progress"):
+                info["check_after_secs"] = 1
+            data["processing_info"] = info
+        return data
+
+    def _media_status(self, media_id: str, user: User) -> Response:
+        media = self.media.get(media_id)
+        if media is None or media.user_id != user.id:
+            return problem(404, "Not Found Error", f"Could not find media {media_id}")
+        if media.state in ("pending", "in_progress"):
+            if media.polls_left > 0:
+                media.state, media.polls_left = "in_progress", media.polls_left - 1
+            else:
+                media.state = self.processing_result
+        return JSONResponse({"data": self._media_data(media)})
+
+    def _create_tweet(self, user: User, payload: dict[str, Any]) -> Response:
+        text = payload.get("text", "")
+        media_ids = tuple(payload.get("media", {}).get("media_ids", ()))
+        for media_id in media_ids:
+            media = self.media.get(media_id)
+            if media is None or media.user_id != user.id or media.state != "succeeded":
+                return problem(400, "Invalid Request", f"Your media IDs are invalid: {media_id}")
+        reply_to = payload.get("reply", {}).get("in_reply_to_tweet_id")
+        if reply_to is not None:
+            if reply_to not in self.tweets:
+                return problem(403, "Forbidden", "The post you are replying to does not exist.")
+            if self.restrict_replies:
+                return problem(403, "Forbidden", REPLY_NOT_ALLOWED)
+        if any(t.author_id == user.id and t.text == text for t in self.tweets.values()):
+            return problem(403, "Forbidden", DUPLICATE)
+        tweet_id = self.next_id()
+        conversation = self.tweets[reply_to].conversation_id if reply_to else tweet_id
+        tweet = Tweet(tweet_id, user.id, text, datetime.now(UTC), conversation, reply_to, media_ids)
+        self.tweets[tweet.id] = tweet
+        return JSONResponse(
+            {"data": {"id": tweet.id, "text": text, "edit_history_post_ids": [tweet.id]}},
+            status_code=201,
+            headers={"location": f"{API_ORIGIN}/2/tweets/{tweet.id}"},
+        )
+
+    def _timeline(self, request: Request, user: User) -> Response:
+        owner_id = request.url.path.split("/")[3]
+        start = request.query_params.get("start_time")
+        since = datetime.fromisoformat(start) if start else datetime.now(UTC) - timedelta(days=7)
+        limit = int(request.query_params.get("max_results", "10"))
+        found = [
+            t
+            for t in reversed(self.tweets.values())
+            if t.author_id == owner_id and t.created_at >= since
+        ][:limit]
+        data = []
+        for tweet in found:
+            item: dict[str, Any] = {
+                "id": tweet.id,
+                "text": html.escape(tweet.text, quote=False),
+                "created_at": tweet.created_at.isoformat().replace("+00:00", "Z"),
+                "conversation_id": tweet.conversation_id,
+                "edit_history_post_ids": [tweet.id],
+            }
+            data.append(item)
+        meta = {"result_count": len(data)}
+        return JSONResponse({"data": data, "meta": meta} if data else {"meta": meta})
