@@ -34,6 +34,12 @@ class Settings(BaseSettings):
     dispatch_max_attempts: int = Field(default=6, ge=1)
     webhook_timeout_seconds: float = Field(default=15.0, gt=0)
 
+    # Bluesky (docs/platforms/bluesky.md). Without a service URL, each account's PDS is found
+    # from its handle's DID document; set it to talk to one PDS (bsky.social, your own, a test).
+    bluesky_service_url: str | None = None
+    bluesky_plc_url: str = "https://plc.directory"
+    bluesky_timeout_seconds: float = Field(default=30.0, gt=0)
+
     @field_validator("fetch_allow", mode="before")
     @classmethod
     def _parse_allow(cls, value: object) -> object:

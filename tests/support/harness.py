@@ -16,6 +16,7 @@ from sqlalchemy.engine import Connection
 from masthead.api.app import create_app
 from masthead.api.context import AppContext
 from masthead.config import Settings
+from masthead.platforms.base import MediaSource
 from masthead.security import Secrets
 from masthead.store import accounts, users
 from masthead.store.database import Database
@@ -127,9 +128,11 @@ class Harness:
 
 
 @asynccontextmanager
-async def running_app(settings: Settings, *, run_worker: bool = True) -> AsyncIterator[Harness]:
+async def running_app(
+    settings: Settings, *, run_worker: bool = True, media: MediaSource | None = None
+) -> AsyncIterator[Harness]:
     await migrate(settings.sqlalchemy_url)
-    app = create_app(settings, run_worker=run_worker)
+    app = create_app(settings, run_worker=run_worker, media=media)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(

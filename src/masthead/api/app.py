@@ -20,6 +20,7 @@ from masthead.api.routes import accounts, ops, posts, schedules, slots
 from masthead.config import Settings
 from masthead.dispatch.engine import Dispatcher
 from masthead.dispatch.port import DispatchPort
+from masthead.platforms.base import MediaSource
 from masthead.platforms.registry import AVAILABLE, build_publishers
 from masthead.security import Secrets
 from masthead.services import maintenance
@@ -32,7 +33,11 @@ DESCRIPTION = """Masthead speaks the Blotato v2 API: point any Blotato client at
 Authenticate every `/v2` request with the `blotato-api-key` header."""
 
 
-def create_app(settings: Settings, *, run_worker: bool = True) -> FastAPI:
+def create_app(
+    settings: Settings, *, run_worker: bool = True, media: MediaSource | None = None
+) -> FastAPI:
+    """`media` is where publishers read a post's files (None: posts carry no media yet)."""
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         db = Database(settings.sqlalchemy_url)
@@ -48,7 +53,7 @@ def create_app(settings: Settings, *, run_worker: bool = True) -> FastAPI:
         )
         publishers = build_publishers(settings) if run_worker else {}
         if run_worker:
-            ctx.dispatcher = Dispatcher(db, publishers, settings, secrets)
+            ctx.dispatcher = Dispatcher(db, publishers, settings, secrets, media=media)
             ctx.port.subscribe(ctx.dispatcher.wake)
             await ctx.dispatcher.start()
         housekeeping = asyncio.create_task(maintenance.run_forever(db), name="maintenance")

@@ -31,6 +31,7 @@ from masthead.metrics import DISPATCH_LAG, POSTS_BY_STATE, PUBLISH_OUTCOMES
 from masthead.platforms.base import (
     AccountDisconnected,
     AccountInfo,
+    MediaSource,
     OutcomeUnknown,
     Permanent,
     PublishContext,
@@ -71,8 +72,10 @@ class Dispatcher:
         secrets: Secrets,
         *,
         clock: Clock = utcnow,
+        media: MediaSource | None = None,
     ) -> None:
         self._db = db
+        self._media = media
         self._publishers = publishers
         self._secrets = secrets
         self._clock = clock
@@ -258,6 +261,7 @@ class Dispatcher:
                 signing_secret=signing_secret,
                 previous=tuple(sent),
                 credentials=store,
+                media=self._media,
             )
             row = existing.get(position)
             if row is not None and row.state == "sent":

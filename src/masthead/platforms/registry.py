@@ -4,14 +4,21 @@ from __future__ import annotations
 
 from masthead.config import Settings
 from masthead.platforms.base import Publisher
+from masthead.platforms.bluesky import BlueskyPublisher
 from masthead.platforms.webhook import WebhookPublisher
 
-AVAILABLE: frozenset[str] = frozenset({WebhookPublisher.platform})
+AVAILABLE: frozenset[str] = frozenset({WebhookPublisher.platform, BlueskyPublisher.platform})
 
 
 def build_publishers(settings: Settings) -> dict[str, Publisher]:
     return {
         WebhookPublisher.platform: WebhookPublisher(
             allow=settings.fetch_allow, timeout=settings.webhook_timeout_seconds
+        ),
+        BlueskyPublisher.platform: BlueskyPublisher(
+            service_url=settings.bluesky_service_url,
+            plc_url=settings.bluesky_plc_url,
+            allow=settings.fetch_allow,
+            timeout=settings.bluesky_timeout_seconds,
         ),
     }
