@@ -105,7 +105,7 @@ class Pds:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         response = httpx.post(f"{self.url}/xrpc/{nsid}", json=body, headers=headers, timeout=30)
         response.raise_for_status()
-        result: dict[str, Any] = response.json()
+        result: dict[str, Any] = response.json() if response.content else {}
         return result
 
     def create_account(self, name: str) -> PdsAccount:

@@ -21,10 +21,12 @@ from tests.support.receiver import free_port
 
 @dataclass
 class ProxyFault:
-    """For the next call of `nsid`: answer `status` without forwarding (the PDS never sees
-    the request), or forward it and hold the PDS's answer for `delay_after` seconds."""
+    """For a call of `nsid` (the first after `skip` others): answer `status` without
+    forwarding (the PDS never sees the request), or forward it and hold the PDS's answer for
+    `delay_after` seconds."""
 
     nsid: str
+    skip: int = 0
     status: int | None = None
     headers: dict[str, str] = field(default_factory=dict)
     body: bytes = b""
@@ -56,7 +58,10 @@ class XrpcProxy:
         nsid = request.path_params["nsid"]
         self.calls.append((time.time(), nsid))
         fault = next((f for f in self.faults if f.nsid == nsid), None)
-        if fault is not None:
+        if fault is not None and fault.skip > 0:
+            fault.skip -= 1
+            fault = None
+        elif fault is not None:
             self.faults.remove(fault)
         if fault is not None and fault.status is not None:
             return Response(fault.body, fault.status, fault.headers, "application/json")
