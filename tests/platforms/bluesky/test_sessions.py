@@ -7,6 +7,7 @@ import base64
 import hashlib
 import hmac
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,7 @@ from tests.platforms.bluesky.conftest import (
     publisher_for,
 )
 from tests.support.bluesky_pds import Pds, PdsAccount
-from tests.support.harness import Harness, running_app
+from tests.support.harness import Caller, Harness, running_app
 from tests.support.xrpc_proxy import XrpcProxy
 
 PDS_JWT_SECRET = b"jwt-secret"  # tools/bluesky-pds/serve.mjs
@@ -58,8 +59,7 @@ async def replace_session(app: Harness, account_id: str, **changes: str) -> dict
     return {**old, **changes}
 
 
-async def publish(app: Harness, account_id: str, text: str) -> dict[str, Any]:
-    caller = app.caller
+async def publish(app: Harness, caller: Caller, account_id: str, text: str) -> dict[str, Any]:
     response = await app.create_post(caller, bluesky_post(account_id, text))
     assert response.status_code == 201, response.text
     post_id = response.json()["postSubmissionId"]
@@ -67,20 +67,25 @@ async def publish(app: Harness, account_id: str, text: str) -> dict[str, Any]:
 
 
 @pytest.fixture
-async def app(tmp_path: Path, proxy: XrpcProxy) -> Any:
+async def app(tmp_path: Path, proxy: XrpcProxy) -> AsyncIterator[Harness]:
+    """A running Masthead that talks to the PDS through the (so far faultless) proxy."""
     async with running_app(bluesky_settings(tmp_path, proxy.url)) as running:
-        running.caller = await running.user()  # type: ignore[attr-defined]
         yield running
 
 
+@pytest.fixture
+async def caller(app: Harness) -> Caller:
+    return await app.user()
+
+
 async def test_an_expired_access_token_is_refreshed_without_logging_in_again(
-    app: Any, alice: PdsAccount, pds: Pds, proxy: XrpcProxy
+    app: Harness, caller: Caller, alice: PdsAccount, pds: Pds, proxy: XrpcProxy
 ) -> None:
-    account_id = await connect(app, app.caller, alice)
+    account_id = await connect(app, caller, alice)
     await replace_session(app, account_id, access_jwt=access_jwt(alice.did, expires_in=-60))
     proxy.calls.clear()
 
-    status = await publish(app, account_id, "after the access token expired")
+    status = await publish(app, caller, account_id, "after the access token expired")
 
     assert status["status"] == "published", status
     assert len(proxy.calls_of("com.atproto.server.refreshSession")) == 1
@@ -91,15 +96,15 @@ async def test_an_expired_access_token_is_refreshed_without_logging_in_again(
 
 
 async def test_an_access_token_the_pds_refuses_is_renewed_once_and_the_post_goes_out(
-    app: Any, alice: PdsAccount, pds: Pds, proxy: XrpcProxy
+    app: Harness, caller: Caller, alice: PdsAccount, pds: Pds, proxy: XrpcProxy
 ) -> None:
-    account_id = await connect(app, app.caller, alice)
+    account_id = await connect(app, caller, alice)
     # Not expired by its own claims, but not signed by this PDS: "Token could not be verified".
     forged = access_jwt(alice.did, expires_in=3600, secret=b"another-secret")
     await replace_session(app, account_id, access_jwt=forged)
     proxy.calls.clear()
 
-    status = await publish(app, account_id, "after the PDS refused the token")
+    status = await publish(app, caller, account_id, "after the PDS refused the token")
 
     assert status["status"] == "published", status
     assert [name for _, name in proxy.calls] == [
@@ -111,9 +116,9 @@ async def test_an_access_token_the_pds_refuses_is_renewed_once_and_the_post_goes
 
 
 async def test_a_revoked_app_password_disconnects_the_account_and_fails_the_post_clearly(
-    app: Any, alice: PdsAccount, pds: Pds
+    app: Harness, caller: Caller, alice: PdsAccount, pds: Pds
 ) -> None:
-    account_id = await connect(app, app.caller, alice)
+    account_id = await connect(app, caller, alice)
     owner = pds.xrpc(
         "com.atproto.server.createSession", {"identifier": alice.handle, "password": alice.password}
     )
@@ -122,7 +127,7 @@ async def test_a_revoked_app_password_disconnects_the_account_and_fails_the_post
         app, account_id, access_jwt=access_jwt(alice.did, expires_in=-60), refresh_jwt="revoked"
     )
 
-    status = await publish(app, account_id, "never published")
+    status = await publish(app, caller, account_id, "never published")
 
     assert status["status"] == "failed"
     assert status["errorMessage"] == (
@@ -132,7 +137,7 @@ async def test_a_revoked_app_password_disconnects_the_account_and_fails_the_post
     assert row is not None
     assert row.status == "disconnected"
     await asyncio.sleep(1.1)  # the API's one-second cache of accounts
-    again = await app.create_post(app.caller, bluesky_post(account_id, "refused now"))
+    again = await app.create_post(caller, bluesky_post(account_id, "refused now"))
     assert again.status_code == 422, again.text
     assert "is disconnected" in again.text
     assert await pds.posts(alice.did) == []
@@ -157,7 +162,9 @@ async def test_without_a_service_url_the_pds_comes_from_the_did_document(
     )
     publisher = publisher_for(allowed)
     try:
-        connected = await publisher.connect({"handle": alice.did, "app_password": alice.app_password})
+        connected = await publisher.connect(
+            {"handle": alice.did, "app_password": alice.app_password}
+        )
     finally:
         await publisher.aclose()
     assert (connected.external_id, connected.username) == (alice.did, alice.handle)
