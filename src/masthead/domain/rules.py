@@ -119,6 +119,8 @@ RULES: dict[str, PlatformRules] = {
         text_limits=(TextLimit(300, Count.GRAPHEMES), TextLimit(3000, Count.UTF8_BYTES)),
         media=MediaCount(0, 4),  # PR, PN 4.3: embed.images holds at most 4 (or 1 video)
         threads=True,
+        # Ours (as Blotato's instagram/pinterest altText): the alt text of every image.
+        fields=(FieldRule("altText", Kind.STRING),),
     ),
     "threads": PlatformRules(
         name="threads",
