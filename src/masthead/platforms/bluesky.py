@@ -155,6 +155,7 @@ class BlueskyPublisher(Publisher):
                 creds["service"],
                 "com.atproto.server.refreshSession",
                 token=creds["refresh_jwt"],
+                procedure=True,
             )
         except XrpcError as exc:
             if exc.status == 429 or exc.status >= 500:

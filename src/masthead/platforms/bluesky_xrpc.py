@@ -56,8 +56,10 @@ async def xrpc(
     body: dict[str, Any] | None = None,
     content: bytes | None = None,
     content_type: str | None = None,
+    procedure: bool = False,
 ) -> dict[str, Any]:
-    """One call: a query (GET) when there is no body, else a procedure (POST)."""
+    """One call: a procedure (POST) when it has a body or `procedure` says so (refreshSession
+    has no body), else a query (GET)."""
     headers: dict[str, str] = {}
     if token:
         headers["Authorization"] = f"Bearer {token}"
@@ -68,7 +70,7 @@ async def xrpc(
     elif content is not None:
         headers["Content-Type"] = content_type or "application/octet-stream"
         response = await client.post(url, content=content, headers=headers)
-    elif nsid.startswith("com.atproto.server.refresh"):
+    elif procedure:
         response = await client.post(url, headers=headers)
     else:
         response = await client.get(url, params=params, headers=headers)

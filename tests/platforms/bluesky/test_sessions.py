@@ -14,7 +14,10 @@ from typing import Any
 import httpx
 import orjson
 import pytest
+from click.testing import Result
+from typer.testing import CliRunner
 
+from masthead.cli import app as cli
 from masthead.dispatch.credentials import AccountCredentials
 from masthead.platforms.base import Permanent
 from masthead.platforms.bluesky_xrpc import check_pds_endpoint, pds_of
@@ -182,3 +185,26 @@ async def test_a_plain_http_pds_in_a_did_document_is_refused_unless_allowed(
         check_pds_endpoint(endpoint, frozenset())
     assert check_pds_endpoint(endpoint, frozenset({("localhost", pds.port)})) == endpoint
     assert check_pds_endpoint("https://pds.example/", frozenset()) == "https://pds.example"
+
+
+def test_accounts_add_on_the_cli_connects_a_bluesky_account(
+    tmp_path: Path, pds: Pds, alice: PdsAccount
+) -> None:
+    env = {"MASTHEAD_DATA_DIR": str(tmp_path), "MASTHEAD_SECRET_KEY": "cli-secret"}
+
+    def run(*args: str) -> Result:
+        return CliRunner().invoke(cli, list(args), env=env)
+
+    assert run("users", "create", "--email", "cli@example.com", "--no-password").exit_code == 0
+    add = ["accounts", "add", "--user", "cli@example.com", "--platform", "bluesky"]
+    wrong = run(*add, "--handle", alice.handle, "--app-password", "nope", "--service", pds.url)
+    assert wrong.exit_code != 0
+    assert "bluesky refused the credentials" in wrong.output
+    assert "Invalid identifier or password" in wrong.output
+    added = run(
+        *add, "--handle", alice.handle, "--app-password", alice.app_password, "--service", pds.url
+    )
+    assert added.exit_code == 0, added.output
+    assert added.output.strip().splitlines()[-1].isdigit()
+    listing = run("accounts", "list", "--user", "cli@example.com")
+    assert alice.handle in listing.output
