@@ -151,3 +151,41 @@ async def test_a_post_over_300_graphemes_is_refused_at_request_time(
     assert too_long.status_code == 422
     assert "301" in orjson.dumps(too_long.json()).decode()
     assert [r["value"]["text"] for r in await pds.posts(alice.did)] == [FITS]
+
+
+async def test_a_thread_with_media_bluesky_cannot_take_fails_before_its_first_post(
+    tmp_path: Path, pds: Pds, alice: PdsAccount
+) -> None:
+    media = StaticMedia()
+    media.add("https://media.test/ok.png", png(2, 2), "image/png", width=2, height=2)
+    media.add("https://media.test/clip.mp4", b"\x00" * 64, "video/mp4", duration=3.0)
+    big = b"\x89PNG" + b"\x00" * 2_000_000
+    media.add("https://media.test/big.png", big, "image/png", width=4000, height=3000)
+    async with running_app(bluesky_settings(tmp_path, pds.url), media=media) as app:
+        caller = await app.user()
+        account_id = await connect(app, caller, alice)
+        with_video = bluesky_post(
+            account_id,
+            "one",
+            ["https://media.test/ok.png"],
+            thread=[("two", []), ("three", ["https://media.test/clip.mp4"])],
+        )
+        with_big_image = bluesky_post(account_id, "big", ["https://media.test/big.png"])
+        outcomes = []
+        for body in (with_video, with_big_image):
+            response = await app.create_post(caller, body)
+            assert response.status_code == 201, response.text
+            post_id = response.json()["postSubmissionId"]
+            outcomes.append(
+                await app.wait_status(caller, post_id, {"published", "failed"}, timeout=30)
+            )
+
+    video, too_big = outcomes
+    assert video["status"] == "failed"
+    assert "video service, which Masthead does not support yet" in video["errorMessage"]
+    assert too_big["status"] == "failed"
+    assert too_big["errorMessage"] == (
+        "Bluesky accepts images up to 2,000,000 bytes; "
+        "https://media.test/big.png is 2,000,004 bytes"
+    )
+    assert await pds.posts(alice.did) == []
