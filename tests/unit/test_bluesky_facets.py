@@ -59,6 +59,7 @@ def at(text: str, part: str, kind: SpanKind, value: str) -> Span:
         ),
         pytest.param("visit example.com today", [], id="bare-domains-are-not-linked"),
         pytest.param("xhttps://example.com", [], id="link-must-start-a-word"),
+        pytest.param("try https://. or http://(", [], id="a-scheme-without-a-host-is-no-link"),
         pytest.param("@alice.test hi", [Span(MENTION, 0, 11, "alice.test")], id="mention-at-start"),
         pytest.param(
             "hi (@alice.test).",

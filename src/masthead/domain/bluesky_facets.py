@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
+from urllib.parse import urlsplit
 
 import regex  # type: ignore[import-untyped]
 
@@ -29,6 +30,7 @@ _TAG = regex.compile(
     rf"(?:^|(?<=\s))[#＃]((?!\ufe0f)[^\s{_ZERO_WIDTH}]*[^\d\s\p{{P}}{_ZERO_WIDTH}]+"
     rf"[^\s{_ZERO_WIDTH}]*)"
 )
+_HOST = regex.compile(r"^[\w.:-]+$")
 _TRAILING_PUNCTUATION = regex.compile(r"\p{P}+$")
 _HANDLE = regex.compile(
     r"^([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)+[a-zA-Z]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$"
@@ -109,6 +111,8 @@ def _links(text: str) -> list[Span]:
             uri = uri[:-1]
         if uri.endswith(")") and "(" not in uri:  # "(see https://example.com)"
             uri = uri[:-1]
+        if not _HOST.match(urlsplit(uri).hostname or ""):  # the PDS refuses a link to nowhere
+            continue
         spans.append(_span(text, SpanKind.LINK, match.start(), match.start() + len(uri), uri))
     return spans
 
