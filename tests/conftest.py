@@ -12,6 +12,7 @@ import pytest
 from masthead.config import Settings
 from masthead.net import client as guarded_client
 from tests.support import postgres
+from tests.support.files import FileServer
 from tests.support.harness import Harness, running_app
 from tests.support.receiver import Receiver
 
@@ -67,6 +68,15 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         return f"sqlite:///{tmp_path / 'masthead.db'}"
     url: str = request.getfixturevalue("fresh_pg_url")
     return url
+
+
+@pytest.fixture
+def files() -> Iterator[FileServer]:
+    """A loopback file server for media URLs (add it to `fetch_allow`)."""
+    server = FileServer()
+    server.start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture

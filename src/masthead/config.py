@@ -55,6 +55,11 @@ class Settings(BaseSettings):
     x_client_secret: str | None = None
     oauth_state_seconds: float = Field(default=600.0, gt=0)
     """How long a user has between starting an OAuth connect and coming back from it."""
+    # Bluesky (docs/platforms/bluesky.md). Without a service URL, each account's PDS is found
+    # from its handle's DID document; set it to talk to one PDS (bsky.social, your own, a test).
+    bluesky_service_url: str | None = None
+    bluesky_plc_url: str = "https://plc.directory"
+    bluesky_timeout_seconds: float = Field(default=30.0, gt=0)
 
     @field_validator("fetch_allow", mode="before")
     @classmethod

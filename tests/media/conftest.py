@@ -3,9 +3,8 @@ app itself (no dispatch worker unless a test asks for one)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import orjson
@@ -16,14 +15,6 @@ from masthead.domain.posts import TARGET_TYPES
 from tests.conftest import make_settings
 from tests.support.files import FileServer
 from tests.support.harness import Caller, Harness, running_app
-
-
-@pytest.fixture
-def files() -> Iterator[FileServer]:
-    server = FileServer()
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture
@@ -66,7 +57,3 @@ def path_of(url: str) -> str:
 def stored_files(app: Harness) -> list[Path]:
     root = app.settings.data_dir / "media"
     return [p for p in root.rglob("*") if p.is_file()]
-
-
-def body(**post: Any) -> dict[str, Any]:
-    return {"post": post}

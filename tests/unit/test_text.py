@@ -84,6 +84,20 @@ def test_x_max_scan_is_beyond_anything_that_can_weigh_280() -> None:
         pytest.param("e\u0301", 1, id="letter-plus-combining-accent-is-one-grapheme"),
         pytest.param("\u1100\u1161\u11a8", 1, id="hangul-jamo-syllable-is-one-grapheme"),
         pytest.param("a\r\nb", 3, id="crlf-is-one-grapheme"),
+        pytest.param(THUMBS_UP_MEDIUM, 1, id="emoji-with-skin-tone-is-one-grapheme"),
+        pytest.param("\U0001f3f3\ufe0f\u200d\U0001f308", 1, id="rainbow-flag-zwj-is-one"),
+        pytest.param("1\ufe0f\u20e3", 1, id="keycap-is-one-grapheme"),
+        pytest.param(
+            "\U0001f3f4\U000e0067\U000e0062\U000e0065\U000e006e\U000e0067\U000e007f",
+            1,
+            id="england-flag-tag-sequence-is-one-grapheme",
+        ),
+        pytest.param("日本語", 3, id="cjk-one-grapheme-each"),
+        pytest.param("한국어", 3, id="precomposed-hangul-one-each"),
+        pytest.param("\u00e9", 1, id="nfc-e-acute-is-one"),
+        pytest.param("e\u0301", 1, id="nfd-e-acute-is-one-too"),
+        pytest.param("e\u0301\u0323\u0302", 1, id="stacked-combining-marks-are-one"),
+        pytest.param("\u0928\u092e\u0938\u094d\u0924\u0947", 3, id="devanagari-conjunct"),
     ],
 )
 def test_grapheme_count_counts_what_a_reader_sees(text: str, expected: int) -> None:

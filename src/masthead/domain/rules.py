@@ -179,6 +179,8 @@ RULES: dict[str, PlatformRules] = {
             max_video_bytes=300 * MB,
         ),
         threads=True,
+        # Ours (as Blotato's instagram/pinterest altText): the alt text of every image.
+        fields=(FieldRule("altText", Kind.STRING),),
     ),
     "threads": PlatformRules(
         name="threads",

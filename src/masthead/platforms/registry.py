@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from masthead.config import Settings
 from masthead.platforms.base import Publisher
+from masthead.platforms.bluesky import BlueskyPublisher
 from masthead.platforms.twitter import TwitterPublisher
 from masthead.platforms.webhook import WebhookPublisher
 
-AVAILABLE: frozenset[str] = frozenset({WebhookPublisher.platform, TwitterPublisher.platform})
+AVAILABLE: frozenset[str] = frozenset(
+    {WebhookPublisher.platform, TwitterPublisher.platform, BlueskyPublisher.platform}
+)
 
 
 def build_publishers(settings: Settings) -> dict[str, Publisher]:
@@ -19,5 +22,11 @@ def build_publishers(settings: Settings) -> dict[str, Publisher]:
         ),
         TwitterPublisher.platform: TwitterPublisher(
             api_url=settings.x_api_url, app=settings.oauth_app(TwitterPublisher.platform)
+        ),
+        BlueskyPublisher.platform: BlueskyPublisher(
+            service_url=settings.bluesky_service_url,
+            plc_url=settings.bluesky_plc_url,
+            allow=settings.fetch_allow,
+            timeout=settings.bluesky_timeout_seconds,
         ),
     }

@@ -1,0 +1,396 @@
+"""The Bluesky publisher: app-password sessions, facets, images, reply threads, exactly once.
+
+Invariant 2 rests on the record key. `prepare` chooses the post's rkey (a TID) and the engine
+stores it with the sending mark; a repository holds at most one record per key, so whatever
+happens to the answer of `createRecord`, asking `getRecord` for that key tells whether the post
+exists, and creating it again under the same key can never make a second post (the reference
+PDS answers a repeated key with a 500 and writes nothing).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any, ClassVar, TypeVar
+
+import httpx
+
+from masthead.domain.atproto_ids import new_tid, rkey_of
+from masthead.domain.bluesky_facets import build_facets, find_spans, mentioned_handles
+from masthead.net.client import safe_async_client
+from masthead.net.guard import BlockedDestination
+from masthead.platforms.base import (
+    AccountDisconnected,
+    ConnectedAccount,
+    MediaFile,
+    MediaSource,
+    OutcomeUnknown,
+    Permanent,
+    PublishContext,
+    Publisher,
+    PublishError,
+    Retryable,
+    SentItem,
+)
+from masthead.platforms.bluesky_xrpc import (
+    XrpcError,
+    check_pds_endpoint,
+    pds_of,
+    resolve_did,
+    token_expires_within,
+    xrpc,
+)
+
+T = TypeVar("T")
+Credentials = dict[str, Any]
+
+POST = "app.bsky.feed.post"
+MAX_IMAGE_BYTES = 2_000_000
+"""Lexicon app.bsky.embed.images#image (since 2026-04-08); the PDS refuses larger blobs."""
+RENEW_MARGIN_SECONDS = 60.0
+"""An access token ending sooner than this is renewed before use rather than refused."""
+AUTH_ERRORS = frozenset({"ExpiredToken", "InvalidToken", "AuthenticationRequired"})
+"""Answers to a call made with a stale access token: renew the session and call again."""
+ACCOUNT_ERRORS = frozenset(
+    {"AuthenticationRequired", "AccountTakedown", "AccountDeactivated", "AuthFactorTokenRequired"}
+)
+"""Answers to createSession that a retry cannot change: the account must be reconnected."""
+
+
+def public_url(handle: str, uri: str) -> str:
+    return f"https://bsky.app/profile/{handle}/post/{rkey_of(uri)}"
+
+
+class BlueskyPublisher(Publisher):
+    platform: ClassVar[str] = "bluesky"
+
+    def __init__(
+        self,
+        *,
+        service_url: str | None,
+        plc_url: str,
+        allow: frozenset[tuple[str, int]],
+        timeout: float,
+    ) -> None:
+        self._service_url = service_url.rstrip("/") if service_url else None
+        self._plc_url = plc_url
+        self._allow = allow
+        timeouts = httpx.Timeout(timeout, connect=min(timeout, 10.0))
+        # Hosts the operator chose (the service URL, the PLC directory) are reached directly;
+        # hosts that a user's handle or DID document names go through the SSRF guard.
+        self._client = httpx.AsyncClient(timeout=timeouts)
+        self._guarded = safe_async_client(allow=allow, timeout=timeouts)
+
+    # Accounts and sessions
+
+    async def connect(self, credentials: dict[str, Any]) -> ConnectedAccount:
+        handle = str(credentials.get("handle") or "").strip().removeprefix("@").lower()
+        password = str(credentials.get("app_password") or "").strip()
+        if not handle or not password:
+            raise Permanent("Bluesky needs the account's handle and an app password")
+        given = str(credentials.get("service") or "").rstrip("/") or self._service_url
+        try:
+            service = given or await self._find_pds(handle)
+            session = await self._login(
+                {
+                    "handle": handle,
+                    "app_password": password,
+                    "service": service,
+                    "service_from_did": not given,
+                }
+            )
+        except (httpx.HTTPError, BlockedDestination) as exc:
+            raise Permanent(f"Cannot reach Bluesky for {handle}: {exc}") from exc
+        return ConnectedAccount(
+            external_id=session["did"], username=session["handle"], credentials=session
+        )
+
+    async def _find_pds(self, handle: str) -> str:
+        did = await resolve_did(self._guarded, handle)
+        client = self._client if did.startswith("did:plc:") else self._guarded
+        return check_pds_endpoint(await pds_of(client, self._plc_url, did), self._allow)
+
+    @staticmethod
+    def _creds(ctx: PublishContext) -> Credentials:
+        creds = dict(ctx.account.credentials)
+        if not all(creds.get(key) for key in ("service", "did", "handle")):
+            raise AccountDisconnected("No Bluesky session is stored; reconnect the account")
+        return creds
+
+    def _http(self, creds: Credentials) -> httpx.AsyncClient:
+        return self._guarded if creds.get("service_from_did") else self._client
+
+    async def _login(self, creds: Credentials) -> Credentials:
+        """createSession with the app password: rate limited hard (30 per 5 minutes, 300 a
+        day per account), so only when there is no session or it cannot be refreshed."""
+        if not creds.get("app_password"):
+            raise AccountDisconnected("No Bluesky app password is stored; reconnect the account")
+        try:
+            answer = await xrpc(
+                self._http(creds),
+                creds["service"],
+                "com.atproto.server.createSession",
+                body={"identifier": creds["handle"], "password": creds["app_password"]},
+            )
+        except XrpcError as exc:
+            if exc.error in ACCOUNT_ERRORS or exc.status == 401:
+                raise AccountDisconnected(
+                    f"Bluesky refused the app password: {exc.message or exc.error}"
+                ) from exc
+            raise _publish_error(exc) from exc
+        return {
+            **creds,
+            "did": answer["did"],
+            "handle": answer.get("handle", creds["handle"]),
+            "access_jwt": answer["accessJwt"],
+            "refresh_jwt": answer["refreshJwt"],
+        }
+
+    async def _refresh(self, creds: Credentials) -> Credentials:
+        if not creds.get("refresh_jwt"):
+            return await self._login(creds)
+        try:
+            answer = await xrpc(
+                self._http(creds),
+                creds["service"],
+                "com.atproto.server.refreshSession",
+                token=creds["refresh_jwt"],
+                procedure=True,
+            )
+        except XrpcError as exc:
+            if exc.status == 429 or exc.status >= 500:
+                raise _publish_error(exc) from exc
+            return await self._login(creds)  # the refresh token expired or was revoked
+        return {**creds, "access_jwt": answer["accessJwt"], "refresh_jwt": answer["refreshJwt"]}
+
+    async def _renew(self, ctx: PublishContext, used: Credentials) -> Credentials:
+        """A fresh session, shared through the credential store: when another worker renewed
+        first, its tokens are used instead of spending the refresh token again."""
+        store = ctx.credentials
+        current = await store.load() if store is not None else used
+        if current.get("access_jwt") != used.get("access_jwt") and not token_expires_within(
+            str(current.get("access_jwt") or ""), RENEW_MARGIN_SECONDS
+        ):
+            return current
+        renewed = await self._refresh(current)
+        if store is not None and not await store.save(renewed, replaces=current):
+            return await store.load()
+        return renewed
+
+    async def _authed(self, ctx: PublishContext, call: Callable[[Credentials], Awaitable[T]]) -> T:
+        """`call` with a valid session, renewed before if it is ending and once if refused."""
+        creds = self._creds(ctx)
+        if token_expires_within(str(creds.get("access_jwt") or ""), RENEW_MARGIN_SECONDS):
+            creds = await self._renew(ctx, creds)
+        try:
+            return await call(creds)
+        except XrpcError as exc:
+            if exc.error not in AUTH_ERRORS:
+                raise
+        return await call(await self._renew(ctx, creds))
+
+    # Publishing
+
+    async def prepare(self, ctx: PublishContext, position: int) -> dict[str, Any]:
+        """Facets, blob uploads and the record itself, with the rkey it will be stored under.
+        Position 0 checks the media of the whole thread first, so that a thread that cannot
+        be published fails before its first post rather than half way."""
+        try:
+            if position == 0:
+                for item in ctx.items:
+                    for index, url in enumerate(item.media_urls):
+                        _check_image(await self._media(ctx).file(url), index)
+            return await self._prepare(ctx, position)
+        except XrpcError as exc:
+            raise _publish_error(exc) from exc
+        except BlockedDestination as exc:
+            raise Permanent(f"Bluesky PDS refused: {exc.reason}") from exc
+        except httpx.TransportError as exc:
+            raise Retryable(f"Bluesky unreachable ({type(exc).__name__})") from exc
+
+    async def _prepare(self, ctx: PublishContext, position: int) -> dict[str, Any]:
+        item = ctx.items[position]
+        record: dict[str, Any] = {
+            "$type": POST,
+            "text": item.text,
+            "createdAt": _now_iso(),
+        }
+        spans = find_spans(item.text)
+        facets = build_facets(spans, await self._resolve(ctx, mentioned_handles(spans)))
+        if facets:
+            record["facets"] = facets
+        if item.media_urls:
+            alt = str(ctx.target.get("altText") or "")
+            images = [await self._upload(ctx, url, alt) for url in item.media_urls]
+            record["embed"] = {"$type": "app.bsky.embed.images", "images": images}
+        if ctx.previous:
+            root, parent = ctx.previous[0].data, ctx.previous[-1].data
+            record["reply"] = {
+                "root": {"uri": root["uri"], "cid": root["cid"]},
+                "parent": {"uri": parent["uri"], "cid": parent["cid"]},
+            }
+        return {"rkey": new_tid(), "record": record}
+
+    def _media(self, ctx: PublishContext) -> MediaSource:
+        if ctx.media is None:
+            raise Permanent("This server has no media pipeline; Bluesky images cannot be sent")
+        return ctx.media
+
+    async def _resolve(self, ctx: PublishContext, handles: list[str]) -> dict[str, str]:
+        """Mentioned handles → DIDs through the account's PDS; one that does not resolve is
+        left out (its text stays plain)."""
+        creds = self._creds(ctx)
+        dids: dict[str, str] = {}
+        for handle in handles:
+            try:
+                answer = await xrpc(
+                    self._http(creds),
+                    creds["service"],
+                    "com.atproto.identity.resolveHandle",
+                    params={"handle": handle},
+                )
+            except XrpcError as exc:
+                if exc.status == 429 or exc.status >= 500:
+                    raise
+                continue
+            dids[handle] = str(answer["did"])
+        return dids
+
+    async def _upload(self, ctx: PublishContext, url: str, alt: str) -> dict[str, Any]:
+        media = self._media(ctx)
+        file: MediaFile = await media.file(url)
+        data = await media.read(file)
+
+        async def upload(creds: Credentials) -> dict[str, Any]:
+            return await xrpc(
+                self._http(creds),
+                creds["service"],
+                "com.atproto.repo.uploadBlob",
+                token=creds["access_jwt"],
+                content=data,
+                content_type=file.content_type,
+            )
+
+        image: dict[str, Any] = {"alt": alt, "image": (await self._authed(ctx, upload))["blob"]}
+        if file.width and file.height:
+            image["aspectRatio"] = {"width": file.width, "height": file.height}
+        return image
+
+    async def send(self, ctx: PublishContext, position: int, prepared: dict[str, Any]) -> SentItem:
+        try:
+            return await self._create(ctx, prepared)
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+            raise Retryable(f"Bluesky unreachable ({type(exc).__name__})") from exc
+        except BlockedDestination as exc:
+            raise Permanent(f"Bluesky PDS refused: {exc.reason}") from exc
+        except XrpcError as exc:
+            if exc.status < 500:
+                raise _publish_error(exc) from exc
+            cause = str(exc)
+        except httpx.TransportError as exc:
+            cause = f"{type(exc).__name__} after the request was sent"
+        return await self._settle(ctx, prepared, cause)
+
+    async def _create(self, ctx: PublishContext, prepared: dict[str, Any]) -> SentItem:
+        async def create(creds: Credentials) -> dict[str, Any]:
+            return await xrpc(
+                self._http(creds),
+                creds["service"],
+                "com.atproto.repo.createRecord",
+                token=creds["access_jwt"],
+                body={
+                    "repo": creds["did"],
+                    "collection": POST,
+                    "rkey": prepared["rkey"],
+                    "record": prepared["record"],
+                },
+            )
+
+        answer = await self._authed(ctx, create)
+        return self._sent(ctx, str(answer["uri"]), str(answer["cid"]))
+
+    def _sent(self, ctx: PublishContext, uri: str, cid: str) -> SentItem:
+        handle = str(self._creds(ctx)["handle"])
+        return SentItem(uri, public_url(handle, uri), {"uri": uri, "cid": cid})
+
+    async def _find(self, ctx: PublishContext, rkey: str) -> SentItem | None:
+        """The record under `rkey`, or None when the repository certainly has none."""
+        creds = self._creds(ctx)
+        try:
+            answer = await xrpc(
+                self._http(creds),
+                creds["service"],
+                "com.atproto.repo.getRecord",
+                params={"repo": creds["did"], "collection": POST, "rkey": rkey},
+            )
+        except XrpcError as exc:
+            if exc.error == "RecordNotFound":
+                return None
+            raise
+        return self._sent(ctx, str(answer["uri"]), str(answer["cid"]))
+
+    async def _settle(self, ctx: PublishContext, prepared: dict[str, Any], cause: str) -> SentItem:
+        """createRecord left and no clear answer came back (5xx or a lost connection). Look
+        the key up; if the record is not there, create it under the same key, which cannot
+        make a second post even if the first request is still on its way. Whatever is still
+        unclear after that is reported as unknown, never retried with a new key."""
+        rkey = prepared["rkey"]
+        try:
+            found = await self._find(ctx, rkey)
+            return found if found is not None else await self._create(ctx, prepared)
+        except (XrpcError, httpx.HTTPError, PublishError):
+            try:
+                found = await self._find(ctx, rkey)
+            except (XrpcError, httpx.HTTPError):
+                found = None
+            if found is not None:
+                return found
+        raise OutcomeUnknown(
+            f"Bluesky gave no clear answer to the post ({cause}) and it could not be confirmed; "
+            f"look for record {rkey} in the account before posting again"
+        )
+
+    async def reconcile(
+        self, ctx: PublishContext, position: int, prepared: dict[str, Any]
+    ) -> SentItem | None:
+        """After a crash: the record under the prepared key if it exists. If it does not, the
+        crashed request is long over (the lease had to run out first), so the post is created
+        under that same key, which can still only ever make one."""
+        if "rkey" not in prepared:
+            return None
+        found = await self._find(ctx, prepared["rkey"])
+        return found if found is not None else await self._create(ctx, prepared)
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+        await self._guarded.aclose()
+
+
+def _now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _check_image(file: MediaFile, index: int) -> None:
+    if file.is_video:
+        raise Permanent(
+            "Bluesky video goes through Bluesky's video service, which Masthead does not "
+            "support yet; post images, or the video on another platform"
+        )
+    if not file.content_type.startswith("image/"):
+        raise Permanent(f"Bluesky posts take images; media {index + 1} is {file.content_type}")
+    if file.size > MAX_IMAGE_BYTES:
+        raise Permanent(
+            f"Bluesky accepts images up to {MAX_IMAGE_BYTES:,} bytes; {file.url} is "
+            f"{file.size:,} bytes"
+        )
+
+
+def _publish_error(exc: XrpcError) -> PublishError:
+    """An answer that says the platform did not act, as the engine's error classes."""
+    if exc.status == 429 or exc.error == "RateLimitExceeded":
+        return Retryable(f"Bluesky rate limit: {exc.message or exc.error}", exc.retry_after)
+    if exc.status >= 500:
+        return Retryable(f"Bluesky answered {exc}", exc.retry_after)
+    if exc.error in ACCOUNT_ERRORS:
+        return AccountDisconnected(f"Bluesky refused the account: {exc.message or exc.error}")
+    return Permanent(f"Bluesky refused the post: {exc.message or exc.error}")

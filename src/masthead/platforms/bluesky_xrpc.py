@@ -1,0 +1,150 @@
+"""XRPC over httpx, and finding an account's PDS from its handle (atproto identity).
+
+Kept apart from the publisher so that bluesky.py reads as the publishing steps and this file
+as the wire: one request shape, one error shape (`{"error": Name, "message": ...}`).
+"""
+
+from __future__ import annotations
+
+import base64
+import time
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import orjson
+
+from masthead.platforms.base import Permanent
+from masthead.platforms.webhook import retry_after_seconds
+
+
+@dataclass
+class XrpcError(Exception):
+    """An answer that is not 2xx, in the platform's own terms."""
+
+    status: int
+    error: str
+    message: str
+    retry_after: float | None = None
+
+    def __str__(self) -> str:
+        return f"{self.status} {self.error}: {self.message}" if self.message else self.error
+
+
+def rate_limit_wait(response: httpx.Response) -> float | None:
+    """Seconds to wait: `Retry-After`, else the `ratelimit-reset` epoch when nothing remains."""
+    after = retry_after_seconds(response)
+    if after is not None:
+        return after
+    reset, remaining = (
+        response.headers.get("ratelimit-reset"),
+        response.headers.get("ratelimit-remaining"),
+    )
+    if reset and reset.isdigit() and (response.status_code == 429 or remaining == "0"):
+        return max(0.0, int(reset) - time.time())
+    return None
+
+
+async def xrpc(
+    client: httpx.AsyncClient,
+    service: str,
+    nsid: str,
+    *,
+    token: str | None = None,
+    params: dict[str, str] | None = None,
+    body: dict[str, Any] | None = None,
+    content: bytes | None = None,
+    content_type: str | None = None,
+    procedure: bool = False,
+) -> dict[str, Any]:
+    """One call: a procedure (POST) when it has a body or `procedure` says so (refreshSession
+    has no body), else a query (GET)."""
+    headers: dict[str, str] = {}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    url = f"{service.rstrip('/')}/xrpc/{nsid}"
+    if body is not None:
+        headers["Content-Type"] = "application/json"
+        response = await client.post(url, content=orjson.dumps(body), headers=headers)
+    elif content is not None:
+        headers["Content-Type"] = content_type or "application/octet-stream"
+        response = await client.post(url, content=content, headers=headers)
+    elif procedure:
+        response = await client.post(url, headers=headers)
+    else:
+        response = await client.get(url, params=params, headers=headers)
+    try:
+        data = response.json()
+    except ValueError:
+        data = None
+    if response.is_success and isinstance(data, dict):
+        return data
+    error, message = "", ""
+    if isinstance(data, dict):
+        error, message = str(data.get("error") or ""), str(data.get("message") or "")
+    raise XrpcError(
+        response.status_code,
+        error or f"HTTP {response.status_code}",
+        message or response.reason_phrase,
+        rate_limit_wait(response),
+    )
+
+
+def token_expires_within(jwt: str, seconds: float) -> bool:
+    """Whether an access token (a JWT we only read, never verify) ends within `seconds`:
+    renewing first saves a refused call. Unreadable tokens count as expiring."""
+    try:
+        payload = jwt.split(".")[1]
+        claims = orjson.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        return float(claims["exp"]) < time.time() + seconds
+    except (IndexError, ValueError, KeyError, TypeError):
+        return True
+
+
+def check_pds_endpoint(endpoint: str, allow: frozenset[tuple[str, int]]) -> str:
+    """A PDS URL taken from a DID document (which its owner writes, not the operator) must be
+    https, unless the operator allowed its host:port (MASTHEAD_FETCH_ALLOW, for local PDSes)."""
+    parts = urlsplit(endpoint)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    allowed = {(host.lower().strip("[]"), number) for host, number in allow}
+    if parts.scheme == "https" or (
+        parts.scheme == "http" and ((parts.hostname or "").lower(), port) in allowed
+    ):
+        return endpoint.rstrip("/")
+    raise Permanent(f"The account's PDS {endpoint!r} is not an https URL; Masthead refuses it")
+
+
+async def resolve_did(client: httpx.AsyncClient, handle: str) -> str:
+    """A handle's DID through `https://<handle>/.well-known/atproto-did` (the HTTPS method
+    every bsky.social handle supports). A DID given as the identifier is used as is."""
+    if handle.startswith("did:"):
+        return handle
+    try:
+        response = await client.get(f"https://{handle}/.well-known/atproto-did")
+    except httpx.HTTPError as exc:
+        raise Permanent(f"Cannot resolve the Bluesky handle {handle}: {exc}") from exc
+    did = response.text.strip()
+    if not response.is_success or not did.startswith("did:"):
+        raise Permanent(f"Cannot resolve the Bluesky handle {handle}: no DID at its domain")
+    return did
+
+
+async def pds_of(client: httpx.AsyncClient, plc_url: str, did: str) -> str:
+    """The `#atproto_pds` service endpoint of a did:plc (from the PLC directory) or a did:web
+    (from its domain's /.well-known/did.json)."""
+    if did.startswith("did:plc:"):
+        url = f"{plc_url.rstrip('/')}/{did}"
+    elif did.startswith("did:web:"):
+        url = f"https://{did.removeprefix('did:web:')}/.well-known/did.json"
+    else:
+        raise Permanent(f"Unsupported DID method: {did}")
+    try:
+        response = await client.get(url)
+        document = response.json() if response.is_success else {}
+    except (httpx.HTTPError, ValueError) as exc:
+        raise Permanent(f"Cannot read the DID document of {did}: {exc}") from exc
+    for service in document.get("service") or []:
+        if isinstance(service, dict) and str(service.get("id", "")).endswith("#atproto_pds"):
+            return str(service.get("serviceEndpoint", ""))
+    raise Permanent(f"The DID document of {did} names no PDS")
