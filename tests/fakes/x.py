@@ -57,10 +57,13 @@ SCOPE_NEEDED = {
     "media": "media.write",
     "media-status": "media.write",
 }
-FAULTS = frozenset({"rate_limit", "last_call", "unavailable", "server_error_after", "drop_after"})
+FAULTS = frozenset(
+    {"rate_limit", "last_call", "unavailable", "server_error_after", "drop_after", "slow_after"}
+)
 """rate_limit: 429 with a reset; last_call: acts, and says no calls are left until the reset;
 unavailable: 503 before acting; server_error_after: acts, then answers 500; drop_after: acts,
-then drops the connection mid-answer."""
+then drops the connection mid-answer; slow_after: acts, then answers only after `slow_seconds`
+(long enough for a test to kill the client in between)."""
 
 
 @cache
@@ -175,6 +178,7 @@ class FakeX:
         self.processing_polls = 1
         self.token_delay = 0.0
         self.rate_limit_seconds = 2
+        self.slow_seconds = 5.0
         self._ids = itertools.count(1_860_000_000_000_000_001)
         self._lock = threading.RLock()
         app = Starlette(
@@ -413,6 +417,8 @@ class FakeX:
         response = await self._handle(request, operation, user, body)
         if fault == "drop_after" and response.status_code < 300:
             return _Dropped()
+        if fault == "slow_after":
+            await asyncio.sleep(self.slow_seconds)
         if fault == "server_error_after":
             return problem(500, "Internal Server Error", "Internal Server Error")
         if fault == "last_call":
