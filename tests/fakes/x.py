@@ -3,8 +3,9 @@
 Every request to `/2/...` (except the token endpoint, which the OpenAPI does not describe) is
 validated against X's official OpenAPI (`../shared/specs/x/xdk/specs/openapi.json`) with
 openapi-core; a request that does not conform is answered 400 and recorded in `invalid`, which
-the tests assert stays empty. State (tokens, media, posts, reply chains) is kept so tests assert
-on what X would show, e.g. that a post exists exactly once.
+the tests assert stays empty. The fake's own successful answers are checked the same way.
+State (tokens, media, posts, reply chains) is kept so tests assert on what X would show, e.g.
+that a post exists exactly once.
 
 Faults are queued per operation with `fail_next(operation, fault)`; operations are `tweets`,
 `media`, `media-status`, `timeline`, `me` and `token`.
@@ -31,7 +32,7 @@ from urllib.parse import parse_qsl, urlencode
 
 import uvicorn
 from openapi_core import Config, OpenAPI
-from openapi_core.testing import MockRequest
+from openapi_core.testing import MockRequest, MockResponse
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
@@ -354,8 +355,9 @@ class FakeX:
             Recorded(time.time(), request.method, request.url.path, operation, body)
         )
 
-    def _validate(self, request: Request, body: bytes) -> str | None:
-        mock = MockRequest(
+    @staticmethod
+    def _mock(request: Request, body: bytes) -> MockRequest:
+        return MockRequest(
             API_ORIGIN,
             request.method.lower(),
             request.url.path,
@@ -364,13 +366,28 @@ class FakeX:
             content_type=request.headers.get("content-type", "application/json"),
             headers=dict(request.headers),
         )
+
+    def _validate(self, request: Request, body: bytes) -> str | None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # "Unsupported scheme type" for OAuth2 security
-            result = _openapi().unmarshal_request(mock)
+            result = _openapi().unmarshal_request(self._mock(request, body))
         if not result.errors:
             return None
         causes = [repr(getattr(e, "__cause__", None) or e) for e in result.errors]
         return f"{request.method} {request.url.path}: {'; '.join(causes)}"
+
+    def _check_answer(self, request: Request, body: bytes, response: Response) -> None:
+        """The fake's own successful answers must match the OpenAPI too, or the publisher
+        would be tested against shapes X never sends."""
+        answer = MockResponse(
+            bytes(response.body), response.status_code, content_type="application/json"
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            result = _openapi().unmarshal_response(self._mock(request, body), answer)
+        if result.errors:
+            causes = [repr(getattr(e, "__cause__", None) or e) for e in result.errors]
+            self.invalid.append(f"answer to {request.url.path}: {'; '.join(causes)}")
 
     @staticmethod
     def _operation(method: str, path: str) -> str:
@@ -415,6 +432,8 @@ class FakeX:
         if fault == "unavailable":
             return problem(503, "Service Unavailable", "Service Unavailable")
         response = await self._handle(request, operation, user, body)
+        if response.status_code < 300:
+            self._check_answer(request, body, response)
         if fault == "drop_after" and response.status_code < 300:
             return _Dropped()
         if fault == "slow_after":
