@@ -3,8 +3,9 @@
 Every request to `/2/...` (except the token endpoint, which the OpenAPI does not describe) is
 validated against X's official OpenAPI (`../shared/specs/x/xdk/specs/openapi.json`) with
 openapi-core; a request that does not conform is answered 400 and recorded in `invalid`, which
-the tests assert stays empty. State (tokens, media, posts, reply chains) is kept so tests assert
-on what X would show, e.g. that a post exists exactly once.
+the tests assert stays empty. The fake's own successful answers are checked the same way.
+State (tokens, media, posts, reply chains) is kept so tests assert on what X would show, e.g.
+that a post exists exactly once.
 
 Faults are queued per operation with `fail_next(operation, fault)`; operations are `tweets`,
 `media`, `media-status`, `timeline`, `me` and `token`.
@@ -31,7 +32,7 @@ from urllib.parse import parse_qsl, urlencode
 
 import uvicorn
 from openapi_core import Config, OpenAPI
-from openapi_core.testing import MockRequest
+from openapi_core.testing import MockRequest, MockResponse
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
@@ -57,10 +58,13 @@ SCOPE_NEEDED = {
     "media": "media.write",
     "media-status": "media.write",
 }
-FAULTS = frozenset({"rate_limit", "last_call", "unavailable", "server_error_after", "drop_after"})
+FAULTS = frozenset(
+    {"rate_limit", "last_call", "unavailable", "server_error_after", "drop_after", "slow_after"}
+)
 """rate_limit: 429 with a reset; last_call: acts, and says no calls are left until the reset;
 unavailable: 503 before acting; server_error_after: acts, then answers 500; drop_after: acts,
-then drops the connection mid-answer."""
+then drops the connection mid-answer; slow_after: acts, then answers only after `slow_seconds`
+(long enough for a test to kill the client in between)."""
 
 
 @cache
@@ -175,6 +179,7 @@ class FakeX:
         self.processing_polls = 1
         self.token_delay = 0.0
         self.rate_limit_seconds = 2
+        self.slow_seconds = 5.0
         self._ids = itertools.count(1_860_000_000_000_000_001)
         self._lock = threading.RLock()
         app = Starlette(
@@ -350,8 +355,9 @@ class FakeX:
             Recorded(time.time(), request.method, request.url.path, operation, body)
         )
 
-    def _validate(self, request: Request, body: bytes) -> str | None:
-        mock = MockRequest(
+    @staticmethod
+    def _mock(request: Request, body: bytes) -> MockRequest:
+        return MockRequest(
             API_ORIGIN,
             request.method.lower(),
             request.url.path,
@@ -360,13 +366,28 @@ class FakeX:
             content_type=request.headers.get("content-type", "application/json"),
             headers=dict(request.headers),
         )
+
+    def _validate(self, request: Request, body: bytes) -> str | None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # "Unsupported scheme type" for OAuth2 security
-            result = _openapi().unmarshal_request(mock)
+            result = _openapi().unmarshal_request(self._mock(request, body))
         if not result.errors:
             return None
         causes = [repr(getattr(e, "__cause__", None) or e) for e in result.errors]
         return f"{request.method} {request.url.path}: {'; '.join(causes)}"
+
+    def _check_answer(self, request: Request, body: bytes, response: Response) -> None:
+        """The fake's own successful answers must match the OpenAPI too, or the publisher
+        would be tested against shapes X never sends."""
+        answer = MockResponse(
+            bytes(response.body), response.status_code, content_type="application/json"
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            result = _openapi().unmarshal_response(self._mock(request, body), answer)
+        if result.errors:
+            causes = [repr(getattr(e, "__cause__", None) or e) for e in result.errors]
+            self.invalid.append(f"answer to {request.url.path}: {'; '.join(causes)}")
 
     @staticmethod
     def _operation(method: str, path: str) -> str:
@@ -411,8 +432,12 @@ class FakeX:
         if fault == "unavailable":
             return problem(503, "Service Unavailable", "Service Unavailable")
         response = await self._handle(request, operation, user, body)
+        if response.status_code < 300:
+            self._check_answer(request, body, response)
         if fault == "drop_after" and response.status_code < 300:
             return _Dropped()
+        if fault == "slow_after":
+            await asyncio.sleep(self.slow_seconds)
         if fault == "server_error_after":
             return problem(500, "Internal Server Error", "Internal Server Error")
         if fault == "last_call":

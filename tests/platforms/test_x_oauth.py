@@ -189,7 +189,11 @@ async def test_a_platform_without_an_oauth_app_says_it_is_not_configured(
 
 @pytest.mark.parametrize(
     ("platform", "status", "reason"),
-    [("linkedin", 400, "cannot be connected on this server yet"), ("myspace", 404, "Unknown")],
+    [
+        ("linkedin", 400, "cannot be connected on this server yet"),
+        ("webhook", 400, "not connected through OAuth"),
+        ("myspace", 404, "Unknown"),
+    ],
 )
 async def test_platforms_without_a_publisher_are_refused_clearly(
     harness: Harness, platform: str, status: int, reason: str

@@ -7,6 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from masthead.config import Settings
 from masthead.platforms.base import Permanent
 from masthead.platforms.oauth import (
     authorize_url,
@@ -80,3 +81,11 @@ def test_a_token_answer_without_access_token_is_refused() -> None:
 )
 def test_expires_within(credentials: dict[str, str], expected: bool) -> None:
     assert expires_within(credentials, timedelta(minutes=5), NOW) is expected
+
+
+def test_x_oauth_settings_are_named_after_x_and_found_for_twitter() -> None:
+    settings = Settings(x_client_id="id", x_api_url="http://127.0.0.1:1/")
+    app = settings.oauth_app("twitter")
+    assert app is not None and app.api_url == "http://127.0.0.1:1"
+    assert app.client_secret is None
+    assert Settings(x_client_id=None).oauth_app("twitter") is None

@@ -164,9 +164,11 @@ class ConnectedAccount:
 
 class Publisher(ABC):
     platform: ClassVar[str]
+    connects_by_oauth: ClassVar[bool] = False
+    """True for platforms whose accounts are connected through the browser (OAuth)."""
     oauth: OAuthProvider | None = None
-    """How an account of this platform is connected through the browser (services/oauth.py);
-    None for platforms connected otherwise, or whose OAuth app the operator has not set up."""
+    """How an account is connected through the browser (services/oauth.py); None for
+    platforms connected otherwise, or whose OAuth app the operator has not set up."""
 
     async def prepare(self, ctx: PublishContext, position: int) -> dict[str, Any]:
         """Retry-safe work before the irreversible call; the result is stored with the

@@ -148,6 +148,7 @@ class XOAuth(OAuthProvider):
 
 class TwitterPublisher(Publisher):
     platform: ClassVar[str] = "twitter"
+    connects_by_oauth: ClassVar[bool] = True
 
     def __init__(
         self,

@@ -50,6 +50,8 @@ def provider_for(
         if platform in PLATFORMS:
             raise OAuthFailed(f"{platform} accounts cannot be connected on this server yet")
         raise OAuthFailed(f"Unknown platform {platform!r}", status=404)
+    if not publisher.connects_by_oauth:
+        raise OAuthFailed(f"{platform} accounts are not connected through OAuth")
     if publisher.oauth is None:
         prefix = settings_prefix(platform).upper()
         raise OAuthFailed(
