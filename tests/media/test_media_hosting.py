@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import httpx
 import pytest
 
 from masthead.api.ranges import ByteRange, Unsatisfiable, parse_range
+from tests.conftest import make_settings
 from tests.media.conftest import path_of, post_media
 from tests.support import samples
 from tests.support.files import FileServer
-from tests.support.harness import Caller, Harness
+from tests.support.harness import Caller, Harness, served_app
 
 
 @pytest.fixture
@@ -113,3 +117,18 @@ def test_parse_range(header: str | None, size: int, expected: ByteRange | None) 
 def test_unsatisfiable_ranges(header: str) -> None:
     with pytest.raises(Unsatisfiable):
         parse_range(header, 100)
+
+
+async def test_hosted_urls_are_fetchable_over_http_at_the_public_url(
+    tmp_path: Path, files: FileServer
+) -> None:
+    data = samples.image("PNG")
+    settings = make_settings(tmp_path, fetch_allow=files.allow, api_rate_limits="off")
+    async with served_app(settings, run_worker=False) as app:
+        caller = await app.user()
+        created = await post_media(app, caller, files.add("a.png", data))
+        async with httpx.AsyncClient() as outsider:  # as a platform would fetch it
+            fetched = await outsider.get(created.json()["url"])
+
+    assert fetched.status_code == 200
+    assert fetched.content == data

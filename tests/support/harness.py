@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import orjson
+import uvicorn
 from sqlalchemy import update
 from sqlalchemy.engine import Connection
 
@@ -22,6 +23,7 @@ from masthead.store.database import Database
 from masthead.store.migrate import upgrade
 from masthead.store.models import Account
 from masthead.timeutil import utcnow
+from tests.support.receiver import free_port
 
 
 @dataclass
@@ -147,3 +149,30 @@ def webhook_post(account_id: str, url: str, text: str = "Hello", **root: Any) ->
         },
         **root,
     }
+
+
+@asynccontextmanager
+async def served_app(settings: Settings, *, run_worker: bool = True) -> AsyncIterator[Harness]:
+    """The app on a real 127.0.0.1 port with MASTHEAD_PUBLIC_URL pointing at it, in this event
+    loop: for fakes of platforms that fetch hosted media by URL (Meta, Threads, TikTok,
+    Pinterest), so that a wrong public URL fails the test as it would fail in production."""
+    port = free_port()
+    settings = settings.model_copy(update={"public_url": f"http://127.0.0.1:{port}"})
+    await migrate(settings.sqlalchemy_url)
+    app = create_app(settings, run_worker=run_worker)
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", access_log=False
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    try:
+        while not server.started:
+            if task.done():
+                task.result()
+                raise RuntimeError("the app stopped before it started serving")
+            await asyncio.sleep(0.01)
+        async with httpx.AsyncClient(base_url=settings.public_url, timeout=30) as client:
+            yield Harness(settings, app.state.ctx, client)
+    finally:
+        server.should_exit = True
+        await task
