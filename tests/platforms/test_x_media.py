@@ -1,9 +1,9 @@
 """X media: the v2 chunked upload with the right category, processing polled until X says
 succeeded, and a processing failure refused in X's terms with nothing posted.
 
-The dispatch engine does not hand publishers a media source yet (the media pipeline, issue #3,
-does), so these drive the publisher's prepare and send directly, against the fake X, with the
-in-memory media source."""
+These drive the publisher's prepare and send directly, against the fake X, with an in-memory
+media source, to reach cases the pipeline never hands over (a GIF header with no image); the
+same flow through the public API and the real pipeline is in test_x_media_api.py."""
 
 from __future__ import annotations
 
