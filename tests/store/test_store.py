@@ -86,6 +86,22 @@ async def test_a_leased_row_is_not_claimed_again_until_its_lease_ends(seeded: Se
     assert taken_over[0].attempt == 2
 
 
+async def test_a_stopping_worker_hands_its_posts_back_without_spending_an_attempt(
+    seeded: Seeded,
+) -> None:
+    post_id = await add_post(seeded, NOW)
+    other = await add_post(seeded, NOW)
+    await claim(seeded.db, "w1", NOW)
+    await claim(seeded.db, "w2", NOW)  # nothing left for w2 while w1 holds both
+
+    handed = await seeded.db.write(lambda c: queue.hand_back(c, owner="w1", now=NOW))
+    taken = await claim(seeded.db, "w2", NOW)
+
+    assert handed == 2
+    assert {c.id for c in taken} == {post_id, other}
+    assert all(c.attempt == 1 for c in taken)
+
+
 async def test_next_wakeup_is_the_earliest_due_time_or_lease_end(seeded: Seeded) -> None:
     assert await seeded.db.read(queue.next_wakeup) is None
     await add_post(seeded, NOW + timedelta(minutes=5))

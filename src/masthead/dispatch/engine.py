@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 
 import orjson
 from cachetools import TTLCache
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from masthead.config import Settings
@@ -126,8 +127,17 @@ class Dispatcher:
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
-        await self._write(lambda c: queue.remove_worker(c, self.worker_id))
+        handed_back = await self._write(self._hand_back)
+        if handed_back:
+            log.info("worker %s handed back %d posts", self.worker_id, handed_back)
         self._tasks = []
+
+    def _hand_back(self, conn: Connection) -> int:
+        count = queue.hand_back(conn, owner=self.worker_id, now=self._clock())
+        queue.remove_worker(conn, self.worker_id)
+        if count and not self._db.is_sqlite:  # wake the other workers now
+            conn.execute(text("SELECT pg_notify(:channel, '')"), {"channel": CHANNEL})
+        return count
 
     async def _loop(self) -> None:
         while not self._stopping:

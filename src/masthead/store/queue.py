@@ -239,6 +239,25 @@ def heartbeat(conn: Connection, *, worker_id: str, hostname: str, pid: int, now:
         )
 
 
+def hand_back(conn: Connection, *, owner: str, now: datetime) -> int:
+    """A stopping worker's leases, given up so that another worker takes the posts at once
+    instead of after the lease. The claim's attempt is not counted: a shutdown is not a
+    failure. A post whose item has a sending mark is reconciled by the next claimer."""
+    result = conn.execute(
+        update(Post)
+        .where(Post.lease_owner == owner, Post.due_at.is_not(None))
+        .values(
+            lease_owner=None,
+            lease_until=None,
+            attempt=func.max(Post.attempt - 1, 0)
+            if conn.dialect.name == "sqlite"
+            else func.greatest(Post.attempt - 1, 0),
+            updated_at=now,
+        )
+    )
+    return result.rowcount
+
+
 def remove_worker(conn: Connection, worker_id: str) -> None:
     conn.execute(delete(Worker).where(Worker.id == worker_id))
 
