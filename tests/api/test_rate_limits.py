@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from masthead.api.ratelimit import BLOTATO_LIMITS, parse_limits
+from masthead.config import Settings
 from tests.api.conftest import hook_post
 from tests.api.test_auth import add_key
 from tests.conftest import make_settings
@@ -166,3 +167,25 @@ def test_parse_limits_understands_blotato_off_and_overrides() -> None:
 def test_parse_limits_refuses_what_it_cannot_read(spec: str) -> None:
     with pytest.raises(ValueError, match="MASTHEAD_API_RATE_LIMITS"):
         parse_limits(spec)
+
+
+@pytest.mark.postgres
+async def test_on_postgresql_api_processes_share_one_count_per_key(
+    tmp_path: Path, fresh_pg_url: str
+) -> None:
+    def settings(name: str) -> Settings:
+        return make_settings(
+            tmp_path / name, database_url=fresh_pg_url, api_rate_limits="POST /v2/posts=3/min"
+        )
+
+    async with (
+        running_app(settings("a"), run_worker=False) as first,
+        running_app(settings("b"), run_worker=False) as second,
+    ):
+        caller = await first.user()
+        account = await first.account(caller)
+        answers = await post_n(first, caller, account, 2) + await post_n(second, caller, account, 2)
+        again = await post_n(first, caller, account, 1)
+
+    assert answers == [201, 201, 201, 429]
+    assert again == [429]

@@ -15,7 +15,7 @@ from masthead.api import errors
 from masthead.api.context import AppContext
 from masthead.api.middleware import RequestContextMiddleware
 from masthead.api.openapi import build as build_openapi
-from masthead.api.ratelimit import ApiRateLimiter, parse_limits
+from masthead.api.ratelimit import parse_limits, rate_limiter
 from masthead.api.routes import accounts, media, oauth, ops, posts, schedules, slots
 from masthead.config import Settings
 from masthead.dispatch.engine import Dispatcher
@@ -43,7 +43,7 @@ def create_app(settings: Settings, *, run_worker: bool = True) -> FastAPI:
             settings=settings,
             db=db,
             secrets=secrets,
-            limiter=ApiRateLimiter(parse_limits(settings.api_rate_limits)),
+            limiter=rate_limiter(db, parse_limits(settings.api_rate_limits)),
             port=DispatchPort(cross_process=not db.is_sqlite),
             accounts=AccountDirectory(db, AVAILABLE),
             media=MediaLibrary(db, settings),

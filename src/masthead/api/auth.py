@@ -54,7 +54,7 @@ async def authenticate(request: Request) -> Caller:
         ctx.known_keys[digest] = owner
     route = request.scope.get("route")
     route_key = f"{request.method} {getattr(route, 'path', request.url.path)}"
-    verdict = ctx.limiter.check(owner.key_id, route_key)
+    verdict = await ctx.limiter.check(owner.key_id, route_key)
     if not verdict.allowed:
         raise ApiError(
             429,

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from cachetools import TTLCache
 
-from masthead.api.ratelimit import ApiRateLimiter
+from masthead.api.ratelimit import ApiRateLimiter, SharedApiRateLimiter
 from masthead.config import Settings
 from masthead.dispatch.engine import Dispatcher
 from masthead.dispatch.port import DispatchPort
@@ -27,7 +27,7 @@ class AppContext:
     settings: Settings
     db: Database
     secrets: Secrets
-    limiter: ApiRateLimiter
+    limiter: ApiRateLimiter | SharedApiRateLimiter
     port: DispatchPort
     accounts: AccountDirectory
     media: MediaLibrary

@@ -1,7 +1,9 @@
 """Per-API-key request limits (contract section 7), answered with 429 and Retry-After.
 
-Buckets live in this process: the embedded default is one process. Scale-out (#7) moves them
-into PostgreSQL (pyrate-limiter has a PostgreSQL bucket) so that all API processes share them.
+The embedded default is one process, so its buckets live in memory (pyrate-limiter). On
+PostgreSQL any number of API processes serve the same keys, so the counts live in the database
+(`api_rate_counters`, a sliding window over two one-minute counters): a client spreading its
+requests over ten processes still gets its 30 a minute, not 300.
 """
 
 from __future__ import annotations
@@ -11,6 +13,10 @@ import time
 from dataclasses import dataclass
 
 from pyrate_limiter import Duration, InMemoryBucket, Rate, RateItem
+from sqlalchemy.engine import Connection
+
+from masthead.store import ratelimits
+from masthead.store.database import Database
 
 # The contract's defaults (Blotato's documented limits), per key, per route, per minute.
 BLOTATO_LIMITS: dict[str, int] = {
@@ -51,6 +57,43 @@ class Verdict:
     retry_after: int = 0
 
 
+def sliding_verdict(limit: int, current: int, previous: int, seconds_in: float) -> Verdict:
+    """The sliding-window estimate: this minute's hits (this one included) plus the previous
+    minute's, weighted by how much of it still lies within the last 60 seconds."""
+    elapsed = min(max(seconds_in / 60.0, 0.0), 1.0)
+    if previous * (1.0 - elapsed) + current <= limit:
+        return Verdict(True)
+    if current > limit:  # only the next minute can help: wait until its share is small enough
+        wait = (60.0 - seconds_in) + 60.0 * (1.0 - limit / current)
+    else:  # the previous minute's share shrinks as this minute goes on
+        wait = 60.0 * (1.0 - elapsed - (limit - current) / previous)
+    return Verdict(False, max(1, math.ceil(round(wait, 6))))
+
+
+class SharedApiRateLimiter:
+    """Counts in PostgreSQL: one upsert and one read per limited request."""
+
+    def __init__(self, db: Database, limits: dict[str, int]) -> None:
+        self._db = db
+        self._limits = limits
+
+    def limited(self, route: str) -> bool:
+        return route in self._limits
+
+    async def check(self, key_id: int, route: str) -> Verdict:
+        limit = self._limits.get(route)
+        if limit is None:
+            return Verdict(True)
+        now = time.time()
+        minute = int(now // 60)
+
+        def count(conn: Connection) -> tuple[int, int]:
+            return ratelimits.hit(conn, key_id, route, minute)
+
+        current, previous = await self._db.write(count, isolated=False)
+        return sliding_verdict(limit, current, previous, now - minute * 60)
+
+
 class ApiRateLimiter:
     def __init__(self, limits: dict[str, int]) -> None:
         self._rates = {route: Rate(n, Duration.MINUTE) for route, n in limits.items()}
@@ -59,7 +102,7 @@ class ApiRateLimiter:
     def limited(self, route: str) -> bool:
         return route in self._rates
 
-    def check(self, key_id: int, route: str) -> Verdict:
+    async def check(self, key_id: int, route: str) -> Verdict:
         rate = self._rates.get(route)
         if rate is None:
             return Verdict(True)
@@ -76,3 +119,7 @@ class ApiRateLimiter:
         if wait_ms is None:
             wait_ms = int(Duration.MINUTE)
         return Verdict(False, max(1, math.ceil(wait_ms / 1000)))
+
+
+def rate_limiter(db: Database, limits: dict[str, int]) -> ApiRateLimiter | SharedApiRateLimiter:
+    return ApiRateLimiter(limits) if db.is_sqlite else SharedApiRateLimiter(db, limits)

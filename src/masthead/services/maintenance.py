@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
 from masthead.services.posts import IDEMPOTENCY_WINDOW
-from masthead.store import idempotency
+from masthead.store import idempotency, ratelimits
 from masthead.store.database import Database
 from masthead.timeutil import utcnow
 
@@ -20,12 +21,20 @@ async def purge_idempotency_records(db: Database) -> int:
     return await db.write(lambda conn: idempotency.forget_before(conn, before))
 
 
+async def purge_rate_counters(db: Database) -> int:
+    """The sliding window reads this minute and the one before; older minutes are done."""
+    before = int(time.time() // 60) - 2
+    return await db.write(lambda conn: ratelimits.forget_before(conn, before))
+
+
 async def run_forever(db: Database) -> None:
     while True:
         try:
             removed = await purge_idempotency_records(db)
             if removed:
                 log.info("purged %d expired idempotency records", removed)
+            if not db.is_sqlite:
+                await purge_rate_counters(db)
         except Exception:
             log.exception("maintenance failed; will try again")
         await asyncio.sleep(EVERY_SECONDS)

@@ -291,3 +291,15 @@ class OAuthState(Base):
     redirect_uri: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class ApiRateCounter(Base):
+    """Requests per API key, route and minute, shared by every API process on PostgreSQL
+    (api/ratelimit.py); old minutes are purged by the maintenance task."""
+
+    __tablename__ = "api_rate_counters"
+
+    key_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    route: Mapped[str] = mapped_column(String(200), primary_key=True)
+    window_start: Mapped[int] = mapped_column(BigInteger, primary_key=True, doc="unix minute")
+    hits: Mapped[int] = mapped_column(Integer)
