@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     dispatch_concurrency: int = Field(default=64, ge=1, le=10_000)
     dispatch_lease_seconds: float = Field(default=120.0, gt=1)
     dispatch_max_attempts: int = Field(default=6, ge=1)
+    rate_budgets: str = ""
+    """Overrides of domain/budgets.py: `twitter.account=100/900s,webhook.app=50/1s`."""
     webhook_timeout_seconds: float = Field(default=15.0, gt=0)
 
     # Media pipeline (docs/settings.md).

@@ -25,6 +25,11 @@ PUBLISH_OUTCOMES = Counter(
     "Finished publish attempts by result",
     ["platform", "outcome"],
 )
+BUDGET_WAITS = Counter(
+    "masthead_budget_waits_total",
+    "Posts put back because a platform budget (domain/budgets.py) was spent",
+    ["platform"],
+)
 WRITER_BATCH = Histogram(
     "masthead_group_commit_batch_size",
     "Writes committed together by the group-commit writer",

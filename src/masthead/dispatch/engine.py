@@ -13,6 +13,7 @@ import contextlib
 import logging
 import os
 import socket
+import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -26,11 +27,12 @@ from sqlalchemy.engine import Connection
 from masthead.config import Settings
 from masthead.dispatch.credentials import AccountCredentials
 from masthead.dispatch.port import CHANNEL
+from masthead.domain.budgets import BUDGETS, Budget, PlatformBudgets, parse_budgets
 from masthead.domain.posts import draft_from_json
 from masthead.domain.rules import RULES
 from masthead.domain.states import OUTCOME_UNKNOWN_PREFIX, State
 from masthead.media.library import MediaLibrary, PostMedia
-from masthead.metrics import DISPATCH_LAG, POSTS_BY_STATE, PUBLISH_OUTCOMES
+from masthead.metrics import BUDGET_WAITS, DISPATCH_LAG, POSTS_BY_STATE, PUBLISH_OUTCOMES
 from masthead.platforms.base import (
     AccountDisconnected,
     AccountInfo,
@@ -44,6 +46,8 @@ from masthead.platforms.base import (
 )
 from masthead.security import Secrets
 from masthead.store import accounts, queue, users
+from masthead.store import budgets as budget_store
+from masthead.store.budgets import BudgetSpent
 from masthead.store.database import Database
 
 log = logging.getLogger(__name__)
@@ -85,6 +89,7 @@ class Dispatcher:
         self._concurrency = settings.dispatch_concurrency
         self._lease = timedelta(seconds=settings.dispatch_lease_seconds)
         self._max_attempts = settings.dispatch_max_attempts
+        self._budgets = parse_budgets(settings.rate_budgets, BUDGETS)
         self.worker_id = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self._wake = asyncio.Event()
         self._stopping = False
@@ -300,6 +305,8 @@ class Dispatcher:
                     )
                     return
             else:
+                if await self._wait_for_budget(post):
+                    return
                 item = await self._send_one(post, publisher, ctx, position, sent)
                 if item is None:
                     return
@@ -336,6 +343,44 @@ class Dispatcher:
         )
         self._senders[key] = (account, credentials, secret)
         return account, credentials, secret
+
+    def _budget_keys(self, post: queue.ClaimedPost) -> list[tuple[str, Budget | None]]:
+        budgets = self._budgets.get(post.platform, PlatformBudgets())
+        return [
+            (f"{post.platform}:account:{post.account_id}", budgets.account),
+            (f"{post.platform}:app", budgets.app),
+        ]
+
+    async def _wait_for_budget(self, post: queue.ClaimedPost) -> bool:
+        """Spend one unit of the post's budgets (shared by all workers through the database);
+        when one is spent, put the post back until it refills. True: the post was put back."""
+        wants = self._budget_keys(post)
+        now = time.time()
+        try:
+            if any(budget is not None for _, budget in wants):
+                await self._db.write(lambda c: budget_store.spend(c, wants, now))
+            else:  # nothing to count: only a platform's "wait" can hold the post back
+                keys = [key for key, _ in wants]
+                blocked = await self._db.read(lambda c: budget_store.blocked_until(c, keys))
+                if blocked is not None and blocked > now:
+                    raise BudgetSpent(blocked - now)
+        except BudgetSpent as exc:
+            at = self._clock() + timedelta(seconds=exc.wait)
+            await self._write(
+                lambda c: queue.defer(
+                    c, post_id=post.id, owner=self.worker_id, now=self._clock(), at=at
+                )
+            )
+            BUDGET_WAITS.labels(post.platform).inc()
+            log.info("post %s waits %.1fs for its %s budget", post.id, exc.wait, post.platform)
+            return True
+        return False
+
+    async def _block_budget(self, post: queue.ClaimedPost, seconds: float) -> None:
+        """The platform said how long to wait: every worker waits for this account."""
+        key = self._budget_keys(post)[0][0]
+        until = time.time() + seconds
+        await self._db.write(lambda c: budget_store.block(c, key, until))
 
     def _forget_sender(self, post: queue.ClaimedPost) -> None:
         self._senders.pop((post.account_id, post.user_id), None)
@@ -430,6 +475,8 @@ class Dispatcher:
             return None
 
     async def _retry(self, post: queue.ClaimedPost, error: str, retry_after: float | None) -> None:
+        if retry_after:
+            await self._block_budget(post, retry_after)
         if post.attempt >= self._max_attempts:
             await self._finish(
                 post, State.FAILED, error=f"{error} (gave up after {post.attempt} attempts)"

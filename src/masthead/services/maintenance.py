@@ -6,8 +6,9 @@ import asyncio
 import logging
 import time
 
+from masthead.domain.budgets import BUDGETS
 from masthead.services.posts import IDEMPOTENCY_WINDOW
-from masthead.store import idempotency, ratelimits
+from masthead.store import budgets, idempotency, ratelimits
 from masthead.store.database import Database
 from masthead.timeutil import utcnow
 
@@ -27,6 +28,15 @@ async def purge_rate_counters(db: Database) -> int:
     return await db.write(lambda conn: ratelimits.forget_before(conn, before))
 
 
+async def purge_budgets(db: Database) -> None:
+    longest = max(
+        (b.seconds for p in BUDGETS.values() for b in (p.account, p.app) if b is not None),
+        default=0,
+    )
+    now = time.time()
+    await db.write(lambda conn: budgets.forget_before(conn, now, 2 * longest))
+
+
 async def run_forever(db: Database) -> None:
     while True:
         try:
@@ -35,6 +45,7 @@ async def run_forever(db: Database) -> None:
                 log.info("purged %d expired idempotency records", removed)
             if not db.is_sqlite:
                 await purge_rate_counters(db)
+            await purge_budgets(db)
         except Exception:
             log.exception("maintenance failed; will try again")
         await asyncio.sleep(EVERY_SECONDS)

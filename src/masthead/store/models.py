@@ -303,3 +303,22 @@ class ApiRateCounter(Base):
     route: Mapped[str] = mapped_column(String(200), primary_key=True)
     window_start: Mapped[int] = mapped_column(BigInteger, primary_key=True, doc="unix minute")
     hits: Mapped[int] = mapped_column(Integer)
+
+
+class RateBudgetUse(Base):
+    """Posts sent per budget key (`twitter:account:12`, `twitter:app`) and window."""
+
+    __tablename__ = "rate_budget_use"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    window_start: Mapped[int] = mapped_column(BigInteger, primary_key=True, doc="unix seconds")
+    used: Mapped[int] = mapped_column(Integer)
+
+
+class RateBudgetBlock(Base):
+    """A platform said "wait" (429, Retry-After): nobody spends this key until `until`."""
+
+    __tablename__ = "rate_budget_blocks"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    until: Mapped[float] = mapped_column(Float, doc="unix seconds")

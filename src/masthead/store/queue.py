@@ -229,6 +229,22 @@ def retry_later(
     return result.rowcount == 1
 
 
+def defer(conn: Connection, *, post_id: str, owner: str, now: datetime, at: datetime) -> bool:
+    """Put a post back until `at` because a budget is spent: waiting is not an attempt."""
+    result = conn.execute(
+        update(Post)
+        .where(Post.id == post_id, Post.lease_owner == owner)
+        .values(
+            due_at=at,
+            lease_owner=None,
+            lease_until=None,
+            attempt=Post.attempt - 1,
+            updated_at=now,
+        )
+    )
+    return result.rowcount == 1
+
+
 def heartbeat(conn: Connection, *, worker_id: str, hostname: str, pid: int, now: datetime) -> None:
     updated = conn.execute(update(Worker).where(Worker.id == worker_id).values(heartbeat_at=now))
     if updated.rowcount == 0:

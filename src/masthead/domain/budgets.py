@@ -1,0 +1,73 @@
+"""How many posts each platform takes per account and per app, as data (shared/spec sources).
+
+The dispatch engine spends one unit of a post's budgets before each irreversible publish and
+waits, never fails, when a budget is spent. Budgets are fixed windows aligned to the epoch
+(like X's `x-rate-limit-reset`), counted in the database so that every worker shares them.
+`MASTHEAD_RATE_BUDGETS` overrides any of them: `twitter.account=100/900s,webhook.app=50/1s`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Budget:
+    limit: int
+    seconds: int
+
+
+@dataclass(frozen=True, slots=True)
+class PlatformBudgets:
+    account: Budget | None = None
+    app: Budget | None = None
+
+
+DAY = 86_400
+
+BUDGETS: dict[str, PlatformBudgets] = {
+    # platform-notes 1.5: POST /2/tweets 100 per 15 min per user, 10,000 per 24 h per app.
+    "twitter": PlatformBudgets(account=Budget(100, 900), app=Budget(10_000, DAY)),
+    # platform-notes 4.4: 5,000 write points per hour per DID, a create costs 3.
+    "bluesky": PlatformBudgets(account=Budget(1_666, 3_600)),
+    # platform-notes 6: 250 API-published posts per 24 h per profile (replies have their own).
+    "threads": PlatformBudgets(account=Budget(250, DAY)),
+    # platform-notes 5.2: 50 API-published posts per 24 h per Instagram account.
+    "instagram": PlatformBudgets(account=Budget(50, DAY)),
+    # platform-notes 5.1: 30 API-published reels per 24 h per Page (feed posts: no number).
+    "facebook": PlatformBudgets(account=Budget(30, DAY)),
+    # platform-notes 9: videos.insert has its own bucket, 100 calls a day by default.
+    "youtube": PlatformBudgets(app=Budget(100, DAY)),
+}
+
+
+class BudgetSpecError(ValueError):
+    pass
+
+
+def parse_budgets(spec: str, base: dict[str, PlatformBudgets]) -> dict[str, PlatformBudgets]:
+    """`platform.account=N/Ss` or `platform.app=N/Ss`, comma-separated; `N=0` removes one."""
+    budgets = dict(base)
+    for part in filter(None, (p.strip() for p in spec.split(","))):
+        name, sep, value = part.partition("=")
+        platform, dot, scope = name.strip().partition(".")
+        count, slash, period = value.strip().partition("/")
+        if not (sep and dot and slash and scope in ("account", "app") and count.isdigit()):
+            raise BudgetSpecError(
+                f"MASTHEAD_RATE_BUDGETS entry {part!r}: use platform.account=N/Ss"
+            )
+        seconds = period.removesuffix("s")
+        if not seconds.isdigit() or int(seconds) == 0:
+            raise BudgetSpecError(f"MASTHEAD_RATE_BUDGETS entry {part!r}: period must be like 60s")
+        budget = Budget(int(count), int(seconds)) if int(count) > 0 else None
+        current = budgets.get(platform, PlatformBudgets())
+        budgets[platform] = (
+            PlatformBudgets(account=budget, app=current.app)
+            if scope == "account"
+            else PlatformBudgets(account=current.account, app=budget)
+        )
+    return budgets
+
+
+def window_start(now: float, budget: Budget) -> int:
+    return int(now // budget.seconds) * budget.seconds
