@@ -162,13 +162,14 @@ async def _measure(
     plan: DispatchPlan,
     server_cpu: int | None,
     client_cpu: int | None,
+    workers_count: int = 1,
 ) -> dict[str, Any]:
     await asyncio.to_thread(workdir.mkdir, parents=True, exist_ok=True)
     await asyncio.to_thread(upgrade, settings.sqlalchemy_url)
     rx_port = free_port()
     rx_out = workdir / f"rx-{label}.json"
-    flag = workdir / f"worker-{label}.started"
-    worker_stats = workdir / f"worker-{label}.stats.json"
+    flags = [workdir / f"worker-{label}-{n + 1}.started" for n in range(workers_count)]
+    stats_files = [workdir / f"worker-{label}-{n + 1}.stats.json" for n in range(workers_count)]
     env = clean_env(
         {
             **child_env,
@@ -190,33 +191,40 @@ async def _measure(
                     cpu=client_cpu,
                 )
             )
-            worker = stack.enter_context(
-                child(
-                    "dispatch worker",
-                    python_module(
-                        "bench.dispatch_worker",
-                        "--started",
-                        str(flag),
-                        "--stats",
-                        str(worker_stats),
-                    ),
-                    env=env,
-                    log=workdir / f"worker-{label}.log",
-                    cpu=server_cpu,
-                    stdin=subprocess.PIPE,
+            workers = [
+                stack.enter_context(
+                    child(
+                        f"dispatch worker {n + 1}",
+                        python_module(
+                            "bench.dispatch_worker",
+                            "--started",
+                            str(flags[n]),
+                            "--stats",
+                            str(stats_files[n]),
+                        ),
+                        env=env,
+                        log=workdir / f"worker-{label}-{n + 1}.log",
+                        # One worker per CPU: the second shares its CPU with the receiver.
+                        cpu=server_cpu if n == 0 else client_cpu,
+                        stdin=subprocess.PIPE,
+                    )
                 )
-            )
+                for n in range(workers_count)
+            ]
+            worker = workers[0]
             wait_for_port(receiver, rx_port)
             t0 = time.monotonic()
             due = await _seed(db, settings, f"http://{HOST}:{rx_port}/hook", plan)
             insert_seconds = time.monotonic() - t0
-            assert worker.process.stdin is not None
-            try:
-                worker.process.stdin.write(b"go\n")
-                worker.process.stdin.flush()
-            except BrokenPipeError:
-                raise BenchError(f"the dispatch worker exited:\n{worker.log_tail()}") from None
-            await _wait_started(flag.exists, worker.alive, timeout=30)
+            for each in workers:
+                assert each.process.stdin is not None
+                try:
+                    each.process.stdin.write(b"go\n")
+                    each.process.stdin.flush()
+                except BrokenPipeError:
+                    raise BenchError(f"{each.name} exited:\n{each.log_tail()}") from None
+            for each, started in zip(workers, flags, strict=True):
+                await _wait_started(started.exists, each.alive, timeout=30)
             headroom = (due - utcnow()).total_seconds()
             t_due = due.timestamp()
             spy, spy_out = None, None
@@ -234,19 +242,25 @@ async def _measure(
                 if counts.get(State.PUBLISHED, 0) + counts.get(State.FAILED, 0) >= plan.posts:
                     done_at = time.time()
                     break
-                if not worker.alive():
-                    raise BenchError(f"the dispatch worker died:\n{worker.log_tail()}")
+                for each in workers:
+                    if not each.alive():
+                        raise BenchError(f"{each.name} died:\n{each.log_tail()}")
                 await asyncio.sleep(POLL_SECONDS)
             stopped_at = time.time()
             if spy is not None:
                 _reap(spy, wait=True)
-            worker.stop()
+            for each in workers:
+                each.stop()
             receiver.stop()
         received = json.loads(rx_out.read_text())
         deliveries: list[tuple[float, str]] = received["deliveries"]
-        engine_stats: dict[str, Any] = (
-            json.loads(worker_stats.read_text()) if worker_stats.exists() else {}
-        )
+        per_worker = [json.loads(f.read_text()) for f in stats_files if f.exists()]
+        engine_stats: dict[str, Any] = {
+            "cpu_seconds": sum(w.get("cpu_seconds", 0.0) for w in per_worker),
+            "batches": sum(w.get("batches", 0) for w in per_worker),
+            "writes": sum(w.get("writes", 0) for w in per_worker),
+            "largest_batch": max((w.get("largest_batch", 0) for w in per_worker), default=0),
+        }
     finally:
         await db.close()
 
@@ -265,6 +279,7 @@ async def _measure(
         )
     return {
         "database": label,
+        "workers": workers_count,
         "posts": plan.posts,
         "insert_seconds": round(insert_seconds, 3),
         "headroom_before_due_s": round(headroom, 3),
@@ -314,7 +329,11 @@ async def _pg_admin(sql: str) -> None:
 
 
 async def run_postgres(
-    workdir: Path, plan: DispatchPlan, server_cpu: int | None, client_cpu: int | None
+    workdir: Path,
+    plan: DispatchPlan,
+    server_cpu: int | None,
+    client_cpu: int | None,
+    workers: int = 1,
 ) -> dict[str, Any]:
     """The same on PostgreSQL, in a temporary database that is always dropped afterwards.
     Raises OSError (and friends) when no server is there; the caller reports a skip."""
@@ -328,6 +347,9 @@ async def run_postgres(
         env = {"MASTHEAD_DATABASE_URL": url}
         # Inserts through asyncpg are slower: give them more room before T.
         plan = dataclasses.replace(plan, lead_seconds=plan.lead_seconds + 3.0)
-        return await _measure("postgresql", settings, env, workdir, plan, server_cpu, client_cpu)
+        label = "postgresql" if workers == 1 else f"postgresql-{workers}w"
+        return await _measure(
+            label, settings, env, workdir / label, plan, server_cpu, client_cpu, workers
+        )
     finally:
         await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

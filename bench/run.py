@@ -350,17 +350,22 @@ def main(argv: list[str] | None = None) -> int:
             if args.no_postgres:
                 dispatch.append({"database": "postgresql", "skipped": "--no-postgres"})
             else:
-                print("Part 2: the same on PostgreSQL", flush=True)
-                try:
-                    dispatch.append(
-                        asyncio.run(run_postgres(workdir / "pg", dplan, server_cpu, client_cpu))
-                    )
-                except BenchError as exc:
-                    dispatch.append({"database": "postgresql", "error": str(exc)})
-                    failed = True
-                except Exception as exc:  # no server, no rights, refused: optional, so a skip
-                    reason = f"skipped, {PG_ADMIN} unusable ({type(exc).__name__}: {exc})"
-                    dispatch.append({"database": "postgresql", "skipped": reason})
+                for count in (1, 2):
+                    label = "postgresql" if count == 1 else f"postgresql-{count}w"
+                    print(f"Part 2: the same on PostgreSQL, {count} worker(s)", flush=True)
+                    try:
+                        dispatch.append(
+                            asyncio.run(
+                                run_postgres(workdir / "pg", dplan, server_cpu, client_cpu, count)
+                            )
+                        )
+                    except BenchError as exc:
+                        dispatch.append({"database": label, "error": str(exc)})
+                        failed = True
+                    except Exception as exc:  # no server, no rights, refused: optional, a skip
+                        reason = f"skipped, {PG_ADMIN} unusable ({type(exc).__name__}: {exc})"
+                        dispatch.append({"database": label, "skipped": reason})
+                        break
         report["dispatch"] = dispatch
 
         if args.skip_media:
