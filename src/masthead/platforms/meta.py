@@ -182,7 +182,7 @@ class Graph:
         """The Pages the user can manage, each with its Page token and linked Instagram
         professional account, following the cursors to the end."""
         fields = (
-            "id,name,access_token,tasks,"
+            "id,name,access_token,"
             "instagram_business_account{id,username,name,profile_picture_url}"
         )
         params: dict[str, Any] = {"fields": fields, "limit": PAGE_SIZE}
