@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     """First wait between two looks at an Instagram container or a Facebook video; doubles."""
     meta_processing_limit_seconds: float = Field(default=600.0, gt=0)
     """How long one attempt waits for Meta to process media before retrying later."""
+    meta_throttle_seconds: float = Field(default=300.0, gt=0)
+    """The wait after Meta says a call budget is spent (codes 4, 17, 32, 341, 613) or the
+    Instagram publishing limit is reached: Meta does not say when it returns."""
     oauth_state_seconds: float = Field(default=600.0, gt=0)
     """How long a user has between starting an OAuth connect and coming back from it."""
     # Bluesky (docs/platforms/bluesky.md). Without a service URL, each account's PDS is found

@@ -546,7 +546,9 @@ class FakeMeta:
             problem = await self._fetch(str(params.get("url", "")), "image")
             if problem:
                 return graph_error(324, f"Missing or invalid image file: {problem}")
-            photo = Photo(self.next_id(), page.id, str(params["url"]), params.get("published", True))
+            photo = Photo(
+                self.next_id(), page.id, str(params["url"]), params.get("published", True)
+            )
             self.photos[photo.id] = photo
             return JSONResponse({"id": photo.id})
         if edge == "feed" and method == "POST":
@@ -629,7 +631,10 @@ class FakeMeta:
             return graph_error(190, MESSAGES[190])
         problem = await self._fetch(request.headers.get("file_url", ""), "video")
         if problem:
-            return JSONResponse({"debug_info": {"type": "ProcessingFailedError", "message": problem}}, status_code=400)
+            return JSONResponse(
+                {"debug_info": {"type": "ProcessingFailedError", "message": problem}},
+                status_code=400,
+            )
         video.uploaded = True
         return JSONResponse({"success": True})
 

@@ -60,9 +60,10 @@ class InstagramPublisher(Publisher):
         timeout: float = 60.0,
         poll_seconds: float = 2.0,
         processing_limit: float = 600.0,
+        throttle_wait: float = 300.0,
     ) -> None:
         self._client = httpx.AsyncClient(timeout=timeout, follow_redirects=False)
-        self._graph = Graph(self._client, api_url)
+        self._graph = Graph(self._client, api_url, throttle_wait)
         self._poll_seconds = poll_seconds
         self._processing_limit = processing_limit
         self.oauth = MetaOAuth(self.platform, app, self._client) if app is not None else None

@@ -49,8 +49,6 @@ THROTTLED = frozenset({4, 17, 32, 341, 613})
 17 user, 341 app limit; 32 and 613 page and business throttles, PN 11)."""
 TRANSIENT = frozenset({1, 2})
 """Unknown and temporary service errors: retried when nothing was being created."""
-THROTTLE_WAIT_SECONDS = 300.0
-"""Meta does not say when a spent budget returns; its guide suggests waiting minutes."""
 IG_PUBLISH_LIMIT = (9, 2207042)
 """(code, error_subcode) of "the account reached its publishing limit" (PN 2.3)."""
 NOT_ACTED = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
@@ -108,8 +106,9 @@ def graph_error(response: httpx.Response) -> GraphError:
     )
 
 
-def raise_for(error: GraphError, *, creates: bool) -> None:
-    """Meta's answer as the engine's error classes (platform-notes 2.3 and 11)."""
+def raise_for(error: GraphError, *, creates: bool, throttle_wait: float) -> None:
+    """Meta's answer as the engine's error classes (platform-notes 2.3 and 11). Meta does
+    not say when a spent budget returns, so a throttled call waits `throttle_wait`."""
     words = error.describe()
     if error.code == 190:
         raise AccountDisconnected(
@@ -117,9 +116,9 @@ def raise_for(error: GraphError, *, creates: bool) -> None:
             f"changed or the app was removed): connect the account again. {words}"
         )
     if (error.code, error.subcode) == IG_PUBLISH_LIMIT:
-        raise Retryable(f"Instagram publishing limit reached: {words}", THROTTLE_WAIT_SECONDS)
+        raise Retryable(f"Instagram publishing limit reached: {words}", throttle_wait)
     if error.code in THROTTLED:
-        raise Retryable(f"Meta asks to slow down: {words}", THROTTLE_WAIT_SECONDS)
+        raise Retryable(f"Meta asks to slow down: {words}", throttle_wait)
     if error.code in TRANSIENT or (error.code is None and error.status >= 500):
         if creates:
             raise OutcomeUnknown(f"Meta failed while creating the post: {words}")
@@ -136,9 +135,10 @@ def raise_for(error: GraphError, *, creates: bool) -> None:
 class Graph:
     """Authorised HTTP calls to the Graph API, answers decoded, errors mapped."""
 
-    def __init__(self, client: httpx.AsyncClient, api_url: str) -> None:
+    def __init__(self, client: httpx.AsyncClient, api_url: str, throttle_wait: float) -> None:
         self._client = client
         self.api = api_url.rstrip("/")
+        self._throttle_wait = throttle_wait
 
     def url(self, path: str) -> str:
         return f"{self.api}/{GRAPH_VERSION}/{path.lstrip('/')}"
@@ -171,7 +171,7 @@ class Graph:
                 ) from exc
             raise Retryable(f"Meta connection failed ({type(exc).__name__})") from exc
         if response.status_code >= 300:
-            raise_for(graph_error(response), creates=creates)
+            raise_for(graph_error(response), creates=creates, throttle_wait=self._throttle_wait)
         try:
             body = response.json()
         except ValueError as exc:
@@ -182,8 +182,7 @@ class Graph:
         """The Pages the user can manage, each with its Page token and linked Instagram
         professional account, following the cursors to the end."""
         fields = (
-            "id,name,access_token,"
-            "instagram_business_account{id,username,name,profile_picture_url}"
+            "id,name,access_token,instagram_business_account{id,username,name,profile_picture_url}"
         )
         params: dict[str, Any] = {"fields": fields, "limit": PAGE_SIZE}
         found: list[dict[str, Any]] = []

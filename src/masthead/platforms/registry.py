@@ -29,6 +29,7 @@ def build_publishers(settings: Settings) -> dict[str, Publisher]:
             timeout=settings.meta_timeout_seconds,
             poll_seconds=settings.meta_poll_seconds,
             processing_limit=settings.meta_processing_limit_seconds,
+            throttle_wait=settings.meta_throttle_seconds,
         ),
         InstagramPublisher.platform: InstagramPublisher(
             api_url=settings.meta_api_url,
@@ -36,6 +37,7 @@ def build_publishers(settings: Settings) -> dict[str, Publisher]:
             timeout=settings.meta_timeout_seconds,
             poll_seconds=settings.meta_poll_seconds,
             processing_limit=settings.meta_processing_limit_seconds,
+            throttle_wait=settings.meta_throttle_seconds,
         ),
         WebhookPublisher.platform: WebhookPublisher(
             allow=settings.fetch_allow,

@@ -41,6 +41,7 @@ def meta_settings(tmp_path: Path, fake_meta: FakeMeta, files: FileServer) -> Set
         meta_client_secret=fake_meta.client_secret,
         meta_poll_seconds=0.02,
         meta_processing_limit_seconds=10,
+        meta_throttle_seconds=1,
     )
 
 
@@ -86,7 +87,11 @@ async def connect(harness: Harness, caller: Caller, platform: str, token: str) -
 
 
 def facebook_post(
-    account: str, page: Page, text: str, media: list[str] = (), **target: Any  # type: ignore[assignment]
+    account: str,
+    page: Page,
+    text: str,
+    media: list[str] = (),
+    **target: Any,  # type: ignore[assignment]
 ) -> dict[str, Any]:
     return {
         "post": {
@@ -112,6 +117,4 @@ async def publish(harness: Harness, caller: Caller, body: dict[str, Any]) -> dic
     response = await harness.create_post(caller, body)
     assert response.status_code == 201, response.text
     post_id = response.json()["postSubmissionId"]
-    return await harness.wait_status(
-        caller, post_id, {"published", "failed"}, timeout=30
-    )
+    return await harness.wait_status(caller, post_id, {"published", "failed"}, timeout=30)

@@ -87,7 +87,9 @@ async def test_errored_container_is_made_again_once(
 ) -> None:
     fake_meta.container_outcomes.extend(["ERROR:transcoding failed"])
     url = files.add("a.jpg", samples.image())
-    status = await publish(meta_app, business.caller, instagram_post(business.instagram, "x", [url]))
+    status = await publish(
+        meta_app, business.caller, instagram_post(business.instagram, "x", [url])
+    )
     assert status["status"] == "published", status
     assert len(fake_meta.calls("container")) == 2
     assert len(fake_meta.media_of(business.page.ig)) == 1  # type: ignore[arg-type]
@@ -98,7 +100,9 @@ async def test_expired_twice_fails_in_words_without_publishing(
 ) -> None:
     fake_meta.container_outcomes.extend(["EXPIRED", "EXPIRED"])
     url = files.add("a.jpg", samples.image())
-    status = await publish(meta_app, business.caller, instagram_post(business.instagram, "x", [url]))
+    status = await publish(
+        meta_app, business.caller, instagram_post(business.instagram, "x", [url])
+    )
     assert status["status"] == "failed"
     assert "Instagram could not process the media (container EXPIRED)" in status["errorMessage"]
     assert len(fake_meta.calls("container")) == 2
@@ -112,7 +116,9 @@ async def test_over_quota_post_waits_for_the_window_then_publishes(
     fake_meta.seed_media(business.page.ig, "earlier", at=time.time())  # type: ignore[arg-type]
     url = files.add("a.jpg", samples.image())
     started = time.monotonic()
-    status = await publish(meta_app, business.caller, instagram_post(business.instagram, "x", [url]))
+    status = await publish(
+        meta_app, business.caller, instagram_post(business.instagram, "x", [url])
+    )
     assert status["status"] == "published", status
     assert time.monotonic() - started >= 1.5, "it waited for the window"
     assert len(fake_meta.calls("quota")) >= 2
