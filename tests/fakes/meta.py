@@ -13,13 +13,15 @@ processing delay, published media, photos, videos, feed posts, comments) so test
 what Meta would show, e.g. that a post exists exactly once.
 
 Faults are queued per operation with `fail_next(operation, fault)`. A fault is a Graph error
-code (answered before acting, e.g. 190, 4, 2), `"server_error"` (a bare 500 before acting) or
-`"drop_after"` (acts, then drops the connection mid-answer). Containers can be made to end in
-ERROR or EXPIRED with `container_outcomes`.
+code (answered before acting, e.g. 190, 4, 2), `"server_error"` (a bare 500 before acting),
+`"drop_after"` (acts, then drops the connection mid-answer) or `"slow_after"` (acts, then
+answers only after `slow_seconds`, long enough for a test to kill the client in between).
+Containers can be made to end in ERROR or EXPIRED with `container_outcomes`.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import itertools
@@ -222,6 +224,7 @@ class FakeMeta:
         self.faults: dict[str, deque[int | str | None]] = defaultdict(deque)
         self.container_outcomes: deque[str] = deque()
         self.container_polls = 2
+        self.slow_seconds = 30.0
         self.quota_total = 50
         self.quota_duration = 86400
         self.authorize_as: str | None = None
@@ -291,7 +294,7 @@ class FakeMeta:
 
     def fail_next(self, operation: str, fault: int | str, *, after: int = 0) -> None:
         """Answer the `after`+1-th next call of `operation` with `fault`."""
-        assert isinstance(fault, int) or fault in ("server_error", "drop_after"), fault
+        assert isinstance(fault, int) or fault in ("server_error", "drop_after", "slow_after")
         self.faults[operation].extend([None] * after + [fault])
 
     def calls(self, operation: str) -> list[Recorded]:
@@ -445,6 +448,8 @@ class FakeMeta:
         response = await self._route(request.method, node, edge, params, token)
         if fault == "drop_after" and response.status_code < 300:
             return _Dropped()
+        if fault == "slow_after":
+            await asyncio.sleep(self.slow_seconds)
         return response
 
     def _tokens_subject(self, raw: str) -> Token | None:
