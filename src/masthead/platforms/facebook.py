@@ -27,7 +27,7 @@ from masthead.platforms.base import (
     PublishError,
     SentItem,
 )
-from masthead.platforms.meta import Graph, MetaOAuth, page_subaccounts, poll
+from masthead.platforms.meta import Graph, MetaOAuth, page_subaccounts, poll, user_credentials
 
 log = logging.getLogger(__name__)
 
@@ -57,22 +57,23 @@ class FacebookPublisher(Publisher):
         self._graph = Graph(self._client, api_url, throttle_wait)
         self._poll_seconds = poll_seconds
         self._processing_limit = processing_limit
-        self.oauth = MetaOAuth(self.platform, app, self._client) if app is not None else None
+        self.oauth: MetaOAuth | None = (
+            MetaOAuth(self.platform, app, self._client) if app is not None else None
+        )
 
     async def aclose(self) -> None:
         await self._client.aclose()
 
     async def connect(self, credentials: dict[str, Any]) -> ConnectedAccount:
         """The Facebook user and the Pages they can post to, each with its Page token."""
-        token = str(credentials.get("access_token") or "")
-        if not token:
-            raise Permanent("A Facebook account needs a user access token")
+        credentials = await user_credentials(self.oauth, credentials)
+        token = str(credentials["access_token"])
         me = await self._graph.call("GET", "me", token, params={"fields": "id,name,picture{url}"})
         picture = ((me.get("picture") or {}).get("data") or {}).get("url")
         return ConnectedAccount(
             external_id=str(me["id"]),
             username=str(me.get("name") or me["id"]),
-            credentials=dict(credentials),
+            credentials=credentials,
             fullname=str(me.get("name") or me["id"]),
             profile_image_url=picture,
             subaccounts=page_subaccounts(await self._graph.pages(token)),

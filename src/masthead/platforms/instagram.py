@@ -31,7 +31,13 @@ from masthead.platforms.base import (
     Retryable,
     SentItem,
 )
-from masthead.platforms.meta import Graph, MetaOAuth, instagram_accounts, poll
+from masthead.platforms.meta import (
+    Graph,
+    MetaOAuth,
+    instagram_accounts,
+    poll,
+    user_credentials,
+)
 
 RECONCILE_WINDOW_SECONDS = 600
 """A published container's media is looked for among the account's media since then."""
@@ -66,7 +72,9 @@ class InstagramPublisher(Publisher):
         self._graph = Graph(self._client, api_url, throttle_wait)
         self._poll_seconds = poll_seconds
         self._processing_limit = processing_limit
-        self.oauth = MetaOAuth(self.platform, app, self._client) if app is not None else None
+        self.oauth: MetaOAuth | None = (
+            MetaOAuth(self.platform, app, self._client) if app is not None else None
+        )
 
     async def aclose(self) -> None:
         await self._client.aclose()
@@ -79,9 +87,7 @@ class InstagramPublisher(Publisher):
     async def connect_all(self, credentials: dict[str, Any]) -> tuple[ConnectedAccount, ...]:
         """Every Instagram professional account linked to a Page the Facebook user manages;
         `masthead accounts add --access-token` and an OAuth connect store them all."""
-        token = str(credentials.get("access_token") or "")
-        if not token:
-            raise Permanent("An Instagram account needs a Facebook user access token")
+        token = str((await user_credentials(self.oauth, credentials))["access_token"])
         found = instagram_accounts(await self._graph.pages(token))
         if not found:
             raise Permanent(

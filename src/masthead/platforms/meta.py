@@ -243,10 +243,15 @@ class MetaOAuth(OAuthProvider):
         short = await self._token(
             {"code": code, "redirect_uri": redirect_uri, "code_verifier": verifier}
         )
-        long = await self._token(
-            {"grant_type": "fb_exchange_token", "fb_exchange_token": short["access_token"]}
+        return await self.long_lived(str(short["access_token"]))
+
+    async def long_lived(self, user_token: str) -> dict[str, Any]:
+        """A long-lived user token (60 days) for `user_token`. Page tokens listed with a
+        long-lived user token do not expire; with a short-lived one they end within hours."""
+        body = await self._token(
+            {"grant_type": "fb_exchange_token", "fb_exchange_token": user_token}
         )
-        return credentials_from_token_response(long)
+        return credentials_from_token_response(body)
 
     async def _token(self, params: dict[str, str]) -> dict[str, Any]:
         query = {"client_id": self._app.client_id, **params}
@@ -264,6 +269,18 @@ class MetaOAuth(OAuthProvider):
         if not body.get("access_token"):
             raise Permanent("Meta's token answer has no access_token")
         return body
+
+
+async def user_credentials(oauth: MetaOAuth | None, credentials: dict[str, Any]) -> dict[str, Any]:
+    """The credentials to connect with. A token given to `masthead accounts add` without an
+    end (`expires_at`) may be short-lived: it is exchanged for a long-lived one when the
+    operator's app is configured, so that the Page tokens listed with it do not expire."""
+    token = str(credentials.get("access_token") or "")
+    if not token:
+        raise Permanent("Connecting needs a Facebook user access token")
+    if oauth is None or credentials.get("expires_at"):
+        return dict(credentials)
+    return await oauth.long_lived(token)
 
 
 def page_subaccounts(pages: list[dict[str, Any]]) -> tuple[ConnectedSubaccount, ...]:

@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from masthead.platforms.base import AccountDisconnected
+from masthead.platforms.base import Permanent
 from masthead.services.connections import connect_account
 from masthead.store import accounts
 from tests.fakes.meta import FakeMeta
@@ -120,7 +120,7 @@ async def test_accounts_add_with_a_revoked_token_is_refused_in_metas_words(
     user = fake_meta.add_user("Old")
     token = fake_meta.user_token(user)
     fake_meta.revoke(token)
-    with pytest.raises(AccountDisconnected, match="code 190"):
+    with pytest.raises(Permanent, match="code 190"):
         await connect_account(
             meta_app.db,
             meta_app.ctx.secrets,
@@ -128,3 +128,23 @@ async def test_accounts_add_with_a_revoked_token_is_refused_in_metas_words(
             user_id=caller.user_id,
             credentials={"access_token": token},
         )
+
+
+async def test_a_token_given_directly_is_exchanged_for_a_long_lived_one(
+    meta_app: Harness, fake_meta: FakeMeta
+) -> None:
+    """Page tokens listed with a short-lived user token end within hours; with a long-lived
+    one they do not."""
+    caller = await meta_app.user()
+    user = fake_meta.add_user("Short")
+    short = fake_meta.user_token(user, lifetime=3600)
+    _, connected = await connect_account(
+        meta_app.db,
+        meta_app.ctx.secrets,
+        meta_app.ctx.publishers["facebook"],
+        user_id=caller.user_id,
+        credentials={"access_token": short},
+    )
+    assert connected.credentials["access_token"] != short
+    assert connected.credentials["expires_at"]
+    assert [r.params["fb_exchange_token"] for r in fake_meta.calls("token")] == [short]
