@@ -55,6 +55,20 @@ class Settings(BaseSettings):
     x_authorize_url: str = "https://x.com/i/oauth2/authorize"
     x_client_id: str | None = None
     x_client_secret: str | None = None
+    # Meta (docs/platforms/facebook.md): one app and one Graph API origin serve both facebook
+    # and instagram (SETTINGS_PREFIXES), so both read MASTHEAD_META_*.
+    meta_api_url: str = "https://graph.facebook.com"
+    meta_authorize_url: str = "https://www.facebook.com/v21.0/dialog/oauth"
+    meta_client_id: str | None = None
+    meta_client_secret: str | None = None
+    meta_timeout_seconds: float = Field(default=60.0, gt=0)
+    meta_poll_seconds: float = Field(default=2.0, gt=0)
+    """First wait between two looks at an Instagram container or a Facebook video; doubles."""
+    meta_processing_limit_seconds: float = Field(default=600.0, gt=0)
+    """How long one attempt waits for Meta to process media before retrying later."""
+    meta_throttle_seconds: float = Field(default=300.0, gt=0)
+    """The wait after Meta says a call budget is spent (codes 4, 17, 32, 341, 613) or the
+    Instagram publishing limit is reached: Meta does not say when it returns."""
     oauth_state_seconds: float = Field(default=600.0, gt=0)
     """How long a user has between starting an OAuth connect and coming back from it."""
     # Bluesky (docs/platforms/bluesky.md). Without a service URL, each account's PDS is found
@@ -118,7 +132,7 @@ class Settings(BaseSettings):
         )
 
 
-SETTINGS_PREFIXES: dict[str, str] = {"twitter": "x"}
+SETTINGS_PREFIXES: dict[str, str] = {"twitter": "x", "facebook": "meta", "instagram": "meta"}
 """Platforms whose settings are named after the platform's current name, not the API's."""
 
 

@@ -52,3 +52,9 @@ class AccountCredentials(CredentialStore):
         swapped = await self._db.write(swap)
         self._on_change()
         return swapped
+
+    async def subaccount(self, kind: str, external_id: str) -> dict[str, Any] | None:
+        sealed = await self._db.read(
+            lambda c: accounts.sealed_subaccount_credentials(c, self._account_id, kind, external_id)
+        )
+        return None if sealed is None else self._open(sealed)

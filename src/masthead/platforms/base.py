@@ -68,6 +68,12 @@ class CredentialStore(Protocol):
 
     async def save(self, new: dict[str, Any], *, replaces: dict[str, Any]) -> bool: ...
 
+    async def subaccount(self, kind: str, external_id: str) -> dict[str, Any] | None:
+        """The credentials stored with one of the account's subaccounts (a Facebook Page's
+        own token), None when the account has no such subaccount. Read per publish, not
+        carried in `AccountInfo`, so that only the page a post names is ever decrypted."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class MediaFile:
@@ -191,6 +197,12 @@ class Publisher(ABC):
         """Ask the platform whose `credentials` these are (given to `masthead accounts add` or
         obtained by OAuth). Raise `Permanent` with the platform's words when it refuses them."""
         raise Permanent(f"{self.platform} accounts cannot be connected with credentials")
+
+    async def connect_all(self, credentials: dict[str, Any]) -> tuple[ConnectedAccount, ...]:
+        """Every account one grant connects, the first being what `connect` returns. One for
+        most platforms; a Facebook Login can reach several Instagram accounts (one per Page),
+        and the user should not have to log in once for each."""
+        return (await self.connect(credentials),)
 
     async def aclose(self) -> None:
         """Release connections at shutdown."""

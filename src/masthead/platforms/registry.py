@@ -5,16 +5,40 @@ from __future__ import annotations
 from masthead.config import Settings
 from masthead.platforms.base import Publisher
 from masthead.platforms.bluesky import BlueskyPublisher
+from masthead.platforms.facebook import FacebookPublisher
+from masthead.platforms.instagram import InstagramPublisher
 from masthead.platforms.twitter import TwitterPublisher
 from masthead.platforms.webhook import WebhookPublisher
 
 AVAILABLE: frozenset[str] = frozenset(
-    {WebhookPublisher.platform, TwitterPublisher.platform, BlueskyPublisher.platform}
+    {
+        WebhookPublisher.platform,
+        TwitterPublisher.platform,
+        BlueskyPublisher.platform,
+        FacebookPublisher.platform,
+        InstagramPublisher.platform,
+    }
 )
 
 
 def build_publishers(settings: Settings) -> dict[str, Publisher]:
     return {
+        FacebookPublisher.platform: FacebookPublisher(
+            api_url=settings.meta_api_url,
+            app=settings.oauth_app(FacebookPublisher.platform),
+            timeout=settings.meta_timeout_seconds,
+            poll_seconds=settings.meta_poll_seconds,
+            processing_limit=settings.meta_processing_limit_seconds,
+            throttle_wait=settings.meta_throttle_seconds,
+        ),
+        InstagramPublisher.platform: InstagramPublisher(
+            api_url=settings.meta_api_url,
+            app=settings.oauth_app(InstagramPublisher.platform),
+            timeout=settings.meta_timeout_seconds,
+            poll_seconds=settings.meta_poll_seconds,
+            processing_limit=settings.meta_processing_limit_seconds,
+            throttle_wait=settings.meta_throttle_seconds,
+        ),
         WebhookPublisher.platform: WebhookPublisher(
             allow=settings.fetch_allow,
             timeout=settings.webhook_timeout_seconds,

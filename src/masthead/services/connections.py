@@ -55,9 +55,14 @@ async def connect_account(
     user_id: str,
     credentials: dict[str, object],
 ) -> tuple[int, ConnectedAccount]:
-    """Raises `platforms.base.Permanent` (the platform's words) when it refuses them."""
-    connected = await publisher.connect(dict(credentials))
-    account_id = await store_connected(
-        db, secrets, user_id=user_id, platform=publisher.platform, connected=connected
-    )
-    return account_id, connected
+    """Raises `platforms.base.Permanent` (the platform's words) when it refuses them.
+    Every account the grant reaches is stored (`Publisher.connect_all`); the first is
+    returned, as a grant that reaches one account is the common case."""
+    found = await publisher.connect_all(dict(credentials))
+    ids = [
+        await store_connected(
+            db, secrets, user_id=user_id, platform=publisher.platform, connected=connected
+        )
+        for connected in found
+    ]
+    return ids[0], found[0]

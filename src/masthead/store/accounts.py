@@ -149,6 +149,21 @@ def sealed_credentials(conn: Connection, account_id: int) -> str | None:
     return conn.execute(query).scalar_one_or_none()
 
 
+def sealed_subaccount_credentials(
+    conn: Connection, account_id: int, kind: str, external_id: str
+) -> str | None:
+    """The encrypted credentials of one subaccount ("" when it has none); None when the
+    account has no such subaccount."""
+    row = conn.execute(
+        select(Subaccount.credentials).where(
+            Subaccount.account_id == account_id,
+            Subaccount.kind == kind,
+            Subaccount.external_id == external_id,
+        )
+    ).first()
+    return None if row is None else (row[0] or "")
+
+
 def replace_credentials(conn: Connection, account_id: int, sealed: str, now: datetime) -> None:
     conn.execute(
         update(Account).where(Account.id == account_id).values(credentials=sealed, updated_at=now)

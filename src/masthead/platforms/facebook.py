@@ -1,0 +1,293 @@
+"""Facebook Pages: text and link posts, photo posts, reels and stories, with a first comment.
+
+Every call is made with the token of the Page the post names (`target.pageId`), stored
+encrypted with the Page's subaccount at connect time. Meta pulls photos and videos from
+Masthead's public media URLs. What may be retried (uploads of unpublished photos, the reel's
+upload session) happens in `prepare`; `send` is the one call that makes the post visible, and
+the upload session it finishes is stored before it, so a lost answer is settled by asking Meta
+about that video instead of posting again. Facts: platform-notes 2.2 and 2.3.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any, ClassVar
+
+import httpx
+
+from masthead.config import OAuthApp
+from masthead.platforms.base import (
+    ConnectedAccount,
+    MediaFile,
+    OutcomeUnknown,
+    Permanent,
+    PublishContext,
+    Publisher,
+    PublishError,
+    SentItem,
+)
+from masthead.platforms.meta import Graph, MetaOAuth, page_subaccounts, poll, user_credentials
+
+log = logging.getLogger(__name__)
+
+RECONCILE_WINDOW_SECONDS = 600
+"""A lost feed post is looked for among the Page's posts since this long before sending."""
+
+
+def public_url(post_id: str) -> str:
+    return f"https://www.facebook.com/{post_id}"
+
+
+class FacebookPublisher(Publisher):
+    platform: ClassVar[str] = "facebook"
+    connects_by_oauth: ClassVar[bool] = True
+
+    def __init__(
+        self,
+        *,
+        api_url: str,
+        app: OAuthApp | None,
+        timeout: float = 60.0,
+        poll_seconds: float = 2.0,
+        processing_limit: float = 600.0,
+        throttle_wait: float = 300.0,
+    ) -> None:
+        self._client = httpx.AsyncClient(timeout=timeout, follow_redirects=False)
+        self._graph = Graph(self._client, api_url, throttle_wait)
+        self._poll_seconds = poll_seconds
+        self._processing_limit = processing_limit
+        self.oauth: MetaOAuth | None = (
+            MetaOAuth(self.platform, app, self._client) if app is not None else None
+        )
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    async def connect(self, credentials: dict[str, Any]) -> ConnectedAccount:
+        """The Facebook user and the Pages they can post to, each with its Page token."""
+        credentials = await user_credentials(self.oauth, credentials)
+        token = str(credentials["access_token"])
+        me = await self._graph.call("GET", "me", token, params={"fields": "id,name,picture{url}"})
+        picture = ((me.get("picture") or {}).get("data") or {}).get("url")
+        return ConnectedAccount(
+            external_id=str(me["id"]),
+            username=str(me.get("name") or me["id"]),
+            credentials=credentials,
+            fullname=str(me.get("name") or me["id"]),
+            profile_image_url=picture,
+            subaccounts=page_subaccounts(await self._graph.pages(token)),
+        )
+
+    async def _page(self, ctx: PublishContext) -> tuple[str, str]:
+        """The Page id and the Page's own token."""
+        page_id = str(ctx.target.get("pageId") or "")
+        stored = await ctx.credentials.subaccount("page", page_id) if ctx.credentials else None
+        token = str((stored or {}).get("access_token") or "")
+        if not token:
+            raise Permanent(
+                f"Page {page_id} has no Page token on this server: connect the Facebook "
+                "account again so that its Pages are listed with their tokens"
+            )
+        return page_id, token
+
+    # -- prepare -----------------------------------------------------------------------------
+
+    async def prepare(self, ctx: PublishContext, position: int) -> dict[str, Any]:
+        page_id, token = await self._page(ctx)
+        prepared: dict[str, Any] = {"since": int(time.time()) - RECONCILE_WINDOW_SECONDS}
+        urls = ctx.items[position].media_urls
+        if not urls:
+            return {**prepared, "kind": "feed"}
+        if ctx.media is None:
+            raise Permanent("This server cannot read media files for Facebook")
+        files = [await ctx.media.file(url) for url in urls]
+        story = ctx.target.get("mediaType") == "story"
+        videos = [file for file in files if file.is_video]
+        if videos:
+            if len(files) > 1:
+                raise Permanent("A Facebook post holds one video, or images without a video")
+            kind = "video_story" if story else "reel"
+            video_id = await self._upload_video(page_id, token, kind, videos[0])
+            return {**prepared, "kind": kind, "video_id": video_id}
+        if story:
+            photo_id = await self._unpublished_photo(page_id, token, files[0])
+            return {**prepared, "kind": "photo_story", "photo_id": photo_id}
+        ids = [await self._unpublished_photo(page_id, token, file) for file in files]
+        return {**prepared, "kind": "photos", "photo_ids": ids}
+
+    async def _unpublished_photo(self, page_id: str, token: str, file: MediaFile) -> str:
+        """An unpublished photo, shown nowhere until a feed post or a story attaches it."""
+        body = await self._graph.call(
+            "POST",
+            f"{page_id}/photos",
+            token,
+            json={"url": file.url, "published": False},
+        )
+        return str(body["id"])
+
+    async def _upload_video(self, page_id: str, token: str, kind: str, file: MediaFile) -> str:
+        """Start an upload session, have Meta pull the file from its hosted URL, and wait
+        until Meta has it. Nothing is visible until `finish` (in `send`)."""
+        edge = "video_reels" if kind == "reel" else "video_stories"
+        started = await self._graph.call(
+            "POST", f"{page_id}/{edge}", token, json={"upload_phase": "start"}
+        )
+        video_id = str(started["video_id"])
+        await self._graph.call(
+            "POST",
+            "",
+            token,
+            url=str(started["upload_url"]),
+            headers={"Authorization": f"OAuth {token}", "file_url": file.url},
+        )
+
+        async def uploading() -> str:
+            status = await self._status(token, video_id)
+            return str((status.get("uploading_phase") or {}).get("status") or "")
+
+        state = await poll(
+            uploading,
+            done=frozenset({"complete", "error"}),
+            first_wait=self._poll_seconds,
+            limit=self._processing_limit,
+            what=f"the upload of video {video_id}",
+        )
+        if state == "error":
+            raise Permanent(f"Facebook could not fetch or read the video {file.url}")
+        return video_id
+
+    async def _status(self, token: str, video_id: str) -> dict[str, Any]:
+        body = await self._graph.call("GET", video_id, token, params={"fields": "status"})
+        status = body.get("status")
+        return status if isinstance(status, dict) else {}
+
+    # -- send --------------------------------------------------------------------------------
+
+    async def send(self, ctx: PublishContext, position: int, prepared: dict[str, Any]) -> SentItem:
+        page_id, token = await self._page(ctx)
+        try:
+            sent = await self._publish(ctx, position, page_id, token, prepared)
+        except OutcomeUnknown as lost:
+            try:
+                found = await self._find(ctx, position, page_id, token, prepared)
+            except PublishError:
+                found = None
+            if found is None:
+                raise lost from None
+            sent = found
+        return await self._comment(ctx, token, sent, prepared)
+
+    async def _publish(
+        self,
+        ctx: PublishContext,
+        position: int,
+        page_id: str,
+        token: str,
+        prepared: dict[str, Any],
+    ) -> SentItem:
+        text = ctx.items[position].text
+        kind = prepared["kind"]
+        if kind in ("reel", "video_story"):
+            return await self._finish_video(page_id, token, prepared, text)
+        if kind == "photo_story":
+            body = await self._graph.call(
+                "POST",
+                f"{page_id}/photo_stories",
+                token,
+                creates=True,
+                json={"photo_id": prepared["photo_id"]},
+            )
+            post_id = str(body.get("post_id") or prepared["photo_id"])
+            return SentItem(post_id, public_url(post_id), {"kind": kind})
+        fields: dict[str, Any] = {"message": text} if text else {}
+        if kind == "photos":
+            fields["attached_media"] = [{"media_fbid": pid} for pid in prepared["photo_ids"]]
+        elif ctx.target.get("link"):
+            fields["link"] = str(ctx.target["link"])
+        body = await self._graph.call("POST", f"{page_id}/feed", token, creates=True, json=fields)
+        post_id = str(body["id"])
+        return SentItem(post_id, public_url(post_id), {"kind": kind})
+
+    async def _finish_video(
+        self, page_id: str, token: str, prepared: dict[str, Any], text: str
+    ) -> SentItem:
+        kind, video_id = prepared["kind"], str(prepared["video_id"])
+        fields: dict[str, Any] = {"upload_phase": "finish", "video_id": video_id}
+        if kind == "reel":
+            fields |= {"video_state": "PUBLISHED", "description": text}
+        edge = "video_reels" if kind == "reel" else "video_stories"
+        body = await self._graph.call("POST", f"{page_id}/{edge}", token, creates=True, json=fields)
+        return self._video_item(kind, video_id, body.get("post_id"))
+
+    @staticmethod
+    def _video_item(kind: str, video_id: str, post_id: object) -> SentItem:
+        if kind == "reel":
+            return SentItem(video_id, f"https://www.facebook.com/reel/{video_id}", {"kind": kind})
+        remote = str(post_id or video_id)
+        return SentItem(remote, public_url(remote), {"kind": kind})
+
+    async def _comment(
+        self, ctx: PublishContext, token: str, sent: SentItem, prepared: dict[str, Any]
+    ) -> SentItem:
+        """`firstComment` under the new post. The post is already public: a comment Meta
+        refuses is recorded with the item, never a reason to fail or repeat the post."""
+        comment = str(ctx.target.get("firstComment") or "")
+        if not comment or prepared["kind"] in ("photo_story", "video_story"):
+            return sent
+        try:
+            body = await self._graph.call(
+                "POST", f"{sent.remote_id}/comments", token, json={"message": comment}
+            )
+        except PublishError as exc:
+            log.warning("first comment on %s refused: %s", sent.remote_id, exc.message)
+            return SentItem(
+                sent.remote_id, sent.public_url, {**sent.data, "firstCommentError": exc.message}
+            )
+        return SentItem(
+            sent.remote_id, sent.public_url, {**sent.data, "firstCommentId": str(body["id"])}
+        )
+
+    # -- reconcile ---------------------------------------------------------------------------
+
+    async def reconcile(
+        self, ctx: PublishContext, position: int, prepared: dict[str, Any]
+    ) -> SentItem | None:
+        page_id, token = await self._page(ctx)
+        return await self._find(ctx, position, page_id, token, prepared)
+
+    async def _find(
+        self,
+        ctx: PublishContext,
+        position: int,
+        page_id: str,
+        token: str,
+        prepared: dict[str, Any],
+    ) -> SentItem | None:
+        """Whether the interrupted call made the post. A video is asked about by its upload
+        session: a session Meta has not started publishing is finished now (one session makes
+        one video, so this cannot double it). A feed post is looked for among the Page's
+        recent posts by its text; a story cannot be found and stays unknown."""
+        kind = prepared.get("kind")
+        if kind in ("reel", "video_story"):
+            status = await self._status(token, str(prepared["video_id"]))
+            phase = str((status.get("publishing_phase") or {}).get("status") or "")
+            if phase == "not_started":
+                return await self._finish_video(page_id, token, prepared, ctx.items[position].text)
+            if phase in ("in_progress", "complete"):
+                return self._video_item(str(kind), str(prepared["video_id"]), None)
+            return None
+        if kind not in ("feed", "photos"):
+            return None
+        body = await self._graph.call(
+            "GET",
+            f"{page_id}/feed",
+            token,
+            params={"fields": "id,message,created_time", "since": prepared["since"]},
+        )
+        text = ctx.items[position].text
+        for post in body.get("data") or []:
+            if isinstance(post, dict) and str(post.get("message") or "") == text:
+                post_id = str(post["id"])
+                return SentItem(post_id, public_url(post_id), {"kind": kind})
+        return None

@@ -1,0 +1,324 @@
+"""Instagram (Graph API with Facebook Login): images, carousels, reels and stories.
+
+Publishing is two steps (platform-notes 2.4): a media container, which Meta fills by fetching
+Masthead's public media URL and which shows nowhere, then `media_publish` of that container.
+`prepare` checks the publishing quota, creates the container (children first for a carousel)
+and waits until Meta says FINISHED, re-creating it once when Meta says ERROR or EXPIRED. The
+container id is stored with the sending mark, and a container is published at most once, so
+a lost `media_publish` answer is settled by asking Meta about the container, never by
+publishing another.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any, ClassVar
+
+import httpx
+
+from masthead.config import OAuthApp
+from masthead.platforms.base import (
+    ConnectedAccount,
+    MediaFile,
+    MediaSource,
+    OutcomeUnknown,
+    Permanent,
+    PublishContext,
+    Publisher,
+    PublishError,
+    Retryable,
+    SentItem,
+)
+from masthead.platforms.meta import (
+    Graph,
+    MetaOAuth,
+    instagram_accounts,
+    poll,
+    user_credentials,
+)
+
+RECONCILE_WINDOW_SECONDS = 600
+"""A published container's media is looked for among the account's media since then."""
+QUOTA_FALLBACK_WAIT = 3600.0
+"""When the quota is spent and Meta lists none of the posts that spent it, look again then."""
+SETTLED = frozenset({"FINISHED", "ERROR", "EXPIRED", "PUBLISHED"})
+
+
+def _timestamp(raw: object) -> float | None:
+    """Meta's timestamps look like 2026-12-02T19:40:00+0000."""
+    try:
+        return datetime.strptime(str(raw), "%Y-%m-%dT%H:%M:%S%z").timestamp()
+    except ValueError:
+        return None
+
+
+class InstagramPublisher(Publisher):
+    platform: ClassVar[str] = "instagram"
+    connects_by_oauth: ClassVar[bool] = True
+
+    def __init__(
+        self,
+        *,
+        api_url: str,
+        app: OAuthApp | None,
+        timeout: float = 60.0,
+        poll_seconds: float = 2.0,
+        processing_limit: float = 600.0,
+        throttle_wait: float = 300.0,
+    ) -> None:
+        self._client = httpx.AsyncClient(timeout=timeout, follow_redirects=False)
+        self._graph = Graph(self._client, api_url, throttle_wait)
+        self._poll_seconds = poll_seconds
+        self._processing_limit = processing_limit
+        self.oauth: MetaOAuth | None = (
+            MetaOAuth(self.platform, app, self._client) if app is not None else None
+        )
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    # -- accounts ----------------------------------------------------------------------------
+
+    async def connect(self, credentials: dict[str, Any]) -> ConnectedAccount:
+        return (await self.connect_all(credentials))[0]
+
+    async def connect_all(self, credentials: dict[str, Any]) -> tuple[ConnectedAccount, ...]:
+        """Every Instagram professional account linked to a Page the Facebook user manages;
+        `masthead accounts add --access-token` and an OAuth connect store them all."""
+        token = str((await user_credentials(self.oauth, credentials))["access_token"])
+        found = instagram_accounts(await self._graph.pages(token))
+        if not found:
+            raise Permanent(
+                "None of the Facebook Pages this login manages has an Instagram professional "
+                "account linked: link one in the Page's settings (Linked accounts), then "
+                "connect again"
+            )
+        return found
+
+    @staticmethod
+    def _token(ctx: PublishContext) -> str:
+        token = str(ctx.account.credentials.get("access_token") or "")
+        if not token:
+            raise Permanent("This Instagram account has no token: connect it again")
+        return token
+
+    # -- prepare -----------------------------------------------------------------------------
+
+    async def prepare(self, ctx: PublishContext, position: int) -> dict[str, Any]:
+        token = self._token(ctx)
+        await self._check_quota(ctx, token)
+        if ctx.media is None:
+            raise Permanent("This server cannot read media files for Instagram")
+        media = ctx.media
+        files = [await media.file(url) for url in ctx.items[position].media_urls]
+        if not files:
+            raise Permanent("An Instagram post needs at least one image or video")
+        cover = str(ctx.target.get("coverImageUrl") or "")
+        cover_url = (await media.file(cover)).url if cover else None
+        container = await self._ready(
+            token,
+            lambda: self._create(ctx, position, token, files, cover_url, media),
+        )
+        return {"container": container, "since": int(time.time()) - RECONCILE_WINDOW_SECONDS}
+
+    async def _check_quota(self, ctx: PublishContext, token: str) -> None:
+        """A spent quota (50 posts per moving 24 h, PN 2.4) waits for the window: the post
+        stays queued until the oldest post in the window has aged out."""
+        ig = ctx.account.external_id
+        body = await self._graph.call(
+            "GET",
+            f"{ig}/content_publishing_limit",
+            token,
+            params={"fields": "quota_usage,config"},
+        )
+        rows = body.get("data") or [{}]
+        usage = int(rows[0].get("quota_usage") or 0)
+        config = rows[0].get("config") or {}
+        total = int(config.get("quota_total") or 0)
+        duration = float(config.get("quota_duration") or 86400)
+        if not total or usage < total:
+            return
+        since = int(time.time() - duration)
+        listed = await self._graph.call(
+            "GET", f"{ig}/media", token, params={"fields": "timestamp", "since": since}
+        )
+        stamps = [_timestamp(m.get("timestamp")) for m in listed.get("data") or []]
+        known = [stamp for stamp in stamps if stamp is not None]
+        wait = min(known) + duration - time.time() if known else QUOTA_FALLBACK_WAIT
+        raise Retryable(
+            f"Instagram's publishing limit is reached ({usage} of {total} posts in "
+            f"{duration / 3600:g} hours); the post waits for the window",
+            retry_after=max(1.0, wait),
+        )
+
+    async def _ready(self, token: str, create: Callable[[], Awaitable[str]]) -> str:
+        """A FINISHED container; one that ends in ERROR or EXPIRED is made again once."""
+        last = ""
+        for _ in range(2):
+            container = await create()
+            state, detail = await self._wait(token, container)
+            if state == "FINISHED":
+                return container
+            last = f"{state}{f': {detail}' if detail else ''}"
+        raise Permanent(f"Instagram could not process the media (container {last})")
+
+    async def _wait(self, token: str, container: str) -> tuple[str, str]:
+        detail: dict[str, str] = {}
+
+        async def look() -> str:
+            body = await self._graph.call(
+                "GET", container, token, params={"fields": "status_code,status"}
+            )
+            detail["status"] = str(body.get("status") or "")
+            return str(body.get("status_code") or "")
+
+        state = await poll(
+            look,
+            done=SETTLED,
+            first_wait=self._poll_seconds,
+            limit=self._processing_limit,
+            what=f"container {container}",
+        )
+        return state, detail.get("status", "")
+
+    async def _create(
+        self,
+        ctx: PublishContext,
+        position: int,
+        token: str,
+        files: list[MediaFile],
+        cover_url: str | None,
+        media: MediaSource,
+    ) -> str:
+        target = ctx.target
+        caption = ctx.items[position].text
+        ig = ctx.account.external_id
+        shared: dict[str, Any] = {}
+        if target.get("collaborators"):
+            shared["collaborators"] = list(target["collaborators"])
+        if target.get("mediaType") == "story":
+            fields = self._media_fields(files[0])
+            fields["media_type"] = "STORIES"
+        elif len(files) > 1:
+            children = []
+            for file in files:
+                child = self._media_fields(file) | {"is_carousel_item": True}
+                if file.is_video:
+                    child["media_type"] = "VIDEO"
+                children.append(await self._container(ig, token, child))
+            for child_id in children:
+                state, detail = await self._wait(token, child_id)
+                if state != "FINISHED":
+                    raise Permanent(f"Instagram could not process a carousel item ({detail})")
+            fields = {"media_type": "CAROUSEL", "children": children, "caption": caption}
+            fields |= shared
+        elif files[0].is_video:
+            fields = self._media_fields(files[0]) | shared
+            fields |= {"media_type": "REELS", "caption": caption}
+            fields |= self._reel_fields(target, cover_url)
+        else:
+            fields = self._media_fields(files[0]) | shared | {"caption": caption}
+        if target.get("altText") and "children" not in fields:
+            fields["alt_text"] = str(target["altText"])
+        return await self._container(ig, token, fields)
+
+    @staticmethod
+    def _media_fields(file: MediaFile) -> dict[str, Any]:
+        return {"video_url": file.url} if file.is_video else {"image_url": file.url}
+
+    @staticmethod
+    def _reel_fields(target: dict[str, Any], cover_url: str | None) -> dict[str, Any]:
+        fields: dict[str, Any] = {}
+        if cover_url:
+            fields["cover_url"] = cover_url
+        if isinstance(target.get("shareToFeed"), bool):
+            fields["share_to_feed"] = target["shareToFeed"]
+        if target.get("audioName"):
+            fields["audio_name"] = str(target["audioName"])
+        trial = target.get("trial")
+        if isinstance(trial, dict) and trial.get("graduationStrategy"):
+            fields["trial_params"] = {"graduation_strategy": trial["graduationStrategy"]}
+        return fields
+
+    async def _container(self, ig: str, token: str, fields: dict[str, Any]) -> str:
+        body = await self._graph.call("POST", f"{ig}/media", token, json=fields)
+        return str(body["id"])
+
+    # -- send and reconcile ------------------------------------------------------------------
+
+    async def send(self, ctx: PublishContext, position: int, prepared: dict[str, Any]) -> SentItem:
+        token = self._token(ctx)
+        container = str(prepared["container"])
+        try:
+            body = await self._graph.call(
+                "POST",
+                f"{ctx.account.external_id}/media_publish",
+                token,
+                creates=True,
+                json={"creation_id": container},
+            )
+        except OutcomeUnknown as lost:
+            try:
+                state = await self._state(token, container)
+            except PublishError:
+                raise lost from None
+            if state == "FINISHED":  # still unpublished: Meta did not act
+                raise Retryable(f"{lost.message}; Instagram did not publish it") from None
+            found = (
+                await self._find(ctx, position, token, prepared) if state == "PUBLISHED" else None
+            )
+            if found is None:
+                raise lost from None
+            return found
+        return await self._sent(ctx, token, str(body["id"]))
+
+    async def reconcile(
+        self, ctx: PublishContext, position: int, prepared: dict[str, Any]
+    ) -> SentItem | None:
+        """After a crash mid-publish: a container still FINISHED was not published, and is
+        published now (a container publishes once, so this cannot double the post); one
+        PUBLISHED is found among the account's media."""
+        token = self._token(ctx)
+        state = await self._state(token, str(prepared["container"]))
+        if state == "FINISHED":
+            return await self.send(ctx, position, prepared)
+        if state == "PUBLISHED":
+            return await self._find(ctx, position, token, prepared)
+        return None
+
+    async def _state(self, token: str, container: str) -> str:
+        body = await self._graph.call("GET", container, token, params={"fields": "status_code"})
+        return str(body.get("status_code") or "")
+
+    async def _find(
+        self, ctx: PublishContext, position: int, token: str, prepared: dict[str, Any]
+    ) -> SentItem | None:
+        body = await self._graph.call(
+            "GET",
+            f"{ctx.account.external_id}/media",
+            token,
+            params={"fields": "id,caption,permalink,timestamp", "since": prepared["since"]},
+        )
+        caption = ctx.items[position].text
+        for item in body.get("data") or []:
+            if isinstance(item, dict) and str(item.get("caption") or "") == caption:
+                return await self._sent(ctx, token, str(item["id"]), item.get("permalink"))
+        return None
+
+    async def _sent(
+        self, ctx: PublishContext, token: str, media_id: str, permalink: object = None
+    ) -> SentItem:
+        """The published media with its permalink. The post is public already: when Meta
+        does not say the permalink, the account's profile stands in rather than failing."""
+        if not permalink:
+            try:
+                body = await self._graph.call(
+                    "GET", media_id, token, params={"fields": "permalink"}
+                )
+                permalink = body.get("permalink")
+            except PublishError:
+                permalink = None
+        url = str(permalink or f"https://www.instagram.com/{ctx.account.username}/")
+        return SentItem(media_id, url)

@@ -1,0 +1,322 @@
+"""Meta's Graph API, shared by the Facebook Pages and Instagram publishers.
+
+One Facebook Login serves both platforms: the user grants Page and Instagram permissions once,
+the code becomes a long-lived user token, and `/me/accounts` lists the Pages with their own
+Page tokens and the Instagram professional account linked to each. Page tokens obtained from
+a long-lived user token do not expire (platform-notes 2.2), so publishing never needs a
+refresh; a revoked one (code 190) disconnects the account.
+
+Errors follow platform-notes 2.3 and 11: Meta's body becomes words a person can act on, the
+throttling codes wait, and code 1/2 or a 5xx on a call that creates something is an unknown
+outcome that each publisher settles by asking Meta about the object it stored beforehand.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from masthead.config import OAuthApp
+from masthead.platforms.base import (
+    AccountDisconnected,
+    ConnectedAccount,
+    ConnectedSubaccount,
+    OutcomeUnknown,
+    Permanent,
+    Retryable,
+)
+from masthead.platforms.oauth import OAuthProvider, authorize_url, credentials_from_token_response
+
+GRAPH_VERSION = "v21.0"
+SCOPES = (
+    "pages_show_list",
+    "pages_read_engagement",
+    "pages_manage_posts",
+    "publish_video",
+    "business_management",
+    "instagram_basic",
+    "instagram_content_publish",
+)
+"""platform-notes 2.2 (Pages, + publish_video for video) and 2.4 (Instagram with Facebook
+Login); business_management lets Pages owned through a Business Manager be listed."""
+THROTTLED = frozenset({4, 17, 32, 341, 613})
+"""Meta refused before acting because a call budget is spent (error-handling guide: 4 app,
+17 user, 341 app limit; 32 and 613 page and business throttles, PN 11)."""
+TRANSIENT = frozenset({1, 2})
+"""Unknown and temporary service errors: retried when nothing was being created."""
+IG_PUBLISH_LIMIT = (9, 2207042)
+"""(code, error_subcode) of "the account reached its publishing limit" (PN 2.3)."""
+NOT_ACTED = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+"""Transport errors that happen before a request leaves: Meta certainly did not act."""
+PAGE_SIZE = 100
+
+
+@dataclass(frozen=True, slots=True)
+class GraphError:
+    """Meta's error body (`{"error": {...}}`), or what stands in for it."""
+
+    status: int
+    code: int | None
+    subcode: int | None
+    message: str
+    user_title: str
+    user_message: str
+    fbtrace_id: str
+
+    def describe(self) -> str:
+        """The user-facing sentence Meta wrote when it wrote one, its technical message
+        otherwise, with the codes and trace id a support request to Meta needs."""
+        words = self.user_message or self.message or f"Meta answered HTTP {self.status}"
+        if self.user_title and self.user_message:
+            words = f"{self.user_title}: {self.user_message}"
+        details = [f"code {self.code}"] if self.code is not None else [f"HTTP {self.status}"]
+        if self.subcode:
+            details.append(f"subcode {self.subcode}")
+        if self.fbtrace_id:
+            details.append(f"fbtrace_id {self.fbtrace_id}")
+        return f"{words} ({', '.join(details)})"
+
+
+def graph_error(response: httpx.Response) -> GraphError:
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    error = body.get("error") if isinstance(body, dict) else None
+    if not isinstance(error, dict):
+        error = {}
+
+    def number(key: str) -> int | None:
+        value = error.get(key)
+        return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+    return GraphError(
+        status=response.status_code,
+        code=number("code"),
+        subcode=number("error_subcode"),
+        message=str(error.get("message") or ""),
+        user_title=str(error.get("error_user_title") or ""),
+        user_message=str(error.get("error_user_msg") or ""),
+        fbtrace_id=str(error.get("fbtrace_id") or ""),
+    )
+
+
+def raise_for(error: GraphError, *, creates: bool, throttle_wait: float) -> None:
+    """Meta's answer as the engine's error classes (platform-notes 2.3 and 11). Meta does
+    not say when a spent budget returns, so a throttled call waits `throttle_wait`."""
+    words = error.describe()
+    if error.code == 190:
+        raise AccountDisconnected(
+            f"Meta no longer accepts this account's access token (it was revoked, the password "
+            f"changed or the app was removed): connect the account again. {words}"
+        )
+    if (error.code, error.subcode) == IG_PUBLISH_LIMIT:
+        raise Retryable(f"Instagram publishing limit reached: {words}", throttle_wait)
+    if error.code in THROTTLED:
+        raise Retryable(f"Meta asks to slow down: {words}", throttle_wait)
+    if error.code in TRANSIENT or (error.code is None and error.status >= 500):
+        if creates:
+            raise OutcomeUnknown(f"Meta failed while creating the post: {words}")
+        raise Retryable(f"Meta is temporarily unavailable: {words}")
+    if error.code == 368:
+        raise Permanent(f"Meta has temporarily blocked this account from posting: {words}")
+    if error.code == 506:
+        raise Permanent(f"Meta refused a duplicate of a recent post: {words}")
+    if error.code == 10 or (error.code is not None and 200 <= error.code <= 299):
+        raise Permanent(f"The account lacks a permission this post needs: {words}")
+    raise Permanent(words)
+
+
+class Graph:
+    """Authorised HTTP calls to the Graph API, answers decoded, errors mapped."""
+
+    def __init__(self, client: httpx.AsyncClient, api_url: str, throttle_wait: float) -> None:
+        self._client = client
+        self.api = api_url.rstrip("/")
+        self._throttle_wait = throttle_wait
+
+    def url(self, path: str) -> str:
+        return f"{self.api}/{GRAPH_VERSION}/{path.lstrip('/')}"
+
+    async def call(
+        self,
+        method: str,
+        path: str,
+        token: str,
+        *,
+        creates: bool = False,
+        url: str | None = None,
+        **kwargs: Any,
+    ) -> dict[str, Any]:
+        """One call with `token` in the Authorization header (never in a URL that could be
+        logged). `creates`: the call may make something visible, so a lost answer is an
+        unknown outcome rather than a retry."""
+        headers = {"Authorization": f"Bearer {token}", **kwargs.pop("headers", {})}
+        try:
+            response = await self._client.request(
+                method, url or self.url(path), headers=headers, **kwargs
+            )
+        except NOT_ACTED as exc:
+            raise Retryable(f"Meta unreachable ({type(exc).__name__})") from exc
+        except httpx.TransportError as exc:
+            if creates:
+                raise OutcomeUnknown(
+                    f"the connection to Meta dropped after the request was sent "
+                    f"({type(exc).__name__})"
+                ) from exc
+            raise Retryable(f"Meta connection failed ({type(exc).__name__})") from exc
+        if response.status_code >= 300:
+            raise_for(graph_error(response), creates=creates, throttle_wait=self._throttle_wait)
+        try:
+            body = response.json()
+        except ValueError as exc:
+            raise Permanent(f"Meta answered something that is not JSON: {exc}") from exc
+        return body if isinstance(body, dict) else {"data": body}
+
+    async def pages(self, user_token: str) -> list[dict[str, Any]]:
+        """The Pages the user can manage, each with its Page token and linked Instagram
+        professional account, following the cursors to the end."""
+        fields = (
+            "id,name,access_token,instagram_business_account{id,username,name,profile_picture_url}"
+        )
+        params: dict[str, Any] = {"fields": fields, "limit": PAGE_SIZE}
+        found: list[dict[str, Any]] = []
+        while True:
+            body = await self.call("GET", "me/accounts", user_token, params=params)
+            found.extend(page for page in body.get("data") or [] if isinstance(page, dict))
+            after = ((body.get("paging") or {}).get("cursors") or {}).get("after")
+            if not after or not (body.get("paging") or {}).get("next"):
+                return found
+            params = {**params, "after": after}
+
+
+async def poll(
+    look: Callable[[], Awaitable[str]],
+    *,
+    done: frozenset[str],
+    first_wait: float,
+    limit: float,
+    what: str,
+) -> str:
+    """Ask `look` for a state until it is one of `done`, waiting `first_wait` then twice as
+    long each time (at most 30 s between looks), for at most `limit` seconds in all. A wait
+    that runs out is Retryable: the work creates nothing visible and can start again."""
+    deadline = time.monotonic() + limit
+    wait = first_wait
+    while True:
+        state = await look()
+        if state in done:
+            return state
+        if time.monotonic() + wait > deadline:
+            raise Retryable(f"Meta is still processing {what} (last state: {state})")
+        await asyncio.sleep(wait)
+        wait = min(wait * 2, 30.0)
+
+
+class MetaOAuth(OAuthProvider):
+    """Facebook Login (authorization code, PKCE, state checked by services/oauth.py); the code
+    is traded for a short-lived user token and that at once for a long-lived one (60 days)."""
+
+    scopes = SCOPES
+
+    def __init__(self, platform: str, app: OAuthApp, client: httpx.AsyncClient) -> None:
+        self.platform = platform
+        self._app = app
+        self._client = client
+
+    def authorization_url(self, *, state: str, code_challenge: str, redirect_uri: str) -> str:
+        return authorize_url(
+            self._app.authorize_url,
+            client_id=self._app.client_id,
+            redirect_uri=redirect_uri,
+            scopes=self.scopes,
+            state=state,
+            code_challenge=code_challenge,
+        )
+
+    async def exchange(self, code: str, verifier: str, redirect_uri: str) -> dict[str, Any]:
+        short = await self._token(
+            {"code": code, "redirect_uri": redirect_uri, "code_verifier": verifier}
+        )
+        return await self.long_lived(str(short["access_token"]))
+
+    async def long_lived(self, user_token: str) -> dict[str, Any]:
+        """A long-lived user token (60 days) for `user_token`. Page tokens listed with a
+        long-lived user token do not expire; with a short-lived one they end within hours."""
+        body = await self._token(
+            {"grant_type": "fb_exchange_token", "fb_exchange_token": user_token}
+        )
+        return credentials_from_token_response(body)
+
+    async def _token(self, params: dict[str, str]) -> dict[str, Any]:
+        query = {"client_id": self._app.client_id, **params}
+        if self._app.client_secret:
+            query["client_secret"] = self._app.client_secret
+        try:
+            response = await self._client.get(
+                f"{self._app.api_url}/{GRAPH_VERSION}/oauth/access_token", params=query
+            )
+        except httpx.TransportError as exc:
+            raise Retryable(f"Meta token endpoint unreachable ({type(exc).__name__})") from exc
+        if response.status_code != 200:
+            raise Permanent(f"Meta refused the authorization: {graph_error(response).describe()}")
+        body: dict[str, Any] = response.json()
+        if not body.get("access_token"):
+            raise Permanent("Meta's token answer has no access_token")
+        return body
+
+
+async def user_credentials(oauth: MetaOAuth | None, credentials: dict[str, Any]) -> dict[str, Any]:
+    """The credentials to connect with. A token given to `masthead accounts add` without an
+    end (`expires_at`) may be short-lived: it is exchanged for a long-lived one when the
+    operator's app is configured, so that the Page tokens listed with it do not expire."""
+    token = str(credentials.get("access_token") or "")
+    if not token:
+        raise Permanent("Connecting needs a Facebook user access token")
+    if oauth is None or credentials.get("expires_at"):
+        return dict(credentials)
+    return await oauth.long_lived(token)
+
+
+def page_subaccounts(pages: list[dict[str, Any]]) -> tuple[ConnectedSubaccount, ...]:
+    """Pages as subaccounts (the `pageId`s of a facebook post), each with its Page token."""
+    return tuple(
+        ConnectedSubaccount(
+            kind="page",
+            external_id=str(page["id"]),
+            name=str(page.get("name") or page["id"]),
+            credentials={"access_token": str(page["access_token"])},
+        )
+        for page in pages
+        if page.get("id") and page.get("access_token")
+    )
+
+
+def instagram_accounts(pages: list[dict[str, Any]]) -> tuple[ConnectedAccount, ...]:
+    """One account per Instagram professional account linked to a Page. It publishes with
+    its Page's token (Instagram API with Facebook Login accepts it, and it does not expire)."""
+    found: dict[str, ConnectedAccount] = {}
+    for page in pages:
+        ig = page.get("instagram_business_account")
+        if not isinstance(ig, dict) or not ig.get("id") or not page.get("access_token"):
+            continue
+        username = str(ig.get("username") or ig["id"])
+        found.setdefault(
+            str(ig["id"]),
+            ConnectedAccount(
+                external_id=str(ig["id"]),
+                username=username,
+                credentials={
+                    "access_token": str(page["access_token"]),
+                    "page_id": str(page["id"]),
+                },
+                fullname=str(ig.get("name") or username),
+                profile_image_url=ig.get("profile_picture_url"),
+            ),
+        )
+    return tuple(found.values())

@@ -1,0 +1,803 @@
+"""A fake Graph API on 127.0.0.1: Facebook Login, Pages, Instagram containers, faults.
+
+Parameters of every call to a Page, an Instagram user, a container, a media, a video or a
+post are checked against Meta's official codegen specs (`../shared/specs/meta/api_specs/`):
+an unknown parameter or field, a missing required one or a wrong type is answered with
+Meta's code 100 and recorded in `invalid`, which the tests assert stays empty. Like Meta, the
+fake fetches every image and video from the URL it is given (Masthead's public media URL)
+over real HTTP, and a file it cannot fetch or read fails the container (Instagram) or the
+call (Facebook), so a wrong public URL fails the test as it fails in production.
+
+State is kept (users, Pages and their tokens, Instagram accounts, containers with a
+processing delay, published media, photos, videos, feed posts, comments) so tests assert on
+what Meta would show, e.g. that a post exists exactly once.
+
+Faults are queued per operation with `fail_next(operation, fault)`. A fault is a Graph error
+code (answered before acting, e.g. 190, 4, 2), `"server_error"` (a bare 500 before acting),
+`"drop_after"` (acts, then drops the connection mid-answer) or `"slow_after"` (acts, then
+answers only after `slow_seconds`, long enough for a test to kill the client in between).
+Containers can be made to end in ERROR or EXPIRED with `container_outcomes`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import itertools
+import json
+import threading
+import time
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
+
+from tests.support.receiver import free_port
+
+SPECS = Path(__file__).resolve().parents[2].parent / "shared" / "specs" / "meta" / "api_specs"
+VERSION = "v21.0"
+GENERIC_PARAMS = frozenset({"fields", "limit", "after", "before", "since", "until", "access_token"})
+"""Parameters every Graph call takes besides its edge's: field selection, cursor and time paging."""
+
+
+@cache
+def spec(name: str) -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads((SPECS / "specs" / f"{name}.json").read_text())
+    return loaded
+
+
+def graph_error(
+    code: int, message: str, *, subcode: int | None = None, status: int = 400
+) -> JSONResponse:
+    error: dict[str, Any] = {
+        "message": message,
+        "type": "OAuthException",
+        "code": code,
+        "fbtrace_id": f"Ftrace{code}x{int(time.time() * 1000) % 100000}",
+    }
+    if subcode is not None:
+        error["error_subcode"] = subcode
+    return JSONResponse({"error": error}, status_code=status)
+
+
+MESSAGES = {
+    1: "An unknown error occurred",
+    2: "An unexpected error has occurred. Please retry your request later.",
+    4: "Application request limit reached",
+    17: "User request limit reached",
+    190: "Error validating access token: The session has been invalidated because the user "
+    "changed their password or Facebook has changed the session for security reasons.",
+    200: "Permissions error",
+    368: "The action attempted has been deemed abusive or is otherwise disallowed",
+    506: "Duplicate status message",
+}
+
+
+class _Dropped(Response):
+    """Starts a 200 answer, then breaks the connection: Meta acted, the client never knows."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", b"200")],
+            }
+        )
+        await send({"type": "http.response.body", "body": b'{"id":', "more_body": True})
+        raise ConnectionAbortedError("fake Meta dropped the connection after acting")
+
+
+@dataclass
+class FbUser:
+    id: str
+    name: str
+
+
+@dataclass
+class IgAccount:
+    id: str
+    username: str
+    name: str
+    page_id: str
+
+
+@dataclass
+class Page:
+    id: str
+    name: str
+    owner: str
+    token: str
+    ig: IgAccount | None = None
+
+
+@dataclass
+class Token:
+    kind: str  # "user" or "page"
+    subject: str
+    expires_at: float | None = None
+
+
+@dataclass
+class Container:
+    id: str
+    ig_id: str
+    fields: dict[str, Any]
+    status: str = "IN_PROGRESS"
+    polls_left: int = 0
+    outcome: str = "FINISHED"
+    media_id: str | None = None
+
+
+@dataclass
+class IgMedia:
+    id: str
+    ig_id: str
+    container_id: str
+    media_type: str
+    caption: str
+    timestamp: float
+    children: tuple[str, ...] = ()
+
+    @property
+    def permalink(self) -> str:
+        return f"https://www.instagram.com/p/Fake{self.id}/"
+
+
+@dataclass
+class Photo:
+    id: str
+    page_id: str
+    url: str
+    published: bool
+    attached_to: str | None = None
+
+
+@dataclass
+class Video:
+    id: str
+    page_id: str
+    edge: str  # video_reels or video_stories
+    uploaded: bool = False
+    published: bool = False
+    description: str = ""
+    post_id: str | None = None
+
+
+@dataclass
+class FeedPost:
+    id: str
+    page_id: str
+    message: str
+    created: float
+    link: str | None = None
+    photos: tuple[str, ...] = ()
+    kind: str = "feed"
+
+
+@dataclass
+class Comment:
+    id: str
+    parent: str
+    message: str
+
+
+@dataclass
+class Recorded:
+    method: str
+    path: str
+    operation: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+class FakeMeta:
+    def __init__(self, *, client_id: str = "meta-app", client_secret: str = "meta-secret") -> None:
+        self.port = free_port()
+        self.client_id = client_id
+        self.client_secret = client_secret
+        self.users: dict[str, FbUser] = {}
+        self.pages: dict[str, Page] = {}
+        self.ig_accounts: dict[str, IgAccount] = {}
+        self.tokens: dict[str, Token] = {}
+        self.grants: dict[str, tuple[str, str, str]] = {}
+        self.containers: dict[str, Container] = {}
+        self.ig_media: dict[str, IgMedia] = {}
+        self.photos: dict[str, Photo] = {}
+        self.videos: dict[str, Video] = {}
+        self.posts: dict[str, FeedPost] = {}
+        self.comments: list[Comment] = []
+        self.fetched: list[str] = []
+        self.requests: list[Recorded] = []
+        self.invalid: list[str] = []
+        self.faults: dict[str, deque[int | str | None]] = defaultdict(deque)
+        self.container_outcomes: deque[str] = deque()
+        self.container_polls = 2
+        self.slow_seconds = 30.0
+        self.quota_total = 50
+        self.quota_duration = 86400
+        self.authorize_as: str | None = None
+        self._ids = itertools.count(17_900_000_000_000_001)
+        self._lock = threading.RLock()
+        app = Starlette(
+            routes=[
+                Route(f"/{VERSION}/dialog/oauth", self._authorize, methods=["GET"]),
+                Route(f"/{VERSION}/oauth/access_token", self._token, methods=["GET"]),
+                Route(f"/video-upload/{VERSION}/{{video_id}}", self._upload, methods=["POST"]),
+                Route(f"/{VERSION}/{{path:path}}", self._api, methods=["GET", "POST"]),
+            ]
+        )
+        config = uvicorn.Config(
+            app, host="127.0.0.1", port=self.port, log_level="critical", lifespan="off"
+        )
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, daemon=True)
+
+    # -- lifecycle and test helpers ----------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def authorize_url(self) -> str:
+        return f"{self.url}/{VERSION}/dialog/oauth"
+
+    def start(self) -> None:
+        self._thread.start()
+        deadline = time.time() + 10
+        while not self._server.started:
+            if time.time() > deadline:
+                raise RuntimeError("fake Meta did not start")
+            time.sleep(0.01)
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=10)
+
+    def next_id(self) -> str:
+        with self._lock:
+            return str(next(self._ids))
+
+    def add_user(self, name: str) -> FbUser:
+        user = FbUser(self.next_id(), name)
+        self.users[user.id] = user
+        return user
+
+    def add_page(self, owner: FbUser, name: str, *, instagram: str | None = None) -> Page:
+        page = Page(self.next_id(), name, owner.id, f"EAAPage{self.next_id()}")
+        self.tokens[page.token] = Token("page", page.id)
+        if instagram is not None:
+            page.ig = IgAccount(self.next_id(), instagram, instagram.title(), page.id)
+            self.ig_accounts[page.ig.id] = page.ig
+        self.pages[page.id] = page
+        return page
+
+    def user_token(self, user: FbUser, *, lifetime: float = 60 * 86400) -> str:
+        token = f"EAAUser{self.next_id()}"
+        self.tokens[token] = Token("user", user.id, time.time() + lifetime)
+        return token
+
+    def revoke(self, token: str) -> None:
+        self.tokens.pop(token, None)
+
+    def fail_next(self, operation: str, fault: int | str, *, after: int = 0) -> None:
+        """Answer the `after`+1-th next call of `operation` with `fault`."""
+        assert isinstance(fault, int) or fault in ("server_error", "drop_after", "slow_after")
+        self.faults[operation].extend([None] * after + [fault])
+
+    def calls(self, operation: str) -> list[Recorded]:
+        return [r for r in self.requests if r.operation == operation]
+
+    def media_of(self, ig: IgAccount) -> list[IgMedia]:
+        return [m for m in self.ig_media.values() if m.ig_id == ig.id]
+
+    def posts_of(self, page: Page) -> list[FeedPost]:
+        return [p for p in self.posts.values() if p.page_id == page.id]
+
+    def seed_media(self, ig: IgAccount, caption: str, *, at: float) -> IgMedia:
+        """A post published earlier (it counts in the quota window)."""
+        media = IgMedia(self.next_id(), ig.id, "", "IMAGE", caption, at)
+        self.ig_media[media.id] = media
+        return media
+
+    # -- Facebook Login ----------------------------------------------------------------------
+
+    async def _authorize(self, request: Request) -> Response:
+        """Stands in for the login dialog: the user `authorize_as` grants the app."""
+        q = request.query_params
+        redirect_uri = q.get("redirect_uri", "")
+        if q.get("client_id") != self.client_id or not q.get("state") or not redirect_uri:
+            return graph_error(100, "Invalid login request")
+        scopes = set(q.get("scope", "").replace(",", " ").split())
+        needed = {"pages_manage_posts", "instagram_content_publish", "pages_show_list"}
+        back = {"state": q["state"]}
+        if self.authorize_as is None or not needed <= scopes:
+            back |= {"error": "access_denied", "error_description": "Permissions error"}
+        else:
+            code = f"code-{self.next_id()}"
+            self.grants[code] = (self.authorize_as, redirect_uri, q.get("code_challenge", ""))
+            back["code"] = code
+        return RedirectResponse(f"{redirect_uri}?{urlencode(back)}", status_code=302)
+
+    async def _token(self, request: Request) -> Response:
+        q = dict(request.query_params)
+        self.requests.append(Recorded("GET", request.url.path, "token", q))
+        if q.get("client_id") != self.client_id or q.get("client_secret") != self.client_secret:
+            return graph_error(101, "Error validating application. Invalid application ID.")
+        with self._lock:
+            if q.get("grant_type") == "fb_exchange_token":
+                short = self.tokens.get(q.get("fb_exchange_token", ""))
+                if short is None or short.kind != "user":
+                    return graph_error(190, MESSAGES[190])
+                token = self.user_token(self.users[short.subject])
+                return JSONResponse(
+                    {"access_token": token, "token_type": "bearer", "expires_in": 5183944}
+                )
+            grant = self.grants.pop(q.get("code", ""), None)
+            if grant is None or grant[1] != q.get("redirect_uri"):
+                return graph_error(100, "Invalid verification code format.", subcode=36007)
+            digest = hashlib.sha256(q.get("code_verifier", "").encode()).digest()
+            if grant[2] and base64.urlsafe_b64encode(digest).rstrip(b"=").decode() != grant[2]:
+                return graph_error(100, "Invalid code verifier")
+            token = self.user_token(self.users[grant[0]], lifetime=3600)
+            return JSONResponse({"access_token": token, "token_type": "bearer", "expires_in": 3600})
+
+    # -- plumbing ----------------------------------------------------------------------------
+
+    @staticmethod
+    def _bearer(request: Request, params: dict[str, Any]) -> str:
+        header = request.headers.get("authorization", "")
+        for prefix in ("Bearer ", "OAuth "):
+            if header.startswith(prefix):
+                return header[len(prefix) :]
+        return str(params.get("access_token") or "")
+
+    async def _params(self, request: Request) -> dict[str, Any]:
+        params: dict[str, Any] = dict(request.query_params)
+        if request.method == "POST":
+            raw = await request.body()
+            if raw and request.headers.get("content-type", "").startswith("application/json"):
+                params |= json.loads(raw)
+            elif raw:
+                params |= dict((await request.form()).items())
+        return params
+
+    def _fault(self, operation: str) -> int | str | None:
+        with self._lock:
+            queue = self.faults.get(operation)
+            return queue.popleft() if queue else None
+
+    def _check(self, spec_name: str, method: str, edge: str | None, params: dict[str, Any]) -> str:
+        """'' when `params` fit the official spec of `edge` (or of the node's fields)."""
+        document = spec(spec_name)
+        if edge is None:
+            known = {f["name"] for f in document["fields"]}
+            asked = _top_fields(str(params.get("fields", "")))
+            unknown = asked - known
+            return f"{spec_name} has no field(s) {sorted(unknown)}" if unknown else ""
+        api = next(
+            (a for a in document["apis"] if a.get("endpoint") == edge and a["method"] == method),
+            None,
+        )
+        if api is None:
+            return f"{spec_name} has no {method} /{edge}"
+        declared = {p["name"]: p for p in api["params"]}
+        for name, value in params.items():
+            if name in GENERIC_PARAMS:
+                continue
+            if name not in declared:
+                return f"{method} {spec_name}/{edge}: unknown parameter {name!r}"
+            problem = _type_problem(declared[name]["type"], value)
+            if problem:
+                return f"{method} {spec_name}/{edge}: {name} {problem}"
+        for name, param in declared.items():
+            if param.get("required") and name not in params:
+                return f"{method} {spec_name}/{edge}: {name} is required"
+        return ""
+
+    async def _fetch(self, url: str, kind: str) -> str:
+        """Fetch `url` as Meta does; '' when it is a readable `kind` (image/video), else why."""
+        self.fetched.append(url)
+        try:
+            async with httpx.AsyncClient(timeout=30) as client:
+                response = await client.get(url)
+        except httpx.HTTPError as exc:
+            return f"Media download has failed: {type(exc).__name__}"
+        if response.status_code != 200:
+            return f"Media download has failed: HTTP {response.status_code}"
+        data = response.content
+        if kind == "image" and not data.startswith(b"\xff\xd8\xff"):
+            return "The image format is not supported (only JPEG)"
+        if kind == "video" and data[4:8] != b"ftyp":
+            return "The video format is not supported"
+        return ""
+
+    # -- the API -----------------------------------------------------------------------------
+
+    async def _api(self, request: Request) -> Response:
+        params = await self._params(request)
+        parts = request.path_params["path"].strip("/").split("/")
+        node, edge = parts[0], (parts[1] if len(parts) > 1 else None)
+        token = self._tokens_subject(self._bearer(request, params))
+        operation = self._operation(request.method, node, edge)
+        self.requests.append(Recorded(request.method, request.url.path, operation, params))
+        fault = self._fault(operation)
+        if isinstance(fault, int):
+            return graph_error(fault, MESSAGES.get(fault, f"Error {fault}"), status=400)
+        if fault == "server_error":
+            return Response("Internal Server Error", status_code=500)
+        if token is None:
+            return graph_error(190, MESSAGES[190], subcode=460, status=400)
+        params.pop("access_token", None)
+        with_check = self._validate(request.method, node, edge, params)
+        if with_check:
+            self.invalid.append(with_check)
+            return graph_error(100, f"Invalid parameter: {with_check}")
+        response = await self._route(request.method, node, edge, params, token)
+        if fault == "drop_after" and response.status_code < 300:
+            return _Dropped()
+        if fault == "slow_after":
+            await asyncio.sleep(self.slow_seconds)
+        return response
+
+    def _tokens_subject(self, raw: str) -> Token | None:
+        token = self.tokens.get(raw)
+        if token is None or (token.expires_at is not None and token.expires_at < time.time()):
+            return None
+        return token
+
+    def _operation(self, method: str, node: str, edge: str | None) -> str:
+        if node == "me":
+            return "accounts" if edge == "accounts" else "me"
+        if edge is not None:
+            return {
+                "media_publish": "publish",
+                "media": "container" if method == "POST" else "media_list",
+                "content_publishing_limit": "quota",
+                "video_reels": "reels",
+                "video_stories": "video_stories",
+            }.get(edge, edge)
+        if node in self.containers:
+            return "status"
+        if node in self.videos:
+            return "video_status"
+        return "node"
+
+    def _validate(self, method: str, node: str, edge: str | None, params: dict[str, Any]) -> str:
+        if node == "me":
+            return self._check("Page", "GET", None, params) if edge == "accounts" else ""
+        if node in self.pages:
+            return self._check("Page", method, edge, params)
+        if node in self.ig_accounts:
+            return self._check("IGUser", method, edge, params)
+        if node in self.containers:
+            return self._check("ShadowIGMediaBuilder", method, edge, params)
+        if node in self.ig_media:
+            return self._check("IGMedia", method, edge, params)
+        if node in self.videos:
+            return self._check("AdVideo", method, edge, params)
+        if node in self.posts:
+            return self._check("PagePost", method, edge, params)
+        return ""
+
+    async def _route(
+        self, method: str, node: str, edge: str | None, params: dict[str, Any], token: Token
+    ) -> Response:
+        if node == "me":
+            return self._me(edge, params, token)
+        if node in self.pages:
+            page = self.pages[node]
+            if token.kind != "page" or token.subject != page.id:
+                return graph_error(200, "(#200) Requires a Page access token of this Page")
+            return await self._page(method, page, edge, params)
+        if node in self.ig_accounts:
+            ig = self.ig_accounts[node]
+            if token.kind != "page" or token.subject != ig.page_id:
+                return graph_error(200, "(#200) The token has no access to this account")
+            return await self._instagram(method, ig, edge, params)
+        if node in self.containers and method == "GET":
+            return self._container_status(self.containers[node])
+        if node in self.ig_media and method == "GET":
+            media = self.ig_media[node]
+            return JSONResponse({"id": media.id, "permalink": media.permalink})
+        if node in self.videos and method == "GET":
+            return self._video_status(self.videos[node])
+        if (node in self.posts or node in self.videos) and edge == "comments":
+            comment = Comment(self.next_id(), node, str(params.get("message", "")))
+            self.comments.append(comment)
+            return JSONResponse({"id": f"{node}_{comment.id}"})
+        return graph_error(100, f"Unsupported request: object {node} does not exist", subcode=33)
+
+    def _me(self, edge: str | None, params: dict[str, Any], token: Token) -> Response:
+        if token.kind != "user":
+            return graph_error(190, "A user access token is required", subcode=463)
+        user = self.users[token.subject]
+        if edge is None:
+            return JSONResponse(
+                {"id": user.id, "name": user.name, "picture": {"data": {"url": "https://p/x"}}}
+            )
+        data = []
+        for page in self.pages.values():
+            if page.owner != user.id:
+                continue
+            row: dict[str, Any] = {"id": page.id, "name": page.name, "access_token": page.token}
+            if page.ig is not None and "instagram_business_account" in params.get("fields", ""):
+                row["instagram_business_account"] = {
+                    "id": page.ig.id,
+                    "username": page.ig.username,
+                    "name": page.ig.name,
+                }
+            data.append(row)
+        return JSONResponse({"data": data, "paging": {"cursors": {"before": "b", "after": "a"}}})
+
+    # -- Facebook Pages ----------------------------------------------------------------------
+
+    async def _page(
+        self, method: str, page: Page, edge: str | None, params: dict[str, Any]
+    ) -> Response:
+        if edge == "photos" and method == "POST":
+            problem = await self._fetch(str(params.get("url", "")), "image")
+            if problem:
+                return graph_error(324, f"Missing or invalid image file: {problem}")
+            photo = Photo(
+                self.next_id(), page.id, str(params["url"]), params.get("published", True)
+            )
+            self.photos[photo.id] = photo
+            return JSONResponse({"id": photo.id})
+        if edge == "feed" and method == "POST":
+            return self._feed_post(page, params)
+        if edge == "feed" and method == "GET":
+            since = float(params.get("since") or 0)
+            data = [
+                {"id": p.id, "message": p.message, "created_time": _iso(p.created)}
+                for p in self.posts_of(page)
+                if p.created >= since
+            ]
+            return JSONResponse({"data": data})
+        if edge in ("video_reels", "video_stories") and method == "POST":
+            return self._video_phase(page, edge, params)
+        if edge == "photo_stories" and method == "POST":
+            photo = self.photos.get(str(params.get("photo_id")))
+            if photo is None or photo.page_id != page.id or photo.published:
+                return graph_error(100, "Invalid photo_id")
+            photo.published = True
+            post = FeedPost(self.next_id(), page.id, "", time.time(), kind="photo_story")
+            self.posts[post.id] = post
+            return JSONResponse({"success": True, "post_id": post.id})
+        return graph_error(100, f"Unsupported {method} /{edge}")
+
+    def _feed_post(self, page: Page, params: dict[str, Any]) -> Response:
+        attached = [str(item.get("media_fbid")) for item in params.get("attached_media") or []]
+        for photo_id in attached:
+            photo = self.photos.get(photo_id)
+            if photo is None or photo.page_id != page.id or photo.published or photo.attached_to:
+                return graph_error(100, f"Invalid attached media {photo_id}")
+        message = str(params.get("message") or "")
+        if not (message or params.get("link") or attached):
+            return graph_error(100, "(#100) Missing message or attachment")
+        duplicate = any(p.message == message and message for p in self.posts_of(page))
+        if duplicate:
+            return graph_error(506, MESSAGES[506])
+        post = FeedPost(
+            f"{page.id}_{self.next_id()}",
+            page.id,
+            message,
+            time.time(),
+            link=params.get("link"),
+            photos=tuple(attached),
+        )
+        for photo_id in attached:
+            self.photos[photo_id].attached_to = post.id
+        self.posts[post.id] = post
+        return JSONResponse({"id": post.id})
+
+    def _video_phase(self, page: Page, edge: str, params: dict[str, Any]) -> Response:
+        phase = params.get("upload_phase")
+        if phase == "start":
+            video = Video(self.next_id(), page.id, edge)
+            self.videos[video.id] = video
+            upload_url = f"{self.url}/video-upload/{VERSION}/{video.id}"
+            return JSONResponse({"video_id": video.id, "upload_url": upload_url})
+        video = self.videos.get(str(params.get("video_id")))
+        if phase != "finish" or video is None or video.page_id != page.id:
+            return graph_error(100, "Invalid upload_phase or video_id")
+        if not video.uploaded:
+            return graph_error(6000, "There was a problem uploading your video file")
+        if video.published:
+            return graph_error(100, "The video is already published")
+        video.published = True
+        video.description = str(params.get("description") or "")
+        kind = "reel" if edge == "video_reels" else "video_story"
+        post = FeedPost(self.next_id(), page.id, video.description, time.time(), kind=kind)
+        self.posts[post.id] = post
+        video.post_id = post.id
+        if edge == "video_stories":
+            return JSONResponse({"success": True, "post_id": post.id})
+        return JSONResponse({"success": True})
+
+    async def _upload(self, request: Request) -> Response:
+        """The resumable upload host: Meta pulls the file named in the `file_url` header."""
+        self.requests.append(Recorded("POST", request.url.path, "upload"))
+        token = self._tokens_subject(self._bearer(request, {}))
+        video = self.videos.get(request.path_params["video_id"])
+        if token is None or video is None or token.subject != video.page_id:
+            return graph_error(190, MESSAGES[190])
+        problem = await self._fetch(request.headers.get("file_url", ""), "video")
+        if problem:
+            return JSONResponse(
+                {"debug_info": {"type": "ProcessingFailedError", "message": problem}},
+                status_code=400,
+            )
+        video.uploaded = True
+        return JSONResponse({"success": True})
+
+    def _video_status(self, video: Video) -> Response:
+        uploading = "complete" if video.uploaded else "not_started"
+        publishing = "complete" if video.published else "not_started"
+        return JSONResponse(
+            {
+                "id": video.id,
+                "status": {
+                    "video_status": "ready" if video.uploaded else "upload_incomplete",
+                    "uploading_phase": {"status": uploading},
+                    "processing_phase": {"status": uploading},
+                    "publishing_phase": {"status": publishing},
+                },
+            }
+        )
+
+    # -- Instagram ---------------------------------------------------------------------------
+
+    async def _instagram(
+        self, method: str, ig: IgAccount, edge: str | None, params: dict[str, Any]
+    ) -> Response:
+        if edge == "content_publishing_limit":
+            return JSONResponse(
+                {
+                    "data": [
+                        {
+                            "quota_usage": self._usage(ig),
+                            "config": {
+                                "quota_total": self.quota_total,
+                                "quota_duration": self.quota_duration,
+                            },
+                        }
+                    ]
+                }
+            )
+        if edge == "media" and method == "GET":
+            since = float(params.get("since") or 0)
+            data = [
+                {
+                    "id": m.id,
+                    "caption": m.caption,
+                    "permalink": m.permalink,
+                    "timestamp": _iso(m.timestamp),
+                }
+                for m in self.media_of(ig)
+                if m.timestamp >= since
+            ]
+            return JSONResponse({"data": data})
+        if edge == "media" and method == "POST":
+            return await self._create_container(ig, params)
+        if edge == "media_publish":
+            return self._publish(ig, str(params.get("creation_id")))
+        return graph_error(100, f"Unsupported {method} /{edge}")
+
+    def _usage(self, ig: IgAccount) -> int:
+        since = time.time() - self.quota_duration
+        return sum(1 for m in self.media_of(ig) if m.timestamp >= since)
+
+    async def _create_container(self, ig: IgAccount, params: dict[str, Any]) -> Response:
+        kind = params.get("media_type", "IMAGE")
+        if kind == "CAROUSEL":
+            children = [self.containers.get(str(c)) for c in params.get("children") or []]
+            if not 2 <= len(children) <= 10 or any(
+                c is None or c.status != "FINISHED" or not c.fields.get("is_carousel_item")
+                for c in children
+            ):
+                return graph_error(100, "Invalid children: 2 to 10 finished carousel items")
+        elif not (params.get("image_url") or params.get("video_url")):
+            return graph_error(100, "image_url or video_url is required", subcode=2207001)
+        if kind in ("REELS", "VIDEO") and not params.get("video_url"):
+            return graph_error(100, f"{kind} needs video_url")
+        outcome = self.container_outcomes.popleft() if self.container_outcomes else "FINISHED"
+        for name, what in (("image_url", "image"), ("video_url", "video"), ("cover_url", "image")):
+            if params.get(name):
+                problem = await self._fetch(str(params[name]), what)
+                if problem:
+                    outcome = f"ERROR:{problem}"
+        container = Container(
+            self.next_id(), ig.id, params, polls_left=self.container_polls, outcome=outcome
+        )
+        self.containers[container.id] = container
+        return JSONResponse({"id": container.id})
+
+    def _container_status(self, container: Container) -> Response:
+        if container.status == "IN_PROGRESS":
+            if container.polls_left > 0:
+                container.polls_left -= 1
+            else:
+                container.status = container.outcome.partition(":")[0]
+        body: dict[str, Any] = {"id": container.id, "status_code": container.status}
+        if container.status == "ERROR":
+            body["status"] = f"Error: {container.outcome.partition(':')[2] or 'unknown'}"
+        return JSONResponse(body)
+
+    def _publish(self, ig: IgAccount, creation_id: str) -> Response:
+        container = self.containers.get(creation_id)
+        if container is None or container.ig_id != ig.id:
+            return graph_error(100, "Invalid creation_id", subcode=2207027)
+        if container.status == "PUBLISHED":
+            return graph_error(100, "The media has already been published", subcode=2207026)
+        if container.status != "FINISHED":
+            return graph_error(9007, "The media is not ready for publishing", subcode=2207027)
+        if self._usage(ig) >= self.quota_total:
+            return graph_error(9, "Application request limit reached", subcode=2207042)
+        fields = container.fields
+        media = IgMedia(
+            self.next_id(),
+            ig.id,
+            container.id,
+            str(fields.get("media_type", "IMAGE")),
+            str(fields.get("caption") or ""),
+            time.time(),
+            tuple(str(c) for c in fields.get("children") or ()),
+        )
+        self.ig_media[media.id] = media
+        container.status = "PUBLISHED"
+        container.media_id = media.id
+        return JSONResponse({"id": media.id})
+
+
+def _iso(at: float) -> str:
+    return datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%dT%H:%M:%S+0000")
+
+
+def _top_fields(fields: str) -> set[str]:
+    """Top-level names of a `fields` selection (`a,b{c,d},e` → a, b, e)."""
+    names, depth, current = set(), 0, ""
+    for char in fields:
+        if char == "{":
+            depth += 1
+        elif char == "}":
+            depth -= 1
+        elif char == "," and depth == 0:
+            names.add(current.strip())
+            current = ""
+        elif depth == 0:
+            current += char
+    if current.strip():
+        names.add(current.strip())
+    return names
+
+
+def _type_problem(kind: str, value: Any) -> str:
+    """Why `value` is not of the codegen type `kind` ('' when it is)."""
+    if kind == "bool":
+        ok = isinstance(value, bool) or value in ("true", "false")
+    elif kind in ("string", "datetime"):
+        ok = isinstance(value, str | int) and not isinstance(value, bool)
+    elif kind in ("unsigned int", "int"):
+        ok = (isinstance(value, int) and not isinstance(value, bool)) or str(value).isdigit()
+    elif kind == "list<string>":
+        ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
+    elif kind in ("list<Object>", "list<map>"):
+        ok = isinstance(value, list) and all(isinstance(v, dict) for v in value)
+    elif kind in ("map", "Object"):
+        ok = isinstance(value, dict)
+    else:
+        ok = True  # enums and other named types: the value is not checked here
+    return "" if ok else f"is not a {kind}: {value!r}"

@@ -1,0 +1,120 @@
+"""A fake Graph API, the app on a real loopback port (Meta fetches its media by URL), and
+helpers to connect a Facebook user's Pages and Instagram accounts and to post to them."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from masthead.config import Settings
+from masthead.services.connections import connect_account
+from tests.conftest import make_settings
+from tests.fakes.meta import SPECS, FakeMeta, FbUser, Page
+from tests.support.files import FileServer
+from tests.support.harness import Caller, Harness, served_app
+
+
+@pytest.fixture
+def fake_meta() -> Iterator[FakeMeta]:
+    if not SPECS.exists():
+        pytest.skip(f"Meta's codegen specs are not at {SPECS} (the shared specs folder)")
+    fake = FakeMeta()
+    fake.start()
+    yield fake
+    fake.stop()
+    assert fake.invalid == [], "requests that Meta's specs refuse"
+
+
+@pytest.fixture
+def meta_settings(tmp_path: Path, fake_meta: FakeMeta, files: FileServer) -> Settings:
+    return make_settings(
+        tmp_path,
+        api_rate_limits="off",
+        fetch_allow=files.allow,
+        meta_api_url=fake_meta.url,
+        meta_authorize_url=fake_meta.authorize_url,
+        meta_client_id=fake_meta.client_id,
+        meta_client_secret=fake_meta.client_secret,
+        meta_poll_seconds=0.02,
+        meta_processing_limit_seconds=10,
+        meta_throttle_seconds=1,
+    )
+
+
+@pytest.fixture
+async def meta_app(meta_settings: Settings) -> AsyncIterator[Harness]:
+    async with served_app(meta_settings) as running:
+        yield running
+
+
+@dataclass
+class Business:
+    """A Facebook user with one Page whose Instagram account is linked, connected for `caller`."""
+
+    caller: Caller
+    user: FbUser
+    page: Page
+    token: str
+    facebook: str
+    instagram: str
+
+
+@pytest.fixture
+async def business(meta_app: Harness, fake_meta: FakeMeta) -> Business:
+    caller = await meta_app.user()
+    user = fake_meta.add_user("Ada Lovelace")
+    page = fake_meta.add_page(user, "Ada's Bakery", instagram="adasbakery")
+    token = fake_meta.user_token(user)
+    facebook = await connect(meta_app, caller, "facebook", token)
+    instagram = await connect(meta_app, caller, "instagram", token)
+    return Business(caller, user, page, token, facebook, instagram)
+
+
+async def connect(harness: Harness, caller: Caller, platform: str, token: str) -> str:
+    """Connect with a user token, as `masthead accounts add --access-token` does."""
+    account_id, _ = await connect_account(
+        harness.db,
+        harness.ctx.secrets,
+        harness.ctx.publishers[platform],
+        user_id=caller.user_id,
+        credentials={"access_token": token},
+    )
+    return str(account_id)
+
+
+def facebook_post(
+    account: str,
+    page: Page,
+    text: str,
+    media: list[str] = (),
+    **target: Any,  # type: ignore[assignment]
+) -> dict[str, Any]:
+    return {
+        "post": {
+            "accountId": account,
+            "content": {"text": text, "mediaUrls": list(media), "platform": "facebook"},
+            "target": {"targetType": "facebook", "pageId": page.id, **target},
+        }
+    }
+
+
+def instagram_post(account: str, text: str, media: list[str], **target: Any) -> dict[str, Any]:
+    return {
+        "post": {
+            "accountId": account,
+            "content": {"text": text, "mediaUrls": media, "platform": "instagram"},
+            "target": {"targetType": "instagram", **target},
+        }
+    }
+
+
+async def publish(harness: Harness, caller: Caller, body: dict[str, Any]) -> dict[str, Any]:
+    """POST /v2/posts, then GET /v2/posts/{id} until the post settles."""
+    response = await harness.create_post(caller, body)
+    assert response.status_code == 201, response.text
+    post_id = response.json()["postSubmissionId"]
+    return await harness.wait_status(caller, post_id, {"published", "failed"}, timeout=30)

@@ -1,0 +1,101 @@
+"""Invariant 2 for Instagram across a real crash: `masthead serve` dies after media_publish
+left and before Meta's answer came back; the next start asks Meta about the stored container
+and finds the post instead of publishing again."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from masthead.platforms.instagram import InstagramPublisher
+from masthead.security import Secrets
+from masthead.services.connections import connect_account
+from masthead.store.database import Database
+from tests.fakes.meta import FakeMeta, IgAccount
+from tests.platforms.meta.conftest import instagram_post
+from tests.support import samples
+from tests.support.files import FileServer
+from tests.support.harness import Caller, migrate, seed_user
+from tests.support.server import ServerProcess
+
+SECRET = "meta-crash-secret"
+
+
+@pytest.fixture
+def server(tmp_path: Path, fake_meta: FakeMeta, files: FileServer) -> Iterator[ServerProcess]:
+    process = ServerProcess(tmp_path, {})
+    process.env |= {
+        "MASTHEAD_SECRET_KEY": SECRET,
+        "MASTHEAD_API_RATE_LIMITS": "off",
+        "MASTHEAD_DISPATCH_LEASE_SECONDS": "3",
+        "MASTHEAD_PUBLIC_URL": process.base_url,
+        "MASTHEAD_FETCH_ALLOW": files.allow,
+        "MASTHEAD_META_API_URL": fake_meta.url,
+        "MASTHEAD_META_POLL_SECONDS": "0.02",
+    }
+    yield process
+    process.kill()
+
+
+async def _seed(server: ServerProcess, fake: FakeMeta) -> tuple[Caller, str, IgAccount]:
+    url = f"sqlite:///{server.data_dir / 'masthead.db'}"
+    await migrate(url)
+    db = Database(url)
+    await db.start()
+    publisher = InstagramPublisher(api_url=fake.url, app=None)
+    user = fake.add_user("Kay")
+    page = fake.add_page(user, "Kay's", instagram="kays")
+    try:
+        caller = await seed_user(db, Secrets([SECRET]), "crash@example.com")
+        account_id, _ = await connect_account(
+            db,
+            Secrets([SECRET]),
+            publisher,
+            user_id=caller.user_id,
+            credentials={"access_token": fake.user_token(user)},
+        )
+    finally:
+        await publisher.aclose()
+        await db.close()
+    assert page.ig is not None
+    return caller, str(account_id), page.ig
+
+
+async def _final(server: ServerProcess, caller: Caller, post_id: str) -> dict[str, object]:
+    deadline = time.monotonic() + 30
+    async with httpx.AsyncClient(base_url=server.base_url, headers=caller.headers) as client:
+        while True:
+            body: dict[str, object] = (await client.get(f"/v2/posts/{post_id}")).json()
+            if body.get("status") in ("published", "failed") or time.monotonic() > deadline:
+                return body
+            await asyncio.sleep(0.05)
+
+
+async def test_a_crash_after_media_publish_left_is_reconciled_not_republished(
+    server: ServerProcess, fake_meta: FakeMeta, files: FileServer
+) -> None:
+    caller, account, ig = await _seed(server, fake_meta)
+    fake_meta.fail_next("publish", "slow_after")
+    url = files.add("a.jpg", samples.image())
+    await asyncio.to_thread(server.start)
+    async with httpx.AsyncClient(base_url=server.base_url, headers=caller.headers) as client:
+        response = await client.post("/v2/posts", json=instagram_post(account, "crash", [url]))
+    assert response.status_code == 201, response.text
+    post_id = response.json()["postSubmissionId"]
+    while not fake_meta.media_of(ig):  # Meta has it; the server still waits for the answer
+        await asyncio.sleep(0.01)
+    server.kill()
+    await asyncio.to_thread(server.start)
+
+    body = await _final(server, caller, post_id)
+
+    [media] = fake_meta.media_of(ig)
+    assert body["status"] == "published", body
+    assert body["publicUrl"] == media.permalink
+    assert len(fake_meta.calls("publish")) == 1
+    assert len(fake_meta.calls("container")) == 1
