@@ -153,7 +153,7 @@ async def test_a_refusal_for_good_fails_in_meta_words_without_retrying(
     app: Harness, fake_threads: FakeThreads
 ) -> None:
     fake_threads.fail_next("create", "permission")
-    status, user, _ = await publish(app, fake_threads, threads_post("", "not allowed"))
+    status, _, _ = await publish(app, fake_threads, threads_post("", "not allowed"))
 
     assert status["status"] == "failed", status
     assert status["errorMessage"] == (
