@@ -148,8 +148,8 @@ FAULTS = frozenset(
 """rate_limit: 400 with code 4 (app limit); throttled: 429 with code 17 (user limit);
 unavailable: 500 with code 2 before acting; server_error_after: acts, then 500 with code 1;
 drop_after: acts, then drops the connection mid-answer; slow_after: acts, then answers only
-after `slow_seconds` (long enough for a test to kill the client in between); expired_token: 400 with code 190;
-permission: 400 with code 10, a refusal for good."""
+after `slow_seconds` (long enough for a test to kill the client in between); expired_token:
+400 with code 190; permission: 400 with code 10, a refusal for good."""
 
 
 def meta_error(

@@ -51,6 +51,9 @@ REFRESH_WHEN_LEFT = timedelta(days=50)
 """Long-lived tokens live 60 days and can be refreshed once they are 24 hours old: refresh on
 the first publish after about 10 days, so an account may stay idle for 50 days."""
 MIN_TOKEN_AGE = timedelta(hours=24)
+REFRESH_RETRY_SECONDS = 3600.0
+"""After Meta refuses a refresh of a token that is still good, wait this long to ask again
+(in this process), rather than asking before every call."""
 RATE_LIMIT_WAIT = 600.0
 """Seconds to wait after a Meta rate-limit answer (Meta's bodies give no reset time)."""
 RATE_LIMIT_CODES = frozenset({4, 17, 32, 341, 613, 80001})
@@ -215,6 +218,8 @@ class ThreadsPublisher(Publisher):
         )
         self.oauth = self._oauth
         self._refreshing: dict[int, asyncio.Lock] = {}
+        self._refresh_refused: dict[int, float] = {}
+        """account → monotonic time of Meta's last refusal to refresh its (still good) token."""
         self._blocked_until: dict[str, float] = {}
         """account → unix time before which Meta said this account's calls are throttled."""
 
@@ -323,12 +328,19 @@ class ThreadsPublisher(Publisher):
         store = self._store(ctx)
         credentials = await store.load()
         now = utcnow()
-        if self._due_for_refresh(credentials, now):
+        refused = self._refresh_refused.get(ctx.account.id)
+        resting = refused is not None and time.monotonic() - refused < REFRESH_RETRY_SECONDS
+        if self._due_for_refresh(credentials, now) and not resting:
             lock = self._refreshing.setdefault(ctx.account.id, asyncio.Lock())
             async with lock:
                 credentials = await store.load()
                 if self._due_for_refresh(credentials, utcnow()):
-                    credentials = await self._refresh(store, credentials)
+                    refreshed = await self._refresh(store, credentials)
+                    if refreshed is credentials:
+                        self._refresh_refused[ctx.account.id] = time.monotonic()
+                    else:
+                        self._refresh_refused.pop(ctx.account.id, None)
+                    credentials = refreshed
         ends = _parse_time(credentials.get("expires_at"))
         if ends is not None and ends <= utcnow():
             raise AccountDisconnected(
