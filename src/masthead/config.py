@@ -76,6 +76,17 @@ class Settings(BaseSettings):
     bluesky_service_url: str | None = None
     bluesky_plc_url: str = "https://plc.directory"
     bluesky_timeout_seconds: float = Field(default=30.0, gt=0)
+    # Threads (docs/platforms/threads.md): the operator's Threads app (its own app id and
+    # secret, not the Meta app's), graph.threads.net, and how containers are waited for.
+    threads_api_url: str = "https://graph.threads.net"
+    threads_authorize_url: str = "https://threads.net/oauth/authorize"
+    threads_client_id: str | None = None
+    threads_client_secret: str | None = None
+    threads_timeout_seconds: float = Field(default=60.0, gt=0)
+    threads_poll_seconds: float = Field(default=2.0, gt=0)
+    """First wait between two looks at a container's status; doubles up to 30 s."""
+    threads_processing_limit_seconds: float = Field(default=300.0, gt=0)
+    """How long one attempt waits for Threads to process a container before retrying later."""
 
     @field_validator("fetch_allow", mode="before")
     @classmethod

@@ -36,6 +36,7 @@ from masthead.metrics import BUDGET_WAITS, DISPATCH_LAG, POSTS_BY_STATE, PUBLISH
 from masthead.platforms.base import (
     AccountDisconnected,
     AccountInfo,
+    NotSent,
     OutcomeUnknown,
     Permanent,
     PublishContext,
@@ -293,7 +294,12 @@ class Dispatcher:
                 sent.append(SentItem(row.remote_id, row.public_url, row.data or {}))
                 continue
             if row is not None:  # a sending mark with no answer: a crash mid-call
-                item = await self._reconcile(publisher, ctx, position, row.data or {})
+                try:
+                    item = await self._reconcile(publisher, ctx, position, row.data or {})
+                except NotSent as exc:  # the platform shows it never became a post
+                    await self._forget_unsent(post.id, position)
+                    await self._retry(post, exc.message, exc.retry_after)
+                    return
                 if item is None:
                     await self._finish(
                         post,
@@ -391,6 +397,9 @@ class Dispatcher:
         self._forget_sender(post)
         log.warning("account %s disconnected: %s", post.account_id, reason)
 
+    async def _forget_unsent(self, post_id: str, position: int) -> None:
+        await self._write(lambda c: queue.forget_unsent(c, post_id=post_id, position=position))
+
     async def _store_sent(self, post_id: str, position: int, item: SentItem) -> None:
         now = self._clock()
         await self._write(
@@ -470,6 +479,8 @@ class Dispatcher:
     ) -> SentItem | None:
         try:
             return await publisher.reconcile(ctx, position, data)
+        except NotSent:
+            raise
         except Exception:
             log.exception("reconcile of %s item %d failed", ctx.post_id, position)
             return None

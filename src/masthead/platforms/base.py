@@ -49,6 +49,12 @@ class OutcomeUnknown(PublishError):
     """The irreversible request left, but no answer came back; never re-sent blindly."""
 
 
+class NotSent(Retryable):
+    """Raised by `reconcile` when the platform shows that the item certainly never became a
+    post (a Meta container that ended in ERROR or EXPIRED): the engine drops the sending mark
+    and retries the item from `prepare`, as after any Retryable."""
+
+
 class AccountDisconnected(Permanent):
     """The platform refused the account's credentials for good (a revoked token, a failed
     refresh). The engine fails the post and marks the account disconnected with this message,

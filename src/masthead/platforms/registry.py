@@ -7,6 +7,7 @@ from masthead.platforms.base import Publisher
 from masthead.platforms.bluesky import BlueskyPublisher
 from masthead.platforms.facebook import FacebookPublisher
 from masthead.platforms.instagram import InstagramPublisher
+from masthead.platforms.threads import ThreadsPublisher
 from masthead.platforms.twitter import TwitterPublisher
 from masthead.platforms.webhook import WebhookPublisher
 
@@ -17,6 +18,7 @@ AVAILABLE: frozenset[str] = frozenset(
         BlueskyPublisher.platform,
         FacebookPublisher.platform,
         InstagramPublisher.platform,
+        ThreadsPublisher.platform,
     }
 )
 
@@ -52,5 +54,12 @@ def build_publishers(settings: Settings) -> dict[str, Publisher]:
             plc_url=settings.bluesky_plc_url,
             allow=settings.fetch_allow,
             timeout=settings.bluesky_timeout_seconds,
+        ),
+        ThreadsPublisher.platform: ThreadsPublisher(
+            api_url=settings.threads_api_url,
+            app=settings.oauth_app(ThreadsPublisher.platform),
+            timeout=settings.threads_timeout_seconds,
+            poll_seconds=settings.threads_poll_seconds,
+            processing_limit=settings.threads_processing_limit_seconds,
         ),
     }

@@ -1,0 +1,106 @@
+"""A fake Threads for publisher tests, and Masthead apps whose Threads settings point at it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from masthead.config import Settings
+from masthead.dispatch import engine
+from masthead.platforms import threads
+from masthead.services.connections import connect_account
+from masthead.timeutil import iso, utcnow
+from tests.conftest import make_settings
+from tests.fakes.threads import FakeThreads, User
+from tests.support.harness import Caller, Harness, running_app
+
+RATE_LIMIT_WAIT = 1.5
+"""Seconds a Meta rate limit makes a post wait in these tests (10 minutes in production)."""
+
+
+@pytest.fixture
+def fake_threads() -> Iterator[FakeThreads]:
+    fake = FakeThreads()
+    fake.start()
+    yield fake
+    fake.stop()
+    assert fake.invalid == [], "requests that Threads' parameter rules refuse"
+
+
+@pytest.fixture(autouse=True)
+def quick_waits(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Retries after 1 s instead of the engine's 10 s, and a short Meta rate-limit wait."""
+    monkeypatch.setattr(engine, "RETRY_DELAYS", (1.0, 1.0, 1.0, 1.0, 1.0, 1.0))
+    monkeypatch.setattr(threads, "RATE_LIMIT_WAIT", RATE_LIMIT_WAIT)
+
+
+def threads_settings(tmp_path: Path, fake: FakeThreads, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "api_rate_limits": "off",
+        "public_url": "http://masthead.test",
+        "threads_api_url": fake.url,
+        "threads_authorize_url": fake.authorize_url,
+        "threads_client_id": fake.client_id,
+        "threads_client_secret": fake.client_secret,
+        "threads_poll_seconds": 0.05,
+        "threads_processing_limit_seconds": 5.0,
+    }
+    return make_settings(tmp_path, **(values | overrides))
+
+
+@pytest.fixture
+def settings(tmp_path: Path, fake_threads: FakeThreads) -> Settings:
+    return threads_settings(tmp_path, fake_threads)
+
+
+@pytest.fixture
+async def app(settings: Settings) -> AsyncIterator[Harness]:
+    async with running_app(settings) as running:
+        yield running
+
+
+async def connect_threads(
+    harness: Harness, caller: Caller, fake: FakeThreads, user: User, **token: Any
+) -> str:
+    """Connect `user`'s Threads account for `caller` the way `masthead accounts add` does,
+    with a long-lived token (`token` passes `issue_token` options: age, lifetime, scopes)."""
+    body = fake.issue_token(user, **token)
+    now = utcnow()
+    account_id, _ = await connect_account(
+        harness.db,
+        harness.ctx.secrets,
+        harness.ctx.publishers["threads"],
+        user_id=caller.user_id,
+        credentials={  # as the OAuth callback stores a long-lived token
+            "access_token": body["access_token"],
+            "expires_at": iso(now + timedelta(seconds=body["expires_in"])),
+            "issued_at": iso(now - timedelta(seconds=token.get("age", 0.0))),
+        },
+    )
+    return str(account_id)
+
+
+def threads_post(
+    account_id: str,
+    *texts: str,
+    media: tuple[str, ...] = (),
+    thread_media: tuple[tuple[str, ...], ...] = (),
+    **target: Any,
+) -> dict[str, Any]:
+    content: dict[str, Any] = {"text": texts[0], "mediaUrls": list(media), "platform": "threads"}
+    if len(texts) > 1:
+        extra = list(thread_media) + [()] * (len(texts) - 1 - len(thread_media))
+        content["additionalPosts"] = [
+            {"text": t, "mediaUrls": list(m)} for t, m in zip(texts[1:], extra, strict=True)
+        ]
+    return {
+        "post": {
+            "accountId": account_id,
+            "content": content,
+            "target": {"targetType": "threads", **target},
+        }
+    }
