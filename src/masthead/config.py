@@ -60,6 +60,21 @@ class Settings(BaseSettings):
     bluesky_service_url: str | None = None
     bluesky_plc_url: str = "https://plc.directory"
     bluesky_timeout_seconds: float = Field(default=30.0, gt=0)
+    # LinkedIn (docs/platforms/linkedin.md). The API version is sent as LinkedIn-Version on every
+    # call; LinkedIn retires each version about a year after release (answers 426).
+    linkedin_api_url: str = "https://api.linkedin.com"
+    linkedin_authorize_url: str = "https://www.linkedin.com/oauth/v2/authorization"
+    linkedin_token_url: str = "https://www.linkedin.com/oauth/v2/accessToken"
+    linkedin_client_id: str | None = None
+    linkedin_client_secret: str | None = None
+    linkedin_version: str = Field(default="202511", pattern=r"^\d{6}$")
+    linkedin_timeout_seconds: float = Field(default=60.0, gt=0)
+    # Pinterest (docs/platforms/pinterest.md).
+    pinterest_api_url: str = "https://api.pinterest.com"
+    pinterest_authorize_url: str = "https://www.pinterest.com/oauth/"
+    pinterest_client_id: str | None = None
+    pinterest_client_secret: str | None = None
+    pinterest_timeout_seconds: float = Field(default=60.0, gt=0)
 
     @field_validator("fetch_allow", mode="before")
     @classmethod

@@ -5,11 +5,19 @@ from __future__ import annotations
 from masthead.config import Settings
 from masthead.platforms.base import Publisher
 from masthead.platforms.bluesky import BlueskyPublisher
+from masthead.platforms.linkedin import LinkedInPublisher
+from masthead.platforms.pinterest import PinterestPublisher
 from masthead.platforms.twitter import TwitterPublisher
 from masthead.platforms.webhook import WebhookPublisher
 
 AVAILABLE: frozenset[str] = frozenset(
-    {WebhookPublisher.platform, TwitterPublisher.platform, BlueskyPublisher.platform}
+    {
+        WebhookPublisher.platform,
+        TwitterPublisher.platform,
+        BlueskyPublisher.platform,
+        LinkedInPublisher.platform,
+        PinterestPublisher.platform,
+    }
 )
 
 
@@ -28,5 +36,17 @@ def build_publishers(settings: Settings) -> dict[str, Publisher]:
             plc_url=settings.bluesky_plc_url,
             allow=settings.fetch_allow,
             timeout=settings.bluesky_timeout_seconds,
+        ),
+        LinkedInPublisher.platform: LinkedInPublisher(
+            api_url=settings.linkedin_api_url,
+            version=settings.linkedin_version,
+            app=settings.oauth_app(LinkedInPublisher.platform),
+            token_url=settings.linkedin_token_url,
+            timeout=settings.linkedin_timeout_seconds,
+        ),
+        PinterestPublisher.platform: PinterestPublisher(
+            api_url=settings.pinterest_api_url,
+            app=settings.oauth_app(PinterestPublisher.platform),
+            timeout=settings.pinterest_timeout_seconds,
         ),
     }
