@@ -316,7 +316,11 @@ class FakeLinkedIn(FakeServer):
                 headers={"retry-after": str(self.rate_limit_seconds)},
             )
         if fault == "unavailable":
-            return error(503, "Service Unavailable")
+            return JSONResponse(
+                {"status": 503, "message": "Service Unavailable"},
+                status_code=503,
+                headers={"retry-after": "1"},
+            )
         payload = json.loads(body) if body else {}
         response = self._handle(request, operation, path, token, payload)
         if fault == "drop_after" and response.status_code < 300:
