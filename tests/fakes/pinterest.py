@@ -421,7 +421,7 @@ class FakePinterest(FakeServer):
                 for url in urls:
                     try:
                         fetched = await client.get(url)
-                    except httpx.HTTPError:
+                    except (httpx.HTTPError, httpx.InvalidURL):
                         return error(400, 1, "Sorry we could not fetch the image.")
                     if fetched.status_code != 200:
                         return error(400, 1, "Sorry we could not fetch the image.")
