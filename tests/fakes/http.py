@@ -15,10 +15,11 @@ from starlette.types import Receive, Scope, Send
 
 from tests.support.receiver import free_port
 
-FAULTS = frozenset({"rate_limit", "unavailable", "server_error_after", "drop_after"})
+FAULTS = frozenset({"rate_limit", "unavailable", "server_error_after", "drop_after", "slow_after"})
 """rate_limit: 429 with Retry-After, nothing done; unavailable: 503 before acting;
 server_error_after: acts, then answers 500; drop_after: acts, then drops the connection
-mid-answer (the client never learns the id)."""
+mid-answer (the client never learns the id); slow_after: acts, then answers only after
+`slow_seconds` (long enough for a test to kill the client in between)."""
 
 
 @dataclass
@@ -57,6 +58,7 @@ class FakeServer:
         self.invalid: list[str] = []
         self.faults: dict[str, deque[str | None]] = defaultdict(deque)
         self.rate_limit_seconds = 2
+        self.slow_seconds = 5.0
         self._lock = threading.RLock()
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None

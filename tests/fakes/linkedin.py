@@ -12,6 +12,7 @@ would see.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import secrets
@@ -325,6 +326,8 @@ class FakeLinkedIn(FakeServer):
         response = self._handle(request, operation, path, token, payload)
         if fault == "drop_after" and response.status_code < 300:
             return Dropped()
+        if fault == "slow_after":
+            await asyncio.sleep(self.slow_seconds)
         if fault == "server_error_after":
             return error(500, "Internal Server Error")
         return response

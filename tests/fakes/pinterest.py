@@ -10,6 +10,7 @@ Faults are queued per operation with `fail_next` (tests.fakes.http.FAULTS).
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import itertools
 import json
@@ -318,6 +319,8 @@ class FakePinterest(FakeServer):
             self._check_answer(request, body, response)
         if fault == "drop_after" and response.status_code < 300:
             return Dropped()
+        if fault == "slow_after":
+            await asyncio.sleep(self.slow_seconds)
         if fault == "server_error_after":
             return error(500, 0, "Internal server error")
         return response
