@@ -283,7 +283,7 @@ class LinkedInPublisher(Publisher):
                 f"LinkedIn refused API version {self._version} ({message}): the operator must "
                 "set MASTHEAD_LINKEDIN_VERSION to an active version (YYYYMM)"
             )
-        if "DUPLICATE_POST" in codes:
+        if "DUPLICATE_POST" in codes or (status == 422 and "is a duplicate of" in message):
             raise Permanent(f"LinkedIn refused a duplicate post: {message}")
         if status == 503 or (status >= 500 and not creates):
             raise Retryable(f"LinkedIn is unavailable: {message}", self._retry_after(response))
@@ -317,9 +317,11 @@ class LinkedInPublisher(Publisher):
         if urls:
             if ctx.media is None:
                 raise Permanent("This server cannot read media files for LinkedIn")
+            files = [await ctx.media.file(url) for url in urls]
+            if len(files) > 1 and any(file.is_video for file in files):
+                raise Permanent("A LinkedIn post carries one video alone, or images only")
             urns = []
-            for url in urls:
-                file = await ctx.media.file(url)
+            for file in files:
                 upload = self._upload_video if file.is_video else self._upload_image
                 urns.append(await upload(ctx, ctx.media, file, author))
             prepared["media"] = urns

@@ -248,9 +248,10 @@ class PinterestPublisher(Publisher):
             raise Permanent("This server cannot read media files for Pinterest")
         files = [await ctx.media.file(url) for url in ctx.items[position].media_urls]
         prepared: dict[str, Any] = {"since": iso(utcnow() - RECONCILE_WINDOW)}
-        videos = [file for file in files if file.is_video]
-        if videos:
-            prepared["video_id"] = await self._upload_video(ctx, ctx.media, videos[0])
+        if any(file.is_video for file in files):
+            if len(files) > 1:
+                raise Permanent("A Pinterest video Pin carries one video and nothing else")
+            prepared["video_id"] = await self._upload_video(ctx, ctx.media, files[0])
         else:
             prepared["image_urls"] = [file.url for file in files]
         return prepared
