@@ -40,8 +40,12 @@ class TokenKeeper:
         just refused `stale`."""
         store = self.store(ctx)
         current = await store.load()
+        if not current.get("access_token"):
+            raise AccountDisconnected(
+                f"The {self._platform} account has no access token: reconnect the account"
+            )
         if stale is None and not expires_within(current, self._margin, utcnow()):
-            return str(current.get("access_token") or "")
+            return str(current["access_token"])
         async with self._locks.setdefault(ctx.account.id, asyncio.Lock()):
             current = await store.load()
             token = str(current.get("access_token") or "")
