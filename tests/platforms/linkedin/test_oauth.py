@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -10,10 +11,11 @@ from masthead.dispatch.credentials import AccountCredentials
 from masthead.domain.posts import ThreadItem
 from masthead.platforms.base import AccountInfo, PublishContext
 from masthead.platforms.linkedin import LinkedInPublisher
+from tests.conftest import make_settings
 from tests.fakes.linkedin import FakeLinkedIn
 from tests.platforms.linkedin.conftest import connect_linkedin, linkedin_post
 from tests.platforms.linkedin.test_publish import publish
-from tests.support.harness import Harness
+from tests.support.harness import Harness, running_app
 
 CALLBACK = "http://masthead.test/oauth/linkedin/callback"
 
@@ -108,3 +110,14 @@ async def test_reconcile_says_unknown_when_linkedin_shows_no_such_post(
 
     assert await publisher.reconcile(ctx, 0, prepared) is None
     assert fake_linkedin.posts == {}
+
+
+async def test_without_a_client_id_linkedin_says_which_settings_to_set(
+    tmp_path: Path, fake_linkedin: FakeLinkedIn
+) -> None:
+    settings = make_settings(tmp_path, api_rate_limits="off", linkedin_api_url=fake_linkedin.url)
+    async with running_app(settings) as app:
+        caller = await app.user()
+        response = await app.client.post("/oauth/linkedin/start", headers=caller.headers)
+    assert response.status_code == 400
+    assert "MASTHEAD_LINKEDIN_CLIENT_ID" in response.json()["message"]
