@@ -87,6 +87,21 @@ class Settings(BaseSettings):
     """First wait between two looks at a container's status; doubles up to 30 s."""
     threads_processing_limit_seconds: float = Field(default=300.0, gt=0)
     """How long one attempt waits for Threads to process a container before retrying later."""
+    # LinkedIn (docs/platforms/linkedin.md). The API version is sent as LinkedIn-Version on every
+    # call; LinkedIn retires each version about a year after release (answers 426).
+    linkedin_api_url: str = "https://api.linkedin.com"
+    linkedin_authorize_url: str = "https://www.linkedin.com/oauth/v2/authorization"
+    linkedin_token_url: str = "https://www.linkedin.com/oauth/v2/accessToken"
+    linkedin_client_id: str | None = None
+    linkedin_client_secret: str | None = None
+    linkedin_version: str = Field(default="202511", pattern=r"^\d{6}$")
+    linkedin_timeout_seconds: float = Field(default=60.0, gt=0)
+    # Pinterest (docs/platforms/pinterest.md).
+    pinterest_api_url: str = "https://api.pinterest.com"
+    pinterest_authorize_url: str = "https://www.pinterest.com/oauth/"
+    pinterest_client_id: str | None = None
+    pinterest_client_secret: str | None = None
+    pinterest_timeout_seconds: float = Field(default=60.0, gt=0)
 
     @field_validator("fetch_allow", mode="before")
     @classmethod

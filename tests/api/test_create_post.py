@@ -5,10 +5,13 @@ from __future__ import annotations
 import asyncio
 import re
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from masthead.api import app as app_module
+from masthead.platforms.registry import AVAILABLE
 from masthead.timeutil import iso
 from tests.api.conftest import (
     FAR_HOOK,
@@ -21,7 +24,8 @@ from tests.api.conftest import (
     later,
     twitter_post,
 )
-from tests.support.harness import Caller, Harness
+from tests.conftest import make_settings
+from tests.support.harness import Caller, Harness, running_app
 from tests.support.receiver import Receiver
 
 
@@ -370,13 +374,17 @@ async def test_additional_posts_on_facebook_is_a_422(idle: Harness, ada: Caller)
 
 
 async def test_a_platform_without_a_publisher_on_this_server_is_a_422_naming_target_type(
-    idle: Harness, ada: Caller
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    account = await idle.account(ada, "linkedin")
-    body = twitter_post(account)
-    body["post"]["content"]["platform"] = "linkedin"
-    body["post"]["target"]["targetType"] = "linkedin"
-    response = await idle.create_post(ada, body)
+    monkeypatch.setattr(app_module, "AVAILABLE", AVAILABLE - {"linkedin"})
+    settings = make_settings(tmp_path, api_rate_limits="off")
+    async with running_app(settings, run_worker=False) as app:
+        ada = await app.user()
+        account = await app.account(ada, "linkedin")
+        body = twitter_post(account)
+        body["post"]["content"]["platform"] = "linkedin"
+        body["post"]["target"]["targetType"] = "linkedin"
+        response = await app.create_post(ada, body)
     assert_422(response, path="post.target.targetType")
     assert "linkedin" in response.json()["message"]
 

@@ -11,7 +11,11 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
+from masthead.api import app as app_module
+from masthead.config import Settings
+from masthead.platforms.base import Publisher
 from masthead.platforms.oauth import challenge
+from masthead.platforms.registry import AVAILABLE, build_publishers
 from masthead.store import accounts
 from tests.conftest import make_settings
 from tests.fakes.x import FakeX
@@ -196,10 +200,16 @@ async def test_a_platform_without_an_oauth_app_says_it_is_not_configured(
     ],
 )
 async def test_platforms_without_a_publisher_are_refused_clearly(
-    harness: Harness, platform: str, status: int, reason: str
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, platform: str, status: int, reason: str
 ) -> None:
-    caller = await harness.user()
-    response = await harness.client.post(f"/oauth/{platform}/start", headers=caller.headers)
+    def without_linkedin(settings: Settings) -> dict[str, Publisher]:
+        return {k: v for k, v in build_publishers(settings).items() if k != "linkedin"}
+
+    monkeypatch.setattr(app_module, "AVAILABLE", AVAILABLE - {"linkedin"})
+    monkeypatch.setattr(app_module, "build_publishers", without_linkedin)
+    async with running_app(make_settings(tmp_path, api_rate_limits="off")) as harness:
+        caller = await harness.user()
+        response = await harness.client.post(f"/oauth/{platform}/start", headers=caller.headers)
     assert response.status_code == status
     assert reason in response.json()["message"]
 

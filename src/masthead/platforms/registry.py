@@ -7,6 +7,8 @@ from masthead.platforms.base import Publisher
 from masthead.platforms.bluesky import BlueskyPublisher
 from masthead.platforms.facebook import FacebookPublisher
 from masthead.platforms.instagram import InstagramPublisher
+from masthead.platforms.linkedin import LinkedInPublisher
+from masthead.platforms.pinterest import PinterestPublisher
 from masthead.platforms.threads import ThreadsPublisher
 from masthead.platforms.twitter import TwitterPublisher
 from masthead.platforms.webhook import WebhookPublisher
@@ -19,6 +21,8 @@ AVAILABLE: frozenset[str] = frozenset(
         FacebookPublisher.platform,
         InstagramPublisher.platform,
         ThreadsPublisher.platform,
+        LinkedInPublisher.platform,
+        PinterestPublisher.platform,
     }
 )
 
@@ -61,5 +65,17 @@ def build_publishers(settings: Settings) -> dict[str, Publisher]:
             timeout=settings.threads_timeout_seconds,
             poll_seconds=settings.threads_poll_seconds,
             processing_limit=settings.threads_processing_limit_seconds,
+        ),
+        LinkedInPublisher.platform: LinkedInPublisher(
+            api_url=settings.linkedin_api_url,
+            version=settings.linkedin_version,
+            app=settings.oauth_app(LinkedInPublisher.platform),
+            token_url=settings.linkedin_token_url,
+            timeout=settings.linkedin_timeout_seconds,
+        ),
+        PinterestPublisher.platform: PinterestPublisher(
+            api_url=settings.pinterest_api_url,
+            app=settings.oauth_app(PinterestPublisher.platform),
+            timeout=settings.pinterest_timeout_seconds,
         ),
     }

@@ -1,0 +1,396 @@
+"""Pinterest API v5: OAuth 2.0 with refresh tokens, boards as subaccounts, pins.
+
+Images are not uploaded: Pinterest pulls them from Masthead's public URL of each file
+(`media_source` `image_url`, or `multiple_image_urls` for 2-5 images). A video is registered
+with `POST /v5/media`, sent to the upload URL Pinterest names, polled until processed, then
+pinned by `video_id`. Pinterest has no idempotency key: a pin whose answer was lost is looked
+up on its board, never created again. Facts: platform-notes section 7.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import time
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any, ClassVar
+from urllib.parse import urlencode
+
+import httpx
+
+from masthead.config import OAuthApp
+from masthead.platforms.base import (
+    AccountDisconnected,
+    ConnectedAccount,
+    ConnectedSubaccount,
+    MediaFile,
+    MediaSource,
+    OutcomeUnknown,
+    Permanent,
+    PublishContext,
+    Publisher,
+    Retryable,
+    SentItem,
+)
+from masthead.platforms.oauth import OAuthProvider, credentials_from_token_response
+from masthead.platforms.tokens import TokenKeeper
+from masthead.timeutil import iso, utcnow
+
+SCOPES = ("user_accounts:read", "boards:read", "pins:read", "pins:write")
+"""user_accounts:read: whose token; boards:read: the boards (subaccounts); pins:write: create;
+pins:read: the media status and the board's pins when an answer was lost (the OpenAPI's
+security requirements of each operation used)."""
+REFRESH_MARGIN = timedelta(minutes=10)
+PROCESSING_LIMIT_SECONDS = 600.0
+POLL_SECONDS = 1.0
+BOARDS_PAGE = 250
+RECONCILE_WINDOW = timedelta(minutes=10)
+NOT_ACTED = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+"""Transport errors that happen before a request leaves: Pinterest certainly did not act."""
+
+
+def pinterest_message(response: httpx.Response) -> str:
+    """Pinterest's own words (`message` of its Error, or an OAuth `error_description`)."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict):
+        message = body.get("message") or body.get("error_description") or body.get("error")
+        if isinstance(message, str) and message:
+            return message
+    return f"Pinterest answered HTTP {response.status_code}"
+
+
+def public_url(pin_id: str) -> str:
+    return f"https://www.pinterest.com/pin/{pin_id}/"
+
+
+class PinterestOAuth(OAuthProvider):
+    """Pinterest's authorization code flow; the token endpoint takes the app by Basic auth."""
+
+    platform = "pinterest"
+    scopes = SCOPES
+
+    def __init__(self, app: OAuthApp, client: httpx.AsyncClient) -> None:
+        self._app = app
+        self._client = client
+
+    def authorization_url(self, *, state: str, code_challenge: str, redirect_uri: str) -> str:
+        query = {
+            "response_type": "code",
+            "client_id": self._app.client_id,
+            "redirect_uri": redirect_uri,
+            "state": state,
+            "scope": ",".join(self.scopes),  # Pinterest separates scopes with commas
+        }
+        return f"{self._app.authorize_url}?{urlencode(query)}"
+
+    async def exchange(self, code: str, verifier: str, redirect_uri: str) -> dict[str, Any]:
+        response = await self._token(
+            {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri}
+        )
+        if response.status_code != 200:
+            raise Permanent(f"Pinterest refused the authorization: {pinterest_message(response)}")
+        return credentials_from_token_response(response.json())
+
+    async def refresh(self, current: dict[str, Any]) -> dict[str, Any]:
+        response = await self._token(
+            {"grant_type": "refresh_token", "refresh_token": str(current["refresh_token"])}
+        )
+        if response.status_code == 429 or response.status_code >= 500:
+            raise Retryable(f"Pinterest could not refresh the token: {pinterest_message(response)}")
+        if response.status_code != 200:
+            raise AccountDisconnected(
+                f"Pinterest refused to refresh the token: {pinterest_message(response)}"
+            )
+        return credentials_from_token_response(response.json(), previous=current)
+
+    async def _token(self, form: dict[str, str]) -> httpx.Response:
+        auth = httpx.BasicAuth(self._app.client_id, self._app.client_secret or "")
+        try:
+            return await self._client.post(
+                f"{self._app.api_url}/v5/oauth/token", data=form, auth=auth
+            )
+        except httpx.TransportError as exc:
+            raise Retryable(f"Pinterest token endpoint unreachable ({type(exc).__name__})") from exc
+
+
+class PinterestPublisher(Publisher):
+    platform: ClassVar[str] = "pinterest"
+    connects_by_oauth: ClassVar[bool] = True
+
+    def __init__(
+        self,
+        *,
+        api_url: str,
+        app: OAuthApp | None,
+        timeout: float = 60.0,
+        poll_seconds: float = POLL_SECONDS,
+    ) -> None:
+        self._api = api_url.rstrip("/")
+        self._poll_seconds = poll_seconds
+        self._client = httpx.AsyncClient(timeout=timeout, follow_redirects=False)
+        self._oauth = PinterestOAuth(app, self._client) if app is not None else None
+        self.oauth = self._oauth
+        self._tokens = TokenKeeper(
+            "Pinterest", self._oauth.refresh if self._oauth else None, REFRESH_MARGIN
+        )
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    # -- accounts ----------------------------------------------------------------------------
+
+    async def connect(self, credentials: dict[str, Any]) -> ConnectedAccount:
+        """Whose token, and every board of the account (boards are the `boardId`s)."""
+        token = str(credentials.get("access_token") or "")
+        if not token:
+            raise Permanent("A Pinterest account needs an access token")
+        me = await self._get("/v5/user_account", token)
+        self._raise_for(me)
+        user = me.json()
+        username = str(user["username"])
+        return ConnectedAccount(
+            external_id=str(user.get("id") or username),
+            username=username,
+            credentials=dict(credentials),
+            fullname=str(user.get("business_name") or username),
+            profile_image_url=user.get("profile_image"),
+            subaccounts=await self._boards(token),
+        )
+
+    async def _boards(self, token: str) -> tuple[ConnectedSubaccount, ...]:
+        boards: list[ConnectedSubaccount] = []
+        bookmark: str | None = None
+        while True:
+            params = {"page_size": str(BOARDS_PAGE)}
+            if bookmark:
+                params["bookmark"] = bookmark
+            response = await self._get("/v5/boards", token, params)
+            self._raise_for(response)
+            page = response.json()
+            boards.extend(
+                ConnectedSubaccount("board", str(b["id"]), str(b.get("name") or b["id"]))
+                for b in page.get("items") or []
+            )
+            bookmark = page.get("bookmark")
+            if not bookmark:
+                return tuple(boards)
+
+    async def _get(
+        self, path: str, token: str, params: dict[str, str] | None = None
+    ) -> httpx.Response:
+        try:
+            return await self._client.get(
+                f"{self._api}{path}", params=params, headers={"Authorization": f"Bearer {token}"}
+            )
+        except httpx.TransportError as exc:
+            raise Retryable(f"Pinterest unreachable ({type(exc).__name__})") from exc
+
+    # -- HTTP --------------------------------------------------------------------------------
+
+    async def _call(
+        self, ctx: PublishContext, method: str, path: str, *, creates: bool = False, **kwargs: Any
+    ) -> httpx.Response:
+        """One authorised call; a 401 refreshes the token and tries once more (Pinterest did
+        not act on a request it did not authorise)."""
+        token = await self._tokens.token(ctx)
+        for attempt in range(2):
+            try:
+                response = await self._client.request(
+                    method,
+                    f"{self._api}{path}",
+                    headers={"Authorization": f"Bearer {token}"},
+                    **kwargs,
+                )
+            except NOT_ACTED as exc:
+                raise Retryable(f"Pinterest unreachable ({type(exc).__name__})") from exc
+            except httpx.TransportError as exc:
+                if creates:
+                    raise OutcomeUnknown(
+                        f"the connection to Pinterest dropped after the pin was sent "
+                        f"({type(exc).__name__})"
+                    ) from exc
+                raise Retryable(f"Pinterest connection failed ({type(exc).__name__})") from exc
+            if response.status_code == 401 and attempt == 0:
+                token = await self._tokens.token(ctx, stale=token)
+                continue
+            break
+        return response
+
+    @staticmethod
+    def _raise_for(response: httpx.Response, *, creates: bool = False) -> None:
+        """Pinterest's answer in the engine's terms (platform-notes 7 and 11)."""
+        status = response.status_code
+        if status < 300:
+            return
+        message = pinterest_message(response)
+        after = response.headers.get("retry-after")
+        retry_after = float(after) if after and after.isdigit() else None
+        if status == 429:
+            raise Retryable(f"Pinterest rate limit: {message}", retry_after)
+        if status == 401:
+            raise AccountDisconnected(f"Pinterest refused the account's token: {message}")
+        if status == 503 or (status >= 500 and not creates):
+            raise Retryable(f"Pinterest is unavailable: {message}", retry_after)
+        if status >= 500:
+            raise OutcomeUnknown(f"Pinterest answered {status} to the pin ({message})")
+        raise Permanent(message)
+
+    # -- media -------------------------------------------------------------------------------
+
+    async def prepare(self, ctx: PublishContext, position: int) -> dict[str, Any]:
+        """Ingest the files (Pinterest pulls images from their public URL) and upload a video;
+        note when sending began, so a reconcile knows which of the board's pins to look at."""
+        if ctx.media is None:
+            raise Permanent("This server cannot read media files for Pinterest")
+        files = [await ctx.media.file(url) for url in ctx.items[position].media_urls]
+        prepared: dict[str, Any] = {"since": iso(utcnow() - RECONCILE_WINDOW)}
+        if any(file.is_video for file in files):
+            if len(files) > 1:
+                raise Permanent("A Pinterest video Pin carries one video and nothing else")
+            prepared["video_id"] = await self._upload_video(ctx, ctx.media, files[0])
+        else:
+            prepared["image_urls"] = [file.url for file in files]
+        return prepared
+
+    async def _upload_video(self, ctx: PublishContext, media: MediaSource, file: MediaFile) -> str:
+        response = await self._call(ctx, "POST", "/v5/media", json={"media_type": "video"})
+        self._raise_for(response)
+        registered = response.json()
+        media_id = str(registered["media_id"])
+        form = {str(k): str(v) for k, v in (registered.get("upload_parameters") or {}).items()}
+        boundary = secrets.token_hex(16)
+        head, tail = multipart_frame(form, file.content_type, boundary)
+        try:
+            upload = await self._client.post(
+                str(registered["upload_url"]),
+                content=_framed(head, media.chunks(file), tail),
+                headers={
+                    "Content-Type": f"multipart/form-data; boundary={boundary}",
+                    "Content-Length": str(len(head) + file.size + len(tail)),
+                },
+            )
+        except httpx.TransportError as exc:
+            raise Retryable(f"Pinterest's upload URL failed ({type(exc).__name__})") from exc
+        if upload.status_code >= 300:
+            raise Retryable(f"Pinterest's upload URL answered HTTP {upload.status_code}")
+        await self._wait_processed(ctx, media_id)
+        return media_id
+
+    async def _wait_processed(self, ctx: PublishContext, media_id: str) -> None:
+        deadline = time.monotonic() + PROCESSING_LIMIT_SECONDS
+        while True:
+            response = await self._call(ctx, "GET", f"/v5/media/{media_id}")
+            self._raise_for(response)
+            status = response.json().get("status")
+            if status == "succeeded":
+                return
+            if status == "failed":
+                raise Permanent(f"Pinterest could not process the video (media {media_id})")
+            if time.monotonic() > deadline:
+                raise Retryable(f"Pinterest is still processing the video (media {media_id})")
+            await asyncio.sleep(self._poll_seconds)
+
+    # -- pins --------------------------------------------------------------------------------
+
+    @staticmethod
+    def body(ctx: PublishContext, position: int, prepared: dict[str, Any]) -> dict[str, Any]:
+        target = ctx.target
+        body: dict[str, Any] = {"board_id": str(target["boardId"])}
+        text = ctx.items[position].text
+        if text:
+            body["description"] = text
+        for field, name in (("title", "title"), ("link", "link"), ("altText", "alt_text")):
+            if target.get(field):
+                body[name] = str(target[field])
+        if prepared.get("video_id"):
+            body["media_source"] = {
+                "source_type": "video_id",
+                "media_id": prepared["video_id"],
+                "cover_image_key_frame_time": 0,
+            }
+        elif len(prepared["image_urls"]) == 1:
+            body["media_source"] = {"source_type": "image_url", "url": prepared["image_urls"][0]}
+        else:
+            body["media_source"] = {
+                "source_type": "multiple_image_urls",
+                "items": [{"url": url} for url in prepared["image_urls"]],
+            }
+        return body
+
+    async def send(self, ctx: PublishContext, position: int, prepared: dict[str, Any]) -> SentItem:
+        try:
+            response = await self._call(
+                ctx, "POST", "/v5/pins", creates=True, json=self.body(ctx, position, prepared)
+            )
+            self._raise_for(response, creates=True)
+        except OutcomeUnknown:
+            found = await self._find(ctx, position, prepared)
+            if found is None:
+                raise
+            return found
+        pin_id = str(response.json()["id"])
+        return SentItem(pin_id, public_url(pin_id))
+
+    async def reconcile(
+        self, ctx: PublishContext, position: int, prepared: dict[str, Any]
+    ) -> SentItem | None:
+        return await self._find(ctx, position, prepared)
+
+    async def _find(
+        self, ctx: PublishContext, position: int, prepared: dict[str, Any]
+    ) -> SentItem | None:
+        """The board's pin with this title, description and link, created since the send
+        began; None when Pinterest shows none (the outcome then stays unknown)."""
+        wanted = self.body(ctx, position, prepared)
+        try:
+            response = await self._call(
+                ctx, "GET", f"/v5/boards/{wanted['board_id']}/pins", params={"page_size": "100"}
+            )
+        except (Retryable, Permanent):
+            return None
+        if response.status_code != 200:
+            return None
+        since = datetime.fromisoformat(str(prepared.get("since")).replace("Z", "+00:00"))
+        for pin in response.json().get("items") or []:
+            created = _parse_time(pin.get("created_at"))
+            if created is None or created < since:
+                continue
+            if all(pin.get(key) == wanted.get(key) for key in ("title", "description", "link")):
+                return SentItem(str(pin["id"]), public_url(str(pin["id"])))
+        return None
+
+
+def _parse_time(value: object) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def multipart_frame(form: dict[str, str], content_type: str, boundary: str) -> tuple[bytes, bytes]:
+    """The bytes before and after the file of a multipart/form-data body whose last part is
+    the file: the upload URL wants every `upload_parameters` field, then `file` (PN 7). The
+    file is streamed between the two, so a large video is never held in memory."""
+    head = b"".join(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+        for name, value in form.items()
+    )
+    head += (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="video"\r\n'
+        f"Content-Type: {content_type}\r\n\r\n"
+    ).encode()
+    return head, f"\r\n--{boundary}--\r\n".encode()
+
+
+async def _framed(head: bytes, chunks: AsyncIterator[bytes], tail: bytes) -> AsyncIterator[bytes]:
+    yield head
+    async for chunk in chunks:
+        yield chunk
+    yield tail

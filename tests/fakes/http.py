@@ -1,0 +1,113 @@
+"""Pieces every platform fake shares: a uvicorn server in a thread, recorded calls, faults."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import defaultdict, deque
+from dataclasses import dataclass
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
+
+from tests.support.receiver import free_port
+
+FAULTS = frozenset({"rate_limit", "unavailable", "server_error_after", "drop_after", "slow_after"})
+"""rate_limit: 429 with Retry-After, nothing done; unavailable: 503 before acting;
+server_error_after: acts, then answers 500; drop_after: acts, then drops the connection
+mid-answer (the client never learns the id); slow_after: acts, then answers only after
+`slow_seconds` (long enough for a test to kill the client in between)."""
+
+
+@dataclass
+class Recorded:
+    at: float
+    method: str
+    path: str
+    operation: str
+    body: bytes
+    headers: dict[str, str]
+
+
+class Dropped(Response):
+    """Starts a 201 answer, then breaks the connection: the request was acted on."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 201,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", b"200")],
+            }
+        )
+        await send({"type": "http.response.body", "body": b'{"id":', "more_body": True})
+        raise ConnectionAbortedError("the fake dropped the connection after acting")
+
+
+class FakeServer:
+    """A Starlette app on 127.0.0.1 in a daemon thread, with recorded calls and queued faults."""
+
+    name = "fake"
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.requests: list[Recorded] = []
+        self.invalid: list[str] = []
+        self.faults: dict[str, deque[str | None]] = defaultdict(deque)
+        self.rate_limit_seconds = 2
+        self.slow_seconds = 5.0
+        self._lock = threading.RLock()
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def app(self) -> Starlette:
+        raise NotImplementedError
+
+    def start(self) -> None:
+        config = uvicorn.Config(
+            self.app(), host="127.0.0.1", port=self.port, log_level="critical", lifespan="off"
+        )
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, daemon=True)
+        self._thread.start()
+        deadline = time.time() + 10
+        while not self._server.started:
+            if time.time() > deadline:
+                raise RuntimeError(f"{self.name} did not start")
+            time.sleep(0.01)
+
+    def stop(self) -> None:
+        if self._server is not None and self._thread is not None:
+            self._server.should_exit = True
+            self._thread.join(timeout=10)
+
+    def fail_next(self, operation: str, fault: str, *, after: int = 0) -> None:
+        """Answer the `after`+1-th next call of `operation` with `fault`."""
+        assert fault in FAULTS, fault
+        self.faults[operation].extend([None] * after + [fault])
+
+    def next_fault(self, operation: str) -> str | None:
+        queue = self.faults[operation]
+        return queue.popleft() if queue else None
+
+    def record(self, request: Request, operation: str, body: bytes) -> None:
+        self.requests.append(
+            Recorded(
+                time.time(),
+                request.method,
+                request.url.path,
+                operation,
+                body,
+                {k.lower(): v for k, v in request.headers.items()},
+            )
+        )
+
+    def calls(self, operation: str) -> list[Recorded]:
+        return [r for r in self.requests if r.operation == operation]

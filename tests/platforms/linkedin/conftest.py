@@ -1,0 +1,79 @@
+"""A fake LinkedIn per test, and a Masthead whose LinkedIn settings point at it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from masthead.config import Settings
+from masthead.platforms.oauth import credentials_from_token_response
+from masthead.services.connections import connect_account
+from tests.conftest import make_settings
+from tests.fakes.linkedin import FakeLinkedIn, Member
+from tests.support.files import FileServer
+from tests.support.harness import Caller, Harness, running_app
+
+
+@pytest.fixture
+def fake_linkedin() -> Iterator[FakeLinkedIn]:
+    fake = FakeLinkedIn()
+    fake.start()
+    yield fake
+    fake.stop()
+    assert fake.invalid == [], "requests LinkedIn's documented contract refuses"
+
+
+def linkedin_settings(tmp_path: Path, fake: FakeLinkedIn, **overrides: Any) -> Settings:
+    return make_settings(
+        tmp_path,
+        api_rate_limits="off",
+        public_url="http://masthead.test",
+        linkedin_api_url=fake.url,
+        linkedin_authorize_url=fake.authorize_url,
+        linkedin_token_url=fake.token_url,
+        linkedin_client_id=fake.client_id,
+        linkedin_client_secret=fake.client_secret,
+        **overrides,
+    )
+
+
+@pytest.fixture
+async def linkedin_app(
+    tmp_path: Path, fake_linkedin: FakeLinkedIn, files: FileServer
+) -> AsyncIterator[Harness]:
+    settings = linkedin_settings(tmp_path, fake_linkedin, fetch_allow=files.allow)
+    async with running_app(settings) as running:
+        yield running
+
+
+async def connect_linkedin(
+    harness: Harness, caller: Caller, fake: FakeLinkedIn, member: Member, **tokens: Any
+) -> str:
+    """What `masthead accounts add --platform linkedin --access-token ...` does."""
+    credentials = {**credentials_from_token_response(fake.issue_tokens(member)), **tokens}
+    account_id, _ = await connect_account(
+        harness.db,
+        harness.ctx.secrets,
+        harness.ctx.publishers["linkedin"],
+        user_id=caller.user_id,
+        credentials=credentials,
+    )
+    return str(account_id)
+
+
+def linkedin_post(
+    account_id: str, text: str, *, media: tuple[str, ...] = (), page: str | None = None
+) -> dict[str, Any]:
+    target: dict[str, Any] = {"targetType": "linkedin"}
+    if page is not None:
+        target["pageId"] = page
+    return {
+        "post": {
+            "accountId": account_id,
+            "content": {"text": text, "mediaUrls": list(media), "platform": "linkedin"},
+            "target": target,
+        }
+    }
