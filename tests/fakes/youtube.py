@@ -15,6 +15,7 @@ Faults are queued per operation with `fail_next(operation, fault)`; operations: 
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import itertools
@@ -38,12 +39,17 @@ from starlette.types import Receive, Scope, Send
 from tests.support.receiver import free_port
 
 SPECS = Path(__file__).resolve().parents[2].parent / "shared" / "specs"
-DISCOVERY = SPECS / "youtube" / "googleapiclient" / "discovery_cache" / "documents" / "youtube.v3.json"
+DISCOVERY = (
+    SPECS / "youtube" / "googleapiclient" / "discovery_cache" / "documents" / "youtube.v3.json"
+)
 UPLOAD_SCOPE = "https://www.googleapis.com/auth/youtube.upload"
 FULL_SCOPE = "https://www.googleapis.com/auth/youtube"
-FAULTS = frozenset({"quota", "unavailable", "break_half", "drop_after_complete", "server_error"})
+FAULTS = frozenset(
+    {"quota", "unavailable", "break_half", "hang_half", "drop_after_complete", "server_error"}
+)
 """quota: 403 quotaExceeded; unavailable: 503 before acting; break_half: an upload PUT whose
-first half is stored before the connection breaks; drop_after_complete: the last PUT completes
+first half is stored before the connection breaks; hang_half: the same, but the answer never
+comes (long enough for a test to kill the client); drop_after_complete: the last PUT completes
 the video, then the connection breaks before the answer; server_error: 503 to a PUT, nothing
 stored."""
 
@@ -115,7 +121,9 @@ def validate(resource: str, method: str, query: dict[str, str], body: Any) -> li
             errors.append(f"{name}={value!r} is not a boolean")
         elif described["type"] == "integer" and not value.isdigit():
             errors.append(f"{name}={value!r} is not an integer")
-    errors += [f"missing required {n}" for n, p in params.items() if p.get("required") and n not in query]
+    errors += [
+        f"missing required {n}" for n, p in params.items() if p.get("required") and n not in query
+    ]
     if "request" in spec:
         errors += _schema_errors(body, spec["request"], spec["request"]["$ref"])
     return errors
@@ -186,9 +194,10 @@ class FakeYouTube:
         self.videos: dict[str, Video] = {}
         self.calls: list[str] = []
         self.invalid: list[str] = []
-        self.faults: dict[str, deque[str]] = defaultdict(deque)
+        self.faults: dict[str, deque[list[Any]]] = defaultdict(deque)
         self.authorize_as: str | None = None
         self.authorize_query: dict[str, str] = {}
+        self.hang_seconds = 30.0
         self._ids = itertools.count(1)
         self._lock = threading.RLock()
         app = Starlette(
@@ -256,16 +265,22 @@ class FakeYouTube:
         for token, (channel, _, scopes) in list(self.tokens.items()):
             self.tokens[token] = (channel, time.time() - 1, scopes)
 
-    def fail_next(self, operation: str, fault: str) -> None:
+    def fail_next(self, operation: str, fault: str, *, after: int = 0) -> None:
+        """`fault` on the next call of `operation`, or on the one after `after` good calls."""
         assert fault in FAULTS, fault
-        self.faults[operation].append(fault)
+        self.faults[operation].append([after, fault])
 
     def videos_of(self, channel: Channel) -> list[Video]:
         return [v for v in self.videos.values() if v.channel_id == channel.id]
 
     def _fault(self, operation: str) -> str | None:
         queue = self.faults[operation]
-        return queue.popleft() if queue else None
+        if not queue:
+            return None
+        if queue[0][0] > 0:
+            queue[0][0] -= 1
+            return None
+        return str(queue.popleft()[1])
 
     # -- OAuth -------------------------------------------------------------------------------
 
@@ -291,7 +306,10 @@ class FakeYouTube:
             {"error": "invalid_grant", "error_description": "Token has been expired or revoked."},
             status_code=400,
         )
-        if form.get("client_id") != self.client_id or form.get("client_secret") != self.client_secret:
+        if (
+            form.get("client_id") != self.client_id
+            or form.get("client_secret") != self.client_secret
+        ):
             return JSONResponse({"error": "invalid_client"}, status_code=401)
         with self._lock:
             if form.get("grant_type") == "authorization_code":
@@ -417,7 +435,9 @@ class FakeYouTube:
             request.headers.get("x-upload-content-type", "video/*"),
         )
         self.sessions[session.id] = session
-        location = f"{self.url}/upload/youtube/v3/videos?uploadType=resumable&upload_id={session.id}"
+        location = (
+            f"{self.url}/upload/youtube/v3/videos?uploadType=resumable&upload_id={session.id}"
+        )
         return Response(status_code=200, headers={"Location": location})
 
     def _incomplete(self, session: Session) -> Response:
@@ -439,16 +459,22 @@ class FakeYouTube:
                 return JSONResponse(self.videos[session.video_id].resource, status_code=200)
             return self._incomplete(session)
         first, _, last = span.removeprefix("bytes ").partition("/")[0].partition("-")
-        if not first.isdigit() or int(first) != len(session.data) or len(body) != int(last) - int(first) + 1:
+        if (
+            not first.isdigit()
+            or int(first) != len(session.data)
+            or len(body) != int(last) - int(first) + 1
+        ):
             self.invalid.append(f"PUT {span} does not continue at byte {len(session.data)}")
             return google_error(400, "invalid", f"bad Content-Range {span}")
         fault = self._fault("upload")
         if fault == "server_error":
             return google_error(503, "backendError", "Backend Error")
-        if fault == "break_half":
+        if fault in ("break_half", "hang_half"):
             keep = body[: len(body) // 2]
             session.data += keep
             session.bytes_sent += len(keep)
+            if fault == "hang_half":
+                await asyncio.sleep(self.hang_seconds)
             return _Dropped(308)
         session.data += body
         session.bytes_sent += len(body)

@@ -65,7 +65,9 @@ async def connect_yt(
     return str(account_id)
 
 
-def yt_post(account_id: str, video_url: str, text: str = "About it", **target: Any) -> dict[str, Any]:
+def yt_post(
+    account_id: str, video_url: str, text: str = "About it", **target: Any
+) -> dict[str, Any]:
     fields = {
         "title": "My video",
         "privacyStatus": "unlisted",
