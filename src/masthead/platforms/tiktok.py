@@ -255,17 +255,27 @@ class TikTokPublisher(Publisher):
             "draft": bool(ctx.target.get("isDraft")),
         }
         if not files[0].is_video:
+            if not all(self._pullable(file.url) for file in files):
+                raise Permanent(
+                    "TikTok takes photos only by URL from a domain verified with TikTok: "
+                    "verify this server's public URL in the TikTok developer portal and add it "
+                    "to MASTHEAD_TIKTOK_PULL_PREFIXES"
+                )
             prepared["kind"] = "photo"
             prepared["photos"] = [file.url for file in files]
             return prepared
         video = files[0]
-        if any(video.url.startswith(prefix) for prefix in self._pull_prefixes):
+        if self._pullable(video.url):
             prepared["kind"] = "pull"
             prepared["video_url"] = video.url
             return prepared
         prepared["kind"] = "upload"
         prepared.update(await self._upload_all_but_last(ctx, prepared, video))
         return prepared
+
+    def _pullable(self, url: str) -> bool:
+        """Whether TikTok may pull `url` (under a prefix the operator verified)."""
+        return any(url.startswith(prefix) for prefix in self._pull_prefixes)
 
     def _check(self, ctx: PublishContext, creator: dict[str, Any], files: list[MediaFile]) -> None:
         """What the creator's settings forbid fails here, before anything is sent."""
