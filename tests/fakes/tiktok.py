@@ -133,6 +133,7 @@ class FakeTikTok:
         self.calls: list[str] = []
         self.invalid: list[str] = []
         self.faults: dict[str, deque[str]] = defaultdict(deque)
+        """Per operation, what each next call does ("" = answer normally)."""
         self.authorize_as: str | None = None
         self.authorize_query: dict[str, str] = {}
         self._polls: dict[str, int] = defaultdict(int)
@@ -206,9 +207,10 @@ class FakeTikTok:
         for token, (open_id, _) in list(self.tokens.items()):
             self.tokens[token] = (open_id, time.time() - 1)
 
-    def fail_next(self, operation: str, fault: str) -> None:
+    def fail_next(self, operation: str, fault: str, *, after: int = 0) -> None:
+        """`fault` on the next call of `operation`, or on the one after `after` good calls."""
         assert fault in FAULTS, fault
-        self.faults[operation].append(fault)
+        self.faults[operation].extend([""] * after + [fault])
 
     def published(self, user: User) -> list[Publish]:
         """What the creator's profile (or inbox) shows: publishes TikTok finished."""

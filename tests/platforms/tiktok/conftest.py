@@ -11,8 +11,8 @@ import pytest
 
 from masthead.config import Settings
 from masthead.domain.rules import UploadChunks
-from masthead.platforms.tiktok import TikTokPublisher
 from masthead.platforms.oauth import credentials_from_token_response
+from masthead.platforms.tiktok import TikTokPublisher
 from masthead.services.connections import connect_account
 from tests.conftest import make_settings
 from tests.fakes.tiktok import FakeTikTok, User
@@ -53,6 +53,18 @@ def tt_settings(tmp_path: Path, fake: FakeTikTok, files: FileServer, **more: Any
 @pytest.fixture
 async def tt_app(tmp_path: Path, fake_tt: FakeTikTok, files: FileServer) -> AsyncIterator[Harness]:
     async with served_app(tt_settings(tmp_path, fake_tt, files)) as running:
+        await use_small_chunks(running)
+        yield running
+
+
+@pytest.fixture
+async def tt_pull_app(
+    tmp_path: Path, fake_tt: FakeTikTok, files: FileServer
+) -> AsyncIterator[Harness]:
+    """The app with its public URL verified with TikTok: photos and videos are pulled."""
+    fake_tt.verified_prefixes = (LOOPBACK,)
+    settings = tt_settings(tmp_path, fake_tt, files, tiktok_pull_prefixes=LOOPBACK)
+    async with served_app(settings) as running:
         await use_small_chunks(running)
         yield running
 

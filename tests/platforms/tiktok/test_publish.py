@@ -4,20 +4,15 @@ inbox, every target field mapped, and the public URL from TikTok's post id."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from tests.fakes.tiktok import FakeTikTok
 from tests.platforms.tiktok.conftest import (
-    LOOPBACK,
     connect_tt,
     publish,
     tt_post,
-    tt_settings,
-    use_small_chunks,
 )
 from tests.support import samples
 from tests.support.files import FileServer
-from tests.support.harness import Harness, served_app
+from tests.support.harness import Harness
 
 
 def _clip(files: FileServer) -> tuple[str, bytes]:
@@ -115,30 +110,26 @@ async def test_draft_goes_to_the_inbox(
 
 
 async def test_photos_are_pulled_from_the_hosted_urls_as_jpeg(
-    tmp_path: Path, fake_tt: FakeTikTok, files: FileServer
+    tt_pull_app: Harness, fake_tt: FakeTikTok, files: FileServer
 ) -> None:
-    fake_tt.verified_prefixes = (LOOPBACK,)
-    settings = tt_settings(tmp_path, fake_tt, files, tiktok_pull_prefixes=LOOPBACK)
-    async with served_app(settings) as app:
-        await use_small_chunks(app)
-        caller = await app.user()
-        user = fake_tt.add_user("snaps")
-        account = await connect_tt(app, caller, fake_tt, user)
-        png = files.add("a.png", samples.image("PNG"))
-        jpeg = files.add("b.jpg", samples.image("JPEG", color="red"))
+    caller = await tt_pull_app.user()
+    user = fake_tt.add_user("snaps")
+    account = await connect_tt(tt_pull_app, caller, fake_tt, user)
+    png = files.add("a.png", samples.image("PNG"))
+    jpeg = files.add("b.jpg", samples.image("JPEG", color="red"))
 
-        status = await publish(
-            app,
-            caller,
-            tt_post(
-                account,
-                [png, jpeg],
-                "two photos",
-                title="Album",
-                autoAddMusic=True,
-                imageCoverIndex=1,
-            ),
-        )
+    status = await publish(
+        tt_pull_app,
+        caller,
+        tt_post(
+            account,
+            [png, jpeg],
+            "two photos",
+            title="Album",
+            autoAddMusic=True,
+            imageCoverIndex=1,
+        ),
+    )
 
     assert status["status"] == "published", status
     [post] = fake_tt.published(user)
@@ -165,18 +156,14 @@ async def test_photos_without_a_verified_prefix_fail_before_anything_is_sent(
 
 
 async def test_video_under_a_verified_prefix_is_pulled_not_uploaded(
-    tmp_path: Path, fake_tt: FakeTikTok, files: FileServer
+    tt_pull_app: Harness, fake_tt: FakeTikTok, files: FileServer
 ) -> None:
-    fake_tt.verified_prefixes = (LOOPBACK,)
-    settings = tt_settings(tmp_path, fake_tt, files, tiktok_pull_prefixes=LOOPBACK)
-    async with served_app(settings) as app:
-        await use_small_chunks(app)
-        caller = await app.user()
-        user = fake_tt.add_user("puller")
-        account = await connect_tt(app, caller, fake_tt, user)
-        url, data = _clip(files)
+    caller = await tt_pull_app.user()
+    user = fake_tt.add_user("puller")
+    account = await connect_tt(tt_pull_app, caller, fake_tt, user)
+    url, data = _clip(files)
 
-        status = await publish(app, caller, tt_post(account, [url]))
+    status = await publish(tt_pull_app, caller, tt_post(account, [url]))
 
     assert status["status"] == "published", status
     [post] = fake_tt.published(user)
