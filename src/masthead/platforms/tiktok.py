@@ -434,10 +434,7 @@ class TikTokPublisher(Publisher):
                 await self._put(str(prepared["upload_url"]), bytes(chunk), start, video)
                 return
             except _Interrupted as exc:
-                status = await self._status(ctx, str(prepared["publish_id"]))
-                if status.get("status") != "PROCESSING_UPLOAD" or (
-                    int(status.get("uploaded_bytes") or 0) >= video.size
-                ):
+                if not await self._waiting_for_bytes(ctx, prepared):
                     return  # TikTok has the whole file: the answer was lost, not the chunk
                 if attempt == LAST_CHUNK_ATTEMPTS - 1:
                     raise OutcomeUnknown(f"the last TikTok chunk kept failing ({exc})") from exc
@@ -450,8 +447,19 @@ class TikTokPublisher(Publisher):
         then wait for the verdict. Without one (a pulled post): it cannot be told."""
         if not prepared.get("publish_id"):
             return None
-        await self._send_last_chunk(ctx, prepared)
+        if prepared["kind"] == "upload" and await self._waiting_for_bytes(ctx, prepared):
+            await self._send_last_chunk(ctx, prepared)
         return await self._settled(ctx, prepared)
+
+    async def _waiting_for_bytes(self, ctx: PublishContext, prepared: dict[str, Any]) -> bool:
+        """Whether TikTok is still waiting for the end of this publish's upload."""
+        status = await self._status(ctx, str(prepared["publish_id"]))
+        if ctx.media is None:
+            raise Permanent("This server cannot read media files for TikTok")
+        video = await ctx.media.file(str(prepared["video"]))
+        return status.get("status") == "PROCESSING_UPLOAD" and (
+            int(status.get("uploaded_bytes") or 0) < video.size
+        )
 
     async def _status(self, ctx: PublishContext, publish_id: str) -> dict[str, Any]:
         return await self._post(ctx, "/v2/post/publish/status/fetch/", {"publish_id": publish_id})
