@@ -31,6 +31,7 @@ from masthead.platforms.base import (
     Permanent,
     PublishContext,
     Publisher,
+    PublishError,
     Retryable,
     SentItem,
 )
@@ -434,7 +435,14 @@ class TikTokPublisher(Publisher):
                 await self._put(str(prepared["upload_url"]), bytes(chunk), start, video)
                 return
             except _Interrupted as exc:
-                if not await self._waiting_for_bytes(ctx, prepared):
+                try:
+                    waiting = await self._waiting_for_bytes(ctx, prepared)
+                except PublishError as error:  # the chunk may have arrived: never start over
+                    raise OutcomeUnknown(
+                        f"the last TikTok chunk's answer was lost ({exc}) and TikTok could not "
+                        f"say whether it arrived ({error.message})"
+                    ) from error
+                if not waiting:
                     return  # TikTok has the whole file: the answer was lost, not the chunk
                 if attempt == LAST_CHUNK_ATTEMPTS - 1:
                     raise OutcomeUnknown(f"the last TikTok chunk kept failing ({exc})") from exc
@@ -475,6 +483,11 @@ class TikTokPublisher(Publisher):
             except Retryable as exc:
                 status = {"status": "UNKNOWN"}
                 pause = exc.retry_after or self._poll_interval
+            except Permanent as exc:
+                raise OutcomeUnknown(
+                    f"TikTok has publish {publish_id} but its status could not be read "
+                    f"({exc.message})"
+                ) from exc
             else:
                 pause = self._poll_interval
             state = status.get("status")

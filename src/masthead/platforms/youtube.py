@@ -298,7 +298,14 @@ class YouTubePublisher(Publisher):
         return {"session": response.headers["location"], "url": file.url, "size": file.size}
 
     async def send(self, ctx: PublishContext, position: int, prepared: dict[str, Any]) -> SentItem:
-        video = await self._upload(ctx, prepared, offset=0)
+        """The upload. A token refresh that cannot be done mid-upload may come after the last
+        byte left, so it is an unknown outcome here, never a retry with a new session."""
+        try:
+            video = await self._upload(ctx, prepared, offset=0)
+        except Retryable as exc:
+            raise OutcomeUnknown(
+                f"the YouTube upload stopped ({exc.message}); its session may have completed"
+            ) from exc
         return await self._published(ctx, video)
 
     async def reconcile(
