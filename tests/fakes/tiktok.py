@@ -130,6 +130,8 @@ class FakeTikTok:
         """When True, published posts show no publicaly_available_post_id (private posts)."""
         self.processing_polls = 1
         self.hang_seconds = 30.0
+        self.token_delay = 0.0
+        """Seconds the token endpoint thinks before answering (to overlap two refreshes)."""
         self.calls: list[str] = []
         self.invalid: list[str] = []
         self.faults: dict[str, deque[str]] = defaultdict(deque)
@@ -250,6 +252,7 @@ class FakeTikTok:
     async def _token(self, request: Request) -> Response:
         form = dict(parse_qsl((await request.body()).decode()))
         self.calls.append("token")
+        await asyncio.sleep(self.token_delay)
         if (
             form.get("client_key") != self.client_key
             or form.get("client_secret") != self.client_secret

@@ -3,6 +3,7 @@ URL) whose TikTok settings point at the fake, and helpers to post."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,10 @@ from typing import Any
 import pytest
 
 from masthead.config import Settings
+from masthead.dispatch.credentials import AccountCredentials
+from masthead.domain.posts import ThreadItem
 from masthead.domain.rules import UploadChunks
+from masthead.platforms.base import AccountInfo, PublishContext
 from masthead.platforms.oauth import credentials_from_token_response
 from masthead.platforms.tiktok import TikTokPublisher
 from masthead.services.connections import connect_account
@@ -18,6 +22,7 @@ from tests.conftest import make_settings
 from tests.fakes.tiktok import FakeTikTok, User
 from tests.support.files import FileServer
 from tests.support.harness import Caller, Harness, served_app
+from tests.support.media import StaticMedia
 
 LOOPBACK = "http://127.0.0.1:"
 """The verified prefix in tests: the served app's port is only known once it listens."""
@@ -126,3 +131,45 @@ async def publish(
     assert response.status_code == 201, response.text
     post_id = response.json()["postSubmissionId"]
     return await harness.wait_status(caller, post_id, {"published", "failed"}, timeout)
+
+
+TARGET = {
+    "targetType": "tiktok",
+    "privacyLevel": "PUBLIC_TO_EVERYONE",
+    "disabledComments": False,
+    "disabledDuet": False,
+    "disabledStitch": False,
+    "isBrandedContent": False,
+    "isYourBrand": False,
+    "isAiGenerated": False,
+}
+
+
+VIDEO_URL = "https://m.test/v.mp4"
+
+
+def direct(
+    harness: Harness, fake: FakeTikTok, account: int, open_id: str, username: str
+) -> tuple[PublishContext, TikTokPublisher, bytes]:
+    """A context over a video of 5 chunks and a bit, held in memory; a publisher with the
+    small chunks; the video's bytes."""
+    data = os.urandom(5 * SMALL_CHUNKS.maximum + 100)
+    media = StaticMedia()
+    media.add(VIDEO_URL, data, "video/mp4", duration=5.0)
+    ctx = PublishContext(
+        post_id="p1",
+        account=AccountInfo(account, "tiktok", open_id, username),
+        target=TARGET,
+        items=(ThreadItem("direct", (VIDEO_URL,)),),
+        scheduled_at=None,
+        signing_secret="",
+        credentials=AccountCredentials(harness.db, harness.ctx.secrets, account),
+        media=media,
+    )
+    publisher = TikTokPublisher(
+        api_url=fake.url,
+        app=harness.settings.oauth_app("tiktok"),
+        chunks=SMALL_CHUNKS,
+        poll_interval=0.01,
+    )
+    return ctx, publisher, data
