@@ -169,3 +169,20 @@ async def test_video_under_a_verified_prefix_is_pulled_not_uploaded(
     [post] = fake_tt.published(user)
     assert post.source["source"] == "PULL_FROM_URL" and post.data == data
     assert "chunk" not in fake_tt.calls
+
+
+async def test_photo_draft_goes_to_the_inbox_as_media_upload(
+    tt_pull_app: Harness, fake_tt: FakeTikTok, files: FileServer
+) -> None:
+    caller = await tt_pull_app.user()
+    user = fake_tt.add_user("album")
+    account = await connect_tt(tt_pull_app, caller, fake_tt, user)
+    photo = files.add("d.jpg", samples.image("JPEG"))
+
+    status = await publish(tt_pull_app, caller, tt_post(account, [photo], isDraft=True))
+
+    assert status["status"] == "published", status
+    [post] = fake_tt.published(user)
+    assert (post.kind, post.mode, post.status) == ("photo", "inbox", "SEND_TO_USER_INBOX")
+    assert status["publicUrl"] == "https://www.tiktok.com/@album"
+    assert fake_tt.calls.count("init") == 1
