@@ -69,6 +69,21 @@ class Settings(BaseSettings):
     meta_throttle_seconds: float = Field(default=300.0, gt=0)
     """The wait after Meta says a call budget is spent (codes 4, 17, 32, 341, 613) or the
     Instagram publishing limit is reached: Meta does not say when it returns."""
+    # TikTok (docs/platforms/tiktok.md): the API and the OAuth app's client key and secret.
+    tiktok_api_url: str = "https://open.tiktokapis.com"
+    tiktok_authorize_url: str = "https://www.tiktok.com/v2/auth/authorize/"
+    tiktok_client_id: str | None = None
+    tiktok_client_secret: str | None = None
+    tiktok_pull_prefixes: Annotated[tuple[str, ...], NoDecode] = ()
+    """URL prefixes the operator verified with TikTok (comma-separated): videos hosted under
+    one are sent by PULL_FROM_URL instead of being uploaded in chunks."""
+    tiktok_status_timeout_seconds: float = Field(default=900.0, gt=0)
+    # YouTube (docs/platforms/youtube.md): the Data API and a Google OAuth app.
+    youtube_api_url: str = "https://www.googleapis.com"
+    youtube_authorize_url: str = "https://accounts.google.com/o/oauth2/v2/auth"
+    youtube_token_url: str = "https://oauth2.googleapis.com/token"
+    youtube_client_id: str | None = None
+    youtube_client_secret: str | None = None
     oauth_state_seconds: float = Field(default=600.0, gt=0)
     """How long a user has between starting an OAuth connect and coming back from it."""
     # Bluesky (docs/platforms/bluesky.md). Without a service URL, each account's PDS is found
@@ -115,6 +130,13 @@ class Settings(BaseSettings):
                 raise ValueError(f"MASTHEAD_FETCH_ALLOW entry {item!r} must be host:port")
             pairs.add((host.strip("[]"), int(port)))
         return frozenset(pairs)
+
+    @field_validator("tiktok_pull_prefixes", mode="before")
+    @classmethod
+    def _parse_prefixes(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        return tuple(part.strip() for part in value.split(",") if part.strip())
 
     @property
     def sqlalchemy_url(self) -> str:

@@ -408,3 +408,24 @@ RULES: dict[str, PlatformRules] = {
 
 THREAD_PLATFORMS: tuple[str, ...] = tuple(name for name, rules in RULES.items() if rules.threads)
 """Targets that accept `additionalPosts` (twitter, bluesky, threads)."""
+
+
+@dataclass(frozen=True, slots=True)
+class UploadChunks:
+    """How a platform wants a video cut for a chunked upload."""
+
+    minimum: int  # every chunk but the last is at least this
+    maximum: int  # and at most this
+    last_maximum: int  # the last chunk takes the remainder, up to this
+    max_count: int
+
+
+TIKTOK_CHUNKS = UploadChunks(minimum=5 * MB, maximum=64 * MB, last_maximum=128 * MB, max_count=1000)
+"""PN 5 (TikTok media transfer guide): chunks 5-64 MB, the last up to 128 MB, files under 5 MB
+in one chunk, 1-1000 chunks, total_chunk_count = floor(video_size / chunk_size)."""
+
+YOUTUBE_CHUNK_MULTIPLE = 256 * 1024
+"""PN 6: resumable upload chunks (all but the last) are multiples of 256 KiB."""
+
+YOUTUBE_QUOTA_TIMEZONE = "America/Los_Angeles"
+"""PN 6: the YouTube Data API quota day ends at midnight Pacific time."""

@@ -33,7 +33,7 @@ from masthead.platforms.base import (
     SentItem,
 )
 from masthead.platforms.oauth import OAuthProvider, credentials_from_token_response
-from masthead.platforms.tokens import TokenKeeper
+from masthead.platforms.tokens import TokenKeeper, store_of
 from masthead.timeutil import utcnow
 
 SCOPES = (
@@ -165,9 +165,7 @@ class LinkedInPublisher(Publisher):
         self._client = httpx.AsyncClient(timeout=timeout, follow_redirects=False)
         self._oauth = LinkedInOAuth(app, token_url, self._client) if app is not None else None
         self.oauth = self._oauth
-        self._tokens = TokenKeeper(
-            "LinkedIn", self._oauth.refresh if self._oauth else None, REFRESH_MARGIN
-        )
+        self._tokens = TokenKeeper("LinkedIn", self._oauth, REFRESH_MARGIN)
 
     async def aclose(self) -> None:
         await self._client.aclose()
@@ -257,7 +255,7 @@ class LinkedInPublisher(Publisher):
                     ) from exc
                 raise Retryable(f"LinkedIn connection failed ({type(exc).__name__})") from exc
             if response.status_code == 401 and attempt == 0:
-                credentials = await TokenKeeper.store(ctx).load()
+                credentials = await store_of(ctx, "LinkedIn").load()
                 if not credentials.get("refresh_token"):
                     break
                 token = await self._tokens.token(ctx, stale=token)

@@ -134,9 +134,7 @@ class PinterestPublisher(Publisher):
         self._client = httpx.AsyncClient(timeout=timeout, follow_redirects=False)
         self._oauth = PinterestOAuth(app, self._client) if app is not None else None
         self.oauth = self._oauth
-        self._tokens = TokenKeeper(
-            "Pinterest", self._oauth.refresh if self._oauth else None, REFRESH_MARGIN
-        )
+        self._tokens = TokenKeeper("Pinterest", self._oauth, REFRESH_MARGIN)
 
     async def aclose(self) -> None:
         await self._client.aclose()

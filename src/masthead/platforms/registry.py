@@ -10,8 +10,10 @@ from masthead.platforms.instagram import InstagramPublisher
 from masthead.platforms.linkedin import LinkedInPublisher
 from masthead.platforms.pinterest import PinterestPublisher
 from masthead.platforms.threads import ThreadsPublisher
+from masthead.platforms.tiktok import TikTokPublisher
 from masthead.platforms.twitter import TwitterPublisher
 from masthead.platforms.webhook import WebhookPublisher
+from masthead.platforms.youtube import YouTubePublisher
 
 AVAILABLE: frozenset[str] = frozenset(
     {
@@ -23,6 +25,8 @@ AVAILABLE: frozenset[str] = frozenset(
         ThreadsPublisher.platform,
         LinkedInPublisher.platform,
         PinterestPublisher.platform,
+        TikTokPublisher.platform,
+        YouTubePublisher.platform,
     }
 )
 
@@ -77,5 +81,16 @@ def build_publishers(settings: Settings) -> dict[str, Publisher]:
             api_url=settings.pinterest_api_url,
             app=settings.oauth_app(PinterestPublisher.platform),
             timeout=settings.pinterest_timeout_seconds,
+        ),
+        TikTokPublisher.platform: TikTokPublisher(
+            api_url=settings.tiktok_api_url,
+            app=settings.oauth_app(TikTokPublisher.platform),
+            pull_prefixes=settings.tiktok_pull_prefixes,
+            status_timeout=settings.tiktok_status_timeout_seconds,
+        ),
+        YouTubePublisher.platform: YouTubePublisher(
+            api_url=settings.youtube_api_url,
+            token_url=settings.youtube_token_url,
+            app=settings.oauth_app(YouTubePublisher.platform),
         ),
     }

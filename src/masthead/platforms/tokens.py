@@ -1,69 +1,107 @@
-"""Access tokens that end: refreshed before they do, or once after the platform refuses one.
+"""Access tokens that end: refreshed before they do (or once after a 401), stored by
+compare-and-swap so that two workers never both spend a single-use refresh token.
 
-Shared by the publishers whose refresh tokens are reusable (LinkedIn, Pinterest). Two workers
-may refresh the same account at once; the credential store's compare-and-swap keeps the first
-answer stored and hands it to the second, so no worker stores a token older than another's.
+TikTok rotates refresh tokens (the old one stops working once used); Google, LinkedIn and
+Pinterest keep them. All go through `TokenKeeper`, which only needs the platform's `Refresher`.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+import time
 from datetime import timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from masthead.platforms.base import AccountDisconnected, CredentialStore, Permanent, PublishContext
 from masthead.platforms.oauth import expires_within
 from masthead.timeutil import utcnow
 
-Refresh = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
-"""Trades the stored credentials (with a refresh token) for new ones; raises PublishError."""
+REFRESH_RACE_SECONDS = 5.0
+"""How long to wait for another worker's refresh to be stored after the platform says the
+refresh token we hold was already spent."""
+
+
+class RefreshTokenSpent(Exception):
+    """The platform refused the refresh token; another worker may have just rotated it."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+        super().__init__(message)
+
+
+class Refresher(Protocol):
+    async def refresh(self, current: dict[str, Any]) -> dict[str, Any]:
+        """New credentials from the stored ones (never dropping the refresh token). Raises
+        `RefreshTokenSpent` when the platform refuses the refresh token, `Retryable` when it
+        could not answer, `Permanent` when this server's app is refused."""
+        ...
+
+
+def store_of(ctx: PublishContext, platform: str) -> CredentialStore:
+    if ctx.credentials is None:
+        raise Permanent(f"{platform} publishing needs the account's credential store")
+    return ctx.credentials
 
 
 class TokenKeeper:
-    """The account's current access token for one platform."""
-
-    def __init__(self, platform: str, refresh: Refresh | None, margin: timedelta) -> None:
+    def __init__(self, platform: str, refresher: Refresher | None, margin: timedelta) -> None:
         self._platform = platform
-        self._refresh = refresh
+        self._refresher = refresher
         self._margin = margin
         self._locks: dict[int, asyncio.Lock] = {}
 
-    @staticmethod
-    def store(ctx: PublishContext) -> CredentialStore:
-        if ctx.credentials is None:
-            raise Permanent("Publishing needs the account's credential store")
-        return ctx.credentials
-
     async def token(self, ctx: PublishContext, *, stale: str | None = None) -> str:
-        """The stored token, refreshed first when it is about to end or when the platform
-        just refused `stale`."""
-        store = self.store(ctx)
-        current = await store.load()
-        if not current.get("access_token"):
+        """A token the platform will accept: the stored one, refreshed first when it is about
+        to end or when the platform just refused `stale`."""
+        store = store_of(ctx, self._platform)
+        credentials = await store.load()
+        if not credentials.get("access_token"):
             raise AccountDisconnected(
                 f"The {self._platform} account has no access token: reconnect the account"
             )
-        if stale is None and not expires_within(current, self._margin, utcnow()):
-            return str(current["access_token"])
-        async with self._locks.setdefault(ctx.account.id, asyncio.Lock()):
-            current = await store.load()
-            token = str(current.get("access_token") or "")
-            if stale is not None and token != stale:
-                return token  # another call refreshed while this one waited
-            if stale is None and not expires_within(current, self._margin, utcnow()):
-                return token
-            if not current.get("refresh_token"):
-                raise AccountDisconnected(
-                    f"The {self._platform} access token has expired and there is no refresh "
-                    "token: reconnect the account"
-                )
-            if self._refresh is None:
-                raise Permanent(
-                    f"The {self._platform} token has expired and this server has no OAuth app "
-                    "configured to refresh it"
-                )
-            new = await self._refresh(current)
-            if await store.save(new, replaces=current):
-                return str(new["access_token"])
-            return str((await store.load()).get("access_token") or "")
+        if stale is None and not expires_within(credentials, self._margin, utcnow()):
+            return str(credentials.get("access_token") or "")
+        lock = self._locks.setdefault(ctx.account.id, asyncio.Lock())
+        async with lock:  # one refresh per account in this process; other processes: below
+            credentials = await store.load()
+            token = str(credentials.get("access_token") or "")
+            fresh = stale is None and not expires_within(credentials, self._margin, utcnow())
+            if fresh or (stale is not None and token != stale):
+                return token  # someone refreshed while we waited
+            return str((await self._refresh(store, credentials))["access_token"])
+
+    async def _refresh(self, store: CredentialStore, current: dict[str, Any]) -> dict[str, Any]:
+        spent = current.get("refresh_token")
+        if not spent:
+            raise AccountDisconnected(
+                f"The {self._platform} access token expired and there is no refresh token: "
+                "reconnect the account"
+            )
+        if self._refresher is None:
+            raise Permanent(
+                f"The {self._platform} token expired and this server has no OAuth app "
+                "configured to refresh it"
+            )
+        try:
+            new = await self._refresher.refresh(current)
+        except RefreshTokenSpent as exc:
+            theirs = await self._other_refresh(store, str(spent))
+            if theirs is not None:
+                return theirs
+            raise AccountDisconnected(
+                f"{self._platform} refused to refresh the token: {exc.message}"
+            ) from None
+        if await store.save(new, replaces=current):
+            return new
+        return await store.load()
+
+    @staticmethod
+    async def _other_refresh(store: CredentialStore, spent: str) -> dict[str, Any] | None:
+        deadline = time.monotonic() + REFRESH_RACE_SECONDS
+        while True:
+            latest = await store.load()
+            if latest.get("refresh_token") and latest.get("refresh_token") != spent:
+                return latest
+            if time.monotonic() >= deadline:
+                return None
+            await asyncio.sleep(0.1)

@@ -1,0 +1,520 @@
+"""TikTok Content Posting API: OAuth with rotating refresh tokens, creator_info checks, video by
+FILE_UPLOAD chunks (or PULL_FROM_URL from a verified prefix), photo posts, drafts to the inbox.
+
+Which call is irreversible: TikTok publishes a FILE_UPLOAD video when its last chunk arrives,
+so `prepare` queries creator_info, initialises the upload and sends every chunk but the last
+(a publish whose upload never completes expires unseen); `send` sends the last chunk. The
+publish_id is stored with the sending mark, so a lost answer or a crash is settled by asking
+`status/fetch` about that publish_id, and an incomplete upload is completed on the same
+publish_id (one publish_id is at most one post). A PULL_FROM_URL video and a photo post are
+published by their `init` call itself, which is then the irreversible call; a crash before
+its answer leaves no publish_id and the outcome is reported unknown. Facts: platform-notes §5.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import timedelta
+from typing import Any, ClassVar
+from urllib.parse import urlencode
+
+import httpx
+
+from masthead.config import OAuthApp
+from masthead.domain.rules import TIKTOK_CHUNKS, UploadChunks
+from masthead.platforms.base import (
+    AccountDisconnected,
+    ConnectedAccount,
+    MediaFile,
+    OutcomeUnknown,
+    Permanent,
+    PublishContext,
+    Publisher,
+    PublishError,
+    Retryable,
+    SentItem,
+)
+from masthead.platforms.oauth import OAuthProvider, credentials_from_token_response
+from masthead.platforms.tokens import RefreshTokenSpent, TokenKeeper
+
+SCOPES = ("user.info.basic", "user.info.profile", "video.publish", "video.upload")
+"""user.info.* to know whose account it is (username for public URLs); video.publish for
+direct posts; video.upload for drafts sent to the creator's inbox."""
+REFRESH_MARGIN = timedelta(minutes=5)
+"""Access tokens live 2 hours (platform-notes §5)."""
+RATE_WINDOW_SECONDS = 60.0
+"""TikTok's limits are per minute per token and its 429 names no reset: wait a window."""
+LAST_CHUNK_ATTEMPTS = 3
+DONE = {"PUBLISH_COMPLETE", "SEND_TO_USER_INBOX"}
+NOT_ACTED = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+def tiktok_error(response: httpx.Response) -> tuple[str, str]:
+    """(code, message) of TikTok's `error` envelope (or an OAuth error answer)."""
+    try:
+        body = response.json()
+    except ValueError:
+        return "", f"TikTok answered HTTP {response.status_code}"
+    error = body.get("error") if isinstance(body, dict) else None
+    if isinstance(error, dict):
+        code = str(error.get("code") or "")
+        return code, str(error.get("message") or code)
+    if isinstance(error, str):
+        return error, str(body.get("error_description") or error)
+    return "", f"TikTok answered HTTP {response.status_code}"
+
+
+def plan_chunks(size: int, rules: UploadChunks) -> tuple[int, int]:
+    """(chunk_size, total_chunk_count) as TikTok counts them: a file under the minimum goes
+    whole; otherwise chunks of at most the maximum, the remainder joining the last chunk."""
+    if size <= rules.maximum:
+        return size, 1
+    count = size // rules.maximum
+    if count > rules.max_count:
+        raise Permanent(f"The video is too large for TikTok ({size} bytes)")
+    return rules.maximum, count
+
+
+class TikTokOAuth(OAuthProvider):
+    """TikTok Login Kit v2 (web): a client *key*, comma-separated scopes, PKCE."""
+
+    platform = "tiktok"
+    scopes = SCOPES
+
+    def __init__(self, app: OAuthApp, client: httpx.AsyncClient) -> None:
+        self._app = app
+        self._client = client
+
+    def authorization_url(self, *, state: str, code_challenge: str, redirect_uri: str) -> str:
+        query = {
+            "client_key": self._app.client_id,
+            "scope": ",".join(self.scopes),
+            "response_type": "code",
+            "redirect_uri": redirect_uri,
+            "state": state,
+            "code_challenge": code_challenge,
+            "code_challenge_method": "S256",
+        }
+        base = self._app.authorize_url
+        return f"{base}{'&' if '?' in base else '?'}{urlencode(query)}"
+
+    async def exchange(self, code: str, verifier: str, redirect_uri: str) -> dict[str, Any]:
+        response = await self._token(
+            {
+                "grant_type": "authorization_code",
+                "code": code,
+                "redirect_uri": redirect_uri,
+                "code_verifier": verifier,
+            }
+        )
+        body = response.json() if response.status_code == 200 else {}
+        if "access_token" not in body:
+            raise Permanent(f"TikTok refused the authorization: {tiktok_error(response)[1]}")
+        return credentials_from_token_response(body)
+
+    async def refresh(self, current: dict[str, Any]) -> dict[str, Any]:
+        """TikTok rotates the refresh token: the answer's one replaces the stored one."""
+        response = await self._token(
+            {"grant_type": "refresh_token", "refresh_token": str(current["refresh_token"])}
+        )
+        if response.status_code == 429 or response.status_code >= 500:
+            raise Retryable(f"TikTok could not refresh the token: {tiktok_error(response)[1]}")
+        code, message = tiktok_error(response)
+        if code == "invalid_client":
+            raise Permanent(
+                "TikTok refused this server's app (MASTHEAD_TIKTOK_CLIENT_ID and "
+                f"MASTHEAD_TIKTOK_CLIENT_SECRET): {message}"
+            )
+        body = response.json() if response.status_code == 200 else {}
+        if "access_token" not in body:
+            raise RefreshTokenSpent(message)
+        return credentials_from_token_response(body, previous=current)
+
+    async def _token(self, form: dict[str, str]) -> httpx.Response:
+        form = {**form, "client_key": self._app.client_id}
+        if self._app.client_secret:
+            form["client_secret"] = self._app.client_secret
+        try:
+            return await self._client.post(f"{self._app.api_url}/v2/oauth/token/", data=form)
+        except httpx.TransportError as exc:
+            raise Retryable(f"TikTok's token endpoint unreachable ({type(exc).__name__})") from exc
+
+
+class TikTokPublisher(Publisher):
+    platform: ClassVar[str] = "tiktok"
+    connects_by_oauth: ClassVar[bool] = True
+
+    def __init__(
+        self,
+        *,
+        api_url: str,
+        app: OAuthApp | None,
+        pull_prefixes: tuple[str, ...] = (),
+        timeout: float = 60.0,
+        status_timeout: float = 900.0,
+        poll_interval: float = 2.0,
+        chunks: UploadChunks = TIKTOK_CHUNKS,
+    ) -> None:
+        self._api = api_url.rstrip("/")
+        self._pull_prefixes = pull_prefixes
+        self._status_timeout = status_timeout
+        self._poll_interval = poll_interval
+        self._chunks = chunks
+        self._client = httpx.AsyncClient(timeout=timeout, follow_redirects=False)
+        self._oauth = TikTokOAuth(app, self._client) if app is not None else None
+        self.oauth = self._oauth
+        self._tokens = TokenKeeper("TikTok", self._oauth, REFRESH_MARGIN)
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    # -- accounts ----------------------------------------------------------------------------
+
+    async def connect(self, credentials: dict[str, Any]) -> ConnectedAccount:
+        token = str(credentials.get("access_token") or "")
+        if not token:
+            raise Permanent("A TikTok account needs an access token")
+        try:
+            response = await self._client.get(
+                f"{self._api}/v2/user/info/",
+                params={"fields": "open_id,union_id,avatar_url,display_name,username"},
+                headers={"Authorization": f"Bearer {token}"},
+            )
+        except httpx.TransportError as exc:
+            raise Retryable(f"TikTok unreachable ({type(exc).__name__})") from exc
+        if response.status_code != 200:
+            raise Permanent(tiktok_error(response)[1])
+        user = response.json()["data"]["user"]
+        username = str(user.get("username") or user.get("display_name") or user["open_id"])
+        return ConnectedAccount(
+            external_id=str(user["open_id"]),
+            username=username,
+            credentials=dict(credentials),
+            fullname=str(user.get("display_name") or username),
+            profile_image_url=user.get("avatar_url"),
+        )
+
+    # -- HTTP --------------------------------------------------------------------------------
+
+    async def _post(
+        self, ctx: PublishContext, path: str, body: dict[str, Any], *, creates: bool = False
+    ) -> dict[str, Any]:
+        """One authorised JSON call; a 401 refreshes once. Refusals become the engine's
+        errors; a dropped connection is OutcomeUnknown when the call may have published."""
+        token = await self._tokens.token(ctx)
+        for attempt in range(2):
+            try:
+                response = await self._client.post(
+                    f"{self._api}{path}",
+                    json=body,
+                    headers={"Authorization": f"Bearer {token}"},
+                )
+            except NOT_ACTED as exc:
+                raise Retryable(f"TikTok unreachable ({type(exc).__name__})") from exc
+            except httpx.TransportError as exc:
+                if creates:
+                    raise OutcomeUnknown(
+                        f"the connection to TikTok dropped after the post was sent "
+                        f"({type(exc).__name__})"
+                    ) from exc
+                raise Retryable(f"TikTok connection failed ({type(exc).__name__})") from exc
+            code, message = tiktok_error(response)
+            if response.status_code == 401 and code == "access_token_invalid" and attempt == 0:
+                token = await self._tokens.token(ctx, stale=token)
+                continue
+            if response.status_code == 200 and code in ("ok", ""):
+                data: dict[str, Any] = response.json().get("data") or {}
+                return data
+            raise self._refused(response, code, message)
+        raise AssertionError("unreachable")
+
+    @staticmethod
+    def _refused(response: httpx.Response, code: str, message: str) -> Exception:
+        status = response.status_code
+        if status == 429 or code == "rate_limit_exceeded":
+            after = response.headers.get("retry-after")
+            wait = float(after) if after and after.isdigit() else RATE_WINDOW_SECONDS
+            return Retryable(f"TikTok rate limit: {message}", retry_after=wait)
+        if status >= 500 or code == "internal_error":
+            return Retryable(f"TikTok internal error: {message}")
+        if status == 401:
+            return AccountDisconnected(f"TikTok refused the account's token ({code}): {message}")
+        return Permanent(f"TikTok refused the post ({code}): {message}" if code else message)
+
+    # -- publishing --------------------------------------------------------------------------
+
+    async def prepare(self, ctx: PublishContext, position: int) -> dict[str, Any]:
+        if ctx.media is None:
+            raise Permanent("This server cannot read media files for TikTok")
+        creator = await self._post(ctx, "/v2/post/publish/creator_info/query/", {})
+        files = [await ctx.media.file(url) for url in ctx.items[position].media_urls]
+        self._check(ctx, creator, files)
+        prepared: dict[str, Any] = {
+            "username": str(creator.get("creator_username") or ctx.account.username),
+            "post_info": self._post_info(ctx, creator, files),
+            "draft": bool(ctx.target.get("isDraft")),
+        }
+        if not files[0].is_video:
+            if not all(self._pullable(file.url) for file in files):
+                raise Permanent(
+                    "TikTok takes photos only by URL from a domain verified with TikTok: "
+                    "verify this server's public URL in the TikTok developer portal and add it "
+                    "to MASTHEAD_TIKTOK_PULL_PREFIXES"
+                )
+            prepared["kind"] = "photo"
+            prepared["photos"] = [file.url for file in files]
+            return prepared
+        video = files[0]
+        if self._pullable(video.url):
+            prepared["kind"] = "pull"
+            prepared["video_url"] = video.url
+            return prepared
+        prepared["kind"] = "upload"
+        prepared.update(await self._upload_all_but_last(ctx, prepared, video))
+        return prepared
+
+    def _pullable(self, url: str) -> bool:
+        """Whether TikTok may pull `url` (under a prefix the operator verified)."""
+        return any(url.startswith(prefix) for prefix in self._pull_prefixes)
+
+    def _check(self, ctx: PublishContext, creator: dict[str, Any], files: list[MediaFile]) -> None:
+        """What the creator's settings forbid fails here, before anything is sent."""
+        name = creator.get("creator_username") or ctx.account.username
+        options = list(creator.get("privacy_level_options") or [])
+        wanted = ctx.target.get("privacyLevel")
+        if not ctx.target.get("isDraft") and wanted not in options:
+            raise Permanent(
+                f"TikTok does not let @{name} post with privacy level {wanted}; "
+                f"allowed: {', '.join(options) or 'none'}"
+            )
+        videos = [file for file in files if file.is_video]
+        if videos and len(files) > 1:
+            raise Permanent("A TikTok post is one video or 1-35 photos, not both")
+        limit = creator.get("max_video_post_duration_sec")
+        if videos and limit and (videos[0].duration or 0) > float(limit):
+            raise Permanent(
+                f"The video is {videos[0].duration:.0f} s long; TikTok lets @{name} post "
+                f"videos of at most {limit} s"
+            )
+
+    @staticmethod
+    def _post_info(
+        ctx: PublishContext, creator: dict[str, Any], files: list[MediaFile]
+    ) -> dict[str, Any]:
+        """The target's fields in TikTok's words. A setting the creator turned off in the app
+        (comments, duets, stitches) stays off whatever the post asks."""
+        target = ctx.target
+        text = ctx.items[0].text
+        info: dict[str, Any] = {
+            "privacy_level": target["privacyLevel"],
+            "disable_comment": bool(target["disabledComments"] or creator.get("comment_disabled")),
+            "brand_content_toggle": bool(target["isBrandedContent"]),
+            "brand_organic_toggle": bool(target["isYourBrand"]),
+        }
+        if files[0].is_video:
+            info["title"] = text
+            info["disable_duet"] = bool(target["disabledDuet"] or creator.get("duet_disabled"))
+            info["disable_stitch"] = bool(
+                target["disabledStitch"] or creator.get("stitch_disabled")
+            )
+            info["is_aigc"] = bool(target["isAiGenerated"])
+            if isinstance(target.get("videoCoverTimestamp"), int):
+                info["video_cover_timestamp_ms"] = target["videoCoverTimestamp"]
+        else:
+            info["title"] = str(target.get("title") or "")
+            info["description"] = text
+            info["auto_add_music"] = bool(target.get("autoAddMusic"))
+        return info
+
+    async def _upload_all_but_last(
+        self, ctx: PublishContext, prepared: dict[str, Any], video: MediaFile
+    ) -> dict[str, Any]:
+        chunk_size, count = plan_chunks(video.size, self._chunks)
+        source = {
+            "source": "FILE_UPLOAD",
+            "video_size": video.size,
+            "chunk_size": chunk_size,
+            "total_chunk_count": count,
+        }
+        if prepared["draft"]:
+            data = await self._post(
+                ctx, "/v2/post/publish/inbox/video/init/", {"source_info": source}
+            )
+        else:
+            body = {"post_info": prepared["post_info"], "source_info": source}
+            data = await self._post(ctx, "/v2/post/publish/video/init/", body)
+        upload_url = str(data["upload_url"])
+        last_start = (count - 1) * chunk_size
+        if ctx.media is None:
+            raise Permanent("This server cannot read media files for TikTok")
+        start = 0
+        async for chunk in ctx.media.chunks(video, chunk_size):
+            if start >= last_start:
+                break
+            try:
+                await self._put(upload_url, chunk, start, video)
+            except _Interrupted as exc:  # nothing publishes before the last chunk
+                raise Retryable(f"TikTok video upload interrupted ({exc})") from exc
+            start += len(chunk)
+        return {
+            "publish_id": str(data["publish_id"]),
+            "upload_url": upload_url,
+            "video": video.url,
+            "last_start": last_start,
+        }
+
+    async def _put(self, upload_url: str, chunk: bytes, start: int, video: MediaFile) -> None:
+        end = start + len(chunk) - 1
+        try:
+            response = await self._client.put(
+                upload_url,
+                content=chunk,
+                headers={
+                    "Content-Type": video.content_type,
+                    "Content-Range": f"bytes {start}-{end}/{video.size}",
+                },
+            )
+        except httpx.TransportError as exc:
+            raise _Interrupted(type(exc).__name__) from exc
+        if response.status_code >= 500:
+            raise _Interrupted(f"HTTP {response.status_code}")
+        if response.status_code not in (200, 201, 206):
+            raise Permanent(f"TikTok refused the video upload: {tiktok_error(response)[1]}")
+
+    async def send(self, ctx: PublishContext, position: int, prepared: dict[str, Any]) -> SentItem:
+        kind = prepared["kind"]
+        if kind == "upload":
+            await self._send_last_chunk(ctx, prepared)
+        else:
+            prepared = {**prepared, **await self._init_by_url(ctx, prepared)}
+        return await self._settled(ctx, prepared)
+
+    async def _init_by_url(self, ctx: PublishContext, prepared: dict[str, Any]) -> dict[str, Any]:
+        """The init that publishes a pulled video or photos: the irreversible call."""
+        if prepared["kind"] == "photo":
+            info = dict(prepared["post_info"])
+            source = {
+                "source": "PULL_FROM_URL",
+                "photo_images": prepared["photos"],
+                "photo_cover_index": int(ctx.target.get("imageCoverIndex") or 0),
+            }
+            body: dict[str, Any] = {
+                "post_info": info,
+                "source_info": source,
+                "post_mode": "MEDIA_UPLOAD" if prepared["draft"] else "DIRECT_POST",
+                "media_type": "PHOTO",
+            }
+            path = "/v2/post/publish/content/init/"
+        else:
+            source = {"source": "PULL_FROM_URL", "video_url": prepared["video_url"]}
+            if prepared["draft"]:
+                body, path = {"source_info": source}, "/v2/post/publish/inbox/video/init/"
+            else:
+                body = {"post_info": prepared["post_info"], "source_info": source}
+                path = "/v2/post/publish/video/init/"
+        data = await self._post(ctx, path, body, creates=True)
+        return {"publish_id": str(data["publish_id"])}
+
+    async def _send_last_chunk(self, ctx: PublishContext, prepared: dict[str, Any]) -> None:
+        """The last chunk completes the upload and TikTok publishes. Sent again only on the
+        same publish_id, which TikTok turns into one post however often the bytes arrive."""
+        if ctx.media is None:
+            raise Permanent("This server cannot read media files for TikTok")
+        video = await ctx.media.file(str(prepared["video"]))
+        start = int(prepared["last_start"])
+        chunk = bytearray()
+        position = 0
+        async for piece in ctx.media.chunks(video, 1024 * 1024):
+            end = position + len(piece)
+            if end > start:
+                chunk += piece[max(0, start - position) :]
+            position = end
+        for attempt in range(LAST_CHUNK_ATTEMPTS):
+            try:
+                await self._put(str(prepared["upload_url"]), bytes(chunk), start, video)
+                return
+            except _Interrupted as exc:
+                try:
+                    waiting = await self._waiting_for_bytes(ctx, prepared)
+                except PublishError as error:  # the chunk may have arrived: never start over
+                    raise OutcomeUnknown(
+                        f"the last TikTok chunk's answer was lost ({exc}) and TikTok could not "
+                        f"say whether it arrived ({error.message})"
+                    ) from error
+                if not waiting:
+                    return  # TikTok has the whole file: the answer was lost, not the chunk
+                if attempt == LAST_CHUNK_ATTEMPTS - 1:
+                    raise OutcomeUnknown(f"the last TikTok chunk kept failing ({exc})") from exc
+                await asyncio.sleep(self._poll_interval)
+
+    async def reconcile(
+        self, ctx: PublishContext, position: int, prepared: dict[str, Any]
+    ) -> SentItem | None:
+        """With a stored publish_id: finish the upload if TikTok is still waiting for it,
+        then wait for the verdict. Without one (a pulled post): it cannot be told."""
+        if not prepared.get("publish_id"):
+            return None
+        if prepared["kind"] == "upload" and await self._waiting_for_bytes(ctx, prepared):
+            await self._send_last_chunk(ctx, prepared)
+        return await self._settled(ctx, prepared)
+
+    async def _waiting_for_bytes(self, ctx: PublishContext, prepared: dict[str, Any]) -> bool:
+        """Whether TikTok is still waiting for the end of this publish's upload."""
+        status = await self._status(ctx, str(prepared["publish_id"]))
+        if ctx.media is None:
+            raise Permanent("This server cannot read media files for TikTok")
+        video = await ctx.media.file(str(prepared["video"]))
+        return status.get("status") == "PROCESSING_UPLOAD" and (
+            int(status.get("uploaded_bytes") or 0) < video.size
+        )
+
+    async def _status(self, ctx: PublishContext, publish_id: str) -> dict[str, Any]:
+        return await self._post(ctx, "/v2/post/publish/status/fetch/", {"publish_id": publish_id})
+
+    async def _settled(self, ctx: PublishContext, prepared: dict[str, Any]) -> SentItem:
+        """Poll status/fetch until TikTok publishes or fails the post. TikTok has acted, so a
+        rate limit or an outage here is waited out, never retried from the start."""
+        publish_id = str(prepared["publish_id"])
+        deadline = time.monotonic() + self._status_timeout
+        while True:
+            try:
+                status = await self._status(ctx, publish_id)
+            except Retryable as exc:
+                status = {"status": "UNKNOWN"}
+                pause = exc.retry_after or self._poll_interval
+            except Permanent as exc:
+                raise OutcomeUnknown(
+                    f"TikTok has publish {publish_id} but its status could not be read "
+                    f"({exc.message})"
+                ) from exc
+            else:
+                pause = self._poll_interval
+            state = status.get("status")
+            if state == "FAILED":
+                reason = status.get("fail_reason") or "no reason given"
+                raise Permanent(f"TikTok did not publish the post: {reason}")
+            if state in DONE:
+                return self._sent(prepared, publish_id, status)
+            if time.monotonic() + pause > deadline:
+                raise OutcomeUnknown(
+                    f"TikTok was still processing publish {publish_id} after "
+                    f"{self._status_timeout:.0f} s"
+                )
+            await asyncio.sleep(pause)
+
+    @staticmethod
+    def _sent(prepared: dict[str, Any], publish_id: str, status: dict[str, Any]) -> SentItem:
+        """The public URL of the post, or the profile's when TikTok gives no id (private
+        posts, drafts in the inbox)."""
+        username = prepared["username"]
+        ids = status.get("publicaly_available_post_id") or []  # [sic], TikTok's spelling
+        data = {"publish_id": publish_id}
+        if ids:
+            post_id = str(ids[0])
+            return SentItem(post_id, f"https://www.tiktok.com/@{username}/video/{post_id}", data)
+        return SentItem(publish_id, f"https://www.tiktok.com/@{username}", data)
+
+
+class _Interrupted(Exception):
+    """A chunk upload that broke off or met a 5xx: the publish_id is still good."""

@@ -1,0 +1,520 @@
+"""YouTube: Google OAuth, videos.insert by resumable upload, thumbnails.set, playlistItems.insert.
+
+The irreversible step is the upload's last byte: YouTube creates the video when a resumable
+session has received the whole file. Opening the session creates nothing, so it is `prepare`
+work and its URI is stored with the sending mark. A session creates at most one video, so an
+interrupted upload asks the session how far it got (`Content-Range: bytes */{total}`) and
+resumes from there, and a reconcile after a crash asks the same session whether the video
+exists (200/201 with the resource) or finishes the upload it left. Facts: platform-notes §6.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
+from typing import Any, ClassVar
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+import httpx
+
+from masthead.config import OAuthApp
+from masthead.domain.rules import YOUTUBE_CHUNK_MULTIPLE, YOUTUBE_QUOTA_TIMEZONE
+from masthead.platforms.base import (
+    AccountDisconnected,
+    ConnectedAccount,
+    ConnectedSubaccount,
+    MediaFile,
+    MediaSource,
+    OutcomeUnknown,
+    Permanent,
+    PublishContext,
+    Publisher,
+    Retryable,
+    SentItem,
+)
+from masthead.platforms.oauth import OAuthProvider, authorize_url, credentials_from_token_response
+from masthead.platforms.tokens import RefreshTokenSpent, TokenKeeper
+from masthead.timeutil import utcnow
+
+SCOPES = (
+    "https://www.googleapis.com/auth/youtube.upload",
+    "https://www.googleapis.com/auth/youtube",
+)
+"""youtube.upload for videos.insert and thumbnails.set; youtube to list the channel's
+playlists and add videos to them (playlistItems.insert does not accept youtube.upload)."""
+REFRESH_MARGIN = timedelta(minutes=5)
+CHUNK_SIZE = 32 * YOUTUBE_CHUNK_MULTIPLE  # 8 MiB
+RESUME_ATTEMPTS = 5
+NOT_ACTED = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+RETRY_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded", "backendError"})
+
+
+def google_reason(response: httpx.Response) -> tuple[str, str]:
+    """(reason, message) of a Google JSON error; the status line when the body says nothing."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict) and isinstance(body.get("error"), dict):
+        error = body["error"]
+        errors = error.get("errors") or [{}]
+        first = errors[0] if isinstance(errors[0], dict) else {}
+        reason = str(first.get("reason") or error.get("status") or "")
+        return reason, str(error.get("message") or first.get("message") or reason)
+    if isinstance(body, dict) and isinstance(body.get("error"), str):
+        return str(body["error"]), str(body.get("error_description") or body["error"])
+    return "", f"YouTube answered HTTP {response.status_code}"
+
+
+def until_quota_day(now: datetime) -> float:
+    """Seconds until the next midnight Pacific time, when YouTube's daily quota comes back."""
+    pacific = now.astimezone(ZoneInfo(YOUTUBE_QUOTA_TIMEZONE))
+    midnight = (pacific + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    return max(1.0, (midnight - pacific).total_seconds() + 60.0)
+
+
+def video_resource(target: dict[str, Any], description: str) -> dict[str, Any]:
+    """The Video resource for videos.insert, from the Blotato target (platform-rules.md)."""
+    status: dict[str, Any] = {"privacyStatus": target["privacyStatus"]}
+    if "isMadeForKids" in target:
+        status["selfDeclaredMadeForKids"] = bool(target["isMadeForKids"])
+    if "containsSyntheticMedia" in target:
+        status["containsSyntheticMedia"] = bool(target["containsSyntheticMedia"])
+    return {"snippet": {"title": target["title"], "description": description}, "status": status}
+
+
+class GoogleOAuth(OAuthProvider):
+    """Google's OAuth 2.0 web-server flow with PKCE and offline access (a refresh token)."""
+
+    platform = "youtube"
+    scopes = SCOPES
+
+    def __init__(self, app: OAuthApp, token_url: str, client: httpx.AsyncClient) -> None:
+        self._app = app
+        self._token_url = token_url
+        self._client = client
+
+    def authorization_url(self, *, state: str, code_challenge: str, redirect_uri: str) -> str:
+        return authorize_url(
+            self._app.authorize_url,
+            client_id=self._app.client_id,
+            redirect_uri=redirect_uri,
+            scopes=self.scopes,
+            state=state,
+            code_challenge=code_challenge,
+            # offline: a refresh token; consent: Google gives one again on a reconnect.
+            extra={"access_type": "offline", "prompt": "consent", "include_granted_scopes": "true"},
+        )
+
+    async def exchange(self, code: str, verifier: str, redirect_uri: str) -> dict[str, Any]:
+        response = await self._token(
+            {
+                "grant_type": "authorization_code",
+                "code": code,
+                "redirect_uri": redirect_uri,
+                "code_verifier": verifier,
+            }
+        )
+        if response.status_code != 200:
+            raise Permanent(f"Google refused the authorization: {google_reason(response)[1]}")
+        return credentials_from_token_response(response.json())
+
+    async def refresh(self, current: dict[str, Any]) -> dict[str, Any]:
+        response = await self._token(
+            {"grant_type": "refresh_token", "refresh_token": str(current["refresh_token"])}
+        )
+        if response.status_code == 429 or response.status_code >= 500:
+            raise Retryable(f"Google could not refresh the token: {google_reason(response)[1]}")
+        reason, message = google_reason(response)
+        if reason == "invalid_client":
+            raise Permanent(
+                "Google refused this server's OAuth app (MASTHEAD_YOUTUBE_CLIENT_ID and "
+                f"MASTHEAD_YOUTUBE_CLIENT_SECRET): {message}"
+            )
+        if response.status_code != 200:
+            raise RefreshTokenSpent(message)
+        return credentials_from_token_response(response.json(), previous=current)
+
+    async def _token(self, form: dict[str, str]) -> httpx.Response:
+        form = {**form, "client_id": self._app.client_id}
+        if self._app.client_secret:
+            form["client_secret"] = self._app.client_secret
+        try:
+            return await self._client.post(self._token_url, data=form)
+        except httpx.TransportError as exc:
+            raise Retryable(f"Google's token endpoint unreachable ({type(exc).__name__})") from exc
+
+
+class YouTubePublisher(Publisher):
+    platform: ClassVar[str] = "youtube"
+    connects_by_oauth: ClassVar[bool] = True
+
+    def __init__(
+        self,
+        *,
+        api_url: str,
+        token_url: str,
+        app: OAuthApp | None,
+        timeout: float = 60.0,
+        chunk_size: int = CHUNK_SIZE,
+        resume_pause: float = 1.0,
+    ) -> None:
+        if chunk_size % YOUTUBE_CHUNK_MULTIPLE:
+            raise ValueError("YouTube upload chunks are multiples of 256 KiB")
+        self._api = api_url.rstrip("/")
+        self._chunk_size = chunk_size
+        self._resume_pause = resume_pause
+        self._client = httpx.AsyncClient(timeout=timeout, follow_redirects=False)
+        self._oauth = GoogleOAuth(app, token_url, self._client) if app is not None else None
+        self.oauth = self._oauth
+        self._tokens = TokenKeeper("YouTube", self._oauth, REFRESH_MARGIN)
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    # -- accounts ----------------------------------------------------------------------------
+
+    async def connect(self, credentials: dict[str, Any]) -> ConnectedAccount:
+        """The token's channel, and its playlists as subaccounts (kind `playlist`)."""
+        token = str(credentials.get("access_token") or "")
+        if not token:
+            raise Permanent("A YouTube account needs an access token")
+        headers = {"Authorization": f"Bearer {token}"}
+        response = await self._get(
+            "/youtube/v3/channels", {"part": "snippet", "mine": "true"}, headers
+        )
+        channels = response.json().get("items") or []
+        if not channels:
+            raise Permanent("This Google account has no YouTube channel")
+        channel = channels[0]
+        snippet = channel.get("snippet") or {}
+        playlists: list[ConnectedSubaccount] = []
+        page: str | None = None
+        while True:
+            params = {"part": "snippet", "mine": "true", "maxResults": "50"}
+            if page:
+                params["pageToken"] = page
+            body = (await self._get("/youtube/v3/playlists", params, headers)).json()
+            for item in body.get("items") or []:
+                title = str((item.get("snippet") or {}).get("title") or item["id"])
+                playlists.append(ConnectedSubaccount("playlist", str(item["id"]), title))
+            page = body.get("nextPageToken")
+            if not page:
+                break
+        title = str(snippet.get("title") or channel["id"])
+        thumbnail = ((snippet.get("thumbnails") or {}).get("default") or {}).get("url")
+        return ConnectedAccount(
+            external_id=str(channel["id"]),
+            username=str(snippet.get("customUrl") or title),
+            credentials=dict(credentials),
+            fullname=title,
+            profile_image_url=thumbnail,
+            subaccounts=tuple(playlists),
+        )
+
+    async def _get(
+        self, path: str, params: dict[str, str], headers: dict[str, str]
+    ) -> httpx.Response:
+        try:
+            response = await self._client.get(f"{self._api}{path}", params=params, headers=headers)
+        except httpx.TransportError as exc:
+            raise Retryable(f"YouTube unreachable ({type(exc).__name__})") from exc
+        if response.status_code != 200:
+            raise Permanent(google_reason(response)[1])
+        return response
+
+    # -- HTTP --------------------------------------------------------------------------------
+
+    async def _call(
+        self, ctx: PublishContext, method: str, url: str, **kwargs: Any
+    ) -> httpx.Response:
+        """One authorised call; a 401 refreshes the token and tries once more (YouTube did
+        not act on a request it refused to authorise). Transport errors raise httpx's."""
+        token = await self._tokens.token(ctx)
+        headers = dict(kwargs.pop("headers", {}))
+        for attempt in range(2):
+            response = await self._client.request(
+                method, url, headers={**headers, "Authorization": f"Bearer {token}"}, **kwargs
+            )
+            if response.status_code == 401 and attempt == 0:
+                token = await self._tokens.token(ctx, stale=token)
+                continue
+            return response
+        return response
+
+    @staticmethod
+    def _refused(response: httpx.Response) -> Exception:
+        """YouTube's refusal of a call that created nothing, as the engine's error class."""
+        reason, message = google_reason(response)
+        status = response.status_code
+        if reason == "quotaExceeded":
+            return Retryable(
+                f"YouTube quota exhausted for today ({message}); waiting for the quota day",
+                retry_after=until_quota_day(utcnow()),
+            )
+        if reason == "uploadLimitExceeded":
+            return Retryable(f"YouTube upload limit reached ({message})", retry_after=86400.0)
+        if status == 429 or status >= 500 or reason in RETRY_REASONS:
+            after = response.headers.get("retry-after")
+            return Retryable(
+                message, retry_after=float(after) if after and after.isdigit() else None
+            )
+        if status == 401:
+            return AccountDisconnected(f"YouTube refused the account's token: {message}")
+        return Permanent(message)
+
+    # -- publishing --------------------------------------------------------------------------
+
+    async def prepare(self, ctx: PublishContext, position: int) -> dict[str, Any]:
+        """Open a resumable upload session (nothing is created until its last byte)."""
+        if ctx.media is None:
+            raise Permanent("This server cannot read media files for YouTube")
+        item = ctx.items[position]
+        file = await ctx.media.file(item.media_urls[0])
+        if not file.is_video:
+            raise Permanent("YouTube takes exactly one video")
+        query = {
+            "uploadType": "resumable",
+            "part": "snippet,status",
+            "notifySubscribers": "true" if ctx.target.get("shouldNotifySubscribers") else "false",
+        }
+        try:
+            response = await self._call(
+                ctx,
+                "POST",
+                f"{self._api}/upload/youtube/v3/videos?{urlencode(query)}",
+                json=video_resource(ctx.target, item.text),
+                headers={
+                    "X-Upload-Content-Length": str(file.size),
+                    "X-Upload-Content-Type": file.content_type,
+                },
+            )
+        except httpx.TransportError as exc:
+            raise Retryable(f"YouTube unreachable ({type(exc).__name__})") from exc
+        if response.status_code != 200 or "location" not in response.headers:
+            raise self._refused(response)
+        return {"session": response.headers["location"], "url": file.url, "size": file.size}
+
+    async def send(self, ctx: PublishContext, position: int, prepared: dict[str, Any]) -> SentItem:
+        """The upload. A token refresh that cannot be done mid-upload may come after the last
+        byte left, so it is an unknown outcome here, never a retry with a new session."""
+        try:
+            video = await self._upload(ctx, prepared, offset=0)
+        except Retryable as exc:
+            raise OutcomeUnknown(
+                f"the YouTube upload stopped ({exc.message}); its session may have completed"
+            ) from exc
+        return await self._published(ctx, video)
+
+    async def reconcile(
+        self, ctx: PublishContext, position: int, prepared: dict[str, Any]
+    ) -> SentItem | None:
+        """Ask the stored session: the video if the upload completed, else finish the upload
+        (the same session, so still at most one video); None if the session is gone."""
+        if not prepared.get("session"):
+            return None
+        state = await self._session_state(ctx, prepared)
+        if isinstance(state, dict):
+            return await self._published(ctx, state)
+        if state is None:
+            return None
+        return await self._published(ctx, await self._upload(ctx, prepared, offset=state))
+
+    async def _upload(
+        self, ctx: PublishContext, prepared: dict[str, Any], *, offset: int
+    ) -> dict[str, Any]:
+        """PUT the bytes from `offset` in chunks; after an interruption, resume where the
+        session says it stopped. Returns the Video resource YouTube answers at the end."""
+        media = ctx.media
+        if media is None:
+            raise Permanent("This server cannot read media files for YouTube")
+        file = await media.file(str(prepared["url"]))
+        total = int(prepared["size"])
+        resumes = 0
+        while True:
+            try:
+                result = await self._put_from(ctx, media, file, prepared, offset)
+            except (httpx.TransportError, _ServerBusy) as exc:
+                resumes += 1
+                if resumes > RESUME_ATTEMPTS:
+                    raise OutcomeUnknown(
+                        f"the YouTube upload kept breaking ({exc}); the session may have completed"
+                    ) from exc
+                await asyncio.sleep(self._resume_pause)
+                state = await self._session_state(ctx, prepared)
+                if isinstance(state, dict):
+                    return state
+                if state is None:
+                    raise OutcomeUnknown("the YouTube upload session is gone") from exc
+                offset = state
+                continue
+            if isinstance(result, dict):
+                return result
+            offset = result
+            if offset >= total:
+                raise OutcomeUnknown("YouTube took every byte but did not say what it made")
+
+    async def _put_from(
+        self,
+        ctx: PublishContext,
+        media: MediaSource,
+        file: MediaFile,
+        prepared: dict[str, Any],
+        offset: int,
+    ) -> dict[str, Any] | int:
+        """Send chunks from `offset` until YouTube answers with the video (a dict) or asks
+        for more from another offset than expected (an int)."""
+        total = int(prepared["size"])
+        async for start, chunk in _pieces(media, file, offset, self._chunk_size):
+            end = start + len(chunk) - 1
+            response = await self._call(
+                ctx,
+                "PUT",
+                str(prepared["session"]),
+                content=chunk,
+                headers={
+                    "Content-Range": f"bytes {start}-{end}/{total}",
+                    "Content-Type": file.content_type,
+                },
+            )
+            if response.status_code in (200, 201):
+                video: dict[str, Any] = response.json()
+                return video
+            if response.status_code == 308:
+                received = _received(response)
+                if received != end + 1:
+                    return received
+                continue
+            if response.status_code >= 500:
+                raise _ServerBusy(google_reason(response)[1])
+            raise Permanent(google_reason(response)[1])
+        return total
+
+    async def _session_state(
+        self, ctx: PublishContext, prepared: dict[str, Any]
+    ) -> dict[str, Any] | int | None:
+        """The video (upload complete), the next offset to send (308), or None when the
+        session no longer exists (404/410)."""
+        total = int(prepared["size"])
+        try:
+            response = await self._call(
+                ctx,
+                "PUT",
+                str(prepared["session"]),
+                content=b"",
+                headers={"Content-Range": f"bytes */{total}"},
+            )
+        except httpx.TransportError as exc:
+            raise OutcomeUnknown(
+                f"YouTube could not say how far the upload got ({type(exc).__name__})"
+            ) from exc
+        if response.status_code in (200, 201):
+            video: dict[str, Any] = response.json()
+            return video
+        if response.status_code == 308:
+            return _received(response)
+        if response.status_code in (404, 410):
+            return None
+        raise OutcomeUnknown(
+            f"YouTube answered {response.status_code} about the upload session "
+            f"({google_reason(response)[1]})"
+        )
+
+    async def _published(self, ctx: PublishContext, video: dict[str, Any]) -> SentItem:
+        """The sent item for a created video, after its thumbnail and playlists. Those
+        cannot undo the video, so their failures are kept as warnings on the item."""
+        video_id = str(video["id"])
+        warnings: list[str] = []
+        thumbnail = ctx.target.get("thumbnailUrl")
+        if thumbnail:
+            warnings += await self._thumbnail(ctx, video_id, str(thumbnail))
+        for playlist in ctx.target.get("playlistIds") or []:
+            warnings += await self._add_to_playlist(ctx, video_id, str(playlist))
+        data: dict[str, Any] = {"warnings": warnings} if warnings else {}
+        return SentItem(video_id, f"https://www.youtube.com/watch?v={video_id}", data)
+
+    async def _thumbnail(self, ctx: PublishContext, video_id: str, url: str) -> list[str]:
+        if ctx.media is None:
+            return ["thumbnail not set: this server cannot read media files"]
+        try:
+            file = await ctx.media.file(url)
+            data = await ctx.media.read(file)
+            response = await self._call(
+                ctx,
+                "POST",
+                f"{self._api}/upload/youtube/v3/thumbnails/set?"
+                + urlencode({"videoId": video_id, "uploadType": "media"}),
+                content=data,
+                headers={"Content-Type": file.content_type},
+            )
+        except (httpx.TransportError, Permanent, Retryable) as exc:
+            return [f"thumbnail not set: {exc}"]
+        if response.status_code != 200:
+            return [f"thumbnail not set: {google_reason(response)[1]}"]
+        return []
+
+    async def _add_to_playlist(
+        self, ctx: PublishContext, video_id: str, playlist: str
+    ) -> list[str]:
+        """Insert unless the video is already there (a reconcile may run this twice)."""
+        base = f"{self._api}/youtube/v3/playlistItems"
+        try:
+            listed = await self._call(
+                ctx,
+                "GET",
+                base,
+                params={"part": "id", "playlistId": playlist, "videoId": video_id},
+            )
+            if listed.status_code == 200 and listed.json().get("items"):
+                return []
+            response = await self._call(
+                ctx,
+                "POST",
+                f"{base}?part=snippet",
+                json={
+                    "snippet": {
+                        "playlistId": playlist,
+                        "resourceId": {"kind": "youtube#video", "videoId": video_id},
+                    }
+                },
+            )
+        except (httpx.TransportError, Permanent, Retryable) as exc:
+            return [f"not added to playlist {playlist}: {exc}"]
+        if response.status_code != 200:
+            return [f"not added to playlist {playlist}: {google_reason(response)[1]}"]
+        return []
+
+
+class _ServerBusy(Exception):
+    """A 5xx in the middle of an upload: the session stays valid; ask it and resume."""
+
+
+def _received(response: httpx.Response) -> int:
+    """The next offset from a 308's `Range: bytes=0-N` (no Range: nothing received yet)."""
+    value = response.headers.get("range", "")
+    if not value.startswith("bytes=0-"):
+        return 0
+    return int(value.removeprefix("bytes=0-")) + 1
+
+
+async def _pieces(
+    media: MediaSource, file: MediaFile, offset: int, size: int
+) -> AsyncIterator[tuple[int, bytes]]:
+    """(start, bytes) chunks of `size` from `offset` (chunk boundaries follow the offset, so
+    every chunk but the last stays a multiple of 256 KiB when the offset is one)."""
+    position = 0
+    pending = bytearray()
+    start = offset
+    async for piece in media.chunks(file, size):
+        end = position + len(piece)
+        if end > offset:
+            pending += piece[max(0, offset - position) :]
+        position = end
+        while len(pending) >= size:
+            yield start, bytes(pending[:size])
+            del pending[:size]
+            start += size
+    if pending:
+        yield start, bytes(pending)
