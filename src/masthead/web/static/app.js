@@ -13,8 +13,9 @@
     });
   });
   var zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  // IANA names are plain cookie characters (letters, digits, / _ + -): no encoding needed.
   if (zone && document.cookie.indexOf("masthead_tz=") === -1) {
-    document.cookie = "masthead_tz=" + encodeURIComponent(zone) + "; path=/; max-age=31536000; samesite=lax";
+    document.cookie = "masthead_tz=" + zone + "; path=/; max-age=31536000; samesite=lax";
     if (document.querySelector("time")) location.reload();
   }
 })();
