@@ -20,8 +20,9 @@ from masthead.store.database import Database
 LIST_LIMIT = 50
 STATUSES = (State.SCHEDULED, State.IN_PROGRESS, State.PUBLISHED, State.FAILED)
 VIDEO_SUFFIXES = (".mp4", ".mov", ".m4v", ".webm")
-WEEK_LIMIT = 500
-"""A week holding more posts than this shows the first ones and says so."""
+WEEK_LIMIT = 120
+"""A week holding more posts than this shows its first ones and says so (the list below it
+has them all): more would not be readable as a calendar, and would cost the page its speed."""
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
 
@@ -40,6 +41,12 @@ class PostView:
     when: datetime
     """post_time in the viewer's time zone"""
     editable: bool
+
+    @property
+    def label(self) -> str:
+        """The calendar's line for it, built here once rather than by filters per entry."""
+        text = self.text if len(self.text) <= 40 else self.text[:39] + "…"
+        return f"{self.when:%H:%M} {self.platform}: {text}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,31 +101,17 @@ async def week(
     until = datetime.combine(start + timedelta(days=7), time(), tzinfo=zone).astimezone(UTC)
 
     def load(conn: Connection) -> tuple[list[post_store.PostRow], dict[int, str]]:
-        rows = post_store.list_posts(
-            conn,
-            user_id,
-            since=since,
-            until=until - timedelta(microseconds=1),
-            states=(),
-            platforms=platforms,
-            after=None,
-            limit=WEEK_LIMIT + 1,
+        rows = post_store.posts_between(
+            conn, user_id, since=since, until=until, platforms=platforms, limit=WEEK_LIMIT + 1
         )
         return rows, _names(conn, user_id)
 
     rows, names = await db.read(load)
     views = [_view(row, names, zone) for row in rows[:WEEK_LIMIT]]
-    days = [
-        Day(
-            start + timedelta(days=i),
-            sorted(
-                (v for v in views if v.when.date() == start + timedelta(days=i)),
-                key=lambda v: v.when,
-            ),
-        )
-        for i in range(7)
-    ]
-    return Week(start, days, len(rows) > WEEK_LIMIT)
+    by_day: dict[date, list[PostView]] = {start + timedelta(days=i): [] for i in range(7)}
+    for view in views:
+        by_day[view.when.date()].append(view)
+    return Week(start, [Day(day, posts) for day, posts in by_day.items()], len(rows) > WEEK_LIMIT)
 
 
 async def listing(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -17,8 +18,9 @@ STATIC_DIR = HERE / "static"
 HTMX = "htmx-2.0.11.min.js"
 
 
-def _when(value: datetime | None, fmt: str = "%a %d %b %Y %H:%M") -> str:
-    return value.strftime(fmt) if value else "never"
+def _when(value: datetime | None, zone: str = "UTC") -> str:
+    """A stored instant as the viewer's wall-clock time."""
+    return value.astimezone(ZoneInfo(zone)).strftime("%a %d %b %Y %H:%M") if value else "never"
 
 
 ENV = Environment(
