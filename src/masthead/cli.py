@@ -230,7 +230,7 @@ def users_set_password(
     settings = load_settings()
     _migrate(settings)
     if password is None:
-        password = getpass.getpass("New password: ")
+        password = typer.prompt("New password", hide_input=True, confirmation_prompt=True)
     if not password:
         raise _fail("the password cannot be empty")
     chosen = password

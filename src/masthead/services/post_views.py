@@ -86,6 +86,15 @@ def _names(conn: Connection, user_id: str) -> dict[int, str]:
     return {a.id: f"@{a.username}" for a in accounts.list_accounts(conn, user_id)}
 
 
+def _stored_states(statuses: Sequence[str]) -> list[str]:
+    """The stored states behind the shown statuses: an immediate post waiting for its turn is
+    stored `scheduled` but shown `in-progress` (domain.states.public_status)."""
+    states = {State.SCHEDULED if s == State.IN_PROGRESS else s for s in statuses}
+    if State.IN_PROGRESS in statuses:
+        states.add(State.IN_PROGRESS)
+    return sorted(states)
+
+
 def week_start(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
@@ -95,19 +104,29 @@ async def week(
     user_id: str,
     start: date,
     zone: ZoneInfo,
-    platforms: Sequence[str] = (),
+    *,
+    statuses: Sequence[str],
+    platforms: Sequence[str],
 ) -> Week:
     since = datetime.combine(start, time(), tzinfo=zone).astimezone(UTC)
     until = datetime.combine(start + timedelta(days=7), time(), tzinfo=zone).astimezone(UTC)
 
     def load(conn: Connection) -> tuple[list[post_store.PostRow], dict[int, str]]:
         rows = post_store.posts_between(
-            conn, user_id, since=since, until=until, platforms=platforms, limit=WEEK_LIMIT + 1
+            conn,
+            user_id,
+            since=since,
+            until=until,
+            states=_stored_states(statuses),
+            platforms=platforms,
+            limit=WEEK_LIMIT + 1,
         )
         return rows, _names(conn, user_id)
 
     rows, names = await db.read(load)
     views = [_view(row, names, zone) for row in rows[:WEEK_LIMIT]]
+    if statuses:
+        views = [v for v in views if v.status in statuses]
     by_day: dict[date, list[PostView]] = {start + timedelta(days=i): [] for i in range(7)}
     for view in views:
         by_day[view.when.date()].append(view)
@@ -124,9 +143,6 @@ async def listing(
     after: tuple[datetime, str] | None,
 ) -> tuple[list[PostView], tuple[datetime, str] | None]:
     """Newest first, LIST_LIMIT at a time; returns the cursor of the next page, if any."""
-    states = [State.SCHEDULED if s == State.IN_PROGRESS else s for s in statuses]
-    if State.IN_PROGRESS in statuses:
-        states.append(State.IN_PROGRESS)
 
     def load(conn: Connection) -> tuple[list[post_store.PostRow], dict[int, str]]:
         rows = post_store.list_posts(
@@ -134,7 +150,7 @@ async def listing(
             user_id,
             since=EPOCH,
             until=FAR_FUTURE,
-            states=sorted(set(states)),
+            states=_stored_states(statuses),
             platforms=platforms,
             after=after,
             limit=LIST_LIMIT + 1,

@@ -337,6 +337,7 @@ def posts_between(
     *,
     since: datetime,
     until: datetime,
+    states: Sequence[str],
     platforms: Sequence[str],
     limit: int,
 ) -> list[PostRow]:
@@ -348,6 +349,8 @@ def posts_between(
         Post.post_time < until,
         Post.state != State.CANCELLED,
     )
+    if states:
+        query = query.where(Post.state.in_(states))
     if platforms:
         query = query.where(Post.platform.in_(platforms))
     query = query.order_by(Post.post_time, Post.id).limit(limit)

@@ -44,7 +44,9 @@ async def show(request: Request, viewer: ViewerDep) -> Response:
     statuses = [s for s in query.getlist("status") if s in post_views.STATUSES]
     platforms = [p for p in query.getlist("platform") if p in PLATFORMS]
     start = _week(query.get("week"), datetime.now(viewer.zone).date())
-    week = await post_views.week(ctx.db, viewer.user_id, start, viewer.zone, platforms)
+    week = await post_views.week(
+        ctx.db, viewer.user_id, start, viewer.zone, statuses=statuses, platforms=platforms
+    )
     posts, cursor = await post_views.listing(
         ctx.db,
         viewer.user_id,
@@ -72,6 +74,8 @@ async def show(request: Request, viewer: ViewerDep) -> Response:
         previous_week=(start - timedelta(days=7)).isoformat(),
         next_week=(start + timedelta(days=7)).isoformat(),
         more=more,
+        filter_query=urlencode(filters),
+        week_value=start.isoformat(),
         today=datetime.now(viewer.zone).date(),
     )
 
