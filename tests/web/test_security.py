@@ -19,7 +19,7 @@ from masthead.store.models import ApiKey
 from masthead.timeutil import iso, utcnow
 from tests.conftest import make_settings
 from tests.support.harness import Harness, migrate, webhook_post
-from tests.support.web import csrf_in, page_token, sign_in, user_with_password
+from tests.support.web import PASSWORD, csrf_in, page_token, sign_in, user_with_password
 from tests.web.conftest import Browsers
 
 
@@ -254,3 +254,24 @@ async def test_no_secret_is_shown_after_creation(web: tuple[Harness, Browsers]) 
         assert new_key not in html and ada.key not in html and "hunter2" not in html
         assert not any(digest in html for digest in digests)
     assert csrf_in(later[0])
+
+
+async def test_sign_in_only_redirects_within_the_site(web: tuple[Harness, Browsers]) -> None:
+    harness, browser = web
+    ada = await user_with_password(harness, "ada@example.com")
+    locations = []
+    for target in ("//evil.example/x", "/\\evil.example", "https://evil.example", "/settings/keys"):
+        client = browser()
+        form = await client.get("/login")
+        response = await client.post(
+            "/login",
+            data={
+                "email": ada.email,
+                "password": PASSWORD,
+                "csrf_token": csrf_in(form.text),
+                "next": target,
+            },
+        )
+        locations.append(response.headers["location"])
+
+    assert locations == ["/posts", "/posts", "/posts", "/settings/keys"]

@@ -15,6 +15,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -29,8 +30,13 @@ SESSION_LIFETIME = timedelta(days=14)
 MAX_FAILURES = 5
 WINDOW = timedelta(minutes=15)
 _HASHER = PasswordHasher()
-_DUMMY_HASH = hash_password("masthead-no-such-user")
-"""Checked when the email is unknown, so an answer's timing does not tell who has an account."""
+
+
+@cache
+def _dummy_hash() -> str:
+    """Checked when the email is unknown, so an answer's timing does not tell who has an
+    account. Made on first use: importing this module (the CLI does) stays cheap."""
+    return hash_password("masthead-no-such-user")
 
 
 class SignInRefused(Exception):
@@ -63,7 +69,7 @@ def token_hash(token: str) -> str:
 
 def _verify(stored: str | None, password: str) -> bool:
     try:
-        return _HASHER.verify(stored or _DUMMY_HASH, password) and stored is not None
+        return _HASHER.verify(stored or _dummy_hash(), password) and stored is not None
     except (VerificationError, InvalidHashError):
         return False
 

@@ -13,8 +13,10 @@ router = APIRouter(include_in_schema=False)
 
 
 def _safe_next(target: str) -> str:
-    """Only a path on this site (never `//host` or a scheme): no open redirect."""
-    return target if target.startswith("/") and not target.startswith("//") else "/posts"
+    """Only a path on this site (never `//host`, `/\\host` or a scheme): no open redirect."""
+    if target.startswith("/") and not target.startswith(("//", "/\\")):
+        return target
+    return "/posts"
 
 
 def _login_page(
