@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 import orjson
 from sqlalchemy.engine import Connection
@@ -75,7 +74,9 @@ async def cards(
 ) -> list[PlatformCard]:
     def load(
         conn: Connection,
-    ) -> tuple[list[accounts.AccountRow], dict[int, str | None], dict[int, list[Any]]]:
+    ) -> tuple[
+        list[accounts.AccountRow], dict[int, str | None], dict[int, list[accounts.SubaccountRow]]
+    ]:
         rows = accounts.list_accounts(conn, user_id)
         subs = {row.id: accounts.list_subaccounts(conn, row.id) for row in rows}
         return rows, accounts.status_reasons(conn, user_id), subs
