@@ -226,7 +226,7 @@ def users_set_password(
     email: Annotated[str, typer.Option(help="the user's email")],
     password: Annotated[str | None, typer.Option(help="prompted if omitted")] = None,
 ) -> None:
-    """Set or change a user's web UI password (argon2id); their other sessions stay valid."""
+    """Set or change a user's web UI password (argon2id); signs them out everywhere."""
     settings = load_settings()
     _migrate(settings)
     if password is None:

@@ -14,6 +14,7 @@ from sqlalchemy.engine import Connection
 from masthead.api.app import create_app
 from masthead.domain.slots import SlotSpec
 from masthead.security import Secrets
+from masthead.services import web_auth
 from masthead.store import accounts, slots, users
 from masthead.store.models import ApiKey
 from masthead.timeutil import iso, utcnow
@@ -275,3 +276,18 @@ async def test_sign_in_only_redirects_within_the_site(web: tuple[Harness, Browse
         locations.append(response.headers["location"])
 
     assert locations == ["/posts", "/posts", "/posts", "/settings/keys"]
+
+
+async def test_a_new_password_signs_the_user_out_everywhere(
+    web: tuple[Harness, Browsers],
+) -> None:
+    harness, browser = web
+    ada = await user_with_password(harness, "ada@example.com")
+    client = browser()
+    await sign_in(client, ada.email)
+
+    changed = await web_auth.set_password(harness.db, ada.email, "a brand new password")
+
+    assert changed
+    assert (await client.get("/settings/keys")).status_code == 303
+    assert (await sign_in(browser(), ada.email, "a brand new password")).status_code == 303

@@ -122,5 +122,16 @@ def csrf_ok(expected: str, sent: str | None) -> bool:
 
 
 async def set_password(db: Database, email: str, password: str) -> bool:
+    """A new password also signs the user out everywhere: whoever knew the old one and had
+    signed in with it keeps nothing. False when there is no such user."""
     hashed = hash_password(password)
-    return await db.write(lambda c: users.set_password_hash(c, email, hashed))
+
+    def change(conn: Connection) -> bool:
+        user = users.user_by_email(conn, email)
+        if user is None:
+            return False
+        users.set_password_hash(conn, email, hashed)
+        web_sessions.remove_all(conn, user.id)
+        return True
+
+    return await db.write(change)

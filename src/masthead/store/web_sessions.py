@@ -56,6 +56,10 @@ def remove(conn: Connection, id_hash: str) -> None:
     conn.execute(delete(WebSession).where(WebSession.id_hash == id_hash))
 
 
+def remove_all(conn: Connection, user_id: str) -> None:
+    conn.execute(delete(WebSession).where(WebSession.user_id == user_id))
+
+
 def failures(conn: Connection, key: str, since: datetime) -> int:
     """Failed sign-ins for `key` in the window that started after `since`."""
     row = conn.execute(
