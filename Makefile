@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: serve test lint format bench setup clean
+.PHONY: serve test lint format bench setup clean chromium
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,7 +17,17 @@ setup: $(STAMP)
 serve: $(STAMP)
 	$(BIN)/masthead serve
 
-test: $(STAMP)
+# The web UI's browser tests drive Debian's chromium (never a browser Playwright downloads).
+# Installed here when missing and we are root (apt caches the package); otherwise those tests
+# skip and say why.
+chromium:
+	@if [ ! -x /usr/bin/chromium ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get install -y --no-install-recommends chromium >/dev/null 2>&1 \
+		|| (apt-get update >/dev/null && apt-get install -y --no-install-recommends chromium >/dev/null) \
+		|| echo "chromium could not be installed: the browser tests will skip"; \
+	fi
+
+test: $(STAMP) chromium
 	$(BIN)/pytest -q $(PYTEST_ARGS)
 
 lint: $(STAMP)

@@ -4,7 +4,8 @@ Part 1 measures POST /v2/posts on `masthead serve` against a bare ASGI app on th
 uvicorn settings (see bench/api.py); part 2 measures the dispatch engine delivering 10,000
 posts due at one instant (see bench/dispatch.py), on SQLite and, when a server answers at
 127.0.0.1:5432, on PostgreSQL; part 3 ingests a 1 GiB file through POST /v2/media beside
-curl (see bench/media.py). All traffic stays on 127.0.0.1; every process the bench starts
+curl (see bench/media.py); part 4 times every web UI page with 10,000 posts in the database
+(see bench/web.py). All traffic stays on 127.0.0.1; every process the bench starts
 is stopped before it returns, on errors and Ctrl-C too.
 """
 
@@ -32,6 +33,7 @@ from bench.api import ApiPlan, run_api
 from bench.dispatch import PG_ADMIN, DispatchPlan, run_postgres, run_sqlite
 from bench.media import MediaPlan, run_media
 from bench.procs import BenchError, cpus
+from bench.web import WebPlan, run_web
 from bench.wrk import ensure_wrk
 
 RESULTS = Path(__file__).with_name("results")
@@ -279,6 +281,32 @@ def _print_media(media: dict[str, Any]) -> None:
     )
 
 
+def _print_web(web: dict[str, Any]) -> None:
+    if "pages" not in web:
+        print(f"\nWeb UI pages: {web.get('skipped') or 'FAILED: ' + web.get('error', '?')}")
+        return
+    print(
+        f"\nWeb UI pages: server time with {web['posts']:,} posts in the database"
+        f" ({web['requests_per_page']} requests each, in-process ASGI, SQLite)"
+    )
+    rows = [["page", "p50 ms", "p90 ms", "p99 ms", "max ms"]]
+    for path, times in web["pages"].items():
+        rows.append(
+            [
+                path,
+                _fmt(times["p50_ms"]),
+                _fmt(times["p90_ms"]),
+                _fmt(times["p99_ms"]),
+                _fmt(times["max_ms"]),
+            ]
+        )
+    print(_table(rows))
+    verdict = "met" if web["ok"] else "MISSED"
+    print(
+        f"  goal: every page p99 < {web['goal_ms']:g} ms: {verdict} (worst {web['worst_p99_ms']:g})"
+    )
+
+
 def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per wrk run")
@@ -289,6 +317,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--skip-dispatch", action="store_true")
     parser.add_argument("--no-postgres", action="store_true")
     parser.add_argument("--skip-media", action="store_true")
+    parser.add_argument("--skip-web", action="store_true")
     parser.add_argument(
         "--media-size", type=int, default=1024**3, help="bytes of the media ingest sample"
     )
@@ -377,6 +406,17 @@ def main(argv: list[str] | None = None) -> int:
             except (BenchError, subprocess.SubprocessError) as exc:
                 report["media"] = {"error": str(exc)}
                 failed = True
+
+        if args.skip_web:
+            report["web"] = {"skipped": "--skip-web"}
+        else:
+            print("Part 4: web UI pages with 10,000 posts", flush=True)
+            try:
+                report["web"] = run_web(workdir / "web", WebPlan())
+                failed |= not report["web"]["ok"]
+            except (BenchError, RuntimeError) as exc:
+                report["web"] = {"error": str(exc)}
+                failed = True
     except KeyboardInterrupt:
         print("\ninterrupted: servers stopped, nothing written", file=sys.stderr)
         return 130
@@ -390,6 +430,7 @@ def main(argv: list[str] | None = None) -> int:
     _print_api(report["api"])
     _print_dispatch(report.get("dispatch", []))
     _print_media(report.get("media", {}))
+    _print_web(report.get("web", {}))
     text = json.dumps(report, indent=2, default=str)
     (RESULTS / f"{stamp}.json").write_text(text)
     (RESULTS / "latest.json").write_text(text)

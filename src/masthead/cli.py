@@ -23,7 +23,7 @@ from masthead.domain.posts import ACCOUNT_PLATFORMS
 from masthead.platforms.base import ConnectedAccount, PublishError
 from masthead.platforms.registry import AVAILABLE, build_publishers
 from masthead.security import Secrets, hash_password
-from masthead.services import oauth
+from masthead.services import oauth, web_auth
 from masthead.services.connections import connect_account
 from masthead.store import accounts, users
 from masthead.store.database import Database
@@ -219,6 +219,24 @@ def users_create(
     except IntegrityError:
         raise _fail(f"a user with email {email} already exists") from None
     out.print(user_id, highlight=False)
+
+
+@users_app.command("set-password")
+def users_set_password(
+    email: Annotated[str, typer.Option(help="the user's email")],
+    password: Annotated[str | None, typer.Option(help="prompted if omitted")] = None,
+) -> None:
+    """Set or change a user's web UI password (argon2id); signs them out everywhere."""
+    settings = load_settings()
+    _migrate(settings)
+    if password is None:
+        password = typer.prompt("New password", hide_input=True, confirmation_prompt=True)
+    if not password:
+        raise _fail("the password cannot be empty")
+    chosen = password
+    if not _with_db(settings, lambda db: web_auth.set_password(db, email, chosen)):
+        raise _fail(f"no user with email {email}")
+    out.print(f"password set for {email}", highlight=False)
 
 
 def _require_user(db: Database, email: str) -> Callable[[], Awaitable[users.UserRow]]:

@@ -26,6 +26,7 @@ from masthead.security import Secrets
 from masthead.services import maintenance
 from masthead.services.accounts import AccountDirectory
 from masthead.store.database import Database
+from masthead.web.app import install as install_web
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +85,7 @@ def create_app(settings: Settings, *, run_worker: bool = True) -> FastAPI:
     for module in (accounts, posts, schedules, slots, media, ops, oauth):
         app.include_router(module.router)
     app.include_router(media.hosting)
+    install_web(app)
     app.add_middleware(RequestContextMiddleware)
 
     for route in posts.FAST_ROUTES:

@@ -253,3 +253,18 @@ def save_connected(
                 credentials=sealed,
             )
     return account_id
+
+
+def remove_account(conn: Connection, user_id: str, account_id: int) -> bool:
+    """Delete the account with its subaccounts and posts (the foreign keys cascade)."""
+    result = conn.execute(
+        delete(Account).where(Account.id == account_id, Account.user_id == user_id)
+    )
+    return result.rowcount == 1
+
+
+def status_reasons(conn: Connection, user_id: str) -> dict[int, str | None]:
+    """Why each of the user's accounts is in its state (the platform's words when it
+    disconnected one), for the settings page."""
+    rows = conn.execute(select(Account.id, Account.status_reason).where(Account.user_id == user_id))
+    return {row.id: row.status_reason for row in rows}

@@ -322,3 +322,28 @@ class RateBudgetBlock(Base):
 
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     until: Mapped[float] = mapped_column(Float, doc="unix seconds")
+
+
+class WebSession(Base):
+    """A signed-in browser. Kept in the database so that every API process behind a load
+    balancer knows it; only the cookie value's SHA-256 is stored, so a copy of the table
+    signs nobody in. `csrf_token` is the session's form token (every form carries it)."""
+
+    __tablename__ = "web_sessions"
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class LoginAttempt(Base):
+    """Failed sign-ins per email in the current window, shared by every process so that
+    spreading guesses over several API processes gains nothing."""
+
+    __tablename__ = "login_attempts"
+
+    key: Mapped[str] = mapped_column(String(320), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -329,3 +329,29 @@ def fail_unsent(conn: Connection, post_id: str, error: str, now: datetime) -> bo
         )
     )
     return result.rowcount == 1
+
+
+def posts_between(
+    conn: Connection,
+    user_id: str,
+    *,
+    since: datetime,
+    until: datetime,
+    states: Sequence[str],
+    platforms: Sequence[str],
+    limit: int,
+) -> list[PostRow]:
+    """Posts going out in [since, until), earliest first, cancelled ones left out: a calendar's
+    view of one period (the same index as list_posts: user_id, post_time)."""
+    query = select(*_POST_COLUMNS).where(
+        Post.user_id == user_id,
+        Post.post_time >= since,
+        Post.post_time < until,
+        Post.state != State.CANCELLED,
+    )
+    if states:
+        query = query.where(Post.state.in_(states))
+    if platforms:
+        query = query.where(Post.platform.in_(platforms))
+    query = query.order_by(Post.post_time, Post.id).limit(limit)
+    return [PostRow(*row) for row in conn.execute(query)]

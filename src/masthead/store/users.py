@@ -110,3 +110,50 @@ def revoke_keys(conn: Connection, prefix: str, now: datetime) -> int:
 
 def touch_key(conn: Connection, key_id: int, now: datetime) -> None:
     conn.execute(update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=now))
+
+
+def password_hash(conn: Connection, email: str) -> tuple[UserRow, str | None] | None:
+    row = conn.execute(
+        select(User.id, User.email, User.name, User.password_hash).where(
+            User.email == email.strip().lower()
+        )
+    ).first()
+    return (UserRow(row.id, row.email, row.name), row.password_hash) if row else None
+
+
+def set_password_hash(conn: Connection, email: str, hashed: str) -> bool:
+    result = conn.execute(
+        update(User).where(User.email == email.strip().lower()).values(password_hash=hashed)
+    )
+    return result.rowcount == 1
+
+
+@dataclass(frozen=True, slots=True)
+class KeyListing:
+    id: int
+    name: str
+    prefix: str
+    created_at: datetime
+    last_used_at: datetime | None
+
+
+def list_keys(conn: Connection, user_id: str) -> list[KeyListing]:
+    """The user's live keys, newest first (revoked keys are gone for good)."""
+    rows = conn.execute(
+        select(ApiKey.id, ApiKey.name, ApiKey.prefix, ApiKey.created_at, ApiKey.last_used_at)
+        .where(ApiKey.user_id == user_id, ApiKey.revoked_at.is_(None))
+        .order_by(ApiKey.id.desc())
+    )
+    return [KeyListing(*row) for row in rows]
+
+
+def revoke_key(conn: Connection, user_id: str, key_id: int, now: datetime) -> str | None:
+    """Revoke one of the user's keys; returns its digest (to drop it from caches), or None
+    for unknown ids and other users' keys alike."""
+    digest = conn.execute(
+        update(ApiKey)
+        .where(ApiKey.id == key_id, ApiKey.user_id == user_id, ApiKey.revoked_at.is_(None))
+        .values(revoked_at=now)
+        .returning(ApiKey.digest)
+    ).scalar_one_or_none()
+    return digest

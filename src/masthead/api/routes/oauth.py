@@ -54,7 +54,8 @@ def _page(title: str, message: str, status: int) -> HTMLResponse:
     body = (
         "<!doctype html><html><head><meta charset='utf-8'>"
         f"<title>{html.escape(title)}</title></head><body><h1>{html.escape(title)}</h1>"
-        f"<p>{html.escape(message)}</p></body></html>"
+        f"<p>{html.escape(message)}</p>"
+        "<p><a href='/settings/accounts'>Back to your accounts</a></p></body></html>"
     )
     return HTMLResponse(body, status_code=status)
 

@@ -1,0 +1,110 @@
+"""The signed-in browser: its session cookie, its CSRF token, and the viewer's time zone."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from fastapi import Request
+from starlette.datastructures import FormData
+from starlette.responses import Response
+
+from masthead.api.context import AppContext
+from masthead.services import web_auth
+
+SESSION_COOKIE = "masthead_session"
+LOGIN_CSRF_COOKIE = "masthead_login_csrf"
+TZ_COOKIE = "masthead_tz"
+SESSION_SECONDS = int(web_auth.SESSION_LIFETIME.total_seconds())
+
+
+class NotSignedIn(Exception):
+    """Answered with a redirect to /login (see web/app.py)."""
+
+
+class CsrfRefused(Exception):
+    """A form without the session's token: answered 403 (see web/app.py)."""
+
+
+class NotFound(Exception):
+    """Unknown ids and other users' objects alike (isolation: 404, not 403)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Viewer:
+    session: web_auth.WebSession
+    zone: ZoneInfo
+
+    @property
+    def user_id(self) -> str:
+        return self.session.user.id
+
+
+def context(request: Request) -> AppContext:
+    ctx: AppContext = request.app.state.ctx
+    return ctx
+
+
+def secure_cookies(request: Request) -> bool:
+    return context(request).settings.public_url.startswith("https://")
+
+
+def zone_of(request: Request) -> ZoneInfo:
+    """The zone the browser reported (static/app.js sets the cookie), UTC until it has."""
+    name = request.cookies.get(TZ_COOKIE, "UTC")
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+async def viewer(request: Request) -> Viewer:
+    """The route dependency of every signed-in page."""
+    found = await web_auth.session(context(request).db, request.cookies.get(SESSION_COOKIE))
+    if found is None:
+        raise NotSignedIn()
+    return Viewer(found, zone_of(request))
+
+
+async def checked_form(request: Request, viewer: Viewer) -> FormData:
+    """The posted form, refused unless it carries this session's CSRF token."""
+    form = await request.form()
+    sent = form.get("csrf_token")
+    if not web_auth.csrf_ok(viewer.session.csrf_token, sent if isinstance(sent, str) else None):
+        raise CsrfRefused()
+    return form
+
+
+def field(form: FormData, name: str) -> str:
+    value = form.get(name)
+    return value if isinstance(value, str) else ""
+
+
+def set_session_cookie(request: Request, response: Response, token: str) -> None:
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=SESSION_SECONDS,
+        httponly=True,
+        samesite="lax",
+        secure=secure_cookies(request),
+        path="/",
+    )
+
+
+def login_csrf(request: Request) -> str:
+    """Before sign-in there is no session to hold a token: the login form's token is also
+    set as a cookie, and the two must match (a cross-site page can read neither)."""
+    return request.cookies.get(LOGIN_CSRF_COOKIE) or secrets.token_urlsafe(32)
+
+
+def set_login_csrf(request: Request, response: Response, token: str) -> None:
+    response.set_cookie(
+        LOGIN_CSRF_COOKIE,
+        token,
+        httponly=True,
+        samesite="lax",
+        secure=secure_cookies(request),
+        path="/login",
+    )
