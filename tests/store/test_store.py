@@ -102,6 +102,28 @@ async def test_a_stopping_worker_hands_its_posts_back_without_spending_an_attemp
     assert all(c.attempt == 1 for c in taken)
 
 
+async def test_waiting_for_a_platform_window_is_not_an_attempt(seeded: Seeded) -> None:
+    post_id = await add_post(seeded, NOW)
+    await claim(seeded.db, "w1", NOW)
+    later = NOW + timedelta(minutes=15)
+
+    await seeded.db.write(
+        lambda c: queue.retry_later(
+            c,
+            post_id=post_id,
+            owner="w1",
+            now=NOW,
+            at=later,
+            error="rate limited",
+            count_attempt=False,
+        )
+    )
+    [again] = await claim(seeded.db, "w2", later)
+
+    assert again.id == post_id
+    assert again.attempt == 1
+
+
 async def test_next_wakeup_is_the_earliest_due_time_or_lease_end(seeded: Seeded) -> None:
     assert await seeded.db.read(queue.next_wakeup) is None
     await add_post(seeded, NOW + timedelta(minutes=5))

@@ -58,6 +58,8 @@ T = TypeVar("T")
 
 RETRY_DELAYS = (10.0, 30.0, 120.0, 600.0, 1800.0, 3600.0)
 """Seconds before attempt n+1 when the platform gives no Retry-After."""
+WINDOW_WAIT_SECONDS = 60.0
+"""A platform's Retry-After at least this long is a rate/quota window, not a failure."""
 MAX_IDLE_SLEEP = 30.0
 """Upper bound on a sleep, so a clock jump or a missed wake-up costs at most this."""
 HEARTBEAT_SECONDS = 10.0
@@ -488,7 +490,11 @@ class Dispatcher:
     async def _retry(self, post: queue.ClaimedPost, error: str, retry_after: float | None) -> None:
         if retry_after:
             await self._block_budget(post, retry_after)
-        if post.attempt >= self._max_attempts:
+        # A platform that names a wait of a minute or more is announcing a rate or quota
+        # window (X's 15 minutes, YouTube's quota day, Instagram's 24 hours): waiting for it
+        # is not a failed attempt, or a busy day would fail posts that only had to wait.
+        window = retry_after is not None and retry_after >= WINDOW_WAIT_SECONDS
+        if post.attempt >= self._max_attempts and not window:
             await self._finish(
                 post, State.FAILED, error=f"{error} (gave up after {post.attempt} attempts)"
             )
@@ -502,7 +508,13 @@ class Dispatcher:
         at = now + timedelta(seconds=max(1.0, delay))
         await self._write(
             lambda c: queue.retry_later(
-                c, post_id=post.id, owner=self.worker_id, now=now, at=at, error=error
+                c,
+                post_id=post.id,
+                owner=self.worker_id,
+                now=now,
+                at=at,
+                error=error,
+                count_attempt=not window,
             )
         )
         PUBLISH_OUTCOMES.labels(post.platform, "retry").inc()

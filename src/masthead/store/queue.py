@@ -220,11 +220,19 @@ def retry_later(
     now: datetime,
     at: datetime,
     error: str,
+    count_attempt: bool = True,
 ) -> bool:
+    values: dict[str, Any] = {
+        "due_at": at,
+        "lease_owner": None,
+        "lease_until": None,
+        "error_message": error,
+        "updated_at": now,
+    }
+    if not count_attempt:
+        values["attempt"] = Post.attempt - 1
     result = conn.execute(
-        update(Post)
-        .where(Post.id == post_id, Post.lease_owner == owner)
-        .values(due_at=at, lease_owner=None, lease_until=None, error_message=error, updated_at=now)
+        update(Post).where(Post.id == post_id, Post.lease_owner == owner).values(**values)
     )
     return result.rowcount == 1
 
