@@ -65,8 +65,9 @@ async def test_a_busy_account_does_not_starve_another(tmp_path: Path, receiver: 
     quiet_times = sorted(d.received_at for d in deliveries if d.path == "/quiet")
     assert statuses == ["published"] * 12  # waiting for a budget is not failing
     assert len(busy_times) == 9 and len(quiet_times) == 3
-    # Without per-account budgets the quiet posts would wait behind all nine; with them they go
-    # out in the first window (or the next, when a boundary falls inside the first burst).
+    # One budget shared by both accounts would serve the nine older busy posts first; per
+    # account, the quiet posts go out in the first window (or the next, when a boundary falls
+    # inside the first burst), long before the busy account's last three.
     assert max(quiet_times) < busy_times[6], "the quiet account waited behind the busy one"
     assert_paced(busy_times, 3)
 
