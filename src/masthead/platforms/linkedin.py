@@ -32,7 +32,11 @@ from masthead.platforms.base import (
     Retryable,
     SentItem,
 )
-from masthead.platforms.oauth import OAuthProvider, credentials_from_token_response
+from masthead.platforms.oauth import (
+    OAuthProvider,
+    exchanged_credentials,
+    refreshed_credentials,
+)
 from masthead.platforms.tokens import TokenKeeper, store_of
 from masthead.timeutil import utcnow
 
@@ -118,22 +122,14 @@ class LinkedInOAuth(OAuthProvider):
         response = await self._token(
             {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri}
         )
-        if response.status_code != 200:
-            raise Permanent(f"LinkedIn refused the authorization: {linkedin_message(response)}")
-        return credentials_from_token_response(response.json())
+        return exchanged_credentials("LinkedIn", response, linkedin_message)
 
     async def refresh(self, current: dict[str, Any]) -> dict[str, Any]:
         """Programmatic refresh (LinkedIn grants refresh tokens to approved partners only)."""
         response = await self._token(
             {"grant_type": "refresh_token", "refresh_token": str(current["refresh_token"])}
         )
-        if response.status_code == 429 or response.status_code >= 500:
-            raise Retryable(f"LinkedIn could not refresh the token: {linkedin_message(response)}")
-        if response.status_code != 200:
-            raise AccountDisconnected(
-                f"LinkedIn refused to refresh the token: {linkedin_message(response)}"
-            )
-        return credentials_from_token_response(response.json(), previous=current)
+        return refreshed_credentials("LinkedIn", response, linkedin_message, current)
 
     async def _token(self, form: dict[str, str]) -> httpx.Response:
         form = {**form, "client_id": self._app.client_id}

@@ -11,11 +11,14 @@ import base64
 import hashlib
 import secrets
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from masthead.platforms.base import Permanent
+import httpx
+
+from masthead.platforms.base import AccountDisconnected, Permanent, Retryable
 from masthead.timeutil import iso, utcnow
 
 
@@ -81,6 +84,29 @@ def credentials_from_token_response(
     if isinstance(scope, str) and scope:
         credentials["scope"] = scope
     return credentials
+
+
+Words = Callable[[httpx.Response], str]
+"""The platform's own explanation of a refused token request."""
+
+
+def exchanged_credentials(platform: str, response: httpx.Response, words: Words) -> dict[str, Any]:
+    """Credentials from the answer to a code exchange; any refusal ends the connect."""
+    if response.status_code != 200:
+        raise Permanent(f"{platform} refused the authorization: {words(response)}")
+    return credentials_from_token_response(response.json())
+
+
+def refreshed_credentials(
+    platform: str, response: httpx.Response, words: Words, current: dict[str, Any]
+) -> dict[str, Any]:
+    """Credentials from the answer to a refresh: a 429 or 5xx is tried again later, any other
+    refusal means the account must be connected again."""
+    if response.status_code == 429 or response.status_code >= 500:
+        raise Retryable(f"{platform} could not refresh the token: {words(response)}")
+    if response.status_code != 200:
+        raise AccountDisconnected(f"{platform} refused to refresh the token: {words(response)}")
+    return credentials_from_token_response(response.json(), previous=current)
 
 
 def expires_within(credentials: dict[str, Any], margin: timedelta, now: datetime) -> bool:

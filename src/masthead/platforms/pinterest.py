@@ -33,7 +33,11 @@ from masthead.platforms.base import (
     Retryable,
     SentItem,
 )
-from masthead.platforms.oauth import OAuthProvider, credentials_from_token_response
+from masthead.platforms.oauth import (
+    OAuthProvider,
+    exchanged_credentials,
+    refreshed_credentials,
+)
 from masthead.platforms.tokens import TokenKeeper
 from masthead.timeutil import iso, utcnow
 
@@ -91,21 +95,13 @@ class PinterestOAuth(OAuthProvider):
         response = await self._token(
             {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri}
         )
-        if response.status_code != 200:
-            raise Permanent(f"Pinterest refused the authorization: {pinterest_message(response)}")
-        return credentials_from_token_response(response.json())
+        return exchanged_credentials("Pinterest", response, pinterest_message)
 
     async def refresh(self, current: dict[str, Any]) -> dict[str, Any]:
         response = await self._token(
             {"grant_type": "refresh_token", "refresh_token": str(current["refresh_token"])}
         )
-        if response.status_code == 429 or response.status_code >= 500:
-            raise Retryable(f"Pinterest could not refresh the token: {pinterest_message(response)}")
-        if response.status_code != 200:
-            raise AccountDisconnected(
-                f"Pinterest refused to refresh the token: {pinterest_message(response)}"
-            )
-        return credentials_from_token_response(response.json(), previous=current)
+        return refreshed_credentials("Pinterest", response, pinterest_message, current)
 
     async def _token(self, form: dict[str, str]) -> httpx.Response:
         auth = httpx.BasicAuth(self._app.client_id, self._app.client_secret or "")

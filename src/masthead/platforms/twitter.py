@@ -36,6 +36,7 @@ from masthead.platforms.oauth import (
     OAuthProvider,
     authorize_url,
     credentials_from_token_response,
+    exchanged_credentials,
     expires_within,
 )
 from masthead.timeutil import iso, utcnow
@@ -122,9 +123,7 @@ class XOAuth(OAuthProvider):
                 "code_verifier": verifier,
             }
         )
-        if response.status_code != 200:
-            raise Permanent(f"X refused the authorization: {x_message(response)}")
-        return credentials_from_token_response(response.json())
+        return exchanged_credentials("X", response, x_message)
 
     async def refresh(self, refresh_token: str) -> httpx.Response:
         return await self._token({"grant_type": "refresh_token", "refresh_token": refresh_token})

@@ -34,7 +34,12 @@ from masthead.platforms.base import (
     Retryable,
     SentItem,
 )
-from masthead.platforms.oauth import OAuthProvider, authorize_url, credentials_from_token_response
+from masthead.platforms.oauth import (
+    OAuthProvider,
+    authorize_url,
+    credentials_from_token_response,
+    exchanged_credentials,
+)
 from masthead.platforms.tokens import RefreshTokenSpent, TokenKeeper
 from masthead.timeutil import utcnow
 
@@ -117,9 +122,7 @@ class GoogleOAuth(OAuthProvider):
                 "code_verifier": verifier,
             }
         )
-        if response.status_code != 200:
-            raise Permanent(f"Google refused the authorization: {google_reason(response)[1]}")
-        return credentials_from_token_response(response.json())
+        return exchanged_credentials("Google", response, lambda r: google_reason(r)[1])
 
     async def refresh(self, current: dict[str, Any]) -> dict[str, Any]:
         response = await self._token(
