@@ -65,6 +65,9 @@ class DispatchPlan:
     """Give up this long after T (a bounded run even if the engine stalls)."""
     profile_dir: Path | None = None
     """Where to write a py-spy profile of the worker's first seconds after T (None: none)."""
+    null_platform: bool = False
+    """Publish to the in-process zero-latency platform (bench/null_platform.py) instead of
+    the webhook receiver: the engine's own cost, with no HTTP client in it."""
 
 
 async def _seed(
@@ -170,6 +173,7 @@ async def _measure(
     rx_out = workdir / f"rx-{label}.json"
     flags = [workdir / f"worker-{label}-{n + 1}.started" for n in range(workers_count)]
     stats_files = [workdir / f"worker-{label}-{n + 1}.stats.json" for n in range(workers_count)]
+    null_outs = [workdir / f"null-{label}-{n + 1}.json" for n in range(workers_count)]
     env = clean_env(
         {
             **child_env,
@@ -201,6 +205,7 @@ async def _measure(
                             str(flags[n]),
                             "--stats",
                             str(stats_files[n]),
+                            *(["--null-platform", str(null_outs[n])] if plan.null_platform else []),
                         ),
                         env=env,
                         log=workdir / f"worker-{label}-{n + 1}.log",
@@ -230,7 +235,8 @@ async def _measure(
             spy, spy_out = None, None
             if plan.profile_dir is not None:
                 # Idle samples are not recorded, so starting before T only costs the wait.
-                spy_out = plan.profile_dir / f"dispatch-{label}.pyspy.txt"
+                kind = "null" if plan.null_platform else "webhook"
+                spy_out = plan.profile_dir / f"dispatch-{kind}-{label}.pyspy.txt"
                 spy = profile.record(worker.pid, max(0.0, headroom) + PROFILE_SECONDS, spy_out)
                 if spy is not None:
                     stack.callback(_reap, spy)
@@ -252,8 +258,10 @@ async def _measure(
             for each in workers:
                 each.stop()
             receiver.stop()
-        received = json.loads(rx_out.read_text())
-        deliveries: list[tuple[float, str]] = received["deliveries"]
+        sources = null_outs if plan.null_platform else [rx_out]
+        records = [json.loads(path.read_text()) for path in sources if path.exists()]
+        deliveries: list[tuple[float, str]] = [d for r in records for d in r["deliveries"]]
+        received = {"connections": sum(r["connections"] for r in records)}
         per_worker = [json.loads(f.read_text()) for f in stats_files if f.exists()]
         engine_stats: dict[str, Any] = {
             "cpu_seconds": sum(w.get("cpu_seconds", 0.0) for w in per_worker),
@@ -279,6 +287,7 @@ async def _measure(
         )
     return {
         "database": label,
+        "platform": "null (in-process)" if plan.null_platform else "webhook (HTTP)",
         "workers": workers_count,
         "posts": plan.posts,
         "insert_seconds": round(insert_seconds, 3),

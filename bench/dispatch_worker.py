@@ -23,9 +23,11 @@ from pathlib import Path
 
 import uvloop
 
+from bench.null_platform import NullPublisher
 from masthead import logs
 from masthead.config import Settings, load_settings
 from masthead.dispatch.runner import run_worker
+from masthead.platforms.base import Publisher
 
 
 def _cpu_seconds() -> float:
@@ -33,14 +35,17 @@ def _cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-async def run(settings: Settings, started: Path) -> dict[str, float]:
+async def run(settings: Settings, started: Path, null_out: Path | None) -> dict[str, float]:
     """Dispatch until SIGTERM; returns the CPU seconds spent and the group-commit counts."""
     cpu_at_start = _cpu_seconds()
 
     async def mark_started() -> None:
         await asyncio.to_thread(started.write_text, str(time.time()))
 
-    stats = await run_worker(settings, on_started=mark_started)
+    publishers: dict[str, Publisher] | None = None
+    if null_out is not None:
+        publishers = {"webhook": NullPublisher(null_out)}
+    stats = await run_worker(settings, on_started=mark_started, publishers=publishers)
     return {"cpu_seconds": _cpu_seconds() - cpu_at_start, **asdict(stats)}
 
 
@@ -48,12 +53,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--started", type=Path, required=True)
     parser.add_argument("--stats", type=Path, required=True)
+    parser.add_argument(
+        "--null-platform",
+        type=Path,
+        metavar="OUT",
+        help="publish to the in-process zero-latency platform; its deliveries go to OUT",
+    )
     args = parser.parse_args()
     settings = load_settings()
     logs.configure(settings.log_level, settings.log_format)
     if not sys.stdin.readline():  # the parent went away before saying go
         return
-    stats = uvloop.run(run(settings, args.started))
+    stats = uvloop.run(run(settings, args.started, args.null_platform))
     args.stats.write_text(json.dumps(stats))
 
 

@@ -196,12 +196,14 @@ def _print_dispatch(results: list[dict[str, Any]]) -> None:
     if done:
         first = done[0]
         print(
-            f"\nDispatch: {first['posts']:,} webhook posts due at one instant T, receiver"
-            f" answering 200 at once (engine: batch {first['engine']['batch_size']},"
-            f" concurrency {first['engine']['concurrency']})"
+            f"\nDispatch: {first['posts']:,} posts due at one instant T; null = an in-process"
+            " platform answering at once (the engine alone), webhook = a receiver answering 200"
+            f" at once over HTTP (engine: batch {first['engine']['batch_size']},"
+            f" concurrency {first['engine']['concurrency']}; goal: all within 3 s)"
         )
         rows = [
             [
+                "platform",
                 "database",
                 "T->all published s",
                 "posts/s",
@@ -217,6 +219,7 @@ def _print_dispatch(results: list[dict[str, Any]]) -> None:
         for r in done:
             rows.append(
                 [
+                    r["platform"].split()[0],
                     r["database"],
                     _fmt(r["seconds_to_all_published"], 3),
                     _fmt(r["published_per_s"], 0),
@@ -245,9 +248,10 @@ def _print_dispatch(results: list[dict[str, Any]]) -> None:
             if r["deliveries"] != r["posts"]:
                 problems.append(f"{r['deliveries']} deliveries for {r['posts']} posts")
             if problems:
-                print(f"  {r['database']}: " + "; ".join(problems))
+                print(f"  {r['platform'].split()[0]} {r['database']}: " + "; ".join(problems))
     for r in done:
-        _print_profile(f"the dispatch worker on {r['database']}", r.get("profile"))
+        where = f"{r['platform'].split()[0]} on {r['database']}"
+        _print_profile(f"the dispatch worker, {where}", r.get("profile"))
     for r in results:
         if "skipped" in r or "error" in r:
             print(f"\nDispatch on {r['database']}: {r.get('skipped') or 'FAILED: ' + r['error']}")
@@ -307,6 +311,44 @@ def _print_web(web: dict[str, Any]) -> None:
     )
 
 
+def _run_dispatch(
+    results: list[dict[str, Any]],
+    plan: DispatchPlan,
+    workdir: Path,
+    args: argparse.Namespace,
+    server_cpu: int | None,
+    client_cpu: int | None,
+) -> bool:
+    """Part 2 for one platform kind on SQLite, then PostgreSQL with 1 and 2 workers; appends
+    to `results` and returns True when a run failed."""
+    kind = "null" if plan.null_platform else "webhook"
+    failed = False
+    print(f"Part 2: dispatch of {plan.posts:,} posts due at once, {kind}, SQLite", flush=True)
+    try:
+        results.append(asyncio.run(run_sqlite(workdir / "sqlite", plan, server_cpu, client_cpu)))
+    except BenchError as exc:
+        results.append({"database": "sqlite", "error": str(exc)})
+        failed = True
+    if args.no_postgres:
+        results.append({"database": "postgresql", "skipped": "--no-postgres"})
+        return failed
+    for count in (1, 2):
+        label = "postgresql" if count == 1 else f"postgresql-{count}w"
+        print(f"Part 2: the same on PostgreSQL, {kind}, {count} worker(s)", flush=True)
+        try:
+            results.append(
+                asyncio.run(run_postgres(workdir / "pg", plan, server_cpu, client_cpu, count))
+            )
+        except BenchError as exc:
+            results.append({"database": label, "error": str(exc)})
+            failed = True
+        except Exception as exc:  # no server, no rights, refused: optional, a skip
+            reason = f"skipped, {PG_ADMIN} unusable ({type(exc).__name__}: {exc})"
+            results.append({"database": label, "skipped": reason})
+            break
+    return failed
+
+
 def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per wrk run")
@@ -316,6 +358,12 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--skip-api", action="store_true")
     parser.add_argument("--skip-dispatch", action="store_true")
     parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument(
+        "--dispatch-platform",
+        choices=("both", "null", "webhook"),
+        default="both",
+        help="part 2's platform: the in-process null one, the webhook over HTTP, or both",
+    )
     parser.add_argument("--skip-media", action="store_true")
     parser.add_argument("--skip-web", action="store_true")
     parser.add_argument(
@@ -367,34 +415,21 @@ def main(argv: list[str] | None = None) -> int:
 
         dispatch: list[dict[str, Any]] = []
         if not args.skip_dispatch:
-            dplan = DispatchPlan(posts=args.posts, profile_dir=RESULTS if args.profile else None)
-            print(f"Part 2: dispatch of {args.posts:,} posts due at once, SQLite", flush=True)
-            try:
-                dispatch.append(
-                    asyncio.run(run_sqlite(workdir / "sqlite", dplan, server_cpu, client_cpu))
+            kinds = (
+                ("null", "webhook")
+                if args.dispatch_platform == "both"
+                else (args.dispatch_platform,)
+            )
+            for kind in kinds:
+                null = kind == "null"
+                dplan = DispatchPlan(
+                    posts=args.posts,
+                    profile_dir=RESULTS if args.profile else None,
+                    null_platform=null,
                 )
-            except BenchError as exc:
-                dispatch.append({"database": "sqlite", "error": str(exc)})
-                failed = True
-            if args.no_postgres:
-                dispatch.append({"database": "postgresql", "skipped": "--no-postgres"})
-            else:
-                for count in (1, 2):
-                    label = "postgresql" if count == 1 else f"postgresql-{count}w"
-                    print(f"Part 2: the same on PostgreSQL, {count} worker(s)", flush=True)
-                    try:
-                        dispatch.append(
-                            asyncio.run(
-                                run_postgres(workdir / "pg", dplan, server_cpu, client_cpu, count)
-                            )
-                        )
-                    except BenchError as exc:
-                        dispatch.append({"database": label, "error": str(exc)})
-                        failed = True
-                    except Exception as exc:  # no server, no rights, refused: optional, a skip
-                        reason = f"skipped, {PG_ADMIN} unusable ({type(exc).__name__}: {exc})"
-                        dispatch.append({"database": label, "skipped": reason})
-                        break
+                failed |= _run_dispatch(
+                    dispatch, dplan, workdir / kind, args, server_cpu, client_cpu
+                )
         report["dispatch"] = dispatch
 
         if args.skip_media:

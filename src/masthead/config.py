@@ -35,8 +35,8 @@ class Settings(BaseSettings):
     log_format: str = "json"
 
     # Dispatch engine knobs; the defaults are explained in docs/design.md.
-    dispatch_batch_size: int = Field(default=200, ge=1, le=5000)
-    dispatch_concurrency: int = Field(default=64, ge=1, le=10_000)
+    dispatch_batch_size: int = Field(default=500, ge=1, le=5000)
+    dispatch_concurrency: int = Field(default=1000, ge=1, le=10_000)
     dispatch_lease_seconds: float = Field(default=120.0, gt=1)
     dispatch_max_attempts: int = Field(default=6, ge=1)
     rate_budgets: str = ""

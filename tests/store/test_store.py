@@ -151,15 +151,12 @@ async def test_a_post_edited_after_its_claim_cannot_be_marked_sending(seeded: Se
     marked = await seeded.db.write(
         lambda c: queue.mark_sending(
             c,
-            post_id=post_id,
             owner="w1",
-            version=claimed.version,
-            position=0,
             now=NOW,
-            data=None,
+            marks=[queue.SendingMark(post_id, claimed.version, 0, None)],
         )
     )
-    assert marked is False
+    assert marked == [False]
 
 
 async def test_a_post_cannot_be_edited_or_cancelled_once_sending_started(seeded: Seeded) -> None:
@@ -168,14 +165,11 @@ async def test_a_post_cannot_be_edited_or_cancelled_once_sending_started(seeded:
     assert await seeded.db.write(
         lambda c: queue.mark_sending(
             c,
-            post_id=post_id,
             owner="w1",
-            version=claimed.version,
-            position=0,
             now=NOW,
-            data={"k": "v"},
+            marks=[queue.SendingMark(post_id, claimed.version, 0, {"k": "v"})],
         )
-    )
+    ) == [True]
     cancelled = await seeded.db.write(
         lambda c: posts.cancel(c, seeded.caller.user_id, post_id, NOW)
     )
@@ -190,13 +184,14 @@ async def test_a_finished_post_leaves_the_queue(seeded: Seeded) -> None:
     assert await seeded.db.write(
         lambda c: queue.finish(
             c,
-            post_id=post_id,
             owner="w1",
-            now=NOW,
-            state=State.PUBLISHED,
-            public_url="https://hooks.example.com/x",
+            outcomes=[
+                queue.Outcome(
+                    post_id, State.PUBLISHED, NOW, public_url="https://hooks.example.com/x"
+                )
+            ],
         )
-    )
+    ) == [True]
     assert await claim(seeded.db, "w2", NOW + timedelta(days=1)) == []
     assert await seeded.db.read(queue.next_wakeup) is None
 
@@ -205,9 +200,9 @@ async def test_only_the_lease_owner_can_finish_a_post(seeded: Seeded) -> None:
     post_id = await add_post(seeded, NOW)
     await claim(seeded.db, "w1", NOW)
     finished = await seeded.db.write(
-        lambda c: queue.finish(c, post_id=post_id, owner="w2", now=NOW, state=State.FAILED)
+        lambda c: queue.finish(c, owner="w2", outcomes=[queue.Outcome(post_id, State.FAILED, NOW)])
     )
-    assert finished is False
+    assert finished == [False]
 
 
 async def test_one_failing_write_does_not_undo_its_neighbours_in_a_group_commit(

@@ -25,6 +25,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from masthead.config import Settings
+from masthead.dispatch.batches import WriteBatcher
 from masthead.dispatch.credentials import AccountCredentials
 from masthead.dispatch.port import CHANNEL
 from masthead.domain.budgets import BUDGETS, Budget, PlatformBudgets, parse_budgets
@@ -102,7 +103,19 @@ class Dispatcher:
         self._sleep_until: datetime | None = None
         self._senders: TTLCache[tuple[int, str], tuple[accounts.AccountRow, dict[str, Any], str]]
         self._senders = TTLCache(maxsize=10_000, ttl=SENDER_CACHE_SECONDS)
-        """When the loop means to wake on its own; None while it is awake."""
+        self._blocks: dict[str, float] = {}
+        """Budget keys a platform told every worker to wait on (unix time until), as read
+        with the last claim: a platform's wait reaches the other workers within one claim."""
+        self._mark_sending: WriteBatcher[queue.SendingMark, bool] = WriteBatcher(
+            db,
+            lambda c, marks: queue.mark_sending(
+                c, owner=self.worker_id, now=self._clock(), marks=marks
+            ),
+        )
+        self._mark_sent: WriteBatcher[queue.SentMark, None] = WriteBatcher(db, queue.mark_sent)
+        self._record_outcome: WriteBatcher[queue.Outcome, bool] = WriteBatcher(
+            db, lambda c, outcomes: queue.finish(c, owner=self.worker_id, outcomes=outcomes)
+        )
 
     def wake(self, due_at: datetime | None = None) -> None:
         """Called by the port (dispatch/port.py) after a post is stored, moved or cancelled,
@@ -165,8 +178,9 @@ class Dispatcher:
 
     async def _claim(self, limit: int) -> list[queue.ClaimedPost]:
         now = self._clock()
-        claimed = await self._write(
-            lambda c: queue.claim(
+
+        def claim(c: Connection) -> tuple[list[queue.ClaimedPost], dict[str, float]]:
+            claimed = queue.claim(
                 c,
                 owner=self.worker_id,
                 now=now,
@@ -174,7 +188,9 @@ class Dispatcher:
                 limit=limit,
                 skip_locked=not self._db.is_sqlite,
             )
-        )
+            return claimed, budget_store.blocks(c, time.time()) if claimed else self._blocks
+
+        claimed, self._blocks = await self._write(claim)
         for post in claimed:
             if post.attempt == 1:
                 DISPATCH_LAG.labels(post.platform).observe(
@@ -368,9 +384,8 @@ class Dispatcher:
             if any(budget is not None for _, budget in wants):
                 await self._db.write(lambda c: budget_store.spend(c, wants, now))
             else:  # nothing to count: only a platform's "wait" can hold the post back
-                keys = [key for key, _ in wants]
-                blocked = await self._db.read(lambda c: budget_store.blocked_until(c, keys))
-                if blocked is not None and blocked > now:
+                blocked = max((self._blocks.get(key, 0.0) for key, _ in wants), default=0.0)
+                if blocked > now:
                     raise BudgetSpent(blocked - now)
         except BudgetSpent as exc:
             at = self._clock() + timedelta(seconds=exc.wait)
@@ -389,6 +404,7 @@ class Dispatcher:
         key = self._budget_keys(post)[0][0]
         until = time.time() + seconds
         await self._db.write(lambda c: budget_store.block(c, key, until))
+        self._blocks[key] = max(until, self._blocks.get(key, 0.0))
 
     def _forget_sender(self, post: queue.ClaimedPost) -> None:
         self._senders.pop((post.account_id, post.user_id), None)
@@ -403,16 +419,9 @@ class Dispatcher:
         await self._write(lambda c: queue.forget_unsent(c, post_id=post_id, position=position))
 
     async def _store_sent(self, post_id: str, position: int, item: SentItem) -> None:
-        now = self._clock()
-        await self._write(
-            lambda c: queue.mark_sent(
-                c,
-                post_id=post_id,
-                position=position,
-                remote_id=item.remote_id,
-                public_url=item.public_url,
-                data=item.data,
-                now=now,
+        await self._mark_sent(
+            queue.SentMark(
+                post_id, position, item.remote_id, item.public_url, item.data, self._clock()
             )
         )
 
@@ -437,16 +446,8 @@ class Dispatcher:
         except PublishError as exc:  # prepare creates nothing visible: always retry-safe
             await self._retry(post, exc.message, getattr(exc, "retry_after", None))
             return None
-        marked = await self._write(
-            lambda c: queue.mark_sending(
-                c,
-                post_id=post.id,
-                owner=self.worker_id,
-                version=post.version,
-                position=position,
-                now=self._clock(),
-                data=prepared,
-            )
+        marked = await self._mark_sending(
+            queue.SendingMark(post.id, post.version, position, prepared)
         )
         if not marked:
             log.info("post %s changed after it was claimed; not sending", post.id)
@@ -529,18 +530,8 @@ class Dispatcher:
         error: str | None = None,
         outcome_unknown: bool = False,
     ) -> None:
-        now = self._clock()
-        await self._write(
-            lambda c: queue.finish(
-                c,
-                post_id=post.id,
-                owner=self.worker_id,
-                now=now,
-                state=state,
-                public_url=public_url,
-                error=error,
-                outcome_unknown=outcome_unknown,
-            )
+        await self._record_outcome(
+            queue.Outcome(post.id, state, self._clock(), public_url, error, outcome_unknown)
         )
         outcome = "unknown" if outcome_unknown else str(state)
         PUBLISH_OUTCOMES.labels(post.platform, outcome).inc()

@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from masthead.config import Settings
 from masthead.dispatch.engine import Dispatcher
 from masthead.media.library import MediaLibrary
+from masthead.platforms.base import Publisher
 from masthead.platforms.registry import build_publishers
 from masthead.security import Secrets
 from masthead.store.database import Database
@@ -19,13 +20,17 @@ log = logging.getLogger(__name__)
 
 
 async def run_worker(
-    settings: Settings, on_started: Callable[[], Awaitable[None]] | None = None
+    settings: Settings,
+    on_started: Callable[[], Awaitable[None]] | None = None,
+    publishers: dict[str, Publisher] | None = None,
 ) -> WriterStats:
     """Dispatch until a stop signal, then drain; returns the writer's commit counts.
-    `on_started` runs once the worker is claiming (the benchmark times from it)."""
+    `on_started` runs once the worker is claiming (the benchmark times from it);
+    `publishers` replaces the configured ones (the benchmark's zero-latency platform)."""
     db = Database(settings.sqlalchemy_url)
     await db.start()
-    publishers = build_publishers(settings)
+    if publishers is None:
+        publishers = build_publishers(settings)
     media = MediaLibrary(db, settings)
     dispatcher = Dispatcher(db, publishers, settings, Secrets(settings.secret_keys), media=media)
     stop = asyncio.Event()

@@ -34,7 +34,7 @@ class XrpcError(Exception):
 
 def rate_limit_wait(response: httpx.Response) -> float | None:
     """Seconds to wait: `Retry-After`, else the `ratelimit-reset` epoch when nothing remains."""
-    after = retry_after_seconds(response)
+    after = retry_after_seconds(response.headers)
     if after is not None:
         return after
     reset, remaining = (

@@ -5,14 +5,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-import httpx
+import aiohttp
 import orjson
 
-from masthead.net.client import safe_async_client
-from masthead.net.guard import BlockedDestination, check_url
+from masthead.net.guard import BlockedDestination
+from masthead.net.session import GuardedSession, connection_failed
 from masthead.platforms.base import (
     OutcomeUnknown,
     Permanent,
@@ -33,8 +34,10 @@ def sign(secret: str, timestamp: int, body: bytes) -> str:
     return f"t={timestamp},v1={mac.hexdigest()}"
 
 
-def retry_after_seconds(response: httpx.Response) -> float | None:
-    value = response.headers.get("retry-after")
+def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
+    """A Retry-After header's wait in seconds (delta or HTTP date); `headers` must look up
+    names case-insensitively, as httpx's and aiohttp's do."""
+    value = headers.get("retry-after")
     if value is None:
         return None
     try:
@@ -53,19 +56,10 @@ class WebhookPublisher(Publisher):
     def __init__(
         self, *, allow: frozenset[tuple[str, int]], timeout: float, only_allowed: bool = False
     ) -> None:
-        self._allow = allow
-        self._client = safe_async_client(
-            allow=allow,
-            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
-            only_allowed=only_allowed,
-        )
+        self._session = GuardedSession(allow=allow, timeout=timeout, only_allowed=only_allowed)
 
     async def send(self, ctx: PublishContext, position: int, prepared: dict[str, Any]) -> SentItem:
         url = str(ctx.target.get("url", ""))
-        try:
-            check_url(url, self._allow)
-        except BlockedDestination as exc:
-            raise Permanent(f"Webhook URL refused: {exc.reason}") from exc
         item = ctx.items[position]
         body = orjson.dumps(
             {
@@ -91,24 +85,24 @@ class WebhookPublisher(Publisher):
             "X-Masthead-Delivery": ctx.post_id,
         }
         try:
-            response = await self._client.post(url, content=body, headers=headers)
+            response = await self._session.post(url, body, headers)
         except BlockedDestination as exc:
             raise Permanent(f"Webhook URL refused: {exc.reason}") from exc
-        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-            raise Retryable(f"Webhook unreachable: {exc or type(exc).__name__}") from exc
-        except httpx.TransportError as exc:
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            if connection_failed(exc):
+                raise Retryable(f"Webhook unreachable: {exc or type(exc).__name__}") from exc
             raise OutcomeUnknown(
                 f"the webhook request was sent but no answer came back ({type(exc).__name__})"
             ) from exc
-        if 200 <= response.status_code < 300:
+        if 200 <= response.status < 300:
             return SentItem(remote_id=ctx.post_id, public_url=url)
-        reason = f"Webhook answered {response.status_code} {response.reason_phrase}".rstrip()
-        if response.status_code in RETRYABLE_STATUSES:
-            raise Retryable(reason, retry_after_seconds(response))
-        if 300 <= response.status_code < 400:
+        reason = f"Webhook answered {response.status} {response.reason}".rstrip()
+        if response.status in RETRYABLE_STATUSES:
+            raise Retryable(reason, retry_after_seconds(response.headers))
+        if 300 <= response.status < 400:
             location = response.headers.get("location", "")
             raise Permanent(f"{reason} to {location}; use the final URL as target.url")
         raise Permanent(reason)
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        await self._session.aclose()

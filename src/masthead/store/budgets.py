@@ -51,6 +51,15 @@ def blocked_until(conn: Connection, keys: list[str]) -> float | None:
     return float(until) if until is not None else None
 
 
+def blocks(conn: Connection, now: float) -> dict[str, float]:
+    """Every key a platform asked to wait on, and until when (few rows: lapsed ones are
+    purged, see `forget_before`)."""
+    rows = conn.execute(
+        select(RateBudgetBlock.key, RateBudgetBlock.until).where(RateBudgetBlock.until > now)
+    )
+    return {key: float(until) for key, until in rows}
+
+
 def block(conn: Connection, key: str, until: float) -> None:
     """Keep everyone off `key` until `until` (the later of this and any earlier block)."""
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite

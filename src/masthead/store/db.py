@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+import orjson
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -48,12 +49,22 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.isolation_level = None
 
 
+def _json_dumps(value: Any) -> str:
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
+# orjson for JSON columns: the stdlib decoder was 5% of a worker's CPU in a burst of posts
+# (each claim decodes every post's draft).
+JSON_CODEC: dict[str, Any] = {"json_serializer": _json_dumps, "json_deserializer": orjson.loads}
+
+
 def sqlite_engine(url: str, *, role: Role = "read", pool_size: int = 4) -> Engine:
     engine = create_engine(
         normalise_url(url),
         pool_size=1 if role == "write" else pool_size,
         max_overflow=0,
         connect_args={"check_same_thread": False},
+        **JSON_CODEC,
     )
     event.listen(engine, "connect", _sqlite_connect)
     # The writer takes the write lock up front (IMMEDIATE) so that busy_timeout applies;
@@ -70,5 +81,5 @@ def sqlite_engine(url: str, *, role: Role = "read", pool_size: int = 4) -> Engin
 def postgres_engine(url: str, *, role: Role = "read") -> AsyncEngine:
     size = 2 if role == "write" else 10
     return create_async_engine(
-        normalise_url(url), pool_size=size, max_overflow=size, pool_pre_ping=True
+        normalise_url(url), pool_size=size, max_overflow=size, pool_pre_ping=True, **JSON_CODEC
     )

@@ -196,13 +196,10 @@ async def _mark_sending_by_a_dead_worker(
         assert claimed.id == post_id
         assert queue.mark_sending(
             conn,
-            post_id=post_id,
             owner="dead",
-            version=claimed.version,
-            position=0,
             now=now,
-            data=prepared,
-        )
+            marks=[queue.SendingMark(post_id, claimed.version, 0, prepared)],
+        ) == [True]
 
     await app.db.write(work)
 
