@@ -11,9 +11,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from masthead.security import Secrets
-from masthead.store.database import Database
-from tests.support.harness import Caller, migrate, seed_account, seed_user, webhook_post
+from tests.support.crashes import seed_webhook_account
+from tests.support.harness import Caller, webhook_post
 from tests.support.receiver import Fault, Receiver
 from tests.support.server import ServerProcess
 
@@ -37,15 +36,7 @@ def server(tmp_path: Path, receiver: Receiver) -> Iterator[ServerProcess]:
 
 async def seed(server: ServerProcess) -> tuple[Caller, str]:
     url = f"sqlite:///{server.data_dir / 'masthead.db'}"
-    await migrate(url)
-    db = Database(url)
-    await db.start()
-    try:
-        caller = await seed_user(db, Secrets([SECRET]), "restart@example.com")
-        account = await seed_account(db, caller, "webhook")
-    finally:
-        await db.close()
-    return caller, account
+    return await seed_webhook_account(url, SECRET, "restart@example.com")
 
 
 async def wait_final(
@@ -74,11 +65,15 @@ async def test_scheduled_post_is_sent_once_after_a_crash_and_restart(
     post_id = response.json()["postSubmissionId"]
     server.kill()  # a crash right after the 201: the post must survive it
     await asyncio.to_thread(server.start)
+    ready_at = time.time()
 
     deliveries = await receiver.wait_for(1, timeout=15)
     assert len(deliveries) == 1
     assert deliveries[0].received_at >= at.timestamp()
-    assert deliveries[0].received_at - at.timestamp() < 1.5
+    # On time: counted from the due time, or from readiness if the restart took longer (a
+    # loaded machine). The bound is loose against scheduling noise but well under the
+    # engine's 30 s idle sleep, which is what a missed wake-up would cost.
+    assert deliveries[0].received_at - max(at.timestamp(), ready_at) < 5.0
     assert (await wait_final(server, caller, post_id))["status"] == "published"
     await asyncio.sleep(0.5)
     assert len(receiver.deliveries) == 1

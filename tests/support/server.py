@@ -63,12 +63,15 @@ class ServerProcess:
     def _port_args(self) -> list[str]:
         return ["--port", str(self.port)] if self.args[0] == "serve" else []
 
-    def terminate(self, timeout: float = 20.0) -> None:
-        """Graceful: SIGTERM, as a deploy would."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            self.process.wait(timeout=timeout)
+    def terminate(self, timeout: float = 20.0) -> int | None:
+        """Graceful: SIGTERM, as a deploy would. Returns the exit status (None: not running)."""
+        status = None
+        if self.process is not None:
+            if self.process.poll() is None:
+                self.process.send_signal(signal.SIGTERM)
+            status = self.process.wait(timeout=timeout)
         self.process = None
+        return status
 
     def kill(self) -> None:
         """A crash: SIGKILL, nothing gets to clean up."""
