@@ -9,7 +9,9 @@ It is plain asyncio protocols on uvloop rather than httpx: httpx spends a few hu
 microseconds of client CPU per request, which at a few thousand requests a second would make
 the client, not the server, the thing measured. `send_lag` (actual send - due time) is
 reported so that a client that cannot keep up is visible rather than silently blamed on the
-server.
+server. Times are read from `time.perf_counter()`, not `loop.time()`: uvloop's loop clock has
+millisecond steps and is only refreshed once per loop iteration, which rounded every latency
+to whole milliseconds.
 
 The load is one request repeated (--path, --body-file) or a weighted mix of request kinds
 (--mix FILE, see `parse_mix`), interleaved evenly so that every second of the run sees the
@@ -218,12 +220,13 @@ async def run(
         idle.put_nowait(proto)
     results = _Results()
     by_kind = {t.kind: _Results() for t in templates}
-    wall_offset = time.time() - loop.time()
+    clock = time.perf_counter
+    wall_offset = time.time() - clock()
 
     async def one(due: float, index: int) -> None:
         kind = by_kind[templates[index].kind]
         conn = await idle.get()
-        lag = loop.time() - due
+        lag = clock() - due
         results.send_lags.append(lag)
         kind.send_lags.append(lag)
         try:
@@ -239,7 +242,7 @@ async def run(
             _, conn = await loop.create_connection(_Connection, "127.0.0.1", port)
             opened.append(conn)
         else:
-            latency = loop.time() - due
+            latency = clock() - due
             results.latencies.append(latency)
             results.statuses[status] += 1
             kind.latencies.append(latency)
@@ -249,19 +252,19 @@ async def run(
     total = int(rate * duration)
     order = weighted_schedule([t.weight for t in templates], total)
     tasks: list[asyncio.Task[None]] = []
-    start = loop.time() + 0.05
+    start = clock() + 0.05
     for i, index in enumerate(order):
         due = start + i / rate
-        delay = due - loop.time()
+        delay = due - clock()
         if delay > 0:
             await asyncio.sleep(delay)
         tasks.append(asyncio.create_task(one(due, index)))
-    sent_for = loop.time() - start
+    sent_for = clock() - start
     await asyncio.wait(tasks, timeout=timeout + 5)
     for conn in opened:
         if conn.transport is not None:
             conn.transport.close()
-    elapsed = loop.time() - start
+    elapsed = clock() - start
     return {
         "target_rate": rate,
         "duration_s": round(sent_for, 3),
