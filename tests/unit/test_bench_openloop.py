@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
-
 from bench.openloop import SCHEDULED_MARK, Template, _Requests, parse_mix, weighted_schedule
 
 
