@@ -158,6 +158,8 @@ class _Connection(asyncio.Protocol):
 @dataclass
 class _Results:
     latencies: list[float] = field(default_factory=list)
+    due_offsets: list[float] = field(default_factory=list)
+    """Seconds from the start of the run to each answered request's due time."""
     send_lags: list[float] = field(default_factory=list)
     statuses: Counter[int] = field(default_factory=Counter)
     errors: Counter[str] = field(default_factory=Counter)
@@ -209,6 +211,7 @@ async def run(
     duration: float,
     connections: int,
     timeout: float,
+    window: float = 10.0,
 ) -> dict[str, Any]:
     loop = asyncio.get_running_loop()
     requests = _Requests(templates, headers)
@@ -244,6 +247,7 @@ async def run(
         else:
             latency = clock() - due
             results.latencies.append(latency)
+            results.due_offsets.append(due - start)
             results.statuses[status] += 1
             kind.latencies.append(latency)
             kind.statuses[status] += 1
@@ -277,7 +281,22 @@ async def run(
         "send_lag": summary_ms(results.send_lags),
         "connections": connections,
         "kinds": {kind: _report(r) for kind, r in by_kind.items()} if len(templates) > 1 else {},
+        "windows": windows(results.due_offsets, results.latencies, window),
     }
+
+
+def windows(
+    offsets: Sequence[float], latencies: Sequence[float], width: float
+) -> list[dict[str, Any]]:
+    """Latency per `width` seconds of the run (by due time): a long run's p99 alone cannot
+    tell a server that slowly fell behind from one that stalled once, or when."""
+    buckets: dict[int, list[float]] = {}
+    for offset, latency in zip(offsets, latencies, strict=True):
+        buckets.setdefault(int(offset // width), []).append(latency)
+    return [
+        {"from_s": n * width, "requests": len(values), **summary_ms(values)}
+        for n, values in sorted(buckets.items())
+    ]
 
 
 def measure(

@@ -396,6 +396,13 @@ def _print_soak(soak: dict[str, Any]) -> None:
         )
     print(_table(rows))
     ok, rss, imm = soak["ok"], soak["rss"], soak["immediate_posts"]
+    if soak["windows"]:
+        worst = max(soak["windows"], key=lambda w: w["p99_ms"])
+        best = min(soak["windows"], key=lambda w: w["p99_ms"])
+        print(
+            f"  p99 per 10 s window: best {_fmt(best['p99_ms'])} ms, worst {_fmt(worst['p99_ms'])}"
+            f" ms (from {worst['from_s']:g}s)"
+        )
     print(
         f"  no error or non-2xx answer: {_verdict(ok['no_errors'])}"
         f" ({soak['non_2xx']} non-2xx, {sum(soak['errors'].values())} connection errors)"

@@ -5,7 +5,14 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
-from bench.openloop import SCHEDULED_MARK, Template, _Requests, parse_mix, weighted_schedule
+from bench.openloop import (
+    SCHEDULED_MARK,
+    Template,
+    _Requests,
+    parse_mix,
+    weighted_schedule,
+    windows,
+)
 
 
 def test_schedule_keeps_the_shares_in_every_stretch() -> None:
@@ -72,3 +79,11 @@ def test_requests_take_paths_in_turn_and_fill_the_scheduled_time() -> None:
     post = requests.next(1, 1_700_000_000.0)
     assert post.endswith(b'\r\n\r\n{"t":"2023-11-14T22:13:22.000Z"}')
     assert b"Content-Length: 32\r\n" in post and b"X-Key: k\r\n" in post
+
+
+def test_windows_split_latency_by_due_time() -> None:
+    offsets = [0.5, 3.0, 9.9, 10.0, 25.0]
+    latencies = [0.001, 0.002, 0.003, 0.100, 0.004]
+    rows = windows(offsets, latencies, 10.0)
+    assert [(w["from_s"], w["requests"]) for w in rows] == [(0.0, 3), (10.0, 1), (20.0, 1)]
+    assert rows[0]["max_ms"] == 3.0 and rows[1]["p99_ms"] == 100.0
