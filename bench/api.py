@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-import subprocess
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, closing, contextmanager
 from dataclasses import dataclass
@@ -22,16 +21,14 @@ from typing import Any
 
 import httpx
 
-from bench import profile
+from bench import openloop, profile
 from bench.procs import (
     HOST,
-    ROOT,
     BenchError,
     Child,
     child,
     clean_env,
     free_port,
-    pinned,
     python_module,
     wait_for_http,
     wait_for_port,
@@ -80,40 +77,6 @@ def _first_start_credentials(log: Path) -> tuple[str, str]:
     if not key or not key.startswith("blt_") or account is None:
         raise BenchError(f"could not read the API key from masthead's first start:\n{lines}")
     return key, account.group(1)
-
-
-def _open_loop(
-    port: int, body_file: Path, api_key: str | None, rate: float, seconds: float, cpu: int | None
-) -> dict[str, Any]:
-    headers = ["--header", "Content-Type: application/json"]
-    if api_key:
-        headers += ["--header", f"blotato-api-key: {api_key}"]
-    cmd = python_module(
-        "bench.openloop",
-        "--port",
-        str(port),
-        "--path",
-        PATH,
-        "--body-file",
-        str(body_file),
-        "--rate",
-        f"{rate:.1f}",
-        "--duration",
-        f"{seconds:g}",
-        *headers,
-    )
-    done = subprocess.run(
-        pinned(cmd, cpu),
-        capture_output=True,
-        text=True,
-        timeout=seconds + 60,
-        check=False,
-        cwd=ROOT,
-    )
-    if done.returncode != 0:
-        raise BenchError(f"open-loop client failed:\n{done.stdout}\n{done.stderr}")
-    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    return result
 
 
 def _profile(pid: int, plan: ApiPlan, load: Callable[[float], WrkResult]) -> dict[str, Any]:
@@ -235,7 +198,14 @@ def run_api(
 
     def open_loop(server: _Masthead, rate: float, seconds: float) -> dict[str, Any]:
         body_file.write_text(server.body)
-        result = _open_loop(server.port, body_file, server.key, rate, seconds, client_cpu)
+        result = openloop.measure(
+            server.port,
+            body_file=body_file,
+            api_key=server.key,
+            rate=rate,
+            seconds=seconds,
+            cpu=client_cpu,
+        )
         server.acknowledged += result["statuses"].get("201", 0)
         return result
 
@@ -299,7 +269,14 @@ def run_api(
         with bare_server("bare-floor.log") as bare:
             wait_for_port(bare, bare_port)
             body_file.write_text(bare_body)
-            floor = _open_loop(bare_port, body_file, None, half_rate, 5.0, client_cpu)
+            floor = openloop.measure(
+                bare_port,
+                body_file=body_file,
+                api_key=None,
+                rate=half_rate,
+                seconds=5.0,
+                cpu=client_cpu,
+            )
 
     return {
         "settings": {

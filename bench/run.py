@@ -5,7 +5,10 @@ uvicorn settings (see bench/api.py); part 2 measures the dispatch engine deliver
 posts due at one instant (see bench/dispatch.py), on SQLite and, when a server answers at
 127.0.0.1:5432, on PostgreSQL; part 3 ingests a 1 GiB file through POST /v2/media beside
 curl (see bench/media.py); part 4 times every web UI page with 10,000 posts in the database
-(see bench/web.py). All traffic stays on 127.0.0.1; every process the bench starts
+(see bench/web.py); part 5 repeats POST/GET latency and dispatch lag after a million future
+posts were added, against the empty database's figures from the same run (see bench/scale.py);
+part 6 soaks `masthead serve` under a mixed load at half its peak (see bench/soak.py). All
+traffic stays on 127.0.0.1; every process the bench starts
 is stopped before it returns, on errors and Ctrl-C too.
 """
 
@@ -33,6 +36,15 @@ from bench.api import ApiPlan, run_api
 from bench.dispatch import PG_ADMIN, DispatchPlan, run_postgres, run_sqlite
 from bench.media import MediaPlan, run_media
 from bench.procs import BenchError, cpus
+from bench.scale import (
+    GOAL_LAG_P99_MS,
+    GOAL_RATIO,
+    GOAL_RSS_MIB,
+    ScalePlan,
+    run_scale_postgres,
+    run_scale_sqlite,
+)
+from bench.soak import GOAL_RSS_GROWTH, SoakPlan, run_soak
 from bench.web import WebPlan, run_web
 from bench.wrk import ensure_wrk
 
@@ -349,6 +361,107 @@ def _run_dispatch(
     return failed
 
 
+def _verdict(ok: bool) -> str:
+    return "met" if ok else "MISSED"
+
+
+def _print_scale(results: list[dict[str, Any]]) -> None:
+    done = [r for r in results if "ratios" in r]
+    if done:
+        first = done[0]
+        plan = first["empty"]
+        print(
+            f"\nScale: {first['posts']:,} future posts ({first['users']} users,"
+            f" {first['accounts']} accounts) against the empty database, same processes;"
+            f" open loop {plan['post']['rate']:g}/s, stream {plan['lag']['rate']:g}/s"
+        )
+        rows = [
+            ["database", "measure", "empty p50", "p99", "loaded p50", "p99", "ratio p50", "p99"]
+        ]
+        for r in done:
+            for name, metric, key in (
+                ("POST /v2/posts ms", "post", "latency"),
+                ("GET /v2/posts/{id} ms", "get", "latency"),
+                ("dispatch lag ms", "lag", "lag"),
+            ):
+                empty, loaded = r["empty"][metric][key], r["loaded"][metric][key]
+                rows.append(
+                    [
+                        r["database"] if metric == "post" else "",
+                        name,
+                        _fmt(empty["p50_ms"]),
+                        _fmt(empty["p99_ms"]),
+                        _fmt(loaded["p50_ms"]),
+                        _fmt(loaded["p99_ms"]),
+                        _fmt(r["ratios"][f"{metric}_p50"], 3),
+                        _fmt(r["ratios"][f"{metric}_p99"], 3),
+                    ]
+                )
+        print(_table(rows))
+        for r in done:
+            print(
+                f"  {r['database']}: inserted in {r['insert_seconds']:g}s"
+                f" ({r['insert_rows_per_s']:,} rows/s); ratios <= {GOAL_RATIO}:"
+                f" {_verdict(r['ratios_ok'])}; lag p99 < {GOAL_LAG_P99_MS:g} ms:"
+                f" {_verdict(r['lag_ok'])} ({r['lag_p99_ms']:g}); {r['rss_process']} RSS peak"
+                f" {r['rss_peak_mib']:g} MiB < {GOAL_RSS_MIB:g}: {_verdict(r['rss_ok'])};"
+                f" every request answered and post delivered once:"
+                f" {_verdict(r['all_answered_and_delivered'])}"
+            )
+    for r in results:
+        if "ratios" not in r:
+            print(f"\nScale on {r['database']}: {r.get('skipped') or 'FAILED: ' + r['error']}")
+
+
+def _print_soak(soak: dict[str, Any]) -> None:
+    if "kinds" not in soak:
+        print(f"\nSoak: {soak.get('skipped') or 'FAILED: ' + soak.get('error', '?')}")
+        return
+    print(
+        f"\nSoak: {soak['seconds']:g}s of mixed load at {soak['rate']:,.0f} req/s, half of"
+        f" {soak['peak_rps']:,.0f} (the mix's peak, dispatch of its due posts included);"
+        f" achieved {soak['achieved_rate']:,.0f}"
+    )
+    rows = [["request", "sent", "2xx", "other", "errors", "p50 ms", "p99 ms", "max ms"]]
+    for kind, k in soak["kinds"].items():
+        two = sum(n for code, n in k["statuses"].items() if code.startswith("2"))
+        rows.append(
+            [
+                kind,
+                _fmt(k["requests"]),
+                _fmt(two),
+                _fmt(sum(k["statuses"].values()) - two),
+                _fmt(sum(k["errors"].values())),
+                _fmt(k["latency"]["p50_ms"]),
+                _fmt(k["latency"]["p99_ms"]),
+                _fmt(k["latency"]["max_ms"]),
+            ]
+        )
+    print(_table(rows))
+    ok, rss, imm = soak["ok"], soak["rss"], soak["immediate_posts"]
+    if soak["windows"]:
+        worst = max(soak["windows"], key=lambda w: w["p99_ms"])
+        best = min(soak["windows"], key=lambda w: w["p99_ms"])
+        print(
+            f"  p99 per 10 s window: best {_fmt(best['p99_ms'])} ms, worst {_fmt(worst['p99_ms'])}"
+            f" ms (from {worst['from_s']:g}s)"
+        )
+    print(
+        f"  no error or non-2xx answer: {_verdict(ok['no_errors'])}"
+        f" ({soak['non_2xx']} non-2xx, {sum(soak['errors'].values())} connection errors)"
+    )
+    growth = "-" if rss["growth"] is None else f"{rss['growth'] * 100:+.1f}%"
+    print(
+        f"  RSS {rss['warmup_mib']} MiB after the {rss['warmup_s']:g}s warm-up, {rss['end_mib']}"
+        f" MiB at the end ({growth}; max {rss.get('max_mib')}); growth <"
+        f" {GOAL_RSS_GROWTH * 100:g}%: {_verdict(ok['rss'])}"
+    )
+    print(
+        f"  posts due at once: {imm['states']}, {imm['deliveries']:,} deliveries,"
+        f" {imm['duplicates']} duplicates; all published once: {_verdict(ok['all_published_once'])}"
+    )
+
+
 def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per wrk run")
@@ -368,6 +481,14 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--skip-web", action="store_true")
     parser.add_argument(
         "--media-size", type=int, default=1024**3, help="bytes of the media ingest sample"
+    )
+    parser.add_argument("--skip-scale", action="store_true")
+    parser.add_argument(
+        "--scale-posts", type=int, default=1_000_000, help="future posts in the scale part"
+    )
+    parser.add_argument("--skip-soak", action="store_true")
+    parser.add_argument(
+        "--soak-seconds", type=float, default=600.0, help="length of the mixed-load soak"
     )
     parser.add_argument("--keep", action="store_true", help="keep the work dir (logs, DBs)")
     return parser.parse_args(argv)
@@ -452,6 +573,54 @@ def main(argv: list[str] | None = None) -> int:
             except (BenchError, RuntimeError) as exc:
                 report["web"] = {"error": str(exc)}
                 failed = True
+
+        scale: list[dict[str, Any]] = []
+        if not args.skip_scale:
+            splan = ScalePlan(posts=args.scale_posts)
+            runs = [("sqlite", run_scale_sqlite)]
+            if args.no_postgres:
+                scale.append({"database": "postgresql", "skipped": "--no-postgres"})
+            else:
+                runs.insert(0, ("postgresql", run_scale_postgres))
+            for label, run_scale in runs:
+                print(f"Part 5: {args.scale_posts:,} future posts vs none, {label}", flush=True)
+                try:
+                    scale.append(
+                        asyncio.run(
+                            run_scale(workdir / f"scale-{label}", splan, server_cpu, client_cpu)
+                        )
+                    )
+                    failed |= not (
+                        scale[-1]["ratios_ok"]
+                        and scale[-1]["lag_ok"]
+                        and scale[-1]["rss_ok"]
+                        and scale[-1]["all_answered_and_delivered"]
+                    )
+                except BenchError as exc:
+                    scale.append({"database": label, "error": str(exc)})
+                    failed = True
+                except Exception as exc:
+                    if label == "sqlite":
+                        raise
+                    reason = f"skipped, {PG_ADMIN} unusable ({type(exc).__name__}: {exc})"
+                    scale.append({"database": label, "skipped": reason})
+        report["scale"] = scale
+
+        if args.skip_soak:
+            report["soak"] = {"skipped": "--skip-soak"}
+        else:
+            print(f"Part 6: {args.soak_seconds:g}s soak of mixed API load", flush=True)
+            try:
+                report["soak"] = run_soak(
+                    workdir / "soak",
+                    SoakPlan(seconds=args.soak_seconds),
+                    server_cpu,
+                    client_cpu,
+                )
+                failed |= not all(report["soak"]["ok"].values())
+            except BenchError as exc:
+                report["soak"] = {"error": str(exc)}
+                failed = True
     except KeyboardInterrupt:
         print("\ninterrupted: servers stopped, nothing written", file=sys.stderr)
         return 130
@@ -466,6 +635,8 @@ def main(argv: list[str] | None = None) -> int:
     _print_dispatch(report.get("dispatch", []))
     _print_media(report.get("media", {}))
     _print_web(report.get("web", {}))
+    _print_scale(report.get("scale", []))
+    _print_soak(report.get("soak", {}))
     text = json.dumps(report, indent=2, default=str)
     (RESULTS / f"{stamp}.json").write_text(text)
     (RESULTS / "latest.json").write_text(text)

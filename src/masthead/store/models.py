@@ -115,6 +115,12 @@ class Post(Base):
             sqlite_where=text("due_at IS NOT NULL"),
         ),
         Index(
+            "ix_posts_due_state",
+            "state",
+            postgresql_where=text("due_at IS NOT NULL"),
+            sqlite_where=text("due_at IS NOT NULL"),
+        ),
+        Index(
             "ix_posts_lease",
             "lease_until",
             postgresql_where=text("lease_until IS NOT NULL"),
