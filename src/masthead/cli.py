@@ -98,9 +98,6 @@ def serve(
             "run inside the one serve process"
         )
     lock = _single_process_lock(settings)
-    import sys
-
-    sys.setswitchinterval(float(__import__("os").environ.get("SWI", "0.005")))
     _migrate(settings)
     _with_db(settings, lambda db: _first_start(db, settings, host, port))
     uvicorn.run(
