@@ -224,7 +224,7 @@ class Dispatcher:
                 await self._renew(list(self._inflight), self._clock() + self._lease)
             await self._heartbeat()
             await self._listen()
-            for state, count in (await self._db.read(queue.counts_by_state)).items():
+            for state, count in (await self._db.read_aside(queue.counts_by_state)).items():
                 POSTS_BY_STATE.labels(state).set(count)
 
     async def _renew(self, ids: list[str], until: datetime) -> None:

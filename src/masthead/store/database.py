@@ -94,6 +94,19 @@ class Database:
         async with self._pg_reader.connect() as conn:
             return await conn.run_sync(work)
 
+    async def read_aside(self, work: Work[T]) -> T:
+        """A read that scans (a gauge over every waiting post): on SQLite it runs in a thread
+        so that the event loop keeps serving meanwhile (measured: 85-140 ms with a million
+        scheduled posts, inline, every 10 s). The same as `read` on PostgreSQL."""
+        if self.is_sqlite:
+
+            def run() -> T:
+                with self._sqlite_reader.connect() as conn:
+                    return work(conn)
+
+            return await asyncio.to_thread(run)
+        return await self.read(work)
+
     async def write(self, work: Work[T], *, isolated: bool = True) -> T:
         """Run `work` in the next group transaction; return once it is durably committed."""
         return await self.writer.write(work, isolated=isolated)
