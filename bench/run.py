@@ -203,6 +203,15 @@ def _print_profile(what: str, prof: dict[str, Any] | None) -> None:
         print(f"    {pct:5.1f}%  {name}")
 
 
+GOAL_ALL_SECONDS = 3.0
+"""Issue #7: 10,000 posts due at one instant, all published within 3 s on one machine."""
+
+
+def _within(run: dict[str, Any], seconds: float) -> bool:
+    took = run["seconds_to_all_published"]
+    return bool(run["valid"]) and took is not None and took <= seconds
+
+
 def _print_dispatch(results: list[dict[str, Any]]) -> None:
     done = [r for r in results if "skipped" not in r and "error" not in r]
     if done:
@@ -245,6 +254,11 @@ def _print_dispatch(results: list[dict[str, Any]]) -> None:
                 ]
             )
         print(_table(rows))
+        verdicts = ", ".join(
+            f"{r['platform'].split()[0]} {r['database']} {_verdict(_within(r, GOAL_ALL_SECONDS))}"
+            for r in done
+        )
+        print(f"  goal: all published within {GOAL_ALL_SECONDS:g} s of T: {verdicts}")
         for r in done:
             problems = []
             if not r["valid"]:
