@@ -26,6 +26,7 @@ from masthead.net.guard import (
     _is_allowed,
     check_address,
     check_url,
+    not_listed,
 )
 
 __all__ = ["safe_async_client"]
@@ -156,9 +157,7 @@ class _GuardedBackend(httpcore.AsyncNetworkBackend):
                 host, port, timeout=timeout, local_address=local_address, socket_options=options
             )
         if self._only_allowed:
-            raise BlockedDestination(
-                f"{host}:{port} is not in MASTHEAD_FETCH_ALLOW, and only those may be fetched"
-            )
+            raise not_listed(host, port)
         # One budget for resolving and trying every address, not `timeout` per step.
         deadline = math.inf if timeout is None else anyio.current_time() + timeout
         addresses = await self._checked_addresses(host, port, deadline)

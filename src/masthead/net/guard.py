@@ -89,6 +89,13 @@ def _is_allowed(host: str, port: int, allow: frozenset[tuple[str, int]]) -> bool
     return any(host == h.lower().strip("[]") and port == p for h, p in allow)
 
 
+def not_listed(host: str, port: int) -> BlockedDestination:
+    """The refusal of MASTHEAD_FETCH_ONLY_ALLOWED for a destination outside the allow list."""
+    return BlockedDestination(
+        f"{host}:{port} is not in MASTHEAD_FETCH_ALLOW, and only those may be fetched"
+    )
+
+
 def check_url(
     url: str | httpx.URL, allow: frozenset[tuple[str, int]] = frozenset()
 ) -> ParsedTarget:

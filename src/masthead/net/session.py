@@ -26,7 +26,7 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 from yarl import URL
 
 from masthead.net import client
-from masthead.net.guard import BlockedDestination, _is_allowed, check_address, check_url
+from masthead.net.guard import _is_allowed, check_address, check_url, not_listed
 
 __all__ = ["GuardedSession", "Reply"]
 
@@ -52,9 +52,7 @@ class _GuardedResolver(AbstractResolver):
     ) -> list[ResolveResult]:
         allowed = _is_allowed(host, port, self._allow)
         if self._only_allowed and not allowed:
-            raise BlockedDestination(
-                f"{host}:{port} is not in MASTHEAD_FETCH_ALLOW, and only those may be fetched"
-            )
+            raise not_listed(host, port)
         addresses = list(dict.fromkeys(await client._resolve(host, port)))
         if not allowed:
             for ip in addresses:
@@ -114,10 +112,7 @@ class GuardedSession:
         when it must not be requested."""
         target = check_url(url, self._allow)
         if self._only_allowed and not _is_allowed(target.host, target.port, self._allow):
-            raise BlockedDestination(
-                f"{target.host}:{target.port} is not in MASTHEAD_FETCH_ALLOW, and only those "
-                "may be fetched"
-            )
+            raise not_listed(target.host, target.port)
         parsed = httpx.URL(url)
         path, _, query = parsed.raw_path.decode("ascii").partition("?")
         host = f"[{target.host}]" if ":" in target.host else target.host
