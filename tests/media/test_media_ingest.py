@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import base64
+import threading
 from pathlib import Path
 
 import pytest
 
 from masthead.media.fetch import direct_download_url
+from masthead.net import encoding
 from tests.conftest import make_settings
 from tests.media.conftest import path_of, post_media, stored_files
 from tests.support import samples
@@ -128,6 +130,58 @@ async def test_cap_is_enforced_by_counting_without_content_length(
     assert response.json()["message"] == "File is larger than the 8 MiB limit"
     assert stored_files(app) == []
     assert list((app.settings.data_dir / "tmp").iterdir()) == []
+
+
+async def test_a_compressed_answer_is_stored_as_its_decoded_bytes(
+    app: Harness, ada: Caller, files: FileServer
+) -> None:
+    png = samples.image("PNG")
+    files.add("photo.png", png)
+
+    response = await post_media(app, ada, files.url("/encoded/gzip/photo.png"))
+
+    assert response.status_code == 201, response.text
+    assert (await app.client.get(path_of(response.json()["url"]))).content == png
+
+
+async def test_a_gzip_bomb_stops_at_the_cap_on_decoded_bytes_inflated_off_the_loop(
+    app: Harness, ada: Caller, files: FileServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files.add("bomb.jpg", b"\0" * (64 * 1024 * 1024))  # a few hundred KB on the wire
+    loop_thread = threading.get_ident()
+    inflated_on: list[int] = []
+    inflated = 0
+    take = encoding.Inflater.take
+
+    def recording_take(self: encoding.Inflater, limit: int) -> bytes:
+        nonlocal inflated
+        inflated_on.append(threading.get_ident())
+        piece = take(self, limit)
+        inflated += len(piece)
+        return piece
+
+    monkeypatch.setattr(encoding.Inflater, "take", recording_take)
+
+    response = await post_media(app, ada, files.url("/encoded/gzip/bomb.jpg"))
+
+    assert response.status_code == 422
+    assert response.json()["message"] == "File is larger than the 8 MiB limit"
+    assert inflated_on and loop_thread not in inflated_on
+    assert inflated == app.settings.media_max_bytes + 1  # not one byte more was inflated
+    assert stored_files(app) == []
+    assert list((app.settings.data_dir / "tmp").iterdir()) == []
+
+
+async def test_a_coding_masthead_does_not_decode_is_refused_by_name(
+    app: Harness, ada: Caller, files: FileServer
+) -> None:
+    files.add("photo.png", samples.image("PNG"))
+
+    response = await post_media(app, ada, files.url("/encoded/br/photo.png"))
+
+    assert response.status_code == 422
+    assert "Content-Encoding br" in response.json()["message"]
+    assert response.json()["errors"][0]["path"] == "url"
 
 
 async def test_cap_applies_to_data_uris(app: Harness, ada: Caller) -> None:

@@ -1,9 +1,10 @@
-"""A loopback file server for media tests: files with or without Content-Length, redirects,
-slow bodies, and a count of every request it answered."""
+"""A loopback file server for media tests: files with or without Content-Length, compressed
+on the wire, redirects, slow bodies, and a count of every request it answered."""
 
 from __future__ import annotations
 
 import asyncio
+import gzip
 import threading
 import time
 from collections.abc import AsyncIterator
@@ -27,6 +28,7 @@ class FileServer:
                 Route("/file/{name}", self._file),
                 Route("/chunked/{name}", self._chunked),
                 Route("/slow/{name}", self._slow),
+                Route("/encoded/{coding}/{name}", self._encoded),
                 Route("/redirect", self._redirect),
                 Route("/status/{code:int}", self._status),
             ]
@@ -66,6 +68,14 @@ class FileServer:
                 yield data[start : start + 65536]
 
         return StreamingResponse(body(), media_type="application/octet-stream")
+
+    async def _encoded(self, request: Request) -> Response:
+        """Compressed with gzip whatever the client asked for (as some servers do), under
+        the coding the path names (`gzip`, or another to see it refused)."""
+        self.requests.append(request.url.path)
+        data = gzip.compress(self.files[request.path_params["name"]], compresslevel=1)
+        coding = request.path_params["coding"]
+        return Response(data, media_type="image/jpeg", headers={"Content-Encoding": coding})
 
     async def _slow(self, request: Request) -> Response:
         self.requests.append(request.url.path)

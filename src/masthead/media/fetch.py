@@ -24,6 +24,7 @@ from urllib.parse import unquote_to_bytes
 import anyio
 import httpx
 
+from masthead.net.encoding import EncodingRefused, Oversized, content_encoding, decoded
 from masthead.net.guard import BlockedDestination, check_url
 
 MAX_REDIRECTS = 5
@@ -64,6 +65,10 @@ def describe_size(size: int) -> str:
     return f"{size:,} bytes"
 
 
+def too_large(max_bytes: int) -> FetchError:
+    return FetchError(f"File is larger than the {describe_size(max_bytes)} limit")
+
+
 def direct_download_url(url: str) -> str:
     """Google Drive share links (`/file/d/<id>/view`, `/open?id=<id>`) answer with an HTML
     page; their direct download form answers with the file."""
@@ -92,7 +97,7 @@ class _Sink:
     def count(self, size: int) -> None:
         self.size += size
         if self.size > self._max:
-            raise FetchError(f"File is larger than the {describe_size(self._max)} limit")
+            raise too_large(self._max)
 
     def hash(self, chunk: bytes) -> None:
         self._hash.update(chunk)
@@ -170,7 +175,7 @@ def decode_data_uri(uri: str, directory: Path, max_bytes: int) -> Fetched:
     payload = uri[match.end() :]
     if match.group(1).lower().endswith(";base64"):
         if len(payload) * 3 // 4 > max_bytes + 3:
-            raise FetchError(f"File is larger than the {describe_size(max_bytes)} limit")
+            raise too_large(max_bytes)
         try:
             data = base64.b64decode(payload, validate=True)
         except (binascii.Error, ValueError):
@@ -218,16 +223,22 @@ async def download(
                             f"File is larger than the {describe_size(limits.max_bytes)} limit "
                             f"(Content-Length {int(declared):,})"
                         )
-                    encoded = response.headers.get("content-encoding", "identity") != "identity"
-                    # Undecoded bytes are the wire bytes, with no copy; a server that
-                    # compresses anyway is decoded, and the cap then counts decoded bytes.
-                    body = response.aiter_bytes() if encoded else response.aiter_raw()
+                    # A server that compresses although we asked for identity is decoded in
+                    # a worker thread (net/encoding.py), and the cap counts decoded bytes.
+                    encoding = content_encoding(response)
+                    body = response.aiter_raw()
+                    if encoding is not None:
+                        body = decoded(body, limits.max_bytes)
                     return await write_stream(body, directory, limits.max_bytes)
                 finally:
                     await response.aclose()
             raise FetchError(f"Media URL redirected more than {MAX_REDIRECTS} times")
     except BlockedDestination as exc:
         raise FetchError(f"Media URL refused: {exc.reason}") from None
+    except EncodingRefused as exc:
+        raise FetchError(f"Media URL {exc}") from None
+    except Oversized:
+        raise too_large(limits.max_bytes) from None
     except TimeoutError:
         raise FetchError(
             f"Media URL took longer than {limits.total_seconds:g} seconds to download"

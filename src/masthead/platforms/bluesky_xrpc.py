@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 import httpx
 import orjson
 
+from masthead.net.encoding import EncodingRefused, Oversized, read_capped
 from masthead.platforms.base import Permanent
 from masthead.platforms.webhook import retry_after_seconds
 
@@ -115,17 +116,27 @@ def check_pds_endpoint(endpoint: str, allow: frozenset[tuple[str, int]]) -> str:
     raise Permanent(f"The account's PDS {endpoint!r} is not an https URL; Masthead refuses it")
 
 
+IDENTITY_BYTES = 64 * 1024
+"""A handle's DID or a DID document is a few hundred bytes; its host is whoever the user
+names, so its answer is read capped and decoded off the event loop."""
+
+
+async def _identity_document(client: httpx.AsyncClient, url: str) -> tuple[bool, bytes]:
+    async with client.stream("GET", url) as response:
+        return response.is_success, await read_capped(response, IDENTITY_BYTES)
+
+
 async def resolve_did(client: httpx.AsyncClient, handle: str) -> str:
     """A handle's DID through `https://<handle>/.well-known/atproto-did` (the HTTPS method
     every bsky.social handle supports). A DID given as the identifier is used as is."""
     if handle.startswith("did:"):
         return handle
     try:
-        response = await client.get(f"https://{handle}/.well-known/atproto-did")
-    except httpx.HTTPError as exc:
+        ok, body = await _identity_document(client, f"https://{handle}/.well-known/atproto-did")
+    except (httpx.HTTPError, EncodingRefused, Oversized) as exc:
         raise Permanent(f"Cannot resolve the Bluesky handle {handle}: {exc}") from exc
-    did = response.text.strip()
-    if not response.is_success or not did.startswith("did:"):
+    did = body.decode("utf-8", "replace").strip()
+    if not ok or not did.startswith("did:"):
         raise Permanent(f"Cannot resolve the Bluesky handle {handle}: no DID at its domain")
     return did
 
@@ -140,11 +151,12 @@ async def pds_of(client: httpx.AsyncClient, plc_url: str, did: str) -> str:
     else:
         raise Permanent(f"Unsupported DID method: {did}")
     try:
-        response = await client.get(url)
-        document = response.json() if response.is_success else {}
-    except (httpx.HTTPError, ValueError) as exc:
+        ok, body = await _identity_document(client, url)
+        document = orjson.loads(body) if ok else {}
+    except (httpx.HTTPError, ValueError, EncodingRefused, Oversized) as exc:
         raise Permanent(f"Cannot read the DID document of {did}: {exc}") from exc
-    for service in document.get("service") or []:
+    services = document.get("service") if isinstance(document, dict) else None
+    for service in services if isinstance(services, list) else []:
         if isinstance(service, dict) and str(service.get("id", "")).endswith("#atproto_pds"):
             return str(service.get("serviceEndpoint", ""))
     raise Permanent(f"The DID document of {did} names no PDS")
