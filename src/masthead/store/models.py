@@ -345,8 +345,11 @@ class WebSession(Base):
 
 
 class LoginAttempt(Base):
-    """Failed sign-ins per email in the current window, shared by every process so that
-    spreading guesses over several API processes gains nothing."""
+    """Sign-in attempts in the current window per email, per client address and per known
+    device, shared by every process so that spreading guesses over several API processes
+    gains nothing. `key` is a SHA-256 of what is counted (services/web_auth.py), so the
+    table holds no email that anyone typed; `failures` counts attempts, and a success takes
+    its own back."""
 
     __tablename__ = "login_attempts"
 

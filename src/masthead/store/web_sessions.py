@@ -1,11 +1,12 @@
-"""Signed-in browsers and failed sign-ins (see models.WebSession and models.LoginAttempt)."""
+"""Signed-in browsers and counted sign-in attempts (models.WebSession, models.LoginAttempt)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import case, delete, insert, literal, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from masthead.store.models import LoginAttempt, User, WebSession
@@ -60,34 +61,50 @@ def remove_all(conn: Connection, user_id: str) -> None:
     conn.execute(delete(WebSession).where(WebSession.user_id == user_id))
 
 
-def failures(conn: Connection, key: str, since: datetime) -> int:
-    """Failed sign-ins for `key` in the window that started after `since`."""
+@dataclass(frozen=True, slots=True)
+class Counted:
+    key: str
+    attempts: int
+    window_start: datetime
+
+
+def count_attempt(conn: Connection, key: str, now: datetime, since: datetime) -> Counted:
+    """Count one sign-in attempt against `key` and return the count, in one statement, so
+    that parallel attempts each see a different number (a read, then a write, let 6 of 30
+    through a limit of 5). A window older than `since` starts over at 1."""
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    lapsed = LoginAttempt.window_start <= since
     row = conn.execute(
-        select(LoginAttempt.failures).where(
-            LoginAttempt.key == key, LoginAttempt.window_start > since
+        dialect.insert(LoginAttempt)
+        .values(key=key, failures=1, window_start=now)
+        .on_conflict_do_update(
+            index_elements=["key"],
+            set_={
+                "failures": case((lapsed, 1), else_=LoginAttempt.failures + 1),
+                "window_start": case(
+                    (lapsed, literal(now, LoginAttempt.window_start.type)),
+                    else_=LoginAttempt.window_start,
+                ),
+            },
         )
-    ).scalar_one_or_none()
-    return int(row or 0)
+        .returning(LoginAttempt.failures, LoginAttempt.window_start)
+    ).one()
+    return Counted(key, int(row.failures), row.window_start)
 
 
-def record_failure(conn: Connection, key: str, now: datetime, since: datetime) -> None:
-    """Count one more failure, opening a new window when the last one is older than `since`."""
-    window = conn.execute(
-        select(LoginAttempt.window_start).where(LoginAttempt.key == key)
-    ).scalar_one_or_none()
-    if window is None:
-        conn.execute(insert(LoginAttempt).values(key=key, failures=1, window_start=now))
-    elif window <= since:
-        conn.execute(
-            update(LoginAttempt).where(LoginAttempt.key == key).values(failures=1, window_start=now)
-        )
-    else:
-        conn.execute(
-            update(LoginAttempt)
-            .where(LoginAttempt.key == key)
-            .values(failures=LoginAttempt.failures + 1)
-        )
+def uncount_attempt(conn: Connection, key: str) -> None:
+    """Take back one attempt counted against `key` (it succeeded)."""
+    conn.execute(
+        update(LoginAttempt)
+        .where(LoginAttempt.key == key, LoginAttempt.failures > 0)
+        .values(failures=LoginAttempt.failures - 1)
+    )
 
 
-def clear_failures(conn: Connection, key: str) -> None:
+def clear_attempts(conn: Connection, key: str) -> None:
     conn.execute(delete(LoginAttempt).where(LoginAttempt.key == key))
+
+
+def forget_attempts_before(conn: Connection, since: datetime) -> int:
+    """Windows that ended count for nothing."""
+    return conn.execute(delete(LoginAttempt).where(LoginAttempt.window_start <= since)).rowcount

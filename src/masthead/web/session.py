@@ -16,7 +16,10 @@ from masthead.services import web_auth
 SESSION_COOKIE = "masthead_session"
 LOGIN_CSRF_COOKIE = "masthead_login_csrf"
 TZ_COOKIE = "masthead_tz"
+DEVICE_COOKIE = "masthead_device"
+"""Marks a browser its user signed in from (services/web_auth.py): only /login reads it."""
 SESSION_SECONDS = int(web_auth.SESSION_LIFETIME.total_seconds())
+DEVICE_SECONDS = int(web_auth.DEVICE_LIFETIME.total_seconds())
 
 
 class NotSignedIn(Exception):
@@ -90,6 +93,18 @@ def set_session_cookie(request: Request, response: Response, token: str) -> None
         samesite="lax",
         secure=secure_cookies(request),
         path="/",
+    )
+
+
+def set_device_cookie(request: Request, response: Response, value: str) -> None:
+    response.set_cookie(
+        DEVICE_COOKIE,
+        value,
+        max_age=DEVICE_SECONDS,
+        httponly=True,
+        samesite="strict",
+        secure=secure_cookies(request),
+        path="/login",
     )
 
 

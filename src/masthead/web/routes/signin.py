@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from fastapi import APIRouter, Request
 from starlette.responses import RedirectResponse, Response
 
@@ -49,17 +51,21 @@ async def login(request: Request) -> Response:
     if not expected or not web_auth.csrf_ok(expected, sent):
         raise session.CsrfRefused()
     email = session.field(form, "email")
+    ctx = session.context(request)
+    attempt = web_auth.Attempt(
+        email=email,
+        password=session.field(form, "password"),
+        address=request.client.host if request.client else "",
+        session=request.cookies.get(session.SESSION_COOKIE),
+        device=request.cookies.get(session.DEVICE_COOKIE),
+    )
     try:
-        signed_in = await web_auth.sign_in(
-            session.context(request).db,
-            email,
-            session.field(form, "password"),
-            previous=request.cookies.get(session.SESSION_COOKIE),
-        )
+        signed_in = await web_auth.sign_in(ctx.db, ctx.secrets, attempt)
     except web_auth.TooManyAttempts as exc:
+        minutes = math.ceil(exc.retry_after / 60)
         response = _login_page(
             request,
-            error="Too many failed sign-ins for this email. Try again in 15 minutes.",
+            error=f"Too many failed sign-ins. Try again in {minutes} minutes.",
             status=429,
             email=email,
         )
@@ -69,6 +75,7 @@ async def login(request: Request) -> Response:
         return _login_page(request, error="Wrong email or password.", status=401, email=email)
     response = RedirectResponse(_safe_next(session.field(form, "next") or "/posts"), 303)
     session.set_session_cookie(request, response, signed_in.token)
+    session.set_device_cookie(request, response, signed_in.device)
     response.delete_cookie(session.LOGIN_CSRF_COOKIE, path="/login")
     return response
 
