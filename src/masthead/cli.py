@@ -22,6 +22,7 @@ from masthead.config import Settings, load_settings
 from masthead.domain.posts import ACCOUNT_PLATFORMS
 from masthead.platforms.base import ConnectedAccount, PublishError
 from masthead.platforms.registry import AVAILABLE, build_publishers
+from masthead.private_files import private_dir
 from masthead.security import Secrets, hash_password
 from masthead.services import oauth, web_auth
 from masthead.services.connections import connect_account
@@ -66,8 +67,7 @@ def _with_db(settings: Settings, work: Callable[[Database], Awaitable[T]]) -> T:
 
 
 def _migrate(settings: Settings) -> None:
-    if settings.is_sqlite:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(settings.data_dir)
     upgrade(settings.sqlalchemy_url)
 
 

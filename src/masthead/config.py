@@ -12,6 +12,7 @@ from typing import Annotated
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from masthead.private_files import private_dir, private_file
 from masthead.store.db import is_sqlite, normalise_url
 
 
@@ -31,6 +32,8 @@ class Settings(BaseSettings):
     api_rate_limits: str = "blotato"
     fetch_allow: Annotated[frozenset[tuple[str, int]], NoDecode] = frozenset()
     fetch_only_allowed: bool = False
+    metrics_token: SecretStr | None = None
+    """When set, /metrics answers only `Authorization: Bearer <token>` (docs/operations.md)."""
     log_level: str = "INFO"
     log_format: str = "json"
 
@@ -154,8 +157,9 @@ class Settings(BaseSettings):
         if self.secret_key:
             return [k.strip() for k in self.secret_key.split(",") if k.strip()]
         path = self.data_dir / "secret_key"
+        private_dir(self.data_dir)
+        private_file(path)
         if not path.exists():
-            self.data_dir.mkdir(parents=True, exist_ok=True)
             try:
                 fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             except FileExistsError:  # another process won the race; use its key

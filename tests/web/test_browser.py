@@ -130,3 +130,39 @@ async def test_a_weekly_slot_is_added_in_the_browsers_time_zone(settings: Settin
         [slot] = listed.json()["items"]
         assert (slot["day"], slot["hour"], slot["minute"]) == ("tuesday", 8, 30)
         assert slot["timezone"] == "America/New_York"
+
+
+async def test_every_page_and_the_api_docs_run_under_the_content_security_policy(
+    settings: Settings,
+) -> None:
+    async with served_app(settings, run_worker=False) as app, chromium() as browser:
+        base = app.settings.public_url
+        ada = await user_with_password(app, "ada@example.com")
+        await app.account(ada, "webhook", username="hooks")
+        page = await (await browser.new_context(viewport={"width": 1100, "height": 800})).new_page()
+        refused: list[str] = []
+        page.on(
+            "console",
+            lambda message: (
+                refused.append(message.text) if "Content Security Policy" in message.text else None
+            ),
+        )
+        await browser_sign_in(page, base, ada.email)
+        for path in ("/posts", "/settings/keys", "/settings/slots", "/settings/accounts"):
+            await page.goto(f"{base}{path}")
+            await expect(page.locator("main h1")).to_be_visible()
+
+        # The remove button asks first (static/app.js, no inline handler): no, then yes.
+        remove = page.get_by_role("button", name="Remove")
+        page.once("dialog", lambda dialog: dialog.dismiss())
+        await remove.click()
+        await expect(page.locator("main")).to_contain_text("@hooks")
+        page.once("dialog", lambda dialog: dialog.accept())
+        await remove.click()
+        await expect(page.locator("main")).not_to_contain_text("@hooks")
+
+        await page.goto(f"{base}/docs")
+        await expect(page.locator(".swagger-ui .info .title")).to_contain_text("Masthead")
+        await expect(page.locator(".opblock").first).to_be_visible()
+
+        assert refused == []

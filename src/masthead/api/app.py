@@ -20,6 +20,7 @@ from masthead.api.routes import accounts, media, oauth, ops, posts, schedules, s
 from masthead.config import Settings
 from masthead.dispatch.engine import Dispatcher
 from masthead.dispatch.port import DispatchPort
+from masthead.headers import SecurityHeadersMiddleware
 from masthead.media.library import MediaLibrary
 from masthead.platforms.registry import AVAILABLE, build_publishers
 from masthead.security import Secrets
@@ -78,7 +79,7 @@ def create_app(settings: Settings, *, run_worker: bool = True) -> FastAPI:
         version="0.1.0",
         description=DESCRIPTION,
         lifespan=lifespan,
-        docs_url="/docs",
+        docs_url=None,  # the web UI serves /docs from vendored files
         redoc_url=None,
     )
     errors.install(app)
@@ -87,6 +88,7 @@ def create_app(settings: Settings, *, run_worker: bool = True) -> FastAPI:
     app.include_router(media.hosting)
     install_web(app)
     app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware)
 
     for route in posts.FAST_ROUTES:
         app.router.routes.insert(0, route)

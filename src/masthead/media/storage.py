@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Protocol
 
 import anyio
 
+from masthead.private_files import private_dir
+
 if TYPE_CHECKING:
     from masthead.config import Settings
 
@@ -64,7 +66,7 @@ class LocalStorage:
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        self.root.mkdir(parents=True, exist_ok=True)
+        private_dir(self.root)
 
     def path(self, key: str) -> Path:
         checked_key(key)

@@ -15,6 +15,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from masthead.private_files import private_sqlite
+
 Role = Literal["read", "write"]
 
 
@@ -59,6 +61,7 @@ JSON_CODEC: dict[str, Any] = {"json_serializer": _json_dumps, "json_deserializer
 
 
 def sqlite_engine(url: str, *, role: Role = "read", pool_size: int = 4) -> Engine:
+    private_sqlite(url)
     engine = create_engine(
         normalise_url(url),
         pool_size=1 if role == "write" else pool_size,

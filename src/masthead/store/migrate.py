@@ -7,6 +7,9 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
+from masthead.private_files import private_sqlite
+from masthead.store.db import is_sqlite
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -19,4 +22,6 @@ def alembic_config(url: str) -> Config:
 
 def upgrade(url: str, revision: str = "head") -> None:
     """Synchronous on purpose: run before the event loop starts serving."""
+    if is_sqlite(url):
+        private_sqlite(url)  # before Alembic's engine creates the file with the umask's mode
     command.upgrade(alembic_config(url), revision)

@@ -16,6 +16,8 @@ from masthead.web.session import Viewer
 HERE = Path(__file__).parent
 STATIC_DIR = HERE / "static"
 HTMX = "htmx-2.0.11.min.js"
+SWAGGER_UI = "swagger-ui-5.35.0"
+"""swagger-ui-dist 5.35.0 from npm: swagger-ui-bundle.js and swagger-ui.css, as published."""
 
 
 def _when(value: datetime | None, zone: str = "UTC") -> str:
@@ -32,6 +34,7 @@ ENV = Environment(
 )
 ENV.filters["when"] = _when
 ENV.globals["htmx"] = HTMX
+ENV.globals["swagger_ui"] = SWAGGER_UI
 
 
 def page(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 from datetime import timedelta
 
 from fastapi import APIRouter, Request
@@ -9,7 +10,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.responses import PlainTextResponse, Response
 
 from masthead.api.auth import context
-from masthead.api.errors import json_response
+from masthead.api.errors import ApiError, json_response
 from masthead.store import queue
 from masthead.timeutil import utcnow
 
@@ -45,7 +46,22 @@ async def readyz(request: Request) -> Response:
 @router.get(
     "/metrics",
     response_class=PlainTextResponse,
-    responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
+    responses={
+        200: {"content": {"text/plain": {"schema": {"type": "string"}}}},
+        401: {"description": "MASTHEAD_METRICS_TOKEN is set and was not sent"},
+    },
 )
-async def metrics() -> Response:
+async def metrics(request: Request) -> Response:
+    """Open unless MASTHEAD_METRICS_TOKEN is set; then only `Authorization: Bearer <token>`
+    is answered (docs/operations.md)."""
+    token = context(request).settings.metrics_token
+    if token is not None and token.get_secret_value():
+        sent = request.headers.get("authorization", "")
+        expected = f"Bearer {token.get_secret_value()}"
+        if not hmac.compare_digest(sent.encode(), expected.encode()):
+            raise ApiError(
+                401,
+                "Send the metrics token as `Authorization: Bearer <token>`",
+                headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
+            )
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

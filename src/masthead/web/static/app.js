@@ -1,6 +1,11 @@
-// Copy buttons, and the browser's time zone for the server (pages show times in it).
+// Copy buttons, confirmations, and the browser's time zone for the server (pages show times
+// in it). Pages carry no inline script or handler: the Content-Security-Policy forbids them.
 (function () {
   "use strict";
+  document.addEventListener("submit", function (event) {
+    var question = event.target.getAttribute("data-confirm");
+    if (question && !window.confirm(question)) event.preventDefault();
+  });
   document.addEventListener("click", function (event) {
     var button = event.target.closest("[data-copy]");
     if (!button) return;
