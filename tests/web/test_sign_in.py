@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+from datetime import timedelta
 
 from argon2 import PasswordHasher, extract_parameters
+from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from masthead.security import (
@@ -17,9 +19,11 @@ from masthead.security import (
     Secrets,
     hash_password,
 )
-from masthead.services import web_auth
-from masthead.store import users
+from masthead.services import maintenance, web_auth
+from masthead.store import users, web_sessions
 from masthead.store.database import Database
+from masthead.store.models import LoginAttempt
+from masthead.timeutil import utcnow
 from tests.support.harness import Harness, migrate, seed_user
 from tests.support.web import PASSWORD, page_token, sign_in, user_with_password
 from tests.web.conftest import Argon2Check, Browsers
@@ -153,3 +157,19 @@ async def test_one_address_is_limited_across_emails(web: tuple[Harness, Browsers
     statuses = sorted(answer.status_code for answer in answers)
     assert statuses == [401] * web_auth.MAX_PER_ADDRESS + [429]
     assert other_address.status_code == 401
+
+
+async def test_counters_of_ended_windows_are_purged(web: tuple[Harness, Browsers]) -> None:
+    harness, _ = web
+    now = utcnow()
+    ended, running = now - web_auth.WINDOW - timedelta(seconds=1), now
+
+    def count(conn: Connection) -> None:
+        web_sessions.count_attempt(conn, "ended", ended, ended - web_auth.WINDOW)
+        web_sessions.count_attempt(conn, "running", running, running - web_auth.WINDOW)
+
+    await harness.db.write(count)
+    purged = await maintenance.purge_login_attempts(harness.db)
+    left = await harness.db.read(lambda c: c.execute(select(LoginAttempt.key)).scalars().all())
+
+    assert (purged, left) == (1, ["running"])

@@ -8,7 +8,8 @@ import time
 
 from masthead.domain.budgets import BUDGETS
 from masthead.services.posts import IDEMPOTENCY_WINDOW
-from masthead.store import budgets, idempotency, ratelimits
+from masthead.services.web_auth import WINDOW
+from masthead.store import budgets, idempotency, ratelimits, web_sessions
 from masthead.store.database import Database
 from masthead.timeutil import utcnow
 
@@ -37,6 +38,12 @@ async def purge_budgets(db: Database) -> None:
     await db.write(lambda conn: budgets.forget_before(conn, now, 2 * longest))
 
 
+async def purge_login_attempts(db: Database) -> int:
+    """Sign-in attempts count only in their window; counters of ended windows are dead weight."""
+    before = utcnow() - WINDOW
+    return await db.write(lambda conn: web_sessions.forget_attempts_before(conn, before))
+
+
 async def run_forever(db: Database) -> None:
     while True:
         try:
@@ -46,6 +53,7 @@ async def run_forever(db: Database) -> None:
             if not db.is_sqlite:
                 await purge_rate_counters(db)
             await purge_budgets(db)
+            await purge_login_attempts(db)
         except Exception:
             log.exception("maintenance failed; will try again")
         await asyncio.sleep(EVERY_SECONDS)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import Request
@@ -84,27 +85,41 @@ def field(form: FormData, name: str) -> str:
     return value if isinstance(value, str) else ""
 
 
-def set_session_cookie(request: Request, response: Response, token: str) -> None:
+def _set_private_cookie(
+    request: Request,
+    response: Response,
+    name: str,
+    value: str,
+    *,
+    path: str,
+    max_age: int | None = None,
+    samesite: Literal["lax", "strict"] = "lax",
+) -> None:
+    """A cookie no script can read, sent over https only when the site is https."""
     response.set_cookie(
-        SESSION_COOKIE,
-        token,
-        max_age=SESSION_SECONDS,
+        name,
+        value,
+        max_age=max_age,
         httponly=True,
-        samesite="lax",
+        samesite=samesite,
         secure=secure_cookies(request),
-        path="/",
+        path=path,
     )
 
 
+def set_session_cookie(request: Request, response: Response, token: str) -> None:
+    _set_private_cookie(request, response, SESSION_COOKIE, token, path="/", max_age=SESSION_SECONDS)
+
+
 def set_device_cookie(request: Request, response: Response, value: str) -> None:
-    response.set_cookie(
+    _set_private_cookie(
+        request,
+        response,
         DEVICE_COOKIE,
         value,
-        max_age=DEVICE_SECONDS,
-        httponly=True,
-        samesite="strict",
-        secure=secure_cookies(request),
         path="/login",
+        max_age=DEVICE_SECONDS,
+        samesite="strict",
     )
 
 
@@ -115,11 +130,4 @@ def login_csrf(request: Request) -> str:
 
 
 def set_login_csrf(request: Request, response: Response, token: str) -> None:
-    response.set_cookie(
-        LOGIN_CSRF_COOKIE,
-        token,
-        httponly=True,
-        samesite="lax",
-        secure=secure_cookies(request),
-        path="/login",
-    )
+    _set_private_cookie(request, response, LOGIN_CSRF_COOKIE, token, path="/login")
