@@ -1,0 +1,44 @@
+"""Which database errors mean "the database is unavailable right now" rather than a bug.
+
+An outage (SQLite locked past its busy timeout, a full or read-only disk, PostgreSQL gone,
+restarting or refusing connections) is worth waiting out: the dispatcher backs off and tries
+again, the API answers 503 with `Retry-After`. Anything else (a constraint violated, a bad
+query) is a bug and is reported as one.
+"""
+
+from __future__ import annotations
+
+import asyncpg
+from sqlalchemy import exc as sa
+
+RETRY_AFTER_SECONDS = 5
+"""What a 503 tells clients to wait: about how long the dispatcher's backoff takes to notice
+the database is back."""
+
+_UNAVAILABLE_SQLSTATE_CLASSES = ("08", "53", "57")
+"""PostgreSQL's connection exceptions, insufficient resources (disk full, too many
+connections) and operator intervention (shutdown, terminated backend, cannot connect now)."""
+_NOT_ACCEPTING_CONNECTIONS = "55000"
+"""`ALTER DATABASE ... ALLOW_CONNECTIONS false` (object not in prerequisite state)."""
+
+
+def _sqlstate(error: BaseException | None) -> str:
+    code = getattr(error, "sqlstate", None) or getattr(error, "pgcode", None)
+    return code if isinstance(code, str) else ""
+
+
+def is_unavailable(error: BaseException) -> bool:
+    """True when `error` says the database cannot be used now, not that the work was wrong."""
+    cause: BaseException | None = error
+    if isinstance(error, sa.DBAPIError):
+        if error.connection_invalidated or isinstance(
+            error, sa.OperationalError | sa.InterfaceError
+        ):
+            return True
+        cause = error.orig  # the driver's own error, with its SQLSTATE
+    if isinstance(cause, sa.TimeoutError | ConnectionError | asyncpg.InterfaceError):
+        return True  # no pooled connection in time; a refused or reset socket
+    if isinstance(cause, asyncpg.PostgresConnectionError | asyncpg.CannotConnectNowError):
+        return True
+    state = _sqlstate(cause)
+    return state.startswith(_UNAVAILABLE_SQLSTATE_CLASSES) or state == _NOT_ACCEPTING_CONNECTIONS
