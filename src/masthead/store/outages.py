@@ -8,6 +8,8 @@ query) is a bug and is reported as one.
 
 from __future__ import annotations
 
+import sqlite3
+
 import asyncpg
 from sqlalchemy import exc as sa
 
@@ -20,6 +22,9 @@ _UNAVAILABLE_SQLSTATE_CLASSES = ("08", "53", "57")
 connections) and operator intervention (shutdown, terminated backend, cannot connect now)."""
 _NOT_ACCEPTING_CONNECTIONS = "55000"
 """`ALTER DATABASE ... ALLOW_CONNECTIONS false` (object not in prerequisite state)."""
+_SQLITE_UNAVAILABLE = frozenset({5, 6, 7, 8, 10, 13, 14, 15})
+"""SQLite's primary result codes BUSY, LOCKED, NOMEM, READONLY, IOERR, FULL, CANTOPEN and
+PROTOCOL (https://sqlite.org/rescode.html)."""
 
 
 def _sqlstate(error: BaseException | None) -> str:
@@ -31,11 +36,15 @@ def is_unavailable(error: BaseException) -> bool:
     """True when `error` says the database cannot be used now, not that the work was wrong."""
     cause: BaseException | None = error
     if isinstance(error, sa.DBAPIError):
-        if error.connection_invalidated or isinstance(
-            error, sa.OperationalError | sa.InterfaceError
-        ):
+        if error.connection_invalidated:
             return True
-        cause = error.orig  # the driver's own error, with its SQLSTATE
+        cause = error.orig  # the driver's own error, with its code
+        if isinstance(cause, sqlite3.Error):  # "no such table" is an OperationalError too
+            return cause.sqlite_errorcode & 0xFF in _SQLITE_UNAVAILABLE
+        if isinstance(error, sa.InterfaceError) or (
+            isinstance(error, sa.OperationalError) and not _sqlstate(cause)
+        ):
+            return True  # the connection itself failed
     if isinstance(cause, sa.TimeoutError | ConnectionError | asyncpg.InterfaceError):
         return True  # no pooled connection in time; a refused or reset socket
     if isinstance(cause, asyncpg.PostgresConnectionError | asyncpg.CannotConnectNowError):
