@@ -122,3 +122,32 @@ async def test_a_crash_after_sending_redelivers_the_webhook_with_the_same_id(
     for delivery in (first, again):
         assert delivery.headers["x-masthead-delivery"] == post_id
         assert orjson.loads(delivery.body)["postSubmissionId"] == post_id
+
+
+async def test_a_redelivery_the_receiver_refuses_for_now_is_retried_as_a_redelivery(
+    server: ServerProcess, receiver: Receiver
+) -> None:
+    receiver.script.extend(
+        [
+            Fault(status=200, delay=3.0),  # the answer comes after the crash
+            Fault(status=503, headers={"Retry-After": "1"}),  # the redelivery: not now
+        ]
+    )
+    caller, account = await seed(server)
+    await asyncio.to_thread(server.start)
+    async with httpx.AsyncClient(base_url=server.base_url, headers=caller.headers) as client:
+        response = await client.post("/v2/posts", json=webhook_post(account, receiver.url))
+    post_id = response.json()["postSubmissionId"]
+    assert len(await receiver.wait_for(1)) == 1
+    server.kill()
+    await asyncio.to_thread(server.start)
+
+    body = await wait_final(server, caller, post_id, timeout=30)
+    assert body["status"] == "published", body
+    first, refused, accepted = receiver.deliveries
+    assert REDELIVERY_HEADER.lower() not in first.headers
+    # Still a redelivery after the 503: its sending mark stayed, its outcome still open.
+    for delivery in (refused, accepted):
+        assert delivery.headers[REDELIVERY_HEADER.lower()] == "1"
+        assert delivery.headers["x-masthead-delivery"] == post_id
+    assert accepted.received_at - refused.received_at >= 1.0  # the receiver's Retry-After
