@@ -19,14 +19,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import asyncpg
 import httpx
 import pytest
 
 from masthead.store.database import Database
 from tests.support.crashes import seed_webhook_account, wait_settled
 from tests.support.harness import Caller, webhook_post
-from tests.support.postgres import ADMIN_DSN
+from tests.support.postgres import admin
 from tests.support.receiver import Receiver
 from tests.support.server import ServerProcess
 
@@ -66,13 +65,6 @@ def _sqlite(tmp_path: Path) -> Setup:
 
 def _postgres(url: str) -> Setup:
     name = url.rsplit("/", 1)[1]
-
-    async def admin(sql: str) -> None:
-        conn = await asyncpg.connect(ADMIN_DSN, timeout=5)
-        try:
-            await conn.execute(sql)
-        finally:
-            await conn.close()
 
     async def refuse() -> Callable[[], Awaitable[None]]:
         await admin(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')

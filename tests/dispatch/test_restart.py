@@ -100,18 +100,26 @@ async def test_a_post_due_while_the_server_was_down_goes_out_once_on_start(
     assert (await wait_final(server, caller, post_id))["status"] == "published"
 
 
-async def test_a_crash_after_sending_redelivers_the_webhook_with_the_same_id(
-    server: ServerProcess, receiver: Receiver
-) -> None:
-    receiver.script.append(Fault(status=200, delay=3.0))  # the answer comes after the crash
+async def crash_mid_delivery(
+    server: ServerProcess, receiver: Receiver, *then: Fault
+) -> tuple[Caller, str]:
+    """An immediate post whose delivery reaches the receiver, then the server is killed before
+    the answer (which comes 3 s late) and started again; `then`: the receiver's next answers."""
+    receiver.script.extend([Fault(status=200, delay=3.0), *then])
     caller, account = await seed(server)
     await asyncio.to_thread(server.start)
     async with httpx.AsyncClient(base_url=server.base_url, headers=caller.headers) as client:
         response = await client.post("/v2/posts", json=webhook_post(account, receiver.url))
-    post_id = response.json()["postSubmissionId"]
     assert len(await receiver.wait_for(1)) == 1
     server.kill()  # mid-request: the receiver has it, the server never saw the answer
     await asyncio.to_thread(server.start)
+    return caller, str(response.json()["postSubmissionId"])
+
+
+async def test_a_crash_after_sending_redelivers_the_webhook_with_the_same_id(
+    server: ServerProcess, receiver: Receiver
+) -> None:
+    caller, post_id = await crash_mid_delivery(server, receiver)
 
     body = await wait_final(server, caller, post_id, timeout=20)
     assert body["status"] == "published", body
@@ -127,20 +135,11 @@ async def test_a_crash_after_sending_redelivers_the_webhook_with_the_same_id(
 async def test_a_redelivery_the_receiver_refuses_for_now_is_retried_as_a_redelivery(
     server: ServerProcess, receiver: Receiver
 ) -> None:
-    receiver.script.extend(
-        [
-            Fault(status=200, delay=3.0),  # the answer comes after the crash
-            Fault(status=503, headers={"Retry-After": "1"}),  # the redelivery: not now
-        ]
+    caller, post_id = await crash_mid_delivery(
+        server,
+        receiver,
+        Fault(status=503, headers={"Retry-After": "1"}),  # redelivery: not now
     )
-    caller, account = await seed(server)
-    await asyncio.to_thread(server.start)
-    async with httpx.AsyncClient(base_url=server.base_url, headers=caller.headers) as client:
-        response = await client.post("/v2/posts", json=webhook_post(account, receiver.url))
-    post_id = response.json()["postSubmissionId"]
-    assert len(await receiver.wait_for(1)) == 1
-    server.kill()
-    await asyncio.to_thread(server.start)
 
     body = await wait_final(server, caller, post_id, timeout=30)
     assert body["status"] == "published", body
