@@ -275,7 +275,9 @@ class Dispatcher:
                 await self._renew(list(self._inflight), self._clock() + self._lease)
             await self._heartbeat()
             await self._listen()
-            counts = await self.health.persist(lambda: self._db.read_aside(queue.counts_by_state))
+            counts = await self.health.persist(
+                lambda: self._db.read_aside(queue.counts_by_state), write=False
+            )
             for state, count in counts.items():
                 POSTS_BY_STATE.labels(state).set(count)
 
@@ -406,7 +408,7 @@ class Dispatcher:
         return await self.health.persist(lambda: self._db.write(work, isolated=False))
 
     async def _read(self, work: Callable[[Connection], T]) -> T:
-        return await self.health.persist(lambda: self._db.read(work))
+        return await self.health.persist(lambda: self._db.read(work), write=False)
 
     def _slot(self, platform: str) -> asyncio.Semaphore:
         slot = self._sending.get(platform)

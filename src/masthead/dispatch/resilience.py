@@ -99,9 +99,11 @@ class EngineHealth:
         self._publish()
         await asyncio.sleep(backoff_delay(self.failures))
 
-    async def persist(self, call: Callable[[], Awaitable[T]]) -> T:
+    async def persist(self, call: Callable[[], Awaitable[T]], *, write: bool = True) -> T:
         """`call()` until it gets through the outage, if any. Errors that are not an outage
-        (bugs), and any error once the engine is stopping, are raised to the caller."""
+        (bugs), and any error once the engine is stopping, are raised to the caller. A read
+        that succeeds ends an outage only if writes are not failing: on SQLite, reads go on
+        while writes are locked."""
         while True:
             try:
                 result = await call()
@@ -110,7 +112,8 @@ class EngineHealth:
                     raise
                 await self.failed(exc)
                 continue
-            self.succeeded()
+            if write or not self._writes_failing():
+                self.succeeded()
             return result
 
     def _publish(self) -> None:
