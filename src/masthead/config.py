@@ -40,6 +40,10 @@ class Settings(BaseSettings):
     # Dispatch engine knobs; the defaults are explained in docs/design.md.
     dispatch_batch_size: int = Field(default=500, ge=1, le=5000)
     dispatch_concurrency: int = Field(default=1000, ge=1, le=10_000)
+    dispatch_send_concurrency: int = Field(default=256, ge=1, le=256)
+    """Irreversible requests on their way at once per platform and worker: what a crash can
+    leave open. At most the webhook session's connection pool (256), so that a marked
+    delivery never waits for a connection."""
     dispatch_lease_seconds: float = Field(default=120.0, gt=1)
     dispatch_max_attempts: int = Field(default=6, ge=1)
     rate_budgets: str = ""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Gauge, Histogram
+from prometheus_client import Counter, Enum, Gauge, Histogram
 
 HTTP_REQUESTS = Counter(
     "masthead_http_requests_total", "HTTP requests answered", ["method", "route", "status"]
@@ -34,4 +34,17 @@ WRITER_BATCH = Histogram(
     "masthead_group_commit_batch_size",
     "Writes committed together by the group-commit writer",
     buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512),
+)
+DISPATCH_STATE = Enum(
+    "masthead_dispatch_state",
+    "This process's dispatch engine: running, backing off from a database outage, or stopped",
+    states=["running", "backing-off", "stopped"],
+)
+DISPATCH_FAILURES = Gauge(
+    "masthead_dispatch_consecutive_failures",
+    "Database calls of the dispatch engine that failed in a row (0 while the database answers)",
+)
+DISPATCH_LAST_CLAIM = Gauge(
+    "masthead_dispatch_last_claim_timestamp_seconds",
+    "Unix time of the dispatch engine's last successful claim of due posts",
 )

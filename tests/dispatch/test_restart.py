@@ -9,8 +9,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
+import orjson
 import pytest
 
+from masthead.platforms.webhook import REDELIVERY_HEADER
 from tests.support.crashes import seed_webhook_account
 from tests.support.harness import Caller, webhook_post
 from tests.support.receiver import Fault, Receiver
@@ -98,22 +100,53 @@ async def test_a_post_due_while_the_server_was_down_goes_out_once_on_start(
     assert (await wait_final(server, caller, post_id))["status"] == "published"
 
 
-async def test_a_crash_after_sending_reports_outcome_unknown_and_never_resends(
-    server: ServerProcess, receiver: Receiver
-) -> None:
-    receiver.script.append(Fault(status=200, delay=3.0))  # the answer comes after the crash
+async def crash_mid_delivery(
+    server: ServerProcess, receiver: Receiver, *then: Fault
+) -> tuple[Caller, str]:
+    """An immediate post whose delivery reaches the receiver, then the server is killed before
+    the answer (which comes 3 s late) and started again; `then`: the receiver's next answers."""
+    receiver.script.extend([Fault(status=200, delay=3.0), *then])
     caller, account = await seed(server)
     await asyncio.to_thread(server.start)
     async with httpx.AsyncClient(base_url=server.base_url, headers=caller.headers) as client:
         response = await client.post("/v2/posts", json=webhook_post(account, receiver.url))
-    post_id = response.json()["postSubmissionId"]
     assert len(await receiver.wait_for(1)) == 1
     server.kill()  # mid-request: the receiver has it, the server never saw the answer
     await asyncio.to_thread(server.start)
+    return caller, str(response.json()["postSubmissionId"])
+
+
+async def test_a_crash_after_sending_redelivers_the_webhook_with_the_same_id(
+    server: ServerProcess, receiver: Receiver
+) -> None:
+    caller, post_id = await crash_mid_delivery(server, receiver)
 
     body = await wait_final(server, caller, post_id, timeout=20)
-    assert body["status"] == "failed"
-    assert str(body["errorMessage"]).startswith("Outcome unknown:")
-    assert body["outcome"] == "unknown"
+    assert body["status"] == "published", body
     await asyncio.sleep(0.5)
-    assert len(receiver.deliveries) == 1
+    first, again = receiver.deliveries  # at least once: the receiver de-duplicates by id
+    assert REDELIVERY_HEADER.lower() not in first.headers
+    assert again.headers[REDELIVERY_HEADER.lower()] == "1"
+    for delivery in (first, again):
+        assert delivery.headers["x-masthead-delivery"] == post_id
+        assert orjson.loads(delivery.body)["postSubmissionId"] == post_id
+
+
+async def test_a_redelivery_the_receiver_refuses_for_now_is_retried_as_a_redelivery(
+    server: ServerProcess, receiver: Receiver
+) -> None:
+    caller, post_id = await crash_mid_delivery(
+        server,
+        receiver,
+        Fault(status=503, headers={"Retry-After": "1"}),  # redelivery: not now
+    )
+
+    body = await wait_final(server, caller, post_id, timeout=30)
+    assert body["status"] == "published", body
+    first, refused, accepted = receiver.deliveries
+    assert REDELIVERY_HEADER.lower() not in first.headers
+    # Still a redelivery after the 503: its sending mark stayed, its outcome still open.
+    for delivery in (refused, accepted):
+        assert delivery.headers[REDELIVERY_HEADER.lower()] == "1"
+        assert delivery.headers["x-masthead-delivery"] == post_id
+    assert accepted.received_at - refused.received_at >= 1.0  # the receiver's Retry-After

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import insert, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from masthead.domain.states import State
@@ -253,3 +254,21 @@ async def test_the_state_gauge_is_answered_from_the_due_state_index(seeded: Seed
         return " ".join(str(row[-1]) for row in rows)
 
     assert "ix_posts_due_state" in await seeded.db.read(plan)
+
+
+async def test_a_sending_mark_written_again_stands_and_still_lets_the_post_be_sent(
+    seeded: Seeded,
+) -> None:
+    """A mark batch is written again when its commit's answer was lost (a connection cut
+    during COMMIT, the commit done): the second write finds the mark and says send."""
+    post_id = await add_post(seeded, NOW)
+    [claimed] = await claim(seeded.db, "w1", NOW)
+    mark = queue.SendingMark(post_id, claimed.version, 0, {"prepared": 1})
+
+    def write(conn: Connection) -> list[bool]:
+        return queue.mark_sending(conn, owner="w1", now=NOW, marks=[mark])
+
+    assert await seeded.db.write(write) == [True]
+    assert await seeded.db.write(write) == [True]
+    items = await seeded.db.read(lambda conn: queue.existing_items(conn, post_id))
+    assert [(i.position, i.state, i.data) for i in items] == [(0, "sending", {"prepared": 1})]

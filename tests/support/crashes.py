@@ -1,6 +1,6 @@
 """What the crash and restart tests share: a user with a webhook account, random SIGKILLs of
 server processes while posts go out, the stored outcome of every post, and the verdict that no
-post was lost or delivered twice."""
+post was lost and only deliveries cut by a crash were repeated."""
 
 from __future__ import annotations
 
@@ -9,15 +9,16 @@ import random
 import time
 from collections import Counter
 from collections.abc import Sequence
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
+import httpx
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
-from masthead.domain.states import OUTCOME_UNKNOWN_PREFIX
+from masthead.platforms.webhook import REDELIVERY_HEADER
 from masthead.security import Secrets
 from masthead.store.database import Database
-from masthead.store.models import Post
+from masthead.store.models import Post, PostItem
 from tests.support.harness import Caller, migrate, seed_account, seed_user
 from tests.support.receiver import Delivery, Receiver
 from tests.support.server import ServerProcess
@@ -47,12 +48,41 @@ class Outcome(NamedTuple):
     lease_owner: str | None
 
 
+async def create_posts(
+    server: ServerProcess, caller: Caller, bodies: list[dict[str, Any]]
+) -> list[str]:
+    """Through the API, a few requests at a time; returns the post ids, all answered 201."""
+    gate = asyncio.Semaphore(8)
+    async with httpx.AsyncClient(
+        base_url=server.base_url, headers=caller.headers, timeout=30
+    ) as client:
+
+        async def create(body: dict[str, Any]) -> str:
+            async with gate:
+                response = await client.post("/v2/posts", json=body)
+            assert response.status_code == 201, response.text
+            return str(response.json()["postSubmissionId"])
+
+        return await asyncio.gather(*(create(body) for body in bodies))
+
+
 async def read_outcomes(db: Database) -> list[Outcome]:
     def read(conn: Connection) -> list[Outcome]:
         query = select(
             Post.id, Post.state, Post.outcome, Post.error_message, Post.attempt, Post.lease_owner
         )
         return [Outcome(*row) for row in conn.execute(query)]
+
+    return await db.read(read)
+
+
+async def read_in_flight(db: Database) -> set[str]:
+    """The posts with a request on its way: a sending mark and no answer stored. Read after a
+    kill, these are exactly the posts whose outcome the crash left open."""
+
+    def read(conn: Connection) -> set[str]:
+        query = select(PostItem.post_id).where(PostItem.state == "sending")
+        return set(conn.execute(query).scalars())
 
     return await db.read(read)
 
@@ -92,22 +122,24 @@ async def kill_while_publishing(
     return done
 
 
-def assert_none_lost_none_twice(
-    outcomes: Sequence[Outcome], deliveries: Sequence[Delivery], posts: int
+def assert_each_delivered(
+    outcomes: Sequence[Outcome], deliveries: Sequence[Delivery], posts: int, repeats: int
 ) -> Counter[str]:
-    """Every post is published and was delivered exactly once, or failed as outcome unknown
-    with a reason (only a crash between sending and storing the answer may leave doubt), and
-    no delivery id reached the receiver twice. Returns the count of posts by state."""
+    """Every post is published and reached the receiver at least once (a webhook is delivered
+    at least once: ARCHITECTURE.md invariant 2). A delivery is repeated only as a marked
+    redelivery of one that was in flight at a crash, so at most `repeats` ids arrive twice.
+    Returns the count of posts by state."""
     delivered = Counter(d.headers["x-masthead-delivery"] for d in deliveries)
     states = Counter(o.state for o in outcomes)
     assert len(outcomes) == posts
-    assert set(states) <= set(SETTLED), states  # nothing left behind
-    assert [post for post, count in delivered.items() if count > 1] == []  # none twice
-    assert set(delivered) <= {o.id for o in outcomes}
-    for o in outcomes:
-        if o.state == "published":
-            assert delivered[o.id] == 1, o
-        else:
-            assert o.outcome == "unknown", o
-            assert o.error and o.error.startswith(OUTCOME_UNKNOWN_PREFIX), o
+    assert set(states) == {"published"}, states  # nothing left behind, nothing unknown
+    assert set(delivered) == {o.id for o in outcomes}
+    first: set[str] = set()
+    for delivery in deliveries:
+        post_id = delivery.headers["x-masthead-delivery"]
+        if post_id in first:
+            assert delivery.headers.get(REDELIVERY_HEADER.lower()) == "1", delivery.headers
+        first.add(post_id)
+    twice = [post_id for post_id, count in delivered.items() if count > 1]
+    assert len(twice) <= repeats, (len(twice), repeats)
     return states

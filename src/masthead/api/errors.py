@@ -1,20 +1,35 @@
-"""Error shapes of the contract: `{"message": ...}` always, 422 with the field path, a 500
-that never leaks a stack trace."""
+"""Error shapes of the contract: `{"message": ...}` always, 422 with the field path, 503 with
+`Retry-After` while the database is unavailable, a 500 that never leaks a stack trace."""
 
 from __future__ import annotations
 
 import logging
 from typing import Any
 
+import asyncpg
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy import exc as sa
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from masthead.domain.errors import ValidationFailed
+from masthead.store.outages import RETRY_AFTER_SECONDS, is_unavailable
 
 log = logging.getLogger(__name__)
+
+DATABASE_ERRORS: tuple[type[Exception], ...] = (
+    sa.DBAPIError,
+    sa.TimeoutError,
+    ConnectionError,
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+)
+"""What the database layer raises; `is_unavailable` tells an outage from a bug."""
+UNAVAILABLE = {
+    "message": f"The database is unavailable right now. Try again in {RETRY_AFTER_SECONDS} seconds."
+}
 
 
 class ApiError(Exception):
@@ -87,3 +102,12 @@ def install(app: FastAPI) -> None:
     async def _unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return json_response(500, {"code": 9999, "message": "An unknown error occurred."})
+
+    async def _database(request: Request, exc: Exception) -> Response:
+        if not is_unavailable(exc):
+            return await _unexpected(request, exc)
+        log.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc)
+        return json_response(503, UNAVAILABLE, {"Retry-After": str(RETRY_AFTER_SECONDS)})
+
+    for error in DATABASE_ERRORS:
+        app.add_exception_handler(error, _database)

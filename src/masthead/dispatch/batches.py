@@ -16,6 +16,7 @@ from typing import Generic, TypeVar, cast
 
 from sqlalchemy.engine import Connection
 
+from masthead.dispatch.resilience import EngineHealth
 from masthead.store.database import Database
 
 Item = TypeVar("Item")
@@ -28,16 +29,19 @@ class WriteBatcher(Generic[Item, Result]):
     `write_many(conn, items)` writes all of them in one go and returns one result per item,
     in order, or None when there is nothing to tell (every item then gets None). It must not
     fail for one item alone (conditions go in its WHERE clauses): a failure fails every item
-    of the batch, as a failed commit would.
+    of the batch, as a failed commit would. Through a database outage the batch is retried
+    whole (one statement still), as `health` says, until it lands or the engine stops.
     """
 
     def __init__(
         self,
         db: Database,
         write_many: Callable[[Connection, Sequence[Item]], Sequence[Result] | None],
+        health: EngineHealth,
     ) -> None:
         self._db = db
         self._write_many = write_many
+        self._health = health
         self._pending: list[tuple[Item, asyncio.Future[Result]]] = []
         self._flushes: set[asyncio.Task[None]] = set()
 
@@ -58,7 +62,9 @@ class WriteBatcher(Generic[Item, Result]):
     async def _write(self, batch: list[tuple[Item, asyncio.Future[Result]]]) -> None:
         items = [item for item, _ in batch]
         try:
-            results = await self._db.write(lambda c: self._write_many(c, items), isolated=False)
+            results = await self._health.persist(
+                lambda: self._db.write(lambda c: self._write_many(c, items), isolated=False)
+            )
         except BaseException as exc:
             for _, future in batch:
                 if not future.done():

@@ -15,7 +15,7 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -28,6 +28,7 @@ from masthead.config import Settings
 from masthead.dispatch.batches import WriteBatcher
 from masthead.dispatch.credentials import AccountCredentials
 from masthead.dispatch.port import CHANNEL
+from masthead.dispatch.resilience import EngineHealth, EngineState, backoff_delay
 from masthead.domain.budgets import BUDGETS, Budget, PlatformBudgets, parse_budgets
 from masthead.domain.posts import draft_from_json
 from masthead.domain.rules import RULES
@@ -99,6 +100,12 @@ class Dispatcher:
         self._stopping = False
         self._inflight: dict[str, asyncio.Task[None]] = {}
         self._tasks: list[asyncio.Task[None]] = []
+        self.health = EngineHealth(lambda: db.writer.unavailable)
+        self._sending: dict[str, asyncio.Semaphore] = {}
+        """Per platform, the requests that may be on their way at once: a post's sending mark
+        is written only once it holds one, just before its request leaves, so a crash leaves
+        at most this many outcomes unknown (invariant 2)."""
+        self._send_limit = settings.dispatch_send_concurrency
         self.last_loop_at: datetime | None = None
         self._sleep_until: datetime | None = None
         self._senders: TTLCache[tuple[int, str], tuple[accounts.AccountRow, dict[str, Any], str]]
@@ -111,10 +118,15 @@ class Dispatcher:
             lambda c, marks: queue.mark_sending(
                 c, owner=self.worker_id, now=self._clock(), marks=marks
             ),
+            self.health,
         )
-        self._mark_sent: WriteBatcher[queue.SentMark, None] = WriteBatcher(db, queue.mark_sent)
+        self._mark_sent: WriteBatcher[queue.SentMark, None] = WriteBatcher(
+            db, queue.mark_sent, self.health
+        )
         self._record_outcome: WriteBatcher[queue.Outcome, bool] = WriteBatcher(
-            db, lambda c, outcomes: queue.finish(c, owner=self.worker_id, outcomes=outcomes)
+            db,
+            lambda c, outcomes: queue.finish(c, owner=self.worker_id, outcomes=outcomes),
+            self.health,
         )
 
     def wake(self, due_at: datetime | None = None) -> None:
@@ -125,16 +137,43 @@ class Dispatcher:
             self._wake.set()
 
     @property
-    def alive(self) -> bool:
-        return bool(self._tasks) and not any(task.done() for task in self._tasks)
+    def state(self) -> EngineState:
+        """`stopped` when not started, stopping, or (a bug) a supervisor itself ended."""
+        if not self._tasks or any(task.done() for task in self._tasks):
+            return EngineState.STOPPED
+        return self.health.state
 
     async def start(self) -> None:
+        self.health.started()
         await self._heartbeat()
         await self._listen()
         self._tasks = [
-            asyncio.create_task(self._loop(), name="masthead-dispatch"),
-            asyncio.create_task(self._housekeeping(), name="masthead-dispatch-housekeeping"),
+            asyncio.create_task(
+                self._supervise("dispatch loop", self._loop), name="masthead-dispatch"
+            ),
+            asyncio.create_task(
+                self._supervise("dispatch housekeeping", self._housekeeping),
+                name="masthead-dispatch-housekeeping",
+            ),
         ]
+
+    async def _supervise(self, name: str, body: Callable[[], Awaitable[None]]) -> None:
+        """Run `body` for the life of the engine; restart it (after a backoff) if it ever ends
+        on its own. Outages are waited out inside the loops; this catches the rest (bugs)."""
+        restarts = 0
+        while not self._stopping:
+            try:
+                await body()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("%s crashed; restarting it", name)
+            else:
+                if self._stopping:
+                    return
+                log.error("%s ended unexpectedly; restarting it", name)
+            restarts += 1
+            await asyncio.sleep(backoff_delay(restarts))
 
     async def stop(self, timeout: float = 10.0) -> None:
         """Stop claiming, let in-flight work finish for up to `timeout`, hand back the rest."""
@@ -148,9 +187,16 @@ class Dispatcher:
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
-        handed_back = await self._write(self._hand_back)
-        if handed_back:
-            log.info("worker %s handed back %d posts", self.worker_id, handed_back)
+        # From here a failed write is not retried: what cannot be handed back now is taken
+        # over when its lease ends.
+        self.health.stopped()
+        try:
+            handed_back = await self._write(self._hand_back)
+        except Exception as exc:
+            log.warning("worker %s could not hand its posts back (%s)", self.worker_id, exc)
+        else:
+            if handed_back:
+                log.info("worker %s handed back %d posts", self.worker_id, handed_back)
         self._tasks = []
 
     def _hand_back(self, conn: Connection) -> int:
@@ -168,6 +214,10 @@ class Dispatcher:
             if free > 0:
                 claimed = await self._claim(min(free, self._batch))
                 for post in claimed:
+                    if post.id in self._inflight:
+                        # Its lease ran out during an outage and this worker took it again:
+                        # the task that holds it goes on.
+                        continue
                     self._inflight[post.id] = asyncio.create_task(
                         self._run(post), name=f"publish-{post.id}"
                     )
@@ -191,6 +241,7 @@ class Dispatcher:
             return claimed, budget_store.blocks(c, time.time()) if claimed else self._blocks
 
         claimed, self._blocks = await self._write(claim)
+        self.health.claimed(now)
         for post in claimed:
             if post.attempt == 1:
                 DISPATCH_LAG.labels(post.platform).observe(
@@ -201,7 +252,7 @@ class Dispatcher:
     async def _sleep(self, can_claim: bool) -> None:
         timeout = MAX_IDLE_SLEEP
         if can_claim:
-            next_at = await self._db.read(queue.next_wakeup)
+            next_at = await self._read(queue.next_wakeup)
             if next_at is not None:
                 timeout = min(timeout, max(0.0, (next_at - self._clock()).total_seconds()))
         if timeout <= 0:
@@ -224,7 +275,10 @@ class Dispatcher:
                 await self._renew(list(self._inflight), self._clock() + self._lease)
             await self._heartbeat()
             await self._listen()
-            for state, count in (await self._db.read_aside(queue.counts_by_state)).items():
+            counts = await self.health.persist(
+                lambda: self._db.read_aside(queue.counts_by_state), write=False
+            )
+            for state, count in counts.items():
                 POSTS_BY_STATE.labels(state).set(count)
 
     async def _renew(self, ids: list[str], until: datetime) -> None:
@@ -256,7 +310,10 @@ class Dispatcher:
             raise
         except Exception:  # a bug, not a platform answer: keep the row for a retry
             log.exception("dispatch of post %s crashed", post.id)
-            await self._retry(post, "Internal error while publishing; will retry", None)
+            try:
+                await self._retry(post, "Internal error while publishing; will retry", None)
+            except Exception as exc:  # stopping: the lease's end hands it to the next worker
+                log.warning("post %s left for its lease to end (%s)", post.id, exc)
         finally:
             self._inflight.pop(post.id, None)
             self._wake.set()
@@ -276,7 +333,7 @@ class Dispatcher:
         account, credentials, signing_secret = sender
         existing: dict[int, Any] = {}
         if post.started_at is not None:  # an earlier attempt began sending: resume or reconcile
-            rows = await self._db.read(lambda conn: queue.existing_items(conn, post.id))
+            rows = await self._read(lambda conn: queue.existing_items(conn, post.id))
             existing = {row.position: row for row in rows}
         draft = draft_from_json(post.draft)
         info = AccountInfo(
@@ -313,10 +370,16 @@ class Dispatcher:
                 continue
             if row is not None:  # a sending mark with no answer: a crash mid-call
                 try:
-                    item = await self._reconcile(publisher, ctx, position, row.data or {})
+                    async with self._slot(post.platform):
+                        item = await self._reconcile(publisher, ctx, position, row.data or {})
                 except NotSent as exc:  # the platform shows it never became a post
                     await self._forget_unsent(post.id, position)
                     await self._retry(post, exc.message, exc.retry_after)
+                    return
+                except (Retryable, OutcomeUnknown) as exc:  # try again; the mark stays
+                    await self._retry(
+                        post, exc.message, getattr(exc, "retry_after", None), unknown=True
+                    )
                     return
                 if item is None:
                     await self._finish(
@@ -340,8 +403,18 @@ class Dispatcher:
 
     async def _write(self, work: Callable[[Connection], T]) -> T:
         """The queue's writes are updates by key that cannot fail on their own, so they skip
-        the per-write savepoint (a failure still falls back to isolated retries)."""
-        return await self._db.write(work, isolated=False)
+        the per-write savepoint (a failure still falls back to isolated retries). Each is
+        retried through a database outage."""
+        return await self.health.persist(lambda: self._db.write(work, isolated=False))
+
+    async def _read(self, work: Callable[[Connection], T]) -> T:
+        return await self.health.persist(lambda: self._db.read(work), write=False)
+
+    def _slot(self, platform: str) -> asyncio.Semaphore:
+        slot = self._sending.get(platform)
+        if slot is None:
+            slot = self._sending[platform] = asyncio.Semaphore(self._send_limit)
+        return slot
 
     async def _sender(
         self, post: queue.ClaimedPost
@@ -359,7 +432,7 @@ class Dispatcher:
                 users.webhook_secret(conn, self._secrets, post.user_id),
             )
 
-        account, secret = await self._db.read(load)
+        account, secret = await self._read(load)
         if account is None or account.status != "connected":
             return None
         credentials: dict[str, Any] = (
@@ -382,7 +455,9 @@ class Dispatcher:
         now = time.time()
         try:
             if any(budget is not None for _, budget in wants):
-                await self._db.write(lambda c: budget_store.spend(c, wants, now))
+                await self.health.persist(
+                    lambda: self._db.write(lambda c: budget_store.spend(c, wants, now))
+                )
             else:  # nothing to count: only a platform's "wait" can hold the post back
                 blocked = max((self._blocks.get(key, 0.0) for key, _ in wants), default=0.0)
                 if blocked > now:
@@ -403,7 +478,9 @@ class Dispatcher:
         """The platform said how long to wait: every worker waits for this account."""
         key = self._budget_keys(post)[0][0]
         until = time.time() + seconds
-        await self._db.write(lambda c: budget_store.block(c, key, until))
+        await self.health.persist(
+            lambda: self._db.write(lambda c: budget_store.block(c, key, until))
+        )
         self._blocks[key] = max(until, self._blocks.get(key, 0.0))
 
     def _forget_sender(self, post: queue.ClaimedPost) -> None:
@@ -446,14 +523,25 @@ class Dispatcher:
         except PublishError as exc:  # prepare creates nothing visible: always retry-safe
             await self._retry(post, exc.message, getattr(exc, "retry_after", None))
             return None
-        marked = await self._mark_sending(
-            queue.SendingMark(post.id, post.version, position, prepared)
-        )
+        slot = self._slot(post.platform)
+        await slot.acquire()
+        try:
+            # Raises when the mark cannot be written: then nothing is sent (`_run` retries).
+            marked = await self._mark_sending(
+                queue.SendingMark(post.id, post.version, position, prepared)
+            )
+        except BaseException:
+            slot.release()
+            raise
         if not marked:
+            slot.release()
             log.info("post %s changed after it was claimed; not sending", post.id)
             return None
         try:
-            return await publisher.send(ctx, position, prepared)
+            try:
+                return await publisher.send(ctx, position, prepared)
+            finally:
+                slot.release()
         except Retryable as exc:
             await self._write(lambda c: queue.forget_unsent(c, post_id=post.id, position=position))
             await self._retry(post, exc.message, exc.retry_after)
@@ -482,13 +570,22 @@ class Dispatcher:
     ) -> SentItem | None:
         try:
             return await publisher.reconcile(ctx, position, data)
-        except NotSent:
+        except (Retryable, OutcomeUnknown):  # NotSent, or not told yet: the caller decides
             raise
         except Exception:
             log.exception("reconcile of %s item %d failed", ctx.post_id, position)
             return None
 
-    async def _retry(self, post: queue.ClaimedPost, error: str, retry_after: float | None) -> None:
+    async def _retry(
+        self,
+        post: queue.ClaimedPost,
+        error: str,
+        retry_after: float | None,
+        *,
+        unknown: bool = False,
+    ) -> None:
+        """Put the post back for a later attempt. `unknown`: a sending mark stays unanswered,
+        so giving up leaves the outcome unknown."""
         if retry_after:
             await self._block_budget(post, retry_after)
         # A platform that names a wait of a minute or more is announcing a rate or quota
@@ -497,7 +594,11 @@ class Dispatcher:
         window = retry_after is not None and retry_after >= WINDOW_WAIT_SECONDS
         if post.attempt >= self._max_attempts and not window:
             await self._finish(
-                post, State.FAILED, error=f"{error} (gave up after {post.attempt} attempts)"
+                post,
+                State.FAILED,
+                error=f"{OUTCOME_UNKNOWN_PREFIX if unknown else ''}{error} "
+                f"(gave up after {post.attempt} attempts)",
+                outcome_unknown=unknown,
             )
             return
         delay = (

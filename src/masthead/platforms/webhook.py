@@ -1,4 +1,8 @@
-"""The webhook target: a signed POST of the post to the user's URL (contract section 4)."""
+"""The webhook target: a signed POST of the post to the user's URL (contract section 4).
+
+Delivered at least once: a delivery whose answer was lost (the worker crashed while it was in
+flight) is sent again with the same `postSubmissionId` and `X-Masthead-Delivery`, marked with
+`X-Masthead-Redelivery: 1`; receivers de-duplicate by the id (docs/platforms/webhook.md)."""
 
 from __future__ import annotations
 
@@ -24,6 +28,7 @@ from masthead.platforms.base import (
 )
 
 SIGNATURE_HEADER = "X-Masthead-Signature"
+REDELIVERY_HEADER = "X-Masthead-Redelivery"
 RETRYABLE_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 
 
@@ -59,6 +64,15 @@ class WebhookPublisher(Publisher):
         self._session = GuardedSession(allow=allow, timeout=timeout, only_allowed=only_allowed)
 
     async def send(self, ctx: PublishContext, position: int, prepared: dict[str, Any]) -> SentItem:
+        return await self._deliver(ctx, position, redelivery=False)
+
+    async def reconcile(
+        self, ctx: PublishContext, position: int, prepared: dict[str, Any]
+    ) -> SentItem | None:
+        """Whether the lost delivery arrived cannot be asked: deliver again, same id."""
+        return await self._deliver(ctx, position, redelivery=True)
+
+    async def _deliver(self, ctx: PublishContext, position: int, *, redelivery: bool) -> SentItem:
         url = str(ctx.target.get("url", ""))
         item = ctx.items[position]
         body = orjson.dumps(
@@ -84,6 +98,8 @@ class WebhookPublisher(Publisher):
             # Receivers de-duplicate on this if they ever see a delivery twice.
             "X-Masthead-Delivery": ctx.post_id,
         }
+        if redelivery:
+            headers[REDELIVERY_HEADER] = "1"
         try:
             response = await self._session.post(url, body, headers)
         except BlockedDestination as exc:

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, tuple_, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from masthead.domain.states import OUTCOME_UNKNOWN, State
@@ -195,7 +196,10 @@ def mark_sending(
         if m.post_id in marked
     ]
     if rows:
-        conn.execute(insert(PostItem), rows)
+        # A batch written again after a commit whose answer was lost (a connection cut during
+        # COMMIT) finds its own marks there: they stand, and the posts may still be sent.
+        dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+        conn.execute(dialect.insert(PostItem).on_conflict_do_nothing(), rows)
     return [m.post_id in marked for m in marks]
 
 

@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 from sqlalchemy.engine import Connection
 
 from masthead.metrics import WRITER_BATCH
+from masthead.store.outages import is_unavailable
 
 T = TypeVar("T")
 Work = Callable[[Connection], Any]
@@ -49,6 +50,9 @@ class GroupCommitter:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._closing = False
+        self.unavailable = False
+        """The last commit failed because the database was unavailable (logged once); until
+        one succeeds, writes wait on the database's timeouts and then fail."""
         self.stats = WriterStats()
 
     async def start(self) -> None:
@@ -95,12 +99,14 @@ class GroupCommitter:
         WRITER_BATCH.observe(len(batch))
         try:
             results = await self._run_batch(lambda conn: _attempt(conn, batch, False))
-        except Exception:
-            try:
-                results = await self._run_batch(lambda conn: _attempt(conn, batch, True))
-            except Exception as exc:  # the commit itself failed: nobody's write landed
-                log.exception("group commit failed")
-                results = [exc] * len(batch)
+        except Exception as exc:
+            # Unavailable, every job would fail again alone: isolating them only doubles
+            # the wait (SQLite's busy timeout) before each caller hears about it.
+            results = (
+                self._failed(exc, batch) if is_unavailable(exc) else await self._isolated(batch)
+            )
+        else:
+            self._available()
         for job, result in zip(batch, results, strict=True):
             if job.future.done():
                 continue
@@ -108,6 +114,27 @@ class GroupCommitter:
                 job.future.set_exception(result)
             else:
                 job.future.set_result(result)
+
+    async def _isolated(self, batch: list[_Job]) -> list[Any]:
+        try:
+            results = await self._run_batch(lambda conn: _attempt(conn, batch, True))
+        except Exception as exc:  # the commit itself failed: nobody's write landed
+            return self._failed(exc, batch)
+        self._available()
+        return results
+
+    def _failed(self, exc: Exception, batch: list[_Job]) -> list[Any]:
+        if not is_unavailable(exc):
+            log.exception("group commit failed")
+        elif not self.unavailable:  # once per outage; each caller decides whether to wait it out
+            log.warning("database unavailable for writes: %s", exc)
+            self.unavailable = True
+        return [exc] * len(batch)
+
+    def _available(self) -> None:
+        if self.unavailable:
+            log.warning("database writable again")
+            self.unavailable = False
 
 
 def _attempt(conn: Connection, batch: list[_Job], force_isolation: bool) -> list[Any]:

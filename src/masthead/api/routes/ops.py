@@ -11,6 +11,7 @@ from starlette.responses import PlainTextResponse, Response
 
 from masthead.api.auth import context
 from masthead.api.errors import ApiError, json_response
+from masthead.dispatch.resilience import EngineState
 from masthead.store import queue
 from masthead.timeutil import utcnow
 
@@ -26,12 +27,25 @@ async def healthz() -> Response:
 
 @router.get("/readyz", responses={503: {"description": "Not ready; the body says why"}})
 async def readyz(request: Request) -> Response:
-    """Database reachable and a dispatch worker alive (this process's, or any recent one)."""
+    """Database reachable and a dispatch worker running (this process's, or any recent one).
+    With a worker in this process, `engine` says what it is doing: `running`, `backing-off`
+    (the database fails; it retries by itself) or `stopped`."""
     ctx = context(request)
     checks: dict[str, str] = {}
-    checks["database"] = "ok" if await ctx.db.ping() else "unreachable"
+    body: dict[str, object] = {}
+    if not await ctx.db.ping():
+        checks["database"] = "unreachable"
+    else:
+        checks["database"] = "unwritable" if ctx.db.writer.unavailable else "ok"
     if ctx.dispatcher is not None:
-        checks["worker"] = "ok" if ctx.dispatcher.alive else "stopped"
+        state = ctx.dispatcher.state
+        checks["worker"] = "ok" if state == EngineState.RUNNING else state
+        health = ctx.dispatcher.health
+        body["engine"] = {
+            "state": state,
+            "consecutiveFailures": health.failures,
+            "lastClaimAt": health.last_claim_at.isoformat() if health.last_claim_at else None,
+        }
     elif checks["database"] == "ok":
         live = await ctx.db.read(lambda conn: queue.live_workers(conn, utcnow() - WORKER_STALE))
         checks["worker"] = "ok" if live else "no live worker"
@@ -39,7 +53,8 @@ async def readyz(request: Request) -> Response:
         checks["process"] = "draining"
     ready = all(value == "ok" for value in checks.values())
     return json_response(
-        200 if ready else 503, {"status": "ok" if ready else "unavailable", "checks": checks}
+        200 if ready else 503,
+        {"status": "ok" if ready else "unavailable", "checks": checks, **body},
     )
 
 
