@@ -12,6 +12,7 @@ from typing import Annotated
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from masthead.domain.inputs import ascii_int
 from masthead.store.db import is_sqlite, normalise_url
 
 
@@ -126,9 +127,10 @@ class Settings(BaseSettings):
         pairs: set[tuple[str, int]] = set()
         for item in filter(None, (part.strip() for part in value.split(","))):
             host, sep, port = item.rpartition(":")
-            if not sep or not port.isdigit():
+            number = ascii_int(port)
+            if not sep or number is None:
                 raise ValueError(f"MASTHEAD_FETCH_ALLOW entry {item!r} must be host:port")
-            pairs.add((host.strip("[]"), int(port)))
+            pairs.add((host.strip("[]"), number))
         return frozenset(pairs)
 
     @field_validator("tiktok_pull_prefixes", mode="before")

@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from masthead.domain.errors import ValidationFailed
+from masthead.domain.inputs import ascii_int
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +54,7 @@ def _location(loc: tuple[Any, ...]) -> str:
     parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
     path = ""
     for part in parts:
-        path += f"[{part}]" if part.isdigit() else (f".{part}" if path else part)
+        path += f"[{part}]" if ascii_int(part) is not None else (f".{part}" if path else part)
     return path
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pyrate_limiter import Duration, InMemoryBucket, Rate, RateItem
 from sqlalchemy.engine import Connection
 
+from masthead.domain.inputs import ascii_int
 from masthead.store import ratelimits
 from masthead.store.database import Database
 
@@ -43,11 +44,12 @@ def parse_limits(spec: str) -> dict[str, int]:
             continue
         route, sep, rate = part.rpartition("=")
         count, _, unit = rate.partition("/")
-        if not sep or not count.strip().isdigit() or unit.strip() not in ("min", "minute", ""):
+        number = ascii_int(count.strip())
+        if not sep or number is None or unit.strip() not in ("min", "minute", ""):
             raise ValueError(
                 f"MASTHEAD_API_RATE_LIMITS entry {part!r} must be 'METHOD /path=N/min'"
             )
-        limits[" ".join(route.split())] = int(count)
+        limits[" ".join(route.split())] = number
     return {route: n for route, n in limits.items() if n > 0}
 
 

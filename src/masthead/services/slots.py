@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.engine import Connection
 
+from masthead.domain import inputs
 from masthead.domain.errors import FieldError, ValidationFailed
 from masthead.domain.slots import SlotSpec, SlotTarget, free_slots
 from masthead.store import accounts, slots
@@ -33,12 +33,8 @@ def slot_json(spec: SlotSpec) -> dict[str, Any]:
 
 
 def check_timezone(value: str | None, path: str) -> None:
-    if value is None:
-        return
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValidationFailed.one(path, f"{value!r} is not an IANA time zone") from None
+    if value is not None:
+        inputs.parse_zone(value, path)
 
 
 async def check_targets(

@@ -16,6 +16,7 @@ from masthead.api.body import read_json
 from masthead.api.errors import ApiError, json_response
 from masthead.api.ranges import Unsatisfiable, parse_range
 from masthead.api.schemas import COMMON_ERRORS, Message, Responses, ValidationMessage, body_schema
+from masthead.domain.inputs import ascii_int
 from masthead.media.fetch import FetchError
 from masthead.media.inspect import EXTENSIONS
 from masthead.media.library import HostedRef, Ingested
@@ -126,17 +127,17 @@ async def create_upload(request: Request, caller: CallerDep) -> Response:
 async def receive_upload(request: Request, upload_id: str) -> Response:
     """The local presigned PUT: signed, expiring, single use; streamed under the cap."""
     ctx = context(request)
-    expires = request.query_params.get("expires", "")
+    expires = ascii_int(request.query_params.get("expires", ""))
     signature = request.query_params.get("signature", "")
-    if not (expires.isdigit() and ctx.secrets.verify_url(f"{upload_id}:{expires}", signature)):
+    if expires is None or not ctx.secrets.verify_url(f"{upload_id}:{expires}", signature):
         raise ApiError(403, "Upload URL signature is not valid")
-    if int(expires) < time.time():
+    if expires < time.time():
         raise ApiError(403, "Upload URL has expired; ask POST /v2/media/uploads for a new one")
     upload = await ctx.db.read(lambda c: records.get_upload(c, upload_id))
     if upload is None:
         raise ApiError(404, "Upload not found")
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > ctx.media.limits.max_bytes:
+    declared = ascii_int(request.headers.get("content-length", ""))
+    if declared is not None and declared > ctx.media.limits.max_bytes:
         raise ApiError(413, "File is larger than the upload limit")
     claimed = await ctx.db.write(lambda c: records.claim_upload(c, upload_id, utcnow()))
     if not claimed:

@@ -23,6 +23,7 @@ from masthead.api.schemas import (
     ValidationMessage,
     body_schema,
 )
+from masthead.domain import inputs
 from masthead.domain.slots import SlotTarget
 from masthead.services import slots as slot_service
 from masthead.store import slots as slot_store
@@ -36,9 +37,10 @@ NOT_FOUND = "Slot not found"
 
 def _slot_id(value: str) -> int:
     """Any id the store cannot hold is simply unknown: 404, like every other unknown id."""
-    if not (value.isascii() and value.isdigit()) or len(value) > 18:
+    key = inputs.row_id(value)
+    if key is None:
         raise ApiError(404, NOT_FOUND)
-    return int(value)
+    return key
 
 
 @router.get("/schedule/slots", response_model=SlotList)

@@ -56,8 +56,10 @@ async def create(request: Request, viewer: ViewerDep) -> Response:
 
 
 @router.post("/{slot_id}/delete")
-async def delete(request: Request, viewer: ViewerDep, slot_id: int) -> Response:
+async def delete(request: Request, viewer: ViewerDep, slot_id: str) -> Response:
     await session.checked_form(request, viewer)
-    if not await slot_views.remove(session.context(request).db, viewer.user_id, slot_id):
+    if not await slot_views.remove(
+        session.context(request).db, viewer.user_id, session.row_id(slot_id)
+    ):
         raise session.NotFound()
     return RedirectResponse("/settings/slots", 303)
