@@ -371,6 +371,9 @@ def _text_limit_problem(text: str, limit: TextLimit, platform: str) -> str | Non
     elif limit.count is Count.UTF8_BYTES:
         length = measure.utf8_len(text)
         what = f"is {length} bytes long in UTF-8; {allows} bytes"
+    elif limit.count is Count.EMOJI_AS_BYTES:
+        length = measure.emoji_weighted_length(text)
+        what = f"is {length} characters long; {allows} (each emoji counts its UTF-8 bytes)"
     else:
         length = len(text)
         what = f"is {length} characters long; {allows}"
