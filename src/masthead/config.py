@@ -44,6 +44,14 @@ class Settings(BaseSettings):
     """Overrides of domain/budgets.py: `twitter.account=100/900s,webhook.app=50/1s`."""
     webhook_timeout_seconds: float = Field(default=15.0, gt=0)
 
+    # Quotas per user (docs/settings.md); a request past one is a 4xx that says which.
+    slots_per_request: int = Field(default=100, ge=1)
+    slots_per_user: int = Field(default=1000, ge=1)
+    media_quota_bytes: int = Field(default=10 * 1024**3, ge=0)
+    """Stored media per user, each distinct file counted once; 0: no limit."""
+    media_quota_files: int = Field(default=10_000, ge=0)
+    """Distinct stored files per user; 0: no limit."""
+
     # Media pipeline (docs/settings.md).
     media_max_bytes: int = Field(default=1024**3, ge=1024)
     media_connect_timeout_seconds: float = Field(default=10.0, gt=0)

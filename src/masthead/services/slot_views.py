@@ -69,7 +69,14 @@ async def overview(db: Database, user_id: str) -> tuple[list[SlotView], list[Cho
 
 
 async def add(
-    db: Database, user_id: str, *, target: str, day: str, time: str, timezone: str
+    db: Database,
+    user_id: str,
+    quota: slot_service.SlotQuota,
+    *,
+    target: str,
+    day: str,
+    time: str,
+    timezone: str,
 ) -> None:
     """Raises ValidationFailed with the field and the reason, as the API does."""
     parts = target.split(":", 2)
@@ -97,6 +104,7 @@ async def add(
                 "selectedTargets": [selected],
             }
         ],
+        quota,
     )
 
 

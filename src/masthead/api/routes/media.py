@@ -19,7 +19,7 @@ from masthead.api.schemas import COMMON_ERRORS, Message, Responses, ValidationMe
 from masthead.domain.inputs import ascii_int
 from masthead.media.fetch import FetchError
 from masthead.media.inspect import EXTENSIONS
-from masthead.media.library import HostedRef, Ingested
+from masthead.media.library import HostedRef, Ingested, QuotaExceeded
 from masthead.store import media as records
 from masthead.timeutil import utcnow
 
@@ -52,8 +52,9 @@ class UploadOut(BaseModel):
 
 
 def _refused(field: str, exc: FetchError) -> ApiError:
+    """422 for a file that cannot be used; 413 when the user's media quota is full."""
     return ApiError(
-        422,
+        413 if isinstance(exc, QuotaExceeded) else 422,
         exc.message,
         errors=[{"path": field, "message": exc.message}],
     )
@@ -67,7 +68,10 @@ def _media_json(request: Request, ingested: Ingested) -> dict[str, str]:
     "/media",
     status_code=201,
     response_model=MediaOut,
-    responses=INVALID,
+    responses={
+        **INVALID,
+        413: {"model": Message, "description": "Larger than the body limit, or quota full"},
+    },
     openapi_extra=body_schema(MediaIn),
 )
 async def create_media(request: Request, caller: CallerDep) -> Response:
@@ -146,7 +150,7 @@ async def receive_upload(request: Request, upload_id: str) -> Response:
         ingested = await ctx.media.ingest_stream(upload.user_id, request.stream())
     except FetchError as exc:
         await ctx.db.write(lambda c: records.release_upload(c, upload_id))
-        status = 413 if "larger than" in exc.message else 422
+        status = 413 if "larger than" in exc.message or isinstance(exc, QuotaExceeded) else 422
         raise ApiError(status, exc.message) from None
     except BaseException:
         await ctx.db.write(lambda c: records.release_upload(c, upload_id))

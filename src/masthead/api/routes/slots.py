@@ -59,7 +59,9 @@ async def list_slots(request: Request, caller: CallerDep) -> Response:
 async def create_slots(request: Request, caller: CallerDep) -> Response:
     body = await read_model(request, SlotsIn)
     new = [s.model_dump(exclude_none=False) for s in body.slots]
-    specs = await slot_service.create(context(request).db, caller.user.id, new)
+    ctx = context(request)
+    quota = slot_service.SlotQuota.of(ctx.settings)
+    specs = await slot_service.create(ctx.db, caller.user.id, new, quota)
     return json_response(201, {"items": [slot_service.slot_json(s) for s in specs]})
 
 

@@ -10,6 +10,7 @@ from starlette.responses import RedirectResponse, Response
 from masthead.domain.errors import ValidationFailed
 from masthead.domain.slots import DAYS
 from masthead.services import slot_views
+from masthead.services import slots as slot_service
 from masthead.web import session
 from masthead.web.render import page
 
@@ -41,10 +42,12 @@ async def show(request: Request, viewer: ViewerDep) -> Response:
 @router.post("")
 async def create(request: Request, viewer: ViewerDep) -> Response:
     form = await session.checked_form(request, viewer)
+    ctx = session.context(request)
     try:
         await slot_views.add(
-            session.context(request).db,
+            ctx.db,
             viewer.user_id,
+            slot_service.SlotQuota.of(ctx.settings),
             target=session.field(form, "target"),
             day=session.field(form, "day"),
             time=session.field(form, "time"),
