@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import httpx
 from sqlalchemy import update
 from sqlalchemy.engine import Connection
 
@@ -41,6 +42,13 @@ async def _published_and_scheduled(harness: Harness, ada: Caller, account: str) 
     return ids
 
 
+async def _remove(client: httpx.AsyncClient, email: str, account: str) -> httpx.Response:
+    """Sign in and press the account card's Remove button."""
+    await sign_in(client, email)
+    token = await page_token(client, "/settings/accounts")
+    return await client.post(f"/settings/accounts/{account}/remove", data={"csrf_token": token})
+
+
 async def test_removing_an_account_keeps_its_posts_marked_as_removed(
     web: tuple[Harness, Browsers],
 ) -> None:
@@ -49,10 +57,8 @@ async def test_removing_an_account_keeps_its_posts_marked_as_removed(
     account = await harness.account(ada, "webhook", username="hooky")
     published, waiting = await _published_and_scheduled(harness, ada, account)
     client = browser()
-    await sign_in(client, ada.email)
-    token = await page_token(client, "/settings/accounts")
 
-    removed = await client.post(f"/settings/accounts/{account}/remove", data={"csrf_token": token})
+    removed = await _remove(client, ada.email, account)
 
     assert removed.status_code == 303
     listed = await harness.client.get(
@@ -76,10 +82,9 @@ async def test_a_removed_account_takes_no_posts_and_is_not_listed(
     ada = await user_with_password(harness, "ada@example.com")
     account = await harness.account(ada, "webhook")
     client = browser()
-    await sign_in(client, ada.email)
-    token = await page_token(client, "/settings/accounts")
-    await client.post(f"/settings/accounts/{account}/remove", data={"csrf_token": token})
+    await _remove(client, ada.email, account)
 
+    token = await page_token(client, "/settings/accounts")
     again = await client.post(f"/settings/accounts/{account}/remove", data={"csrf_token": token})
     made = await harness.create_post(ada, webhook_post(account, HOOK))
     listed = await harness.client.get("/v2/users/me/accounts", headers=ada.headers)
@@ -96,10 +101,7 @@ async def test_connecting_the_same_account_again_revives_it_with_its_posts(
     ada = await user_with_password(harness, "ada@example.com")
     account = await harness.account(ada, "webhook", username="hooky")
     published, _ = await _published_and_scheduled(harness, ada, account)
-    client = browser()
-    await sign_in(client, ada.email)
-    token = await page_token(client, "/settings/accounts")
-    await client.post(f"/settings/accounts/{account}/remove", data={"csrf_token": token})
+    await _remove(browser(), ada.email, account)
 
     def reconnect(conn: Connection) -> int:
         return accounts.save_connected(

@@ -96,6 +96,7 @@ async def test_the_slot_form_takes_ascii_digits_only(
         {"before": "2026-03-01T00:00:00", "before_id": "x"},
         {"before": "0001-01-01T00:00:00+05:00", "before_id": "x"},
         {"before": "9999-12-31T23:59:59-05:00", "before_id": "x"},
+        {"before_id": "x" * 65, "before": "2026-03-01T00:00:00Z"},
     ],
 )
 async def test_calendar_and_list_bounds_out_of_range_are_a_400_naming_the_field(

@@ -29,7 +29,9 @@ def _cursor(request: Request) -> tuple[datetime, str] | None:
     before, before_id = request.query_params.get("before"), request.query_params.get("before_id")
     if not before or not before_id:
         return None
-    return inputs.parse_instant(before, "before"), session.post_id(before_id)
+    if inputs.post_id(before_id) is None:
+        raise ValidationFailed.one("before_id", "is not a post id")
+    return inputs.parse_instant(before, "before"), before_id
 
 
 @router.get("")
