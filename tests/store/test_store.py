@@ -9,10 +9,11 @@ from typing import Any
 
 import pytest
 from sqlalchemy import insert, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from masthead.domain.states import State
-from masthead.store import posts, queue
+from masthead.store import accounts, posts, queue
 from masthead.store.database import Database
 from masthead.store.models import Post, User
 from tests.store.conftest import Seeded
@@ -253,3 +254,30 @@ async def test_the_state_gauge_is_answered_from_the_due_state_index(seeded: Seed
         return " ".join(str(row[-1]) for row in rows)
 
     assert "ix_posts_due_state" in await seeded.db.read(plan)
+
+
+async def test_removing_an_account_fails_only_its_posts_not_yet_begun(seeded: Seeded) -> None:
+    waiting = await add_post(seeded, NOW + timedelta(hours=1))
+    sending = await add_post(seeded, NOW + timedelta(seconds=1))
+    [claimed] = await claim(seeded.db, "w1", NOW + timedelta(seconds=1))
+    await seeded.db.write(
+        lambda c: queue.mark_sending(
+            c, owner="w1", now=NOW, marks=[queue.SendingMark(sending, claimed.version, 0, None)]
+        )
+    )
+    user = seeded.caller.user_id
+
+    def remove(conn: Connection) -> int:
+        assert accounts.remove_account(conn, user, seeded.account_id, NOW)
+        return posts.fail_unsent_of_account(conn, seeded.account_id, "removed", NOW)
+
+    assert await seeded.db.write(remove) == 1
+    rows = {
+        post_id: await seeded.db.read(lambda conn, p=post_id: posts.get_post(conn, user, p))
+        for post_id in (waiting, sending)
+    }
+    assert rows[waiting] is not None and rows[waiting].state == State.FAILED
+    assert rows[waiting].error_message == "removed"
+    assert rows[sending] is not None and rows[sending].state == State.IN_PROGRESS
+    assert await seeded.db.read(lambda c: accounts.get_account(c, user, seeded.account_id)) is None
+    assert await seeded.db.read(lambda c: accounts.account_by_id(c, seeded.account_id))
