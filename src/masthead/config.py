@@ -12,6 +12,7 @@ from typing import Annotated
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from masthead.domain.inputs import ascii_int
 from masthead.private_files import private_dir, private_file
 from masthead.store.db import is_sqlite, normalise_url
 
@@ -49,6 +50,14 @@ class Settings(BaseSettings):
     rate_budgets: str = ""
     """Overrides of domain/budgets.py: `twitter.account=100/900s,webhook.app=50/1s`."""
     webhook_timeout_seconds: float = Field(default=15.0, gt=0)
+
+    # Quotas per user (docs/settings.md); a request past one is a 4xx that says which.
+    slots_per_request: int = Field(default=100, ge=1)
+    slots_per_user: int = Field(default=1000, ge=1)
+    media_quota_bytes: int = Field(default=10 * 1024**3, ge=0)
+    """Stored media per user, each distinct file counted once; 0: no limit."""
+    media_quota_files: int = Field(default=10_000, ge=0)
+    """Distinct stored files per user; 0: no limit."""
 
     # Media pipeline (docs/settings.md).
     media_max_bytes: int = Field(default=1024**3, ge=1024)
@@ -133,9 +142,10 @@ class Settings(BaseSettings):
         pairs: set[tuple[str, int]] = set()
         for item in filter(None, (part.strip() for part in value.split(","))):
             host, sep, port = item.rpartition(":")
-            if not sep or not port.isdigit():
+            number = ascii_int(port)
+            if not sep or number is None:
                 raise ValueError(f"MASTHEAD_FETCH_ALLOW entry {item!r} must be host:port")
-            pairs.add((host.strip("[]"), int(port)))
+            pairs.add((host.strip("[]"), number))
         return frozenset(pairs)
 
     @field_validator("tiktok_pull_prefixes", mode="before")

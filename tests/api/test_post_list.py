@@ -88,6 +88,26 @@ async def test_published_and_failed_items_carry_url_and_error(
     assert sorted(both) == sorted([published, failed])
 
 
+async def test_the_list_knows_three_state_types_and_each_filter_returns_only_its_own(
+    idle: Harness, ada: Caller
+) -> None:
+    """No worker runs here: an immediate post stays waiting (`in-progress` for its status
+    route), which the list, with the contract's three types, shows as scheduled."""
+    account = await idle.account(ada)
+    waiting = await created_id(idle, ada, hook_post(account))
+    scheduled = await created_id(idle, ada, hook_post(account, scheduledTime=later()))
+    assert (await idle.status(ada, waiting))["status"] == "in-progress"
+
+    listed = await list_posts(idle, ada, status="scheduled")
+    others = [await list_posts(idle, ada, status=s) for s in ("published", "failed")]
+
+    assert sorted(ids(listed)) == sorted([waiting, scheduled])
+    assert {item["state"]["type"] for item in listed["items"]} == {"scheduled"}
+    assert [o["items"] for o in others] == [[], []]
+    every = (await list_posts(idle, ada))["items"]
+    assert {item["state"]["type"] for item in every} == {"scheduled"}
+
+
 async def test_an_unknown_status_filter_is_a_422(idle: Harness, ada: Caller) -> None:
     response = await idle.client.get(
         "/v2/posts", params={"status": "cancelled"}, headers=ada.headers

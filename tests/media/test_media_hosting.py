@@ -45,6 +45,18 @@ async def test_range_requests_get_206_with_the_bytes(
     assert response.headers["content-type"] == "video/mp4"
 
 
+@pytest.mark.parametrize("header", ["bytes=²-", "bytes=0-١"])
+async def test_unicode_digits_in_a_range_get_the_whole_file(
+    app: Harness, hosted: tuple[str, bytes], header: str
+) -> None:
+    path, data = hosted
+
+    response = await app.client.get(path, headers={"Range": header.encode()})
+
+    assert response.status_code == 200
+    assert response.content == data
+
+
 async def test_range_past_the_end_is_416(app: Harness, hosted: tuple[str, bytes]) -> None:
     path, data = hosted
 
@@ -107,13 +119,16 @@ async def test_unknown_media_is_404(app: Harness, path: str) -> None:
         ("bytes=5-2", 100, None),
         ("bytes=a-b", 100, None),
         ("bytes=", 100, None),
+        ("bytes=²-", 100, None),
+        ("bytes=0-١", 100, None),
+        ("bytes=１-5", 100, None),
     ],
 )
 def test_parse_range(header: str | None, size: int, expected: ByteRange | None) -> None:
     assert parse_range(header, size) == expected
 
 
-@pytest.mark.parametrize("header", ["bytes=100-", "bytes=-0", "bytes=150-160"])
+@pytest.mark.parametrize("header", ["bytes=100-", "bytes=-0", "bytes=150-160", "bytes=-²"])
 def test_unsatisfiable_ranges(header: str) -> None:
     with pytest.raises(Unsatisfiable):
         parse_range(header, 100)

@@ -92,6 +92,21 @@ async def test_tampered_signature_is_refused(app: Harness, ada: Caller) -> None:
     assert "signature" in response.json()["message"]
 
 
+@pytest.mark.parametrize(
+    ("name", "value"), [("signature", "é" * 43), ("expires", "²"), ("expires", "١٠")]
+)
+async def test_non_ascii_signatures_and_expiries_are_refused(
+    app: Harness, ada: Caller, name: str, value: str
+) -> None:
+    upload = await new_upload(app, ada)
+    url = httpx.URL(upload["presignedUrl"]).copy_merge_params({name: value})
+
+    response = await put(app, str(url), samples.image("JPEG"))
+
+    assert response.status_code == 403
+    assert "signature" in response.json()["message"]
+
+
 async def test_oversize_put_is_refused_and_the_url_stays_usable(app: Harness, ada: Caller) -> None:
     upload = await new_upload(app, ada)
     too_big = b"\0" * (app.settings.media_max_bytes + 1)

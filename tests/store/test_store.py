@@ -13,7 +13,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from masthead.domain.states import State
-from masthead.store import posts, queue
+from masthead.store import accounts, posts, queue
 from masthead.store.database import Database
 from masthead.store.models import Post, User
 from tests.store.conftest import Seeded
@@ -272,3 +272,30 @@ async def test_a_sending_mark_written_again_stands_and_still_lets_the_post_be_se
     assert await seeded.db.write(write) == [True]
     items = await seeded.db.read(lambda conn: queue.existing_items(conn, post_id))
     assert [(i.position, i.state, i.data) for i in items] == [(0, "sending", {"prepared": 1})]
+
+
+async def test_removing_an_account_fails_only_its_posts_not_yet_begun(seeded: Seeded) -> None:
+    waiting = await add_post(seeded, NOW + timedelta(hours=1))
+    sending = await add_post(seeded, NOW + timedelta(seconds=1))
+    [claimed] = await claim(seeded.db, "w1", NOW + timedelta(seconds=1))
+    await seeded.db.write(
+        lambda c: queue.mark_sending(
+            c, owner="w1", now=NOW, marks=[queue.SendingMark(sending, claimed.version, 0, None)]
+        )
+    )
+    user = seeded.caller.user_id
+
+    def remove(conn: Connection) -> int:
+        assert accounts.remove_account(conn, user, seeded.account_id, NOW)
+        return posts.fail_unsent_of_account(conn, seeded.account_id, "removed", NOW)
+
+    assert await seeded.db.write(remove) == 1
+    rows = {
+        post_id: await seeded.db.read(lambda conn, p=post_id: posts.get_post(conn, user, p))
+        for post_id in (waiting, sending)
+    }
+    assert rows[waiting] is not None and rows[waiting].state == State.FAILED
+    assert rows[waiting].error_message == "removed"
+    assert rows[sending] is not None and rows[sending].state == State.IN_PROGRESS
+    assert await seeded.db.read(lambda c: accounts.get_account(c, user, seeded.account_id)) is None
+    assert await seeded.db.read(lambda c: accounts.account_by_id(c, seeded.account_id))

@@ -30,7 +30,7 @@ def test_only_twitter_bluesky_and_threads_accept_threads() -> None:
     [
         ("twitter", (TextLimit(280, Count.X_WEIGHTED),)),
         ("bluesky", (TextLimit(300, Count.GRAPHEMES), TextLimit(3000, Count.UTF8_BYTES))),
-        ("threads", (TextLimit(500, Count.CODE_POINTS),)),
+        ("threads", (TextLimit(500, Count.EMOJI_AS_BYTES),)),
         ("linkedin", (TextLimit(3000, Count.CODE_POINTS),)),
         ("facebook", (TextLimit(63_206, Count.CODE_POINTS),)),
         ("instagram", (TextLimit(2200, Count.CODE_POINTS),)),

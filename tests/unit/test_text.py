@@ -6,6 +6,7 @@ import pytest
 
 from masthead.domain.text import (
     X_MAX_SCAN,
+    emoji_weighted_length,
     grapheme_count,
     hashtag_count,
     link_count,
@@ -140,7 +141,27 @@ def test_hashtag_count(text: str, expected: int) -> None:
         pytest.param("no links", 0, id="none"),
         pytest.param("https://a.com and http://b.org/x", 2, id="two-links"),
         pytest.param("run setup.py", 0, id="bare-file-names-are-not-links"),
+        pytest.param("see www.example.com", 1, id="www-without-a-scheme"),
+        pytest.param("https://a.com https://a.com HTTPS://A.COM/", 1, id="one-link-thrice"),
+        pytest.param("www.a.com https://www.a.com", 1, id="same-link-with-and-without-scheme"),
+        pytest.param("https://a.com/x https://a.com/y", 2, id="different-paths"),
     ],
 )
-def test_link_count_counts_links_with_a_scheme(text: str, expected: int) -> None:
+def test_link_count_counts_distinct_links_with_a_scheme_or_www(text: str, expected: int) -> None:
     assert link_count(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param("abc", 3, id="ascii"),
+        pytest.param("😀", 4, id="emoji-4-bytes"),
+        pytest.param("👍🏽", 8, id="skin-tone-8-bytes"),
+        pytest.param("🇫🇷", 8, id="flag-8-bytes"),
+        pytest.param("1️⃣", 7, id="keycap-7-bytes"),
+        pytest.param("日本", 2, id="cjk-is-not-emoji"),
+        pytest.param("e\u0301", 1, id="one-grapheme"),
+    ],
+)
+def test_emoji_weighted_length_counts_emoji_as_utf8_bytes(text: str, expected: int) -> None:
+    assert emoji_weighted_length(text) == expected

@@ -434,6 +434,12 @@ TEXT_ACCEPTED = [
     pytest.param("bluesky", FAMILY * 120, id="bluesky-3000-bytes"),
     pytest.param("threads", "a" * 500, id="threads-500"),
     pytest.param("threads", " ".join(f"https://site{i}.com" for i in range(5)), id="threads-5"),
+    pytest.param("threads", "a" * 496 + "😀", id="threads-emoji-is-4-of-500"),
+    pytest.param("threads", "日" * 500, id="threads-cjk-is-1-each"),
+    pytest.param("threads", "e\u0301" * 500, id="threads-counts-graphemes"),
+    pytest.param(
+        "threads", " ".join(["https://a.com"] * 6 + ["www.b.com"] * 3), id="threads-same-link"
+    ),
     pytest.param("linkedin", "a" * 3000, id="linkedin-3000"),
     pytest.param("facebook", "a" * 63_206, id="facebook-63206"),
     pytest.param("instagram", "a" * 2200, id="instagram-2200"),
@@ -450,6 +456,7 @@ def test_text_within_the_platform_limit_is_accepted(target_type: str, text: str)
     assert parse_post(make_post(target_type, text=text)).text == text
 
 
+THREADS_HOW = "(each emoji counts its UTF-8 bytes)"
 TEXT_REJECTED = [
     pytest.param(
         "twitter",
@@ -496,7 +503,30 @@ TEXT_REJECTED = [
         "is 3025 bytes long in UTF-8; bluesky allows 3000 bytes",
         id="bluesky-121-graphemes-but-3025-bytes",
     ),
-    pytest.param("threads", "a" * 501, "is 501 characters long; threads allows 500", id="th-501"),
+    pytest.param(
+        "threads",
+        "a" * 501,
+        f"is 501 characters long; threads allows 500 {THREADS_HOW}",
+        id="th-501",
+    ),
+    pytest.param(
+        "threads",
+        "a" * 497 + "😀",
+        f"is 501 characters long; threads allows 500 {THREADS_HOW}",
+        id="threads-emoji-counts-its-4-bytes",
+    ),
+    pytest.param(
+        "threads",
+        "👍🏽" * 63,
+        f"is 504 characters long; threads allows 500 {THREADS_HOW}",
+        id="threads-skin-tone-emoji-is-8",
+    ),
+    pytest.param(
+        "threads",
+        " ".join([*(f"https://site{i}.com" for i in range(5)), "www.sixth.org"]),
+        "has 6 links; threads allows 5",
+        id="threads-www-links-count",
+    ),
     pytest.param(
         "threads",
         " ".join(f"https://site{i}.com" for i in range(6)),

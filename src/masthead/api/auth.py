@@ -1,4 +1,4 @@
-"""`blotato-api-key` authentication and the per-key rate limit, as one dependency."""
+"""`blotato-api-key` authentication and the per-user rate limit, as one dependency."""
 
 from __future__ import annotations
 
@@ -54,7 +54,7 @@ async def authenticate(request: Request) -> Caller:
         ctx.known_keys[digest] = owner
     route = request.scope.get("route")
     route_key = f"{request.method} {getattr(route, 'path', request.url.path)}"
-    verdict = await ctx.limiter.check(owner.key_id, route_key)
+    verdict = await ctx.limiter.check(owner.user.id, route_key)
     if not verdict.allowed:
         raise ApiError(
             429,

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ValidationError
 from starlette.requests import Request
 
 from masthead.api.errors import ApiError
+from masthead.domain.inputs import MAX_JSON_DEPTH, ascii_int, json_too_deep
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -20,8 +21,8 @@ MAX_BODY = 2 * 1024 * 1024
 async def read_body(request: Request, max_bytes: int = MAX_BODY) -> bytes:
     """The raw body, refused with 413 as soon as it is known to exceed `max_bytes`: by its
     declared Content-Length, or while streaming (never buffered whole first)."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > max_bytes:
+    declared = ascii_int(request.headers.get("content-length", ""))
+    if declared is not None and declared > max_bytes:
         raise _too_large(max_bytes)
     chunks: list[bytes] = []
     size = 0
@@ -46,9 +47,12 @@ async def read_json(
             return None
         raise ApiError(400, "Body cannot be empty: send a JSON object")
     try:
-        return orjson.loads(raw)
+        data = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise ApiError(400, f"Body is not valid JSON: {exc}") from exc
+    if json_too_deep(data):
+        raise ApiError(400, f"Body is nested more than {MAX_JSON_DEPTH} levels deep")
+    return data
 
 
 async def read_model(request: Request, model: type[M]) -> M:

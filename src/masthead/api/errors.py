@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from masthead.domain.errors import ValidationFailed
+from masthead.domain.inputs import ascii_int
 from masthead.store.outages import RETRY_AFTER_SECONDS, is_unavailable
 
 log = logging.getLogger(__name__)
@@ -68,7 +69,7 @@ def _location(loc: tuple[Any, ...]) -> str:
     parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
     path = ""
     for part in parts:
-        path += f"[{part}]" if part.isdigit() else (f".{part}" if path else part)
+        path += f"[{part}]" if ascii_int(part) is not None else (f".{part}" if path else part)
     return path
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from masthead.domain.inputs import ascii_int
+
 
 @dataclass(frozen=True, slots=True)
 class ByteRange:
@@ -35,17 +37,15 @@ def parse_range(header: str | None, size: int) -> ByteRange | None:
     first, dash, last = spec.strip().partition("-")
     if not dash:
         return None
-    first, last = first.strip(), last.strip()
-    if not first:
-        if not last.isdigit() or int(last) == 0:
+    start, end = ascii_int(first.strip()), ascii_int(last.strip())
+    if first.strip() == "":
+        if end is None or end == 0:
             raise Unsatisfiable
-        return ByteRange(max(0, size - int(last)), size)
-    if not first.isdigit() or (last and not last.isdigit()):
+        return ByteRange(max(0, size - end), size)
+    if start is None or (last.strip() and end is None):
         return None
-    start = int(first)
-    end = min(int(last) + 1, size) if last else size
-    if last and int(last) < start:
+    if end is not None and end < start:
         return None
     if start >= size:
         raise Unsatisfiable
-    return ByteRange(start, end)
+    return ByteRange(start, size if end is None else min(end + 1, size))

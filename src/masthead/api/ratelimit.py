@@ -1,4 +1,5 @@
-"""Per-API-key request limits (contract section 7), answered with 429 and Retry-After.
+"""Per-user request limits (contract section 7), answered with 429 and Retry-After. They count
+every API key of a user together: a second key is not a second allowance.
 
 The embedded default is one process, so its buckets live in memory (pyrate-limiter). On
 PostgreSQL any number of API processes serve the same keys, so the counts live in the database
@@ -15,10 +16,11 @@ from dataclasses import dataclass
 from pyrate_limiter import Duration, InMemoryBucket, Rate, RateItem
 from sqlalchemy.engine import Connection
 
+from masthead.domain.inputs import ascii_int
 from masthead.store import ratelimits
 from masthead.store.database import Database
 
-# The contract's defaults (Blotato's documented limits), per key, per route, per minute.
+# The contract's defaults (Blotato's documented limits), per user, per route, per minute.
 BLOTATO_LIMITS: dict[str, int] = {
     "POST /v2/posts": 30,
     "POST /v2/media": 30,
@@ -43,11 +45,12 @@ def parse_limits(spec: str) -> dict[str, int]:
             continue
         route, sep, rate = part.rpartition("=")
         count, _, unit = rate.partition("/")
-        if not sep or not count.strip().isdigit() or unit.strip() not in ("min", "minute", ""):
+        number = ascii_int(count.strip())
+        if not sep or number is None or unit.strip() not in ("min", "minute", ""):
             raise ValueError(
                 f"MASTHEAD_API_RATE_LIMITS entry {part!r} must be 'METHOD /path=N/min'"
             )
-        limits[" ".join(route.split())] = int(count)
+        limits[" ".join(route.split())] = number
     return {route: n for route, n in limits.items() if n > 0}
 
 
@@ -80,7 +83,7 @@ class SharedApiRateLimiter:
     def limited(self, route: str) -> bool:
         return route in self._limits
 
-    async def check(self, key_id: int, route: str) -> Verdict:
+    async def check(self, user_id: str, route: str) -> Verdict:
         limit = self._limits.get(route)
         if limit is None:
             return Verdict(True)
@@ -88,7 +91,7 @@ class SharedApiRateLimiter:
         minute = int(now // 60)
 
         def count(conn: Connection) -> tuple[int, int]:
-            return ratelimits.hit(conn, key_id, route, minute)
+            return ratelimits.hit(conn, user_id, route, minute)
 
         current, previous = await self._db.write(count, isolated=False)
         return sliding_verdict(limit, current, previous, now - minute * 60)
@@ -97,18 +100,18 @@ class SharedApiRateLimiter:
 class ApiRateLimiter:
     def __init__(self, limits: dict[str, int]) -> None:
         self._rates = {route: Rate(n, Duration.MINUTE) for route, n in limits.items()}
-        self._buckets: dict[tuple[int, str], InMemoryBucket] = {}
+        self._buckets: dict[tuple[str, str], InMemoryBucket] = {}
 
     def limited(self, route: str) -> bool:
         return route in self._rates
 
-    async def check(self, key_id: int, route: str) -> Verdict:
+    async def check(self, user_id: str, route: str) -> Verdict:
         rate = self._rates.get(route)
         if rate is None:
             return Verdict(True)
-        bucket = self._buckets.get((key_id, route))
+        bucket = self._buckets.get((user_id, route))
         if bucket is None:
-            bucket = self._buckets[(key_id, route)] = InMemoryBucket([rate])
+            bucket = self._buckets[(user_id, route)] = InMemoryBucket([rate])
         now_ms = int(time.time() * 1000)
         if len(bucket.items) > 2 * rate.limit:
             bucket.leak(now_ms)

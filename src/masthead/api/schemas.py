@@ -30,6 +30,7 @@ ContentPlatform = Literal[TargetType, "other"]
 assert set(get_args(TargetType)) == set(TARGET_TYPES)
 
 NUMERIC_ID = r"^[1-9][0-9]{0,17}$"
+REMOVED_NOTE = "ours: present when the post's account was removed (the post is kept)"
 
 
 class Message(BaseModel):
@@ -155,10 +156,11 @@ class PostStatus(BaseModel):
     scheduledTime: str | None = None
     outcome: Literal["unknown"] | None = None
     posts: list[ThreadResult] | None = None
+    accountRemoved: Literal[True] | None = Field(default=None, description=REMOVED_NOTE)
 
 
 class PostState(BaseModel):
-    type: Literal["scheduled", "in-progress", "published", "failed"]
+    type: Literal["scheduled", "published", "failed"]
     postUrl: str | None = None
     errorMessage: str | None = None
 
@@ -170,6 +172,7 @@ class PostListItem(BaseModel):
     text: str
     mediaUrls: list[str]
     state: PostState
+    accountRemoved: Literal[True] | None = Field(default=None, description=REMOVED_NOTE)
 
 
 class PostList(BaseModel):

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from masthead.domain.inputs import ascii_int
+
 
 @dataclass(frozen=True, slots=True)
 class Budget:
@@ -52,14 +54,15 @@ def parse_budgets(spec: str, base: dict[str, PlatformBudgets]) -> dict[str, Plat
         name, sep, value = part.partition("=")
         platform, dot, scope = name.strip().partition(".")
         count, slash, period = value.strip().partition("/")
-        if not (sep and dot and slash and scope in ("account", "app") and count.isdigit()):
+        number = ascii_int(count)
+        if not (sep and dot and slash and scope in ("account", "app") and number is not None):
             raise BudgetSpecError(
                 f"MASTHEAD_RATE_BUDGETS entry {part!r}: use platform.account=N/Ss"
             )
-        seconds = period.removesuffix("s")
-        if not seconds.isdigit() or int(seconds) == 0:
+        seconds = ascii_int(period.removesuffix("s"))
+        if not seconds:
             raise BudgetSpecError(f"MASTHEAD_RATE_BUDGETS entry {part!r}: period must be like 60s")
-        budget = Budget(int(count), int(seconds)) if int(count) > 0 else None
+        budget = Budget(number, seconds) if number > 0 else None
         current = budgets.get(platform, PlatformBudgets())
         budgets[platform] = (
             PlatformBudgets(account=budget, app=current.app)

@@ -20,6 +20,7 @@ class Count(StrEnum):
     GRAPHEMES = "graphemes"  # user-perceived characters (Unicode extended grapheme clusters)
     CODE_POINTS = "code_points"  # Unicode code points, the plain meaning of "characters"
     UTF8_BYTES = "utf8_bytes"  # bytes once encoded as UTF-8
+    EMOJI_AS_BYTES = "emoji_as_bytes"  # graphemes, but an emoji counts its UTF-8 bytes (Threads)
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +114,7 @@ class PlatformRules:
     text_or_media_required: bool = True
     text_alternatives: tuple[str, ...] = ()  # target fields that can stand in for text
     max_hashtags: int | None = None
-    max_links: int | None = None  # links written with http:// or https://
+    max_links: int | None = None  # distinct links: with http(s):// or starting www.
     media: MediaCount = MediaCount()
     # Stricter media counts for some `target.mediaType` values (a story is one item).
     media_by_type: tuple[tuple[str, MediaCount], ...] = ()
@@ -185,8 +186,9 @@ RULES: dict[str, PlatformRules] = {
     "threads": PlatformRules(
         name="threads",
         content_platforms=("threads",),
-        text_limits=(TextLimit(500, Count.CODE_POINTS),),  # PR, PN 2.5: 500 characters
-        max_links=5,  # PN 2.5 (3rd-party): at most 5 links per post
+        # PR, PN 2.5: 500 characters, "Emojis are counted as the number of UTF-8 bytes".
+        text_limits=(TextLimit(500, Count.EMOJI_AS_BYTES),),
+        max_links=5,  # PN 2.5 (3rd-party): at most 5 links (distinct URLs, www. ones too)
         media=MediaCount(0, 1),  # PR, BR 3: one image or one video per post
         # PN 6 (3rd-party specs): image JPEG/PNG <= 8 MB, video MOV/MP4 <= 1 GB and <= 5 min.
         files=FileRules(

@@ -27,3 +27,17 @@ def public_status(state: str, scheduled_at: object) -> str:
     if state == State.SCHEDULED and scheduled_at is None:
         return State.IN_PROGRESS
     return state
+
+
+LIST_STATES: dict[str, tuple[State, ...]] = {
+    State.SCHEDULED: (State.SCHEDULED, State.IN_PROGRESS),
+    State.PUBLISHED: (State.PUBLISHED,),
+    State.FAILED: (State.FAILED,),
+}
+"""`GET /v2/posts` knows three state types: a post not yet published or failed is scheduled
+there, whether or not its sending has started, so each filter returns only what it names."""
+
+
+def list_state(state: str) -> str:
+    """The `state.type` of a `GET /v2/posts` item (a key of LIST_STATES)."""
+    return state if state in (State.PUBLISHED, State.FAILED) else State.SCHEDULED

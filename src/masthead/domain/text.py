@@ -25,6 +25,9 @@ this are refused without the exact (slow, ~5 µs per character) weighted count.
 
 _GRAPHEME = regex.compile(r"\X")
 _HASHTAG = regex.compile(r"(?<![\w&#])#\w+")
+_EMOJI = regex.compile(r"[\p{Extended_Pictographic}\p{Regional_Indicator}\u20e3]")
+"""A grapheme holding one of these is an emoji (pictographs, flags, keycaps such as 1️⃣)."""
+_SCHEME = regex.compile(r"^https?://", regex.IGNORECASE)
 
 
 def x_weighted_length(text: str) -> int:
@@ -48,7 +51,23 @@ def hashtag_count(text: str) -> int:
     return sum(1 for _ in _HASHTAG.finditer(text))
 
 
+def emoji_weighted_length(text: str) -> int:
+    """Threads' length: graphemes, except that an emoji counts its UTF-8 bytes ("Emojis are
+    counted as the number of UTF-8 bytes", Threads posts doc; 😀 is 4, 👍🏽 is 8)."""
+    return sum(
+        utf8_len(match[0]) if _EMOJI.search(match[0]) else 1 for match in _GRAPHEME.finditer(text)
+    )
+
+
 def link_count(text: str) -> int:
-    """Links written with a scheme (`https://…`); bare domains are not counted, to avoid
-    refusing text like `setup.py`."""
-    return len(extract_urls(text, extract_urls_without_protocol=False))
+    """Distinct links as Threads counts them: URLs written with a scheme (`https://…`) or
+    starting `www.`; other bare domains are not counted, to avoid refusing text like
+    `setup.py`. The same link twice is one link (scheme, case and a final / aside)."""
+    found = extract_urls(text, extract_urls_without_protocol=True)
+    return len(
+        {
+            _SCHEME.sub("", url).rstrip("/").lower()
+            for url in found
+            if _SCHEME.match(url) or url[:4].lower() == "www."
+        }
+    )

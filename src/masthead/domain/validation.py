@@ -13,12 +13,13 @@ import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
 from masthead.domain import text as measure
 from masthead.domain.errors import FieldError, ValidationFailed
+from masthead.domain.inputs import TIME_EXAMPLE, OutOfCalendar, parse_instant
 from masthead.domain.posts import PostDraft, ThreadItem
 from masthead.domain.rules import (
     RULES,
@@ -42,12 +43,7 @@ PAST_TOLERANCE = timedelta(seconds=60)
 FUTURE_MESSAGE = "scheduledTime must be in the future"
 """The compat `message` for a time in the past (Blotato's words, clients match on them)."""
 
-_ISO_DATETIME = re.compile(
-    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,9})?)?"
-    r"(?P<offset>[Zz]|[+-][0-9]{2}(?::?[0-9]{2})?)?"
-)
 _URL_FORBIDDEN = re.compile(r"[\s\x00-\x1f\x7f]")
-_TIME_EXAMPLE = '"2026-03-10T15:30:00Z" or "2026-03-10T17:30:00+02:00"'
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,21 +105,12 @@ def parse_scheduled_time(value: object, now: datetime, path: str) -> datetime | 
         return None
     if not isinstance(value, str):
         raise ValidationFailed.one(
-            path, _expected(f"an ISO 8601 date-time string such as {_TIME_EXAMPLE}", value)
+            path, _expected(f"an ISO 8601 date-time string such as {TIME_EXAMPLE}", value)
         )
-    match = _ISO_DATETIME.fullmatch(value)
-    if match is None:
-        raise ValidationFailed.one(path, f"must be an ISO 8601 date-time such as {_TIME_EXAMPLE}")
-    if match.group("offset") is None:
-        raise ValidationFailed.one(path, f"must include a timezone offset, e.g. {_TIME_EXAMPLE}")
     try:
-        parsed = datetime.fromisoformat(value.upper())
-    except ValueError:
-        raise ValidationFailed.one(path, "is not a valid date and time") from None
-    try:
-        when = parsed.astimezone(UTC)
-    except OverflowError:  # year 1 or 9999 pushed out of range by its offset
-        if parsed.year > 1:
+        when = parse_instant(value, path)
+    except OutOfCalendar as exc:
+        if exc.future:
             raise ValidationFailed.one(path, "is too far in the future") from None
         raise ValidationFailed.one(
             path, "must be in the future", compat_message=FUTURE_MESSAGE
@@ -384,6 +371,9 @@ def _text_limit_problem(text: str, limit: TextLimit, platform: str) -> str | Non
     elif limit.count is Count.UTF8_BYTES:
         length = measure.utf8_len(text)
         what = f"is {length} bytes long in UTF-8; {allows} bytes"
+    elif limit.count is Count.EMOJI_AS_BYTES:
+        length = measure.emoji_weighted_length(text)
+        what = f"is {length} characters long; {allows} (each emoji counts its UTF-8 bytes)"
     else:
         length = len(text)
         what = f"is {length} characters long; {allows}"

@@ -39,6 +39,7 @@ from masthead.media.storage import MediaStorage, open_storage
 from masthead.net.client import safe_async_client
 from masthead.platforms.base import MediaFile, Permanent
 from masthead.store import media as records
+from masthead.store import users
 from masthead.store.database import Database
 from masthead.timeutil import utcnow
 
@@ -58,6 +59,29 @@ class HostedRef:
 
     sha256: str | None = None
     upload_id: str | None = None
+
+
+class QuotaExceeded(FetchError):
+    """The user's stored media would pass MASTHEAD_MEDIA_QUOTA_BYTES or _FILES (413)."""
+
+
+@dataclass(frozen=True, slots=True)
+class MediaQuota:
+    """Per user; 0 means no limit."""
+
+    bytes: int
+    files: int
+
+    def problem(self, usage: records.Usage, adding: int) -> str | None:
+        """Why one more file of `adding` bytes does not fit, or None."""
+        if self.files and usage.files + 1 > self.files:
+            return f"Media quota reached: {usage.files} files stored, at most {self.files}"
+        if self.bytes and usage.bytes + adding > self.bytes:
+            return (
+                f"Media quota reached: {usage.bytes:,} bytes stored, this file is {adding:,},"
+                f" at most {self.bytes:,}"
+            )
+        return None
 
 
 def source_digest(url: str) -> str:
@@ -84,6 +108,7 @@ class MediaLibrary:
             timeout=fetch_timeout(self.limits),
             only_allowed=settings.fetch_only_allowed,
         )
+        self.quota = MediaQuota(settings.media_quota_bytes, settings.media_quota_files)
         self._inflight: dict[tuple[str, str], asyncio.Task[records.Blob]] = {}
         self._background: set[asyncio.Task[None]] = set()
 
@@ -150,6 +175,7 @@ class MediaLibrary:
             if blob is None:
                 raise FetchError("Media URL points at this server but no such media is stored")
             return await self._record(user_id, blob, None)
+        await self._check_quota(user_id, None, 0)
         if url[:5].lower() == "data:":
             fetched = await anyio.to_thread.run_sync(
                 decode_data_uri, url, self._tmp, self.limits.max_bytes
@@ -161,6 +187,7 @@ class MediaLibrary:
 
     async def ingest_stream(self, user_id: str, chunks: AsyncIterable[bytes]) -> Ingested:
         """A presigned PUT's body, streamed under the same cap."""
+        await self._check_quota(user_id, None, 0)
         fetched = await write_stream(chunks, self._tmp, self.limits.max_bytes)
         return await self._store(user_id, fetched, None)
 
@@ -168,6 +195,7 @@ class MediaLibrary:
         self, user_id: str, fetched: Fetched, digest: str | None, *, keep_source: bool = False
     ) -> Ingested:
         try:
+            await self._check_quota(user_id, fetched.sha256, fetched.size)
             facts = await anyio.to_thread.run_sync(inspect, fetched.path, fetched.size)
             await self.storage.put(fetched.sha256, fetched.path, facts.content_type)
         finally:
@@ -177,19 +205,42 @@ class MediaLibrary:
 
         def save(conn: Connection) -> str:
             records.save_blob(conn, blob.sha256, facts, utcnow())
-            return records.add_media(
-                conn, user_id=user_id, sha256=blob.sha256, source_digest=digest, now=utcnow()
-            )
+            return self._add_media(conn, user_id, blob, digest)
 
         return Ingested(await self._db.write(save), blob)
 
     async def _record(self, user_id: str, blob: records.Blob, digest: str | None) -> Ingested:
-        media_id = await self._db.write(
-            lambda c: records.add_media(
-                c, user_id=user_id, sha256=blob.sha256, source_digest=digest, now=utcnow()
-            )
-        )
+        media_id = await self._db.write(lambda c: self._add_media(c, user_id, blob, digest))
         return Ingested(media_id, blob)
+
+    def _add_media(
+        self, conn: Connection, user_id: str, blob: records.Blob, digest: str | None
+    ) -> str:
+        """The user's record of a file, within their quota (checked under the user's lock, so
+        that parallel ingests cannot pass it together)."""
+        users.lock(conn, user_id)
+        if not records.owns(conn, user_id, blob.sha256):
+            problem = self.quota.problem(records.usage(conn, user_id), blob.facts.size)
+            if problem is not None:
+                raise QuotaExceeded(problem)
+        return records.add_media(
+            conn, user_id=user_id, sha256=blob.sha256, source_digest=digest, now=utcnow()
+        )
+
+    async def _check_quota(self, user_id: str, sha256: str | None, size: int) -> None:
+        """Before a download (size 0: is there room at all?) and before storing, so that a
+        user past the quota costs neither; `_add_media` decides for certain."""
+        if not (self.quota.bytes or self.quota.files):
+            return
+
+        def look(conn: Connection) -> str | None:
+            if sha256 is not None and records.owns(conn, user_id, sha256):
+                return None
+            return self.quota.problem(records.usage(conn, user_id), size)
+
+        problem = await self._db.read(look)
+        if problem is not None:
+            raise QuotaExceeded(problem)
 
     # Finding files --------------------------------------------------------------------
 

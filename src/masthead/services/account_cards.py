@@ -130,10 +130,6 @@ async def cards(
     return result
 
 
-async def remove(db: Database, user_id: str, account_id: int) -> bool:
-    return await db.write(lambda c: accounts.remove_account(c, user_id, account_id))
-
-
 async def connect_bluesky(
     db: Database,
     secrets: Secrets,

@@ -1,4 +1,4 @@
-"""Which account a post goes out on, checked against what the caller owns."""
+"""Which account a post goes out on, checked against what the caller owns; removing one."""
 
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ from masthead.domain.errors import FieldError, ValidationFailed
 from masthead.domain.posts import WEBHOOK, PostDraft
 from masthead.net.guard import BlockedDestination, check_url
 from masthead.store import accounts
+from masthead.store import posts as post_store
 from masthead.store.database import Database
+from masthead.timeutil import utcnow
 
 WRONG_ACCOUNT = "Wrong Account ID"
 WRONG_PAGE = "Wrong Page ID"
@@ -118,3 +120,20 @@ def check_destination(
         check_url(str(draft.target.get("url", "")), allow)
     except BlockedDestination as exc:
         raise ValidationFailed.one(f"{path}.target.url", f"is refused: {exc.reason}") from None
+
+
+REMOVED_BEFORE_SENDING = "The account was removed before this post was sent"
+
+
+async def remove(db: Database, user_id: str, account_id: int) -> bool:
+    """The account goes; its posts stay, marked as from a removed account (the posts page,
+    the API's `accountRemoved`), and those no worker has begun fail with the reason now."""
+    now = utcnow()
+
+    def work(conn: Connection) -> bool:
+        if not accounts.remove_account(conn, user_id, account_id, now):
+            return False
+        post_store.fail_unsent_of_account(conn, account_id, REMOVED_BEFORE_SENDING, now)
+        return True
+
+    return await db.write(work)

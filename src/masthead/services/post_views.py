@@ -83,7 +83,10 @@ def _view(row: post_store.PostRow, names: dict[int, str], zone: ZoneInfo) -> Pos
 
 
 def _names(conn: Connection, user_id: str) -> dict[int, str]:
-    return {a.id: f"@{a.username}" for a in accounts.list_accounts(conn, user_id)}
+    return {
+        a.id: f"@{a.username}" + (" (removed account)" if a.status == accounts.REMOVED else "")
+        for a in accounts.list_accounts(conn, user_id, removed=True)
+    }
 
 
 def _stored_states(statuses: Sequence[str]) -> list[str]:

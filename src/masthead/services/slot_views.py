@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.engine import Connection
 
+from masthead.domain import inputs
 from masthead.domain.errors import ValidationFailed
 from masthead.domain.slots import DAYS, SlotSpec
 from masthead.services import slots as slot_service
@@ -68,21 +69,27 @@ async def overview(db: Database, user_id: str) -> tuple[list[SlotView], list[Cho
 
 
 async def add(
-    db: Database, user_id: str, *, target: str, day: str, time: str, timezone: str
+    db: Database,
+    user_id: str,
+    quota: slot_service.SlotQuota,
+    *,
+    target: str,
+    day: str,
+    time: str,
+    timezone: str,
 ) -> None:
     """Raises ValidationFailed with the field and the reason, as the API does."""
     parts = target.split(":", 2)
-    if len(parts) < 2 or not parts[1].isdigit():
+    account_id = inputs.row_id(parts[1]) if len(parts) >= 2 else None
+    if account_id is None:
         raise ValidationFailed.one("target", "pick an account")
     if day not in DAYS:
         raise ValidationFailed.one("day", "pick a day of the week")
-    try:
-        hour, minute = (int(p) for p in time.split(":", 1))
-    except ValueError:
-        raise ValidationFailed.one("time", "use HH:MM") from None
-    if not (0 <= hour <= 23 and 0 <= minute <= 59):
+    hour_text, _, minute_text = time.partition(":")
+    hour, minute = (inputs.ascii_int(p) if len(p) <= 2 else None for p in (hour_text, minute_text))
+    if hour is None or minute is None or not (0 <= hour <= 23 and 0 <= minute <= 59):
         raise ValidationFailed.one("time", "use HH:MM")
-    selected = {"platform": parts[0], "accountId": parts[1], "subaccountId": None}
+    selected = {"platform": parts[0], "accountId": str(account_id), "subaccountId": None}
     if len(parts) == 3:
         selected["subaccountId"] = parts[2]
     await slot_service.create(
@@ -97,6 +104,7 @@ async def add(
                 "selectedTargets": [selected],
             }
         ],
+        quota,
     )
 
 

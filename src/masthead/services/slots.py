@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.engine import Connection
 
+from masthead.config import Settings
+from masthead.domain import inputs
 from masthead.domain.errors import FieldError, ValidationFailed
 from masthead.domain.slots import SlotSpec, SlotTarget, free_slots
-from masthead.store import accounts, slots
+from masthead.store import accounts, slots, users
 from masthead.store import posts as post_store
 from masthead.store.database import Database
 from masthead.timeutil import iso, utcnow
@@ -33,12 +35,8 @@ def slot_json(spec: SlotSpec) -> dict[str, Any]:
 
 
 def check_timezone(value: str | None, path: str) -> None:
-    if value is None:
-        return
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValidationFailed.one(path, f"{value!r} is not an IANA time zone") from None
+    if value is not None:
+        inputs.parse_zone(value, path)
 
 
 async def check_targets(
@@ -66,13 +64,39 @@ async def check_targets(
         raise ValidationFailed(errors, "Wrong Account ID" if unknown else None)
 
 
-async def create(db: Database, user_id: str, new: list[dict[str, Any]]) -> list[SlotSpec]:
+@dataclass(frozen=True, slots=True)
+class SlotQuota:
+    """MASTHEAD_SLOTS_PER_REQUEST and MASTHEAD_SLOTS_PER_USER."""
+
+    per_request: int
+    per_user: int
+
+    @classmethod
+    def of(cls, settings: Settings) -> SlotQuota:
+        return cls(settings.slots_per_request, settings.slots_per_user)
+
+
+async def create(
+    db: Database, user_id: str, new: list[dict[str, Any]], quota: SlotQuota
+) -> list[SlotSpec]:
+    if len(new) > quota.per_request:
+        raise ValidationFailed.one(
+            "slots", f"has {len(new)} slots; at most {quota.per_request} per request"
+        )
     for i, slot in enumerate(new):
         check_timezone(slot.get("timezone"), f"slots[{i}].timezone")
         await check_targets(db, user_id, slot["selectedTargets"], f"slots[{i}].selectedTargets")
     now = utcnow()
 
     def store(conn: Connection) -> list[int]:
+        users.lock(conn, user_id)
+        held = slots.count_slots(conn, user_id)
+        if held + len(new) > quota.per_user:
+            raise ValidationFailed.one(
+                "slots",
+                f"would make {held + len(new)} slots; at most {quota.per_user} per user"
+                " (delete some first)",
+            )
         return [
             slots.add_slot(
                 conn,

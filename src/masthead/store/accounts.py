@@ -10,6 +10,11 @@ from sqlalchemy.engine import Connection
 
 from masthead.store.models import Account, Subaccount
 
+REMOVED = "removed"
+"""The status of an account its user removed: hidden from posting, slots and account lists,
+its tokens forgotten, but the row kept so that its posts and their history stay readable
+(and connecting the same account again revives it with the same id)."""
+
 
 @dataclass(frozen=True, slots=True)
 class AccountRow:
@@ -100,21 +105,34 @@ def add_subaccount(
     return int(result.scalar_one())
 
 
-def list_accounts(conn: Connection, user_id: str, platform: str | None = None) -> list[AccountRow]:
+def list_accounts(
+    conn: Connection, user_id: str, platform: str | None = None, *, removed: bool = False
+) -> list[AccountRow]:
+    """The user's accounts; `removed=True` adds the removed ones (to label their posts)."""
     query = select(*_ACCOUNT_COLUMNS).where(Account.user_id == user_id).order_by(Account.id)
     if platform:
         query = query.where(Account.platform == platform)
+    if not removed:
+        query = query.where(Account.status != REMOVED)
     return [AccountRow(*row) for row in conn.execute(query)]
 
 
 def get_account(conn: Connection, user_id: str, account_id: int) -> AccountRow | None:
-    """None for unknown ids and for other users' accounts alike (isolation: 404, not 403)."""
+    """None for unknown ids, removed accounts and other users' accounts alike (isolation:
+    404, not 403)."""
     row = (
         conn.execute(
-            select(*_ACCOUNT_COLUMNS).where(Account.id == account_id, Account.user_id == user_id)
+            select(*_ACCOUNT_COLUMNS).where(
+                Account.id == account_id, Account.user_id == user_id, Account.status != REMOVED
+            )
         )
     ).first()
     return AccountRow(*row) if row else None
+
+
+def removed_ids(conn: Connection, user_id: str) -> set[int]:
+    query = select(Account.id).where(Account.user_id == user_id, Account.status == REMOVED)
+    return set(conn.execute(query).scalars())
 
 
 def account_by_id(conn: Connection, account_id: int) -> AccountRow | None:
@@ -255,12 +273,19 @@ def save_connected(
     return account_id
 
 
-def remove_account(conn: Connection, user_id: str, account_id: int) -> bool:
-    """Delete the account with its subaccounts and posts (the foreign keys cascade)."""
+def remove_account(conn: Connection, user_id: str, account_id: int, now: datetime) -> bool:
+    """Mark the account removed and forget its tokens; its posts stay with their history."""
     result = conn.execute(
-        delete(Account).where(Account.id == account_id, Account.user_id == user_id)
+        update(Account)
+        .where(Account.id == account_id, Account.user_id == user_id, Account.status != REMOVED)
+        .values(status=REMOVED, status_reason=None, credentials=None, updated_at=now)
     )
-    return result.rowcount == 1
+    if result.rowcount != 1:
+        return False
+    conn.execute(
+        update(Subaccount).where(Subaccount.account_id == account_id).values(credentials=None)
+    )
+    return True
 
 
 def status_reasons(conn: Connection, user_id: str) -> dict[int, str | None]:

@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
@@ -88,6 +88,29 @@ def add_media(
         )
     )
     return media_id
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """A user's stored media: distinct files (by content) and their bytes."""
+
+    files: int
+    bytes: int
+
+
+def usage(conn: Connection, user_id: str) -> Usage:
+    owned = select(Media.sha256).where(Media.user_id == user_id).distinct().subquery()
+    files, size = conn.execute(
+        select(func.count(), func.coalesce(func.sum(MediaBlob.size), 0)).select_from(
+            owned.join(MediaBlob, MediaBlob.sha256 == owned.c.sha256)
+        )
+    ).one()
+    return Usage(int(files), int(size))
+
+
+def owns(conn: Connection, user_id: str, sha256: str) -> bool:
+    query = select(Media.id).where(Media.user_id == user_id, Media.sha256 == sha256).limit(1)
+    return conn.execute(query).first() is not None
 
 
 def media_by_source(conn: Connection, user_id: str, source_digest: str) -> Blob | None:

@@ -300,12 +300,12 @@ class OAuthState(Base):
 
 
 class ApiRateCounter(Base):
-    """Requests per API key, route and minute, shared by every API process on PostgreSQL
-    (api/ratelimit.py); old minutes are purged by the maintenance task."""
+    """Requests per user (all their API keys together), route and minute, shared by every API
+    process on PostgreSQL (api/ratelimit.py); old minutes are purged by the maintenance task."""
 
     __tablename__ = "api_rate_counters"
 
-    key_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     route: Mapped[str] = mapped_column(String(200), primary_key=True)
     window_start: Mapped[int] = mapped_column(BigInteger, primary_key=True, doc="unix minute")
     hits: Mapped[int] = mapped_column(Integer)

@@ -307,15 +307,21 @@ def occupied_times(
 
 
 def fail_unsent(conn: Connection, post_id: str, error: str, now: datetime) -> bool:
-    """Fail a post before anything of it was sent (its media was refused after ingest). The
-    version bump makes a worker that already claimed it drop it before sending."""
+    """Fail a post before anything of it was sent (its media was refused after ingest)."""
+    return _fail_unsent(conn, Post.id == post_id, error, now) == 1
+
+
+def fail_unsent_of_account(conn: Connection, account_id: int, error: str, now: datetime) -> int:
+    """Fail every post of the account not yet begun (the account was removed); the posts are
+    kept with the reason, and their slots are free again."""
+    return _fail_unsent(conn, Post.account_id == account_id, error, now)
+
+
+def _fail_unsent(conn: Connection, which: Any, error: str, now: datetime) -> int:
+    """The version bump makes a worker that already claimed a post drop it before sending."""
     result = conn.execute(
         update(Post)
-        .where(
-            Post.id == post_id,
-            Post.state.in_(EDITABLE_STATES),
-            Post.started_at.is_(None),
-        )
+        .where(which, Post.state.in_(EDITABLE_STATES), Post.started_at.is_(None))
         .values(
             state=State.FAILED,
             error_message=error,
@@ -328,7 +334,7 @@ def fail_unsent(conn: Connection, post_id: str, error: str, now: datetime) -> bo
             finished_at=now,
         )
     )
-    return result.rowcount == 1
+    return result.rowcount
 
 
 def posts_between(

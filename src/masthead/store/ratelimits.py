@@ -1,4 +1,4 @@
-"""Per-key, per-route request counts by minute, for limits shared across API processes."""
+"""Per-user, per-route request counts by minute, for limits shared across API processes."""
 
 from __future__ import annotations
 
@@ -9,13 +9,13 @@ from sqlalchemy.engine import Connection
 from masthead.store.models import ApiRateCounter
 
 
-def hit(conn: Connection, key_id: int, route: str, minute: int) -> tuple[int, int]:
+def hit(conn: Connection, user_id: str, route: str, minute: int) -> tuple[int, int]:
     """Count one request in `minute`; returns (hits this minute, hits the minute before)."""
     statement = (
         postgresql.insert(ApiRateCounter)
-        .values(key_id=key_id, route=route, window_start=minute, hits=1)
+        .values(user_id=user_id, route=route, window_start=minute, hits=1)
         .on_conflict_do_update(
-            index_elements=["key_id", "route", "window_start"],
+            index_elements=["user_id", "route", "window_start"],
             set_={"hits": ApiRateCounter.hits + 1},
         )
         .returning(ApiRateCounter.hits)
@@ -23,7 +23,7 @@ def hit(conn: Connection, key_id: int, route: str, minute: int) -> tuple[int, in
     current = int(conn.execute(statement).scalar_one())
     previous = conn.execute(
         select(ApiRateCounter.hits).where(
-            ApiRateCounter.key_id == key_id,
+            ApiRateCounter.user_id == user_id,
             ApiRateCounter.route == route,
             ApiRateCounter.window_start == minute - 1,
         )

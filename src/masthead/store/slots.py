@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from masthead.domain.slots import SlotSpec, SlotTarget
@@ -31,6 +31,10 @@ def _spec(row: Any) -> SlotSpec:
 def slot_specs(conn: Connection, user_id: str) -> list[SlotSpec]:
     rows = conn.execute(select(*_COLUMNS).where(Slot.user_id == user_id).order_by(Slot.id))
     return [_spec(row) for row in rows]
+
+
+def count_slots(conn: Connection, user_id: str) -> int:
+    return int(conn.execute(select(func.count()).where(Slot.user_id == user_id)).scalar_one())
 
 
 def get_slot(conn: Connection, user_id: str, slot_id: int) -> SlotSpec | None:

@@ -65,6 +65,12 @@ def count_users(conn: Connection) -> int:
     return int((conn.execute(select(func.count()).select_from(User))).scalar_one())
 
 
+def lock(conn: Connection, user_id: str) -> None:
+    """Serialise one user's quota checks on PostgreSQL (count, then insert) until commit;
+    SQLite's single writer already does."""
+    conn.execute(select(User.id).where(User.id == user_id).with_for_update())
+
+
 def webhook_secret(conn: Connection, secrets_: Secrets, user_id: str) -> str:
     stored = (conn.execute(select(User.webhook_secret).where(User.id == user_id))).scalar_one()
     return secrets_.decrypt(stored)

@@ -5,13 +5,14 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from typing import Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
 from masthead.api.context import AppContext
+from masthead.domain import inputs
 from masthead.services import web_auth
 
 SESSION_COOKIE = "masthead_session"
@@ -56,11 +57,7 @@ def secure_cookies(request: Request) -> bool:
 
 def zone_of(request: Request) -> ZoneInfo:
     """The zone the browser reported (static/app.js sets the cookie), UTC until it has."""
-    name = request.cookies.get(TZ_COOKIE, "UTC")
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
+    return inputs.zone(request.cookies.get(TZ_COOKIE, "UTC")) or ZoneInfo("UTC")
 
 
 async def viewer(request: Request) -> Viewer:
@@ -78,6 +75,20 @@ async def checked_form(request: Request, viewer: Viewer) -> FormData:
     if not web_auth.csrf_ok(viewer.session.csrf_token, sent if isinstance(sent, str) else None):
         raise CsrfRefused()
     return form
+
+
+def row_id(value: str) -> int:
+    """A path's numeric id; one the store cannot hold is unknown like any other (404)."""
+    found = inputs.row_id(value)
+    if found is None:
+        raise NotFound()
+    return found
+
+
+def post_id(value: str) -> str:
+    if inputs.post_id(value) is None:
+        raise NotFound()
+    return value
 
 
 def field(form: FormData, name: str) -> str:

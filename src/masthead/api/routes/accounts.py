@@ -10,6 +10,7 @@ from starlette.responses import Response
 from masthead.api.auth import Caller, authenticate, context
 from masthead.api.errors import ApiError, json_response
 from masthead.api.schemas import COMMON_ERRORS, Accounts, Boards, Me, Message, Subaccounts
+from masthead.domain import inputs
 from masthead.store import accounts, users
 
 router = APIRouter(prefix="/v2", tags=["accounts"], responses=COMMON_ERRORS)
@@ -50,10 +51,13 @@ async def list_accounts(
 
 
 async def _owned_account(request: Request, caller: Caller, account_id: str) -> accounts.AccountRow:
-    if not (account_id.isascii() and account_id.isdigit()) or len(account_id) > 18:
-        raise ApiError(404, "Account not found")
-    account = await context(request).db.read(
-        lambda conn: accounts.get_account(conn, caller.user.id, int(account_id))
+    key = inputs.row_id(account_id)
+    account = (
+        None
+        if key is None
+        else await context(request).db.read(
+            lambda conn: accounts.get_account(conn, caller.user.id, key)
+        )
     )
     if account is None:
         raise ApiError(404, "Account not found")

@@ -16,9 +16,10 @@ from masthead.api.body import read_json
 from masthead.api.errors import ApiError, json_response
 from masthead.api.ranges import Unsatisfiable, parse_range
 from masthead.api.schemas import COMMON_ERRORS, Message, Responses, ValidationMessage, body_schema
+from masthead.domain.inputs import ascii_int
 from masthead.media.fetch import FetchError
 from masthead.media.inspect import EXTENSIONS
-from masthead.media.library import HostedRef, Ingested
+from masthead.media.library import HostedRef, Ingested, QuotaExceeded
 from masthead.store import media as records
 from masthead.timeutil import utcnow
 
@@ -51,8 +52,9 @@ class UploadOut(BaseModel):
 
 
 def _refused(field: str, exc: FetchError) -> ApiError:
+    """422 for a file that cannot be used; 413 when the user's media quota is full."""
     return ApiError(
-        422,
+        413 if isinstance(exc, QuotaExceeded) else 422,
         exc.message,
         errors=[{"path": field, "message": exc.message}],
     )
@@ -66,7 +68,10 @@ def _media_json(request: Request, ingested: Ingested) -> dict[str, str]:
     "/media",
     status_code=201,
     response_model=MediaOut,
-    responses=INVALID,
+    responses={
+        **INVALID,
+        413: {"model": Message, "description": "Larger than the body limit, or quota full"},
+    },
     openapi_extra=body_schema(MediaIn),
 )
 async def create_media(request: Request, caller: CallerDep) -> Response:
@@ -126,17 +131,17 @@ async def create_upload(request: Request, caller: CallerDep) -> Response:
 async def receive_upload(request: Request, upload_id: str) -> Response:
     """The local presigned PUT: signed, expiring, single use; streamed under the cap."""
     ctx = context(request)
-    expires = request.query_params.get("expires", "")
+    expires = ascii_int(request.query_params.get("expires", ""))
     signature = request.query_params.get("signature", "")
-    if not (expires.isdigit() and ctx.secrets.verify_url(f"{upload_id}:{expires}", signature)):
+    if expires is None or not ctx.secrets.verify_url(f"{upload_id}:{expires}", signature):
         raise ApiError(403, "Upload URL signature is not valid")
-    if int(expires) < time.time():
+    if expires < time.time():
         raise ApiError(403, "Upload URL has expired; ask POST /v2/media/uploads for a new one")
     upload = await ctx.db.read(lambda c: records.get_upload(c, upload_id))
     if upload is None:
         raise ApiError(404, "Upload not found")
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > ctx.media.limits.max_bytes:
+    declared = ascii_int(request.headers.get("content-length", ""))
+    if declared is not None and declared > ctx.media.limits.max_bytes:
         raise ApiError(413, "File is larger than the upload limit")
     claimed = await ctx.db.write(lambda c: records.claim_upload(c, upload_id, utcnow()))
     if not claimed:
@@ -145,7 +150,7 @@ async def receive_upload(request: Request, upload_id: str) -> Response:
         ingested = await ctx.media.ingest_stream(upload.user_id, request.stream())
     except FetchError as exc:
         await ctx.db.write(lambda c: records.release_upload(c, upload_id))
-        status = 413 if "larger than" in exc.message else 422
+        status = 413 if "larger than" in exc.message or isinstance(exc, QuotaExceeded) else 422
         raise ApiError(status, exc.message) from None
     except BaseException:
         await ctx.db.write(lambda c: records.release_upload(c, upload_id))

@@ -25,9 +25,18 @@ from masthead.api.schemas import (
     Responses,
     ValidationMessage,
 )
+from masthead.domain import inputs
+from masthead.domain.errors import ValidationFailed
 from masthead.domain.posts import TARGET_TYPES
-from masthead.domain.states import OUTCOME_UNKNOWN, State, public_status
+from masthead.domain.states import (
+    LIST_STATES,
+    OUTCOME_UNKNOWN,
+    State,
+    list_state,
+    public_status,
+)
 from masthead.services import posts as post_service
+from masthead.store import accounts
 from masthead.store import posts as post_store
 from masthead.timeutil import iso, utcnow
 
@@ -84,11 +93,19 @@ async def get_post(
     if not storable_id(post_id):
         raise ApiError(404, "Post not found")
 
-    def lookup(conn: Connection) -> tuple[post_store.PostRow | None, list[post_store.ItemResult]]:
+    def lookup(
+        conn: Connection,
+    ) -> tuple[post_store.PostRow | None, list[post_store.ItemResult], set[int]]:
         post = post_store.get_post(conn, caller.user.id, post_id)
-        return post, post_store.post_items(conn, post_id) if post is not None else []
+        if post is None:
+            return None, [], set()
+        return (
+            post,
+            post_store.post_items(conn, post_id),
+            accounts.removed_ids(conn, caller.user.id),
+        )
 
-    post, items = await context(request).db.read(lookup)
+    post, items, removed = await context(request).db.read(lookup)
     if post is None or post.state == State.CANCELLED:
         raise ApiError(404, "Post not found")
     status = public_status(post.state, post.scheduled_at)
@@ -107,13 +124,15 @@ async def get_post(
             for item in items
             if item.state == "sent"
         ]
+    if post.account_id in removed:
+        body["accountRemoved"] = True
     return json_response(200, body)
 
 
 def storable_id(value: str) -> bool:
     """Whether a post id could be in the store at all. Anything else is unknown (404, as the
-    contract says of unknown ids) and never reaches the database (PostgreSQL refuses NUL)."""
-    return 0 < len(value) <= 64 and "\x00" not in value
+    contract says of unknown ids) and never reaches the database."""
+    return inputs.post_id(value) is not None
 
 
 def encode_cursor(time: datetime, post_id: str) -> str:
@@ -124,28 +143,24 @@ def encode_cursor(time: datetime, post_id: str) -> str:
 def decode_cursor(cursor: str) -> tuple[datetime, str]:
     try:
         data = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        when = datetime.fromisoformat(data["t"])
+        when = inputs.parse_instant(data["t"], "cursor")
         post_id = data["id"]
-        if when.tzinfo is None or not isinstance(post_id, str) or not storable_id(post_id):
+        if not isinstance(post_id, str) or not storable_id(post_id):
             raise ValueError
-    except (ValueError, KeyError, TypeError, binascii.Error, orjson.JSONDecodeError):
+    except (
+        ValueError,
+        KeyError,
+        TypeError,
+        binascii.Error,
+        orjson.JSONDecodeError,
+        ValidationFailed,
+    ):
         raise ApiError(422, "cursor: is not a cursor returned by this endpoint") from None
     return when, post_id
 
 
 def _parse_time(value: str | None, name: str, default: datetime) -> datetime:
-    if value is None:
-        return default
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
-    except ValueError:
-        raise ApiError(422, f"{name}: must be an ISO 8601 date-time") from None
-    if parsed.tzinfo is None:
-        raise ApiError(422, f"{name}: must carry a time zone offset (Z or +02:00)")
-    return parsed
-
-
-LIST_STATES = {"scheduled": State.SCHEDULED, "published": State.PUBLISHED, "failed": State.FAILED}
+    return default if value is None else inputs.parse_instant(value, name)
 
 
 @router.get(
@@ -166,23 +181,20 @@ async def list_posts(
     now = utcnow()
     start = _parse_time(since, "since", now - timedelta(days=7))
     end = _parse_time(until, "until", now + timedelta(days=7))
-    states = []
+    states: list[State] = []
     for value in status or ():
         if value not in LIST_STATES:
-            raise ApiError(
-                422, f"status: must be one of scheduled, published, failed (got {value!r})"
-            )
-        states.append(LIST_STATES[value])
+            raise ApiError(422, f"status: must be one of {', '.join(LIST_STATES)} (got {value!r})")
+        states.extend(LIST_STATES[value])
     for value in platform or ():
         if value not in TARGET_TYPES:
             raise ApiError(
                 422, f"platform: must be one of {', '.join(TARGET_TYPES)} (got {value!r})"
             )
-    if State.SCHEDULED in states:
-        states.append(State.IN_PROGRESS)
     after = decode_cursor(cursor) if cursor else None
-    rows = await context(request).db.read(
-        lambda conn: post_store.list_posts(
+
+    def load(conn: Connection) -> tuple[list[post_store.PostRow], set[int]]:
+        rows = post_store.list_posts(
             conn,
             caller.user.id,
             since=start,
@@ -192,26 +204,29 @@ async def list_posts(
             after=after,
             limit=limit + 1,
         )
-    )
+        return rows, accounts.removed_ids(conn, caller.user.id)
+
+    rows, removed = await context(request).db.read(load)
     items = []
     for row in rows[:limit]:
         content = row.draft.get("content", {})
-        state_type = public_status(row.state, row.scheduled_at)
+        state_type = list_state(row.state)
         state: dict[str, object] = {"type": state_type}
         if state_type == State.PUBLISHED:
             state["postUrl"] = row.public_url
         elif state_type == State.FAILED:
             state["errorMessage"] = row.error_message or "Publishing failed"
-        items.append(
-            {
-                "id": row.id,
-                "postTime": iso(row.post_time),
-                "platform": row.platform,
-                "text": content.get("text", ""),
-                "mediaUrls": content.get("mediaUrls", []),
-                "state": state,
-            }
-        )
+        item: dict[str, object] = {
+            "id": row.id,
+            "postTime": iso(row.post_time),
+            "platform": row.platform,
+            "text": content.get("text", ""),
+            "mediaUrls": content.get("mediaUrls", []),
+            "state": state,
+        }
+        if row.account_id in removed:
+            item["accountRemoved"] = True
+        items.append(item)
     body: dict[str, object] = {"items": items}
     if len(rows) > limit:
         last = rows[limit - 1]

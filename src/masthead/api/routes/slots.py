@@ -23,6 +23,7 @@ from masthead.api.schemas import (
     ValidationMessage,
     body_schema,
 )
+from masthead.domain import inputs
 from masthead.domain.slots import SlotTarget
 from masthead.services import slots as slot_service
 from masthead.store import slots as slot_store
@@ -36,9 +37,10 @@ NOT_FOUND = "Slot not found"
 
 def _slot_id(value: str) -> int:
     """Any id the store cannot hold is simply unknown: 404, like every other unknown id."""
-    if not (value.isascii() and value.isdigit()) or len(value) > 18:
+    key = inputs.row_id(value)
+    if key is None:
         raise ApiError(404, NOT_FOUND)
-    return int(value)
+    return key
 
 
 @router.get("/schedule/slots", response_model=SlotList)
@@ -57,7 +59,9 @@ async def list_slots(request: Request, caller: CallerDep) -> Response:
 async def create_slots(request: Request, caller: CallerDep) -> Response:
     body = await read_model(request, SlotsIn)
     new = [s.model_dump(exclude_none=False) for s in body.slots]
-    specs = await slot_service.create(context(request).db, caller.user.id, new)
+    ctx = context(request)
+    quota = slot_service.SlotQuota.of(ctx.settings)
+    specs = await slot_service.create(ctx.db, caller.user.id, new, quota)
     return json_response(201, {"items": [slot_service.slot_json(s) for s in specs]})
 
 

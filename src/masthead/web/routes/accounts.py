@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
-from masthead.services import account_cards, oauth
+from masthead.services import account_cards, accounts, oauth
 from masthead.web import session
 from masthead.web.render import page
 
@@ -87,8 +87,10 @@ async def connect_oauth(request: Request, viewer: ViewerDep, platform: str) -> R
 
 
 @router.post("/{account_id}/remove")
-async def remove(request: Request, viewer: ViewerDep, account_id: int) -> Response:
+async def remove(request: Request, viewer: ViewerDep, account_id: str) -> Response:
     await session.checked_form(request, viewer)
-    if not await account_cards.remove(session.context(request).db, viewer.user_id, account_id):
+    if not await accounts.remove(
+        session.context(request).db, viewer.user_id, session.row_id(account_id)
+    ):
         raise session.NotFound()
     return RedirectResponse("/settings/accounts?notice=Account+removed", 303)

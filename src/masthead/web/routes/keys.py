@@ -42,10 +42,10 @@ async def create(request: Request, viewer: ViewerDep) -> Response:
 
 
 @router.post("/{key_id}/revoke")
-async def revoke(request: Request, viewer: ViewerDep, key_id: int) -> Response:
+async def revoke(request: Request, viewer: ViewerDep, key_id: str) -> Response:
     await session.checked_form(request, viewer)
     ctx = session.context(request)
-    if not await api_keys.revoke(ctx.db, ctx.known_keys, viewer.user_id, key_id):
+    if not await api_keys.revoke(ctx.db, ctx.known_keys, viewer.user_id, session.row_id(key_id)):
         raise session.NotFound()
     if is_htmx(request):
         return Response("", media_type="text/html")

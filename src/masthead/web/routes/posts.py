@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import RedirectResponse, Response
 
+from masthead.domain import inputs
 from masthead.domain.errors import ValidationFailed
 from masthead.services import post_views, schedules
 from masthead.timeutil import iso
@@ -21,20 +22,16 @@ PLATFORMS = ("bluesky", "twitter", "webhook")
 
 
 def _week(value: str | None, today: date) -> date:
-    try:
-        return post_views.week_start(date.fromisoformat(value) if value else today)
-    except ValueError:
-        return post_views.week_start(today)
+    return post_views.week_start(inputs.parse_calendar_day(value, "week") if value else today)
 
 
 def _cursor(request: Request) -> tuple[datetime, str] | None:
     before, before_id = request.query_params.get("before"), request.query_params.get("before_id")
     if not before or not before_id:
         return None
-    try:
-        return datetime.fromisoformat(before), before_id
-    except ValueError:
-        return None
+    if inputs.post_id(before_id) is None:
+        raise ValidationFailed.one("before_id", "is not a post id")
+    return inputs.parse_instant(before, "before"), before_id
 
 
 @router.get("")
@@ -43,7 +40,11 @@ async def show(request: Request, viewer: ViewerDep) -> Response:
     query = request.query_params
     statuses = [s for s in query.getlist("status") if s in post_views.STATUSES]
     platforms = [p for p in query.getlist("platform") if p in PLATFORMS]
-    start = _week(query.get("week"), datetime.now(viewer.zone).date())
+    try:
+        start = _week(query.get("week"), datetime.now(viewer.zone).date())
+        after = _cursor(request)
+    except ValidationFailed as exc:
+        return page(request, "error.html", status=400, title="Bad request", message=exc.message)
     week = await post_views.week(
         ctx.db, viewer.user_id, start, viewer.zone, statuses=statuses, platforms=platforms
     )
@@ -53,7 +54,7 @@ async def show(request: Request, viewer: ViewerDep) -> Response:
         viewer.zone,
         statuses=statuses,
         platforms=platforms,
-        after=_cursor(request),
+        after=after,
     )
     filters = [("status", s) for s in statuses] + [("platform", p) for p in platforms]
     more = (
@@ -84,7 +85,7 @@ async def _detail(
     request: Request, viewer: session.Viewer, post_id: str, *, error: str = "", status: int = 200
 ) -> Response:
     found = await post_views.detail(
-        session.context(request).db, viewer.user_id, post_id, viewer.zone
+        session.context(request).db, viewer.user_id, session.post_id(post_id), viewer.zone
     )
     if found is None:
         raise session.NotFound()
@@ -100,7 +101,9 @@ async def detail(request: Request, viewer: ViewerDep, post_id: str) -> Response:
 async def cancel(request: Request, viewer: ViewerDep, post_id: str) -> Response:
     await session.checked_form(request, viewer)
     try:
-        await schedules.delete(session.context(request).db, viewer.user_id, post_id)
+        await schedules.delete(
+            session.context(request).db, viewer.user_id, session.post_id(post_id)
+        )
     except schedules.NotFound:
         raise session.NotFound() from None
     except schedules.AlreadyPublishing:
@@ -120,8 +123,8 @@ async def reschedule(request: Request, viewer: ViewerDep, post_id: str) -> Respo
     form = await session.checked_form(request, viewer)
     ctx = session.context(request)
     try:
-        local = datetime.fromisoformat(session.field(form, "when")).replace(tzinfo=viewer.zone)
-    except ValueError:
+        when = inputs.parse_local_time(session.field(form, "when"), viewer.zone, "when")
+    except ValidationFailed:
         return await _detail(request, viewer, post_id, error="Pick a date and time.", status=422)
     try:
         await schedules.patch(
@@ -130,8 +133,8 @@ async def reschedule(request: Request, viewer: ViewerDep, post_id: str) -> Respo
             ctx.accounts,
             ctx.settings.fetch_allow,
             viewer.user_id,
-            post_id,
-            {"patch": {"scheduledTime": iso(local)}},
+            session.post_id(post_id),
+            {"patch": {"scheduledTime": iso(when)}},
             ctx.media,
         )
     except schedules.NotFound:

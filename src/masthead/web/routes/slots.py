@@ -10,6 +10,7 @@ from starlette.responses import RedirectResponse, Response
 from masthead.domain.errors import ValidationFailed
 from masthead.domain.slots import DAYS
 from masthead.services import slot_views
+from masthead.services import slots as slot_service
 from masthead.web import session
 from masthead.web.render import page
 
@@ -41,10 +42,12 @@ async def show(request: Request, viewer: ViewerDep) -> Response:
 @router.post("")
 async def create(request: Request, viewer: ViewerDep) -> Response:
     form = await session.checked_form(request, viewer)
+    ctx = session.context(request)
     try:
         await slot_views.add(
-            session.context(request).db,
+            ctx.db,
             viewer.user_id,
+            slot_service.SlotQuota.of(ctx.settings),
             target=session.field(form, "target"),
             day=session.field(form, "day"),
             time=session.field(form, "time"),
@@ -56,8 +59,10 @@ async def create(request: Request, viewer: ViewerDep) -> Response:
 
 
 @router.post("/{slot_id}/delete")
-async def delete(request: Request, viewer: ViewerDep, slot_id: int) -> Response:
+async def delete(request: Request, viewer: ViewerDep, slot_id: str) -> Response:
     await session.checked_form(request, viewer)
-    if not await slot_views.remove(session.context(request).db, viewer.user_id, slot_id):
+    if not await slot_views.remove(
+        session.context(request).db, viewer.user_id, session.row_id(slot_id)
+    ):
         raise session.NotFound()
     return RedirectResponse("/settings/slots", 303)
