@@ -42,6 +42,13 @@ class Settings(BaseSettings):
     rate_budgets: str = ""
     """Overrides of domain/budgets.py: `twitter.account=100/900s,webhook.app=50/1s`."""
     webhook_timeout_seconds: float = Field(default=15.0, gt=0)
+    # Event webhooks (docs/webhooks.md): how long a failing delivery is retried, its backoff,
+    # and the delivery loop's own bounds, kept apart from publishing's.
+    event_retry_hours: float = Field(default=72.0, gt=0)
+    event_retry_base_seconds: float = Field(default=10.0, gt=0)
+    event_retry_max_seconds: float = Field(default=3600.0, gt=0)
+    event_delivery_concurrency: int = Field(default=64, ge=1, le=1000)
+    event_delivery_batch_size: int = Field(default=200, ge=1, le=5000)
 
     # Media pipeline (docs/settings.md).
     media_max_bytes: int = Field(default=1024**3, ge=1024)

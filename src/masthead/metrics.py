@@ -35,3 +35,8 @@ WRITER_BATCH = Histogram(
     "Writes committed together by the group-commit writer",
     buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512),
 )
+EVENT_DELIVERIES = Counter(
+    "masthead_event_deliveries_total",
+    "Event webhook delivery attempts by result (delivered, retry, failed)",
+    ["result"],
+)

@@ -25,8 +25,9 @@ from masthead.api.schemas import (
     Responses,
     ValidationMessage,
 )
+from masthead.domain.events import post_status
 from masthead.domain.posts import TARGET_TYPES
-from masthead.domain.states import OUTCOME_UNKNOWN, State, public_status
+from masthead.domain.states import State, public_status
 from masthead.services import posts as post_service
 from masthead.store import posts as post_store
 from masthead.timeutil import iso, utcnow
@@ -91,23 +92,7 @@ async def get_post(
     post, items = await context(request).db.read(lookup)
     if post is None or post.state == State.CANCELLED:
         raise ApiError(404, "Post not found")
-    status = public_status(post.state, post.scheduled_at)
-    body: dict[str, object] = {"postSubmissionId": post.id, "status": status}
-    if post.scheduled_at is not None:
-        body["scheduledTime"] = iso(post.scheduled_at)
-    if status == State.PUBLISHED:
-        body["publicUrl"] = post.public_url
-    if status == State.FAILED:
-        body["errorMessage"] = post.error_message or "Publishing failed"
-        if post.outcome == OUTCOME_UNKNOWN:
-            body["outcome"] = OUTCOME_UNKNOWN
-    if items:
-        body["posts"] = [
-            {"publicUrl": item.public_url, "platformPostId": item.remote_id}
-            for item in items
-            if item.state == "sent"
-        ]
-    return json_response(200, body)
+    return json_response(200, post_status(post, items))
 
 
 def storable_id(value: str) -> bool:
