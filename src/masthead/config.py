@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     event_retry_max_seconds: float = Field(default=3600.0, gt=0)
     event_delivery_concurrency: int = Field(default=64, ge=1, le=1000)
     event_delivery_batch_size: int = Field(default=200, ge=1, le=5000)
+    event_lease_seconds: float = Field(default=60.0, gt=1)
+    """A worker that dies mid-delivery: how long until another sends that event again."""
 
     # Media pipeline (docs/settings.md).
     media_max_bytes: int = Field(default=1024**3, ge=1024)

@@ -61,7 +61,9 @@ class Deliverer:
         self._batch = settings.event_delivery_batch_size
         self._concurrency = settings.event_delivery_concurrency
         self._timeout = settings.webhook_timeout_seconds
-        self._lease = timedelta(seconds=2 * settings.webhook_timeout_seconds + 30)
+        # A lease outlives the request it covers, or a slow answer would be sent twice.
+        lease = max(settings.event_lease_seconds, settings.webhook_timeout_seconds + 1)
+        self._lease = timedelta(seconds=lease)
         self._window = timedelta(hours=settings.event_retry_hours)
         self._base = settings.event_retry_base_seconds
         self._cap = settings.event_retry_max_seconds
@@ -210,7 +212,14 @@ class Deliverer:
             )
         await self._settle(
             deliveries.Attempt(
-                delivery.id, delivery.subscription_id, now, delivered, code, excerpt, retry_at
+                delivery.id,
+                delivery.subscription_id,
+                delivery.retry_from,
+                now,
+                delivered,
+                code,
+                excerpt,
+                retry_at,
             )
         )
 

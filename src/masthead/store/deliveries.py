@@ -131,6 +131,8 @@ class Attempt:
 
     delivery_id: int
     subscription_id: str
+    since: datetime
+    """The delivery's `retry_from`: a failure means the subscription has failed since then."""
     at: datetime
     delivered: bool
     response_status: int | None
@@ -174,16 +176,20 @@ def settle(
     )
     now = max(a.at for a in attempts)
     events.announce(conn)  # deliveries held behind these (same post) may go now
-    failing = {a.subscription_id for a in attempts if not a.delivered}
     working = {a.subscription_id for a in attempts if a.delivered}
-    if failing - working:
+    failing: dict[str, datetime] = {}
+    for a in attempts:
+        if not a.delivered and a.subscription_id not in working:
+            failing[a.subscription_id] = min(a.since, failing.get(a.subscription_id, a.since))
+    if failing:
         conn.execute(
             update(WebhookSubscription)
             .where(
-                WebhookSubscription.id.in_(failing - working),
+                WebhookSubscription.id == bindparam("f_id"),
                 WebhookSubscription.failing_since.is_(None),
             )
-            .values(failing_since=now)
+            .values(failing_since=bindparam("f_since", type_=UTCDateTime())),
+            [{"f_id": sid, "f_since": since} for sid, since in failing.items()],
         )
     if working:
         conn.execute(
