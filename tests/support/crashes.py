@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
+import uuid
 from collections import Counter
 from collections.abc import Sequence
 from typing import NamedTuple
@@ -16,8 +17,10 @@ from sqlalchemy.engine import Connection
 
 from masthead.domain.states import OUTCOME_UNKNOWN_PREFIX
 from masthead.security import Secrets
+from masthead.store import posts
 from masthead.store.database import Database
 from masthead.store.models import Post
+from masthead.timeutil import utcnow
 from tests.support.harness import Caller, migrate, seed_account, seed_user
 from tests.support.receiver import Delivery, Receiver
 from tests.support.server import ServerProcess
@@ -36,6 +39,33 @@ async def seed_webhook_account(url: str, secret: str, email: str) -> tuple[Calle
     finally:
         await db.close()
     return caller, account
+
+
+async def insert_webhook_posts(
+    db: Database, caller: Caller, account: str, hook: str, count: int
+) -> None:
+    """`count` immediate webhook posts stored at once, as if accepted just before a burst."""
+    draft = {
+        "accountId": account,
+        "content": {"text": "hello", "mediaUrls": [], "platform": "other"},
+        "target": {"targetType": "webhook", "url": hook},
+    }
+
+    def insert(conn: Connection) -> None:
+        now = utcnow()
+        for _ in range(count):
+            post = posts.NewPost(
+                id=str(uuid.uuid4()),
+                user_id=caller.user_id,
+                account_id=int(account),
+                platform="webhook",
+                subaccount_id=None,
+                draft=draft,
+                scheduled_at=None,
+            )
+            posts.insert_post(conn, post, now)
+
+    await db.write(insert)
 
 
 class Outcome(NamedTuple):
