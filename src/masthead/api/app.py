@@ -52,12 +52,13 @@ def create_app(settings: Settings, *, run_worker: bool = True) -> FastAPI:
         )
         publishers = build_publishers(settings)
         ctx.publishers = publishers
-        deliverer = Deliverer(db, settings, secrets) if run_worker else None
         if run_worker:
             ctx.dispatcher = Dispatcher(db, publishers, settings, secrets, media=ctx.media)
             ctx.port.subscribe(ctx.dispatcher.wake)
             await ctx.dispatcher.start()
-        if deliverer is not None:
+        deliverer = None
+        if ctx.dispatcher is not None:
+            deliverer = Deliverer(db, settings, secrets, publishing=ctx.dispatcher.in_flight)
             await deliverer.start()
         housekeeping = asyncio.create_task(maintenance.run_forever(db), name="maintenance")
         app.state.ctx = ctx

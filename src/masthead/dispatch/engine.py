@@ -124,6 +124,10 @@ class Dispatcher:
         if due_at is None or self._sleep_until is None or due_at < self._sleep_until:
             self._wake.set()
 
+    def in_flight(self) -> int:
+        """Posts being published now (event deliveries yield to a burst of them)."""
+        return len(self._inflight)
+
     @property
     def alive(self) -> bool:
         return bool(self._tasks) and not any(task.done() for task in self._tasks)

@@ -35,7 +35,7 @@ async def run_worker(
     media = MediaLibrary(db, settings)
     secrets = Secrets(settings.secret_keys)
     dispatcher = Dispatcher(db, publishers, settings, secrets, media=media)
-    deliverer = Deliverer(db, settings, secrets)
+    deliverer = Deliverer(db, settings, secrets, publishing=dispatcher.in_flight)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

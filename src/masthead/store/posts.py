@@ -357,9 +357,12 @@ def posts_between(
     return [PostRow(*row) for row in conn.execute(query)]
 
 
-def posts_by_ids(conn: Connection, post_ids: Sequence[str]) -> list[PostRow]:
-    """Whatever the owner: for writers that already hold the ids (the events outbox)."""
+def posts_by_ids(conn: Connection, post_ids: Sequence[str], *, owners: Any = None) -> list[PostRow]:
+    """For writers that already hold the ids (the events outbox), whatever the owner, or of
+    the users `owners` (a subquery of user ids) selects."""
     query = select(*_POST_COLUMNS).where(Post.id.in_(post_ids))
+    if owners is not None:
+        query = query.where(Post.user_id.in_(owners))
     return [PostRow(*row) for row in conn.execute(query)]
 
 
