@@ -23,10 +23,10 @@ from tests.support.crashes import (
     insert_webhook_posts,
     kill_while_publishing,
     seed_webhook_account,
+    start_workers,
     wait_settled,
 )
 from tests.support.receiver import Fault, Receiver
-from tests.support.server import ServerProcess
 
 pytestmark = pytest.mark.postgres
 SECRET = "event-crash-secret"
@@ -79,10 +79,7 @@ async def test_killed_workers_lose_no_event(
         "MASTHEAD_WEBHOOK_TIMEOUT_SECONDS": "1",
         "MASTHEAD_LOG_LEVEL": "WARNING",
     }
-    workers = [ServerProcess(tmp_path / f"w{n}", env, ("worker",)) for n in range(2)]
-    for worker in workers:
-        worker.data_dir.mkdir()
-        worker.start()
+    workers = start_workers(tmp_path, env)
     try:
         kills = await kill_while_publishing(rng, workers, receiver, KILLS)
         outcomes = await wait_settled(db, timeout=120)

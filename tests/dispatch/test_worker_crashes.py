@@ -15,10 +15,10 @@ from tests.support.crashes import (
     insert_webhook_posts,
     kill_while_publishing,
     seed_webhook_account,
+    start_workers,
     wait_settled,
 )
 from tests.support.receiver import Fault, Receiver
-from tests.support.server import ServerProcess
 
 pytestmark = pytest.mark.postgres
 SECRET = "crash-secret"
@@ -45,10 +45,7 @@ async def test_killed_workers_lose_nothing_and_send_nothing_twice(
         "MASTHEAD_DISPATCH_CONCURRENCY": "16",
         "MASTHEAD_LOG_LEVEL": "WARNING",
     }
-    workers = [ServerProcess(tmp_path / f"w{n}", env, ("worker",)) for n in range(2)]
-    for worker in workers:
-        worker.data_dir.mkdir()
-        worker.start()
+    workers = start_workers(tmp_path, env)
     try:
         kills = await kill_while_publishing(rng, workers, receiver, KILLS)
         outcomes = await wait_settled(db, timeout=120)

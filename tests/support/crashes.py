@@ -10,6 +10,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Sequence
+from pathlib import Path
 from typing import NamedTuple
 
 from sqlalchemy import select
@@ -66,6 +67,15 @@ async def insert_webhook_posts(
             posts.insert_post(conn, post, now)
 
     await db.write(insert)
+
+
+def start_workers(root: Path, env: dict[str, str], count: int = 2) -> list[ServerProcess]:
+    """`count` `masthead worker` processes, each with its own data dir under `root`."""
+    workers = [ServerProcess(root / f"w{n}", env, ("worker",)) for n in range(count)]
+    for worker in workers:
+        worker.data_dir.mkdir()
+        worker.start()
+    return workers
 
 
 class Outcome(NamedTuple):

@@ -5,26 +5,32 @@ from __future__ import annotations
 
 import re
 
+from httpx import AsyncClient as Client
 from sqlalchemy import update
 
 from masthead.store.models import WebhookSubscription
 from masthead.timeutil import utcnow
 from tests.api.conftest import hook_post, later
-from tests.support.harness import Harness
+from tests.support.harness import Caller, Harness
 from tests.support.web import page_token, sign_in, user_with_password
 from tests.web.conftest import Browsers
 
 HOOK = "https://hooks.example.com/events"
 
 
+async def signed_in(web: tuple[Harness, Browsers], email: str) -> tuple[Caller, Client, str]:
+    """A user signed in on their own browser, with the webhooks page's CSRF token."""
+    harness, browser = web
+    caller = await user_with_password(harness, email)
+    client = browser()
+    await sign_in(client, caller.email)
+    return caller, client, await page_token(client, "/settings/webhooks")
+
+
 async def test_create_shows_the_secret_once_then_lists_switches_and_deletes(
     web: tuple[Harness, Browsers],
 ) -> None:
-    harness, browser = web
-    ada = await user_with_password(harness, "ada@example.com")
-    client = browser()
-    await sign_in(client, ada.email)
-    token = await page_token(client, "/settings/webhooks")
+    ada, client, token = await signed_in(web, "ada@example.com")
 
     created = await client.post(
         "/settings/webhooks",
@@ -49,11 +55,7 @@ async def test_create_shows_the_secret_once_then_lists_switches_and_deletes(
 
 
 async def test_a_private_url_is_shown_as_refused(web: tuple[Harness, Browsers]) -> None:
-    harness, browser = web
-    ada = await user_with_password(harness, "ada@example.com")
-    client = browser()
-    await sign_in(client, ada.email)
-    token = await page_token(client, "/settings/webhooks")
+    _, client, token = await signed_in(web, "ada@example.com")
     refused = await client.post(
         "/settings/webhooks", data={"csrf_token": token, "url": "http://169.254.169.254/"}
     )
@@ -62,11 +64,8 @@ async def test_a_private_url_is_shown_as_refused(web: tuple[Harness, Browsers]) 
 
 
 async def test_the_log_lists_deliveries_and_redelivers(web: tuple[Harness, Browsers]) -> None:
-    harness, browser = web
-    ada = await user_with_password(harness, "ada@example.com")
-    client = browser()
-    await sign_in(client, ada.email)
-    token = await page_token(client, "/settings/webhooks")
+    harness, _ = web
+    ada, client, token = await signed_in(web, "ada@example.com")
     await client.post("/settings/webhooks", data={"csrf_token": token, "url": HOOK})
     [hook] = (await client.get("/v2/webhooks", headers=ada.headers)).json()["items"]
     account = await harness.account(ada)
@@ -88,11 +87,8 @@ async def test_the_log_lists_deliveries_and_redelivers(web: tuple[Harness, Brows
 
 
 async def test_a_switched_off_webhook_shows_a_banner(web: tuple[Harness, Browsers]) -> None:
-    harness, browser = web
-    ada = await user_with_password(harness, "ada@example.com")
-    client = browser()
-    await sign_in(client, ada.email)
-    token = await page_token(client, "/settings/webhooks")
+    harness, _ = web
+    _, client, token = await signed_in(web, "ada@example.com")
     await client.post("/settings/webhooks", data={"csrf_token": token, "url": HOOK})
     reason = "Switched off: every delivery failed for 72 hours"
     await harness.db.write(
@@ -107,17 +103,10 @@ async def test_a_switched_off_webhook_shows_a_banner(web: tuple[Harness, Browser
 
 
 async def test_another_users_webhook_is_404(web: tuple[Harness, Browsers]) -> None:
-    harness, browser = web
-    ada = await user_with_password(harness, "ada@example.com")
-    eve = await user_with_password(harness, "eve@example.com")
-    ada_client = browser()
-    await sign_in(ada_client, ada.email)
-    token = await page_token(ada_client, "/settings/webhooks")
+    ada, ada_client, token = await signed_in(web, "ada@example.com")
     await ada_client.post("/settings/webhooks", data={"csrf_token": token, "url": HOOK})
     [hook] = (await ada_client.get("/v2/webhooks", headers=ada.headers)).json()["items"]
-    eve_client = browser()
-    await sign_in(eve_client, eve.email)
-    eve_token = await page_token(eve_client, "/settings/webhooks")
+    _, eve_client, eve_token = await signed_in(web, "eve@example.com")
     base = f"/settings/webhooks/{hook['id']}"
     answers = [
         (await eve_client.get(base)).status_code,
