@@ -8,41 +8,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import orjson
 import pytest
 
 from masthead.config import Settings
-from masthead.dispatch.deliveries import EVENT_HEADER, EVENT_ID_HEADER
-from masthead.platforms.webhook import SIGNATURE_HEADER
 from masthead.store import accounts
 from masthead.timeutil import utcnow
 from tests.conftest import make_settings
+from tests.support.events import check_signed, payload, subscribe
 from tests.support.harness import Caller, Harness, running_app, webhook_post
-from tests.support.receiver import Delivery, Fault, Receiver, verify
-
-
-async def subscribe(
-    harness: Harness, caller: Caller, url: str, events: list[str] | None = None
-) -> dict[str, Any]:
-    response = await harness.client.post(
-        "/v2/webhooks", json={"url": url, "events": events or ["*"]}, headers=caller.headers
-    )
-    assert response.status_code == 201, response.text
-    created: dict[str, Any] = response.json()
-    return created
-
-
-def payload(delivery: Delivery) -> dict[str, Any]:
-    body: dict[str, Any] = orjson.loads(delivery.body)
-    return body
-
-
-def check_signed(delivery: Delivery, secret: str) -> dict[str, Any]:
-    body = payload(delivery)
-    assert verify(secret, delivery.headers[SIGNATURE_HEADER.lower()], delivery.body)
-    assert delivery.headers[EVENT_HEADER.lower()] == body["type"]
-    assert delivery.headers[EVENT_ID_HEADER.lower()] == body["id"]
-    return body
+from tests.support.receiver import Fault, Receiver
 
 
 async def test_a_published_post_is_delivered_signed_with_its_status(
