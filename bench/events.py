@@ -22,7 +22,7 @@ Runner = Callable[[Path, DispatchPlan, int | None, int | None], Awaitable[dict[s
 @dataclass(frozen=True)
 class EventsPlan:
     posts: int = 10_000
-    timeout: float = 90.0
+    timeout: float = 240.0
     """Seconds after T before a run gives up (the events come after the posts)."""
 
 

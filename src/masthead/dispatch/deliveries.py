@@ -130,7 +130,9 @@ class Deliverer:
             self._wake.clear()
             free = self._concurrency - len(self._inflight)
             claimed: list[deliveries.ClaimedDelivery] = []
-            if free > 0:
+            # Claim when half the slots are free (or none is busy): a claim per finished
+            # delivery would cost a statement each in a backlog.
+            if free > 0 and (free * 2 >= self._concurrency or not self._inflight):
                 claimed = await self._claim(min(free, self._batch))
                 for delivery in claimed:
                     task = asyncio.create_task(self._deliver(delivery))
@@ -139,7 +141,7 @@ class Deliverer:
                 if len(claimed) == min(free, self._batch):
                     await asyncio.sleep(0)
                     continue
-            await self._sleep(free > 0 and not claimed)
+            await self._sleep(not self._inflight and not claimed)
 
     def _done(self, task: asyncio.Task[None]) -> None:
         self._inflight.discard(task)
