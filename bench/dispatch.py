@@ -39,14 +39,16 @@ from bench.procs import (
     python_module,
     wait_for_port,
 )
+from bench.receiver import EVENT_PREFIX
 from bench.stats import summary_ms
 from masthead.config import Settings
 from masthead.domain.states import State
 from masthead.security import Secrets
+from masthead.services import webhooks
 from masthead.store import accounts, users
 from masthead.store.database import Database
 from masthead.store.migrate import upgrade
-from masthead.store.models import Post
+from masthead.store.models import Event, EventDelivery, Post
 from masthead.store.posts import NewPost, insert_post
 from masthead.timeutil import utcnow
 
@@ -68,6 +70,9 @@ class DispatchPlan:
     null_platform: bool = False
     """Publish to the in-process zero-latency platform (bench/null_platform.py) instead of
     the webhook receiver: the engine's own cost, with no HTTP client in it."""
+    subscribed: bool = False
+    """Give the user an event webhook for `post.published` on the same receiver: every post
+    then also makes an event delivery (bench/events.py compares with and without)."""
 
 
 async def _seed(
@@ -91,6 +96,15 @@ async def _seed(
         return user.id, account_id
 
     user_id, account_id = await db.write(owner)
+    if plan.subscribed:
+        await webhooks.create(
+            db,
+            secrets_,
+            settings.fetch_allow,
+            user_id,
+            url=receiver_url.rsplit("/", 1)[0] + "/events",
+            events=["post.published"],
+        )
     due = utcnow() + timedelta(seconds=plan.lead_seconds)
     draft = {
         "accountId": str(account_id),
@@ -128,6 +142,40 @@ def _counts_by_state(conn: Connection) -> dict[str, int]:
     posts still waiting or in flight)."""
     rows = conn.execute(select(Post.state, func.count()).group_by(Post.state))
     return {state: int(count) for state, count in rows}
+
+
+def _pending_deliveries(conn: Connection) -> int:
+    query = select(func.count()).where(EventDelivery.status == "pending")
+    return int(conn.execute(query).scalar_one())
+
+
+def _event_times(conn: Connection) -> dict[str, float]:
+    """When each event was written: the instant its post was stored as published."""
+    return {
+        event_id: at.timestamp()
+        for event_id, at in conn.execute(select(Event.id, Event.created_at))
+    }
+
+
+def _event_latencies(
+    received: list[tuple[float, str]], written: dict[str, float]
+) -> dict[str, Any]:
+    """Publish-to-delivery of each event: its first arrival minus the moment it was written."""
+    first: dict[str, float] = {}
+    for at, key in received:
+        if key.startswith(EVENT_PREFIX):
+            event_id = key[len(EVENT_PREFIX) :]
+            first[event_id] = min(at, first.get(event_id, at))
+    arrivals = sum(1 for _, key in received if key.startswith(EVENT_PREFIX))
+    return {
+        "written": len(written),
+        "delivered": len(first),
+        "redelivered": arrivals - len(first),
+        "unknown_ids": len(set(first) - set(written)),
+        "publish_to_delivery": summary_ms(
+            [at - written[i] for i, at in first.items() if i in written]
+        ),
+    }
 
 
 def _reap(spy: subprocess.Popen[bytes], wait: bool = False) -> None:
@@ -170,6 +218,7 @@ async def _measure(
     await asyncio.to_thread(workdir.mkdir, parents=True, exist_ok=True)
     await asyncio.to_thread(upgrade, settings.sqlalchemy_url)
     rx_port = free_port()
+    settings = settings.model_copy(update={"fetch_allow": frozenset({(HOST, rx_port)})})
     rx_out = workdir / f"rx-{label}.json"
     flags = [workdir / f"worker-{label}-{n + 1}.started" for n in range(workers_count)]
     stats_files = [workdir / f"worker-{label}-{n + 1}.stats.json" for n in range(workers_count)]
@@ -252,6 +301,13 @@ async def _measure(
                     if not each.alive():
                         raise BenchError(f"{each.name} died:\n{each.log_tail()}")
                 await asyncio.sleep(POLL_SECONDS)
+            while plan.subscribed and time.time() < t_due + plan.timeout:
+                if not await db.read(_pending_deliveries):
+                    break
+                for each in workers:
+                    if not each.alive():
+                        raise BenchError(f"{each.name} died:\n{each.log_tail()}")
+                await asyncio.sleep(POLL_SECONDS)
             stopped_at = time.time()
             if spy is not None:
                 _reap(spy, wait=True)
@@ -260,8 +316,12 @@ async def _measure(
             receiver.stop()
         sources = null_outs if plan.null_platform else [rx_out]
         records = [json.loads(path.read_text()) for path in sources if path.exists()]
-        deliveries: list[tuple[float, str]] = [d for r in records for d in r["deliveries"]]
-        received = {"connections": sum(r["connections"] for r in records)}
+        received: list[tuple[float, str]] = [d for r in records for d in r["deliveries"]]
+        deliveries = [d for d in received if not d[1].startswith(EVENT_PREFIX)]
+        events = (
+            _event_latencies(received, await db.read(_event_times)) if plan.subscribed else None
+        )
+        connections = sum(r["connections"] for r in records)
         per_worker = [json.loads(f.read_text()) for f in stats_files if f.exists()]
         engine_stats: dict[str, Any] = {
             "cpu_seconds": sum(w.get("cpu_seconds", 0.0) for w in per_worker),
@@ -301,11 +361,12 @@ async def _measure(
         "published_per_s": round(published / elapsed, 1) if elapsed > 0 else None,
         "deliveries": len(deliveries),
         "duplicate_deliveries": len(ids) - len(set(ids)),
-        "receiver_connections": received["connections"],
+        "receiver_connections": connections,
         "delivery_span_s": round(max(lags) - min(lags), 3) if lags else None,
         "lag": summary_ms(lags),
         "lag_min_ms": round(min(lags) * 1000, 3) if lags else None,
         "poll_interval_s": POLL_SECONDS,
+        "events": events,
         "profile": prof,
         "engine": {
             "batch_size": settings.dispatch_batch_size,

@@ -1,5 +1,6 @@
 """A zero-latency webhook receiver: answers 200 the moment a request is complete and records
-when each delivery arrived and its X-Masthead-Delivery id.
+when each delivery arrived and its X-Masthead-Delivery id (or, for an event webhook's delivery,
+`event:` and its X-Masthead-Event-Id).
 
 Raw asyncio + httptools on uvloop rather than an ASGI app, so that the receiver is never the
 bottleneck of the dispatch measurement. It runs in its own process (and CPU where possible) so
@@ -24,6 +25,8 @@ from typing import cast
 import httptools
 import uvloop
 
+EVENT_PREFIX = "event:"
+"""Recorded before an event id, to tell event deliveries from posts' deliveries."""
 RESPONSE = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"
 
 
@@ -56,8 +59,11 @@ class _Connection(asyncio.Protocol):
         self._delivery = ""
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        if name.lower() == b"x-masthead-delivery":
+        name = name.lower()
+        if name == b"x-masthead-delivery":
             self._delivery = value.decode("latin-1")
+        elif name == b"x-masthead-event-id":  # an event webhook's delivery
+            self._delivery = EVENT_PREFIX + value.decode("latin-1")
 
     def on_message_complete(self) -> None:
         self._record.deliveries.append((time.time(), self._delivery))

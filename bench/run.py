@@ -34,6 +34,8 @@ from typing import Any
 
 from bench.api import ApiPlan, run_api
 from bench.dispatch import PG_ADMIN, DispatchPlan, run_postgres, run_sqlite
+from bench.events import GOAL_RATIO as EVENTS_GOAL_RATIO
+from bench.events import EventsPlan, run_events
 from bench.media import MediaPlan, run_media
 from bench.procs import BenchError, cpus
 from bench.scale import (
@@ -375,6 +377,57 @@ def _run_dispatch(
     return failed
 
 
+def _print_events(results: list[dict[str, Any]]) -> None:
+    done = [r for r in results if "ratios" in r]
+    if done:
+        print(
+            f"\nEvent webhooks: {done[0]['posts']:,} posts due at once to a webhook, without and"
+            " with a post.published subscription on the same receiver (same run, in the order"
+            " without, with, with, without)"
+        )
+        rows = [
+            [
+                "database",
+                "subscription",
+                "T->all published s",
+                "lag p50 ms",
+                "lag p99 ms",
+                "events",
+                "again",
+                "publish->delivery p50 ms",
+                "p99 ms",
+            ]
+        ]
+        for r in done:
+            for n, run in enumerate(r["runs"]):
+                ev = run["events"]
+                rows.append(
+                    [
+                        r["database"] if n == 0 else "",
+                        "post.published" if ev else "none",
+                        _fmt(run["seconds_to_all_published"], 3),
+                        _fmt(run["lag"]["p50_ms"], 0),
+                        _fmt(run["lag"]["p99_ms"], 0),
+                        _fmt(ev["delivered"]) if ev else "-",
+                        _fmt(ev["redelivered"]) if ev else "-",
+                        _fmt(ev["publish_to_delivery"]["p50_ms"], 0) if ev else "-",
+                        _fmt(ev["publish_to_delivery"]["p99_ms"], 0) if ev else "-",
+                    ]
+                )
+        print(_table(rows))
+        for r in done:
+            ratios = ", ".join(f"{k} x{_fmt(v, 3)}" for k, v in r["ratios"].items())
+            print(
+                f"  {r['database']}: with/without (means of two runs each) {ratios};"
+                f" within x{EVENTS_GOAL_RATIO}: {_verdict(r['ratios_ok'])};"
+                f" every event delivered: {_verdict(r['all_events_delivered'])}"
+            )
+    for r in results:
+        if "skipped" in r or "error" in r:
+            why = r.get("skipped") or "FAILED: " + r["error"]
+            print(f"\nEvent webhooks on {r['database']}: {why}")
+
+
 def _verdict(ok: bool) -> str:
     return "met" if ok else "MISSED"
 
@@ -501,6 +554,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
         "--scale-posts", type=int, default=1_000_000, help="future posts in the scale part"
     )
     parser.add_argument("--skip-soak", action="store_true")
+    parser.add_argument("--skip-events", action="store_true")
     parser.add_argument(
         "--soak-seconds", type=float, default=600.0, help="length of the mixed-load soak"
     )
@@ -635,6 +689,35 @@ def main(argv: list[str] | None = None) -> int:
             except BenchError as exc:
                 report["soak"] = {"error": str(exc)}
                 failed = True
+        events: list[dict[str, Any]] = []
+        if not args.skip_events:
+            runs = [("sqlite", run_sqlite)]
+            if not args.no_postgres:
+                runs.append(("postgresql", run_postgres))
+            for label, run_dispatch in runs:
+                print(f"Part 7: event webhooks, {args.posts:,} posts, {label}", flush=True)
+                try:
+                    events.append(
+                        asyncio.run(
+                            run_events(
+                                run_dispatch,
+                                workdir / f"events-{label}",
+                                EventsPlan(posts=args.posts),
+                                server_cpu,
+                                client_cpu,
+                            )
+                        )
+                    )
+                    failed |= not events[-1]["all_events_delivered"]
+                except BenchError as exc:
+                    events.append({"database": label, "error": str(exc)})
+                    failed = True
+                except Exception as exc:
+                    if label == "sqlite":
+                        raise
+                    reason = f"skipped, {PG_ADMIN} unusable ({type(exc).__name__}: {exc})"
+                    events.append({"database": label, "skipped": reason})
+        report["events"] = events
     except KeyboardInterrupt:
         print("\ninterrupted: servers stopped, nothing written", file=sys.stderr)
         return 130
@@ -651,6 +734,7 @@ def main(argv: list[str] | None = None) -> int:
     _print_web(report.get("web", {}))
     _print_scale(report.get("scale", []))
     _print_soak(report.get("soak", {}))
+    _print_events(report.get("events", []))
     text = json.dumps(report, indent=2, default=str)
     (RESULTS / f"{stamp}.json").write_text(text)
     (RESULTS / "latest.json").write_text(text)

@@ -50,6 +50,15 @@ class Settings(BaseSettings):
     rate_budgets: str = ""
     """Overrides of domain/budgets.py: `twitter.account=100/900s,webhook.app=50/1s`."""
     webhook_timeout_seconds: float = Field(default=15.0, gt=0)
+    # Event webhooks (docs/webhooks.md): how long a failing delivery is retried, its backoff,
+    # and the delivery loop's own bounds, kept apart from publishing's.
+    event_retry_hours: float = Field(default=72.0, gt=0)
+    event_retry_base_seconds: float = Field(default=10.0, gt=0)
+    event_retry_max_seconds: float = Field(default=3600.0, gt=0)
+    event_delivery_concurrency: int = Field(default=64, ge=1, le=1000)
+    event_delivery_batch_size: int = Field(default=200, ge=1, le=5000)
+    event_lease_seconds: float = Field(default=60.0, gt=1)
+    """A worker that dies mid-delivery: how long until another sends that event again."""
 
     # Quotas per user (docs/settings.md); a request past one is a 4xx that says which.
     slots_per_request: int = Field(default=100, ge=1)

@@ -48,3 +48,8 @@ DISPATCH_LAST_CLAIM = Gauge(
     "masthead_dispatch_last_claim_timestamp_seconds",
     "Unix time of the dispatch engine's last successful claim of due posts",
 )
+EVENT_DELIVERIES = Counter(
+    "masthead_event_deliveries_total",
+    "Event webhook delivery attempts by result (delivered, retry, failed)",
+    ["result"],
+)

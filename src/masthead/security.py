@@ -30,6 +30,11 @@ class NewApiKey:
     digest: str
 
 
+def new_signing_secret() -> str:
+    """A webhook signing secret (`whsec_` + 256 random bits), used whole as the HMAC key."""
+    return "whsec_" + secrets.token_urlsafe(32)
+
+
 def _derive(secret: str, purpose: str) -> bytes:
     return hmac.new(secret.encode(), purpose.encode(), hashlib.sha256).digest()
 

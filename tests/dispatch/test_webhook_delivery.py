@@ -3,21 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 from datetime import UTC, datetime, timedelta
 
 import orjson
 
 from masthead.platforms.webhook import SIGNATURE_HEADER
 from tests.support.harness import Harness, webhook_post
-from tests.support.receiver import Fault, Receiver
-
-
-def verify(secret: str, header: str, body: bytes) -> bool:
-    parts = dict(part.split("=", 1) for part in header.split(","))
-    expected = hmac.new(secret.encode(), f"{parts['t']}.".encode() + body, hashlib.sha256)
-    return hmac.compare_digest(expected.hexdigest(), parts["v1"])
+from tests.support.receiver import Fault, Receiver, verify
 
 
 async def test_immediate_webhook_post_is_delivered_once_signed_and_published(

@@ -5,24 +5,20 @@ are repeated (marked as redeliveries, with the same id)."""
 from __future__ import annotations
 
 import random
-import uuid
 from pathlib import Path
 
 import pytest
-from sqlalchemy.engine import Connection
 
-from masthead.store import posts
 from masthead.store.database import Database
-from masthead.timeutil import utcnow
 from tests.support.crashes import (
     assert_each_delivered,
+    insert_webhook_posts,
     kill_while_publishing,
     seed_webhook_account,
+    start_workers,
     wait_settled,
 )
-from tests.support.harness import Caller
 from tests.support.receiver import Fault, Receiver
-from tests.support.server import ServerProcess
 
 pytestmark = pytest.mark.postgres
 SECRET = "crash-secret"
@@ -30,30 +26,6 @@ POSTS = 2000
 LEASE_SECONDS = 3
 KILLS = 5
 CONCURRENCY = 16
-
-
-async def _insert_posts(db: Database, caller: Caller, account: str, hook: str) -> None:
-    draft = {
-        "accountId": account,
-        "content": {"text": "hello", "mediaUrls": [], "platform": "other"},
-        "target": {"targetType": "webhook", "url": hook},
-    }
-
-    def insert(conn: Connection) -> None:
-        now = utcnow()
-        for _ in range(POSTS):
-            post = posts.NewPost(
-                id=str(uuid.uuid4()),
-                user_id=caller.user_id,
-                account_id=int(account),
-                platform="webhook",
-                subaccount_id=None,
-                draft=draft,
-                scheduled_at=None,
-            )
-            posts.insert_post(conn, post, now)
-
-    await db.write(insert)
 
 
 @pytest.mark.parametrize("seed", [1, 2])
@@ -65,7 +37,7 @@ async def test_killed_workers_lose_nothing_and_repeat_only_cut_deliveries(
     caller, account = await seed_webhook_account(fresh_pg_url, SECRET, "crash@example.com")
     db = Database(fresh_pg_url)
     await db.start()
-    await _insert_posts(db, caller, account, receiver.url)
+    await insert_webhook_posts(db, caller, account, receiver.url, POSTS)
     env = {
         "MASTHEAD_SECRET_KEY": SECRET,
         "MASTHEAD_DATABASE_URL": fresh_pg_url,
@@ -74,10 +46,7 @@ async def test_killed_workers_lose_nothing_and_repeat_only_cut_deliveries(
         "MASTHEAD_DISPATCH_CONCURRENCY": str(CONCURRENCY),
         "MASTHEAD_LOG_LEVEL": "WARNING",
     }
-    workers = [ServerProcess(tmp_path / f"w{n}", env, ("worker",)) for n in range(2)]
-    for worker in workers:
-        worker.data_dir.mkdir()
-        worker.start()
+    workers = start_workers(tmp_path, env)
     try:
         kills = await kill_while_publishing(rng, workers, receiver, KILLS)
         outcomes = await wait_settled(db, timeout=120)

@@ -7,8 +7,10 @@ from __future__ import annotations
 import asyncio
 import random
 import time
+import uuid
 from collections import Counter
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, NamedTuple
 
 import httpx
@@ -17,8 +19,10 @@ from sqlalchemy.engine import Connection
 
 from masthead.platforms.webhook import REDELIVERY_HEADER
 from masthead.security import Secrets
+from masthead.store import posts
 from masthead.store.database import Database
 from masthead.store.models import Post, PostItem
+from masthead.timeutil import utcnow
 from tests.support.harness import Caller, migrate, seed_account, seed_user
 from tests.support.receiver import Delivery, Receiver
 from tests.support.server import ServerProcess
@@ -37,6 +41,42 @@ async def seed_webhook_account(url: str, secret: str, email: str) -> tuple[Calle
     finally:
         await db.close()
     return caller, account
+
+
+async def insert_webhook_posts(
+    db: Database, caller: Caller, account: str, hook: str, count: int
+) -> None:
+    """`count` immediate webhook posts stored at once, as if accepted just before a burst."""
+    draft = {
+        "accountId": account,
+        "content": {"text": "hello", "mediaUrls": [], "platform": "other"},
+        "target": {"targetType": "webhook", "url": hook},
+    }
+
+    def insert(conn: Connection) -> None:
+        now = utcnow()
+        for _ in range(count):
+            post = posts.NewPost(
+                id=str(uuid.uuid4()),
+                user_id=caller.user_id,
+                account_id=int(account),
+                platform="webhook",
+                subaccount_id=None,
+                draft=draft,
+                scheduled_at=None,
+            )
+            posts.insert_post(conn, post, now)
+
+    await db.write(insert)
+
+
+def start_workers(root: Path, env: dict[str, str], count: int = 2) -> list[ServerProcess]:
+    """`count` `masthead worker` processes, each with its own data dir under `root`."""
+    workers = [ServerProcess(root / f"w{n}", env, ("worker",)) for n in range(count)]
+    for worker in workers:
+        worker.data_dir.mkdir()
+        worker.start()
+    return workers
 
 
 class Outcome(NamedTuple):

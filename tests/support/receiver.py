@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import socket
 import threading
 import time
@@ -26,11 +28,21 @@ class Delivery:
 
 @dataclass
 class Fault:
-    """One scripted answer: a status (and headers), after an optional delay."""
+    """One scripted answer: a status (and headers), after an optional delay; for requests
+    to `path` only when one is given."""
 
     status: int = 200
     delay: float = 0.0
     headers: dict[str, str] = field(default_factory=dict)
+    path: str | None = None
+    body: bytes = b""
+
+
+def verify(secret: str, header: str, body: bytes) -> bool:
+    """Checks an `X-Masthead-Signature` the way docs/webhooks.md tells receivers to."""
+    parts = dict(part.split("=", 1) for part in header.split(","))
+    expected = hmac.new(secret.encode(), f"{parts['t']}.".encode() + body, hashlib.sha256)
+    return hmac.compare_digest(expected.hexdigest(), parts["v1"])
 
 
 def free_port() -> int:
@@ -59,16 +71,34 @@ class Receiver:
         return f"http://127.0.0.1:{self.port}/hook"
 
     @property
+    def events_url(self) -> str:
+        """Where tests subscribe event webhooks, apart from the webhook target's `/hook`."""
+        return f"http://127.0.0.1:{self.port}/events"
+
+    def events(self) -> list[Delivery]:
+        return [d for d in self.deliveries if d.path == "/events"]
+
+    async def wait_for_events(self, count: int, timeout: float = 10.0) -> list[Delivery]:
+        deadline = time.monotonic() + timeout
+        while len(self.events()) < count and time.monotonic() < deadline:
+            await asyncio.sleep(0.005)
+        return self.events()
+
+    @property
     def allow(self) -> str:
         return f"127.0.0.1:{self.port}"
 
     async def _handle(self, request: Request) -> Response:
         body = await request.body()
-        fault = self.script.popleft() if self.script else Fault()
+        fault = next((f for f in self.script if f.path in (None, request.url.path)), None)
+        if fault is None:
+            fault = Fault()
+        else:
+            self.script.remove(fault)  # an equal fault is an interchangeable one
         self.deliveries.append(Delivery(time.time(), request.url.path, dict(request.headers), body))
         if fault.delay:
             await asyncio.sleep(fault.delay)
-        return Response(status_code=fault.status, headers=fault.headers)
+        return Response(fault.body, status_code=fault.status, headers=fault.headers)
 
     def start(self) -> None:
         self._thread.start()

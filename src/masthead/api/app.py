@@ -16,8 +16,9 @@ from masthead.api.context import AppContext
 from masthead.api.middleware import RequestContextMiddleware
 from masthead.api.openapi import build as build_openapi
 from masthead.api.ratelimit import parse_limits, rate_limiter
-from masthead.api.routes import accounts, media, oauth, ops, posts, schedules, slots
+from masthead.api.routes import accounts, media, oauth, ops, posts, schedules, slots, webhooks
 from masthead.config import Settings
+from masthead.dispatch.deliveries import Deliverer
 from masthead.dispatch.engine import Dispatcher
 from masthead.dispatch.port import DispatchPort
 from masthead.headers import SecurityHeadersMiddleware
@@ -56,6 +57,10 @@ def create_app(settings: Settings, *, run_worker: bool = True) -> FastAPI:
             ctx.dispatcher = Dispatcher(db, publishers, settings, secrets, media=ctx.media)
             ctx.port.subscribe(ctx.dispatcher.wake)
             await ctx.dispatcher.start()
+        deliverer = None
+        if ctx.dispatcher is not None:
+            deliverer = Deliverer(db, settings, secrets, publishing=ctx.dispatcher.in_flight)
+            await deliverer.start()
         housekeeping = asyncio.create_task(maintenance.run_forever(db), name="maintenance")
         app.state.ctx = ctx
         # Everything built so far lives as long as the process: keep it out of the
@@ -69,6 +74,8 @@ def create_app(settings: Settings, *, run_worker: bool = True) -> FastAPI:
             await asyncio.gather(housekeeping, return_exceptions=True)
             if ctx.dispatcher is not None:
                 await ctx.dispatcher.stop()
+            if deliverer is not None:
+                await deliverer.stop()
             for publisher in publishers.values():
                 await publisher.aclose()
             await ctx.media.aclose()
@@ -83,7 +90,7 @@ def create_app(settings: Settings, *, run_worker: bool = True) -> FastAPI:
         redoc_url=None,
     )
     errors.install(app)
-    for module in (accounts, posts, schedules, slots, media, ops, oauth):
+    for module in (accounts, posts, schedules, slots, media, ops, oauth, webhooks):
         app.include_router(module.router)
     app.include_router(media.hosting)
     install_web(app)

@@ -26,6 +26,7 @@ from masthead.api.schemas import (
     SlotsIn,
     ValidationMessage,
 )
+from masthead.api.webhook_schemas import WebhookIn, WebhookPatch
 
 DOCUMENTED_MODELS: tuple[type[BaseModel], ...] = (
     CreatePostRequest,
@@ -33,6 +34,8 @@ DOCUMENTED_MODELS: tuple[type[BaseModel], ...] = (
     SlotsIn,
     SlotPatch,
     NextAvailableIn,
+    WebhookIn,
+    WebhookPatch,
     CreatedPost,
     Message,
     ValidationMessage,

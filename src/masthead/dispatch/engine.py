@@ -136,6 +136,10 @@ class Dispatcher:
         if due_at is None or self._sleep_until is None or due_at < self._sleep_until:
             self._wake.set()
 
+    def in_flight(self) -> int:
+        """Posts being published now (event deliveries yield to a burst of them)."""
+        return len(self._inflight)
+
     @property
     def state(self) -> EngineState:
         """`stopped` when not started, stopping, or (a bug) a supervisor itself ended."""

@@ -8,6 +8,7 @@ import signal
 from collections.abc import Awaitable, Callable
 
 from masthead.config import Settings
+from masthead.dispatch.deliveries import Deliverer
 from masthead.dispatch.engine import Dispatcher
 from masthead.media.library import MediaLibrary
 from masthead.platforms.base import Publisher
@@ -32,13 +33,16 @@ async def run_worker(
     if publishers is None:
         publishers = build_publishers(settings)
     media = MediaLibrary(db, settings)
-    dispatcher = Dispatcher(db, publishers, settings, Secrets(settings.secret_keys), media=media)
+    secrets = Secrets(settings.secret_keys)
+    dispatcher = Dispatcher(db, publishers, settings, secrets, media=media)
+    deliverer = Deliverer(db, settings, secrets, publishing=dispatcher.in_flight)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     try:
         await dispatcher.start()
+        await deliverer.start()
         log.info("worker %s started", dispatcher.worker_id)
         if on_started is not None:
             await on_started()
@@ -46,6 +50,7 @@ async def run_worker(
     finally:
         log.info("worker %s draining", dispatcher.worker_id)
         await dispatcher.stop()
+        await deliverer.stop()
         for publisher in publishers.values():
             await publisher.aclose()
         await media.aclose()

@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import logging
 
+from sqlalchemy.engine import Connection
+
 from masthead.domain.errors import FieldError, ValidationFailed
+from masthead.domain.events import POST_FAILED
 from masthead.domain.media import MediaFacts, check_files
 from masthead.domain.posts import PostDraft
 from masthead.domain.rules import RULES
 from masthead.media.fetch import FetchError
 from masthead.media.library import MediaLibrary
+from masthead.store import events
 from masthead.store import posts as post_store
 from masthead.store.database import Database
 from masthead.timeutil import utcnow
@@ -71,7 +75,14 @@ async def ingest_accepted(
 
 
 async def _fail(db: Database, post_id: str, error: str) -> None:
-    failed = await db.write(lambda c: post_store.fail_unsent(c, post_id, error, utcnow()))
+    def fail(conn: Connection) -> bool:
+        now = utcnow()
+        failed = post_store.fail_unsent(conn, post_id, error, now)
+        if failed:
+            events.post_changed(conn, [(post_id, POST_FAILED)], now)
+        return failed
+
+    failed = await db.write(fail)
     log.info("post %s refused after ingest: %s", post_id, error, extra={"post_id": post_id})
     if not failed:
         log.info("post %s had already started; its publish reports the media error", post_id)

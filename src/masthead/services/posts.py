@@ -14,13 +14,14 @@ from sqlalchemy.exc import IntegrityError
 
 from masthead.dispatch.port import DispatchPort
 from masthead.domain.errors import ValidationFailed
+from masthead.domain.events import POST_SCHEDULED
 from masthead.domain.slots import SlotTarget, free_slots
 from masthead.domain.states import public_status
 from masthead.domain.validation import parse_create_request
 from masthead.media.library import MediaLibrary
 from masthead.services import accounts as account_rules
 from masthead.services.post_media import check_hosted, ingest_accepted
-from masthead.store import idempotency, slots
+from masthead.store import events, idempotency, slots
 from masthead.store import posts as post_store
 from masthead.store.database import Database
 from masthead.timeutil import iso, utcnow
@@ -94,6 +95,8 @@ async def create_post(
         if when is not None:
             response["scheduledTime"] = iso(when)
         post_store.insert_post(conn, post, now)
+        if when is not None and when > now:
+            events.post_changed(conn, [(post.id, POST_SCHEDULED)], now)
         port.announce(conn)
         if idempotency_key:
             idempotency.remember(

@@ -8,11 +8,13 @@ from sqlalchemy.engine import Connection
 
 from masthead.dispatch.port import DispatchPort
 from masthead.domain.errors import ValidationFailed
+from masthead.domain.events import POST_CANCELLED
 from masthead.domain.states import EDITABLE_STATES
 from masthead.domain.validation import parse_post, parse_scheduled_time
 from masthead.media.library import MediaLibrary
 from masthead.services import accounts as account_rules
 from masthead.services.post_media import check_hosted, ingest_accepted
+from masthead.store import events
 from masthead.store import posts as post_store
 from masthead.store.database import Database
 from masthead.timeutil import utcnow
@@ -98,7 +100,14 @@ async def patch(
 
 
 async def delete(db: Database, user_id: str, post_id: str) -> None:
-    cancelled = await db.write(lambda conn: post_store.cancel(conn, user_id, post_id, utcnow()))
+    def cancel(conn: Connection) -> bool:
+        now = utcnow()
+        cancelled = post_store.cancel(conn, user_id, post_id, now)
+        if cancelled:
+            events.post_changed(conn, [(post_id, POST_CANCELLED)], now)
+        return cancelled
+
+    cancelled = await db.write(cancel)
     if not cancelled:
         await _why_unchanged(db, user_id, post_id)
 

@@ -8,6 +8,8 @@ from datetime import datetime
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Connection
 
+from masthead.domain.events import ACCOUNT_CONNECTED, ACCOUNT_DISCONNECTED
+from masthead.store import events
 from masthead.store.models import Account, Subaccount
 
 REMOVED = "removed"
@@ -189,12 +191,16 @@ def replace_credentials(conn: Connection, account_id: int, sealed: str, now: dat
 
 
 def disconnect(conn: Connection, account_id: int, reason: str, now: datetime) -> None:
-    """Kept, not deleted: its posts and ids stay, and a reconnect revives it."""
+    """Kept, not deleted: its posts and ids stay, and a reconnect revives it. The first
+    disconnect of a connected account is an `account.disconnected` event."""
+    account = account_by_id(conn, account_id)
     conn.execute(
         update(Account)
         .where(Account.id == account_id)
         .values(status="disconnected", status_reason=reason, updated_at=now)
     )
+    if account is not None and account.status == "connected":
+        events.account_changed(conn, account, account.user_id, ACCOUNT_DISCONNECTED, now, reason)
 
 
 def save_connected(
@@ -270,6 +276,9 @@ def save_connected(
                 name=name,
                 credentials=sealed,
             )
+    saved = account_by_id(conn, account_id)
+    if saved is not None:
+        events.account_changed(conn, saved, user_id, ACCOUNT_CONNECTED, now)
     return account_id
 
 

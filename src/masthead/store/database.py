@@ -34,6 +34,7 @@ class Database:
         self.url = normalise_url(url)
         self.is_sqlite = is_sqlite(url)
         self._listener: Any = None
+        self._channels: set[str] = set()
         if self.is_sqlite:
             self._sqlite_reader = sqlite_engine(self.url, role="read", pool_size=READ_CONNECTIONS)
             self._sqlite_writer = sqlite_engine(self.url, role="write")
@@ -141,12 +142,15 @@ class Database:
         """PostgreSQL LISTEN on a connection of its own, kept for the life of the process.
         A lost connection is re-established by the next call (the dispatcher's housekeeping
         calls this again); meanwhile workers fall back to their bounded sleep."""
-        if self.is_sqlite or (self._listener is not None and not self._listener.is_closed()):
+        if self.is_sqlite:
             return
-        url = self.url.replace("postgresql+asyncpg://", "postgresql://", 1)
-        conn = await asyncpg.connect(url)
-        await conn.add_listener(channel, lambda *_: callback())
-        self._listener = conn
+        if self._listener is None or self._listener.is_closed():
+            url = self.url.replace("postgresql+asyncpg://", "postgresql://", 1)
+            self._listener = await asyncpg.connect(url)
+            self._channels = set()
+        if channel not in self._channels:  # one connection serves every channel
+            await self._listener.add_listener(channel, lambda *_: callback())
+            self._channels.add(channel)
 
     async def ping(self) -> bool:
         try:

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Float,
     ForeignKey,
     Index,
@@ -356,3 +357,80 @@ class LoginAttempt(Base):
     key: Mapped[str] = mapped_column(String(320), primary_key=True)
     failures: Mapped[int] = mapped_column(Integer)
     window_start: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class WebhookSubscription(Base):
+    """A user's event webhook (contract section 12). `failing_since` is the first failed
+    delivery since the last success: failing for the whole retry window disables it."""
+
+    __tablename__ = "webhook_subscriptions"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    url: Mapped[str] = mapped_column(Text)
+    events: Mapped[list[str]] = mapped_column(JSONType)
+    description: Mapped[str] = mapped_column(String(500), default="")
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    secret: Mapped[str] = mapped_column(Text, doc="Fernet-encrypted signing secret")
+    failing_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    disabled_reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Event(Base):
+    """The outbox: one row per event, written in the transaction of the change that caused
+    it, and only when some subscription wants it (then with its deliveries)."""
+
+    __tablename__ = "events"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    type: Mapped[str] = mapped_column(String(40))
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    subject: Mapped[str] = mapped_column(String(64), doc="post id, or account:<id>")
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONType, doc="the delivered `data`")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class EventDelivery(Base):
+    """One event for one subscription: claimed in batches by any worker like a post.
+
+    `id` grows with insertion, so for one subscription and subject (a post) a lower id is an
+    earlier event: a pending delivery waits for every lower pending one (ordered per post).
+    `retry_from` starts the retry window (the event's time, or a redelivery's)."""
+
+    __tablename__ = "event_deliveries"
+    __table_args__ = (
+        Index(
+            "ix_event_deliveries_due",
+            "next_attempt_at",
+            postgresql_where=text("status = 'pending'"),
+            sqlite_where=text("status = 'pending'"),
+        ),
+        Index(
+            "ix_event_deliveries_order",
+            "subscription_id",
+            "subject",
+            "id",
+            postgresql_where=text("status = 'pending'"),
+            sqlite_where=text("status = 'pending'"),
+        ),
+        Index("ix_event_deliveries_subscription", "subscription_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    event_id: Mapped[str] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    subscription_id: Mapped[str] = mapped_column(
+        ForeignKey("webhook_subscriptions.id", ondelete="CASCADE")
+    )
+    subject: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), doc="pending | delivered | failed")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    retry_from: Mapped[datetime] = mapped_column(UTCDateTime)
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    response_status: Mapped[int | None] = mapped_column(Integer)
+    response_excerpt: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

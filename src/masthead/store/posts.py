@@ -361,3 +361,31 @@ def posts_between(
         query = query.where(Post.platform.in_(platforms))
     query = query.order_by(Post.post_time, Post.id).limit(limit)
     return [PostRow(*row) for row in conn.execute(query)]
+
+
+def posts_by_ids(conn: Connection, post_ids: Sequence[str], *, owners: Any = None) -> list[PostRow]:
+    """For writers that already hold the ids (the events outbox), whatever the owner, or of
+    the users `owners` (a subquery of user ids) selects."""
+    query = select(*_POST_COLUMNS).where(Post.id.in_(post_ids))
+    if owners is not None:
+        query = query.where(Post.user_id.in_(owners))
+    return [PostRow(*row) for row in conn.execute(query)]
+
+
+def items_of(conn: Connection, post_ids: Sequence[str]) -> dict[str, list[ItemResult]]:
+    """`post_items` of many posts at once, by post, in position order."""
+    found: dict[str, list[ItemResult]] = {}
+    rows = conn.execute(
+        select(
+            PostItem.post_id,
+            PostItem.position,
+            PostItem.state,
+            PostItem.remote_id,
+            PostItem.public_url,
+        )
+        .where(PostItem.post_id.in_(post_ids))
+        .order_by(PostItem.post_id, PostItem.position)
+    )
+    for post_id, position, state, remote_id, public_url in rows:
+        found.setdefault(post_id, []).append(ItemResult(position, state, remote_id, public_url))
+    return found

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -10,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Connection
 
-from masthead.security import Secrets
+from masthead.security import Secrets, new_signing_secret
 from masthead.store.models import ApiKey, User
 
 
@@ -45,7 +44,7 @@ def create_user(
             email=user.email,
             name=name,
             password_hash=password_hash,
-            webhook_secret=secrets_.encrypt("whsec_" + secrets.token_urlsafe(32)),
+            webhook_secret=secrets_.encrypt(new_signing_secret()),
             created_at=now,
         )
     )

@@ -11,6 +11,7 @@ from masthead.api.auth import Caller, authenticate, context
 from masthead.api.errors import ApiError, json_response
 from masthead.api.schemas import COMMON_ERRORS, Accounts, Boards, Me, Message, Subaccounts
 from masthead.domain import inputs
+from masthead.domain.events import account_view
 from masthead.store import accounts, users
 
 router = APIRouter(prefix="/v2", tags=["accounts"], responses=COMMON_ERRORS)
@@ -43,11 +44,7 @@ async def list_accounts(
     rows = await context(request).db.read(
         lambda conn: accounts.list_accounts(conn, caller.user.id, platform or None)
     )
-    items = [
-        {"id": str(r.id), "platform": r.platform, "fullname": r.fullname, "username": r.username}
-        for r in rows
-    ]
-    return json_response(200, {"items": items})
+    return json_response(200, {"items": [account_view(r) for r in rows]})
 
 
 async def _owned_account(request: Request, caller: Caller, account_id: str) -> accounts.AccountRow:

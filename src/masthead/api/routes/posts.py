@@ -27,13 +27,12 @@ from masthead.api.schemas import (
 )
 from masthead.domain import inputs
 from masthead.domain.errors import ValidationFailed
+from masthead.domain.events import post_status
 from masthead.domain.posts import TARGET_TYPES
 from masthead.domain.states import (
     LIST_STATES,
-    OUTCOME_UNKNOWN,
     State,
     list_state,
-    public_status,
 )
 from masthead.services import posts as post_service
 from masthead.store import accounts
@@ -108,22 +107,7 @@ async def get_post(
     post, items, removed = await context(request).db.read(lookup)
     if post is None or post.state == State.CANCELLED:
         raise ApiError(404, "Post not found")
-    status = public_status(post.state, post.scheduled_at)
-    body: dict[str, object] = {"postSubmissionId": post.id, "status": status}
-    if post.scheduled_at is not None:
-        body["scheduledTime"] = iso(post.scheduled_at)
-    if status == State.PUBLISHED:
-        body["publicUrl"] = post.public_url
-    if status == State.FAILED:
-        body["errorMessage"] = post.error_message or "Publishing failed"
-        if post.outcome == OUTCOME_UNKNOWN:
-            body["outcome"] = OUTCOME_UNKNOWN
-    if items:
-        body["posts"] = [
-            {"publicUrl": item.public_url, "platformPostId": item.remote_id}
-            for item in items
-            if item.state == "sent"
-        ]
+    body = post_status(post, items)
     if post.account_id in removed:
         body["accountRemoved"] = True
     return json_response(200, body)

@@ -1,0 +1,244 @@
+"""The event delivery loop: claims due deliveries in batches and POSTs them, signed.
+
+Its own loop and its own bound on requests in flight (`MASTHEAD_EVENT_DELIVERY_CONCURRENCY`),
+beside the dispatcher's, so that a burst of events never holds back posts that are due. Any
+worker process runs one; a delivery whose worker dies is sent again, with the same event id,
+once its lease runs out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+
+import aiohttp
+import orjson
+from cachetools import TTLCache
+from sqlalchemy.engine import Connection
+
+from masthead.config import Settings
+from masthead.dispatch.batches import WriteBatcher
+from masthead.domain.events import EXCERPT_BYTES, event_body, next_attempt
+from masthead.metrics import EVENT_DELIVERIES
+from masthead.net.guard import BlockedDestination
+from masthead.net.session import GuardedSession
+from masthead.platforms.webhook import SIGNATURE_HEADER, sign
+from masthead.security import Secrets
+from masthead.store import deliveries, events
+from masthead.store.database import Database
+from masthead.timeutil import utcnow
+
+log = logging.getLogger(__name__)
+
+EVENT_HEADER = "X-Masthead-Event"
+EVENT_ID_HEADER = "X-Masthead-Event-Id"
+MAX_IDLE_SLEEP = 30.0
+HELD_BACK_SLEEP = 0.5
+"""Deliveries are due but none claimable (held behind an earlier one of the same post that
+another process is sending): look again after this unless woken sooner."""
+SECRET_CACHE_SECONDS = 60.0
+BURST_IN_FLIGHT = 32
+"""Publishing comes first: while this process has at least this many posts in flight (a
+burst of due posts), no delivery is claimed. A few long uploads stay below it, so they never
+hold events back (bench part 7 measured a burst with and without events)."""
+YIELD_SECONDS = 0.05
+
+
+class Deliverer:
+    def __init__(
+        self,
+        db: Database,
+        settings: Settings,
+        secrets: Secrets,
+        *,
+        publishing: Callable[[], int] = lambda: 0,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        """`publishing` tells how many posts this process is publishing right now."""
+        self._db = db
+        self._publishing = publishing
+        self._secrets = secrets
+        self._clock = clock
+        self._batch = settings.event_delivery_batch_size
+        self._concurrency = settings.event_delivery_concurrency
+        self._timeout = settings.webhook_timeout_seconds
+        # A lease outlives the request it covers, or a slow answer would be sent twice.
+        lease = max(settings.event_lease_seconds, settings.webhook_timeout_seconds + 1)
+        self._lease = timedelta(seconds=lease)
+        self._window = timedelta(hours=settings.event_retry_hours)
+        self._base = settings.event_retry_base_seconds
+        self._cap = settings.event_retry_max_seconds
+        self._session = GuardedSession(
+            allow=settings.fetch_allow,
+            timeout=settings.webhook_timeout_seconds,
+            only_allowed=settings.fetch_only_allowed,
+            connections=self._concurrency,
+        )
+        self.worker_id = f"{socket.gethostname()}-{os.getpid()}-ev-{uuid.uuid4().hex[:8]}"
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._inflight: set[asyncio.Task[None]] = set()
+        self._task: asyncio.Task[None] | None = None
+        self._unsubscribe: Callable[[], None] | None = None
+        self._plain: TTLCache[str, str] = TTLCache(maxsize=10_000, ttl=SECRET_CACHE_SECONDS)
+        self._settle: WriteBatcher[deliveries.Attempt, None] = WriteBatcher(db, self._settle_many)
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def start(self) -> None:
+        self._unsubscribe = events.subscribe(self.wake)
+        await self._listen()
+        self._task = asyncio.create_task(self._loop(), name="masthead-event-deliveries")
+
+    async def stop(self, timeout: float = 10.0) -> None:
+        """Stop claiming, let requests in flight finish for up to `timeout`, hand back the
+        rest so another worker sends them at once."""
+        self._stopping = True
+        self._wake.set()
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        if self._inflight:
+            _, pending = await asyncio.wait(set(self._inflight), timeout=timeout)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+        await self._db.write(lambda c: deliveries.hand_back(c, owner=self.worker_id))
+        await self._session.aclose()
+
+    async def _listen(self) -> None:
+        try:
+            await self._db.listen(events.CHANNEL, self.wake)
+        except Exception:
+            log.exception("cannot LISTEN for events; polling every %ss", MAX_IDLE_SLEEP)
+
+    async def _loop(self) -> None:
+        while not self._stopping:
+            if self._publishing() >= BURST_IN_FLIGHT:
+                await asyncio.sleep(YIELD_SECONDS)
+                continue
+            self._wake.clear()
+            free = self._concurrency - len(self._inflight)
+            claimed: list[deliveries.ClaimedDelivery] = []
+            # Claim when half the slots are free (or none is busy): a claim per finished
+            # delivery would cost a statement each in a backlog.
+            if free > 0 and (free * 2 >= self._concurrency or not self._inflight):
+                claimed = await self._claim(min(free, self._batch))
+                for delivery in claimed:
+                    task = asyncio.create_task(self._deliver(delivery))
+                    self._inflight.add(task)
+                    task.add_done_callback(self._done)
+                if len(claimed) == min(free, self._batch):
+                    await asyncio.sleep(0)
+                    continue
+            await self._sleep(not self._inflight and not claimed)
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self._inflight.discard(task)
+        self._wake.set()
+
+    async def _claim(self, limit: int) -> list[deliveries.ClaimedDelivery]:
+        now = self._clock()
+        return await self._db.write(
+            lambda c: deliveries.claim(
+                c,
+                owner=self.worker_id,
+                now=now,
+                lease=self._lease,
+                limit=limit,
+                skip_locked=not self._db.is_sqlite,
+            ),
+            isolated=False,
+        )
+
+    async def _sleep(self, idle: bool) -> None:
+        timeout = MAX_IDLE_SLEEP
+        if idle:
+            await self._listen()  # re-established here if the connection was lost
+            next_at = await self._db.read(deliveries.next_wakeup)
+            if next_at is not None:
+                wait = (next_at - self._clock()).total_seconds()
+                timeout = min(timeout, max(HELD_BACK_SLEEP, wait))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), timeout)
+
+    def _secret(self, sealed: str) -> str:
+        plain = self._plain.get(sealed)
+        if plain is None:
+            plain = self._plain[sealed] = self._secrets.decrypt(sealed)
+        return plain
+
+    async def _deliver(self, delivery: deliveries.ClaimedDelivery) -> None:
+        body = orjson.dumps(
+            event_body(
+                delivery.event_id, delivery.event_type, delivery.event_created_at, delivery.data
+            )
+        )
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": "Masthead-Events/0.1",
+            SIGNATURE_HEADER: sign(self._secret(delivery.sealed_secret), int(time.time()), body),
+            EVENT_HEADER: delivery.event_type,
+            EVENT_ID_HEADER: delivery.event_id,
+        }
+        code: int | None = None
+        try:
+            reply = await self._session.post(delivery.url, body, headers)
+        except BlockedDestination as exc:
+            excerpt = f"URL refused: {exc.reason}"
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            excerpt = f"No answer: {exc or type(exc).__name__}"
+        else:
+            code = reply.status
+            excerpt = reply.body[:EXCERPT_BYTES].decode("utf-8", "ignore")
+        delivered = code is not None and 200 <= code < 300
+        now = self._clock()
+        retry_at = None
+        if not delivered:
+            retry_at = next_attempt(
+                attempts=delivery.attempts,
+                now=now,
+                window_start=delivery.retry_from,
+                window=self._window,
+                base=self._base,
+                cap=self._cap,
+            )
+        result = "delivered" if delivered else "retry" if retry_at else "failed"
+        EVENT_DELIVERIES.labels(result).inc()
+        if not delivered:
+            log.info(
+                "event %s to subscription %s: %s (attempt %d)",
+                delivery.event_id,
+                delivery.subscription_id,
+                code or excerpt,
+                delivery.attempts,
+            )
+        await self._settle(
+            deliveries.Attempt(
+                delivery.id,
+                delivery.subscription_id,
+                delivery.retry_from,
+                now,
+                delivered,
+                code,
+                excerpt,
+                retry_at,
+            )
+        )
+
+    def _settle_many(self, conn: Connection, attempts: Sequence[deliveries.Attempt]) -> None:
+        disabled = deliveries.settle(
+            conn, owner=self.worker_id, attempts=attempts, window=self._window
+        )
+        for subscription_id in disabled:
+            log.warning("webhook subscription %s switched off after failing", subscription_id)
