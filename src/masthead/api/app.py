@@ -20,6 +20,7 @@ from masthead.api.routes import accounts, media, oauth, ops, posts, schedules, s
 from masthead.config import Settings
 from masthead.dispatch.engine import Dispatcher
 from masthead.dispatch.port import DispatchPort
+from masthead.mcp.http import install as install_mcp
 from masthead.media.library import MediaLibrary
 from masthead.platforms.registry import AVAILABLE, build_publishers
 from masthead.security import Secrets
@@ -86,6 +87,7 @@ def create_app(settings: Settings, *, run_worker: bool = True) -> FastAPI:
         app.include_router(module.router)
     app.include_router(media.hosting)
     install_web(app)
+    install_mcp(app)
     app.add_middleware(RequestContextMiddleware)
 
     for route in posts.FAST_ROUTES:
