@@ -4,9 +4,11 @@ headers work, the 2025 handshake versions and the SDK's newest are served, GET i
 from __future__ import annotations
 
 import httpx
+import orjson
 import pytest
 from mcp.shared.exceptions import MCPError
 
+from masthead.services.agent_setup import setup
 from tests.mcp.conftest import agent
 from tests.support.harness import Harness
 from tests.support.mcp_client import call, connected
@@ -105,3 +107,14 @@ async def test_rest_is_untouched_by_the_mount(server: Harness) -> None:
     async with httpx.AsyncClient(base_url=server.settings.public_url) as client:
         me = await client.get("/v2/users/me", headers=ada.headers)
     assert me.status_code == 200
+
+
+async def test_the_configuration_the_settings_page_shows_connects(server: Harness) -> None:
+    ada = await server.user()
+    shown = orjson.loads(setup(server.settings.public_url, ada.key).http_config)
+    entry = shown["mcpServers"]["masthead"]
+    assert entry["url"] == f"{server.settings.public_url}/mcp"
+    base_url = entry["url"].removesuffix("/mcp")
+    async with connected(base_url, entry["headers"]) as client:
+        me = await call(client, "blotato_get_user")
+    assert me["id"] == ada.user_id

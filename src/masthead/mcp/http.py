@@ -24,8 +24,8 @@ from starlette.types import Receive, Scope, Send
 from masthead.mcp import server
 from masthead.mcp.backend import Backend, Call
 from masthead.services import api_keys
+from masthead.services.agent_setup import MCP_PATH
 
-PATH = "/mcp"
 API_KEY_HEADER = "blotato-api-key"
 CALL_KEY = "masthead.mcp.call"
 """Where the authenticated call waits in the request's scope for the tool handler."""
@@ -98,7 +98,7 @@ def install(app: Starlette) -> None:
     manager = StreamableHTTPSessionManager(
         app=server.build(caller), json_response=True, stateless=True
     )
-    app.router.routes.insert(0, Route(PATH, Endpoint(manager)))
+    app.router.routes.insert(0, Route(MCP_PATH, Endpoint(manager)))
     outer = app.router.lifespan_context
 
     @asynccontextmanager
