@@ -119,10 +119,22 @@ def build(resolve: Resolver) -> Server[Any]:
 
 def serving(list_tools: ListTools, call_tool: CallTool) -> Server[Any]:
     """Masthead's MCP server with the given handlers (local tools, or a forwarding proxy)."""
-    return Server(
+    server: Server[Any] = Server(
         "masthead",
         version=version("masthead"),
         instructions=INSTRUCTIONS,
+        # Without it, the newest protocol's header check runs the whole tools/list (and
+        # serialises every schema) on each call: a third of a call's CPU (bench/mcp.py).
+        get_tool_input_schema=input_schema,
         on_list_tools=list_tools,
         on_call_tool=call_tool,
     )
+    # The SDK's default OpenTelemetry span per message: Masthead exports no traces, and the
+    # span costs every call (py-spy under bench/mcp.py).
+    server.middleware = []
+    return server
+
+
+def input_schema(name: str) -> dict[str, Any] | None:
+    tool = TOOLS.get(name)
+    return tool.input_schema if tool is not None else None
