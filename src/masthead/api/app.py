@@ -87,7 +87,7 @@ def create_app(settings: Settings, *, run_worker: bool = True) -> FastAPI:
         app.include_router(module.router)
     app.include_router(media.hosting)
     install_web(app)
-    install_mcp(app)
+    install_mcp(app, settings)
     app.add_middleware(RequestContextMiddleware)
 
     for route in posts.FAST_ROUTES:

@@ -21,9 +21,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from masthead.mcp import server
+from masthead.config import Settings
+from masthead.mcp import oauth, server
 from masthead.mcp.backend import Backend, Call
-from masthead.services import api_keys
+from masthead.services import api_keys, mcp_oauth
 from masthead.services.agent_setup import MCP_PATH
 
 API_KEY_HEADER = "blotato-api-key"
@@ -46,7 +47,8 @@ def origin_of(url: str) -> str:
 
 
 def presented_key(headers: Headers) -> str | None:
-    """The `blotato-api-key` header (the contract's), or an `Authorization: Bearer` token."""
+    """The `blotato-api-key` header (the contract's), or `Authorization: Bearer` with a key or
+    an OAuth access token."""
     key = headers.get(API_KEY_HEADER)
     if key:
         return key
@@ -64,8 +66,10 @@ def caller(ctx: ServerRequestContext[Any, Any]) -> Call:
 class Endpoint:
     """Origin, key and method checks in front of the SDK's session manager."""
 
-    def __init__(self, manager: StreamableHTTPSessionManager) -> None:
+    def __init__(self, manager: StreamableHTTPSessionManager, settings: Settings) -> None:
         self.manager = manager
+        self.public_url = settings.public_url
+        self.oauth = settings.mcp_oauth
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         refusal = await self._admit(scope)
@@ -82,23 +86,30 @@ class Endpoint:
         if origin is not None and origin != origin_of(backend.settings.public_url):
             return _json(403, f"Origin {origin} is not allowed")
         key = presented_key(headers)
+        refused = {"WWW-Authenticate": oauth.challenge(self.public_url)} if self.oauth else None
         if not key:
-            return _json(401, api_keys.MISSING_KEY)
-        owner = await api_keys.owner_of(backend.db, backend.secrets, backend.known_keys, key)
+            return _json(401, api_keys.MISSING_KEY, refused)
+        if self.oauth and mcp_oauth.is_token(key):
+            owner = await mcp_oauth.bearer_owner(backend.db, backend.secrets, key)
+        else:
+            owner = await api_keys.owner_of(backend.db, backend.secrets, backend.known_keys, key)
         if owner is None:
-            return _json(401, api_keys.WRONG_KEY)
+            return _json(401, api_keys.WRONG_KEY, refused)
         if scope["method"] != "POST":
             return _json(405, "Send MCP messages with POST", {"Allow": "POST"})
         scope.setdefault("state", {})[CALL_KEY] = Call(backend, owner.user, owner.key_id)
         return None
 
 
-def install(app: Starlette) -> None:
-    """Serves `/mcp` on `app`; the SDK's manager lives as long as the app's lifespan."""
+def install(app: Starlette, settings: Settings) -> None:
+    """Serves `/mcp` on `app` (and OAuth for it, if on); the SDK's manager lives as long as
+    the app's lifespan."""
     manager = StreamableHTTPSessionManager(
         app=server.build(caller), json_response=True, stateless=True
     )
-    app.router.routes.insert(0, Route(MCP_PATH, Endpoint(manager)))
+    app.router.routes.insert(0, Route(MCP_PATH, Endpoint(manager, settings)))
+    if settings.mcp_oauth:
+        oauth.install(app)
     outer = app.router.lifespan_context
 
     @asynccontextmanager
