@@ -36,9 +36,8 @@ async def registered(server: Harness) -> str:
     return client_id
 
 
-async def authorized(server: Harness, caller: Caller, client_id: str, challenge: str) -> str:
-    """The user opens the authorize page, gives their key and approves: the code."""
-    params = {
+def authorize_params(client_id: str, challenge: str) -> dict[str, str]:
+    return {
         "response_type": "code",
         "client_id": client_id,
         "redirect_uri": REDIRECT,
@@ -46,6 +45,11 @@ async def authorized(server: Harness, caller: Caller, client_id: str, challenge:
         "code_challenge_method": "S256",
         "state": "xyz",
     }
+
+
+async def authorized(server: Harness, caller: Caller, client_id: str, challenge: str) -> str:
+    """The user opens the authorize page, gives their key and approves: the code."""
+    params = authorize_params(client_id, challenge)
     page = await server.client.get("/oauth/authorize", params=params)
     assert page.status_code == 200
     assert "Test agent" in page.text and 'name="api_key"' in page.text
@@ -124,14 +128,7 @@ async def test_a_wrong_verifier_or_key_gets_no_token(server: Harness) -> None:
     wrong = await redeem(server, client_id, code, verifier + "x")
     assert wrong.status_code == 400
     assert wrong.json()["error_description"].startswith("code_verifier")
-    params = {
-        "response_type": "code",
-        "client_id": client_id,
-        "redirect_uri": REDIRECT,
-        "code_challenge": challenge,
-        "code_challenge_method": "S256",
-        "api_key": "blt_wrong",
-    }
+    params = {**authorize_params(client_id, challenge), "api_key": "blt_wrong"}
     refused = await server.client.post("/oauth/authorize", data=params)
     assert refused.status_code == 401 and "Wrong Blotato API Key" in refused.text
     plain = {**params, "code_challenge_method": "plain"}

@@ -133,6 +133,7 @@ async def test_the_keys_page_shows_how_to_connect_an_agent(
 
     assert "Connect an AI agent" in before
     assert "http://masthead.test/mcp" in before
+    assert "need only this URL" in before
     assert "YOUR_MASTHEAD_API_KEY" in before
     assert "masthead mcp --server http://masthead.test" in before
     new_key = created.split('<code id="new-key">')[1].split("</code>")[0]

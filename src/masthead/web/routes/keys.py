@@ -26,6 +26,7 @@ async def _page(request: Request, viewer: session.Viewer, new_key: str = "") -> 
         new_key=new_key,
         base_url=ctx.settings.public_url.rstrip("/"),
         agent=agent_setup.setup(ctx.settings.public_url, new_key or None),
+        agent_sign_in=ctx.settings.mcp_oauth,
     )
 
 
