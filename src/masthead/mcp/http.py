@@ -69,6 +69,7 @@ class Endpoint:
     def __init__(self, manager: StreamableHTTPSessionManager, settings: Settings) -> None:
         self.manager = manager
         self.public_url = settings.public_url
+        self.origin = origin_of(settings.public_url)
         self.oauth = settings.mcp_oauth
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -83,7 +84,7 @@ class Endpoint:
         backend: Backend = app.state.ctx
         headers = Headers(scope=scope)
         origin = headers.get("origin")
-        if origin is not None and origin != origin_of(backend.settings.public_url):
+        if origin is not None and origin != self.origin:
             return _json(403, f"Origin {origin} is not allowed")
         key = presented_key(headers)
         refused = {"WWW-Authenticate": oauth.challenge(self.public_url)} if self.oauth else None
