@@ -1,11 +1,22 @@
--- wrk script for the bench: POST one JSON body with the Masthead API key, count 201s
+-- wrk script for the bench: POST one JSON body with the Masthead API key, count successes
 -- exactly (wrk itself only counts status >= 400), and print one machine-readable line.
--- Body and key come from the environment so that this file never holds a secret.
+-- Body and key come from the environment so that this file never holds a secret. A success
+-- is BENCH_OK_STATUS (default 201) whose body contains BENCH_OK_TEXT (if set): an MCP tool
+-- call answers 200 either way and says `"isError":false` only when it worked.
 
 wrk.method = "POST"
 wrk.body = os.getenv("BENCH_BODY")
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["blotato-api-key"] = os.getenv("BENCH_API_KEY") or ""
+-- BENCH_HEADERS: more headers, one "Name: value" a line.
+for line in string.gmatch(os.getenv("BENCH_HEADERS") or "", "[^\n]+") do
+  local name, value = string.match(line, "^([^:]+):%s*(.*)$")
+  if name then
+    wrk.headers[name] = value
+  end
+end
+local ok_status = tonumber(os.getenv("BENCH_OK_STATUS") or "201")
+local ok_text = os.getenv("BENCH_OK_TEXT") or ""
 
 local threads = {}
 
@@ -19,7 +30,7 @@ function init(args)
 end
 
 function response(status, headers, body)
-  if status == 201 then
+  if status == ok_status and (ok_text == "" or string.find(body, ok_text, 1, true)) then
     created = created + 1
   else
     other = other + 1

@@ -7,8 +7,11 @@ posts due at one instant (see bench/dispatch.py), on SQLite and, when a server a
 curl (see bench/media.py); part 4 times every web UI page with 10,000 posts in the database
 (see bench/web.py); part 5 repeats POST/GET latency and dispatch lag after a million future
 posts were added, against the empty database's figures from the same run (see bench/scale.py);
-part 6 soaks `masthead serve` under a mixed load at half its peak (see bench/soak.py). All
-traffic stays on 127.0.0.1; every process the bench starts
+part 6 soaks `masthead serve` under a mixed load at half its peak (see bench/soak.py); part 7
+delivers an event webhook for each post of a burst, against the same burst without
+subscriptions (see bench/events.py); part 8 calls the MCP tool blotato_create_post against
+POST /v2/posts on one server (see bench/mcp.py). All traffic stays on 127.0.0.1; every process
+the bench starts
 is stopped before it returns, on errors and Ctrl-C too.
 """
 
@@ -36,6 +39,7 @@ from bench.api import ApiPlan, run_api
 from bench.dispatch import PG_ADMIN, DispatchPlan, run_postgres, run_sqlite
 from bench.events import GOAL_RATIO as EVENTS_GOAL_RATIO
 from bench.events import EventsPlan, run_events
+from bench.mcp import McpPlan, run_mcp
 from bench.media import MediaPlan, run_media
 from bench.procs import BenchError, cpus
 from bench.scale import (
@@ -529,6 +533,34 @@ def _print_soak(soak: dict[str, Any]) -> None:
     )
 
 
+def _print_mcp(mcp: dict[str, Any]) -> None:
+    if "ratios" not in mcp:
+        print(f"\nMCP: {mcp.get('skipped') or 'FAILED: ' + mcp.get('error', '?')}")
+        return
+    s = mcp["settings"]
+    print(
+        f"\nMCP blotato_create_post against POST /v2/posts, one server, {s['connections']}"
+        f" connections, {s['rounds']} alternating rounds of {s['duration_s']:g}s"
+    )
+    rows = [["door", "req/s", "ok", "other", "errors", "p50 ms", "p99 ms"]]
+    names = {"rest": "POST /v2/posts", "mcp_2025": "MCP 2025-06", "mcp_2026": "MCP 2026-07"}
+    for key, r in mcp["doors"].items():
+        rows.append(
+            [
+                names.get(key, key),
+                _fmt(r["rps"], 1),
+                _fmt(r["ok"]),
+                _fmt(r["other"]),
+                _fmt(r["errors"]),
+                _fmt(r["p50_ms"]),
+                _fmt(r["p99_ms"]),
+            ]
+        )
+    print(_table(rows))
+    ratios = ", ".join(f"{names.get(k, k)} {v:.3f}" for k, v in mcp["ratios"].items())
+    print(f"  ratio mcp/rest: {ratios} (goal >= {mcp['goal']}): {_verdict(mcp['ok'])}")
+
+
 def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per wrk run")
@@ -558,6 +590,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--soak-seconds", type=float, default=600.0, help="length of the mixed-load soak"
     )
+    parser.add_argument("--skip-mcp", action="store_true")
     parser.add_argument("--keep", action="store_true", help="keep the work dir (logs, DBs)")
     return parser.parse_args(argv)
 
@@ -718,6 +751,21 @@ def main(argv: list[str] | None = None) -> int:
                     reason = f"skipped, {PG_ADMIN} unusable ({type(exc).__name__}: {exc})"
                     events.append({"database": label, "skipped": reason})
         report["events"] = events
+
+        if args.skip_mcp:
+            report["mcp"] = {"skipped": "--skip-mcp"}
+        elif (wrk := ensure_wrk()) is None:
+            report["mcp"] = {"skipped": "wrk is not installed (see above)"}
+            failed = True
+        else:
+            print("Part 8: blotato_create_post over MCP against POST /v2/posts", flush=True)
+            mplan = McpPlan(duration=args.duration, connections=args.connections)
+            try:
+                report["mcp"] = run_mcp(wrk, workdir / "mcp", mplan, server_cpu, client_cpu)
+                failed |= not report["mcp"]["ok"]
+            except (BenchError, RuntimeError, subprocess.SubprocessError) as exc:
+                report["mcp"] = {"error": str(exc)}
+                failed = True
     except KeyboardInterrupt:
         print("\ninterrupted: servers stopped, nothing written", file=sys.stderr)
         return 130
@@ -735,6 +783,7 @@ def main(argv: list[str] | None = None) -> int:
     _print_scale(report.get("scale", []))
     _print_soak(report.get("soak", {}))
     _print_events(report.get("events", []))
+    _print_mcp(report.get("mcp", {}))
     text = json.dumps(report, indent=2, default=str)
     (RESULTS / f"{stamp}.json").write_text(text)
     (RESULTS / "latest.json").write_text(text)

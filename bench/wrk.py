@@ -45,6 +45,7 @@ class WrkResult:
     duration_s: float
     rps: float
     created: int
+    """Successful answers (201 for REST; see post.lua)."""
     other: int
     p50_ms: float
     p90_ms: float
@@ -68,6 +69,9 @@ def run_wrk(
     duration: float,
     connections: int,
     cpu: int | None,
+    headers: dict[str, str] | None = None,
+    ok_status: int = 201,
+    ok_text: str = "",
 ) -> WrkResult:
     """One wrk run: a single thread (it has one CPU to itself), `--latency`, a timeout long
     enough that slow answers count as latency rather than errors, and a hard wall-clock
@@ -84,7 +88,14 @@ def run_wrk(
         str(LUA),
         f"http://{HOST}:{port}{path}",
     ]
-    env = {**os.environ, "BENCH_BODY": body, "BENCH_API_KEY": api_key}
+    env = {
+        **os.environ,
+        "BENCH_BODY": body,
+        "BENCH_API_KEY": api_key,
+        "BENCH_HEADERS": "\n".join(f"{k}: {v}" for k, v in (headers or {}).items()),
+        "BENCH_OK_STATUS": str(ok_status),
+        "BENCH_OK_TEXT": ok_text,
+    }
     done = subprocess.run(
         pinned(cmd, cpu),
         env=env,

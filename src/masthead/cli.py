@@ -128,6 +128,28 @@ def _single_process_lock(settings: Settings) -> IO[str] | None:
     return handle
 
 
+@app.command("mcp")
+def mcp_stdio(
+    api_key: Annotated[
+        str,
+        typer.Option(envvar="MASTHEAD_API_KEY", help="your Masthead API key", show_default=False),
+    ] = "",
+    server: Annotated[
+        str | None,
+        typer.Option(help="the running Masthead to forward to [default: MASTHEAD_PUBLIC_URL]"),
+    ] = None,
+) -> None:
+    """Serve the MCP tools over stdio for a local agent, forwarding to a running server."""
+    from masthead.mcp.stdio import Unreachable, serve
+
+    if not api_key:
+        raise _fail("give an API key: --api-key or MASTHEAD_API_KEY")
+    try:
+        asyncio.run(serve(server or load_settings().public_url, api_key))
+    except Unreachable as exc:
+        raise _fail(str(exc)) from None
+
+
 @app.command()
 def worker() -> None:
     """Run the dispatch worker only (scale-out, PostgreSQL)."""

@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     """When set, /metrics answers only `Authorization: Bearer <token>` (docs/operations.md)."""
     log_level: str = "INFO"
     log_format: str = "json"
+    # MCP clients may sign in with OAuth (docs/mcp.md); keys in headers work either way.
+    mcp_oauth: bool = True
 
     # Dispatch engine knobs; the defaults are explained in docs/design.md.
     dispatch_batch_size: int = Field(default=500, ge=1, le=5000)

@@ -115,3 +115,27 @@ async def test_the_list_filters_by_status_and_platform(web: tuple[Harness, Brows
     assert "alpha" in scheduled
     assert "alpha" not in failed and "No posts match." in failed
     assert "alpha" not in other_platform
+
+
+async def test_the_keys_page_shows_how_to_connect_an_agent(
+    web: tuple[Harness, Browsers],
+) -> None:
+    harness, browser = web
+    ada = await user_with_password(harness, "ada@example.com")
+    client = browser()
+    await sign_in(client, ada.email)
+
+    before = (await client.get("/settings/keys")).text
+    token = await page_token(client)
+    created = (
+        await client.post("/settings/keys", data={"name": "agent", "csrf_token": token})
+    ).text
+
+    assert "Connect an AI agent" in before
+    assert "http://masthead.test/mcp" in before
+    assert "need only this URL" in before
+    assert "YOUR_MASTHEAD_API_KEY" in before
+    assert "masthead mcp --server http://masthead.test" in before
+    new_key = created.split('<code id="new-key">')[1].split("</code>")[0]
+    assert f"&#34;blotato-api-key&#34;: &#34;{new_key}&#34;" in created
+    assert f"MASTHEAD_API_KEY={new_key} masthead mcp" in created

@@ -22,6 +22,7 @@ from masthead.dispatch.deliveries import Deliverer
 from masthead.dispatch.engine import Dispatcher
 from masthead.dispatch.port import DispatchPort
 from masthead.headers import SecurityHeadersMiddleware
+from masthead.mcp.http import install as install_mcp
 from masthead.media.library import MediaLibrary
 from masthead.platforms.registry import AVAILABLE, build_publishers
 from masthead.security import Secrets
@@ -94,6 +95,7 @@ def create_app(settings: Settings, *, run_worker: bool = True) -> FastAPI:
         app.include_router(module.router)
     app.include_router(media.hosting)
     install_web(app)
+    install_mcp(app, settings)
     app.add_middleware(RequestContextMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
 

@@ -15,7 +15,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from masthead.domain.errors import ValidationFailed
-from masthead.domain.inputs import ascii_int
+from masthead.services.errors import ApiError as ApiError
+from masthead.services.errors import invalid_fields
 from masthead.store.outages import RETRY_AFTER_SECONDS, is_unavailable
 
 log = logging.getLogger(__name__)
@@ -31,22 +32,6 @@ DATABASE_ERRORS: tuple[type[Exception], ...] = (
 UNAVAILABLE = {
     "message": f"The database is unavailable right now. Try again in {RETRY_AFTER_SECONDS} seconds."
 }
-
-
-class ApiError(Exception):
-    def __init__(
-        self,
-        status: int,
-        message: str,
-        *,
-        headers: dict[str, str] | None = None,
-        **extra: Any,
-    ) -> None:
-        self.status = status
-        self.message = message
-        self.headers = headers
-        self.extra = extra
-        super().__init__(message)
 
 
 def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
@@ -65,14 +50,6 @@ def validation_response(exc: ValidationFailed) -> Response:
     )
 
 
-def _location(loc: tuple[Any, ...]) -> str:
-    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
-    path = ""
-    for part in parts:
-        path += f"[{part}]" if ascii_int(part) is not None else (f".{part}" if path else part)
-    return path
-
-
 def install(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError) -> Response:
@@ -84,13 +61,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _request_invalid(_: Request, exc: RequestValidationError) -> Response:
-        errors = [
-            {"path": _location(tuple(e.get("loc", ()))), "message": str(e.get("msg", "invalid"))}
-            for e in exc.errors()
-        ]
-        first = errors[0] if errors else {"path": "", "message": "invalid request"}
-        message = f"{first['path']}: {first['message']}" if first["path"] else first["message"]
-        return json_response(422, {"message": message, "errors": errors})
+        refused = invalid_fields(exc.errors())
+        return json_response(422, {"message": refused.message, **refused.extra})
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> Response:

@@ -7,29 +7,20 @@ written with orjson for speed and described here.
 
 from __future__ import annotations
 
-from typing import Any, Literal, get_args
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from masthead.domain.posts import TARGET_TYPES
+from masthead.services.slot_requests import NUMERIC_ID as NUMERIC_ID
+from masthead.services.slot_requests import Day as Day
+from masthead.services.slot_requests import NextAvailableIn as NextAvailableIn
+from masthead.services.slot_requests import SlotIn as SlotIn
+from masthead.services.slot_requests import SlotPatch as SlotPatch
+from masthead.services.slot_requests import SlotsIn as SlotsIn
+from masthead.services.slot_requests import SlotTargetModel as SlotTargetModel
+from masthead.services.slot_requests import TargetType as TargetType
 
-TargetType = Literal[
-    "twitter",
-    "linkedin",
-    "facebook",
-    "instagram",
-    "tiktok",
-    "pinterest",
-    "threads",
-    "bluesky",
-    "youtube",
-    "webhook",
-]
-"""The contract's targets; spelled out because typing needs literals (checked below)."""
 ContentPlatform = Literal[TargetType, "other"]
-assert set(get_args(TargetType)) == set(TARGET_TYPES)
-
-NUMERIC_ID = r"^[1-9][0-9]{0,17}$"
 REMOVED_NOTE = "ours: present when the post's account was removed (the post is kept)"
 
 
@@ -216,52 +207,12 @@ class SchedulePatch(BaseModel):
     patch: SchedulePatchBody
 
 
-class SlotTargetModel(BaseModel):
-    model_config = ConfigDict(strict=True)
-    platform: TargetType
-    accountId: str = Field(pattern=NUMERIC_ID)
-    subaccountId: str | None = None
-
-
-Day = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
-
-
-class SlotIn(BaseModel):
-    model_config = ConfigDict(strict=True)
-    hour: int = Field(ge=0, le=23)
-    minute: int = Field(ge=0, le=59)
-    day: Day
-    selectedTargets: list[SlotTargetModel]
-    timezone: str | None = Field(default=None, description="ours: IANA zone of hour/minute")
-
-
 class SlotOut(SlotIn):
     id: str
 
 
-class SlotsIn(BaseModel):
-    model_config = ConfigDict(strict=True)
-    slots: list[SlotIn]
-
-
 class SlotList(BaseModel):
     items: list[SlotOut]
-
-
-class SlotPatch(BaseModel):
-    model_config = ConfigDict(strict=True)
-    selectedTargets: list[SlotTargetModel] | None = None
-    hour: int | None = Field(default=None, ge=0, le=23)
-    minute: int | None = Field(default=None, ge=0, le=59)
-    day: Day | None = None
-    timezone: str | None = None
-
-
-class NextAvailableIn(BaseModel):
-    model_config = ConfigDict(strict=True)
-    platform: TargetType
-    accountId: str = Field(pattern=NUMERIC_ID)
-    subaccountId: str | None = None
 
 
 class NextSlot(BaseModel):

@@ -20,6 +20,7 @@ from masthead.domain.states import public_status
 from masthead.domain.validation import parse_create_request
 from masthead.media.library import MediaLibrary
 from masthead.services import accounts as account_rules
+from masthead.services.errors import ApiError
 from masthead.services.post_media import check_hosted, ingest_accepted
 from masthead.store import events, idempotency, slots
 from masthead.store import posts as post_store
@@ -38,12 +39,7 @@ class Created:
     due_at: datetime | None = None
 
 
-class IdempotencyConflict(Exception):
-    """The same Idempotency-Key was used with a different body."""
-
-
-class NoFreeSlot(Exception):
-    pass
+IDEMPOTENCY_CONFLICT = "Idempotency-Key was already used with a different request body"
 
 
 def request_hash(body: Any) -> str:
@@ -60,6 +56,8 @@ async def create_post(
     idempotency_key: str | None,
     media: MediaLibrary | None = None,
 ) -> Created:
+    if idempotency_key is not None and not 0 < len(idempotency_key) <= 255:
+        raise ApiError(422, "Idempotency-Key: must be 1 to 255 characters")
     now = utcnow()
     digest = request_hash(body) if idempotency_key else ""
     if idempotency_key:
@@ -135,7 +133,7 @@ async def create_post(
             media.spawn(ingest_accepted(db, media, user_id, post_id, draft))
         port.changed(created.due_at)
         return created
-    raise NoFreeSlot()
+    raise ApiError(409, "Could not take a free slot; try again")
 
 
 async def _forget_expired(db: Database, now: datetime) -> int:
@@ -151,7 +149,7 @@ async def _replay(
     if record is None:
         return None
     if record.request_hash != digest:
-        raise IdempotencyConflict()
+        raise ApiError(409, IDEMPOTENCY_CONFLICT)
     return Created(record.status_code, record.response, replayed=True)
 
 

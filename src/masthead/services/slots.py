@@ -12,6 +12,8 @@ from masthead.config import Settings
 from masthead.domain import inputs
 from masthead.domain.errors import FieldError, ValidationFailed
 from masthead.domain.slots import SlotSpec, SlotTarget, free_slots
+from masthead.services.errors import ApiError
+from masthead.services.slot_requests import NextAvailableIn, SlotPatch, SlotsIn
 from masthead.store import accounts, slots, users
 from masthead.store import posts as post_store
 from masthead.store.database import Database
@@ -153,3 +155,58 @@ async def next_available(db: Database, user_id: str, target: SlotTarget) -> tupl
         return None
     slot_id, when = free[0]
     return slot_id, iso(when)
+
+
+NOT_FOUND = "Slot not found"
+
+
+def slot_key(value: str) -> int:
+    """Any id the store cannot hold is simply unknown: 404, like every other unknown id."""
+    key = inputs.row_id(value)
+    if key is None:
+        raise ApiError(404, NOT_FOUND)
+    return key
+
+
+async def listing(db: Database, user_id: str) -> dict[str, Any]:
+    specs = await db.read(lambda conn: slots.slot_specs(conn, user_id))
+    return {"items": [slot_json(s) for s in specs]}
+
+
+async def create_all(db: Database, user_id: str, body: SlotsIn, quota: SlotQuota) -> dict[str, Any]:
+    """POST /v2/schedule/slots."""
+    new = [s.model_dump(exclude_none=False) for s in body.slots]
+    return {"items": [slot_json(s) for s in await create(db, user_id, new, quota)]}
+
+
+async def patch(db: Database, user_id: str, slot_id: str, body: SlotPatch) -> dict[str, Any]:
+    """PATCH /v2/schedule/slots/{id}: only the fields sent change."""
+    key = slot_key(slot_id)
+    values = body.model_dump(exclude_unset=True)
+    for name in ("hour", "minute", "day"):
+        if name in values and values[name] is None:
+            raise ApiError(422, f"{name}: cannot be null")
+    if values.get("selectedTargets") is None:
+        values.pop("selectedTargets", None)
+    spec = await change(db, user_id, key, values)
+    if spec is None:
+        raise ApiError(404, NOT_FOUND)
+    return slot_json(spec)
+
+
+async def remove(db: Database, user_id: str, slot_id: str) -> None:
+    key = slot_key(slot_id)
+    if not await db.write(lambda conn: slots.delete_slot(conn, user_id, key)):
+        raise ApiError(404, NOT_FOUND)
+
+
+async def next_free(db: Database, user_id: str, body: NextAvailableIn) -> dict[str, Any]:
+    """POST /v2/schedule/slots/next-available."""
+    target = SlotTarget(body.platform, body.accountId, body.subaccountId)
+    found = await next_available(db, user_id, target)
+    if found is None:
+        raise ApiError(
+            422, "No available slot for this account: create one with POST /v2/schedule/slots"
+        )
+    slot_id, when = found
+    return {"slot": {"slotId": slot_id, "slotTime": when}}

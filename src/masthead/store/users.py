@@ -8,6 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Connection
+from sqlalchemy.sql.elements import ColumnElement
 
 from masthead.security import Secrets, new_signing_secret
 from masthead.store.models import ApiKey, User
@@ -87,6 +88,15 @@ def add_api_key(
 
 
 def active_keys_with_prefix(conn: Connection, prefix: str) -> list[KeyOwner]:
+    return _active_owners(conn, ApiKey.prefix == prefix)
+
+
+def active_key(conn: Connection, key_id: int) -> KeyOwner | None:
+    """The key by id if it is not revoked (an MCP OAuth token acts as its key)."""
+    return next(iter(_active_owners(conn, ApiKey.id == key_id)), None)
+
+
+def _active_owners(conn: Connection, condition: ColumnElement[bool]) -> list[KeyOwner]:
     rows = conn.execute(
         select(
             ApiKey.id,
@@ -97,7 +107,7 @@ def active_keys_with_prefix(conn: Connection, prefix: str) -> list[KeyOwner]:
             User.name,
         )
         .join(User, User.id == ApiKey.user_id)
-        .where(ApiKey.prefix == prefix, ApiKey.revoked_at.is_(None))
+        .where(condition, ApiKey.revoked_at.is_(None))
     )
     return [
         KeyOwner(r.id, UserRow(r.user_id, r.email, r.name), r.digest, r.last_used_at) for r in rows

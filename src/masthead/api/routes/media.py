@@ -20,6 +20,8 @@ from masthead.domain.inputs import ascii_int
 from masthead.media.fetch import FetchError
 from masthead.media.inspect import EXTENSIONS
 from masthead.media.library import HostedRef, Ingested, QuotaExceeded
+from masthead.services import media_intake as intake
+from masthead.services.media_intake import UploadIn
 from masthead.store import media as records
 from masthead.timeutil import utcnow
 
@@ -42,22 +44,9 @@ class MediaOut(BaseModel):
     id: str
 
 
-class UploadIn(BaseModel):
-    filename: str = Field(min_length=1, max_length=300)
-
-
 class UploadOut(BaseModel):
     presignedUrl: str
     publicUrl: str
-
-
-def _refused(field: str, exc: FetchError) -> ApiError:
-    """422 for a file that cannot be used; 413 when the user's media quota is full."""
-    return ApiError(
-        413 if isinstance(exc, QuotaExceeded) else 422,
-        exc.message,
-        errors=[{"path": field, "message": exc.message}],
-    )
 
 
 def _media_json(request: Request, ingested: Ingested) -> dict[str, str]:
@@ -76,17 +65,7 @@ def _media_json(request: Request, ingested: Ingested) -> dict[str, str]:
 )
 async def create_media(request: Request, caller: CallerDep) -> Response:
     body = await read_json(request, max_bytes=MEDIA_BODY_LIMIT)
-    url = body.get("url") if isinstance(body, dict) else None
-    if not isinstance(url, str):
-        message = "url: is required" if url is None else "url: must be a string"
-        raise ApiError(422, message, errors=[{"path": "url", "message": message[5:]}])
-    try:
-        ingested = await context(request).media.ingest_url(
-            caller.user.id, url, remember_source=False
-        )
-    except FetchError as exc:
-        raise _refused("url", exc) from None
-    return json_response(201, _media_json(request, ingested))
+    return json_response(201, await intake.from_url(context(request).media, caller.user.id, body))
 
 
 @router.post(
@@ -98,33 +77,11 @@ async def create_media(request: Request, caller: CallerDep) -> Response:
 )
 async def create_upload(request: Request, caller: CallerDep) -> Response:
     body = await read_json(request)
-    try:
-        upload = UploadIn.model_validate(body)
-    except ValueError:
-        message = "filename: is required (1 to 300 characters)"
-        raise ApiError(
-            422, message, errors=[{"path": "filename", "message": message[10:]}]
-        ) from None
     ctx = context(request)
-    library = ctx.media
-    now = utcnow()
-    expires_at = now + library.upload_expiry
-    upload_id = await ctx.db.write(
-        lambda c: records.create_upload(
-            c, user_id=caller.user.id, filename=upload.filename, expires_at=expires_at, now=now
-        )
+    answer = await intake.presign(
+        ctx.db, ctx.media, ctx.secrets, ctx.settings.public_url, caller.user.id, body
     )
-    presigned = await library.storage.presign_put(
-        library.upload_key(upload_id), library.upload_expiry, "application/octet-stream"
-    )
-    if presigned is None:
-        expires = int(expires_at.timestamp())
-        signature = ctx.secrets.sign_url(f"{upload_id}:{expires}")
-        base = ctx.settings.public_url.rstrip("/")
-        presigned = f"{base}/media/uploads/{upload_id}?expires={expires}&signature={signature}"
-    return json_response(
-        201, {"presignedUrl": presigned, "publicUrl": library.upload_url(upload_id)}
-    )
+    return json_response(201, answer)
 
 
 @hosting.put("/media/uploads/{upload_id}", include_in_schema=False)

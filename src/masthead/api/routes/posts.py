@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-from datetime import datetime, timedelta
 from typing import Annotated
 
-import orjson
 from fastapi import APIRouter, Depends, Path, Query, Request
-from sqlalchemy.engine import Connection
 from starlette.responses import Response
 from starlette.routing import Route
 
 from masthead.api.auth import Caller, authenticate, context
 from masthead.api.body import read_json
-from masthead.api.errors import ApiError, json_response
+from masthead.api.errors import json_response
 from masthead.api.schemas import (
     COMMON_ERRORS,
     Message,
@@ -25,19 +20,8 @@ from masthead.api.schemas import (
     Responses,
     ValidationMessage,
 )
-from masthead.domain import inputs
-from masthead.domain.errors import ValidationFailed
-from masthead.domain.events import post_status
-from masthead.domain.posts import TARGET_TYPES
-from masthead.domain.states import (
-    LIST_STATES,
-    State,
-    list_state,
-)
+from masthead.services import post_reads
 from masthead.services import posts as post_service
-from masthead.store import accounts
-from masthead.store import posts as post_store
-from masthead.timeutil import iso, utcnow
 
 router = APIRouter(prefix="/v2", tags=["posts"], responses=COMMON_ERRORS)
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -50,28 +34,18 @@ async def create_post(request: Request) -> Response:
     machinery (query, cookie and header parsing on every call) cost about a third of the
     request's CPU here (py-spy under wrk). Documented in api/openapi.py."""
     caller = await authenticate(request)
-    idempotency_key = request.headers.get(IDEMPOTENCY_HEADER)
-    if idempotency_key is not None and not 0 < len(idempotency_key) <= 255:
-        raise ApiError(422, "Idempotency-Key: must be 1 to 255 characters")
     ctx = context(request)
     body = await read_json(request)
-    try:
-        created = await post_service.create_post(
-            ctx.db,
-            ctx.port,
-            ctx.accounts,
-            ctx.settings.fetch_allow,
-            caller.user.id,
-            body,
-            idempotency_key,
-            ctx.media,
-        )
-    except post_service.IdempotencyConflict:
-        raise ApiError(
-            409, "Idempotency-Key was already used with a different request body"
-        ) from None
-    except post_service.NoFreeSlot:
-        raise ApiError(409, "Could not take a free slot; try again") from None
+    created = await post_service.create_post(
+        ctx.db,
+        ctx.port,
+        ctx.accounts,
+        ctx.settings.fetch_allow,
+        caller.user.id,
+        body,
+        request.headers.get(IDEMPOTENCY_HEADER),
+        ctx.media,
+    )
     headers = {"Idempotent-Replayed": "true"} if created.replayed else None
     return json_response(created.status, created.body, headers)
 
@@ -89,62 +63,7 @@ async def get_post(
     caller: CallerDep,
     post_id: Annotated[str, Path(alias="postSubmissionId")],
 ) -> Response:
-    if not storable_id(post_id):
-        raise ApiError(404, "Post not found")
-
-    def lookup(
-        conn: Connection,
-    ) -> tuple[post_store.PostRow | None, list[post_store.ItemResult], set[int]]:
-        post = post_store.get_post(conn, caller.user.id, post_id)
-        if post is None:
-            return None, [], set()
-        return (
-            post,
-            post_store.post_items(conn, post_id),
-            accounts.removed_ids(conn, caller.user.id),
-        )
-
-    post, items, removed = await context(request).db.read(lookup)
-    if post is None or post.state == State.CANCELLED:
-        raise ApiError(404, "Post not found")
-    body = post_status(post, items)
-    if post.account_id in removed:
-        body["accountRemoved"] = True
-    return json_response(200, body)
-
-
-def storable_id(value: str) -> bool:
-    """Whether a post id could be in the store at all. Anything else is unknown (404, as the
-    contract says of unknown ids) and never reaches the database."""
-    return inputs.post_id(value) is not None
-
-
-def encode_cursor(time: datetime, post_id: str) -> str:
-    raw = orjson.dumps({"t": time.isoformat(), "id": post_id})
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, str]:
-    try:
-        data = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        when = inputs.parse_instant(data["t"], "cursor")
-        post_id = data["id"]
-        if not isinstance(post_id, str) or not storable_id(post_id):
-            raise ValueError
-    except (
-        ValueError,
-        KeyError,
-        TypeError,
-        binascii.Error,
-        orjson.JSONDecodeError,
-        ValidationFailed,
-    ):
-        raise ApiError(422, "cursor: is not a cursor returned by this endpoint") from None
-    return when, post_id
-
-
-def _parse_time(value: str | None, name: str, default: datetime) -> datetime:
-    return default if value is None else inputs.parse_instant(value, name)
+    return json_response(200, await post_reads.status(context(request).db, caller.user.id, post_id))
 
 
 @router.get(
@@ -157,62 +76,19 @@ async def list_posts(
     caller: CallerDep,
     since: Annotated[str | None, Query(description="ISO 8601; default now - 7 days")] = None,
     until: Annotated[str | None, Query(description="ISO 8601; default now + 7 days")] = None,
-    limit: Annotated[int, Query(ge=1, le=250)] = 50,
+    limit: Annotated[int, Query(ge=1, le=post_reads.LIST_LIMIT)] = 50,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
     status: Annotated[list[str] | None, Query(description="scheduled, published, failed")] = None,
     platform: Annotated[list[str] | None, Query(description="repeatable")] = None,
 ) -> Response:
-    now = utcnow()
-    start = _parse_time(since, "since", now - timedelta(days=7))
-    end = _parse_time(until, "until", now + timedelta(days=7))
-    states: list[State] = []
-    for value in status or ():
-        if value not in LIST_STATES:
-            raise ApiError(422, f"status: must be one of {', '.join(LIST_STATES)} (got {value!r})")
-        states.extend(LIST_STATES[value])
-    for value in platform or ():
-        if value not in TARGET_TYPES:
-            raise ApiError(
-                422, f"platform: must be one of {', '.join(TARGET_TYPES)} (got {value!r})"
-            )
-    after = decode_cursor(cursor) if cursor else None
-
-    def load(conn: Connection) -> tuple[list[post_store.PostRow], set[int]]:
-        rows = post_store.list_posts(
-            conn,
-            caller.user.id,
-            since=start,
-            until=end,
-            states=states,
-            platforms=platform or [],
-            after=after,
-            limit=limit + 1,
-        )
-        return rows, accounts.removed_ids(conn, caller.user.id)
-
-    rows, removed = await context(request).db.read(load)
-    items = []
-    for row in rows[:limit]:
-        content = row.draft.get("content", {})
-        state_type = list_state(row.state)
-        state: dict[str, object] = {"type": state_type}
-        if state_type == State.PUBLISHED:
-            state["postUrl"] = row.public_url
-        elif state_type == State.FAILED:
-            state["errorMessage"] = row.error_message or "Publishing failed"
-        item: dict[str, object] = {
-            "id": row.id,
-            "postTime": iso(row.post_time),
-            "platform": row.platform,
-            "text": content.get("text", ""),
-            "mediaUrls": content.get("mediaUrls", []),
-            "state": state,
-        }
-        if row.account_id in removed:
-            item["accountRemoved"] = True
-        items.append(item)
-    body: dict[str, object] = {"items": items}
-    if len(rows) > limit:
-        last = rows[limit - 1]
-        body["cursor"] = encode_cursor(last.post_time, last.id)
+    body = await post_reads.listing(
+        context(request).db,
+        caller.user.id,
+        since=since,
+        until=until,
+        limit=limit,
+        cursor=cursor,
+        statuses=status or (),
+        platforms=platform or (),
+    )
     return json_response(200, body)

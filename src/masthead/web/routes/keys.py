@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import RedirectResponse, Response
 
-from masthead.services import api_keys
+from masthead.services import agent_setup, api_keys
 from masthead.web import session
 from masthead.web.render import is_htmx, page
 
@@ -25,6 +25,8 @@ async def _page(request: Request, viewer: session.Viewer, new_key: str = "") -> 
         keys=keys,
         new_key=new_key,
         base_url=ctx.settings.public_url.rstrip("/"),
+        agent=agent_setup.setup(ctx.settings.public_url, new_key or None),
+        agent_sign_in=ctx.settings.mcp_oauth,
     )
 
 
