@@ -6,8 +6,10 @@ import asyncio
 import fcntl
 import getpass
 import shlex
+import shutil
 import sys
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import IO, Annotated, Any, TypeVar
 
 import orjson
@@ -165,7 +167,8 @@ async def _first_start(db: Database, settings: Settings, host: str, port: int) -
         )
 
     account_id = await db.write(bootstrap)
-    base = f"http://{host}:{port}"
+    # A wildcard bind is reached on loopback from this machine.
+    base = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
     body = orjson.dumps(
         {
             "post": {
@@ -184,6 +187,25 @@ async def _first_start(db: Database, settings: Settings, host: str, port: int) -
         highlight=False,
         soft_wrap=True,
     )
+    out.print(f"Settings UI: {base}/login (sign in as admin@localhost). Give it a password:\n")
+    out.print(
+        f"  {_own_command()} users set-password --email admin@localhost\n",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+def _own_command() -> str:
+    """How the operator runs this same `masthead` from their shell: the bare name when it is
+    on PATH (a container, an installed wheel), else the venv's script (`.venv/bin/masthead`)."""
+    script = Path(sys.executable).with_name("masthead")
+    on_path = shutil.which("masthead")
+    if not script.exists() or (on_path and Path(on_path).resolve() == script.resolve()):
+        return "masthead"
+    try:
+        return str(script.relative_to(Path.cwd()))
+    except ValueError:
+        return str(script)
 
 
 @users_app.command("create")

@@ -12,6 +12,7 @@ from typing import Annotated
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from masthead.logs import LogFormat
 from masthead.store.db import is_sqlite, normalise_url
 
 
@@ -32,7 +33,7 @@ class Settings(BaseSettings):
     fetch_allow: Annotated[frozenset[tuple[str, int]], NoDecode] = frozenset()
     fetch_only_allowed: bool = False
     log_level: str = "INFO"
-    log_format: str = "json"
+    log_format: LogFormat = "auto"
 
     # Dispatch engine knobs; the defaults are explained in docs/design.md.
     dispatch_batch_size: int = Field(default=500, ge=1, le=5000)
