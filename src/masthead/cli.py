@@ -19,7 +19,7 @@ from rich.table import Table
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
-from masthead import logs
+from masthead import __version__, logs
 from masthead.config import Settings, load_settings
 from masthead.domain.posts import ACCOUNT_PLATFORMS
 from masthead.platforms.base import ConnectedAccount, PublishError
@@ -42,6 +42,24 @@ app = typer.Typer(
 users_app = typer.Typer(help="Manage users.", no_args_is_help=True)
 keys_app = typer.Typer(help="Manage API keys.", no_args_is_help=True)
 accounts_app = typer.Typer(help="Manage connected accounts.", no_args_is_help=True)
+
+
+def _print_version(wanted: bool) -> None:
+    if wanted:
+        out.print(f"masthead {__version__}", highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_print_version, is_eager=True, help="print it, exit"),
+    ] = False,
+) -> None:
+    """Options that come before any command."""
+
+
 app.add_typer(users_app, name="users")
 app.add_typer(keys_app, name="keys")
 app.add_typer(accounts_app, name="accounts")
