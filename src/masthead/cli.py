@@ -28,6 +28,7 @@ from masthead.security import Secrets, hash_password
 from masthead.services import oauth, web_auth
 from masthead.services.connections import connect_account
 from masthead.store import accounts, users
+from masthead.store import backup as backups
 from masthead.store.database import Database
 from masthead.store.migrate import upgrade
 from masthead.timeutil import utcnow
@@ -132,8 +133,12 @@ def serve(
     del lock  # held until uvicorn returns
 
 
-def _single_process_lock(settings: Settings) -> IO[str] | None:
-    """SQLite mode is one process: a second `serve` on the same data dir is refused."""
+def _single_process_lock(
+    settings: Settings,
+    busy: str = "SQLite mode is one process (use PostgreSQL to run several)",
+) -> IO[str] | None:
+    """SQLite mode is one process: a second `serve` (or a restore) on the same data dir is
+    refused while one runs."""
     if not settings.is_sqlite:
         return None
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -141,11 +146,63 @@ def _single_process_lock(settings: Settings) -> IO[str] | None:
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
-        raise _fail(
-            f"another `masthead serve` is running on {settings.data_dir}; SQLite mode is one "
-            "process (use PostgreSQL to run several)"
-        ) from None
+        raise _fail(f"another `masthead serve` is running on {settings.data_dir}; {busy}") from None
     return handle
+
+
+@app.command()
+def backup(
+    path: Annotated[Path, typer.Argument(help="a new (or empty) directory to write it to")],
+) -> None:
+    """Copy the SQLite database (online: the server keeps running), local media and the
+    secret key into PATH. PostgreSQL: use pg_dump (docs/operations.md)."""
+    settings = load_settings()
+    if not settings.is_sqlite:
+        raise _fail(
+            "the database is PostgreSQL: back it up with `pg_dump --format=custom` (and media on "
+            "S3 with your bucket's versioning or `aws s3 sync`); see docs/operations.md"
+        )
+    try:
+        summary = backups.backup(settings.sqlalchemy_url, settings.data_dir, path, utcnow())
+    except backups.BackupError as exc:
+        raise _fail(str(exc)) from None
+    out.print(
+        f"backed up {summary.database_bytes:,} bytes of database, {summary.media_files} media "
+        f"file(s){' and the secret key' if summary.secret_key else ''} to {summary.path}",
+        highlight=False,
+        soft_wrap=True,
+    )
+    if settings.media_store != "local":
+        err.print(f"media in {settings.media_store} is not in the backup: back the bucket up")
+    if settings.secret_key:
+        err.print("MASTHEAD_SECRET_KEY is set: keep its value with the backup (tokens need it)")
+
+
+@app.command()
+def restore(
+    path: Annotated[Path, typer.Argument(help="a directory written by `masthead backup`")],
+) -> None:
+    """Put a backup in place of this data dir's (stop the server first); the replaced files
+    are moved to DATA_DIR/before-restore-<time>/."""
+    settings = load_settings()
+    if not settings.is_sqlite:
+        raise _fail("the database is PostgreSQL: restore it with `pg_restore` (docs/operations.md)")
+    lock = _single_process_lock(
+        settings, "stop it first (`systemctl stop masthead`, `docker compose stop`), then restore"
+    )
+    try:
+        summary = backups.restore(path, settings.sqlalchemy_url, settings.data_dir, utcnow())
+    except backups.BackupError as exc:
+        raise _fail(str(exc)) from None
+    del lock
+    if summary.moved_aside is not None:
+        out.print(f"the data it replaced is in {summary.moved_aside}", highlight=False)
+    out.print(
+        f"restored {summary.database_bytes:,} bytes of database and {summary.media_files} media "
+        f"file(s) into {summary.path}; start the server (it applies any newer migrations)",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 @app.command()

@@ -11,7 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+from typer.testing import CliRunner
 
+from masthead.cli import app
 from tests.support.harness import webhook_post
 from tests.support.receiver import Receiver
 
@@ -30,6 +32,17 @@ def command(prefix: Sequence[str], env: dict[str, str] | None = None) -> Masthea
         )
         assert done.returncode == 0, f"masthead {' '.join(args)}:\n{done.stdout}{done.stderr}"
         return done.stdout
+
+    return run
+
+
+def in_process(env: dict[str, str]) -> Masthead:
+    """A `Masthead` that runs this checkout's CLI in the test process (no interpreter start)."""
+
+    def run(*args: str) -> str:
+        result = CliRunner().invoke(app, list(args), env=env)
+        assert result.exit_code == 0, f"masthead {' '.join(args)}:\n{result.output}"
+        return result.stdout
 
     return run
 

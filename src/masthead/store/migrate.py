@@ -6,6 +6,8 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -20,3 +22,12 @@ def alembic_config(url: str) -> Config:
 def upgrade(url: str, revision: str = "head") -> None:
     """Synchronous on purpose: run before the event loop starts serving."""
     command.upgrade(alembic_config(url), revision)
+
+
+def known_revision(revision: str) -> bool:
+    """Whether this code's migrations include `revision` (a newer release's database does not,
+    and this code cannot run on it)."""
+    try:
+        return ScriptDirectory(str(MIGRATIONS)).get_revision(revision) is not None
+    except CommandError:
+        return False
