@@ -22,8 +22,9 @@ $(STAMP): $(RUNTIME)
 
 setup: $(STAMP)
 
+# `make serve SERVE_ARGS='--host 0.0.0.0 --port 8080'` passes options on to `masthead serve`.
 serve: $(RUNTIME)
-	$(BIN)/masthead serve
+	$(BIN)/masthead serve $(SERVE_ARGS)
 
 # The web UI's browser tests drive Debian's chromium (never a browser Playwright downloads).
 # Installed here when missing and we are root (apt caches the package); otherwise those tests
