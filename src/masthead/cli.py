@@ -102,8 +102,10 @@ def migrate() -> None:
 
 @app.command()
 def serve(
-    host: Annotated[str, typer.Option(help="address to bind")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="port to bind")] = 8000,
+    host: Annotated[str, typer.Option(help="address to bind", envvar="MASTHEAD_HOST")] = (
+        "127.0.0.1"
+    ),
+    port: Annotated[int, typer.Option(help="port to bind", envvar="MASTHEAD_PORT")] = 8000,
     no_worker: Annotated[bool, typer.Option("--no-worker", help="API only (scale-out)")] = False,
 ) -> None:
     """Run the API, with the dispatch worker inside unless --no-worker."""
@@ -128,7 +130,9 @@ def serve(
         workers=1,
         log_config=None,
         access_log=False,
-        proxy_headers=False,
+        # X-Forwarded-For/-Proto are believed only from the proxies the operator names.
+        proxy_headers=bool(settings.trusted_proxies),
+        forwarded_allow_ips=settings.trusted_proxies or None,
     )
     del lock  # held until uvicorn returns
 

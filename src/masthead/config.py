@@ -22,6 +22,9 @@ class Settings(BaseSettings):
     data_dir: Path = Path("./data")
     database_url: str | None = None
     public_url: str = "http://127.0.0.1:8000"
+    trusted_proxies: str = ""
+    """Addresses or networks (comma-separated) of reverse proxies whose X-Forwarded-For and
+    X-Forwarded-Proto are honoured; from anyone else those headers are ignored."""
     secret_key: str | None = None
     media_store: str = "local"
     # For MASTHEAD_MEDIA_STORE=s3://...; unset ones fall back to AWS_* (docs/media-storage.md).

@@ -5,11 +5,15 @@ tokens, a published and a scheduled post), upgraded, and read back through the A
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import orjson
+import pytest
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
@@ -210,3 +214,22 @@ async def test_a_database_from_the_first_release_upgrades_with_everything_in_it(
         done = await app.wait_status(ada, post_id, {"published", "failed"})
         assert done["status"] == "published", done
         assert b"after the upgrade" in (await receiver.wait_for(1))[0].body
+
+
+@pytest.mark.postgres
+def test_processes_starting_together_on_postgresql_migrate_one_after_another(
+    fresh_pg_url: str,
+) -> None:
+    """Compose starts API processes and workers at once, and each migrates on start."""
+    env = {**os.environ, "MASTHEAD_DATABASE_URL": fresh_pg_url, "MASTHEAD_SECRET_KEY": "k"}
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-m", "masthead", "migrate"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        for _ in range(4)
+    ]
+    outputs = [p.communicate(timeout=120)[0].decode() for p in processes]
+    assert [p.returncode for p in processes] == [0] * 4, outputs
