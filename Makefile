@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 RUNTIME := $(VENV)/.installed-runtime
 STAMP := $(VENV)/.installed
 
-.PHONY: serve test lint format bench setup clean chromium
+.PHONY: serve test lint format bench setup clean chromium containers
 
 $(RUNTIME): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,7 +36,19 @@ chromium:
 		|| echo "chromium could not be installed: the browser tests will skip"; \
 	fi
 
-test: $(STAMP) chromium
+# The image and compose tests build and run containers with Debian's podman (runc for this
+# machine's hybrid cgroups; debootstrap makes the base image, as no registry is reachable).
+# Installed here when missing and we are root; otherwise those tests skip and say why.
+CONTAINER_TOOLS := podman buildah runc debootstrap podman-compose
+containers:
+	@missing=$$(for t in $(CONTAINER_TOOLS); do command -v $$t >/dev/null || echo $$t; done); \
+	if [ -n "$$missing" ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get install -y --no-install-recommends $$missing >/dev/null 2>&1 \
+		|| (apt-get update >/dev/null && apt-get install -y --no-install-recommends $$missing >/dev/null) \
+		|| echo "$$missing could not be installed: the container tests will skip"; \
+	fi
+
+test: $(STAMP) chromium containers
 	$(BIN)/pytest -q $(PYTEST_ARGS)
 
 lint: $(STAMP)
