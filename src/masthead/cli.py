@@ -6,8 +6,10 @@ import asyncio
 import fcntl
 import getpass
 import shlex
+import shutil
 import sys
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import IO, Annotated, Any, TypeVar
 
 import orjson
@@ -17,7 +19,7 @@ from rich.table import Table
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
-from masthead import logs
+from masthead import __version__, logs
 from masthead.config import Settings, load_settings
 from masthead.domain.posts import ACCOUNT_PLATFORMS
 from masthead.platforms.base import ConnectedAccount, PublishError
@@ -27,6 +29,7 @@ from masthead.security import Secrets, hash_password
 from masthead.services import oauth, web_auth
 from masthead.services.connections import connect_account
 from masthead.store import accounts, users
+from masthead.store import backup as backups
 from masthead.store.database import Database
 from masthead.store.migrate import upgrade
 from masthead.timeutil import utcnow
@@ -41,6 +44,24 @@ app = typer.Typer(
 users_app = typer.Typer(help="Manage users.", no_args_is_help=True)
 keys_app = typer.Typer(help="Manage API keys.", no_args_is_help=True)
 accounts_app = typer.Typer(help="Manage connected accounts.", no_args_is_help=True)
+
+
+def _print_version(wanted: bool) -> None:
+    if wanted:
+        out.print(f"masthead {__version__}", highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_print_version, is_eager=True, help="print it, exit"),
+    ] = False,
+) -> None:
+    """Options that come before any command."""
+
+
 app.add_typer(users_app, name="users")
 app.add_typer(keys_app, name="keys")
 app.add_typer(accounts_app, name="accounts")
@@ -81,8 +102,10 @@ def migrate() -> None:
 
 @app.command()
 def serve(
-    host: Annotated[str, typer.Option(help="address to bind")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="port to bind")] = 8000,
+    host: Annotated[str, typer.Option(help="address to bind", envvar="MASTHEAD_HOST")] = (
+        "127.0.0.1"
+    ),
+    port: Annotated[int, typer.Option(help="port to bind", envvar="MASTHEAD_PORT")] = 8000,
     no_worker: Annotated[bool, typer.Option("--no-worker", help="API only (scale-out)")] = False,
 ) -> None:
     """Run the API, with the dispatch worker inside unless --no-worker."""
@@ -107,13 +130,19 @@ def serve(
         workers=1,
         log_config=None,
         access_log=False,
-        proxy_headers=False,
+        # X-Forwarded-For/-Proto are believed only from the proxies the operator names.
+        proxy_headers=bool(settings.trusted_proxies),
+        forwarded_allow_ips=settings.trusted_proxies or None,
     )
     del lock  # held until uvicorn returns
 
 
-def _single_process_lock(settings: Settings) -> IO[str] | None:
-    """SQLite mode is one process: a second `serve` on the same data dir is refused."""
+def _single_process_lock(
+    settings: Settings,
+    busy: str = "SQLite mode is one process (use PostgreSQL to run several)",
+) -> IO[str] | None:
+    """SQLite mode is one process: a second `serve` (or a restore) on the same data dir is
+    refused while one runs."""
     if not settings.is_sqlite:
         return None
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -121,10 +150,7 @@ def _single_process_lock(settings: Settings) -> IO[str] | None:
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
-        raise _fail(
-            f"another `masthead serve` is running on {settings.data_dir}; SQLite mode is one "
-            "process (use PostgreSQL to run several)"
-        ) from None
+        raise _fail(f"another `masthead serve` is running on {settings.data_dir}; {busy}") from None
     return handle
 
 
@@ -148,6 +174,61 @@ def mcp_stdio(
         asyncio.run(serve(server or load_settings().public_url, api_key))
     except Unreachable as exc:
         raise _fail(str(exc)) from None
+
+
+@app.command()
+def backup(
+    path: Annotated[Path, typer.Argument(help="a new (or empty) directory to write it to")],
+) -> None:
+    """Copy the SQLite database (online: the server keeps running), local media and the
+    secret key into PATH. PostgreSQL: use pg_dump (docs/operations.md)."""
+    settings = load_settings()
+    if not settings.is_sqlite:
+        raise _fail(
+            "the database is PostgreSQL: back it up with `pg_dump --format=custom` (and media on "
+            "S3 with your bucket's versioning or `aws s3 sync`); see docs/operations.md"
+        )
+    try:
+        summary = backups.backup(settings.sqlalchemy_url, settings.data_dir, path, utcnow())
+    except backups.BackupError as exc:
+        raise _fail(str(exc)) from None
+    out.print(
+        f"backed up {summary.database_bytes:,} bytes of database, {summary.media_files} media "
+        f"file(s){' and the secret key' if summary.secret_key else ''} to {summary.path}",
+        highlight=False,
+        soft_wrap=True,
+    )
+    if settings.media_store != "local":
+        err.print(f"media in {settings.media_store} is not in the backup: back the bucket up")
+    if settings.secret_key:
+        err.print("MASTHEAD_SECRET_KEY is set: keep its value with the backup (tokens need it)")
+
+
+@app.command()
+def restore(
+    path: Annotated[Path, typer.Argument(help="a directory written by `masthead backup`")],
+) -> None:
+    """Put a backup in place of this data dir's (stop the server first); the replaced files
+    are moved to DATA_DIR/before-restore-<time>/."""
+    settings = load_settings()
+    if not settings.is_sqlite:
+        raise _fail("the database is PostgreSQL: restore it with `pg_restore` (docs/operations.md)")
+    lock = _single_process_lock(
+        settings, "stop it first (`systemctl stop masthead`, `docker compose stop`), then restore"
+    )
+    try:
+        summary = backups.restore(path, settings.sqlalchemy_url, settings.data_dir, utcnow())
+    except backups.BackupError as exc:
+        raise _fail(str(exc)) from None
+    del lock
+    if summary.moved_aside is not None:
+        out.print(f"the data it replaced is in {summary.moved_aside}", highlight=False)
+    out.print(
+        f"restored {summary.database_bytes:,} bytes of database and {summary.media_files} media "
+        f"file(s) into {summary.path}; start the server (it applies any newer migrations)",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 @app.command()
@@ -187,7 +268,8 @@ async def _first_start(db: Database, settings: Settings, host: str, port: int) -
         )
 
     account_id = await db.write(bootstrap)
-    base = f"http://{host}:{port}"
+    # A wildcard bind is reached on loopback from this machine.
+    base = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
     body = orjson.dumps(
         {
             "post": {
@@ -206,6 +288,25 @@ async def _first_start(db: Database, settings: Settings, host: str, port: int) -
         highlight=False,
         soft_wrap=True,
     )
+    out.print(f"Settings UI: {base}/login (sign in as admin@localhost). Give it a password:\n")
+    out.print(
+        f"  {_own_command()} users set-password --email admin@localhost\n",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+def _own_command() -> str:
+    """How the operator runs this same `masthead` from their shell: the bare name when it is
+    on PATH (a container, an installed wheel), else the venv's script (`.venv/bin/masthead`)."""
+    script = Path(sys.executable).with_name("masthead")
+    on_path = shutil.which("masthead")
+    if not script.exists() or (on_path and Path(on_path).resolve() == script.resolve()):
+        return "masthead"
+    try:
+        return str(script.relative_to(Path.cwd()))
+    except ValueError:
+        return str(script)
 
 
 @users_app.command("create")

@@ -13,6 +13,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from masthead.domain.inputs import ascii_int
+from masthead.logs import LogFormat
 from masthead.private_files import private_dir, private_file
 from masthead.store.db import is_sqlite, normalise_url
 
@@ -23,6 +24,9 @@ class Settings(BaseSettings):
     data_dir: Path = Path("./data")
     database_url: str | None = None
     public_url: str = "http://127.0.0.1:8000"
+    trusted_proxies: str = ""
+    """Addresses or networks (comma-separated) of reverse proxies whose X-Forwarded-For and
+    X-Forwarded-Proto are honoured; from anyone else those headers are ignored."""
     secret_key: str | None = None
     media_store: str = "local"
     # For MASTHEAD_MEDIA_STORE=s3://...; unset ones fall back to AWS_* (docs/media-storage.md).
@@ -36,7 +40,7 @@ class Settings(BaseSettings):
     metrics_token: SecretStr | None = None
     """When set, /metrics answers only `Authorization: Bearer <token>` (docs/operations.md)."""
     log_level: str = "INFO"
-    log_format: str = "json"
+    log_format: LogFormat = "auto"
     # MCP clients may sign in with OAuth (docs/mcp.md); keys in headers work either way.
     mcp_oauth: bool = True
 

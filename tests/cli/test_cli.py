@@ -122,6 +122,10 @@ def test_first_start_prints_the_key_once_with_a_curl_example(tmp_path: Path) -> 
     output = server.log.read_text()
     key_line = next(line.strip() for line in output.splitlines() if line.strip().startswith("blt_"))
     assert "curl -s http://127.0.0.1" in output and key_line in output
+    assert f"Settings UI: {server.base_url}/login" in output
+    set_password = next(line.split() for line in output.splitlines() if "set-password" in line)
+    assert set_password[1:] == ["users", "set-password", "--email", "admin@localhost"]
+    assert Path(set_password[0]).name == "masthead"
     server.start()
     server.terminate()
     assert server.log.read_text().count("Your API key") == 1

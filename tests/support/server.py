@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import httpx
@@ -16,9 +17,18 @@ from tests.support.receiver import free_port
 
 class ServerProcess:
     def __init__(
-        self, data_dir: Path, env: dict[str, str], args: tuple[str, ...] = ("serve",)
+        self,
+        data_dir: Path,
+        env: dict[str, str],
+        args: tuple[str, ...] = ("serve",),
+        command: Sequence[str] = (sys.executable, "-m", "masthead"),
+        cwd: Path | None = None,
     ) -> None:
+        """`command` is how `masthead` is run: this checkout's by default, or an installed
+        wheel's script (run from `cwd`, outside the checkout)."""
         self.args = args
+        self.command = tuple(command)
+        self.cwd = cwd
         self.data_dir = data_dir
         self.port = free_port()
         self.env = {
@@ -40,8 +50,9 @@ class ServerProcess:
     def start(self, timeout: float = 30.0) -> None:
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "masthead", *self.args, *self._port_args()],
+                [*self.command, *self.args, *self._port_args()],
                 env=self.env,
+                cwd=self.cwd,
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )

@@ -85,6 +85,7 @@ class RequestContextMiddleware:
                     scope["path"],
                     status,
                     extra={
+                        "client": scope["client"][0] if scope.get("client") else None,
                         "status": status,
                         "duration_ms": round(elapsed * 1000, 2),
                         "route": route,

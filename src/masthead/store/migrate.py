@@ -6,6 +6,8 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 
 from masthead.private_files import private_sqlite
 from masthead.store.db import is_sqlite
@@ -25,3 +27,12 @@ def upgrade(url: str, revision: str = "head") -> None:
     if is_sqlite(url):
         private_sqlite(url)  # before Alembic's engine creates the file with the umask's mode
     command.upgrade(alembic_config(url), revision)
+
+
+def known_revision(revision: str) -> bool:
+    """Whether this code's migrations include `revision` (a newer release's database does not,
+    and this code cannot run on it)."""
+    try:
+        return ScriptDirectory(str(MIGRATIONS)).get_revision(revision) is not None
+    except CommandError:
+        return False

@@ -11,6 +11,7 @@ from masthead.store.db import is_sqlite, postgres_engine, sqlite_engine
 from masthead.store.models import Base
 
 config = context.config
+MIGRATION_LOCK = 0x6D617374  # "mast": any constant no other advisory lock here uses
 target_metadata = Base.metadata
 
 
@@ -22,6 +23,10 @@ def _run(connection: Connection) -> None:
         compare_type=True,
     )
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            # API processes and workers started together (compose, a deploy) all migrate: one
+            # at a time, each later one finding the schema at head. Released at commit.
+            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
         context.run_migrations()
 
 
