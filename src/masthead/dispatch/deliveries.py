@@ -25,6 +25,7 @@ from sqlalchemy.engine import Connection
 
 from masthead.config import Settings
 from masthead.dispatch.batches import WriteBatcher
+from masthead.dispatch.resilience import EngineHealth
 from masthead.domain.events import EXCERPT_BYTES, event_body, next_attempt
 from masthead.metrics import EVENT_DELIVERIES
 from masthead.net.guard import BlockedDestination
@@ -88,7 +89,10 @@ class Deliverer:
         self._task: asyncio.Task[None] | None = None
         self._unsubscribe: Callable[[], None] | None = None
         self._plain: TTLCache[str, str] = TTLCache(maxsize=10_000, ttl=SECRET_CACHE_SECONDS)
-        self._settle: WriteBatcher[deliveries.Attempt, None] = WriteBatcher(db, self._settle_many)
+        self._health = EngineHealth(lambda: db.writer.unavailable, gauges=False)
+        self._settle: WriteBatcher[deliveries.Attempt, None] = WriteBatcher(
+            db, self._settle_many, self._health
+        )
 
     def wake(self) -> None:
         self._wake.set()
@@ -96,12 +100,14 @@ class Deliverer:
     async def start(self) -> None:
         self._unsubscribe = events.subscribe(self.wake)
         await self._listen()
+        self._health.started()
         self._task = asyncio.create_task(self._loop(), name="masthead-event-deliveries")
 
     async def stop(self, timeout: float = 10.0) -> None:
         """Stop claiming, let requests in flight finish for up to `timeout`, hand back the
         rest so another worker sends them at once."""
         self._stopping = True
+        self._health.stopped()
         self._wake.set()
         if self._task is not None:
             self._task.cancel()
@@ -149,23 +155,27 @@ class Deliverer:
 
     async def _claim(self, limit: int) -> list[deliveries.ClaimedDelivery]:
         now = self._clock()
-        return await self._db.write(
-            lambda c: deliveries.claim(
-                c,
-                owner=self.worker_id,
-                now=now,
-                lease=self._lease,
-                limit=limit,
-                skip_locked=not self._db.is_sqlite,
-            ),
-            isolated=False,
+        return await self._health.persist(
+            lambda: self._db.write(
+                lambda c: deliveries.claim(
+                    c,
+                    owner=self.worker_id,
+                    now=now,
+                    lease=self._lease,
+                    limit=limit,
+                    skip_locked=not self._db.is_sqlite,
+                ),
+                isolated=False,
+            )
         )
 
     async def _sleep(self, idle: bool) -> None:
         timeout = MAX_IDLE_SLEEP
         if idle:
             await self._listen()  # re-established here if the connection was lost
-            next_at = await self._db.read(deliveries.next_wakeup)
+            next_at = await self._health.persist(
+                lambda: self._db.read(deliveries.next_wakeup), write=False
+            )
             if next_at is not None:
                 wait = (next_at - self._clock()).total_seconds()
                 timeout = min(timeout, max(HELD_BACK_SLEEP, wait))

@@ -46,8 +46,13 @@ def backoff_delay(failures: int, *, first: float = FIRST_DELAY, cap: float = MAX
 class EngineHealth:
     """The engine's view of its database, shared by all its loops and batchers."""
 
-    def __init__(self, writes_failing: Callable[[], bool] = lambda: False) -> None:
+    def __init__(
+        self, writes_failing: Callable[[], bool] = lambda: False, *, gauges: bool = True
+    ) -> None:
         self._writes_failing = writes_failing
+        self._gauges = gauges
+        """Whether this is the post engine, whose state `/metrics` shows (the event delivery
+        loop rides out outages the same way, without claiming those gauges)."""
         """The database's writer says its last commit failed: a call of the engine may be
         waiting on it (SQLite's busy timeout) before it fails too."""
         self.failures = 0
@@ -76,7 +81,8 @@ class EngineHealth:
 
     def claimed(self, at: datetime) -> None:
         self.last_claim_at = at
-        DISPATCH_LAST_CLAIM.set(at.timestamp())
+        if self._gauges:
+            DISPATCH_LAST_CLAIM.set(at.timestamp())
 
     def succeeded(self) -> None:
         if self.failures:
@@ -117,5 +123,7 @@ class EngineHealth:
             return result
 
     def _publish(self) -> None:
+        if not self._gauges:
+            return
         DISPATCH_STATE.state(self.state)
         DISPATCH_FAILURES.set(self.failures)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from masthead.domain.states import LIST_STATES
 from masthead.mcp.backend import Call
 from masthead.mcp.registry import tool
 from masthead.mcp.schemas import (
@@ -141,7 +142,7 @@ async def get_post_status(call: Call, args: dict[str, Any]) -> Any:
             "cursor": string("The cursor of the previous page.", maxLength=512),
             "status": {
                 "type": "array",
-                "items": {"type": "string", "enum": list(post_reads.LIST_STATES)},
+                "items": {"type": "string", "enum": list(LIST_STATES)},
             },
             "platform": {"type": "array", "items": platform("A platform.", webhook=True)},
         }
