@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from masthead.api.app import create_app
+from masthead.app import create_app
 from masthead.config import Settings
 from tests.conftest import make_settings
 from tests.support.harness import Harness, migrate

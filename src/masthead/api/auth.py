@@ -8,8 +8,9 @@ from datetime import timedelta
 from fastapi import Request
 from fastapi.security import APIKeyHeader
 
-from masthead.api.context import AppContext
 from masthead.api.errors import ApiError
+from masthead.api.ratelimit import ApiRateLimiter, SharedApiRateLimiter
+from masthead.context import AppContext
 from masthead.security import lookup_prefix
 from masthead.store import users
 from masthead.timeutil import utcnow
@@ -33,6 +34,12 @@ def context(request: Request) -> AppContext:
     return ctx
 
 
+def limiter(request: Request) -> ApiRateLimiter | SharedApiRateLimiter:
+    """The per-key limiter, the API's own part of the process (set by app.py)."""
+    found: ApiRateLimiter | SharedApiRateLimiter = request.app.state.limiter
+    return found
+
+
 async def authenticate(request: Request) -> Caller:
     ctx = context(request)
     key = request.headers.get(API_KEY_HEADER)
@@ -54,7 +61,7 @@ async def authenticate(request: Request) -> Caller:
         ctx.known_keys[digest] = owner
     route = request.scope.get("route")
     route_key = f"{request.method} {getattr(route, 'path', request.url.path)}"
-    verdict = await ctx.limiter.check(owner.key_id, route_key)
+    verdict = await limiter(request).check(owner.key_id, route_key)
     if not verdict.allowed:
         raise ApiError(
             429,

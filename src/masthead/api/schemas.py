@@ -7,27 +7,18 @@ written with orjson for speed and described here.
 
 from __future__ import annotations
 
-from typing import Any, Literal, get_args
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from masthead.domain.posts import TARGET_TYPES
+from masthead.platforms.registry import TARGET_TYPES
 
-TargetType = Literal[
-    "twitter",
-    "linkedin",
-    "facebook",
-    "instagram",
-    "tiktok",
-    "pinterest",
-    "threads",
-    "bluesky",
-    "youtube",
-    "webhook",
-]
-"""The contract's targets; spelled out because typing needs literals (checked below)."""
-ContentPlatform = Literal[TargetType, "other"]
-assert set(get_args(TargetType)) == set(TARGET_TYPES)
+if TYPE_CHECKING:
+    TargetType = str
+    ContentPlatform = str
+else:  # the registry's names as literals, so that /openapi.json lists them as an enum
+    TargetType = Literal[TARGET_TYPES]
+    ContentPlatform = Literal[(*TARGET_TYPES, "other")]
 
 NUMERIC_ID = r"^[1-9][0-9]{0,17}$"
 

@@ -16,7 +16,7 @@ import httpx
 import orjson
 
 from masthead.platforms.base import Permanent
-from masthead.platforms.webhook import retry_after_seconds
+from masthead.platforms.http import retry_after
 
 
 @dataclass
@@ -34,7 +34,7 @@ class XrpcError(Exception):
 
 def rate_limit_wait(response: httpx.Response) -> float | None:
     """Seconds to wait: `Retry-After`, else the `ratelimit-reset` epoch when nothing remains."""
-    after = retry_after_seconds(response.headers)
+    after = retry_after(response.headers)
     if after is not None:
         return after
     reset, remaining = (

@@ -25,8 +25,8 @@ from masthead.api.schemas import (
     Responses,
     ValidationMessage,
 )
-from masthead.domain.posts import TARGET_TYPES
 from masthead.domain.states import OUTCOME_UNKNOWN, State, public_status
+from masthead.platforms.registry import TARGET_TYPES
 from masthead.services import posts as post_service
 from masthead.store import posts as post_store
 from masthead.timeutil import iso, utcnow

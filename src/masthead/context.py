@@ -1,4 +1,5 @@
-"""What the routes need from the running process, built once at start-up."""
+"""The running process's parts, built once at start-up by the composition root (app.py) and
+read by the doors (`api/`, `web/`) from `app.state.ctx`."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ from datetime import datetime
 
 from cachetools import TTLCache
 
-from masthead.api.ratelimit import ApiRateLimiter, SharedApiRateLimiter
 from masthead.config import Settings
 from masthead.dispatch.engine import Dispatcher
 from masthead.dispatch.port import DispatchPort
@@ -27,7 +27,6 @@ class AppContext:
     settings: Settings
     db: Database
     secrets: Secrets
-    limiter: ApiRateLimiter | SharedApiRateLimiter
     port: DispatchPort
     accounts: AccountDirectory
     media: MediaLibrary
