@@ -23,7 +23,7 @@ from sqlalchemy import insert
 from sqlalchemy.engine import Connection
 
 from bench.stats import summary_ms
-from masthead.api.app import create_app
+from masthead.app import create_app
 from masthead.config import Settings
 from masthead.security import Secrets, hash_password
 from masthead.store import accounts, slots, users

@@ -21,9 +21,8 @@ from sqlalchemy.exc import IntegrityError
 
 from masthead import __version__, logs
 from masthead.config import Settings, load_settings
-from masthead.domain.posts import ACCOUNT_PLATFORMS
 from masthead.platforms.base import ConnectedAccount, PublishError
-from masthead.platforms.registry import AVAILABLE, build_publishers
+from masthead.platforms.registry import AVAILABLE, SPECS, TARGET_TYPES, build_publishers
 from masthead.private_files import private_dir
 from masthead.security import Secrets, hash_password
 from masthead.services import oauth, web_auth
@@ -111,7 +110,7 @@ def serve(
     """Run the API, with the dispatch worker inside unless --no-worker."""
     import uvicorn
 
-    from masthead.api.app import create_app
+    from masthead.app import create_app
 
     settings = load_settings()
     logs.configure(settings.log_level, settings.log_format)
@@ -413,7 +412,7 @@ def keys_revoke(prefix: Annotated[str, typer.Argument(help="the key's prefix (bl
 @accounts_app.command("add")
 def accounts_add(
     user: Annotated[str, typer.Option(help="the owner's email")],
-    platform: Annotated[str, typer.Option(help=", ".join(ACCOUNT_PLATFORMS))],
+    platform: Annotated[str, typer.Option(help=", ".join(TARGET_TYPES))],
     username: Annotated[str | None, typer.Option(help="the account's handle")] = None,
     external_id: Annotated[
         str | None, typer.Option(help="the platform's id for the account")
@@ -431,9 +430,10 @@ def accounts_add(
     service: Annotated[str | None, typer.Option(help="Bluesky PDS URL")] = None,
 ) -> None:
     """Add an account; prints its id (the numeric accountId the API wants)."""
-    if platform not in ACCOUNT_PLATFORMS:
-        raise _fail(f"--platform must be one of {', '.join(ACCOUNT_PLATFORMS)}")
-    if platform == "webhook":
+    if platform not in TARGET_TYPES:
+        raise _fail(f"--platform must be one of {', '.join(TARGET_TYPES)}")
+    spec = SPECS[platform]
+    if spec.connect == "none":
         username, external_id = username or "webhook", external_id or "webhook"
     credentials: dict[str, Any] = {
         k: v
@@ -456,12 +456,7 @@ def accounts_add(
         if not sep or not sub_id:
             raise _fail(f"--subaccount {item!r} must be ID=NAME")
         subs.append((sub_id, sub_name))
-    kind = {
-        "facebook": "page",
-        "linkedin": "organization",
-        "pinterest": "board",
-        "youtube": "playlist",
-    }.get(platform, "page")
+    kind = spec.subaccount.kind if spec.subaccount else "page"
     settings = load_settings()
     _migrate(settings)
     secrets = Secrets(settings.secret_keys)

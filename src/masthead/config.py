@@ -87,7 +87,7 @@ class Settings(BaseSettings):
     x_client_id: str | None = None
     x_client_secret: str | None = None
     # Meta (docs/platforms/facebook.md): one app and one Graph API origin serve both facebook
-    # and instagram (SETTINGS_PREFIXES), so both read MASTHEAD_META_*.
+    # and instagram (their `settings_prefix`), so both read MASTHEAD_META_*.
     meta_api_url: str = "https://graph.facebook.com"
     meta_authorize_url: str = "https://www.facebook.com/v21.0/dialog/oauth"
     meta_client_id: str | None = None
@@ -198,10 +198,9 @@ class Settings(BaseSettings):
                     handle.write(secrets.token_urlsafe(48))
         return [path.read_text().strip()]
 
-    def oauth_app(self, platform: str) -> OAuthApp | None:
-        """The operator's OAuth app for `platform` (MASTHEAD_<PREFIX>_CLIENT_ID and friends,
-        see `settings_prefix`); None when no client id is configured."""
-        prefix = settings_prefix(platform)
+    def oauth_app(self, prefix: str) -> OAuthApp | None:
+        """The operator's OAuth app whose settings are MASTHEAD_<PREFIX>_CLIENT_ID and friends
+        (a platform's `PlatformSpec.prefix`); None when no client id is configured."""
         client_id = getattr(self, f"{prefix}_client_id", None)
         if not client_id:
             return None
@@ -211,15 +210,6 @@ class Settings(BaseSettings):
             authorize_url=getattr(self, f"{prefix}_authorize_url"),
             api_url=getattr(self, f"{prefix}_api_url").rstrip("/"),
         )
-
-
-SETTINGS_PREFIXES: dict[str, str] = {"twitter": "x", "facebook": "meta", "instagram": "meta"}
-"""Platforms whose settings are named after the platform's current name, not the API's."""
-
-
-def settings_prefix(platform: str) -> str:
-    """`x` for twitter (MASTHEAD_X_API_URL), the platform's own name otherwise."""
-    return SETTINGS_PREFIXES.get(platform, platform)
 
 
 @dataclass(frozen=True, slots=True)

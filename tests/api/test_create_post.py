@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from masthead.api import app as app_module
+from masthead import app as app_module
 from masthead.platforms.registry import AVAILABLE
 from masthead.timeutil import iso
 from tests.api.conftest import (

@@ -11,8 +11,8 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from masthead.api.context import KEY_CACHE_SECONDS
 from masthead.cli import app
+from masthead.context import KEY_CACHE_SECONDS
 from tests.support.server import ServerProcess
 
 

@@ -10,8 +10,8 @@ import httpx
 import orjson
 import pytest
 
-from masthead.api import app as app_module
-from masthead.domain.posts import TARGET_TYPES
+from masthead import app as app_module
+from masthead.platforms.registry import TARGET_TYPES
 from tests.conftest import make_settings
 from tests.support.files import FileServer
 from tests.support.harness import Caller, Harness, running_app

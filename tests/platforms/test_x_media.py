@@ -30,7 +30,7 @@ VIDEO = b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * 1000  # ~256 KB: four 
 async def publisher(x_app: Harness) -> AsyncIterator[TwitterPublisher]:
     publisher = TwitterPublisher(
         api_url=x_app.settings.x_api_url,
-        app=x_app.settings.oauth_app("twitter"),
+        app=x_app.settings.oauth_app("x"),
         chunk_size=CHUNK,
     )
     yield publisher

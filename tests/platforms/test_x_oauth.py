@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from masthead.api import app as app_module
+from masthead import app as app_module
 from masthead.config import Settings
 from masthead.platforms.base import Publisher
 from masthead.platforms.oauth import challenge

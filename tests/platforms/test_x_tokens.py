@@ -93,7 +93,7 @@ async def test_two_workers_refreshing_at_once_share_one_rotation_and_stay_connec
     _, user, account = await _account(x_app, fake_x, expires_at=PAST)
     fake_x.token_delay = 0.3
     workers = [
-        TwitterPublisher(api_url=x_app.settings.x_api_url, app=x_app.settings.oauth_app("twitter"))
+        TwitterPublisher(api_url=x_app.settings.x_api_url, app=x_app.settings.oauth_app("x"))
         for _ in range(2)
     ]
     store = AccountCredentials(x_app.db, x_app.ctx.secrets, int(account))

@@ -14,9 +14,9 @@ import uvicorn
 from sqlalchemy import update
 from sqlalchemy.engine import Connection
 
-from masthead.api.app import create_app
-from masthead.api.context import AppContext
+from masthead.app import create_app
 from masthead.config import Settings
+from masthead.context import AppContext
 from masthead.security import Secrets
 from masthead.store import accounts, users
 from masthead.store.database import Database

@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 
 from masthead.domain.budgets import (
-    BUDGETS,
     Budget,
     BudgetSpecError,
     PlatformBudgets,
     parse_budgets,
     window_start,
 )
+from masthead.platforms.registry import BUDGETS
 
 
 def test_overrides_replace_one_scope_and_keep_the_other() -> None:

@@ -85,7 +85,7 @@ def test_expires_within(credentials: dict[str, str], expected: bool) -> None:
 
 def test_x_oauth_settings_are_named_after_x_and_found_for_twitter() -> None:
     settings = Settings(x_client_id="id", x_api_url="http://127.0.0.1:1/")
-    app = settings.oauth_app("twitter")
+    app = settings.oauth_app("x")
     assert app is not None and app.api_url == "http://127.0.0.1:1"
     assert app.client_secret is None
-    assert Settings(x_client_id=None).oauth_app("twitter") is None
+    assert Settings(x_client_id=None).oauth_app("x") is None

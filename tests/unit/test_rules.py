@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from masthead.domain.posts import TARGET_TYPES
 from masthead.domain.rules import (
     RULES,
     THREAD_PLATFORMS,
@@ -13,6 +12,7 @@ from masthead.domain.rules import (
     MediaCount,
     TextLimit,
 )
+from masthead.platforms.registry import TARGET_TYPES
 
 
 def test_there_is_one_rules_entry_per_target_type_and_it_names_itself() -> None:

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from masthead.domain.errors import ValidationFailed
-from masthead.domain.posts import TARGET_TYPES, PostDraft, ThreadItem
+from masthead.domain.posts import PostDraft, ThreadItem
 from masthead.domain.validation import (
     FUTURE_MESSAGE,
     CreateRequest,
@@ -19,6 +19,7 @@ from masthead.domain.validation import (
     parse_post,
     parse_scheduled_time,
 )
+from masthead.platforms.registry import TARGET_TYPES
 
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 IMAGE = "https://cdn.example.com/a.jpg"

@@ -13,7 +13,7 @@ import httpx
 import pytest
 from argon2 import PasswordHasher
 
-from masthead.api.app import create_app
+from masthead.app import create_app
 from masthead.config import Settings
 from tests.conftest import make_settings
 from tests.support.harness import Harness, migrate

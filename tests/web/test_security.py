@@ -11,7 +11,7 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
-from masthead.api.app import create_app
+from masthead.app import create_app
 from masthead.domain.slots import SlotSpec
 from masthead.security import Secrets
 from masthead.services import web_auth

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from fastapi import Request
 from fastapi.security import APIKeyHeader
 
-from masthead.api.context import AppContext
 from masthead.api.errors import ApiError
+from masthead.context import AppContext
 from masthead.services import api_keys
 from masthead.services.api_keys import MISSING_KEY, WRONG_KEY
 from masthead.store import users

@@ -7,10 +7,11 @@ written with orjson for speed and described here.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from masthead.platforms.registry import TARGET_TYPES
 from masthead.services.slot_requests import NUMERIC_ID as NUMERIC_ID
 from masthead.services.slot_requests import Day as Day
 from masthead.services.slot_requests import NextAvailableIn as NextAvailableIn
@@ -20,7 +21,10 @@ from masthead.services.slot_requests import SlotsIn as SlotsIn
 from masthead.services.slot_requests import SlotTargetModel as SlotTargetModel
 from masthead.services.slot_requests import TargetType as TargetType
 
-ContentPlatform = Literal[TargetType, "other"]
+if TYPE_CHECKING:
+    ContentPlatform = str
+else:  # with "other", as `content.platform` allows
+    ContentPlatform = Literal[(*TARGET_TYPES, "other")]
 REMOVED_NOTE = "ours: present when the post's account was removed (the post is kept)"
 
 

@@ -29,7 +29,7 @@ from masthead.dispatch.batches import WriteBatcher
 from masthead.dispatch.credentials import AccountCredentials
 from masthead.dispatch.port import CHANNEL
 from masthead.dispatch.resilience import EngineHealth, EngineState, backoff_delay
-from masthead.domain.budgets import BUDGETS, Budget, PlatformBudgets, parse_budgets
+from masthead.domain.budgets import Budget, PlatformBudgets, parse_budgets
 from masthead.domain.posts import draft_from_json
 from masthead.domain.rules import RULES
 from masthead.domain.states import OUTCOME_UNKNOWN_PREFIX, State
@@ -47,6 +47,7 @@ from masthead.platforms.base import (
     Retryable,
     SentItem,
 )
+from masthead.platforms.registry import BUDGETS
 from masthead.security import Secrets
 from masthead.store import accounts, queue, users
 from masthead.store import budgets as budget_store

@@ -1,4 +1,5 @@
-"""How many posts each platform takes per account and per app, as data (shared/spec sources).
+"""How many posts a platform takes per account and per app: the shape of the numbers, which
+each platform's spec holds (platforms/registry.py `BUDGETS`, from shared/spec sources).
 
 The dispatch engine spends one unit of a post's budgets before each irreversible publish and
 waits, never fails, when a budget is spent. Budgets are fixed windows aligned to the epoch
@@ -26,21 +27,6 @@ class PlatformBudgets:
 
 
 DAY = 86_400
-
-BUDGETS: dict[str, PlatformBudgets] = {
-    # platform-notes 1.5: POST /2/tweets 100 per 15 min per user, 10,000 per 24 h per app.
-    "twitter": PlatformBudgets(account=Budget(100, 900), app=Budget(10_000, DAY)),
-    # platform-notes 4.4: 5,000 write points per hour per DID, a create costs 3.
-    "bluesky": PlatformBudgets(account=Budget(1_666, 3_600)),
-    # platform-notes 6: 250 API-published posts per 24 h per profile (replies have their own).
-    "threads": PlatformBudgets(account=Budget(250, DAY)),
-    # platform-notes 5.2: 50 API-published posts per 24 h per Instagram account.
-    "instagram": PlatformBudgets(account=Budget(50, DAY)),
-    # platform-notes 5.1: 30 API-published reels per 24 h per Page (feed posts: no number).
-    "facebook": PlatformBudgets(account=Budget(30, DAY)),
-    # platform-notes 9: videos.insert has its own bucket, 100 calls a day by default.
-    "youtube": PlatformBudgets(app=Budget(100, DAY)),
-}
 
 
 class BudgetSpecError(ValueError):

@@ -5,24 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-PLATFORMS: tuple[str, ...] = (
-    "twitter",
-    "linkedin",
-    "facebook",
-    "instagram",
-    "tiktok",
-    "pinterest",
-    "threads",
-    "bluesky",
-    "youtube",
-)
-"""The social platforms of the contract (section 1)."""
-
-WEBHOOK = "webhook"
-TARGET_TYPES: tuple[str, ...] = (*PLATFORMS, WEBHOOK)
-ACCOUNT_PLATFORMS: tuple[str, ...] = TARGET_TYPES
-"""An account belongs to one of these; a webhook account carries no credentials."""
-
 
 @dataclass(frozen=True, slots=True)
 class ThreadItem:

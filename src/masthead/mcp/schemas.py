@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any, get_args
 
-from masthead.domain.posts import PLATFORMS, TARGET_TYPES
 from masthead.domain.rules import RULES, FieldRule, Kind
+from masthead.platforms.registry import SOCIAL, TARGET_TYPES
 from masthead.services.slot_requests import Day
 
 Schema = dict[str, Any]
@@ -39,7 +39,7 @@ def instant(description: str) -> Schema:
 
 
 def platform(description: str, *, webhook: bool = False) -> Schema:
-    return string(description, enum=list(TARGET_TYPES if webhook else PLATFORMS))
+    return string(description, enum=list(TARGET_TYPES if webhook else SOCIAL))
 
 
 DAYS: list[str] = list(get_args(Day))
@@ -104,7 +104,7 @@ def target_fields() -> dict[str, Schema]:
     platforms it applies to (and their limits); on any other platform it is ignored."""
     schemas: dict[str, Schema] = {}
     notes: dict[str, list[str]] = {}
-    for name in PLATFORMS:
+    for name in SOCIAL:
         for rule in RULES[name].fields:
             schema = _field_schema(rule)
             schemas[rule.name] = (
@@ -123,13 +123,13 @@ def applies(platform_name: str, field: str) -> bool:
 
 
 def thread_platforms() -> list[str]:
-    return [name for name in PLATFORMS if RULES[name].threads]
+    return [name for name in SOCIAL if RULES[name].threads]
 
 
 def required_summary() -> str:
     """`platform: field, field` for every platform that requires target fields."""
     parts = []
-    for name in PLATFORMS:
+    for name in SOCIAL:
         required = [rule.name for rule in RULES[name].fields if rule.required]
         if required:
             parts.append(f"{name} needs {', '.join(required)}")

@@ -22,7 +22,9 @@ import httpx
 from sqlalchemy.engine import Connection
 
 from masthead.config import Settings
+from masthead.domain.files import MediaFile
 from masthead.domain.media import MediaFacts, needs_conversion
+from masthead.domain.outcomes import Permanent
 from masthead.domain.rules import FileRules
 from masthead.media import convert
 from masthead.media.fetch import (
@@ -37,7 +39,6 @@ from masthead.media.fetch import (
 from masthead.media.inspect import EXTENSIONS, inspect
 from masthead.media.storage import MediaStorage, open_storage
 from masthead.net.client import safe_async_client
-from masthead.platforms.base import MediaFile, Permanent
 from masthead.store import media as records
 from masthead.store import users
 from masthead.store.database import Database

@@ -18,47 +18,19 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
+# The error classes and MediaFile live in domain/, so the media pipeline can use them without
+# importing platforms/; the engine and publishers keep importing them from here.
+from masthead.domain.files import MediaFile as MediaFile
+from masthead.domain.outcomes import AccountDisconnected as AccountDisconnected
+from masthead.domain.outcomes import NotSent as NotSent
+from masthead.domain.outcomes import OutcomeUnknown as OutcomeUnknown
+from masthead.domain.outcomes import Permanent as Permanent
+from masthead.domain.outcomes import PublishError as PublishError
+from masthead.domain.outcomes import Retryable as Retryable
 from masthead.domain.posts import ThreadItem
 
 if TYPE_CHECKING:
     from masthead.platforms.oauth import OAuthProvider
-
-
-class PublishError(Exception):
-    """Base of the three ways a publish can go wrong; the engine acts on the class."""
-
-    def __init__(self, message: str) -> None:
-        self.message = message
-        super().__init__(message)
-
-
-class Retryable(PublishError):
-    """The platform certainly did not act (refused connection, 429, 5xx before creating).
-    `retry_after` (seconds) comes from the platform when it says how long to wait."""
-
-    def __init__(self, message: str, retry_after: float | None = None) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
-
-
-class Permanent(PublishError):
-    """The platform refused and will refuse again; reported in its own words."""
-
-
-class OutcomeUnknown(PublishError):
-    """The irreversible request left, but no answer came back; never re-sent blindly."""
-
-
-class NotSent(Retryable):
-    """Raised by `reconcile` when the platform shows that the item certainly never became a
-    post (a Meta container that ended in ERROR or EXPIRED): the engine drops the sending mark
-    and retries the item from `prepare`, as after any Retryable."""
-
-
-class AccountDisconnected(Permanent):
-    """The platform refused the account's credentials for good (a revoked token, a failed
-    refresh). The engine fails the post and marks the account disconnected with this message,
-    so that later posts to it are refused at request time."""
 
 
 class CredentialStore(Protocol):
@@ -79,26 +51,6 @@ class CredentialStore(Protocol):
         own token), None when the account has no such subaccount. Read per publish, not
         carried in `AccountInfo`, so that only the page a post names is ever decrypted."""
         ...
-
-
-@dataclass(frozen=True, slots=True)
-class MediaFile:
-    """One file of a post, already ingested and probed by the media pipeline (media/)."""
-
-    url: str
-    """Masthead's public URL of the file (what Meta, Threads and Pinterest fetch)."""
-    content_type: str
-    """Sniffed from the bytes: image/jpeg, image/png, image/gif, image/webp, video/mp4, ..."""
-    size: int
-    sha256: str
-    width: int | None = None
-    height: int | None = None
-    duration: float | None = None
-    """Seconds, for video."""
-
-    @property
-    def is_video(self) -> bool:
-        return self.content_type.startswith("video/")
 
 
 class MediaSource(Protocol):
@@ -176,8 +128,6 @@ class ConnectedAccount:
 
 class Publisher(ABC):
     platform: ClassVar[str]
-    connects_by_oauth: ClassVar[bool] = False
-    """True for platforms whose accounts are connected through the browser (OAuth)."""
     oauth: OAuthProvider | None = None
     """How an account is connected through the browser (services/oauth.py); None for
     platforms connected otherwise, or whose OAuth app the operator has not set up."""

@@ -15,8 +15,10 @@ from typing import Any, ClassVar, TypeVar
 
 import httpx
 
+from masthead.config import Settings
 from masthead.domain.atproto_ids import new_tid, rkey_of
 from masthead.domain.bluesky_facets import build_facets, find_spans, mentioned_handles
+from masthead.domain.budgets import Budget, PlatformBudgets
 from masthead.net.client import safe_async_client
 from masthead.net.guard import BlockedDestination
 from masthead.platforms.base import (
@@ -40,6 +42,7 @@ from masthead.platforms.bluesky_xrpc import (
     token_expires_within,
     xrpc,
 )
+from masthead.platforms.spec import PlatformSpec
 
 T = TypeVar("T")
 Credentials = dict[str, Any]
@@ -394,3 +397,22 @@ def _publish_error(exc: XrpcError) -> PublishError:
     if exc.error in ACCOUNT_ERRORS:
         return AccountDisconnected(f"Bluesky refused the account: {exc.message or exc.error}")
     return Permanent(f"Bluesky refused the post: {exc.message or exc.error}")
+
+
+def build(settings: Settings) -> BlueskyPublisher:
+    return BlueskyPublisher(
+        service_url=settings.bluesky_service_url,
+        plc_url=settings.bluesky_plc_url,
+        allow=settings.fetch_allow,
+        timeout=settings.bluesky_timeout_seconds,
+    )
+
+
+SPEC = PlatformSpec(
+    name="bluesky",
+    label="Bluesky",
+    build=build,
+    connect="credentials",
+    # platform-notes 4.4: 5,000 write points per hour per DID, a create costs 3.
+    budgets=PlatformBudgets(account=Budget(1_666, 3_600)),
+)

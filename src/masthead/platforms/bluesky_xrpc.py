@@ -17,7 +17,7 @@ import orjson
 
 from masthead.net.encoding import EncodingRefused, Oversized, read_capped
 from masthead.platforms.base import Permanent
-from masthead.platforms.webhook import retry_after_seconds
+from masthead.platforms.http import retry_after
 
 
 @dataclass
@@ -35,7 +35,7 @@ class XrpcError(Exception):
 
 def rate_limit_wait(response: httpx.Response) -> float | None:
     """Seconds to wait: `Retry-After`, else the `ratelimit-reset` epoch when nothing remains."""
-    after = retry_after_seconds(response.headers)
+    after = retry_after(response.headers)
     if after is not None:
         return after
     reset, remaining = (

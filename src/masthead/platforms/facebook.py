@@ -14,20 +14,24 @@ import logging
 import time
 from typing import Any, ClassVar
 
-import httpx
-
-from masthead.config import OAuthApp
+from masthead.domain.budgets import DAY, Budget, PlatformBudgets
 from masthead.platforms.base import (
     ConnectedAccount,
     MediaFile,
     OutcomeUnknown,
     Permanent,
     PublishContext,
-    Publisher,
     PublishError,
     SentItem,
 )
-from masthead.platforms.meta import Graph, MetaOAuth, page_subaccounts, poll, user_credentials
+from masthead.platforms.meta import (
+    META_SETTINGS,
+    GraphPublisher,
+    page_subaccounts,
+    poll,
+    user_credentials,
+)
+from masthead.platforms.spec import PlatformSpec, Subaccount
 
 log = logging.getLogger(__name__)
 
@@ -39,30 +43,8 @@ def public_url(post_id: str) -> str:
     return f"https://www.facebook.com/{post_id}"
 
 
-class FacebookPublisher(Publisher):
+class FacebookPublisher(GraphPublisher):
     platform: ClassVar[str] = "facebook"
-    connects_by_oauth: ClassVar[bool] = True
-
-    def __init__(
-        self,
-        *,
-        api_url: str,
-        app: OAuthApp | None,
-        timeout: float = 60.0,
-        poll_seconds: float = 2.0,
-        processing_limit: float = 600.0,
-        throttle_wait: float = 300.0,
-    ) -> None:
-        self._client = httpx.AsyncClient(timeout=timeout, follow_redirects=False)
-        self._graph = Graph(self._client, api_url, throttle_wait)
-        self._poll_seconds = poll_seconds
-        self._processing_limit = processing_limit
-        self.oauth: MetaOAuth | None = (
-            MetaOAuth(self.platform, app, self._client) if app is not None else None
-        )
-
-    async def aclose(self) -> None:
-        await self._client.aclose()
 
     async def connect(self, credentials: dict[str, Any]) -> ConnectedAccount:
         """The Facebook user and the Pages they can post to, each with its Page token."""
@@ -291,3 +273,14 @@ class FacebookPublisher(Publisher):
                 post_id = str(post["id"])
                 return SentItem(post_id, public_url(post_id), {"kind": kind})
         return None
+
+
+SPEC = PlatformSpec(
+    name="facebook",
+    label="Facebook Pages",
+    build=FacebookPublisher.from_settings,
+    settings_prefix=META_SETTINGS,
+    subaccount=Subaccount("page", target_field="pageId"),
+    # platform-notes 5.1: 30 API-published reels per 24 h per Page (feed posts: no number).
+    budgets=PlatformBudgets(account=Budget(30, DAY)),
+)

@@ -16,9 +16,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any, ClassVar
 
-import httpx
-
-from masthead.config import OAuthApp
+from masthead.domain.budgets import DAY, Budget, PlatformBudgets
 from masthead.platforms.base import (
     ConnectedAccount,
     MediaFile,
@@ -26,18 +24,18 @@ from masthead.platforms.base import (
     OutcomeUnknown,
     Permanent,
     PublishContext,
-    Publisher,
     PublishError,
     Retryable,
     SentItem,
 )
 from masthead.platforms.meta import (
-    Graph,
-    MetaOAuth,
+    META_SETTINGS,
+    GraphPublisher,
     instagram_accounts,
     poll,
     user_credentials,
 )
+from masthead.platforms.spec import PlatformSpec
 
 RECONCILE_WINDOW_SECONDS = 600
 """A published container's media is looked for among the account's media since then."""
@@ -54,30 +52,8 @@ def _timestamp(raw: object) -> float | None:
         return None
 
 
-class InstagramPublisher(Publisher):
+class InstagramPublisher(GraphPublisher):
     platform: ClassVar[str] = "instagram"
-    connects_by_oauth: ClassVar[bool] = True
-
-    def __init__(
-        self,
-        *,
-        api_url: str,
-        app: OAuthApp | None,
-        timeout: float = 60.0,
-        poll_seconds: float = 2.0,
-        processing_limit: float = 600.0,
-        throttle_wait: float = 300.0,
-    ) -> None:
-        self._client = httpx.AsyncClient(timeout=timeout, follow_redirects=False)
-        self._graph = Graph(self._client, api_url, throttle_wait)
-        self._poll_seconds = poll_seconds
-        self._processing_limit = processing_limit
-        self.oauth: MetaOAuth | None = (
-            MetaOAuth(self.platform, app, self._client) if app is not None else None
-        )
-
-    async def aclose(self) -> None:
-        await self._client.aclose()
 
     # -- accounts ----------------------------------------------------------------------------
 
@@ -322,3 +298,13 @@ class InstagramPublisher(Publisher):
                 permalink = None
         url = str(permalink or f"https://www.instagram.com/{ctx.account.username}/")
         return SentItem(media_id, url)
+
+
+SPEC = PlatformSpec(
+    name="instagram",
+    label="Instagram",
+    build=InstagramPublisher.from_settings,
+    settings_prefix=META_SETTINGS,
+    # platform-notes 5.2: 50 API-published posts per 24 h per Instagram account.
+    budgets=PlatformBudgets(account=Budget(50, DAY)),
+)

@@ -11,16 +11,16 @@ from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, ClassVar
 from urllib.parse import quote, urlencode
 
 import httpx
 
-from masthead.config import OAuthApp
+from masthead.config import OAuthApp, Settings
 from masthead.domain.linkedin_text import escape_little_text
 from masthead.platforms.base import (
-    AccountDisconnected,
     ConnectedAccount,
     ConnectedSubaccount,
     MediaFile,
@@ -29,14 +29,18 @@ from masthead.platforms.base import (
     Permanent,
     PublishContext,
     Publisher,
+    PublishError,
     Retryable,
     SentItem,
 )
+from masthead.platforms.http import PlatformHttp, new_client, refusal
 from masthead.platforms.oauth import (
     OAuthProvider,
     exchanged_credentials,
     refreshed_credentials,
 )
+from masthead.platforms.seams import loaded, stored
+from masthead.platforms.spec import PlatformSpec, Subaccount
 from masthead.platforms.tokens import TokenKeeper, store_of
 from masthead.timeutil import utcnow
 
@@ -57,8 +61,6 @@ REFRESH_MARGIN = timedelta(minutes=10)
 PROCESSING_LIMIT_SECONDS = 600.0
 POLL_SECONDS = 1.0
 RECONCILE_WINDOW_MS = 10 * 60 * 1000
-NOT_ACTED = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
-"""Transport errors that happen before a request leaves: LinkedIn certainly did not act."""
 
 
 def linkedin_message(response: httpx.Response) -> str:
@@ -90,6 +92,25 @@ def error_codes(response: httpx.Response) -> set[str]:
         if isinstance(item, dict) and item.get("code"):
             codes.add(str(item["code"]))
     return codes
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedPost:
+    """What `prepare` hands to `send` and `reconcile`."""
+
+    author: str
+    """The post's author URN: the member, or the organization page it names."""
+    since_ms: int
+    """When sending began, less the reconcile window: reconcile looks at posts since."""
+    media: list[str] = field(default_factory=list)
+    """The uploaded images' or video's URNs, in order."""
+
+
+async def _refreshable(ctx: PublishContext, response: httpx.Response) -> bool:
+    """A 401 is worth one refresh only when LinkedIn gave the account a refresh token."""
+    if response.status_code != 401:
+        return False
+    return bool((await store_of(ctx, "LinkedIn").load()).get("refresh_token"))
 
 
 def public_url(urn: str) -> str:
@@ -143,7 +164,6 @@ class LinkedInOAuth(OAuthProvider):
 
 class LinkedInPublisher(Publisher):
     platform: ClassVar[str] = "linkedin"
-    connects_by_oauth: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -154,24 +174,28 @@ class LinkedInPublisher(Publisher):
         token_url: str,
         timeout: float = 60.0,
         poll_seconds: float = POLL_SECONDS,
+        transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self._api = api_url.rstrip("/")
         self._version = version
         self._poll_seconds = poll_seconds
-        self._client = httpx.AsyncClient(timeout=timeout, follow_redirects=False)
+        self._client = new_client(timeout, transport)
         self._oauth = LinkedInOAuth(app, token_url, self._client) if app is not None else None
         self.oauth = self._oauth
-        self._tokens = TokenKeeper("LinkedIn", self._oauth, REFRESH_MARGIN)
+        self._http = PlatformHttp(
+            "LinkedIn",
+            self._client,
+            self._classify,
+            TokenKeeper("LinkedIn", self._oauth, REFRESH_MARGIN),
+        )
 
     async def aclose(self) -> None:
         await self._client.aclose()
 
-    def _headers(self, token: str, *, rest: bool = True) -> dict[str, str]:
-        headers = {"Authorization": f"Bearer {token}"}
-        if rest:
-            headers["LinkedIn-Version"] = self._version
-            headers["X-Restli-Protocol-Version"] = "2.0.0"
-        return headers
+    def _headers(self, *, rest: bool = True) -> dict[str, str]:
+        if not rest:
+            return {}
+        return {"LinkedIn-Version": self._version, "X-Restli-Protocol-Version": "2.0.0"}
 
     # -- accounts ----------------------------------------------------------------------------
 
@@ -181,7 +205,7 @@ class LinkedInPublisher(Publisher):
         if not token:
             raise Permanent("A LinkedIn account needs an access token")
         me = await self._get(f"{self._api}/v2/userinfo", token, rest=False)
-        self._raise_for(me)
+        self._http.check(me)
         user = me.json()
         name = str(user.get("name") or user["sub"])
         return ConnectedAccount(
@@ -199,7 +223,7 @@ class LinkedInPublisher(Publisher):
         )
         if acls.status_code == 403:  # the member granted no organization scope
             return ()
-        self._raise_for(acls)
+        self._http.check(acls)
         ids: list[str] = []
         for element in acls.json().get("elements") or []:
             org = str(element.get("organization") or "")
@@ -210,16 +234,14 @@ class LinkedInPublisher(Publisher):
         pages = []
         for org_id in ids:
             response = await self._get(f"{self._api}/rest/organizations/{org_id}", token)
-            self._raise_for(response)
+            self._http.check(response)
             name = str(response.json().get("localizedName") or org_id)
             pages.append(ConnectedSubaccount("organization", org_id, name))
         return tuple(pages)
 
     async def _get(self, url: str, token: str, *, rest: bool = True) -> httpx.Response:
-        try:
-            return await self._client.get(url, headers=self._headers(token, rest=rest))
-        except httpx.TransportError as exc:
-            raise Retryable(f"LinkedIn unreachable ({type(exc).__name__})") from exc
+        headers = {**self._headers(rest=rest), "Authorization": f"Bearer {token}"}
+        return await self._http.send("GET", url, headers=headers)
 
     # -- HTTP --------------------------------------------------------------------------------
 
@@ -233,62 +255,38 @@ class LinkedInPublisher(Publisher):
         rest: bool = True,
         **kwargs: Any,
     ) -> httpx.Response:
-        """One authorised call; a 401 refreshes the token (when LinkedIn gave a refresh token)
-        and tries once more, since LinkedIn did not act on a request it did not authorise."""
-        token = await self._tokens.token(ctx)
-        for attempt in range(2):
-            try:
-                response = await self._client.request(
-                    method, url, headers=self._headers(token, rest=rest), **kwargs
-                )
-            except NOT_ACTED as exc:
-                raise Retryable(f"LinkedIn unreachable ({type(exc).__name__})") from exc
-            except httpx.TransportError as exc:
-                if creates:
-                    raise OutcomeUnknown(
-                        f"the connection to LinkedIn dropped after the post was sent "
-                        f"({type(exc).__name__})"
-                    ) from exc
-                raise Retryable(f"LinkedIn connection failed ({type(exc).__name__})") from exc
-            if response.status_code == 401 and attempt == 0:
-                credentials = await store_of(ctx, "LinkedIn").load()
-                if not credentials.get("refresh_token"):
-                    break
-                token = await self._tokens.token(ctx, stale=token)
-                continue
-            break
-        return response
+        """One authorised call; a 401 refreshes the token when LinkedIn gave a refresh token
+        (most members have none: their 401 disconnects the account)."""
+        return await self._http.authorised(
+            ctx,
+            method,
+            url,
+            creates=creates,
+            headers=self._headers(rest=rest),
+            stale=_refreshable,
+            **kwargs,
+        )
 
-    def _raise_for(self, response: httpx.Response, *, creates: bool = False) -> None:
+    def _classify(self, response: httpx.Response, creates: bool) -> PublishError | None:
         """LinkedIn's answer in the engine's terms (platform-notes 3.2 and 11)."""
-        status = response.status_code
-        if status < 300:
-            return
+        if response.status_code < 300:
+            return None
         message = linkedin_message(response)
         codes = error_codes(response)
-        if status == 429:
-            raise Retryable(
-                f"LinkedIn throttled the request: {message}", self._retry_after(response)
-            )
-        if status == 401:
-            raise AccountDisconnected(f"LinkedIn refused the account's token: {message}")
-        if status == 426 or "NONEXISTENT_VERSION" in codes or "VERSION_MISSING" in codes:
-            raise Permanent(
+        if (
+            response.status_code == 426
+            or "NONEXISTENT_VERSION" in codes
+            or "VERSION_MISSING" in codes
+        ):
+            return Permanent(
                 f"LinkedIn refused API version {self._version} ({message}): the operator must "
                 "set MASTHEAD_LINKEDIN_VERSION to an active version (YYYYMM)"
             )
-        if "DUPLICATE_POST" in codes or (status == 422 and "is a duplicate of" in message):
-            raise Permanent(f"LinkedIn refused a duplicate post: {message}")
-        if status == 503 or (status >= 500 and not creates):
-            raise Retryable(f"LinkedIn is unavailable: {message}", self._retry_after(response))
-        if status >= 500:
-            raise OutcomeUnknown(f"LinkedIn answered {status} to the post ({message})")
-        raise Permanent(message)
-
-    @staticmethod
-    def _retry_after(response: httpx.Response) -> float | None:
-        after = response.headers.get("retry-after")
-        return float(after) if after and after.isdigit() else None
+        if "DUPLICATE_POST" in codes or (
+            response.status_code == 422 and "is a duplicate of" in message
+        ):
+            return Permanent(f"LinkedIn refused a duplicate post: {message}")
+        return refusal("LinkedIn", response, message, creates=creates)
 
     # -- media -------------------------------------------------------------------------------
 
@@ -303,10 +301,7 @@ class LinkedInPublisher(Publisher):
         """Upload the media (nothing is visible until the post) and note when sending began,
         so a reconcile knows which of the author's posts to look at."""
         author = self.author(ctx)
-        prepared: dict[str, Any] = {
-            "author": author,
-            "since_ms": int(utcnow().timestamp() * 1000) - RECONCILE_WINDOW_MS,
-        }
+        since_ms = int(utcnow().timestamp() * 1000) - RECONCILE_WINDOW_MS
         urls = ctx.items[position].media_urls
         if urls:
             if ctx.media is None:
@@ -318,8 +313,8 @@ class LinkedInPublisher(Publisher):
             for file in files:
                 upload = self._upload_video if file.is_video else self._upload_image
                 urns.append(await upload(ctx, ctx.media, file, author))
-            prepared["media"] = urns
-        return prepared
+            return stored(PreparedPost(author, since_ms, media=urns))
+        return stored(PreparedPost(author, since_ms))
 
     async def _upload_image(
         self, ctx: PublishContext, media: MediaSource, file: MediaFile, owner: str
@@ -330,12 +325,12 @@ class LinkedInPublisher(Publisher):
             f"{self._api}/rest/images?action=initializeUpload",
             json={"initializeUploadRequest": {"owner": owner}},
         )
-        self._raise_for(response)
+        self._http.check(response)
         value = response.json()["value"]
         put = await self._call(
             ctx, "PUT", str(value["uploadUrl"]), rest=False, content=await media.read(file)
         )
-        self._raise_for(put)
+        self._http.check(put)
         return str(value["image"])
 
     async def _upload_video(
@@ -356,7 +351,7 @@ class LinkedInPublisher(Publisher):
                 }
             },
         )
-        self._raise_for(response)
+        self._http.check(response)
         value = response.json()["value"]
         video = str(value["video"])
         parts = sorted(value["uploadInstructions"], key=lambda part: int(part["firstByte"]))
@@ -368,7 +363,7 @@ class LinkedInPublisher(Publisher):
             put = await self._call(
                 ctx, "PUT", str(parts[len(etags)]["uploadUrl"]), rest=False, content=chunk
             )
-            self._raise_for(put)
+            self._http.check(put)
             etags.append(put.headers.get("etag", ""))
         done = await self._call(
             ctx,
@@ -382,7 +377,7 @@ class LinkedInPublisher(Publisher):
                 }
             },
         )
-        self._raise_for(done)
+        self._http.check(done)
         await self._wait_available(ctx, video)
         return video
 
@@ -392,7 +387,7 @@ class LinkedInPublisher(Publisher):
             response = await self._call(
                 ctx, "GET", f"{self._api}/rest/videos/{quote(video, safe='')}"
             )
-            self._raise_for(response)
+            self._http.check(response)
             status = response.json().get("status")
             if status == "AVAILABLE":
                 return
@@ -407,8 +402,9 @@ class LinkedInPublisher(Publisher):
 
     @staticmethod
     def body(ctx: PublishContext, position: int, prepared: dict[str, Any]) -> dict[str, Any]:
+        post = loaded(PreparedPost, prepared)
         body: dict[str, Any] = {
-            "author": prepared["author"],
+            "author": post.author,
             "commentary": escape_little_text(ctx.items[position].text),
             "visibility": "PUBLIC",
             "distribution": {
@@ -419,11 +415,10 @@ class LinkedInPublisher(Publisher):
             "lifecycleState": "PUBLISHED",
             "isReshareDisabledByAuthor": False,
         }
-        media = list(prepared.get("media") or [])
-        if len(media) == 1:
-            body["content"] = {"media": {"id": media[0]}}
-        elif media:
-            body["content"] = {"multiImage": {"images": [{"id": urn} for urn in media]}}
+        if len(post.media) == 1:
+            body["content"] = {"media": {"id": post.media[0]}}
+        elif post.media:
+            body["content"] = {"multiImage": {"images": [{"id": urn} for urn in post.media]}}
         return body
 
     async def send(self, ctx: PublishContext, position: int, prepared: dict[str, Any]) -> SentItem:
@@ -435,7 +430,7 @@ class LinkedInPublisher(Publisher):
                 creates=True,
                 json=self.body(ctx, position, prepared),
             )
-            self._raise_for(response, creates=True)
+            self._http.check(response, creates=True)
         except OutcomeUnknown:
             found = await self._find(ctx, position, prepared)
             if found is None:
@@ -456,21 +451,39 @@ class LinkedInPublisher(Publisher):
     ) -> SentItem | None:
         """The author's post with exactly this commentary, created since the send began; None
         when LinkedIn shows none or refuses to list (the outcome then stays unknown)."""
-        author = str(prepared.get("author") or self.author(ctx))
+        post = loaded(PreparedPost, prepared)
         try:
             response = await self._call(
                 ctx,
                 "GET",
                 f"{self._api}/rest/posts",
-                params={"q": "author", "author": author, "count": "50", "sortBy": "CREATED"},
+                params={"q": "author", "author": post.author, "count": "50", "sortBy": "CREATED"},
             )
         except (Retryable, Permanent):
             return None
         if response.status_code != 200:
             return None
         commentary = escape_little_text(ctx.items[position].text)
-        since = int(prepared.get("since_ms") or 0)
-        for post in response.json().get("elements") or []:
-            if post.get("commentary") == commentary and int(post.get("createdAt") or 0) >= since:
-                return SentItem(str(post["id"]), public_url(str(post["id"])))
+        for found in response.json().get("elements") or []:
+            created = int(found.get("createdAt") or 0)
+            if found.get("commentary") == commentary and created >= post.since_ms:
+                return SentItem(str(found["id"]), public_url(str(found["id"])))
         return None
+
+
+def build(settings: Settings) -> LinkedInPublisher:
+    return LinkedInPublisher(
+        api_url=settings.linkedin_api_url,
+        version=settings.linkedin_version,
+        app=SPEC.oauth_app(settings),
+        token_url=settings.linkedin_token_url,
+        timeout=settings.linkedin_timeout_seconds,
+    )
+
+
+SPEC = PlatformSpec(
+    name="linkedin",
+    label="LinkedIn",
+    build=build,
+    subaccount=Subaccount("organization", target_field="pageId"),
+)

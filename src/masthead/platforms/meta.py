@@ -17,19 +17,21 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Self
 
 import httpx
 
-from masthead.config import OAuthApp
+from masthead.config import OAuthApp, Settings
 from masthead.platforms.base import (
     AccountDisconnected,
     ConnectedAccount,
     ConnectedSubaccount,
     OutcomeUnknown,
     Permanent,
+    Publisher,
     Retryable,
 )
+from masthead.platforms.http import PlatformHttp, new_client
 from masthead.platforms.oauth import OAuthProvider, authorize_url, credentials_from_token_response
 
 GRAPH_VERSION = "v21.0"
@@ -51,9 +53,9 @@ TRANSIENT = frozenset({1, 2})
 """Unknown and temporary service errors: retried when nothing was being created."""
 IG_PUBLISH_LIMIT = (9, 2207042)
 """(code, error_subcode) of "the account reached its publishing limit" (PN 2.3)."""
-NOT_ACTED = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
-"""Transport errors that happen before a request leaves: Meta certainly did not act."""
 PAGE_SIZE = 100
+META_SETTINGS = "meta"
+"""Facebook and Instagram share one app and one Graph origin: MASTHEAD_META_*."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +69,8 @@ class GraphError:
     user_title: str
     user_message: str
     fbtrace_id: str
+    transient: bool = False
+    """`is_transient`: Meta says the same call may work if made again."""
 
     def describe(self) -> str:
         """The user-facing sentence Meta wrote when it wrote one, its technical message
@@ -103,6 +107,7 @@ def graph_error(response: httpx.Response) -> GraphError:
         user_title=str(error.get("error_user_title") or ""),
         user_message=str(error.get("error_user_msg") or ""),
         fbtrace_id=str(error.get("fbtrace_id") or ""),
+        transient=error.get("is_transient") is True,
     )
 
 
@@ -132,11 +137,15 @@ def raise_for(error: GraphError, *, creates: bool, throttle_wait: float) -> None
     raise Permanent(words)
 
 
+def _no_classify(response: httpx.Response, creates: bool) -> None:
+    """`Graph.call` reads answers itself (`raise_for`), with the throttle wait it was given."""
+
+
 class Graph:
     """Authorised HTTP calls to the Graph API, answers decoded, errors mapped."""
 
     def __init__(self, client: httpx.AsyncClient, api_url: str, throttle_wait: float) -> None:
-        self._client = client
+        self._http = PlatformHttp("Meta", client, _no_classify)
         self.api = api_url.rstrip("/")
         self._throttle_wait = throttle_wait
 
@@ -157,19 +166,9 @@ class Graph:
         logged). `creates`: the call may make something visible, so a lost answer is an
         unknown outcome rather than a retry."""
         headers = {"Authorization": f"Bearer {token}", **kwargs.pop("headers", {})}
-        try:
-            response = await self._client.request(
-                method, url or self.url(path), headers=headers, **kwargs
-            )
-        except NOT_ACTED as exc:
-            raise Retryable(f"Meta unreachable ({type(exc).__name__})") from exc
-        except httpx.TransportError as exc:
-            if creates:
-                raise OutcomeUnknown(
-                    f"the connection to Meta dropped after the request was sent "
-                    f"({type(exc).__name__})"
-                ) from exc
-            raise Retryable(f"Meta connection failed ({type(exc).__name__})") from exc
+        response = await self._http.send(
+            method, url or self.url(path), creates=creates, headers=headers, **kwargs
+        )
         if response.status_code >= 300:
             raise_for(graph_error(response), creates=creates, throttle_wait=self._throttle_wait)
         try:
@@ -320,3 +319,41 @@ def instagram_accounts(pages: list[dict[str, Any]]) -> tuple[ConnectedAccount, .
             ),
         )
     return tuple(found.values())
+
+
+class GraphPublisher(Publisher):
+    """What the Facebook and Instagram publishers share: one Graph API client, the Meta app
+    (MASTHEAD_META_*), and how long they wait for Meta's processing and throttles."""
+
+    def __init__(
+        self,
+        *,
+        api_url: str,
+        app: OAuthApp | None,
+        timeout: float = 60.0,
+        poll_seconds: float = 2.0,
+        processing_limit: float = 600.0,
+        throttle_wait: float = 300.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self._client = new_client(timeout, transport)
+        self._graph = Graph(self._client, api_url, throttle_wait)
+        self._poll_seconds = poll_seconds
+        self._processing_limit = processing_limit
+        self.oauth: MetaOAuth | None = (
+            MetaOAuth(self.platform, app, self._client) if app is not None else None
+        )
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Self:
+        return cls(
+            api_url=settings.meta_api_url,
+            app=settings.oauth_app(META_SETTINGS),
+            timeout=settings.meta_timeout_seconds,
+            poll_seconds=settings.meta_poll_seconds,
+            processing_limit=settings.meta_processing_limit_seconds,
+            throttle_wait=settings.meta_throttle_seconds,
+        )
+
+    async def aclose(self) -> None:
+        await self._client.aclose()

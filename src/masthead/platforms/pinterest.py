@@ -13,15 +13,15 @@ import asyncio
 import secrets
 import time
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any, ClassVar
 from urllib.parse import urlencode
 
 import httpx
 
-from masthead.config import OAuthApp
+from masthead.config import OAuthApp, Settings
 from masthead.platforms.base import (
-    AccountDisconnected,
     ConnectedAccount,
     ConnectedSubaccount,
     MediaFile,
@@ -30,16 +30,20 @@ from masthead.platforms.base import (
     Permanent,
     PublishContext,
     Publisher,
+    PublishError,
     Retryable,
     SentItem,
 )
+from masthead.platforms.http import PlatformHttp, new_client, refusal
 from masthead.platforms.oauth import (
     OAuthProvider,
     exchanged_credentials,
     refreshed_credentials,
 )
+from masthead.platforms.seams import loaded, stored
+from masthead.platforms.spec import PlatformSpec, Subaccount
 from masthead.platforms.tokens import TokenKeeper
-from masthead.timeutil import iso, utcnow
+from masthead.timeutil import iso, parse_time, utcnow
 
 SCOPES = ("user_accounts:read", "boards:read", "pins:read", "pins:write")
 """user_accounts:read: whose token; boards:read: the boards (subaccounts); pins:write: create;
@@ -50,8 +54,6 @@ PROCESSING_LIMIT_SECONDS = 600.0
 POLL_SECONDS = 1.0
 BOARDS_PAGE = 250
 RECONCILE_WINDOW = timedelta(minutes=10)
-NOT_ACTED = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
-"""Transport errors that happen before a request leaves: Pinterest certainly did not act."""
 
 
 def pinterest_message(response: httpx.Response) -> str:
@@ -65,6 +67,25 @@ def pinterest_message(response: httpx.Response) -> str:
         if isinstance(message, str) and message:
             return message
     return f"Pinterest answered HTTP {response.status_code}"
+
+
+@dataclass(frozen=True, slots=True)
+class PinMedia:
+    """What `prepare` hands to `send` and `reconcile`."""
+
+    since: str
+    """When sending began, less the reconcile window (ISO): reconcile looks at pins since."""
+    video_id: str | None = None
+    """The uploaded video's media id, for a video Pin."""
+    image_urls: list[str] = field(default_factory=list)
+    """Masthead's public URLs of the images, which Pinterest pulls."""
+
+
+def _classify(response: httpx.Response, creates: bool) -> PublishError | None:
+    """Pinterest's answer in the engine's terms (platform-notes 7 and 11)."""
+    if response.status_code < 300:
+        return None
+    return refusal("Pinterest", response, pinterest_message(response), creates=creates)
 
 
 def public_url(pin_id: str) -> str:
@@ -115,7 +136,6 @@ class PinterestOAuth(OAuthProvider):
 
 class PinterestPublisher(Publisher):
     platform: ClassVar[str] = "pinterest"
-    connects_by_oauth: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -124,13 +144,19 @@ class PinterestPublisher(Publisher):
         app: OAuthApp | None,
         timeout: float = 60.0,
         poll_seconds: float = POLL_SECONDS,
+        transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self._api = api_url.rstrip("/")
         self._poll_seconds = poll_seconds
-        self._client = httpx.AsyncClient(timeout=timeout, follow_redirects=False)
+        self._client = new_client(timeout, transport)
         self._oauth = PinterestOAuth(app, self._client) if app is not None else None
         self.oauth = self._oauth
-        self._tokens = TokenKeeper("Pinterest", self._oauth, REFRESH_MARGIN)
+        self._http = PlatformHttp(
+            "Pinterest",
+            self._client,
+            _classify,
+            TokenKeeper("Pinterest", self._oauth, REFRESH_MARGIN),
+        )
 
     async def aclose(self) -> None:
         await self._client.aclose()
@@ -143,7 +169,7 @@ class PinterestPublisher(Publisher):
         if not token:
             raise Permanent("A Pinterest account needs an access token")
         me = await self._get("/v5/user_account", token)
-        self._raise_for(me)
+        self._http.check(me)
         user = me.json()
         username = str(user["username"])
         return ConnectedAccount(
@@ -163,7 +189,7 @@ class PinterestPublisher(Publisher):
             if bookmark:
                 params["bookmark"] = bookmark
             response = await self._get("/v5/boards", token, params)
-            self._raise_for(response)
+            self._http.check(response)
             page = response.json()
             boards.extend(
                 ConnectedSubaccount("board", str(b["id"]), str(b.get("name") or b["id"]))
@@ -176,62 +202,19 @@ class PinterestPublisher(Publisher):
     async def _get(
         self, path: str, token: str, params: dict[str, str] | None = None
     ) -> httpx.Response:
-        try:
-            return await self._client.get(
-                f"{self._api}{path}", params=params, headers={"Authorization": f"Bearer {token}"}
-            )
-        except httpx.TransportError as exc:
-            raise Retryable(f"Pinterest unreachable ({type(exc).__name__})") from exc
+        return await self._http.send(
+            "GET", f"{self._api}{path}", params=params, headers={"Authorization": f"Bearer {token}"}
+        )
 
     # -- HTTP --------------------------------------------------------------------------------
 
     async def _call(
         self, ctx: PublishContext, method: str, path: str, *, creates: bool = False, **kwargs: Any
     ) -> httpx.Response:
-        """One authorised call; a 401 refreshes the token and tries once more (Pinterest did
-        not act on a request it did not authorise)."""
-        token = await self._tokens.token(ctx)
-        for attempt in range(2):
-            try:
-                response = await self._client.request(
-                    method,
-                    f"{self._api}{path}",
-                    headers={"Authorization": f"Bearer {token}"},
-                    **kwargs,
-                )
-            except NOT_ACTED as exc:
-                raise Retryable(f"Pinterest unreachable ({type(exc).__name__})") from exc
-            except httpx.TransportError as exc:
-                if creates:
-                    raise OutcomeUnknown(
-                        f"the connection to Pinterest dropped after the pin was sent "
-                        f"({type(exc).__name__})"
-                    ) from exc
-                raise Retryable(f"Pinterest connection failed ({type(exc).__name__})") from exc
-            if response.status_code == 401 and attempt == 0:
-                token = await self._tokens.token(ctx, stale=token)
-                continue
-            break
-        return response
-
-    @staticmethod
-    def _raise_for(response: httpx.Response, *, creates: bool = False) -> None:
-        """Pinterest's answer in the engine's terms (platform-notes 7 and 11)."""
-        status = response.status_code
-        if status < 300:
-            return
-        message = pinterest_message(response)
-        after = response.headers.get("retry-after")
-        retry_after = float(after) if after and after.isdigit() else None
-        if status == 429:
-            raise Retryable(f"Pinterest rate limit: {message}", retry_after)
-        if status == 401:
-            raise AccountDisconnected(f"Pinterest refused the account's token: {message}")
-        if status == 503 or (status >= 500 and not creates):
-            raise Retryable(f"Pinterest is unavailable: {message}", retry_after)
-        if status >= 500:
-            raise OutcomeUnknown(f"Pinterest answered {status} to the pin ({message})")
-        raise Permanent(message)
+        """One authorised call; a 401 refreshes the token and tries once more."""
+        return await self._http.authorised(
+            ctx, method, f"{self._api}{path}", creates=creates, **kwargs
+        )
 
     # -- media -------------------------------------------------------------------------------
 
@@ -241,18 +224,17 @@ class PinterestPublisher(Publisher):
         if ctx.media is None:
             raise Permanent("This server cannot read media files for Pinterest")
         files = [await ctx.media.file(url) for url in ctx.items[position].media_urls]
-        prepared: dict[str, Any] = {"since": iso(utcnow() - RECONCILE_WINDOW)}
+        since = iso(utcnow() - RECONCILE_WINDOW)
         if any(file.is_video for file in files):
             if len(files) > 1:
                 raise Permanent("A Pinterest video Pin carries one video and nothing else")
-            prepared["video_id"] = await self._upload_video(ctx, ctx.media, files[0])
-        else:
-            prepared["image_urls"] = [file.url for file in files]
-        return prepared
+            video_id = await self._upload_video(ctx, ctx.media, files[0])
+            return stored(PinMedia(since, video_id=video_id))
+        return stored(PinMedia(since, image_urls=[file.url for file in files]))
 
     async def _upload_video(self, ctx: PublishContext, media: MediaSource, file: MediaFile) -> str:
         response = await self._call(ctx, "POST", "/v5/media", json={"media_type": "video"})
-        self._raise_for(response)
+        self._http.check(response)
         registered = response.json()
         media_id = str(registered["media_id"])
         form = {str(k): str(v) for k, v in (registered.get("upload_parameters") or {}).items()}
@@ -278,7 +260,7 @@ class PinterestPublisher(Publisher):
         deadline = time.monotonic() + PROCESSING_LIMIT_SECONDS
         while True:
             response = await self._call(ctx, "GET", f"/v5/media/{media_id}")
-            self._raise_for(response)
+            self._http.check(response)
             status = response.json().get("status")
             if status == "succeeded":
                 return
@@ -292,26 +274,27 @@ class PinterestPublisher(Publisher):
 
     @staticmethod
     def body(ctx: PublishContext, position: int, prepared: dict[str, Any]) -> dict[str, Any]:
+        pin = loaded(PinMedia, prepared)
         target = ctx.target
         body: dict[str, Any] = {"board_id": str(target["boardId"])}
         text = ctx.items[position].text
         if text:
             body["description"] = text
-        for field, name in (("title", "title"), ("link", "link"), ("altText", "alt_text")):
-            if target.get(field):
-                body[name] = str(target[field])
-        if prepared.get("video_id"):
+        for key, name in (("title", "title"), ("link", "link"), ("altText", "alt_text")):
+            if target.get(key):
+                body[name] = str(target[key])
+        if pin.video_id:
             body["media_source"] = {
                 "source_type": "video_id",
-                "media_id": prepared["video_id"],
+                "media_id": pin.video_id,
                 "cover_image_key_frame_time": 0,
             }
-        elif len(prepared["image_urls"]) == 1:
-            body["media_source"] = {"source_type": "image_url", "url": prepared["image_urls"][0]}
+        elif len(pin.image_urls) == 1:
+            body["media_source"] = {"source_type": "image_url", "url": pin.image_urls[0]}
         else:
             body["media_source"] = {
                 "source_type": "multiple_image_urls",
-                "items": [{"url": url} for url in prepared["image_urls"]],
+                "items": [{"url": url} for url in pin.image_urls],
             }
         return body
 
@@ -320,7 +303,7 @@ class PinterestPublisher(Publisher):
             response = await self._call(
                 ctx, "POST", "/v5/pins", creates=True, json=self.body(ctx, position, prepared)
             )
-            self._raise_for(response, creates=True)
+            self._http.check(response, creates=True)
         except OutcomeUnknown:
             found = await self._find(ctx, position, prepared)
             if found is None:
@@ -348,24 +331,14 @@ class PinterestPublisher(Publisher):
             return None
         if response.status_code != 200:
             return None
-        since = datetime.fromisoformat(str(prepared.get("since")).replace("Z", "+00:00"))
+        since = parse_time(loaded(PinMedia, prepared).since) or utcnow()
         for pin in response.json().get("items") or []:
-            created = _parse_time(pin.get("created_at"))
+            created = parse_time(pin.get("created_at"))
             if created is None or created < since:
                 continue
             if all(pin.get(key) == wanted.get(key) for key in ("title", "description", "link")):
                 return SentItem(str(pin["id"]), public_url(str(pin["id"])))
         return None
-
-
-def _parse_time(value: object) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def multipart_frame(form: dict[str, str], content_type: str, boundary: str) -> tuple[bytes, bytes]:
@@ -388,3 +361,19 @@ async def _framed(head: bytes, chunks: AsyncIterator[bytes], tail: bytes) -> Asy
     async for chunk in chunks:
         yield chunk
     yield tail
+
+
+def build(settings: Settings) -> PinterestPublisher:
+    return PinterestPublisher(
+        api_url=settings.pinterest_api_url,
+        app=SPEC.oauth_app(settings),
+        timeout=settings.pinterest_timeout_seconds,
+    )
+
+
+SPEC = PlatformSpec(
+    name="pinterest",
+    label="Pinterest",
+    build=build,
+    subaccount=Subaccount("board", target_field="boardId"),
+)

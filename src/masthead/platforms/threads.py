@@ -24,7 +24,8 @@ from urllib.parse import urlencode
 
 import httpx
 
-from masthead.config import OAuthApp
+from masthead.config import OAuthApp, Settings
+from masthead.domain.budgets import DAY, Budget, PlatformBudgets
 from masthead.platforms.base import (
     AccountDisconnected,
     ConnectedAccount,
@@ -35,11 +36,15 @@ from masthead.platforms.base import (
     Permanent,
     PublishContext,
     Publisher,
+    PublishError,
     Retryable,
     SentItem,
 )
+from masthead.platforms.http import PlatformHttp, new_client, retry_after
+from masthead.platforms.meta import graph_error
 from masthead.platforms.oauth import OAuthProvider
-from masthead.timeutil import iso, utcnow
+from masthead.platforms.spec import PlatformSpec
+from masthead.timeutil import iso, parse_time, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -66,8 +71,6 @@ STATUS_FIELDS = "status,error_message"
 MEDIA_FIELDS = "id,permalink,text,timestamp,media_type"
 REPLY_FIELDS = "id,permalink,text,timestamp,media_type,replied_to"
 RECONCILE_WINDOW = timedelta(minutes=10)
-NOT_ACTED = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
-"""Transport errors that happen before a request leaves: Meta certainly did not act."""
 DOWNLOAD_HINT = (
     "Threads downloads media from Masthead's public URL ({url}): MASTHEAD_PUBLIC_URL must be "
     "reachable from the internet"
@@ -75,25 +78,17 @@ DOWNLOAD_HINT = (
 
 
 class MetaError:
-    """Meta's error body: `{"error": {"message", "type", "code", "error_subcode", ...}}`."""
+    """Threads' reading of Meta's error body, which `meta.graph_error` parses for both."""
 
     def __init__(self, response: httpx.Response) -> None:
-        self.status = response.status_code
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
-        error = body.get("error") if isinstance(body, dict) else None
-        error = error if isinstance(error, dict) else {}
-        self.code = error.get("code") if isinstance(error.get("code"), int) else None
-        sub = error.get("error_subcode")
-        self.subcode = sub if isinstance(sub, int) else None
-        self.transient = error.get("is_transient") is True
-        message = error.get("message")
-        self.message = str(message) if message else f"Threads answered HTTP {self.status}"
-        user_msg = error.get("error_user_msg")
-        if isinstance(user_msg, str) and user_msg and user_msg not in self.message:
-            self.message = f"{self.message} ({user_msg})"
+        error = graph_error(response)
+        self.status = error.status
+        self.code = error.code
+        self.subcode = error.subcode
+        self.transient = error.transient
+        self.message = error.message or f"Threads answered HTTP {self.status}"
+        if error.user_message and error.user_message not in self.message:
+            self.message = f"{self.message} ({error.user_message})"
 
     @property
     def words(self) -> str:
@@ -121,16 +116,6 @@ def _same_text(ours: str, theirs: str) -> bool:
         return unicodedata.normalize("NFC", text).strip()
 
     return canonical(ours) == canonical(theirs)
-
-
-def _parse_time(raw: object) -> datetime | None:
-    if not raw:
-        return None
-    try:
-        value = datetime.fromisoformat(str(raw))
-    except ValueError:
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=utcnow().tzinfo)
 
 
 def long_lived_credentials(body: dict[str, Any], *, now: datetime) -> dict[str, Any]:
@@ -193,7 +178,6 @@ class ThreadsOAuth(OAuthProvider):
 
 class ThreadsPublisher(Publisher):
     platform: ClassVar[str] = "threads"
-    connects_by_oauth: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -204,10 +188,12 @@ class ThreadsPublisher(Publisher):
         poll_seconds: float = 2.0,
         processing_limit: float = 300.0,
         rate_limit_wait: float | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self._api = api_url.rstrip("/")
         self._app = app
-        self._client = httpx.AsyncClient(timeout=timeout, follow_redirects=False)
+        self._client = new_client(timeout, transport)
+        self._http = PlatformHttp("Threads", self._client, self._classify)
         self._poll = poll_seconds
         self._processing_limit = processing_limit
         self._rate_limit_wait = rate_limit_wait
@@ -230,10 +216,7 @@ class ThreadsPublisher(Publisher):
 
     async def token_request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         """A call to Threads' token endpoints (unversioned paths, no Authorization header)."""
-        try:
-            return await self._client.request(method, f"{self._api}{path}", **kwargs)
-        except httpx.TransportError as exc:
-            raise Retryable(f"Threads token endpoint unreachable ({type(exc).__name__})") from exc
+        return await self._http.send(method, f"{self._api}{path}", **kwargs)
 
     async def exchange_for_long_lived(self, short_lived: str) -> dict[str, Any] | None:
         """`GET /access_token?grant_type=th_exchange_token`: None when Meta refuses (the token
@@ -260,14 +243,12 @@ class ThreadsPublisher(Publisher):
         token = str(credentials.get("access_token") or "")
         if not token:
             raise Permanent("A Threads account needs an access token")
-        try:
-            response = await self._client.get(
-                f"{self._api}/{VERSION}/me",
-                params={"fields": "id,username,name,threads_profile_picture_url"},
-                headers={"Authorization": f"Bearer {token}"},
-            )
-        except httpx.TransportError as exc:
-            raise Retryable(f"Threads unreachable ({type(exc).__name__})") from exc
+        response = await self._http.send(
+            "GET",
+            f"{self._api}/{VERSION}/me",
+            params={"fields": "id,username,name,threads_profile_picture_url"},
+            headers={"Authorization": f"Bearer {token}"},
+        )
         if response.status_code != 200:
             raise Permanent(MetaError(response).words)
         user = response.json()
@@ -299,8 +280,8 @@ class ThreadsPublisher(Publisher):
     @staticmethod
     def _due_for_refresh(credentials: dict[str, Any], now: datetime) -> bool:
         """Fewer than 50 days left (or an unknown end), and at least a day old."""
-        ends = _parse_time(credentials.get("expires_at"))
-        issued = _parse_time(credentials.get("issued_at"))
+        ends = parse_time(credentials.get("expires_at"))
+        issued = parse_time(credentials.get("issued_at"))
         if ends is None:
             return issued is not None and now - issued >= MIN_TOKEN_AGE
         if ends - now > REFRESH_WHEN_LEFT:
@@ -341,7 +322,7 @@ class ThreadsPublisher(Publisher):
                     else:
                         self._refresh_refused.pop(ctx.account.id, None)
                     credentials = refreshed
-        ends = _parse_time(credentials.get("expires_at"))
+        ends = parse_time(credentials.get("expires_at"))
         if ends is not None and ends <= utcnow():
             raise AccountDisconnected(
                 f"The Threads token expired on {iso(ends)} (tokens last 60 days and are "
@@ -388,22 +369,13 @@ class ThreadsPublisher(Publisher):
         if wait > 0:
             raise Retryable("Threads rate limit reached for this account", retry_after=wait)
         token = await self._access_token(ctx)
-        try:
-            response = await self._client.request(
-                method,
-                f"{self._api}/{VERSION}{path}",
-                headers={"Authorization": f"Bearer {token}"},
-                **kwargs,
-            )
-        except NOT_ACTED as exc:
-            raise Retryable(f"Threads unreachable ({type(exc).__name__})") from exc
-        except httpx.TransportError as exc:
-            if creates:
-                raise OutcomeUnknown(
-                    f"the connection to Threads dropped after the request was sent "
-                    f"({type(exc).__name__})"
-                ) from exc
-            raise Retryable(f"Threads connection failed ({type(exc).__name__})") from exc
+        response = await self._http.send(
+            method,
+            f"{self._api}/{VERSION}{path}",
+            creates=creates,
+            headers={"Authorization": f"Bearer {token}"},
+            **kwargs,
+        )
         if response.status_code >= 400:
             error = MetaError(response)
             if error.rate_limited:
@@ -411,23 +383,24 @@ class ThreadsPublisher(Publisher):
         return response
 
     def _wait(self, response: httpx.Response) -> float:
-        after = response.headers.get("retry-after")
-        if after and after.isdigit():
-            return max(1.0, float(after))
+        after = retry_after(response.headers)
+        if after is not None:
+            return max(1.0, after)
         return RATE_LIMIT_WAIT if self._rate_limit_wait is None else self._rate_limit_wait
 
-    def _raise_for(self, response: httpx.Response) -> None:
-        """Meta's answer to a call that creates nothing visible, as the engine's classes."""
+    def _classify(self, response: httpx.Response, creates: bool) -> PublishError | None:
+        """Meta's answer to a call that creates nothing visible, as the engine's classes
+        (publishing reads its own answer: `_publish`)."""
         if response.status_code < 400:
-            return
+            return None
         error = MetaError(response)
         if error.token_refused:
-            raise AccountDisconnected(f"Threads refused the account's token: {error.words}")
+            return AccountDisconnected(f"Threads refused the account's token: {error.words}")
         if error.rate_limited:
-            raise Retryable(error.words, retry_after=self._wait(response))
+            return Retryable(error.words, retry_after=self._wait(response))
         if error.temporary:
-            raise Retryable(error.words)
-        raise Permanent(error.words)
+            return Retryable(error.words)
+        return Permanent(error.words)
 
     # -- containers --------------------------------------------------------------------------
 
@@ -489,7 +462,7 @@ class ThreadsPublisher(Publisher):
 
     async def _create(self, ctx: PublishContext, params: dict[str, Any]) -> str:
         response = await self._call(ctx, "POST", f"/{ctx.account.external_id}/threads", data=params)
-        self._raise_for(response)
+        self._http.check(response)
         container = response.json().get("id")
         if not container:
             raise Retryable("Threads made no container id")
@@ -497,7 +470,7 @@ class ThreadsPublisher(Publisher):
 
     async def _status(self, ctx: PublishContext, container: str) -> dict[str, Any]:
         response = await self._call(ctx, "GET", f"/{container}", params={"fields": STATUS_FIELDS})
-        self._raise_for(response)
+        self._http.check(response)
         body: dict[str, Any] = response.json()
         return body
 
@@ -680,3 +653,22 @@ class ThreadsPublisher(Publisher):
         media = matches[0]
         url = media.get("permalink") or await self._permalink(ctx, str(media["id"]))
         return SentItem(str(media["id"]), str(url), {"container_id": prepared["container_id"]})
+
+
+def build(settings: Settings) -> ThreadsPublisher:
+    return ThreadsPublisher(
+        api_url=settings.threads_api_url,
+        app=SPEC.oauth_app(settings),
+        timeout=settings.threads_timeout_seconds,
+        poll_seconds=settings.threads_poll_seconds,
+        processing_limit=settings.threads_processing_limit_seconds,
+    )
+
+
+SPEC = PlatformSpec(
+    name="threads",
+    label="Threads",
+    build=build,
+    # platform-notes 6: 250 API-published posts per 24 h per profile (replies have their own).
+    budgets=PlatformBudgets(account=Budget(250, DAY)),
+)

@@ -21,7 +21,7 @@ from urllib.parse import urlencode
 
 import httpx
 
-from masthead.config import OAuthApp
+from masthead.config import OAuthApp, Settings
 from masthead.domain.rules import TIKTOK_CHUNKS, UploadChunks
 from masthead.platforms.base import (
     AccountDisconnected,
@@ -35,7 +35,9 @@ from masthead.platforms.base import (
     Retryable,
     SentItem,
 )
+from masthead.platforms.http import PlatformHttp, new_client, retry_after
 from masthead.platforms.oauth import OAuthProvider, credentials_from_token_response
+from masthead.platforms.spec import PlatformSpec
 from masthead.platforms.tokens import RefreshTokenSpent, TokenKeeper
 
 SCOPES = ("user.info.basic", "user.info.profile", "video.publish", "video.upload")
@@ -47,7 +49,6 @@ RATE_WINDOW_SECONDS = 60.0
 """TikTok's limits are per minute per token and its 429 names no reset: wait a window."""
 LAST_CHUNK_ATTEMPTS = 3
 DONE = {"PUBLISH_COMPLETE", "SEND_TO_USER_INBOX"}
-NOT_ACTED = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
 def tiktok_error(response: httpx.Response) -> tuple[str, str]:
@@ -63,6 +64,30 @@ def tiktok_error(response: httpx.Response) -> tuple[str, str]:
     if isinstance(error, str):
         return error, str(body.get("error_description") or error)
     return "", f"TikTok answered HTTP {response.status_code}"
+
+
+async def _token_invalid(ctx: PublishContext, response: httpx.Response) -> bool:
+    return response.status_code == 401 and tiktok_error(response)[0] == "access_token_invalid"
+
+
+def _classify(response: httpx.Response, creates: bool) -> PublishError | None:
+    """TikTok's answer as the engine's error class: its `error.code` decides, not only the
+    status (a 200 can carry a refusal)."""
+    code, message = tiktok_error(response)
+    status = response.status_code
+    if status == 200 and code in ("ok", ""):
+        return None
+    if status == 429 or code == "rate_limit_exceeded":
+        wait = retry_after(response.headers)
+        return Retryable(
+            f"TikTok rate limit: {message}",
+            retry_after=RATE_WINDOW_SECONDS if wait is None else wait,
+        )
+    if status >= 500 or code == "internal_error":
+        return Retryable(f"TikTok internal error: {message}")
+    if status == 401:
+        return AccountDisconnected(f"TikTok refused the account's token ({code}): {message}")
+    return Permanent(f"TikTok refused the post ({code}): {message}" if code else message)
 
 
 def plan_chunks(size: int, rules: UploadChunks) -> tuple[int, int]:
@@ -143,7 +168,6 @@ class TikTokOAuth(OAuthProvider):
 
 class TikTokPublisher(Publisher):
     platform: ClassVar[str] = "tiktok"
-    connects_by_oauth: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -155,16 +179,19 @@ class TikTokPublisher(Publisher):
         status_timeout: float = 900.0,
         poll_interval: float = 2.0,
         chunks: UploadChunks = TIKTOK_CHUNKS,
+        transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self._api = api_url.rstrip("/")
         self._pull_prefixes = pull_prefixes
         self._status_timeout = status_timeout
         self._poll_interval = poll_interval
         self._chunks = chunks
-        self._client = httpx.AsyncClient(timeout=timeout, follow_redirects=False)
+        self._client = new_client(timeout, transport)
         self._oauth = TikTokOAuth(app, self._client) if app is not None else None
         self.oauth = self._oauth
-        self._tokens = TokenKeeper("TikTok", self._oauth, REFRESH_MARGIN)
+        self._http = PlatformHttp(
+            "TikTok", self._client, _classify, TokenKeeper("TikTok", self._oauth, REFRESH_MARGIN)
+        )
 
     async def aclose(self) -> None:
         await self._client.aclose()
@@ -175,14 +202,12 @@ class TikTokPublisher(Publisher):
         token = str(credentials.get("access_token") or "")
         if not token:
             raise Permanent("A TikTok account needs an access token")
-        try:
-            response = await self._client.get(
-                f"{self._api}/v2/user/info/",
-                params={"fields": "open_id,union_id,avatar_url,display_name,username"},
-                headers={"Authorization": f"Bearer {token}"},
-            )
-        except httpx.TransportError as exc:
-            raise Retryable(f"TikTok unreachable ({type(exc).__name__})") from exc
+        response = await self._http.send(
+            "GET",
+            f"{self._api}/v2/user/info/",
+            params={"fields": "open_id,union_id,avatar_url,display_name,username"},
+            headers={"Authorization": f"Bearer {token}"},
+        )
         if response.status_code != 200:
             raise Permanent(tiktok_error(response)[1])
         user = response.json()["data"]["user"]
@@ -200,47 +225,14 @@ class TikTokPublisher(Publisher):
     async def _post(
         self, ctx: PublishContext, path: str, body: dict[str, Any], *, creates: bool = False
     ) -> dict[str, Any]:
-        """One authorised JSON call; a 401 refreshes once. Refusals become the engine's
-        errors; a dropped connection is OutcomeUnknown when the call may have published."""
-        token = await self._tokens.token(ctx)
-        for attempt in range(2):
-            try:
-                response = await self._client.post(
-                    f"{self._api}{path}",
-                    json=body,
-                    headers={"Authorization": f"Bearer {token}"},
-                )
-            except NOT_ACTED as exc:
-                raise Retryable(f"TikTok unreachable ({type(exc).__name__})") from exc
-            except httpx.TransportError as exc:
-                if creates:
-                    raise OutcomeUnknown(
-                        f"the connection to TikTok dropped after the post was sent "
-                        f"({type(exc).__name__})"
-                    ) from exc
-                raise Retryable(f"TikTok connection failed ({type(exc).__name__})") from exc
-            code, message = tiktok_error(response)
-            if response.status_code == 401 and code == "access_token_invalid" and attempt == 0:
-                token = await self._tokens.token(ctx, stale=token)
-                continue
-            if response.status_code == 200 and code in ("ok", ""):
-                data: dict[str, Any] = response.json().get("data") or {}
-                return data
-            raise self._refused(response, code, message)
-        raise AssertionError("unreachable")
-
-    @staticmethod
-    def _refused(response: httpx.Response, code: str, message: str) -> Exception:
-        status = response.status_code
-        if status == 429 or code == "rate_limit_exceeded":
-            after = response.headers.get("retry-after")
-            wait = float(after) if after and after.isdigit() else RATE_WINDOW_SECONDS
-            return Retryable(f"TikTok rate limit: {message}", retry_after=wait)
-        if status >= 500 or code == "internal_error":
-            return Retryable(f"TikTok internal error: {message}")
-        if status == 401:
-            return AccountDisconnected(f"TikTok refused the account's token ({code}): {message}")
-        return Permanent(f"TikTok refused the post ({code}): {message}" if code else message)
+        """One authorised JSON call; a 401 that says the token is invalid refreshes once.
+        Refusals become the engine's errors; a dropped connection is OutcomeUnknown when the
+        call may have published."""
+        response = await self._http.authorised(
+            ctx, "POST", f"{self._api}{path}", creates=creates, json=body, stale=_token_invalid
+        )
+        data: dict[str, Any] = self._http.check(response, creates=creates).json().get("data") or {}
+        return data
 
     # -- publishing --------------------------------------------------------------------------
 
@@ -518,3 +510,15 @@ class TikTokPublisher(Publisher):
 
 class _Interrupted(Exception):
     """A chunk upload that broke off or met a 5xx: the publish_id is still good."""
+
+
+def build(settings: Settings) -> TikTokPublisher:
+    return TikTokPublisher(
+        api_url=settings.tiktok_api_url,
+        app=SPEC.oauth_app(settings),
+        pull_prefixes=settings.tiktok_pull_prefixes,
+        status_timeout=settings.tiktok_status_timeout_seconds,
+    )
+
+
+SPEC = PlatformSpec(name="tiktok", label="TikTok", build=build)

@@ -18,41 +18,38 @@ from typing import Any, ClassVar
 
 import httpx
 
-from masthead.config import OAuthApp
+from masthead.config import OAuthApp, Settings
+from masthead.domain.budgets import DAY, Budget, PlatformBudgets
 from masthead.platforms.base import (
-    AccountDisconnected,
     ConnectedAccount,
-    CredentialStore,
     MediaFile,
     MediaSource,
     OutcomeUnknown,
     Permanent,
     PublishContext,
     Publisher,
+    PublishError,
     Retryable,
     SentItem,
 )
+from masthead.platforms.http import PlatformHttp, Stale, new_client, refusal
 from masthead.platforms.oauth import (
     OAuthProvider,
     authorize_url,
     credentials_from_token_response,
     exchanged_credentials,
-    expires_within,
 )
+from masthead.platforms.spec import PlatformSpec
+from masthead.platforms.tokens import RefreshTokenSpent, TokenKeeper
 from masthead.timeutil import iso, utcnow
 
 SCOPES = ("tweet.read", "tweet.write", "users.read", "media.write", "offline.access")
 REFRESH_MARGIN = timedelta(minutes=5)
 """Access tokens live 2 hours; refresh a little before, so a long upload does not outlive one."""
-REFRESH_RACE_SECONDS = 5.0
-"""How long to wait for another worker's refresh to be stored after X says our refresh
-token was already spent (X refresh tokens are single-use)."""
 CHUNK_SIZE = 4 * 1024 * 1024
 PROCESSING_LIMIT_SECONDS = 600.0
 RECONCILE_WINDOW = timedelta(minutes=10)
 """Reconcile looks at the account's posts created since this long before the send began."""
-NOT_ACTED = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
-"""Transport errors that happen before a request leaves: X certainly did not act."""
 _URL = re.compile(r"https?://\S+")
 
 
@@ -125,8 +122,21 @@ class XOAuth(OAuthProvider):
         )
         return exchanged_credentials("X", response, x_message)
 
-    async def refresh(self, refresh_token: str) -> httpx.Response:
-        return await self._token({"grant_type": "refresh_token", "refresh_token": refresh_token})
+    async def refresh(self, current: dict[str, Any]) -> dict[str, Any]:
+        """X rotates the refresh token: the answer's one replaces the stored one."""
+        response = await self._token(
+            {"grant_type": "refresh_token", "refresh_token": str(current["refresh_token"])}
+        )
+        if response.status_code == 429 or response.status_code >= 500:
+            raise Retryable(f"X could not refresh the token: {x_message(response)}")
+        if response.status_code == 401:  # the app's credentials, not the account's
+            raise Permanent(
+                f"X refused this server's app credentials (MASTHEAD_X_CLIENT_ID and "
+                f"MASTHEAD_X_CLIENT_SECRET): {x_message(response)}"
+            )
+        if response.status_code != 200:
+            raise RefreshTokenSpent(x_message(response))
+        return credentials_from_token_response(response.json(), previous=current)
 
     async def _token(self, form: dict[str, str]) -> httpx.Response:
         """Confidential clients authenticate with Basic auth, public ones name their client id."""
@@ -147,7 +157,6 @@ class XOAuth(OAuthProvider):
 
 class TwitterPublisher(Publisher):
     platform: ClassVar[str] = "twitter"
-    connects_by_oauth: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -156,13 +165,16 @@ class TwitterPublisher(Publisher):
         app: OAuthApp | None,
         timeout: float = 30.0,
         chunk_size: int = CHUNK_SIZE,
+        transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self._chunk_size = chunk_size
         self._api = api_url.rstrip("/")
-        self._client = httpx.AsyncClient(timeout=timeout, follow_redirects=False)
+        self._client = new_client(timeout, transport)
         self._oauth = XOAuth(app, self._client) if app is not None else None
         self.oauth = self._oauth
-        self._refreshing: dict[int, asyncio.Lock] = {}
+        self._http = PlatformHttp(
+            "X", self._client, self._classify, TokenKeeper("X", self._oauth, REFRESH_MARGIN)
+        )
         self._resets: dict[tuple[str, str], float] = {}
         """(account, endpoint) → unix time before which X said no calls are left."""
 
@@ -175,14 +187,12 @@ class TwitterPublisher(Publisher):
         token = str(credentials.get("access_token") or "")
         if not token:
             raise Permanent("An X account needs an access token")
-        try:
-            response = await self._client.get(
-                f"{self._api}/2/users/me",
-                params={"user.fields": "name,profile_image_url,username"},
-                headers={"Authorization": f"Bearer {token}"},
-            )
-        except httpx.TransportError as exc:
-            raise Retryable(f"X unreachable ({type(exc).__name__})") from exc
+        response = await self._http.send(
+            "GET",
+            f"{self._api}/2/users/me",
+            params={"user.fields": "name,profile_image_url,username"},
+            headers={"Authorization": f"Bearer {token}"},
+        )
         if response.status_code != 200:
             raise Permanent(x_message(response))
         user = response.json()["data"]
@@ -193,68 +203,6 @@ class TwitterPublisher(Publisher):
             fullname=str(user.get("name") or user["username"]),
             profile_image_url=user.get("profile_image_url"),
         )
-
-    async def _access_token(self, ctx: PublishContext, *, stale: str | None = None) -> str:
-        """A token X will accept: the stored one, refreshed first when it is about to end or
-        when X just refused `stale`."""
-        store = self._store(ctx)
-        credentials = await store.load()
-        token = str(credentials.get("access_token") or "")
-        if stale is None and not expires_within(credentials, REFRESH_MARGIN, utcnow()):
-            return token
-        lock = self._refreshing.setdefault(ctx.account.id, asyncio.Lock())
-        async with lock:  # one refresh per account in this process; other processes: below
-            credentials = await store.load()
-            token = str(credentials.get("access_token") or "")
-            fresh = stale is None and not expires_within(credentials, REFRESH_MARGIN, utcnow())
-            if fresh or (stale is not None and token != stale):
-                return token  # someone refreshed while we waited
-            return str((await self._refresh(store, credentials))["access_token"])
-
-    async def _refresh(self, store: CredentialStore, current: dict[str, Any]) -> dict[str, Any]:
-        refresh_token = current.get("refresh_token")
-        if not refresh_token:
-            raise AccountDisconnected(
-                "X access token expired and there is no refresh token: reconnect the account"
-            )
-        if self._oauth is None:
-            raise Permanent("X token expired and MASTHEAD_X_CLIENT_ID is not set to refresh it")
-        response = await self._oauth.refresh(str(refresh_token))
-        if response.status_code == 429 or response.status_code >= 500:
-            raise Retryable(f"X could not refresh the token: {x_message(response)}")
-        if response.status_code == 401:  # the app's credentials, not the account's
-            raise Permanent(
-                f"X refused this server's app credentials (MASTHEAD_X_CLIENT_ID and "
-                f"MASTHEAD_X_CLIENT_SECRET): {x_message(response)}"
-            )
-        if response.status_code != 200:
-            # Another worker may have spent the single-use refresh token a moment ago.
-            theirs = await self._wait_for_other_refresh(store, str(refresh_token))
-            if theirs is not None:
-                return theirs
-            raise AccountDisconnected(f"X refused to refresh the token: {x_message(response)}")
-        new = credentials_from_token_response(response.json(), previous=current)
-        if await store.save(new, replaces=current):
-            return new
-        return await store.load()
-
-    async def _wait_for_other_refresh(
-        self, store: CredentialStore, spent: str
-    ) -> dict[str, Any] | None:
-        deadline = time.monotonic() + REFRESH_RACE_SECONDS
-        while True:
-            latest = await store.load()
-            if latest.get("refresh_token") and latest.get("refresh_token") != spent:
-                return latest
-            if time.monotonic() >= deadline:
-                return None
-            await asyncio.sleep(0.1)
-
-    @staticmethod
-    def _store(ctx: PublishContext) -> CredentialStore:
-        if ctx.credentials is None:
-            raise Permanent("X publishing needs the account's credential store")
-        return ctx.credentials
 
     # -- HTTP --------------------------------------------------------------------------------
 
@@ -276,30 +224,20 @@ class TwitterPublisher(Publisher):
         wait = self._resets.get(key, 0.0) - time.time()
         if wait > 0:
             raise Retryable(f"X rate limit for {endpoint} exhausted", retry_after=wait)
-        token = await self._access_token(ctx)
-        for attempt in range(2):
-            try:
-                response = await self._client.request(
-                    method,
-                    f"{self._api}{path}",
-                    headers={"Authorization": f"Bearer {token}"},
-                    **kwargs,
-                )
-            except NOT_ACTED as exc:
-                raise Retryable(f"X unreachable ({type(exc).__name__})") from exc
-            except httpx.TransportError as exc:
-                if creates:
-                    raise OutcomeUnknown(
-                        f"the connection to X dropped after the request was sent "
-                        f"({type(exc).__name__})"
-                    ) from exc
-                raise Retryable(f"X connection failed ({type(exc).__name__})") from exc
-            self._note_limits(key, response)
-            if response.status_code == 401 and attempt == 0:
-                token = await self._access_token(ctx, stale=token)
-                continue
-            break
+        response = await self._http.authorised(
+            ctx, method, f"{self._api}{path}", creates=creates, stale=self._noted(key), **kwargs
+        )
+        self._note_limits(key, response)
         return response
+
+    def _noted(self, key: tuple[str, str]) -> Stale:
+        """The default 401 test, noting X's rate-limit headers on the answer it reads."""
+
+        async def stale(ctx: PublishContext, response: httpx.Response) -> bool:
+            self._note_limits(key, response)
+            return response.status_code == 401
+
+        return stale
 
     def _note_limits(self, key: tuple[str, str], response: httpx.Response) -> None:
         remaining = response.headers.get("x-rate-limit-remaining")
@@ -317,29 +255,15 @@ class TwitterPublisher(Publisher):
             return max(1.0, float(reset) - time.time())
         return None
 
-    @staticmethod
-    def _retry_after(response: httpx.Response) -> float | None:
-        """A 5xx's wait: only Retry-After, not the window's reset (which can be 15 minutes off
+    def _classify(self, response: httpx.Response, creates: bool) -> PublishError | None:
+        """X's answer in the engine's terms (platform-notes 1.6 and 11). A 429 waits for the
+        window X named; a 5xx waits only for Retry-After (the window can be 15 minutes off
         and says nothing about an outage)."""
-        after = response.headers.get("retry-after")
-        return float(after) if after and after.isdigit() else None
-
-    def _raise_for(self, response: httpx.Response, *, creates: bool = False) -> None:
-        """Turn X's answer into the engine's error classes (platform-notes 1.6 and 11)."""
-        status = response.status_code
-        if status < 300:
-            return
+        if response.status_code < 300:
+            return None
         message = x_message(response)
-        if status == 429:
-            raise Retryable(message, retry_after=self._reset_after(response))
-        if status == 401:
-            raise AccountDisconnected(f"X refused the account's token: {message}")
-        if status == 503 or (status >= 500 and not creates):
-            # 503: X's front door refused before any work; other 5xx create nothing here.
-            raise Retryable(message, retry_after=self._retry_after(response))
-        if status >= 500:
-            raise OutcomeUnknown(f"X answered {status} to the post ({message})")
-        raise Permanent(message)
+        wait = self._reset_after(response) if response.status_code == 429 else None
+        return refusal("X", response, message, creates=creates, throttle_wait=wait)
 
     # -- media -------------------------------------------------------------------------------
 
@@ -369,7 +293,7 @@ class TwitterPublisher(Publisher):
                 "media_category": media_category(file),
             },
         )
-        self._raise_for(response)
+        self._http.check(response)
         media_id = str(response.json()["data"]["id"])
         index = 0
         async for chunk in media.chunks(file, self._chunk_size):
@@ -380,12 +304,12 @@ class TwitterPublisher(Publisher):
                 endpoint="media",
                 json={"media": base64.b64encode(chunk).decode("ascii"), "segment_index": index},
             )
-            self._raise_for(response)
+            self._http.check(response)
             index += 1
         response = await self._call(
             ctx, "POST", f"/2/media/upload/{media_id}/finalize", endpoint="media"
         )
-        self._raise_for(response)
+        self._http.check(response)
         await self._wait_processed(ctx, media_id, response.json()["data"])
         return media_id
 
@@ -410,7 +334,7 @@ class TwitterPublisher(Publisher):
                 endpoint="media-status",
                 params={"media_id": media_id, "command": "STATUS"},
             )
-            self._raise_for(response)
+            self._http.check(response)
             data = response.json()["data"]
 
     # -- posts -------------------------------------------------------------------------------
@@ -433,7 +357,7 @@ class TwitterPublisher(Publisher):
             response = await self._call(
                 ctx, "POST", "/2/tweets", endpoint="tweets", creates=True, json=body
             )
-            self._raise_for(response, creates=True)
+            self._http.check(response, creates=True)
         except OutcomeUnknown:
             found = await self._find(ctx, position, prepared)
             if found is None:
@@ -483,3 +407,18 @@ class TwitterPublisher(Publisher):
             if _same_text(ctx.items[position].text, str(tweet.get("text", ""))):
                 return self._sent(ctx, tweet_id)
         return None
+
+
+def build(settings: Settings) -> TwitterPublisher:
+    return TwitterPublisher(api_url=settings.x_api_url, app=SPEC.oauth_app(settings))
+
+
+SPEC = PlatformSpec(
+    name="twitter",
+    label="X",
+    build=build,
+    settings_prefix="x",
+    doc="x",
+    # platform-notes 1.5: POST /2/tweets 100 per 15 min per user, 10,000 per 24 h per app.
+    budgets=PlatformBudgets(account=Budget(100, 900), app=Budget(10_000, DAY)),
+)

@@ -9,13 +9,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
-from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 import aiohttp
 import orjson
 
+from masthead.config import Settings
 from masthead.net.guard import BlockedDestination
 from masthead.net.session import GuardedSession, connection_failed
 from masthead.platforms.base import (
@@ -26,6 +26,8 @@ from masthead.platforms.base import (
     Retryable,
     SentItem,
 )
+from masthead.platforms.http import retry_after
+from masthead.platforms.spec import PlatformSpec
 
 SIGNATURE_HEADER = "X-Masthead-Signature"
 REDELIVERY_HEADER = "X-Masthead-Redelivery"
@@ -39,24 +41,11 @@ def sign(secret: str, timestamp: int, body: bytes) -> str:
     return f"t={timestamp},v1={mac.hexdigest()}"
 
 
-def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
-    """A Retry-After header's wait in seconds (delta or HTTP date); `headers` must look up
-    names case-insensitively, as httpx's and aiohttp's do."""
-    value = headers.get("retry-after")
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        try:
-            when = datetime.strptime(value, "%a, %d %b %Y %H:%M:%S GMT").replace(tzinfo=UTC)
-        except ValueError:
-            return None
-        return max(0.0, (when - datetime.now(UTC)).total_seconds())
+WEBHOOK = "webhook"
 
 
 class WebhookPublisher(Publisher):
-    platform: ClassVar[str] = "webhook"
+    platform: ClassVar[str] = WEBHOOK
 
     def __init__(
         self, *, allow: frozenset[tuple[str, int]], timeout: float, only_allowed: bool = False
@@ -114,7 +103,7 @@ class WebhookPublisher(Publisher):
             return SentItem(remote_id=ctx.post_id, public_url=url)
         reason = f"Webhook answered {response.status} {response.reason}".rstrip()
         if response.status in RETRYABLE_STATUSES:
-            raise Retryable(reason, retry_after_seconds(response.headers))
+            raise Retryable(reason, retry_after(response.headers))
         if 300 <= response.status < 400:
             location = response.headers.get("location", "")
             raise Permanent(f"{reason} to {location}; use the final URL as target.url")
@@ -122,3 +111,14 @@ class WebhookPublisher(Publisher):
 
     async def aclose(self) -> None:
         await self._session.aclose()
+
+
+def build(settings: Settings) -> WebhookPublisher:
+    return WebhookPublisher(
+        allow=settings.fetch_allow,
+        timeout=settings.webhook_timeout_seconds,
+        only_allowed=settings.fetch_only_allowed,
+    )
+
+
+SPEC = PlatformSpec(name=WEBHOOK, label="Webhook", build=build, connect="none")

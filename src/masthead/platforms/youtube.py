@@ -19,7 +19,8 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
-from masthead.config import OAuthApp
+from masthead.config import OAuthApp, Settings
+from masthead.domain.budgets import DAY, Budget, PlatformBudgets
 from masthead.domain.rules import YOUTUBE_CHUNK_MULTIPLE, YOUTUBE_QUOTA_TIMEZONE
 from masthead.platforms.base import (
     AccountDisconnected,
@@ -31,15 +32,18 @@ from masthead.platforms.base import (
     Permanent,
     PublishContext,
     Publisher,
+    PublishError,
     Retryable,
     SentItem,
 )
+from masthead.platforms.http import PlatformHttp, new_client, retry_after
 from masthead.platforms.oauth import (
     OAuthProvider,
     authorize_url,
     credentials_from_token_response,
     exchanged_credentials,
 )
+from masthead.platforms.spec import PlatformSpec, Subaccount
 from masthead.platforms.tokens import RefreshTokenSpent, TokenKeeper
 from masthead.timeutil import utcnow
 
@@ -52,7 +56,6 @@ playlists and add videos to them (playlistItems.insert does not accept youtube.u
 REFRESH_MARGIN = timedelta(minutes=5)
 CHUNK_SIZE = 32 * YOUTUBE_CHUNK_MULTIPLE  # 8 MiB
 RESUME_ATTEMPTS = 5
-NOT_ACTED = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 RETRY_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded", "backendError"})
 
 
@@ -152,7 +155,6 @@ class GoogleOAuth(OAuthProvider):
 
 class YouTubePublisher(Publisher):
     platform: ClassVar[str] = "youtube"
-    connects_by_oauth: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -163,16 +165,22 @@ class YouTubePublisher(Publisher):
         timeout: float = 60.0,
         chunk_size: int = CHUNK_SIZE,
         resume_pause: float = 1.0,
+        transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         if chunk_size % YOUTUBE_CHUNK_MULTIPLE:
             raise ValueError("YouTube upload chunks are multiples of 256 KiB")
         self._api = api_url.rstrip("/")
         self._chunk_size = chunk_size
         self._resume_pause = resume_pause
-        self._client = httpx.AsyncClient(timeout=timeout, follow_redirects=False)
+        self._client = new_client(timeout, transport)
         self._oauth = GoogleOAuth(app, token_url, self._client) if app is not None else None
         self.oauth = self._oauth
-        self._tokens = TokenKeeper("YouTube", self._oauth, REFRESH_MARGIN)
+        self._http = PlatformHttp(
+            "YouTube",
+            self._client,
+            lambda answer, creates: None if answer.status_code < 300 else self._refused(answer),
+            TokenKeeper("YouTube", self._oauth, REFRESH_MARGIN),
+        )
 
     async def aclose(self) -> None:
         await self._client.aclose()
@@ -220,10 +228,9 @@ class YouTubePublisher(Publisher):
     async def _get(
         self, path: str, params: dict[str, str], headers: dict[str, str]
     ) -> httpx.Response:
-        try:
-            response = await self._client.get(f"{self._api}{path}", params=params, headers=headers)
-        except httpx.TransportError as exc:
-            raise Retryable(f"YouTube unreachable ({type(exc).__name__})") from exc
+        response = await self._http.send(
+            "GET", f"{self._api}{path}", params=params, headers=headers
+        )
         if response.status_code != 200:
             raise Permanent(google_reason(response)[1])
         return response
@@ -235,20 +242,10 @@ class YouTubePublisher(Publisher):
     ) -> httpx.Response:
         """One authorised call; a 401 refreshes the token and tries once more (YouTube did
         not act on a request it refused to authorise). Transport errors raise httpx's."""
-        token = await self._tokens.token(ctx)
-        headers = dict(kwargs.pop("headers", {}))
-        for attempt in range(2):
-            response = await self._client.request(
-                method, url, headers={**headers, "Authorization": f"Bearer {token}"}, **kwargs
-            )
-            if response.status_code == 401 and attempt == 0:
-                token = await self._tokens.token(ctx, stale=token)
-                continue
-            return response
-        return response
+        return await self._http.authorised(ctx, method, url, sort_errors=False, **kwargs)
 
     @staticmethod
-    def _refused(response: httpx.Response) -> Exception:
+    def _refused(response: httpx.Response) -> PublishError:
         """YouTube's refusal of a call that created nothing, as the engine's error class."""
         reason, message = google_reason(response)
         status = response.status_code
@@ -260,10 +257,7 @@ class YouTubePublisher(Publisher):
         if reason == "uploadLimitExceeded":
             return Retryable(f"YouTube upload limit reached ({message})", retry_after=86400.0)
         if status == 429 or status >= 500 or reason in RETRY_REASONS:
-            after = response.headers.get("retry-after")
-            return Retryable(
-                message, retry_after=float(after) if after and after.isdigit() else None
-            )
+            return Retryable(message, retry_after=retry_after(response.headers))
         if status == 401:
             return AccountDisconnected(f"YouTube refused the account's token: {message}")
         return Permanent(message)
@@ -521,3 +515,22 @@ async def _pieces(
             start += size
     if pending:
         yield start, bytes(pending)
+
+
+def build(settings: Settings) -> YouTubePublisher:
+    return YouTubePublisher(
+        api_url=settings.youtube_api_url,
+        token_url=settings.youtube_token_url,
+        app=SPEC.oauth_app(settings),
+    )
+
+
+SPEC = PlatformSpec(
+    name="youtube",
+    label="YouTube",
+    build=build,
+    # Playlists are connected subaccounts, but a post names one by `playlistId` unchecked.
+    subaccount=Subaccount("playlist"),
+    # platform-notes 9: videos.insert has its own bucket, 100 calls a day by default.
+    budgets=PlatformBudgets(app=Budget(100, DAY)),
+)

@@ -11,8 +11,9 @@ from datetime import datetime, timedelta
 import orjson
 from sqlalchemy.engine import Connection
 
-from masthead.config import settings_prefix
 from masthead.platforms.base import Publisher, PublishError, Retryable
+from masthead.platforms.registry import SPECS
+from masthead.platforms.spec import Connect
 from masthead.security import Secrets
 from masthead.services.connections import connect_account
 from masthead.store import accounts
@@ -21,20 +22,6 @@ from masthead.timeutil import utcnow
 
 EXPIRING_WITHIN = timedelta(days=3)
 """A token that cannot be refreshed and ends sooner than this is flagged for a reconnect."""
-LABELS = {
-    "twitter": "X",
-    "bluesky": "Bluesky",
-    "threads": "Threads",
-    "facebook": "Facebook Pages",
-    "instagram": "Instagram",
-    "linkedin": "LinkedIn",
-    "tiktok": "TikTok",
-    "youtube": "YouTube",
-    "pinterest": "Pinterest",
-    "webhook": "Webhook",
-}
-DOCS = {"twitter": "x"}
-"""Platform doc file names in docs/platforms/ where they differ from the platform name."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,8 +39,8 @@ class AccountView:
 class PlatformCard:
     platform: str
     label: str
-    connect: str
-    """oauth | bluesky | none (webhook accounts need no connecting)"""
+    connect: Connect
+    """oauth | credentials (Bluesky's handle and app password) | none (webhook)"""
     configured: bool
     doc: str
     """Its file name (without .md) in docs/platforms/"""
@@ -95,25 +82,19 @@ async def cards(
     rows, reasons, subs = await db.read(load)
     now = utcnow()
     result = []
-    for platform, publisher in sorted(publishers.items(), key=lambda p: LABELS.get(p[0], p[0])):
+    for platform, publisher in sorted(publishers.items(), key=lambda p: SPECS[p[0]].label):
+        spec = SPECS[platform]
         mine = [row for row in rows if row.platform == platform]
-        if platform == "webhook" and not mine:
+        if spec.connect == "none" and not mine:
             continue
-        connect = (
-            "oauth"
-            if publisher.connects_by_oauth
-            else "bluesky"
-            if platform == "bluesky"
-            else "none"
-        )
         result.append(
             PlatformCard(
                 platform=platform,
-                label=LABELS.get(platform, platform.title()),
-                connect=connect,
-                configured=connect != "oauth" or publisher.oauth is not None,
-                doc=DOCS.get(platform, platform),
-                setting=f"MASTHEAD_{settings_prefix(platform).upper()}_CLIENT_ID",
+                label=spec.label,
+                connect=spec.connect,
+                configured=spec.connect != "oauth" or publisher.oauth is not None,
+                doc=spec.doc_page,
+                setting=spec.client_id_setting,
                 accounts=[
                     AccountView(
                         id=row.id,

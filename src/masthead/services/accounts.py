@@ -8,8 +8,10 @@ from cachetools import TTLCache
 from sqlalchemy.engine import Connection
 
 from masthead.domain.errors import FieldError, ValidationFailed
-from masthead.domain.posts import WEBHOOK, PostDraft
+from masthead.domain.posts import PostDraft
 from masthead.net.guard import BlockedDestination, check_url
+from masthead.platforms.registry import SPECS
+from masthead.platforms.webhook import WEBHOOK
 from masthead.store import accounts
 from masthead.store import posts as post_store
 from masthead.store.database import Database
@@ -18,16 +20,19 @@ from masthead.timeutil import utcnow
 WRONG_ACCOUNT = "Wrong Account ID"
 WRONG_PAGE = "Wrong Page ID"
 
-# Target fields that name a subaccount, and the kind of subaccount they name.
-SUBACCOUNT_FIELDS: dict[str, tuple[str, str]] = {
-    "facebook": ("pageId", "page"),
-    "linkedin": ("pageId", "organization"),
-    "pinterest": ("boardId", "board"),
-}
+
+def subaccount_field(draft: PostDraft) -> tuple[str, str] | None:
+    """(target field, subaccount kind) when the draft's platform names a subaccount by a
+    field that posting checks (`pageId` names a Facebook page), from the platform's spec."""
+    spec = SPECS.get(draft.target_type)
+    sub = spec.subaccount if spec is not None else None
+    if sub is None or sub.target_field is None:
+        return None
+    return sub.target_field, sub.kind
 
 
 def subaccount_of(draft: PostDraft) -> str | None:
-    field = SUBACCOUNT_FIELDS.get(draft.target_type)
+    field = subaccount_field(draft)
     value = draft.target.get(field[0]) if field else None
     return str(value) if value not in (None, "") else None
 
@@ -93,7 +98,7 @@ def _load(conn: Connection, user_id: str, account_id: int) -> _Known:
 
 
 def _check_subaccount(known: _Known, draft: PostDraft, path: str) -> None:
-    field = SUBACCOUNT_FIELDS.get(draft.target_type)
+    field = subaccount_field(draft)
     wanted = subaccount_of(draft)
     if field is None or wanted is None or known.account is None:
         return

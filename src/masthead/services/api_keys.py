@@ -40,7 +40,7 @@ async def revoke(
     db: Database, known_keys: TTLCache[str, KeyOwner], user_id: str, key_id: int
 ) -> bool:
     """False for unknown ids and other users' keys. This process forgets the key at once;
-    others within their cache's TTL (api/context.py)."""
+    others within their cache's TTL (context.py)."""
     now = utcnow()
     digest = await db.write(lambda c: users.revoke_key(c, user_id, key_id, now))
     if digest is None:

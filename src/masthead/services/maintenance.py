@@ -6,7 +6,7 @@ import asyncio
 import logging
 import time
 
-from masthead.domain.budgets import BUDGETS
+from masthead.platforms.registry import BUDGETS
 from masthead.services.posts import IDEMPOTENCY_WINDOW
 from masthead.services.web_auth import WINDOW
 from masthead.store import budgets, idempotency, ratelimits, web_sessions

@@ -13,10 +13,10 @@ import hashlib
 from collections.abc import Mapping
 from datetime import timedelta
 
-from masthead.config import Settings, settings_prefix
-from masthead.domain.posts import PLATFORMS
+from masthead.config import Settings
 from masthead.platforms.base import ConnectedAccount, Publisher, PublishError, Retryable
 from masthead.platforms.oauth import OAuthProvider, challenge, new_state, new_verifier
+from masthead.platforms.registry import SOCIAL, SPECS
 from masthead.security import Secrets
 from masthead.services.connections import connect_account
 from masthead.store import oauth_states
@@ -47,16 +47,16 @@ def provider_for(
 ) -> tuple[Publisher, OAuthProvider]:
     publisher = publishers.get(platform)
     if publisher is None:
-        if platform in PLATFORMS:
+        if platform in SOCIAL:
             raise OAuthFailed(f"{platform} accounts cannot be connected on this server yet")
         raise OAuthFailed(f"Unknown platform {platform!r}", status=404)
-    if not publisher.connects_by_oauth:
+    if SPECS[platform].connect != "oauth":
         raise OAuthFailed(f"{platform} accounts are not connected through OAuth")
     if publisher.oauth is None:
-        prefix = settings_prefix(platform).upper()
+        setting = SPECS[platform].client_id_setting
         raise OAuthFailed(
             f"{platform} is not configured on this server: the operator must register an "
-            f"OAuth app and set MASTHEAD_{prefix}_CLIENT_ID (and MASTHEAD_{prefix}_CLIENT_SECRET)"
+            f"OAuth app and set {setting} (and {setting.removesuffix('_ID')}_SECRET)"
         )
     return publisher, publisher.oauth
 

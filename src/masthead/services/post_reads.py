@@ -14,8 +14,8 @@ from sqlalchemy.engine import Connection
 from masthead.domain import inputs
 from masthead.domain.errors import ValidationFailed
 from masthead.domain.events import post_status
-from masthead.domain.posts import TARGET_TYPES
 from masthead.domain.states import LIST_STATES, State, list_state
+from masthead.platforms.registry import TARGET_TYPES
 from masthead.services.errors import ApiError
 from masthead.store import accounts
 from masthead.store import posts as post_store

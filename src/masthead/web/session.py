@@ -11,7 +11,7 @@ from fastapi import Request
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
-from masthead.api.context import AppContext
+from masthead.context import AppContext
 from masthead.domain import inputs
 from masthead.services import web_auth
 

@@ -11,6 +11,7 @@ from starlette.responses import RedirectResponse, Response
 
 from masthead.domain import inputs
 from masthead.domain.errors import ValidationFailed
+from masthead.platforms.registry import TARGET_TYPES
 from masthead.services import post_views, schedules
 from masthead.timeutil import iso
 from masthead.web import session
@@ -18,7 +19,6 @@ from masthead.web.render import page
 
 router = APIRouter(prefix="/posts", include_in_schema=False)
 ViewerDep = Annotated[session.Viewer, Depends(session.viewer)]
-PLATFORMS = ("bluesky", "twitter", "webhook")
 
 
 def _week(value: str | None, today: date) -> date:
@@ -39,7 +39,7 @@ async def show(request: Request, viewer: ViewerDep) -> Response:
     ctx = session.context(request)
     query = request.query_params
     statuses = [s for s in query.getlist("status") if s in post_views.STATUSES]
-    platforms = [p for p in query.getlist("platform") if p in PLATFORMS]
+    platforms = [p for p in query.getlist("platform") if p in TARGET_TYPES]
     try:
         start = _week(query.get("week"), datetime.now(viewer.zone).date())
         after = _cursor(request)
@@ -69,7 +69,7 @@ async def show(request: Request, viewer: ViewerDep) -> Response:
         week=week,
         posts=posts,
         statuses=post_views.STATUSES,
-        platforms=PLATFORMS,
+        platforms=TARGET_TYPES,
         chosen_statuses=statuses,
         chosen_platforms=platforms,
         previous_week=(start - timedelta(days=7)).isoformat(),

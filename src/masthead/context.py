@@ -1,4 +1,5 @@
-"""What the routes need from the running process, built once at start-up."""
+"""The running process's parts, built once at start-up by the composition root (app.py) and
+read by the doors (`api/`, `web/`) from `app.state.ctx`."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ from datetime import datetime
 
 from cachetools import TTLCache
 
-from masthead.api.ratelimit import ApiRateLimiter, SharedApiRateLimiter
 from masthead.config import Settings
 from masthead.dispatch.engine import Dispatcher
 from masthead.dispatch.port import DispatchPort
@@ -15,6 +15,7 @@ from masthead.media.library import MediaLibrary
 from masthead.platforms.base import Publisher
 from masthead.security import Secrets
 from masthead.services.accounts import AccountDirectory
+from masthead.services.api_keys import Limiter
 from masthead.store.database import Database
 from masthead.store.users import KeyOwner
 from masthead.timeutil import utcnow
@@ -27,7 +28,8 @@ class AppContext:
     settings: Settings
     db: Database
     secrets: Secrets
-    limiter: ApiRateLimiter | SharedApiRateLimiter
+    limiter: Limiter
+    """The per-user request limits, shared by a REST route and its MCP tool."""
     port: DispatchPort
     accounts: AccountDirectory
     media: MediaLibrary

@@ -1,0 +1,98 @@
+"""The composition root: builds the process's parts (database, publishers, dispatcher, media
+library) and assembles the ASGI app from the doors, `api/`, `web/` and `mcp/`, which never
+import each other. Adding a door or a middleware is one line in `create_app`."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+
+from fastapi import FastAPI
+
+from masthead.api import app as api
+from masthead.api.middleware import RequestContextMiddleware
+from masthead.api.ratelimit import parse_limits, rate_limiter
+from masthead.config import Settings
+from masthead.context import AppContext
+from masthead.dispatch.deliveries import Deliverer
+from masthead.dispatch.engine import Dispatcher
+from masthead.dispatch.port import DispatchPort
+from masthead.headers import SecurityHeadersMiddleware
+from masthead.mcp import http as mcp
+from masthead.media.library import MediaLibrary
+from masthead.platforms.registry import AVAILABLE, build_publishers
+from masthead.security import Secrets
+from masthead.services import maintenance
+from masthead.services.accounts import AccountDirectory
+from masthead.store.database import Database
+from masthead.web import app as web
+
+
+def create_app(settings: Settings, *, run_worker: bool = True) -> FastAPI:
+    app = FastAPI(
+        title="Masthead",
+        version="0.1.0",
+        description=api.DESCRIPTION,
+        lifespan=running(settings, run_worker=run_worker),
+        docs_url=None,  # the web UI serves /docs from vendored files
+        redoc_url=None,
+    )
+    api.install(app)
+    web.install(app)
+    mcp.install(app, settings)
+    app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware)
+    return app
+
+
+def running(
+    settings: Settings, *, run_worker: bool
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """The process's lifetime: its parts built at start-up, closed in reverse at shutdown."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        db = Database(settings.sqlalchemy_url)
+        await db.start()
+        secrets = Secrets(settings.secret_keys)
+        ctx = AppContext(
+            settings=settings,
+            db=db,
+            secrets=secrets,
+            limiter=rate_limiter(db, parse_limits(settings.api_rate_limits)),
+            port=DispatchPort(cross_process=not db.is_sqlite),
+            accounts=AccountDirectory(db, AVAILABLE),
+            media=MediaLibrary(db, settings),
+            publishers=build_publishers(settings),
+        )
+        if run_worker:
+            ctx.dispatcher = Dispatcher(db, ctx.publishers, settings, secrets, media=ctx.media)
+            ctx.port.subscribe(ctx.dispatcher.wake)
+            await ctx.dispatcher.start()
+        deliverer = None
+        if ctx.dispatcher is not None:
+            deliverer = Deliverer(db, settings, secrets, publishing=ctx.dispatcher.in_flight)
+            await deliverer.start()
+        housekeeping = asyncio.create_task(maintenance.run_forever(db), name="maintenance")
+        app.state.ctx = ctx
+        # Everything built so far lives as long as the process: keep it out of the
+        # collector's full passes, which otherwise walk it and stall requests.
+        gc.freeze()
+        try:
+            yield
+        finally:
+            ctx.draining = True
+            housekeeping.cancel()
+            await asyncio.gather(housekeeping, return_exceptions=True)
+            if ctx.dispatcher is not None:
+                await ctx.dispatcher.stop()
+            if deliverer is not None:
+                await deliverer.stop()
+            for publisher in ctx.publishers.values():
+                await publisher.aclose()
+            await ctx.media.aclose()
+            await db.close()
+
+    return lifespan
