@@ -35,6 +35,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 import httpx
+import regex  # type: ignore[import-untyped]
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -64,6 +65,16 @@ REPLY_CONTROLS = (
 )
 MEDIA_TYPES = ("TEXT", "IMAGE", "VIDEO", "CAROUSEL")
 TEXT_LIMIT = 500
+"""Characters, as Threads counts them: "Emojis are counted as the number of UTF-8 bytes"."""
+
+
+def _threads_length(text: str) -> int:
+    return sum(
+        len(g.encode())
+        if regex.search(r"\p{Extended_Pictographic}|\p{Regional_Indicator}", g)
+        else 1
+        for g in regex.findall(r"\X", text)
+    )
 
 
 @dataclass(frozen=True)
@@ -547,7 +558,7 @@ class FakeThreads:
     def _validate_container(p: dict[str, str]) -> str | None:
         kind = p["media_type"]
         text = p.get("text", "")
-        if len(text) > TEXT_LIMIT:
+        if _threads_length(text) > TEXT_LIMIT:
             return f"(#100) Param text must be at most {TEXT_LIMIT} characters long"
         if kind == "TEXT" and not text:
             return "(#100) The parameter text is required for media_type TEXT"

@@ -99,3 +99,12 @@ async def test_an_upload_past_the_quota_is_a_413(two_files: Harness, files: File
 
     assert response.status_code == 413, response.text
     assert "quota" in response.json()["message"]
+
+
+async def test_zero_means_no_quota(tmp_path: Path, files: FileServer) -> None:
+    async for app in _quota_app(tmp_path, files, media_quota_bytes=0, media_quota_files=0):
+        ada = await app.user("ada@example.com")
+        for color in ("red", "green", "blue"):
+            url = files.add(f"{color}.png", samples.image("PNG", color=color))
+            assert (await post_media(app, ada, url)).status_code == 201
+        assert app.ctx.media.quota.limited is False

@@ -73,6 +73,10 @@ class MediaQuota:
     bytes: int
     files: int
 
+    @property
+    def limited(self) -> bool:
+        return bool(self.bytes or self.files)
+
     def problem(self, usage: records.Usage, adding: int) -> str | None:
         """Why one more file of `adding` bytes does not fit, or None."""
         if self.files and usage.files + 1 > self.files:
@@ -219,8 +223,9 @@ class MediaLibrary:
     ) -> str:
         """The user's record of a file, within their quota (checked under the user's lock, so
         that parallel ingests cannot pass it together)."""
-        users.lock(conn, user_id)
-        if not records.owns(conn, user_id, blob.sha256):
+        if self.quota.limited:
+            users.lock(conn, user_id)
+        if self.quota.limited and not records.owns(conn, user_id, blob.sha256):
             problem = self.quota.problem(records.usage(conn, user_id), blob.facts.size)
             if problem is not None:
                 raise QuotaExceeded(problem)
@@ -231,7 +236,7 @@ class MediaLibrary:
     async def _check_quota(self, user_id: str, sha256: str | None, size: int) -> None:
         """Before a download (size 0: is there room at all?) and before storing, so that a
         user past the quota costs neither; `_add_media` decides for certain."""
-        if not (self.quota.bytes or self.quota.files):
+        if not self.quota.limited:
             return
 
         def look(conn: Connection) -> str | None:

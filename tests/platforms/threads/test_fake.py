@@ -31,6 +31,7 @@ async def _create(fake: FakeThreads, token: str, **params: Any) -> httpx.Respons
         ({"media_type": "TEXT", "text": "hi", "replyControl": "everyone"}, "Unknown parameter"),
         ({"media_type": "IMAGE", "text": "no image"}, "image_url is required"),
         ({"media_type": "TEXT", "text": "x" * 501}, "at most 500 characters"),
+        ({"media_type": "TEXT", "text": "x" * 497 + "😀"}, "at most 500 characters"),
         ({"media_type": "TEXT", "text": "hi", "reply_control": "friends"}, "must be one of"),
         ({"media_type": "POLL", "text": "hi"}, "must be one of"),
         ({"media_type": "CAROUSEL", "children": "1"}, "between 2 and 20 children"),

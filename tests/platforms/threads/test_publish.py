@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from tests.fakes.threads import FakeThreads, User
 from tests.platforms.threads.conftest import connect_threads, threads_post
 from tests.support.harness import Harness
@@ -41,6 +43,19 @@ async def test_text_post_is_published_once_with_its_permalink(
     [create] = fake_threads.calls("create")
     assert create.params == {"media_type": "TEXT", "text": "Hello from Masthead"}
     assert fake_threads.calls("publish")[0].params == {"creation_id": post.container_id}
+
+
+@pytest.mark.parametrize("text", ["a" * 496 + "😀", "e\u0301" * 500])
+async def test_text_at_threads_limit_as_threads_counts_it_is_published(
+    app: Harness, fake_threads: FakeThreads, text: str
+) -> None:
+    """500 with the emoji counted as its 4 UTF-8 bytes, or 500 graphemes of 2 code points:
+    accepted at request time and by Threads (the fake counts as Threads documents)."""
+    status, user, _ = await publish(app, fake_threads, threads_post("", text))
+
+    assert status["status"] == "published", status
+    assert [p.text for p in fake_threads.posts_by(user)] == [text]
+    assert fake_threads.invalid == []
 
 
 async def test_reply_control_from_the_target_goes_on_every_container(
