@@ -38,8 +38,9 @@ chromium:
 
 # The image and compose tests build and run containers with Debian's podman (runc for this
 # machine's hybrid cgroups; debootstrap makes the base image, as no registry is reachable).
+# Not podman-compose: Debian's cannot use host networking (tests/support/compose.py).
 # Installed here when missing and we are root; otherwise those tests skip and say why.
-CONTAINER_TOOLS := podman buildah runc debootstrap podman-compose
+CONTAINER_TOOLS := podman buildah runc debootstrap
 containers:
 	@missing=$$(for t in $(CONTAINER_TOOLS); do command -v $$t >/dev/null || echo $$t; done); \
 	if [ -n "$$missing" ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \

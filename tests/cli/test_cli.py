@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+from importlib.metadata import version
 from pathlib import Path
 
 import httpx
@@ -129,3 +130,9 @@ def test_first_start_prints_the_key_once_with_a_curl_example(tmp_path: Path) -> 
     server.start()
     server.terminate()
     assert server.log.read_text().count("Your API key") == 1
+
+
+def test_version_is_the_installed_package_version() -> None:
+    result = CliRunner().invoke(app, ["--version"])
+    assert result.exit_code == 0
+    assert result.output.strip() == f"masthead {version('masthead')}"

@@ -60,5 +60,5 @@ def test_the_image_publishes_and_keeps_posts_and_keys_across_a_restart(
     status = httpx.get(f"{base_url}/v2/posts/{post_id}", headers=operator.headers)
     assert status.status_code == 200 and status.json()["status"] == "published"
     me = httpx.get(f"{base_url}/v2/users/me", headers=operator.headers)
-    assert me.status_code == 200 and me.json()["email"] == operator.email
+    assert me.status_code == 200 and me.json()["email"] == operator.caller.email
     publish(base_url, operator, receiver, "after the restart")

@@ -14,7 +14,7 @@ import httpx
 from typer.testing import CliRunner
 
 from masthead.cli import app
-from tests.support.harness import webhook_post
+from tests.support.harness import Caller, webhook_post
 from tests.support.receiver import Receiver
 
 REPO = Path(__file__).resolve().parents[2]
@@ -49,23 +49,22 @@ def in_process(env: dict[str, str]) -> Masthead:
 
 @dataclass(frozen=True, slots=True)
 class Operator:
-    """What an operator made on the CLI: a key and the accountId to post with."""
+    """What an operator made on the CLI: a user with a key, and the accountId to post with."""
 
-    email: str
-    key: str
+    caller: Caller
     account_id: str
 
     @property
     def headers(self) -> dict[str, str]:
-        return {"blotato-api-key": self.key}
+        return self.caller.headers
 
 
 def seed(masthead: Masthead, email: str = "ops@example.com") -> Operator:
-    masthead("users", "create", "--email", email, "--no-password")
+    user_id = masthead("users", "create", "--email", email, "--no-password").strip()
     key = masthead("keys", "create", "--user", email, "--name", "smoke").split()[-1]
     account_id = masthead("accounts", "add", "--user", email, "--platform", "webhook").strip()
     assert key.startswith("blt_") and account_id.isdigit(), (key, account_id)
-    return Operator(email, key, account_id)
+    return Operator(Caller(user_id, email, key), account_id)
 
 
 def wait_healthy(base_url: str, timeout: float = 120.0, path: str = "/readyz") -> None:

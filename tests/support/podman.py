@@ -54,6 +54,13 @@ def podman(*args: str, timeout: float = 120, check: bool = True) -> str:
     return done.stdout
 
 
+def succeeds(*args: str, timeout: float = 60) -> bool:
+    done = subprocess.run(
+        ["podman", *args], env=env(), capture_output=True, timeout=timeout, check=False
+    )
+    return done.returncode == 0
+
+
 def unavailable() -> str | None:
     """Why podman cannot run containers here, or None when it can."""
     missing = [tool for tool in TOOLS if shutil.which(tool) is None]
