@@ -8,6 +8,7 @@ from datetime import timedelta
 import orjson
 from sqlalchemy.engine import Connection
 
+from masthead.platforms.registry import TARGET_TYPES
 from masthead.store import accounts
 from masthead.store import posts as post_store
 from masthead.timeutil import iso, utcnow
@@ -115,3 +116,23 @@ async def test_the_list_filters_by_status_and_platform(web: tuple[Harness, Brows
     assert "alpha" in scheduled
     assert "alpha" not in failed and "No posts match." in failed
     assert "alpha" not in other_platform
+
+
+async def test_the_platform_filter_offers_and_applies_every_platform_of_the_registry(
+    web: tuple[Harness, Browsers],
+) -> None:
+    harness, browser = web
+    ada = await user_with_password(harness, "ada@example.com")
+    account = await harness.account(ada, "webhook")
+    later = iso(utcnow() + timedelta(days=3))
+    await harness.create_post(
+        ada, webhook_post(account, "https://example.com/h", "alpha", scheduledTime=later)
+    )
+    client = browser()
+    await sign_in(client, ada.email)
+
+    listing = (await client.get("/posts")).text
+    linkedin_only = (await client.get("/posts?platform=linkedin")).text
+
+    assert all(f'name="platform" value="{name}"' in listing for name in TARGET_TYPES)
+    assert "alpha" in listing and "alpha" not in linkedin_only
