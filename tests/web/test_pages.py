@@ -8,6 +8,7 @@ from datetime import timedelta
 import orjson
 from sqlalchemy.engine import Connection
 
+from masthead.platforms.registry import TARGET_TYPES
 from masthead.store import accounts
 from masthead.store import posts as post_store
 from masthead.timeutil import iso, utcnow
@@ -139,3 +140,23 @@ async def test_the_keys_page_shows_how_to_connect_an_agent(
     new_key = created.split('<code id="new-key">')[1].split("</code>")[0]
     assert f"&#34;blotato-api-key&#34;: &#34;{new_key}&#34;" in created
     assert f"MASTHEAD_API_KEY={new_key} masthead mcp" in created
+
+
+async def test_the_platform_filter_offers_and_applies_every_platform_of_the_registry(
+    web: tuple[Harness, Browsers],
+) -> None:
+    harness, browser = web
+    ada = await user_with_password(harness, "ada@example.com")
+    account = await harness.account(ada, "webhook")
+    later = iso(utcnow() + timedelta(days=3))
+    await harness.create_post(
+        ada, webhook_post(account, "https://example.com/h", "alpha", scheduledTime=later)
+    )
+    client = browser()
+    await sign_in(client, ada.email)
+
+    listing = (await client.get("/posts")).text
+    linkedin_only = (await client.get("/posts?platform=linkedin")).text
+
+    assert all(f'name="platform" value="{name}"' in listing for name in TARGET_TYPES)
+    assert "alpha" in listing and "alpha" not in linkedin_only
