@@ -381,10 +381,8 @@ class Dispatcher:
                     await self._forget_unsent(post.id, position)
                     await self._retry(post, exc.message, exc.retry_after)
                     return
-                except (Retryable, OutcomeUnknown) as exc:  # try again; the mark stays
-                    await self._retry(
-                        post, exc.message, getattr(exc, "retry_after", None), unknown=True
-                    )
+                except Retryable as exc:  # the platform could not be asked now; the mark stays
+                    await self._retry(post, exc.message, exc.retry_after, unknown=True)
                     return
                 if item is None:
                     await self._finish(
@@ -575,7 +573,7 @@ class Dispatcher:
     ) -> SentItem | None:
         try:
             return await publisher.reconcile(ctx, position, data)
-        except (Retryable, OutcomeUnknown):  # NotSent, or not told yet: the caller decides
+        except Retryable:  # NotSent, or not told yet: the caller decides
             raise
         except Exception:
             log.exception("reconcile of %s item %d failed", ctx.post_id, position)

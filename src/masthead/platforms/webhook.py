@@ -58,8 +58,12 @@ class WebhookPublisher(Publisher):
     async def reconcile(
         self, ctx: PublishContext, position: int, prepared: dict[str, Any]
     ) -> SentItem | None:
-        """Whether the lost delivery arrived cannot be asked: deliver again, same id."""
-        return await self._deliver(ctx, position, redelivery=True)
+        """Whether the lost delivery arrived cannot be asked: deliver again, same id. If this
+        answer is lost too, the next attempt delivers again (Retryable here: ask later)."""
+        try:
+            return await self._deliver(ctx, position, redelivery=True)
+        except OutcomeUnknown as exc:
+            raise Retryable(exc.message) from exc
 
     async def _deliver(self, ctx: PublishContext, position: int, *, redelivery: bool) -> SentItem:
         url = str(ctx.target.get("url", ""))
