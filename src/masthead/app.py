@@ -11,6 +11,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from fastapi import FastAPI
 
+from masthead import __version__
 from masthead.api import app as api
 from masthead.api.middleware import RequestContextMiddleware
 from masthead.api.ratelimit import parse_limits, rate_limiter
@@ -33,7 +34,7 @@ from masthead.web import app as web
 def create_app(settings: Settings, *, run_worker: bool = True) -> FastAPI:
     app = FastAPI(
         title="Masthead",
-        version="0.1.0",
+        version=__version__,
         description=api.DESCRIPTION,
         lifespan=running(settings, run_worker=run_worker),
         docs_url=None,  # the web UI serves /docs from vendored files
