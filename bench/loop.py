@@ -35,7 +35,7 @@ from starlette.routing import Route
 
 from bench.procs import free_port
 from bench.stats import summary_ms
-from masthead.api.app import create_app
+from masthead.app import create_app
 from masthead.config import Settings
 from masthead.media.fetch import FetchError, FetchLimits, download
 from masthead.net.client import safe_async_client

@@ -14,7 +14,7 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, Phase, settings
 
-from masthead.api.app import create_app
+from masthead.app import create_app
 from masthead.security import Secrets, hash_password
 from masthead.store import users
 from masthead.store.database import Database

@@ -69,8 +69,23 @@ def _op(*parameters: dict[str, Any], body: dict[str, Any] | None = None) -> dict
     return operation
 
 
+OAUTH_AUTHORIZE = [
+    _param("query", name, example)
+    for name, example in (
+        ("client_id", "é"),
+        ("redirect_uri", "http://127.0.0.1:1/cb"),
+        ("response_type", "code"),
+        ("code_challenge", "x"),
+        ("code_challenge_method", "S256"),
+        ("state", "²"),
+    )
+]
+"""The MCP OAuth approval page's parameters (contract section 11)."""
+
+
 def web_schema(post_id: str) -> dict[str, Any]:
     post = _param("path", "post_id", post_id)
+    hook = _param("path", "hook_id", TOO_BIG)
     return {
         "openapi": "3.0.3",
         "info": {"title": "Masthead web forms", "version": "1"},
@@ -108,6 +123,50 @@ def web_schema(post_id: str) -> dict[str, Any]:
             },
             "/settings/slots/{slot_id}/delete": {
                 "post": _op(_param("path", "slot_id", TOO_BIG), body=_form())
+            },
+            "/settings/webhooks": {
+                "get": _op(),
+                "post": _op(body=_form(url="http://127.0.0.1:1/", events="post.nope")),
+            },
+            "/settings/webhooks/{hook_id}": {
+                "get": _op(hook, _param("query", "cursor", "²"), _param("query", "limit", "١"))
+            },
+            "/settings/webhooks/{hook_id}/enable": {"post": _op(hook, body=_form())},
+            "/settings/webhooks/{hook_id}/disable": {"post": _op(hook, body=_form())},
+            "/settings/webhooks/{hook_id}/delete": {"post": _op(hook, body=_form())},
+            "/settings/webhooks/{hook_id}/deliveries/{delivery_id}/redeliver": {
+                "post": _op(hook, _param("path", "delivery_id", TOO_BIG), body=_form())
+            },
+            "/.well-known/oauth-protected-resource": {"get": _op()},
+            "/.well-known/oauth-protected-resource/mcp": {"get": _op()},
+            "/.well-known/oauth-authorization-server": {"get": _op()},
+            "/oauth/register": {
+                "post": _op(
+                    body={
+                        "required": True,
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "properties": {
+                                        "redirect_uris": {"type": "array", "items": TEXT},
+                                        "client_name": TEXT,
+                                        "token_endpoint_auth_method": TEXT,
+                                    },
+                                }
+                            }
+                        },
+                    }
+                )
+            },
+            "/oauth/authorize": {
+                "get": _op(*OAUTH_AUTHORIZE),
+                "post": _op(body=_form(api_key="blt_x", client_id="é", response_type="code")),
+            },
+            "/oauth/token": {
+                "post": _op(
+                    body=_form(grant_type="authorization_code", code="x", code_verifier="²")
+                )
             },
             "/media/{name}": {
                 "get": _op(_param("path", "name", "x.jpg"), _param("header", "Range", "bytes=²-"))
