@@ -81,6 +81,9 @@ def test_retry_after_reads_seconds_and_http_dates() -> None:
     past = format_datetime(datetime.now(UTC) - timedelta(hours=1), usegmt=True)
     assert retry_after(httpx.Headers({"Retry-After": past})) == 0.0
     assert retry_after(httpx.Headers({"Retry-After": "soon"})) is None
+    assert retry_after(httpx.Headers({"Retry-After": "1.5"})) == 1.5
+    for odd in ("inf", "nan", "-5", "\u00b2", "\u0661\u0662"):  # float() reads some of these
+        assert retry_after({"retry-after": odd}) is None, odd
     assert retry_after(httpx.Headers()) is None
 
 

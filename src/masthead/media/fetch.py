@@ -24,6 +24,7 @@ from urllib.parse import unquote_to_bytes
 import anyio
 import httpx
 
+from masthead.domain.inputs import ascii_int
 from masthead.net.encoding import EncodingRefused, Oversized, content_encoding, decoded
 from masthead.net.guard import BlockedDestination, check_url
 
@@ -217,11 +218,11 @@ async def download(
                         continue
                     if response.status_code != 200:
                         raise FetchError(f"Media URL answered HTTP {response.status_code}")
-                    declared = response.headers.get("content-length", "")
-                    if declared.isdigit() and int(declared) > limits.max_bytes:
+                    declared = ascii_int(response.headers.get("content-length", ""))
+                    if declared is not None and declared > limits.max_bytes:
                         raise FetchError(
                             f"File is larger than the {describe_size(limits.max_bytes)} limit "
-                            f"(Content-Length {int(declared):,})"
+                            f"(Content-Length {declared:,})"
                         )
                     # A server that compresses although we asked for identity is decoded in
                     # a worker thread (net/encoding.py), and the cap counts decoded bytes.

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 import httpx
 import orjson
 
+from masthead.domain.inputs import ascii_int
 from masthead.net.encoding import EncodingRefused, Oversized, read_capped
 from masthead.platforms.base import Permanent
 from masthead.platforms.http import retry_after
@@ -42,8 +43,9 @@ def rate_limit_wait(response: httpx.Response) -> float | None:
         response.headers.get("ratelimit-reset"),
         response.headers.get("ratelimit-remaining"),
     )
-    if reset and reset.isdigit() and (response.status_code == 429 or remaining == "0"):
-        return max(0.0, int(reset) - time.time())
+    at = ascii_int(reset or "")
+    if at is not None and (response.status_code == 429 or remaining == "0"):
+        return max(0.0, at - time.time())
     return None
 
 

@@ -9,6 +9,7 @@ connection lost after a request that `creates` something is `OutcomeUnknown`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -40,16 +41,17 @@ async def _unauthorised(ctx: PublishContext, response: httpx.Response) -> bool:
     return response.status_code == 401
 
 
+_SECONDS = re.compile(r"[0-9]+(?:\.[0-9]+)?")
+
+
 def retry_after(headers: Mapping[str, str]) -> float | None:
     """A Retry-After header's wait in seconds, from delta-seconds or an HTTP date; `headers`
     must look names up case-insensitively, as httpx's and aiohttp's do."""
     value = headers.get("retry-after")
     if value is None:
         return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
+    if _SECONDS.fullmatch(value.strip()):  # ASCII only: float() also reads "²", "inf", "nan"
+        return float(value)
     try:
         when = parsedate_to_datetime(value)
     except (TypeError, ValueError):

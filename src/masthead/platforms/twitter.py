@@ -20,6 +20,7 @@ import httpx
 
 from masthead.config import OAuthApp, Settings
 from masthead.domain.budgets import DAY, Budget, PlatformBudgets
+from masthead.domain.inputs import ascii_int
 from masthead.platforms.base import (
     ConnectedAccount,
     MediaFile,
@@ -241,8 +242,8 @@ class TwitterPublisher(Publisher):
 
     def _note_limits(self, key: tuple[str, str], response: httpx.Response) -> None:
         remaining = response.headers.get("x-rate-limit-remaining")
-        reset = response.headers.get("x-rate-limit-reset")
-        if remaining == "0" and reset and reset.isdigit():
+        reset = ascii_int(response.headers.get("x-rate-limit-reset", ""))
+        if remaining == "0" and reset is not None:
             self._resets[key] = float(reset)
         else:
             self._resets.pop(key, None)
@@ -250,9 +251,9 @@ class TwitterPublisher(Publisher):
     @staticmethod
     def _reset_after(response: httpx.Response) -> float | None:
         """Seconds until the rate-limit window X named ends (a 429's wait)."""
-        reset = response.headers.get("x-rate-limit-reset")
-        if reset and reset.isdigit():
-            return max(1.0, float(reset) - time.time())
+        reset = ascii_int(response.headers.get("x-rate-limit-reset", ""))
+        if reset is not None:
+            return max(1.0, reset - time.time())
         return None
 
     def _classify(self, response: httpx.Response, creates: bool) -> PublishError | None:

@@ -20,6 +20,7 @@ from masthead.api.webhook_schemas import (
     WebhookPatch,
     WebhookWithSecret,
 )
+from masthead.domain import inputs
 from masthead.services import webhooks as service
 from masthead.store.deliveries import DeliveryRow
 from masthead.store.webhooks import Change, SubscriptionRow
@@ -184,10 +185,11 @@ async def redeliver(
     webhook_id: WebhookId,
     delivery_id: Annotated[str, Path(alias="deliveryId", max_length=64)],
 ) -> Response:
-    if not (delivery_id.isascii() and delivery_id.isdigit()) or len(delivery_id) > 18:
+    key = inputs.row_id(delivery_id)
+    if key is None:
         raise ApiError(404, "Delivery not found")
     try:
-        await service.redeliver(context(request).db, caller.user.id, webhook_id, int(delivery_id))
+        await service.redeliver(context(request).db, caller.user.id, webhook_id, key)
     except service.NotFound:
         raise ApiError(404, "Delivery not found") from None
     return json_response(202, {"message": "Queued for redelivery with the same event id"})
