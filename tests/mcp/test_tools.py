@@ -3,8 +3,8 @@ and enums that come from the platform rules."""
 
 from __future__ import annotations
 
-from masthead.domain.posts import PLATFORMS
 from masthead.domain.rules import RULES
+from masthead.platforms.registry import SOCIAL
 from tests.mcp.conftest import agent
 from tests.support.harness import Harness
 from tests.support.mcp_client import refusal
@@ -64,7 +64,7 @@ async def test_create_post_takes_the_flattened_arguments_with_rule_enums(
     create = next(t for t in listed.tools if t.name == "blotato_create_post")
     properties = create.input_schema["properties"]
     assert set(properties) == CREATE_POST_ARGUMENTS
-    assert properties["platform"]["enum"] == list(PLATFORMS)
+    assert properties["platform"]["enum"] == list(SOCIAL)
     privacy = RULES["tiktok"].field_rule("privacyLevel")
     assert privacy is not None
     assert properties["privacyLevel"]["enum"] == list(privacy.choices)
