@@ -96,3 +96,13 @@ async def test_arguments_outside_the_schema_are_a_tool_error_naming_them(
         )
     assert "postSubmissionId" in refusal(missing)
     assert refusal(wrong).startswith("platform: 'myspace' is not one of")
+
+
+async def test_arguments_nested_deeper_than_rest_takes_are_a_tool_error(server: Harness) -> None:
+    ada = await server.user()
+    draft: dict[str, object] = {}
+    for _ in range(100):  # past the 64 levels REST takes
+        draft = {"x": draft}
+    async with agent(server, ada) as client:
+        deep = await client.call_tool("blotato_update_schedule", {"id": "x", "draft": draft})
+    assert refusal(deep) == "Arguments are nested more than 64 levels deep"

@@ -17,6 +17,7 @@ from mcp.server.lowlevel import Server
 from mcp.shared.exceptions import MCPError
 
 from masthead.domain.errors import ValidationFailed
+from masthead.domain.inputs import MAX_JSON_DEPTH, json_too_deep
 from masthead.mcp.backend import Call
 from masthead.mcp.registry import Tool
 from masthead.mcp.tools import TOOLS
@@ -85,6 +86,8 @@ def schema_problem(name: str, arguments: dict[str, Any]) -> str | None:
 
 
 async def run(tool: Tool, call: Call, arguments: dict[str, Any]) -> types.CallToolResult:
+    if json_too_deep(arguments):  # what REST refuses as a body; nothing could store it
+        return refusal(f"Arguments are nested more than {MAX_JSON_DEPTH} levels deep")
     problem = schema_problem(tool.name, arguments)
     if problem is not None:
         return refusal(problem)
