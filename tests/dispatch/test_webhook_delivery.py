@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import orjson
 
-from masthead.platforms.webhook import SIGNATURE_HEADER
-from tests.support.harness import Harness, webhook_post
+from masthead.platforms.webhook import REDELIVERY_HEADER, SIGNATURE_HEADER
+from tests.conftest import make_settings
+from tests.support.harness import Harness, running_app, webhook_post
 from tests.support.receiver import Fault, Receiver, verify
 
 
@@ -83,3 +85,27 @@ async def test_receiver_404_fails_permanently_with_its_answer(
     assert "404" in status["errorMessage"]
     await asyncio.sleep(0.2)
     assert len(receiver.deliveries) == 1
+
+
+async def test_a_delivery_whose_answer_never_comes_is_delivered_again_with_the_same_id(
+    tmp_path: Path, receiver: Receiver
+) -> None:
+    """The receiver takes the request but answers after the timeout: the post is not left
+    "outcome unknown" but delivered again, marked as a redelivery, and published."""
+    receiver.script.append(Fault(delay=3.0))
+    settings = make_settings(
+        tmp_path, fetch_allow=receiver.allow, api_rate_limits="off", webhook_timeout_seconds=0.5
+    )
+    async with running_app(settings) as harness:
+        caller = await harness.user()
+        account = await harness.account(caller)
+        response = await harness.create_post(caller, webhook_post(account, receiver.url))
+        post_id = response.json()["postSubmissionId"]
+        status = await harness.wait_status(caller, post_id, {"published", "failed"}, timeout=30)
+
+    assert status["status"] == "published", status
+    first, again = receiver.deliveries[:2]
+    assert orjson.loads(first.body)["postSubmissionId"] == post_id
+    assert orjson.loads(again.body)["postSubmissionId"] == post_id
+    assert REDELIVERY_HEADER.lower() not in first.headers
+    assert again.headers[REDELIVERY_HEADER.lower()] == "1"

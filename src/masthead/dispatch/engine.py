@@ -38,6 +38,7 @@ from masthead.metrics import BUDGET_WAITS, DISPATCH_LAG, POSTS_BY_STATE, PUBLISH
 from masthead.platforms.base import (
     AccountDisconnected,
     AccountInfo,
+    AnswerLost,
     NotSent,
     OutcomeUnknown,
     Permanent,
@@ -557,6 +558,8 @@ class Dispatcher:
             await self._finish(
                 post, State.FAILED, outcome_unknown=True, error=OUTCOME_UNKNOWN_PREFIX + exc.message
             )
+        except AnswerLost as exc:  # the mark stays: the next attempt reconciles (redelivers)
+            await self._retry(post, exc.message, None, unknown=True)
         except Exception as exc:  # the request may have left: never guess
             log.exception("publisher %s crashed while sending %s", publisher.platform, post.id)
             await self._finish(

@@ -29,6 +29,12 @@ class OutcomeUnknown(PublishError):
     """The irreversible request left, but no answer came back; never re-sent blindly."""
 
 
+class AnswerLost(PublishError):
+    """The request left and its answer was lost, for a target whose payload carries a stable
+    id (the webhook's `postSubmissionId`): the engine keeps the sending mark and tries again
+    later through `reconcile`, which delivers the same id again (at least once)."""
+
+
 class NotSent(Retryable):
     """Raised by `reconcile` when the platform shows that the item certainly never became a
     post (a Meta container that ended in ERROR or EXPIRED): the engine drops the sending mark

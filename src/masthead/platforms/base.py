@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 # importing platforms/; the engine and publishers keep importing them from here.
 from masthead.domain.files import MediaFile as MediaFile
 from masthead.domain.outcomes import AccountDisconnected as AccountDisconnected
+from masthead.domain.outcomes import AnswerLost as AnswerLost
 from masthead.domain.outcomes import NotSent as NotSent
 from masthead.domain.outcomes import OutcomeUnknown as OutcomeUnknown
 from masthead.domain.outcomes import Permanent as Permanent

@@ -19,7 +19,7 @@ from masthead.config import Settings
 from masthead.net.guard import BlockedDestination
 from masthead.net.session import GuardedSession, connection_failed
 from masthead.platforms.base import (
-    OutcomeUnknown,
+    AnswerLost,
     Permanent,
     PublishContext,
     Publisher,
@@ -62,7 +62,7 @@ class WebhookPublisher(Publisher):
         answer is lost too, the next attempt delivers again (Retryable here: ask later)."""
         try:
             return await self._deliver(ctx, position, redelivery=True)
-        except OutcomeUnknown as exc:
+        except AnswerLost as exc:
             raise Retryable(exc.message) from exc
 
     async def _deliver(self, ctx: PublishContext, position: int, *, redelivery: bool) -> SentItem:
@@ -100,7 +100,7 @@ class WebhookPublisher(Publisher):
         except (aiohttp.ClientError, TimeoutError) as exc:
             if connection_failed(exc):
                 raise Retryable(f"Webhook unreachable: {exc or type(exc).__name__}") from exc
-            raise OutcomeUnknown(
+            raise AnswerLost(
                 f"the webhook request was sent but no answer came back ({type(exc).__name__})"
             ) from exc
         if 200 <= response.status < 300:
