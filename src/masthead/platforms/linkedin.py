@@ -37,7 +37,9 @@ from masthead.platforms.http import PlatformHttp, new_client, refusal
 from masthead.platforms.oauth import (
     OAuthProvider,
     exchanged_credentials,
+    post_token,
     refreshed_credentials,
+    with_client,
 )
 from masthead.platforms.seams import loaded, stored
 from masthead.platforms.spec import PlatformSpec, Subaccount
@@ -153,13 +155,9 @@ class LinkedInOAuth(OAuthProvider):
         return refreshed_credentials("LinkedIn", response, linkedin_message, current)
 
     async def _token(self, form: dict[str, str]) -> httpx.Response:
-        form = {**form, "client_id": self._app.client_id}
-        if self._app.client_secret:
-            form["client_secret"] = self._app.client_secret
-        try:
-            return await self._client.post(self._token_url, data=form)
-        except httpx.TransportError as exc:
-            raise Retryable(f"LinkedIn token endpoint unreachable ({type(exc).__name__})") from exc
+        return await post_token(
+            self._client, "LinkedIn", self._token_url, with_client(form, self._app)
+        )
 
 
 class LinkedInPublisher(Publisher):

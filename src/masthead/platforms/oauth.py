@@ -18,6 +18,7 @@ from urllib.parse import urlencode
 
 import httpx
 
+from masthead.config import OAuthApp
 from masthead.platforms.base import AccountDisconnected, Permanent, Retryable
 from masthead.timeutil import iso, utcnow
 
@@ -107,6 +108,32 @@ def refreshed_credentials(
     if response.status_code != 200:
         raise AccountDisconnected(f"{platform} refused to refresh the token: {words(response)}")
     return credentials_from_token_response(response.json(), previous=current)
+
+
+async def post_token(
+    client: httpx.AsyncClient,
+    platform: str,
+    url: str,
+    form: dict[str, str],
+    *,
+    auth: httpx.Auth | None = None,
+) -> httpx.Response:
+    """One call to a token endpoint. It creates nothing, so a transport error is retried."""
+    try:
+        return await client.post(url, data=form, auth=auth or httpx.USE_CLIENT_DEFAULT)
+    except httpx.TransportError as exc:
+        raise Retryable(f"{platform} token endpoint unreachable ({type(exc).__name__})") from exc
+
+
+def with_client(
+    form: dict[str, str], app: OAuthApp, *, id_field: str = "client_id"
+) -> dict[str, str]:
+    """The form with the app's credentials in it, for token endpoints that take them in the
+    body; `id_field` is how the platform names the client id (TikTok: `client_key`)."""
+    credentials = {id_field: app.client_id}
+    if app.client_secret:
+        credentials["client_secret"] = app.client_secret
+    return {**form, **credentials}
 
 
 def expires_within(credentials: dict[str, Any], margin: timedelta, now: datetime) -> bool:

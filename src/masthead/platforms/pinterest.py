@@ -38,6 +38,7 @@ from masthead.platforms.http import PlatformHttp, new_client, refusal
 from masthead.platforms.oauth import (
     OAuthProvider,
     exchanged_credentials,
+    post_token,
     refreshed_credentials,
 )
 from masthead.platforms.seams import loaded, stored
@@ -126,12 +127,8 @@ class PinterestOAuth(OAuthProvider):
 
     async def _token(self, form: dict[str, str]) -> httpx.Response:
         auth = httpx.BasicAuth(self._app.client_id, self._app.client_secret or "")
-        try:
-            return await self._client.post(
-                f"{self._app.api_url}/v5/oauth/token", data=form, auth=auth
-            )
-        except httpx.TransportError as exc:
-            raise Retryable(f"Pinterest token endpoint unreachable ({type(exc).__name__})") from exc
+        url = f"{self._app.api_url}/v5/oauth/token"
+        return await post_token(self._client, "Pinterest", url, form, auth=auth)
 
 
 class PinterestPublisher(Publisher):

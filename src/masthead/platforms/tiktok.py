@@ -36,7 +36,12 @@ from masthead.platforms.base import (
     SentItem,
 )
 from masthead.platforms.http import PlatformHttp, new_client, retry_after
-from masthead.platforms.oauth import OAuthProvider, credentials_from_token_response
+from masthead.platforms.oauth import (
+    OAuthProvider,
+    credentials_from_token_response,
+    post_token,
+    with_client,
+)
 from masthead.platforms.spec import PlatformSpec
 from masthead.platforms.tokens import RefreshTokenSpent, TokenKeeper
 
@@ -157,13 +162,9 @@ class TikTokOAuth(OAuthProvider):
         return credentials_from_token_response(body, previous=current)
 
     async def _token(self, form: dict[str, str]) -> httpx.Response:
-        form = {**form, "client_key": self._app.client_id}
-        if self._app.client_secret:
-            form["client_secret"] = self._app.client_secret
-        try:
-            return await self._client.post(f"{self._app.api_url}/v2/oauth/token/", data=form)
-        except httpx.TransportError as exc:
-            raise Retryable(f"TikTok's token endpoint unreachable ({type(exc).__name__})") from exc
+        url = f"{self._app.api_url}/v2/oauth/token/"
+        form = with_client(form, self._app, id_field="client_key")
+        return await post_token(self._client, "TikTok's", url, form)
 
 
 class TikTokPublisher(Publisher):

@@ -39,6 +39,7 @@ from masthead.platforms.oauth import (
     authorize_url,
     credentials_from_token_response,
     exchanged_credentials,
+    post_token,
 )
 from masthead.platforms.spec import PlatformSpec
 from masthead.platforms.tokens import RefreshTokenSpent, TokenKeeper
@@ -146,14 +147,9 @@ class XOAuth(OAuthProvider):
             if self._app.client_secret
             else None
         )
-        try:
-            return await self._client.post(
-                f"{self._app.api_url}/2/oauth2/token",
-                data={**form, "client_id": self._app.client_id},
-                auth=auth or httpx.USE_CLIENT_DEFAULT,
-            )
-        except httpx.TransportError as exc:
-            raise Retryable(f"X token endpoint unreachable ({type(exc).__name__})") from exc
+        url = f"{self._app.api_url}/2/oauth2/token"
+        form = {**form, "client_id": self._app.client_id}
+        return await post_token(self._client, "X", url, form, auth=auth)
 
 
 class TwitterPublisher(Publisher):

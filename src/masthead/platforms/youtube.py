@@ -42,6 +42,8 @@ from masthead.platforms.oauth import (
     authorize_url,
     credentials_from_token_response,
     exchanged_credentials,
+    post_token,
+    with_client,
 )
 from masthead.platforms.spec import PlatformSpec, Subaccount
 from masthead.platforms.tokens import RefreshTokenSpent, TokenKeeper
@@ -144,13 +146,9 @@ class GoogleOAuth(OAuthProvider):
         return credentials_from_token_response(response.json(), previous=current)
 
     async def _token(self, form: dict[str, str]) -> httpx.Response:
-        form = {**form, "client_id": self._app.client_id}
-        if self._app.client_secret:
-            form["client_secret"] = self._app.client_secret
-        try:
-            return await self._client.post(self._token_url, data=form)
-        except httpx.TransportError as exc:
-            raise Retryable(f"Google's token endpoint unreachable ({type(exc).__name__})") from exc
+        return await post_token(
+            self._client, "Google's", self._token_url, with_client(form, self._app)
+        )
 
 
 class YouTubePublisher(Publisher):
