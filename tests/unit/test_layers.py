@@ -1,7 +1,7 @@
 """The layers' import rules, read from the source so that they cannot quietly regress: the
-doors `api/` and `web/` never import each other, `media/` never imports `platforms/`, and
-`domain/` imports nothing that does I/O (only itself, the standard library's pure parts and
-pure text libraries)."""
+doors `api/`, `mcp/` and `web/` never import each other, `media/` never imports `platforms/`,
+and `domain/` imports nothing that does I/O (only itself, `timeutil`'s clock and formats, the
+standard library's pure parts and pure text libraries)."""
 
 from __future__ import annotations
 
@@ -30,6 +30,10 @@ IO_MODULES = frozenset(
 )
 
 
+PURE_HELPERS = frozenset({"masthead.timeutil"})
+"""Outside `domain/`, yet free of I/O: the clock and the compat timestamp format."""
+
+
 def imports(package: str) -> list[tuple[str, str]]:
     """(file, imported module) for every import in a package of src/masthead."""
     found = []
@@ -51,7 +55,11 @@ def within(module: str, package: str) -> bool:
     ("package", "forbidden"),
     [
         ("api", "masthead.web"),
+        ("api", "masthead.mcp"),
         ("web", "masthead.api"),
+        ("web", "masthead.mcp"),
+        ("mcp", "masthead.api"),
+        ("mcp", "masthead.web"),
         ("media", "masthead.platforms"),
     ],
 )
@@ -63,7 +71,11 @@ def test_domain_imports_nothing_with_io() -> None:
     wrong = [
         (file, module)
         for file, module in imports("domain")
-        if (within(module, "masthead") and not within(module, "masthead.domain"))
+        if (
+            within(module, "masthead")
+            and not within(module, "masthead.domain")
+            and not any(within(module, pure) for pure in PURE_HELPERS)
+        )
         or module.split(".")[0] in IO_MODULES
     ]
     assert wrong == []

@@ -206,4 +206,7 @@ def _committed(conn: Connection) -> None:
 
 @event.listens_for(Engine, "rollback")
 def _rolled_back(conn: Connection) -> None:
-    conn.info.pop(_WRITTEN, None)
+    # A connection the server cut (an outage) has no `info` to clear: reading it would try
+    # to reconnect inside the rollback and fail it (PendingRollbackError).
+    if not conn.invalidated:
+        conn.info.pop(_WRITTEN, None)
