@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import orjson
+from httpx import AsyncClient
 from sqlalchemy.engine import Connection
 
 from masthead.platforms.registry import TARGET_TYPES
@@ -98,16 +99,22 @@ async def test_reschedule_moves_the_post_and_refuses_the_past_like_the_api(
     assert iso(stored.scheduled_at) == "2031-03-04T00:15:00.000Z"
 
 
-async def test_the_list_filters_by_status_and_platform(web: tuple[Harness, Browsers]) -> None:
+async def signed_in_with_a_scheduled_post(web: tuple[Harness, Browsers], text: str) -> AsyncClient:
+    """Ada's browser, signed in, with one webhook post of `text` due in three days."""
     harness, browser = web
     ada = await user_with_password(harness, "ada@example.com")
     account = await harness.account(ada, "webhook")
     later = iso(utcnow() + timedelta(days=3))
     await harness.create_post(
-        ada, webhook_post(account, "https://example.com/h", "alpha", scheduledTime=later)
+        ada, webhook_post(account, "https://example.com/h", text, scheduledTime=later)
     )
     client = browser()
     await sign_in(client, ada.email)
+    return client
+
+
+async def test_the_list_filters_by_status_and_platform(web: tuple[Harness, Browsers]) -> None:
+    client = await signed_in_with_a_scheduled_post(web, "alpha")
 
     scheduled = (await client.get("/posts?status=scheduled")).text
     failed = (await client.get("/posts?status=failed")).text
@@ -145,15 +152,7 @@ async def test_the_keys_page_shows_how_to_connect_an_agent(
 async def test_the_platform_filter_offers_and_applies_every_platform_of_the_registry(
     web: tuple[Harness, Browsers],
 ) -> None:
-    harness, browser = web
-    ada = await user_with_password(harness, "ada@example.com")
-    account = await harness.account(ada, "webhook")
-    later = iso(utcnow() + timedelta(days=3))
-    await harness.create_post(
-        ada, webhook_post(account, "https://example.com/h", "alpha", scheduledTime=later)
-    )
-    client = browser()
-    await sign_in(client, ada.email)
+    client = await signed_in_with_a_scheduled_post(web, "alpha")
 
     listing = (await client.get("/posts")).text
     linkedin_only = (await client.get("/posts?platform=linkedin")).text
