@@ -45,4 +45,3 @@ class Call:
 
     backend: Backend
     user: UserRow
-    key_id: int

@@ -98,7 +98,7 @@ class Endpoint:
             return _json(401, api_keys.WRONG_KEY, refused)
         if scope["method"] != "POST":
             return _json(405, "Send MCP messages with POST", {"Allow": "POST"})
-        scope.setdefault("state", {})[CALL_KEY] = Call(backend, owner.user, owner.key_id)
+        scope.setdefault("state", {})[CALL_KEY] = Call(backend, owner.user)
         return None
 
 
