@@ -13,10 +13,10 @@ the engine rather than by each platform:
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
 # The error classes and MediaFile live in domain/, so the media pipeline can use them without
 # importing platforms/; the engine and publishers keep importing them from here.
@@ -85,6 +85,25 @@ class SentItem:
     public_url: str
     data: dict[str, Any] = field(default_factory=dict)
     """What a later thread item or a reconcile needs (Bluesky cid, Meta container id)."""
+
+
+class AccountScope(Protocol):
+    """Whose call this is: what the token keeper and the authorised call need. A publish
+    (`PublishContext`) is one; a metrics check or a comment call (`AccountContext`) is another."""
+
+    @property
+    def account(self) -> AccountInfo: ...
+
+    @property
+    def credentials(self) -> CredentialStore | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class AccountContext:
+    """A call made for an account outside publishing (metrics, comments)."""
+
+    account: AccountInfo
+    credentials: CredentialStore | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,3 +182,123 @@ class Publisher(ABC):
 
     async def aclose(self) -> None:
         """Release connections at shutdown."""
+
+
+@dataclass(frozen=True, slots=True)
+class PublishedPost:
+    """A post Masthead published, as a later call about it (metrics, comments) needs it."""
+
+    post_id: str
+    """Masthead's id (the `postSubmissionId`)."""
+    remote_id: str
+    """The platform's id of the post (of its first thread item)."""
+    public_url: str | None
+    published_at: datetime
+    target: Mapping[str, Any] = field(default_factory=dict)
+    """The post's target as created (`pageId`, `mediaType`...)."""
+    data: Mapping[str, Any] = field(default_factory=dict)
+    """What the send stored beside the remote id (`SentItem.data`: Bluesky's cid...)."""
+
+
+Metric = str | float | Mapping[str, str]
+"""A normalised metric value: counts as strings of decimal digits, ratios as numbers,
+breakdowns as objects of count strings (the contract's "Snapshots and metric names")."""
+
+
+@dataclass(frozen=True, slots=True)
+class MetricsSnapshot:
+    metrics: Mapping[str, Metric]
+    """The contract's names (`viewsCount`...), only those the platform reported."""
+    raw: Mapping[str, Any]
+    """The platform's own fields, as received (`platformMetrics`)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PostGone:
+    """The platform says the post no longer exists: collection and polling end for it."""
+
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class MetricsUnavailable:
+    """The platform has no numbers for this post (a LinkedIn personal post without the
+    permission): recorded as `lastError`, collection ends."""
+
+    reason: str
+
+
+MetricsResult = MetricsSnapshot | PostGone | MetricsUnavailable
+
+
+@runtime_checkable
+class MetricsReader(Protocol):
+    """A publisher that can read its posts' metrics (analytics).
+
+    `fetch_metrics` gets at most `metrics_batch` posts of one account and answers per
+    `post_id`; a post missing from the answer failed alone (retried within its window). It
+    raises `AccountDisconnected` for a revoked token, `Retryable` (with `retry_after` from the
+    platform) for a rate limit or a transient failure of the whole request, `Permanent` for a
+    refusal of the whole request."""
+
+    metrics_batch: int
+
+    async def fetch_metrics(
+        self, ctx: AccountContext, posts: Sequence[PublishedPost]
+    ) -> Mapping[str, MetricsResult]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class RemoteComment:
+    """A comment as the platform reports it."""
+
+    platform_comment_id: str
+    parent_platform_comment_id: str | None
+    """Its top-level ancestor's id for a reply at any depth; None for a top-level comment."""
+    text: str
+    created_at: datetime
+    is_author: bool
+    """Made by the connected account itself."""
+    author_id: str | None = None
+    author_username: str | None = None
+    author_name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CommentDraft:
+    """An outbound comment: top-level, or a reply to a top-level comment."""
+
+    text: str
+    parent_platform_comment_id: str | None = None
+
+
+@runtime_checkable
+class CommentsReader(Protocol):
+    """A publisher that can list the comments on its posts (polling).
+
+    `list_comments` answers the comments of one post (made after `since` where the platform
+    can filter, else all it returns within its paging bound), or `PostGone`. It raises as
+    `MetricsReader.fetch_metrics` does."""
+
+    async def list_comments(
+        self, ctx: AccountContext, post: PublishedPost, since: datetime | None
+    ) -> Sequence[RemoteComment] | PostGone: ...
+
+
+@runtime_checkable
+class CommentsWriter(Protocol):
+    """A publisher that can post a comment or a reply under its posts.
+
+    `send_comment` is the irreversible call (the engine stores a sending mark before it),
+    answering the platform's comment id; it raises like `Publisher.send` (`Retryable` only
+    when the platform certainly did not act, `OutcomeUnknown` when it may have, `Permanent`
+    with the platform's words). `find_comment` settles a lost answer: the id of the account's
+    comment with this text under the post (or under the parent), None if there is none."""
+
+    async def send_comment(
+        self, ctx: AccountContext, post: PublishedPost, comment: CommentDraft
+    ) -> str: ...
+
+    async def find_comment(
+        self, ctx: AccountContext, post: PublishedPost, comment: CommentDraft
+    ) -> str | None: ...

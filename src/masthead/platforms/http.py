@@ -19,9 +19,9 @@ import httpx
 
 from masthead.platforms.base import (
     AccountDisconnected,
+    AccountScope,
     OutcomeUnknown,
     Permanent,
-    PublishContext,
     PublishError,
     Retryable,
 )
@@ -33,11 +33,11 @@ NOT_ACTED = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 Classify = Callable[[httpx.Response, bool], PublishError | None]
 """A platform's reading of an answer: the error it means (given whether the call `creates`
 something), None for a success."""
-Stale = Callable[[PublishContext, httpx.Response], Awaitable[bool]]
+Stale = Callable[[AccountScope, httpx.Response], Awaitable[bool]]
 """Whether an answer says the token is stale and worth one refresh (default: a 401)."""
 
 
-async def _unauthorised(ctx: PublishContext, response: httpx.Response) -> bool:
+async def _unauthorised(ctx: AccountScope, response: httpx.Response) -> bool:
     return response.status_code == 401
 
 
@@ -102,7 +102,7 @@ class PlatformHttp:
 
     async def authorised(
         self,
-        ctx: PublishContext,
+        ctx: AccountScope,
         method: str,
         url: str,
         *,

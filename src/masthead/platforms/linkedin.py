@@ -21,6 +21,7 @@ import httpx
 from masthead.config import OAuthApp, Settings
 from masthead.domain.linkedin_text import escape_little_text
 from masthead.platforms.base import (
+    AccountScope,
     ConnectedAccount,
     ConnectedSubaccount,
     MediaFile,
@@ -108,7 +109,7 @@ class PreparedPost:
     """The uploaded images' or video's URNs, in order."""
 
 
-async def _refreshable(ctx: PublishContext, response: httpx.Response) -> bool:
+async def _refreshable(ctx: AccountScope, response: httpx.Response) -> bool:
     """A 401 is worth one refresh only when LinkedIn gave the account a refresh token."""
     if response.status_code != 401:
         return False

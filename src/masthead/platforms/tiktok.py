@@ -25,6 +25,7 @@ from masthead.config import OAuthApp, Settings
 from masthead.domain.rules import TIKTOK_CHUNKS, UploadChunks
 from masthead.platforms.base import (
     AccountDisconnected,
+    AccountScope,
     ConnectedAccount,
     MediaFile,
     OutcomeUnknown,
@@ -71,7 +72,7 @@ def tiktok_error(response: httpx.Response) -> tuple[str, str]:
     return "", f"TikTok answered HTTP {response.status_code}"
 
 
-async def _token_invalid(ctx: PublishContext, response: httpx.Response) -> bool:
+async def _token_invalid(ctx: AccountScope, response: httpx.Response) -> bool:
     return response.status_code == 401 and tiktok_error(response)[0] == "access_token_invalid"
 
 

@@ -12,7 +12,7 @@ import time
 from datetime import timedelta
 from typing import Any, Protocol
 
-from masthead.platforms.base import AccountDisconnected, CredentialStore, Permanent, PublishContext
+from masthead.platforms.base import AccountDisconnected, AccountScope, CredentialStore, Permanent
 from masthead.platforms.oauth import expires_within
 from masthead.timeutil import utcnow
 
@@ -37,7 +37,7 @@ class Refresher(Protocol):
         ...
 
 
-def store_of(ctx: PublishContext, platform: str) -> CredentialStore:
+def store_of(ctx: AccountScope, platform: str) -> CredentialStore:
     if ctx.credentials is None:
         raise Permanent(f"{platform} publishing needs the account's credential store")
     return ctx.credentials
@@ -50,7 +50,7 @@ class TokenKeeper:
         self._margin = margin
         self._locks: dict[int, asyncio.Lock] = {}
 
-    async def token(self, ctx: PublishContext, *, stale: str | None = None) -> str:
+    async def token(self, ctx: AccountScope, *, stale: str | None = None) -> str:
         """A token the platform will accept: the stored one, refreshed first when it is about
         to end or when the platform just refused `stale`."""
         store = store_of(ctx, self._platform)

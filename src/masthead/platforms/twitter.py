@@ -22,6 +22,7 @@ from masthead.config import OAuthApp, Settings
 from masthead.domain.budgets import DAY, Budget, PlatformBudgets
 from masthead.domain.inputs import ascii_int
 from masthead.platforms.base import (
+    AccountScope,
     ConnectedAccount,
     MediaFile,
     MediaSource,
@@ -230,7 +231,7 @@ class TwitterPublisher(Publisher):
     def _noted(self, key: tuple[str, str]) -> Stale:
         """The default 401 test, noting X's rate-limit headers on the answer it reads."""
 
-        async def stale(ctx: PublishContext, response: httpx.Response) -> bool:
+        async def stale(ctx: AccountScope, response: httpx.Response) -> bool:
             self._note_limits(key, response)
             return response.status_code == 401
 
