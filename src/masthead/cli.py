@@ -466,6 +466,7 @@ def accounts_add(
         owner = await _require_user(db, user)()
 
         def store(conn: Connection) -> int:
+            now = utcnow()
             account_id = accounts.add_account(
                 conn,
                 user_id=owner.id,
@@ -473,13 +474,14 @@ def accounts_add(
                 external_id=external_id or "",
                 username=username or "",
                 fullname=fullname or username or "",
-                now=utcnow(),
+                now=now,
                 credentials=sealed,
             )
             for sub_id, sub_name in subs:
                 accounts.add_subaccount(
                     conn, account_id=account_id, kind=kind, external_id=sub_id, name=sub_name
                 )
+            accounts.announce_connected(conn, owner.id, account_id, now)
             return account_id
 
         return await db.write(store)

@@ -2,19 +2,30 @@
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from importlib.metadata import version
 from pathlib import Path
+from typing import TypeVar
 
 import httpx
 import pytest
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from masthead.cli import app
 from masthead.context import KEY_CACHE_SECONDS
+from masthead.security import Secrets
+from masthead.store import webhooks
+from masthead.store.database import Database
+from masthead.store.models import Event
+from masthead.timeutil import utcnow
 from tests.support.server import ServerProcess
+
+T = TypeVar("T")
 
 
 @pytest.fixture
@@ -26,6 +37,15 @@ def run(env: dict[str, str], *args: str) -> str:
     result = CliRunner().invoke(app, list(args), env=env)
     assert result.exit_code == 0, result.output
     return result.output
+
+
+async def on_database(url: str, work: Callable[[Database], Awaitable[T]]) -> T:
+    db = Database(url)
+    await db.start()
+    try:
+        return await work(db)
+    finally:
+        await db.close()
 
 
 def test_a_user_key_and_account_made_on_the_cli_can_post(
@@ -136,3 +156,35 @@ def test_version_is_the_installed_package_version() -> None:
     result = CliRunner().invoke(app, ["--version"])
     assert result.exit_code == 0
     assert result.output.strip() == f"masthead {version('masthead')}"
+
+
+def test_accounts_add_with_a_username_is_an_account_connected_event(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    user_id = run(env, "users", "create", "--email", "hook@example.com", "--no-password").strip()
+
+    async def subscribe(db: Database) -> None:
+        sealed = Secrets(["cli-secret"]).encrypt("signing-secret")
+        await db.write(
+            lambda conn: webhooks.create(
+                conn,
+                subscription_id="sub-1",
+                user_id=user_id,
+                url="https://hooks.example.com/in",
+                events=["account.connected"],
+                description="",
+                sealed_secret=sealed,
+                now=utcnow(),
+            )
+        )
+
+    def events(db: Database) -> Awaitable[list[tuple[str, str]]]:
+        return db.read(lambda c: [(r.type, r.subject) for r in c.execute(select(Event))])
+
+    url = f"sqlite:///{tmp_path / 'masthead.db'}"
+    asyncio.run(on_database(url, subscribe))
+    add = ("accounts", "add", "--user", "hook@example.com", "--platform", "twitter")
+    account = run(env, *add, "--username", "ada", "--external-id", "42")
+    assert asyncio.run(on_database(url, events)) == [
+        ("account.connected", f"account:{account.strip()}")
+    ]

@@ -3,29 +3,25 @@ answers 503 with `Retry-After` (never a 500) and stores nothing half-way, the en
 and says so in `/readyz` and `/metrics`, and once the database is back it resumes by itself,
 within 5 s, and every accepted post goes out.
 
-Two real outages: on SQLite another connection holds the write lock (`BEGIN EXCLUSIVE`) past
-the busy timeout; on PostgreSQL the database refuses connections (`ALLOW_CONNECTIONS false`)
-and every open one is terminated."""
+Two real outages (tests/support/outages.py), on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
-import pytest
 
 from masthead.store.database import Database
 from tests.support.crashes import seed_webhook_account, wait_settled
 from tests.support.harness import Caller, webhook_post
-from tests.support.postgres import admin
+from tests.support.outages import Setup
+from tests.support.outages import setup as setup  # the fixture, shared
 from tests.support.receiver import Receiver
 from tests.support.server import ServerProcess
 
@@ -37,55 +33,6 @@ DUE_DURING = 20
 """Posts scheduled to fall due while the database is out."""
 ARRIVAL_SECONDS = 0.5
 """A new post is sent to the API this often during the outage."""
-
-
-@dataclass
-class Setup:
-    url: str
-    env: dict[str, str]
-    outage: Callable[[], Awaitable[Callable[[], Awaitable[None]]]]
-    """Starts the outage; returns what ends it."""
-
-
-def _sqlite(tmp_path: Path) -> Setup:
-    path = tmp_path / "masthead.db"
-
-    async def lock() -> Callable[[], Awaitable[None]]:
-        holder = sqlite3.connect(path, isolation_level=None, timeout=15)
-        holder.execute("BEGIN EXCLUSIVE")  # WAL: readers go on, every writer waits, then fails
-
-        async def release() -> None:
-            holder.execute("ROLLBACK")
-            holder.close()
-
-        return release
-
-    return Setup(f"sqlite:///{path}", {}, lock)
-
-
-def _postgres(url: str) -> Setup:
-    name = url.rsplit("/", 1)[1]
-
-    async def refuse() -> Callable[[], Awaitable[None]]:
-        await admin(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
-        await admin(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-            f"WHERE datname = '{name}' AND pid <> pg_backend_pid()"
-        )
-
-        async def allow() -> None:
-            await admin(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
-
-        return allow
-
-    return Setup(url, {"MASTHEAD_DATABASE_URL": url}, refuse)
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def setup(request: pytest.FixtureRequest, tmp_path: Path) -> Setup:
-    if request.param == "sqlite":
-        return _sqlite(tmp_path)
-    return _postgres(request.getfixturevalue("fresh_pg_url"))
 
 
 @asynccontextmanager

@@ -6,32 +6,25 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import asyncpg
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from sqlalchemy import exc as sa
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from masthead.domain.errors import ValidationFailed
 from masthead.services.errors import ApiError as ApiError
 from masthead.services.errors import invalid_fields
-from masthead.store.outages import RETRY_AFTER_SECONDS, is_unavailable
+from masthead.store.outages import (
+    DATABASE_ERRORS,
+    RETRY_AFTER_SECONDS,
+    UNAVAILABLE_MESSAGE,
+    is_unavailable,
+)
 
 log = logging.getLogger(__name__)
 
-DATABASE_ERRORS: tuple[type[Exception], ...] = (
-    sa.DBAPIError,
-    sa.TimeoutError,
-    ConnectionError,
-    asyncpg.PostgresError,
-    asyncpg.InterfaceError,
-)
-"""What the database layer raises; `is_unavailable` tells an outage from a bug."""
-UNAVAILABLE = {
-    "message": f"The database is unavailable right now. Try again in {RETRY_AFTER_SECONDS} seconds."
-}
+UNAVAILABLE = {"message": UNAVAILABLE_MESSAGE}
 
 
 def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:

@@ -23,6 +23,7 @@ from masthead.mcp.registry import Tool
 from masthead.mcp.tools import TOOLS
 from masthead.services import api_keys
 from masthead.services.errors import ApiError
+from masthead.store.outages import DATABASE_ERRORS, UNAVAILABLE_MESSAGE, is_unavailable
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +99,10 @@ async def run(tool: Tool, call: Call, arguments: dict[str, Any]) -> types.CallTo
         return refusal(exc.message)
     except ValidationFailed as exc:
         return refusal(exc.message)
-    except Exception:
+    except Exception as exc:
+        if isinstance(exc, DATABASE_ERRORS) and is_unavailable(exc):
+            log.warning("database unavailable in tool %s: %s", tool.name, exc)
+            return refusal(UNAVAILABLE_MESSAGE)
         log.exception("tool %s failed", tool.name)
         return refusal(UNEXPECTED)
 

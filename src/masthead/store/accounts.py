@@ -276,10 +276,15 @@ def save_connected(
                 name=name,
                 credentials=sealed,
             )
+    announce_connected(conn, user_id, account_id, now)
+    return account_id
+
+
+def announce_connected(conn: Connection, user_id: str, account_id: int, now: datetime) -> None:
+    """The `account.connected` event, in the transaction that connected the account."""
     saved = account_by_id(conn, account_id)
     if saved is not None:
         events.account_changed(conn, saved, user_id, ACCOUNT_CONNECTED, now)
-    return account_id
 
 
 def remove_account(conn: Connection, user_id: str, account_id: int, now: datetime) -> bool:

@@ -16,6 +16,19 @@ from sqlalchemy import exc as sa
 RETRY_AFTER_SECONDS = 5
 """What a 503 tells clients to wait: about how long the dispatcher's backoff takes to notice
 the database is back."""
+UNAVAILABLE_MESSAGE = (
+    f"The database is unavailable right now. Try again in {RETRY_AFTER_SECONDS} seconds."
+)
+"""What every door says during an outage (REST's 503 message, MCP's tool error)."""
+
+DATABASE_ERRORS: tuple[type[Exception], ...] = (
+    sa.DBAPIError,
+    sa.TimeoutError,
+    ConnectionError,
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+)
+"""What the database layer raises; `is_unavailable` tells an outage from a bug."""
 
 _UNAVAILABLE_SQLSTATE_CLASSES = ("08", "53", "57")
 """PostgreSQL's connection exceptions, insufficient resources (disk full, too many
