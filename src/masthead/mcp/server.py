@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from importlib.metadata import version
 from typing import Any
 
+import jsonschema_rs
 import mcp_types as types
 import orjson
 from jsonschema import Draft202012Validator
@@ -15,6 +16,7 @@ from jsonschema.exceptions import best_match
 from mcp.server.context import ServerRequestContext
 from mcp.server.lowlevel import Server
 from mcp.shared.exceptions import MCPError
+from mcp.shared.inbound import x_mcp_header_map
 
 from masthead.domain.errors import ValidationFailed
 from masthead.domain.inputs import MAX_JSON_DEPTH, json_too_deep
@@ -44,6 +46,14 @@ INSTRUCTIONS = (
     "blotato_list_accounts, then blotato_create_post, then blotato_get_post_status."
 )
 VALIDATORS = {name: Draft202012Validator(t.input_schema) for name, t in TOOLS.items()}
+"""The reference check, which names the first argument that misses the schema."""
+FAST_CHECKS = {
+    name: jsonschema_rs.Draft202012Validator(t.input_schema, validate_formats=False)
+    for name, t in TOOLS.items()
+}
+"""The same schemas compiled in Rust: tells valid arguments in about a microsecond where the
+reference check takes a quarter of a millisecond (bench/mcp.py); formats are annotations
+for both, as the 2020-12 draft says."""
 
 
 def describe(tool: Tool) -> types.Tool:
@@ -77,6 +87,8 @@ def refusal(message: str) -> types.CallToolResult:
 
 def schema_problem(name: str, arguments: dict[str, Any]) -> str | None:
     """The first way the arguments miss the tool's input schema, naming the argument."""
+    if FAST_CHECKS[name].is_valid(arguments):
+        return None
     error = best_match(VALIDATORS[name].iter_errors(arguments))
     if error is None:
         return None
@@ -142,6 +154,14 @@ def serving(list_tools: ListTools, call_tool: CallTool) -> Server[Any]:
     return server
 
 
+HEADER_SCHEMAS = {
+    name: t.input_schema for name, t in TOOLS.items() if x_mcp_header_map(t.input_schema)
+}
+"""The tools that declare `x-mcp-header` parameters: only their calls have `Mcp-Param-*`
+headers for the SDK to check against the arguments."""
+
+
 def input_schema(name: str) -> dict[str, Any] | None:
-    tool = TOOLS.get(name)
-    return tool.input_schema if tool is not None else None
+    """What the SDK checks a call's `Mcp-Param-*` headers against; None (nothing to check)
+    for a tool that declares none, which spares a walk of its whole schema on every call."""
+    return HEADER_SCHEMAS.get(name)
