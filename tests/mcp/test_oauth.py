@@ -17,6 +17,7 @@ from masthead.timeutil import utcnow
 from tests.conftest import make_settings
 from tests.support.harness import Caller, Harness, served_app
 from tests.support.mcp_client import call, connected
+from tests.support.web import csrf_in, sign_in, user_with_password
 
 REDIRECT = "http://127.0.0.1:33418/callback"
 
@@ -171,3 +172,57 @@ async def test_with_oauth_off_there_is_no_oauth(tmp_path: Path) -> None:
         document = await server.client.get("/.well-known/oauth-authorization-server")
     assert refused.status_code == 401 and "www-authenticate" not in refused.headers
     assert document.status_code == 404
+
+
+async def signed_in_agent(server: Harness, caller: Caller, name: str) -> dict[str, str]:
+    """A client named `name` registered, approved with `caller`'s key and redeemed: tokens."""
+    answer = await server.client.post(
+        "/oauth/register", json={"redirect_uris": [REDIRECT], "client_name": name}
+    )
+    client_id = answer.json()["client_id"]
+    verifier, challenge = pkce()
+    params = authorize_params(client_id, challenge)
+    approved = await server.client.post("/oauth/authorize", data={**params, "api_key": caller.key})
+    code = parse_qs(urlsplit(approved.headers["location"]).query)["code"][0]
+    tokens = await redeem(server, client_id, code, verifier)
+    assert tokens.status_code == 200, tokens.text
+    body: dict[str, str] = tokens.json()
+    return body
+
+
+async def test_one_agent_is_disconnected_alone_from_the_keys_page(server: Harness) -> None:
+    ada = await user_with_password(server, "ada@example.com")
+    claude = await signed_in_agent(server, ada, "Claude")
+    cursor = await signed_in_agent(server, ada, "Cursor")
+
+    async def user_of(tokens: dict[str, str]) -> str:
+        headers = {"Authorization": f"Bearer {tokens['access_token']}"}
+        async with connected(server.settings.public_url, headers) as client:
+            me = await call(client, "blotato_get_user")
+        return str(me["id"])
+
+    assert await user_of(claude) == await user_of(cursor) == ada.user_id
+
+    async with httpx.AsyncClient(base_url=server.settings.public_url) as browser:
+        await sign_in(browser, ada.email)
+        listed = await browser.get("/settings/keys")
+        assert "MCP agent: Claude" in listed.text and "MCP agent: Cursor" in listed.text
+        keys = await server.db.read(lambda c: users.list_keys(c, ada.user_id))
+        [claude_key] = [k.id for k in keys if k.name == "MCP agent: Claude"]
+        revoked = await browser.post(
+            f"/settings/keys/{claude_key}/revoke", data={"csrf_token": csrf_in(listed.text)}
+        )
+        assert revoked.status_code == 303
+
+    refused = await server.client.post(
+        "/mcp", json={}, headers={"Authorization": f"Bearer {claude['access_token']}"}
+    )
+    assert refused.status_code == 401  # at once: no cache stands between a token and its key
+    refresh = await server.client.post(
+        "/oauth/token",
+        data={"grant_type": "refresh_token", "refresh_token": claude["refresh_token"]},
+    )
+    assert refresh.status_code == 400 and refresh.json()["error"] == "invalid_grant"
+    assert await user_of(cursor) == ada.user_id  # the other agent goes on
+    async with connected(server.settings.public_url, ada.headers) as client:
+        assert (await call(client, "blotato_get_user"))["id"] == ada.user_id  # and the key

@@ -21,15 +21,25 @@ WRONG_KEY = "Wrong Blotato API Key"
 
 
 async def create(db: Database, secrets: Secrets, user_id: str, name: str) -> NewApiKey:
+    return (await _add(db, secrets, user_id, name))[1]
+
+
+async def create_for_agent(db: Database, secrets: Secrets, user_id: str, name: str) -> int:
+    """A key of its own for an MCP agent signed in with OAuth, listed and revoked with the
+    user's keys; its value is never shown (the agent's tokens name it by id)."""
+    return (await _add(db, secrets, user_id, name))[0]
+
+
+async def _add(db: Database, secrets: Secrets, user_id: str, name: str) -> tuple[int, NewApiKey]:
     key = secrets.new_api_key()
     now = utcnow()
     label = name.strip()[:NAME_MAX]
-    await db.write(
+    key_id = await db.write(
         lambda c: users.add_api_key(
             c, user_id=user_id, name=label, prefix=key.prefix, digest=key.digest, now=now
         )
     )
-    return key
+    return key_id, key
 
 
 async def listing(db: Database, user_id: str) -> list[users.KeyListing]:

@@ -1,12 +1,14 @@
 """OAuth 2.1 for MCP clients (contract section 11): dynamic registration of public clients,
-authorization codes bound to PKCE S256, and bearer tokens that act as the API key the user
-approved with.
+authorization codes bound to PKCE S256, and bearer tokens that act for the user who approved
+them.
 
 Nothing here needs a table of its own: a client id and a token are the server's own
 encrypted statements (MultiFernet, so key rotation keeps them valid), and an authorization
 code is a row of `oauth_states` (platform `mcp`), deleted as it is redeemed, so a code works
-once on any API process. A token names its key; every use checks that the key is still
-active, so revoking the key revokes its tokens.
+once on any API process. Redeeming a code gives the agent an API key of its own (listed with
+the user's keys, named after the client); a token names that key and the key the user
+approved with, and every use checks that both are still active: revoking the agent's key
+disconnects that agent alone, at once; revoking the approving key disconnects its agents.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from urllib.parse import urlsplit
 import orjson
 
 from masthead.security import Secrets
+from masthead.services import api_keys
 from masthead.store import oauth_states, users
 from masthead.store.database import Database
 from masthead.timeutil import utcnow
@@ -179,16 +182,33 @@ async def approve(
     return code
 
 
-def _tokens(secrets: Secrets, key_id: int, client_id: str) -> Tokens:
+def _tokens(secrets: Secrets, grant: Grant, client_id: str) -> Tokens:
     now = utcnow()
-    access = {"t": "a", "k": key_id, "e": int(now.timestamp()) + ACCESS_SECONDS}
+    access = {"t": "a", **grant.sealed(), "e": int(now.timestamp()) + ACCESS_SECONDS}
     refresh = {
         "t": "r",
-        "k": key_id,
+        **grant.sealed(),
         "c": client_id,
         "e": int((now + REFRESH_LIFETIME).timestamp()),
     }
     return Tokens(_seal(secrets, TOKEN_PREFIX, access), _seal(secrets, TOKEN_PREFIX, refresh))
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    """What a token acts as: the agent's own key (revoked alone to disconnect that agent)
+    and the key its user approved it with (revoked, it takes its agents along)."""
+
+    key_id: int
+    granted_by: int
+
+    def sealed(self) -> dict[str, int]:
+        return {"k": self.key_id, "g": self.granted_by}
+
+    @classmethod
+    def of(cls, token: dict[str, Any]) -> Grant:
+        # A token sealed before agents had keys of their own acts as the approving key.
+        return cls(int(token["k"]), int(token.get("g", token["k"])))
 
 
 async def _live_key(db: Database, key_id: int) -> users.KeyOwner:
@@ -196,6 +216,10 @@ async def _live_key(db: Database, key_id: int) -> users.KeyOwner:
     if owner is None:
         raise OAuthError("invalid_grant", "the API key this was granted with has been revoked")
     return owner
+
+
+async def _live_grant(db: Database, grant: Grant) -> users.KeyOwner | None:
+    return await db.read(lambda conn: users.active_agent_key(conn, grant.key_id, grant.granted_by))
 
 
 async def exchange(db: Database, secrets: Secrets, form: dict[str, str]) -> Tokens:
@@ -213,16 +237,20 @@ async def exchange(db: Database, secrets: Secrets, form: dict[str, str]) -> Toke
             raise OAuthError("invalid_grant", "redirect_uri: not the one of the authorization")
         if _s256(form.get("code_verifier", "")) != grant["p"]:
             raise OAuthError("invalid_grant", "code_verifier: does not match the code_challenge")
-        await _live_key(db, int(grant["k"]))
-        return _tokens(secrets, int(grant["k"]), grant["c"])
+        approver = await _live_key(db, int(grant["k"]))
+        name = f"MCP agent: {client(secrets, grant['c']).name}"
+        agent = await api_keys.create_for_agent(db, secrets, approver.user.id, name)
+        return _tokens(secrets, Grant(agent, approver.key_id), grant["c"])
     if grant_type == "refresh_token":
         value = _open(secrets, TOKEN_PREFIX, form.get("refresh_token", ""))
         if value is None or value.get("t") != "r" or value["e"] < utcnow().timestamp():
             raise OAuthError("invalid_grant", "refresh_token: unknown or expired")
         if form.get("client_id", value["c"]) != value["c"]:
             raise OAuthError("invalid_grant", "client_id: not the client the token was issued to")
-        await _live_key(db, int(value["k"]))
-        return _tokens(secrets, int(value["k"]), value["c"])
+        granted = Grant.of(value)
+        if await _live_grant(db, granted) is None:
+            raise OAuthError("invalid_grant", "refresh_token: the agent's key has been revoked")
+        return _tokens(secrets, granted, value["c"])
     raise OAuthError("unsupported_grant_type", "grant_type: authorization_code or refresh_token")
 
 
@@ -231,7 +259,7 @@ async def bearer_owner(db: Database, secrets: Secrets, token: str) -> users.KeyO
     value = _open(secrets, TOKEN_PREFIX, token)
     if value is None or value.get("t") != "a" or value["e"] < utcnow().timestamp():
         return None
-    return await db.read(lambda conn: users.active_key(conn, int(value["k"])))
+    return await _live_grant(db, Grant.of(value))
 
 
 def is_token(credential: str) -> bool:

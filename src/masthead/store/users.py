@@ -96,6 +96,12 @@ def active_key(conn: Connection, key_id: int) -> KeyOwner | None:
     return next(iter(_active_owners(conn, ApiKey.id == key_id)), None)
 
 
+def active_agent_key(conn: Connection, key_id: int, granted_by: int) -> KeyOwner | None:
+    """An MCP agent's own key, if both it and the key its user approved it with are live."""
+    owners = {o.key_id: o for o in _active_owners(conn, ApiKey.id.in_((key_id, granted_by)))}
+    return owners.get(key_id) if granted_by in owners else None
+
+
 def _active_owners(conn: Connection, condition: ColumnElement[bool]) -> list[KeyOwner]:
     rows = conn.execute(
         select(
