@@ -65,6 +65,9 @@ class Settings(BaseSettings):
     event_delivery_batch_size: int = Field(default=200, ge=1, le=5000)
     event_lease_seconds: float = Field(default=60.0, gt=1)
     """A worker that dies mid-delivery: how long until another sends that event again."""
+    event_retention_days: float = Field(default=30.0, gt=0)
+    """Delivered and failed deliveries (the delivery log) and their events are deleted once
+    this old; pending ones never are."""
 
     # Quotas per user (docs/settings.md); a request past one is a 4xx that says which.
     slots_per_request: int = Field(default=100, ge=1)

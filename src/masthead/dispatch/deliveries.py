@@ -24,6 +24,7 @@ from cachetools import TTLCache
 from sqlalchemy.engine import Connection
 
 from masthead.config import Settings
+from masthead.dispatch import retention
 from masthead.dispatch.batches import WriteBatcher
 from masthead.dispatch.resilience import EngineHealth
 from masthead.domain.events import EXCERPT_BYTES, event_body, next_attempt
@@ -74,6 +75,7 @@ class Deliverer:
         lease = max(settings.event_lease_seconds, settings.webhook_timeout_seconds + 1)
         self._lease = timedelta(seconds=lease)
         self._window = timedelta(hours=settings.event_retry_hours)
+        self._retention = timedelta(days=settings.event_retention_days)
         self._base = settings.event_retry_base_seconds
         self._cap = settings.event_retry_max_seconds
         self._session = GuardedSession(
@@ -87,6 +89,7 @@ class Deliverer:
         self._stopping = False
         self._inflight: set[asyncio.Task[None]] = set()
         self._task: asyncio.Task[None] | None = None
+        self._purger: asyncio.Task[None] | None = None
         self._unsubscribe: Callable[[], None] | None = None
         self._plain: TTLCache[str, str] = TTLCache(maxsize=10_000, ttl=SECRET_CACHE_SECONDS)
         self._health = EngineHealth(lambda: db.writer.unavailable, gauges=False)
@@ -102,6 +105,10 @@ class Deliverer:
         await self._listen()
         self._health.started()
         self._task = asyncio.create_task(self._loop(), name="masthead-event-deliveries")
+        self._purger = asyncio.create_task(
+            retention.run_forever(self._db, self._retention, self._clock),
+            name="masthead-event-retention",
+        )
 
     async def stop(self, timeout: float = 10.0) -> None:
         """Stop claiming, let requests in flight finish for up to `timeout`, hand back the
@@ -109,9 +116,10 @@ class Deliverer:
         self._stopping = True
         self._health.stopped()
         self._wake.set()
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+        loops = [task for task in (self._task, self._purger) if task is not None]
+        for task in loops:
+            task.cancel()
+        await asyncio.gather(*loops, return_exceptions=True)
         if self._inflight:
             _, pending = await asyncio.wait(set(self._inflight), timeout=timeout)
             for task in pending:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, exists, func, or_, select, update
+from sqlalchemy import and_, bindparam, delete, exists, func, or_, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import aliased
 
@@ -297,3 +297,29 @@ def hand_back(conn: Connection, *, owner: str) -> int:
         .values(lease_owner=None, lease_until=None, attempts=EventDelivery.attempts - 1)
     )
     return result.rowcount
+
+
+def forget_settled_before(conn: Connection, before: datetime, limit: int) -> int:
+    """Up to `limit` delivered or failed deliveries last tried before `before`: the delivery
+    log is kept that long. A pending delivery is never forgotten."""
+    settled = (
+        select(EventDelivery.id)
+        .where(
+            EventDelivery.status.in_((DELIVERED, FAILED)),
+            func.coalesce(EventDelivery.last_attempt_at, EventDelivery.created_at) < before,
+        )
+        .limit(limit)
+    )
+    return conn.execute(
+        delete(EventDelivery).where(EventDelivery.id.in_(settled.scalar_subquery()))
+    ).rowcount
+
+
+def forget_events_before(conn: Connection, before: datetime, limit: int) -> int:
+    """Up to `limit` events from before `before` that no delivery refers to any more."""
+    done = (
+        select(Event.id)
+        .where(Event.created_at < before, ~exists().where(EventDelivery.event_id == Event.id))
+        .limit(limit)
+    )
+    return conn.execute(delete(Event).where(Event.id.in_(done.scalar_subquery()))).rowcount
