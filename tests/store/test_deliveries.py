@@ -5,13 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
+from sqlalchemy import event as sa_event
 from sqlalchemy.engine import Connection
 
 from masthead.security import Secrets
 from masthead.services import webhooks
 from masthead.store import deliveries, events
+from masthead.store import webhooks as webhooks_store
 from masthead.store.models import Event, WebhookSubscription
 from masthead.timeutil import utcnow
 from tests.store.conftest import Seeded
@@ -104,3 +107,35 @@ async def test_a_later_event_of_a_subject_waits_for_the_earlier_one(seeded: Seed
         lambda c: c.execute(select(WebhookSubscription.failing_since)).scalar_one()
     )
     assert cleared is None
+
+
+async def test_with_no_subscription_a_change_reads_nothing_on_sqlite_and_loses_no_event(
+    seeded: Seeded,
+) -> None:
+    selects: list[str] = []
+
+    def seen(_c: Any, _cur: Any, statement: str, *_: Any) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            selects.append(statement)
+
+    def published(post_id: str) -> Callable[[Connection], int]:
+        return lambda c: events.post_changed(c, [(post_id, "post.published")], utcnow())
+
+    await seeded.db.write(published("p0"))  # SQLite learns here that nobody subscribed
+    sa_event.listen(Engine, "before_cursor_execute", seen)
+    try:
+        assert await seeded.db.write(published("p1")) == 0
+    finally:
+        sa_event.remove(Engine, "before_cursor_execute", seen)
+    assert len(selects) == (0 if seeded.db.is_sqlite else 1), selects
+
+    # A subscription made after that is seen by the very next change: nothing is lost.
+    sid = await _subscribe(seeded)
+    assert await seeded.db.write(lambda c: events.record(c, [_new(seeded, "p2")], utcnow())) == 1
+    off = webhooks_store.Change(enabled=False)
+    on = webhooks_store.Change(enabled=True)
+    user = seeded.caller.user_id
+    await seeded.db.write(lambda c: webhooks_store.change(c, user, sid, off, utcnow()))
+    assert await seeded.db.write(lambda c: events.record(c, [_new(seeded, "p3")], utcnow())) == 0
+    await seeded.db.write(lambda c: webhooks_store.change(c, user, sid, on, utcnow()))
+    assert await seeded.db.write(lambda c: events.record(c, [_new(seeded, "p4")], utcnow())) == 1

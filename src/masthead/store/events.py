@@ -29,6 +29,7 @@ from masthead.domain.events import (
     wants,
 )
 from masthead.store import posts as post_store
+from masthead.store import webhooks
 from masthead.store.models import Event, EventDelivery, WebhookSubscription
 
 CHANNEL = "masthead_events"
@@ -51,6 +52,8 @@ def new_event_id() -> str:
 def record(conn: Connection, events: Sequence[NewEvent], now: datetime) -> int:
     """Store the events that some enabled subscription of their user wants, with a pending
     delivery for each such subscription. Returns the deliveries written."""
+    if not webhooks.may_have_subscribers(conn):
+        return 0
     subscriptions = _enabled_subscriptions(conn, {e.user_id for e in events})
     event_rows: list[dict[str, Any]] = []
     by_subscription: dict[str, list[str]] = {}
@@ -135,8 +138,9 @@ def _enabled_subscriptions(
 def post_changed(conn: Connection, changes: Sequence[tuple[str, str]], now: datetime) -> int:
     """Events for posts whose state just changed in this transaction: (post id, event type),
     each with the post's status as `GET /v2/posts/{id}` now shows it. Posts of users without
-    an enabled subscription cost one read and nothing else."""
-    if not changes:
+    an enabled subscription cost one read and nothing else (none on SQLite while no
+    subscription is enabled)."""
+    if not changes or not webhooks.may_have_subscribers(conn):
         return 0
     subscribers = select(WebhookSubscription.user_id).where(WebhookSubscription.enabled)
     found = post_store.posts_by_ids(conn, [post_id for post_id, _ in changes], owners=subscribers)

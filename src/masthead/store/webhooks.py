@@ -48,6 +48,30 @@ class Change:
     enabled: bool | None = None
 
 
+_ANY_ENABLED: dict[str, bool] = {}
+"""SQLite databases (by URL): whether one has an enabled subscription, once read."""
+
+
+def may_have_subscribers(conn: Connection) -> bool:
+    """False only when no subscription is enabled, so that a change's events need no read.
+    Known without a read on SQLite once read: it is one process (cli.py's lock) and every
+    write that creates or enables a subscription goes through `create` or `change`, which
+    forget the answer inside their transaction, so a change committed after them reads again
+    and loses no event. On PostgreSQL other processes write: the caller's own read decides."""
+    if conn.dialect.name != "sqlite":
+        return True
+    key = str(conn.engine.url)
+    known = _ANY_ENABLED.get(key)
+    if known is None:
+        found = conn.execute(select(WebhookSubscription.id).where(WebhookSubscription.enabled))
+        known = _ANY_ENABLED[key] = found.first() is not None
+    return known
+
+
+def _forget_subscribers(conn: Connection) -> None:
+    _ANY_ENABLED.pop(str(conn.engine.url), None)
+
+
 def create(
     conn: Connection,
     *,
@@ -59,6 +83,7 @@ def create(
     sealed_secret: str,
     now: datetime,
 ) -> SubscriptionRow:
+    _forget_subscribers(conn)
     conn.execute(
         insert(WebhookSubscription).values(
             id=subscription_id,
@@ -109,6 +134,7 @@ def change(
         values["enabled"] = change.enabled
         if change.enabled:  # switched on again: its failing streak starts over
             values |= {"failing_since": None, "disabled_reason": None}
+            _forget_subscribers(conn)
     conn.execute(
         update(WebhookSubscription)
         .where(WebhookSubscription.id == subscription_id, WebhookSubscription.user_id == user_id)
