@@ -155,6 +155,10 @@ class IgMedia:
     def permalink(self) -> str:
         return f"https://www.instagram.com/p/Fake{self.id}/"
 
+    @property
+    def product_type(self) -> str:
+        return {"REELS": "REELS", "STORIES": "STORY"}.get(self.media_type, "FEED")
+
 
 @dataclass
 class Photo:
@@ -228,6 +232,9 @@ class FakeMeta:
         self.quota_total = 50
         self.quota_duration = 86400
         self.authorize_as: str | None = None
+        self.insights: dict[str, dict[str, int]] = {}
+        """media or post id → its insights values by metric name (set by tests); a metric
+        asked for and not here is left out of the answer, as Meta does."""
         self._ids = itertools.count(17_900_000_000_000_001)
         self._lock = threading.RLock()
         app = Starlette(
@@ -509,9 +516,14 @@ class FakeMeta:
             return await self._instagram(method, ig, edge, params)
         if node in self.containers and method == "GET":
             return self._container_status(self.containers[node])
+        if node in self.ig_media and method == "GET" and edge == "insights":
+            return self._ig_insights(self.ig_media[node], params, token)
         if node in self.ig_media and method == "GET":
             media = self.ig_media[node]
-            return JSONResponse({"id": media.id, "permalink": media.permalink})
+            body = {"id": media.id, "permalink": media.permalink}
+            if "media_product_type" in str(params.get("fields", "")):
+                body["media_product_type"] = media.product_type
+            return JSONResponse(body)
         if node in self.videos and method == "GET":
             return self._video_status(self.videos[node])
         if (node in self.posts or node in self.videos) and edge == "comments":
@@ -761,6 +773,42 @@ class FakeMeta:
         container.media_id = media.id
         return JSONResponse({"id": media.id})
 
+    # -- analytics ---------------------------------------------------------------------------
+
+    def add_media(self, ig: IgAccount, media_type: str, **insights: int) -> IgMedia:
+        """A published media (`IMAGE`, `CAROUSEL`, `REELS`, `STORIES`) with its insights."""
+        media = IgMedia(self.next_id(), ig.id, "", media_type, "", time.time())
+        self.ig_media[media.id] = media
+        self.insights[media.id] = dict(insights)
+        return media
+
+    def _ig_insights(self, media: IgMedia, params: dict[str, Any], token: Token) -> Response:
+        """GET /{ig-media}/insights: every metric must be in the official enum and served for
+        the media's product type; values come from `insights` (absent ones are left out)."""
+        ig = self.ig_accounts[media.ig_id]
+        if token.kind != "page" or token.subject != ig.page_id:
+            return graph_error(200, "(#200) The token has no access to this media")
+        asked = [m for m in str(params.get("metric", "")).split(",") if m]
+        unknown = [
+            m for m in asked if m not in enum_values("shadowigmediainsights_metric_enum_param")
+        ]
+        if unknown or not asked:
+            self.invalid.append(f"IGMedia/insights: unknown metric(s) {unknown or 'none asked'}")
+            return graph_error(
+                100, f"(#100) metric[0] must be one of the following values: {unknown}"
+            )
+        unsupported = [m for m in asked if m not in IG_PRODUCT_METRICS[media.product_type]]
+        if unsupported:
+            self.invalid.append(f"IGMedia/insights: {unsupported} not for {media.product_type}")
+            return graph_error(
+                100,
+                f"(#100) The Media Insights API does not support the {unsupported[0]} metric for "
+                "this media product type.",
+            )
+        return JSONResponse(
+            {"data": _insight_rows(media.id, self.insights.get(media.id, {}), asked)}
+        )
+
 
 def _iso(at: float) -> str:
     return datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%dT%H:%M:%S+0000")
@@ -801,3 +849,44 @@ def _type_problem(kind: str, value: Any) -> str:
     else:
         ok = True  # enums and other named types: the value is not checked here
     return "" if ok else f"is not a {kind}: {value!r}"
+
+
+# -- analytics -------------------------------------------------------------------------------
+
+IG_PRODUCT_METRICS = {
+    "FEED": frozenset(
+        {"views", "reach", "likes", "comments", "shares", "saved", "total_interactions"}
+        | {"profile_visits", "profile_activity", "follows"}
+    ),
+    "REELS": frozenset(
+        {"views", "reach", "likes", "comments", "shares", "saved", "total_interactions"}
+        | {"ig_reels_avg_watch_time", "ig_reels_video_view_total_time", "reels_skip_rate"}
+    ),
+    "STORY": frozenset(
+        {"views", "reach", "shares", "total_interactions", "follows", "profile_visits"}
+        | {"profile_activity", "replies", "navigation"}
+    ),
+}
+"""The media insights metrics Meta serves per media_product_type (media insights reference);
+a request with any other metric is refused whole with code 100."""
+
+
+@cache
+def enum_values(name: str) -> frozenset[str]:
+    """The values of one of the codegen specs' enum types (`enum_types.json`, a list)."""
+    listed: list[dict[str, Any]] = json.loads((SPECS / "specs" / "enum_types.json").read_text())
+    return frozenset(next(e["values"] for e in listed if e["name"] == name))
+
+
+def _insight_rows(owner: str, values: dict[str, int], asked: list[str]) -> list[dict[str, Any]]:
+    return [
+        {
+            "name": name,
+            "period": "lifetime",
+            "values": [{"value": values[name]}],
+            "title": name.replace("_", " ").title(),
+            "id": f"{owner}/insights/{name}/lifetime",
+        }
+        for name in asked
+        if name in values
+    ]

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Self
 
@@ -53,6 +53,8 @@ TRANSIENT = frozenset({1, 2})
 """Unknown and temporary service errors: retried when nothing was being created."""
 IG_PUBLISH_LIMIT = (9, 2207042)
 """(code, error_subcode) of "the account reached its publishing limit" (PN 2.3)."""
+MISSING_OBJECT = (100, 33)
+"""(code, error_subcode) of "object does not exist" (a deleted post or media)."""
 PAGE_SIZE = 100
 META_SETTINGS = "meta"
 """Facebook and Instagram share one app and one Graph origin: MASTHEAD_META_*."""
@@ -165,12 +167,35 @@ class Graph:
         """One call with `token` in the Authorization header (never in a URL that could be
         logged). `creates`: the call may make something visible, so a lost answer is an
         unknown outcome rather than a retry."""
+        body = await self._answer(method, path, token, creates=creates, url=url, **kwargs)
+        assert body is not None  # None answers only a read that allows it
+        return body
+
+    async def read(self, path: str, token: str, **kwargs: Any) -> dict[str, Any] | None:
+        """A GET that answers None when the object no longer exists (deleted, or never was:
+        Meta says code 100 subcode 33 for both)."""
+        return await self._answer("GET", path, token, gone_ok=True, **kwargs)
+
+    async def _answer(
+        self,
+        method: str,
+        path: str,
+        token: str,
+        *,
+        creates: bool = False,
+        url: str | None = None,
+        gone_ok: bool = False,
+        **kwargs: Any,
+    ) -> dict[str, Any] | None:
         headers = {"Authorization": f"Bearer {token}", **kwargs.pop("headers", {})}
         response = await self._http.send(
             method, url or self.url(path), creates=creates, headers=headers, **kwargs
         )
         if response.status_code >= 300:
-            raise_for(graph_error(response), creates=creates, throttle_wait=self._throttle_wait)
+            error = graph_error(response)
+            if gone_ok and (error.code, error.subcode) == MISSING_OBJECT:
+                return None
+            raise_for(error, creates=creates, throttle_wait=self._throttle_wait)
         try:
             body = response.json()
         except ValueError as exc:
@@ -192,6 +217,23 @@ class Graph:
             if not after or not (body.get("paging") or {}).get("next"):
                 return found
             params = {**params, "after": after}
+
+
+def insight_values(body: Mapping[str, Any]) -> dict[str, Any]:
+    """An insights answer (`{"data": [{"name", "values": [{"value"}]}]}`, or `total_value`
+    in newer versions) as {metric name: value}; metrics Meta left out stay absent."""
+    found: dict[str, Any] = {}
+    for row in body.get("data") or []:
+        if not isinstance(row, dict) or not row.get("name"):
+            continue
+        values = row.get("values") or [{}]
+        total = row.get("total_value") or {}
+        value = total.get("value") if isinstance(total, dict) and "value" in total else None
+        if value is None and isinstance(values[0], dict):
+            value = values[0].get("value")
+        if value is not None:
+            found[str(row["name"])] = value
+    return found
 
 
 async def poll(
