@@ -232,9 +232,11 @@ class FakeMeta:
         self.quota_total = 50
         self.quota_duration = 86400
         self.authorize_as: str | None = None
-        self.insights: dict[str, dict[str, int]] = {}
-        """media or post id → its insights values by metric name (set by tests); a metric
-        asked for and not here is left out of the answer, as Meta does."""
+        self.insights: dict[str, dict[str, Any]] = {}
+        """media, post or video id → its insights values by metric name (set by tests); a
+        metric asked for and not here is left out of the answer, as Meta does."""
+        self.shares: dict[str, int] = {}
+        """post id → times shared (Meta leaves `shares` out of a post never shared)."""
         self._ids = itertools.count(17_900_000_000_000_001)
         self._lock = threading.RLock()
         app = Starlette(
@@ -390,8 +392,13 @@ class FakeMeta:
         """'' when `params` fit the official spec of `edge` (or of the node's fields)."""
         document = spec(spec_name)
         if edge is None:
-            known = {f["name"] for f in document["fields"]}
-            asked = _top_fields(str(params.get("fields", "")))
+            # An edge may be read inline as a field (`comments.summary(true).limit(0)`).
+            known = {f["name"] for f in document["fields"]} | {
+                str(a["endpoint"])
+                for a in document["apis"]
+                if a.get("method") == "GET" and "endpoint" in a
+            }
+            asked = {name.split(".")[0] for name in _top_fields(str(params.get("fields", "")))}
             unknown = asked - known
             return f"{spec_name} has no field(s) {sorted(unknown)}" if unknown else ""
         api = next(
@@ -524,6 +531,11 @@ class FakeMeta:
             if "media_product_type" in str(params.get("fields", "")):
                 body["media_product_type"] = media.product_type
             return JSONResponse(body)
+        inline_insights = "insights" in str(params.get("fields", ""))
+        if method == "GET" and edge is None and inline_insights and node in self.posts:
+            return self._post_metrics(node, params, token)
+        if method == "GET" and edge is None and inline_insights and node in self.videos:
+            return self._post_metrics(node, params, token)
         if node in self.videos and method == "GET":
             return self._video_status(self.videos[node])
         if (node in self.posts or node in self.videos) and edge == "comments":
@@ -775,6 +787,54 @@ class FakeMeta:
 
     # -- analytics ---------------------------------------------------------------------------
 
+    def add_post(self, page: Page, *, shares: int | None = None, **insights: Any) -> FeedPost:
+        """A published Page feed post with its insights and share count."""
+        post = FeedPost(f"{page.id}_{self.next_id()}", page.id, "", time.time())
+        self.posts[post.id] = post
+        self.insights[post.id] = dict(insights)
+        if shares is not None:
+            self.shares[post.id] = shares
+        return post
+
+    def add_reel(self, page: Page, **insights: Any) -> Video:
+        """A published Page reel (a video) with its video insights."""
+        video = Video(self.next_id(), page.id, "video_reels", True, True)
+        self.videos[video.id] = video
+        self.insights[video.id] = dict(insights)
+        return video
+
+    def _post_metrics(self, node: str, params: dict[str, Any], token: Token) -> Response:
+        """GET /{post or video}?fields=...,insights.metric(...) (or video_insights): the
+        asked edges inline. The codegen specs type `metric` as list<Object> with no values,
+        so metric names are checked against Meta's Page post and video insights references."""
+        video = self.videos.get(node)
+        owner = video.page_id if video is not None else self.posts[node].page_id
+        if token.kind != "page" or token.subject != owner:
+            return graph_error(200, "(#200) Requires a Page access token of this Page")
+        body: dict[str, Any] = {"id": node}
+        known = VIDEO_INSIGHTS if video is not None else POST_INSIGHTS
+        for field_ in _top_fields(str(params.get("fields", ""))):
+            name, _, rest = field_.partition(".")
+            if name in ("insights", "video_insights"):
+                asked = [m for m in rest.removeprefix("metric(").removesuffix(")").split(",") if m]
+                unknown = [m for m in asked if m not in known] or (["none"] if not asked else [])
+                if unknown or name != ("video_insights" if video else "insights"):
+                    self.invalid.append(f"{name} of {node}: unknown metric(s) {unknown}")
+                    return graph_error(100, "(#100) The value must be a valid insights metric")
+                rows = _insight_rows(node, self.insights.get(node, {}), asked)
+                body[name] = {"data": rows}
+            elif name == "comments":
+                if "summary(true)" not in rest:
+                    self.invalid.append(f"comments of {node} read without summary(true)")
+                total = sum(1 for c in self.comments if c.parent == node)
+                body["comments"] = {
+                    "data": [],
+                    "summary": {"order": "ranked", "total_count": total},
+                }
+            elif name == "shares" and node in self.shares:
+                body["shares"] = {"count": self.shares[node]}
+        return JSONResponse(body)
+
     def add_media(self, ig: IgAccount, media_type: str, **insights: int) -> IgMedia:
         """A published media (`IMAGE`, `CAROUSEL`, `REELS`, `STORIES`) with its insights."""
         media = IgMedia(self.next_id(), ig.id, "", media_type, "", time.time())
@@ -815,14 +875,16 @@ def _iso(at: float) -> str:
 
 
 def _top_fields(fields: str) -> set[str]:
-    """Top-level names of a `fields` selection (`a,b{c,d},e` → a, b, e)."""
-    names, depth, current = set(), 0, ""
+    """Top-level names of a `fields` selection (`a,b{c,d},e` → a, b, e); an edge's
+    modifiers stay with it (`insights.metric(x,y)`)."""
+    names, depth, parens, current = set(), 0, 0, ""
     for char in fields:
+        parens += {"(": 1, ")": -1}.get(char, 0)
         if char == "{":
             depth += 1
         elif char == "}":
             depth -= 1
-        elif char == "," and depth == 0:
+        elif char == "," and depth == 0 and parens == 0:
             names.add(current.strip())
             current = ""
         elif depth == 0:
@@ -878,7 +940,19 @@ def enum_values(name: str) -> frozenset[str]:
     return frozenset(next(e["values"] for e in listed if e["name"] == name))
 
 
-def _insight_rows(owner: str, values: dict[str, int], asked: list[str]) -> list[dict[str, Any]]:
+POST_INSIGHTS = frozenset(
+    {"post_impressions", "post_impressions_unique", "post_clicks", "post_media_view"}
+    | {"post_reactions_by_type_total", "post_reactions_like_total", "post_engaged_users"}
+)
+"""Page post insights metrics (Page post insights reference)."""
+VIDEO_INSIGHTS = frozenset(
+    {"blue_reels_play_count", "fb_reels_total_plays", "post_impressions_unique"}
+    | {"post_video_likes_by_reaction_type", "post_video_social_actions", "post_video_views"}
+)
+"""Video insights metrics of a reel (video insights reference, reels metrics)."""
+
+
+def _insight_rows(owner: str, values: dict[str, Any], asked: list[str]) -> list[dict[str, Any]]:
     return [
         {
             "name": name,

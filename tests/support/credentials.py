@@ -8,8 +8,14 @@ from typing import Any
 class Credentials:
     """One account's credentials in memory, with the store's compare-and-swap."""
 
-    def __init__(self, stored: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        stored: dict[str, Any],
+        subaccounts: dict[tuple[str, str], dict[str, Any]] | None = None,
+    ) -> None:
         self.stored = stored
+        self.subaccounts = subaccounts or {}
+        """(kind, external id) → the subaccount's credentials (a Facebook Page's token)."""
 
     async def load(self) -> dict[str, Any]:
         return dict(self.stored)
@@ -21,4 +27,4 @@ class Credentials:
         return True
 
     async def subaccount(self, kind: str, external_id: str) -> dict[str, Any] | None:
-        return None
+        return self.subaccounts.get((kind, external_id))

@@ -20,12 +20,19 @@ def account(
     return AccountContext(info, Credentials(dict(credentials)))
 
 
-def published(remote_id: str, post_id: str | None = None, **target: Any) -> PublishedPost:
-    """A post Masthead published as `remote_id` (its post id defaults to `p-<remote_id>`)."""
+def published(
+    remote_id: str,
+    post_id: str | None = None,
+    data: dict[str, Any] | None = None,
+    **target: Any,
+) -> PublishedPost:
+    """A post Masthead published as `remote_id` (its post id defaults to `p-<remote_id>`),
+    with `target` as created and `data` as its send stored."""
     return PublishedPost(
         post_id=post_id or f"p-{remote_id}",
         remote_id=remote_id,
         public_url=None,
         published_at=utcnow(),
         target=target,
+        data=data or {},
     )
