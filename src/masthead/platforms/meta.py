@@ -43,9 +43,12 @@ SCOPES = (
     "business_management",
     "instagram_basic",
     "instagram_content_publish",
+    "read_insights",
+    "instagram_manage_insights",
 )
 """platform-notes 2.2 (Pages, + publish_video for video) and 2.4 (Instagram with Facebook
-Login); business_management lets Pages owned through a Business Manager be listed."""
+Login); business_management lets Pages owned through a Business Manager be listed;
+read_insights and instagram_manage_insights read the posts' insights (analytics)."""
 THROTTLED = frozenset({4, 17, 32, 341, 613})
 """Meta refused before acting because a call budget is spent (error-handling guide: 4 app,
 17 user, 341 app limit; 32 and 613 page and business throttles, PN 11)."""
