@@ -77,6 +77,14 @@ def google_error(status: int, reason: str, message: str) -> JSONResponse:
     )
 
 
+def quota_exceeded() -> JSONResponse:
+    return google_error(
+        403,
+        "quotaExceeded",
+        "The request cannot be completed because you have exceeded your quota.",
+    )
+
+
 def _schema_errors(value: Any, schema: dict[str, Any], where: str) -> list[str]:
     """A discovery schema check: $ref, types, enums, unknown properties."""
     doc = discovery()
@@ -422,11 +430,7 @@ class FakeYouTube:
         self.calls.append("insert")
         fault = self._fault("insert")
         if fault == "quota":
-            return google_error(
-                403,
-                "quotaExceeded",
-                "The request cannot be completed because you have exceeded your quota.",
-            )
+            return quota_exceeded()
         if fault == "unavailable":
             answer = google_error(503, "backendError", "Backend Error")
             answer.headers["Retry-After"] = "1"
@@ -549,11 +553,7 @@ class FakeYouTube:
         self.videos_list_ids.append(len(ids))
         fault = self._fault("videos")
         if fault == "quota":
-            return google_error(
-                403,
-                "quotaExceeded",
-                "The request cannot be completed because you have exceeded your quota.",
-            )
+            return quota_exceeded()
         if fault in ("rate_limit", "unavailable"):
             status, reason = (
                 (429, "rateLimitExceeded") if fault == "rate_limit" else (503, "backendError")
