@@ -941,10 +941,11 @@ def enum_values(name: str) -> frozenset[str]:
 
 
 POST_INSIGHTS = frozenset(
-    {"post_impressions", "post_impressions_unique", "post_clicks", "post_media_view"}
-    | {"post_reactions_by_type_total", "post_reactions_like_total", "post_engaged_users"}
+    {"post_media_view", "post_total_media_view_unique", "post_clicks"}
+    | {"post_reactions_by_type_total", "post_reactions_like_total", "post_video_views"}
 )
-"""Page post insights metrics (Page post insights reference)."""
+"""Page post insights metrics still served (Page post insights reference; the impressions
+metrics were retired in 2025 and are refused as invalid)."""
 VIDEO_INSIGHTS = frozenset(
     {"blue_reels_play_count", "fb_reels_total_plays", "post_impressions_unique"}
     | {"post_video_likes_by_reaction_type", "post_video_social_actions", "post_video_views"}

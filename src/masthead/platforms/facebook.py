@@ -55,13 +55,15 @@ METRICS_BATCH = 25
 batch request would still count each post against the Page's rate limit."""
 POST_FIELDS = (
     "shares,comments.limit(0).summary(true),insights.metric("
-    "post_media_view,post_impressions_unique,post_clicks,post_reactions_by_type_total)"
+    "post_media_view,post_total_media_view_unique,post_clicks,post_reactions_by_type_total)"
 )
 POST_INSIGHTS = (
     ("post_media_view", "viewsCount"),
-    ("post_impressions_unique", "reachCount"),
+    ("post_total_media_view_unique", "reachCount"),
     ("post_clicks", "clicksCount"),
 )
+"""Page post insights since Meta retired impressions (June and November 2025): views, and
+viewers (`post_total_media_view_unique`, the replacement of `post_impressions_unique`)."""
 REEL_FIELDS = (
     "video_insights.metric(blue_reels_play_count,post_impressions_unique,"
     "post_video_likes_by_reaction_type,post_video_social_actions)"

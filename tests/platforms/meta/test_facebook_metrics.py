@@ -49,7 +49,7 @@ async def test_a_feed_post_is_normalised_with_its_reactions(
         page,
         shares=3,
         post_media_view=1200,
-        post_impressions_unique=800,
+        post_total_media_view_unique=800,
         post_clicks=41,
         post_reactions_by_type_total={"like": 13, "haha": 2},
     )
@@ -73,7 +73,7 @@ async def test_a_feed_post_is_normalised_with_its_reactions(
 async def test_a_post_never_shared_and_without_clicks_leaves_them_absent(
     facebook: FacebookPublisher, fake_meta: FakeMeta, page: Page
 ) -> None:
-    post = fake_meta.add_post(page, post_impressions_unique=5)
+    post = fake_meta.add_post(page, post_total_media_view_unique=5)
     result = await facebook.fetch_metrics(ctx_for(page), [published(post.id, pageId=page.id)])
     snapshot = result[f"p-{post.id}"]
     assert isinstance(snapshot, MetricsSnapshot)
