@@ -236,6 +236,8 @@ class FakeMeta:
         """media, post or video id → its insights values by metric name (set by tests); a
         metric asked for and not here is left out of the answer, as Meta does."""
         self.shares: dict[str, int] = {}
+        self.regain_minutes = 0
+        """When set, a throttle fault says in X-Business-Use-Case-Usage when calls resume."""
         """post id → times shared (Meta leaves `shares` out of a post never shared)."""
         self._ids = itertools.count(17_900_000_000_000_001)
         self._lock = threading.RLock()
@@ -449,7 +451,21 @@ class FakeMeta:
         self.requests.append(Recorded(request.method, request.url.path, operation, params))
         fault = self._fault(operation)
         if isinstance(fault, int):
-            return graph_error(fault, MESSAGES.get(fault, f"Error {fault}"), status=400)
+            answer = graph_error(fault, MESSAGES.get(fault, f"Error {fault}"), status=400)
+            if fault in (4, 17, 32, 613) and self.regain_minutes:
+                answer.headers["x-business-use-case-usage"] = json.dumps(
+                    {
+                        node: [
+                            {
+                                "type": "pages",
+                                "call_count": 100,
+                                "total_time": 100,
+                                "estimated_time_to_regain_access": self.regain_minutes,
+                            }
+                        ]
+                    }
+                )
+            return answer
         if fault == "server_error":
             return Response("Internal Server Error", status_code=500)
         if token is None:

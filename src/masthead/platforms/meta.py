@@ -14,6 +14,7 @@ outcome that each publisher settles by asking Meta about the object it stored be
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -116,9 +117,35 @@ def graph_error(response: httpx.Response) -> GraphError:
     )
 
 
+USAGE_HEADER = "x-business-use-case-usage"
+"""Where Meta says when a spent call budget returns: `{business id: [{type, call_count, ...,
+estimated_time_to_regain_access (minutes)}]}` (`x-app-usage` carries percentages only)."""
+
+
+def regain_seconds(headers: Mapping[str, str]) -> float | None:
+    """The longest `estimated_time_to_regain_access` Meta's usage header names, in seconds;
+    None when it names none (or cannot be read)."""
+    try:
+        usage = json.loads(headers.get(USAGE_HEADER) or "null")
+    except ValueError:
+        return None
+    groups = usage.values() if isinstance(usage, dict) else []
+    minutes = [
+        float(value)
+        for rows in groups
+        if isinstance(rows, list)
+        for row in rows
+        if isinstance(row, dict)
+        and isinstance(value := row.get("estimated_time_to_regain_access"), int | float)
+        and not isinstance(value, bool)
+        and value > 0
+    ]
+    return max(minutes) * 60 if minutes else None
+
+
 def raise_for(error: GraphError, *, creates: bool, throttle_wait: float) -> None:
-    """Meta's answer as the engine's error classes (platform-notes 2.3 and 11). Meta does
-    not say when a spent budget returns, so a throttled call waits `throttle_wait`."""
+    """Meta's answer as the engine's error classes (platform-notes 2.3 and 11). A throttled
+    call waits `throttle_wait`: Meta's own estimate when its usage headers give one."""
     words = error.describe()
     if error.code == 190:
         raise AccountDisconnected(
@@ -198,7 +225,8 @@ class Graph:
             error = graph_error(response)
             if gone_ok and (error.code, error.subcode) == MISSING_OBJECT:
                 return None
-            raise_for(error, creates=creates, throttle_wait=self._throttle_wait)
+            wait = regain_seconds(response.headers) or self._throttle_wait
+            raise_for(error, creates=creates, throttle_wait=wait)
         try:
             body = response.json()
         except ValueError as exc:

@@ -48,7 +48,7 @@ from masthead.platforms.base import (
     SentItem,
 )
 from masthead.platforms.http import PlatformHttp, new_client, retry_after
-from masthead.platforms.meta import MISSING_OBJECT, graph_error, insight_values
+from masthead.platforms.meta import MISSING_OBJECT, graph_error, insight_values, regain_seconds
 from masthead.platforms.metrics import counts
 from masthead.platforms.oauth import OAuthProvider
 from masthead.platforms.spec import PlatformSpec
@@ -410,7 +410,7 @@ class ThreadsPublisher(Publisher):
         return response
 
     def _wait(self, response: httpx.Response) -> float:
-        after = retry_after(response.headers)
+        after = retry_after(response.headers) or regain_seconds(response.headers)
         if after is not None:
             return max(1.0, after)
         return RATE_LIMIT_WAIT if self._rate_limit_wait is None else self._rate_limit_wait

@@ -121,7 +121,18 @@ async def test_a_throttled_account_waits(
     fake_meta.fail_next("insights", 4)
     with pytest.raises(Retryable) as raised:
         await instagram.fetch_metrics(ctx_for(page), [published(media.id)])
-    assert raised.value.retry_after == 42.0
+    assert raised.value.retry_after == 42.0  # Meta said nothing: the configured wait
+
+
+async def test_a_throttle_waits_as_long_as_meta_estimates(
+    instagram: InstagramPublisher, fake_meta: FakeMeta, page: Page
+) -> None:
+    media = fake_meta.add_media(ig_of(page), "IMAGE", likes=1)
+    fake_meta.regain_minutes = 7
+    fake_meta.fail_next("insights", 17)
+    with pytest.raises(Retryable) as raised:
+        await instagram.fetch_metrics(ctx_for(page), [published(media.id)])
+    assert raised.value.retry_after == 420.0
 
 
 async def test_a_revoked_token_disconnects_the_account(
