@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from masthead.platforms.metrics import as_count, chunked, counts
+from masthead.platforms.metrics import as_count, as_ratio, chunked, counts
 
 
 @pytest.mark.parametrize(
@@ -27,6 +27,14 @@ from masthead.platforms.metrics import as_count, chunked, counts
 )
 def test_as_count(value: object, expected: str | None) -> None:
     assert as_count(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(0.18, 0.18), (0, 0.0), (1, 1.0), ("0.5", None), (None, None), (False, None), (-0.1, None)],
+)
+def test_as_ratio(value: object, expected: float | None) -> None:
+    assert as_ratio(value) == expected
 
 
 def test_counts_keeps_only_what_the_platform_reported() -> None:

@@ -68,7 +68,7 @@ INSIGHTS = {
 }
 """Media insights metrics (milliseconds for the two watch times) and the contract's names."""
 PRODUCT_METRICS = {
-    "FEED": ("views,reach,likes,comments,shares,saved,total_interactions,profile_visits,follows"),
+    "FEED": "views,reach,likes,comments,shares,saved,total_interactions,profile_visits,follows",
     "REELS": (
         "views,reach,likes,comments,shares,saved,total_interactions,"
         "ig_reels_avg_watch_time,ig_reels_video_view_total_time"
@@ -129,16 +129,13 @@ class InstagramPublisher(GraphPublisher):
                 post.remote_id, token, params={"fields": "media_product_type"}
             )
             product = str((media or {}).get("media_product_type") or "FEED")
-            insights = (
-                await self._graph.read(
-                    f"{post.remote_id}/insights",
-                    token,
-                    params={"metric": PRODUCT_METRICS.get(product, PRODUCT_METRICS["FEED"])},
+            metric = PRODUCT_METRICS.get(product, PRODUCT_METRICS["FEED"])
+            insights = None
+            if media is not None:
+                insights = await self._graph.read(
+                    f"{post.remote_id}/insights", token, params={"metric": metric}
                 )
-                if media is not None
-                else None
-            )
-            if insights is None:
+            if insights is None:  # gone before, or between, the two requests
                 results[post.post_id] = PostGone("Post no longer exists on instagram")
                 continue
             raw = insight_values(insights)

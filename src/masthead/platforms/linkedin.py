@@ -43,7 +43,7 @@ from masthead.platforms.base import (
     SentItem,
 )
 from masthead.platforms.http import PlatformHttp, new_client, refusal
-from masthead.platforms.metrics import chunked, counts
+from masthead.platforms.metrics import as_ratio, chunked, counts
 from masthead.platforms.oauth import (
     OAuthProvider,
     exchanged_credentials,
@@ -388,9 +388,9 @@ class LinkedInPublisher(Publisher):
                 results[post.post_id] = PostGone("Post no longer exists on linkedin")
                 continue
             metrics: dict[str, Metric] = counts(statistics, SHARE_STATISTICS)
-            rate = statistics.get("engagement")
-            if isinstance(rate, int | float) and not isinstance(rate, bool):
-                metrics["engagementRate"] = float(rate)
+            rate = as_ratio(statistics.get("engagement"))
+            if rate is not None:
+                metrics["engagementRate"] = rate
             results[post.post_id] = MetricsSnapshot(metrics, dict(statistics))
         return results
 

@@ -25,6 +25,13 @@ def as_count(value: Any) -> str | None:
     return None
 
 
+def as_ratio(value: Any) -> float | None:
+    """A platform ratio (a JSON number) as the contract's number; None for anything else."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if value >= 0 else None
+
+
 def counts(raw: Mapping[str, Any], names: Iterable[tuple[str, str]]) -> dict[str, Metric]:
     """The contract's counts from `raw`, for each (platform field, contract key) of `names`."""
     found: dict[str, Metric] = {}

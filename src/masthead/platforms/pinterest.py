@@ -41,7 +41,7 @@ from masthead.platforms.base import (
     SentItem,
 )
 from masthead.platforms.http import PlatformHttp, new_client, refusal
-from masthead.platforms.metrics import counts
+from masthead.platforms.metrics import as_ratio, counts
 from masthead.platforms.oauth import (
     OAuthProvider,
     exchanged_credentials,
@@ -120,9 +120,9 @@ def pin_snapshot(body: Mapping[str, Any]) -> MetricsSnapshot:
     found = next((v for v in body.values() if isinstance(v, dict)), {})
     summary = found.get("summary_metrics") or {}
     metrics: dict[str, Metric] = counts(summary, PIN_COUNTS)
-    rate = summary.get("SAVE_RATE")
-    if isinstance(rate, int | float) and not isinstance(rate, bool) and 0 <= rate <= 1:
-        metrics["pinterestSaveRate"] = float(rate)
+    rate = as_ratio(summary.get("SAVE_RATE"))
+    if rate is not None:
+        metrics["pinterestSaveRate"] = rate
     return MetricsSnapshot(metrics, dict(summary))
 
 
