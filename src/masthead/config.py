@@ -145,6 +145,9 @@ class Settings(BaseSettings):
     linkedin_client_secret: str | None = None
     linkedin_version: str = Field(default="202511", pattern=r"^\d{6}$")
     linkedin_timeout_seconds: float = Field(default=60.0, gt=0)
+    linkedin_member_post_analytics: bool = False
+    """The operator's LinkedIn app has `r_member_postAnalytics` (a product LinkedIn grants on
+    request): it is then asked for, and members' own posts are measured too."""
     # Pinterest (docs/platforms/pinterest.md).
     pinterest_api_url: str = "https://api.pinterest.com"
     pinterest_authorize_url: str = "https://www.pinterest.com/oauth/"

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import re
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -148,6 +149,9 @@ class FakeLinkedIn(FakeServer):
         self.part_size = 4 * 1024 * 1024
         self.processing_polls = 1
         self.processing_result = "AVAILABLE"
+        self.statistics: dict[str, dict[str, Any]] = {}
+        """post URN → its totalShareStatistics, and for a member's post its counts by
+        memberCreatorPostAnalytics queryType (set by tests)."""
         self._ids = itertools.count(7_300_000_000_000_000_001)
 
     def app(self) -> Starlette:
@@ -403,6 +407,10 @@ class FakeLinkedIn(FakeServer):
             return self._create_post(token, payload)
         if operation == "posts-find":
             return self._find_posts(request, token)
+        if operation == "organizationalEntityShareStatistics":
+            return self._share_statistics(request, token)
+        if operation == "memberCreatorPostAnalytics":
+            return self._member_analytics(request, token)
         return error(404, f"No resource {path}")
 
     def _may_post_as(self, token: Token, author: object) -> bool:
@@ -542,6 +550,79 @@ class FakeLinkedIn(FakeServer):
                 return error(422, f"Media {urn} is not available for {author}", "INVALID_MEDIA")
         return None
 
+    def add_post(self, author: str, **statistics: Any) -> Post:
+        """A published post of `author` (a person or organization URN) with its statistics."""
+        urn = f"urn:li:share:{self.next_id()}"
+        self.posts[urn] = Post(urn, author, "", "", None, int(time.time() * 1000))
+        self.statistics[urn] = dict(statistics)
+        return self.posts[urn]
+
+    def _share_statistics(self, request: Request, token: Token) -> Response:
+        """GET organizationalEntityShareStatistics?q=organizationalEntity&shares=List(...):
+        Rest.li 2.0 lists of encoded share and ugcPost URNs, read by a page's administrator
+        or analyst with r_organization_social; the page's existing posts are answered."""
+        q = _raw_query(request)
+        org_urn = unquote(q.get("organizationalEntity", ""))
+        org = self.organizations.get(org_urn.removeprefix("urn:li:organization:"))
+        lists = {name: RESTLI_LIST.match(q.get(name, "List()")) for name in ("shares", "ugcPosts")}
+        if (
+            q.get("q") != "organizationalEntity"
+            or org is None
+            or not all(lists.values())
+            or set(q) - {"q", "organizationalEntity", "shares", "ugcPosts"}
+        ):
+            self.invalid.append(f"share statistics query not as documented: {q}")
+            return error(400, "Invalid query parameters", "ILLEGAL_ARGUMENT")
+        if (
+            "r_organization_social" not in token.scopes
+            or org.roles.get(token.member_id) not in ANALYTICS_ROLES
+        ):
+            return error(
+                403, "Not enough permissions to access: organizationalEntityShareStatistics"
+            )
+        asked: list[tuple[str, str]] = []
+        for name, prefix in (("shares", "urn:li:share:"), ("ugcPosts", "urn:li:ugcPost:")):
+            found = lists[name]
+            for raw in found.group(1).split(",") if found and found.group(1) else []:
+                urn = unquote(raw)
+                if ":" in raw or not urn.startswith(prefix):
+                    self.invalid.append(f"{name} holds {raw!r}, not an encoded {prefix} URN")
+                    return error(400, f"Invalid {name}", "ILLEGAL_ARGUMENT")
+                asked.append(("share" if name == "shares" else "ugcPost", urn))
+        elements = [
+            {
+                kind: urn,
+                "organizationalEntity": org_urn,
+                "totalShareStatistics": self.statistics.get(urn, {}),
+            }
+            for kind, urn in asked
+            if urn in self.posts and self.posts[urn].author == org_urn
+        ]
+        return JSONResponse({"elements": elements, "paging": {"count": len(elements)}})
+
+    def _member_analytics(self, request: Request, token: Token) -> Response:
+        """GET memberCreatorPostAnalytics?q=entity&entity=(share:urn)&queryType=X&aggregation=
+        TOTAL: one metric of one of the member's own posts; needs r_member_postAnalytics."""
+        q = _raw_query(request)
+        entity = re.fullmatch(r"\((share|ugc):([^()]*)\)", q.get("entity", ""))
+        if (
+            q.get("q") != "entity"
+            or entity is None
+            or ":" in entity.group(2)
+            or q.get("queryType") not in MEMBER_QUERY_TYPES
+            or q.get("aggregation") != "TOTAL"
+        ):
+            self.invalid.append(f"member post analytics query not as documented: {q}")
+            return error(400, "Invalid query parameters", "ILLEGAL_ARGUMENT")
+        if "r_member_postAnalytics" not in token.scopes:
+            return error(403, "Not enough permissions to access: memberCreatorPostAnalytics")
+        post = self.posts.get(unquote(entity.group(2)))
+        if post is None or post.author != f"urn:li:person:{token.member_id}":
+            return error(404, "Post not found")
+        count = self.statistics.get(post.urn, {}).get(q["queryType"])
+        elements = [] if count is None else [{"count": count, "metricType": q["queryType"]}]
+        return JSONResponse({"elements": elements, "paging": {"count": len(elements)}})
+
     def _find_posts(self, request: Request, token: Token) -> Response:
         q = request.query_params
         author = q.get("author", "")
@@ -563,3 +644,15 @@ class FakeLinkedIn(FakeServer):
             for p in posts
         ]
         return JSONResponse({"elements": elements, "paging": {"count": len(elements)}})
+
+
+ANALYTICS_ROLES = frozenset({"ADMINISTRATOR", "CONTENT_ADMINISTRATOR", "ANALYST"})
+"""Organization roles that may read the page's share statistics."""
+MEMBER_QUERY_TYPES = frozenset({"IMPRESSION", "MEMBERS_REACHED", "RESHARE", "REACTION", "COMMENT"})
+RESTLI_LIST = re.compile(r"^List\(([^()]*)\)$")
+
+
+def _raw_query(request: Request) -> dict[str, str]:
+    """The query as sent, values still percent-encoded (Rest.li 2.0 reads its own syntax)."""
+    pairs = (part.partition("=") for part in request.url.query.split("&") if part)
+    return {key: value for key, _, value in pairs}

@@ -155,6 +155,10 @@ class IgMedia:
     def permalink(self) -> str:
         return f"https://www.instagram.com/p/Fake{self.id}/"
 
+    @property
+    def product_type(self) -> str:
+        return {"REELS": "REELS", "STORIES": "STORY"}.get(self.media_type, "FEED")
+
 
 @dataclass
 class Photo:
@@ -228,6 +232,13 @@ class FakeMeta:
         self.quota_total = 50
         self.quota_duration = 86400
         self.authorize_as: str | None = None
+        self.insights: dict[str, dict[str, Any]] = {}
+        """media, post or video id → its insights values by metric name (set by tests); a
+        metric asked for and not here is left out of the answer, as Meta does."""
+        self.shares: dict[str, int] = {}
+        self.regain_minutes = 0
+        """When set, a throttle fault says in X-Business-Use-Case-Usage when calls resume."""
+        """post id → times shared (Meta leaves `shares` out of a post never shared)."""
         self._ids = itertools.count(17_900_000_000_000_001)
         self._lock = threading.RLock()
         app = Starlette(
@@ -383,8 +394,13 @@ class FakeMeta:
         """'' when `params` fit the official spec of `edge` (or of the node's fields)."""
         document = spec(spec_name)
         if edge is None:
-            known = {f["name"] for f in document["fields"]}
-            asked = _top_fields(str(params.get("fields", "")))
+            # An edge may be read inline as a field (`comments.summary(true).limit(0)`).
+            known = {f["name"] for f in document["fields"]} | {
+                str(a["endpoint"])
+                for a in document["apis"]
+                if a.get("method") == "GET" and "endpoint" in a
+            }
+            asked = {name.split(".")[0] for name in _top_fields(str(params.get("fields", "")))}
             unknown = asked - known
             return f"{spec_name} has no field(s) {sorted(unknown)}" if unknown else ""
         api = next(
@@ -435,7 +451,21 @@ class FakeMeta:
         self.requests.append(Recorded(request.method, request.url.path, operation, params))
         fault = self._fault(operation)
         if isinstance(fault, int):
-            return graph_error(fault, MESSAGES.get(fault, f"Error {fault}"), status=400)
+            answer = graph_error(fault, MESSAGES.get(fault, f"Error {fault}"), status=400)
+            if fault in (4, 17, 32, 613) and self.regain_minutes:
+                answer.headers["x-business-use-case-usage"] = json.dumps(
+                    {
+                        node: [
+                            {
+                                "type": "pages",
+                                "call_count": 100,
+                                "total_time": 100,
+                                "estimated_time_to_regain_access": self.regain_minutes,
+                            }
+                        ]
+                    }
+                )
+            return answer
         if fault == "server_error":
             return Response("Internal Server Error", status_code=500)
         if token is None:
@@ -509,9 +539,19 @@ class FakeMeta:
             return await self._instagram(method, ig, edge, params)
         if node in self.containers and method == "GET":
             return self._container_status(self.containers[node])
+        if node in self.ig_media and method == "GET" and edge == "insights":
+            return self._ig_insights(self.ig_media[node], params, token)
         if node in self.ig_media and method == "GET":
             media = self.ig_media[node]
-            return JSONResponse({"id": media.id, "permalink": media.permalink})
+            body = {"id": media.id, "permalink": media.permalink}
+            if "media_product_type" in str(params.get("fields", "")):
+                body["media_product_type"] = media.product_type
+            return JSONResponse(body)
+        inline_insights = "insights" in str(params.get("fields", ""))
+        if method == "GET" and edge is None and inline_insights and node in self.posts:
+            return self._post_metrics(node, params, token)
+        if method == "GET" and edge is None and inline_insights and node in self.videos:
+            return self._post_metrics(node, params, token)
         if node in self.videos and method == "GET":
             return self._video_status(self.videos[node])
         if (node in self.posts or node in self.videos) and edge == "comments":
@@ -761,20 +801,106 @@ class FakeMeta:
         container.media_id = media.id
         return JSONResponse({"id": media.id})
 
+    # -- analytics ---------------------------------------------------------------------------
+
+    def add_post(self, page: Page, *, shares: int | None = None, **insights: Any) -> FeedPost:
+        """A published Page feed post with its insights and share count."""
+        post = FeedPost(f"{page.id}_{self.next_id()}", page.id, "", time.time())
+        self.posts[post.id] = post
+        self.insights[post.id] = dict(insights)
+        if shares is not None:
+            self.shares[post.id] = shares
+        return post
+
+    def add_reel(self, page: Page, **insights: Any) -> Video:
+        """A published Page reel (a video) with its video insights."""
+        video = Video(self.next_id(), page.id, "video_reels", True, True)
+        self.videos[video.id] = video
+        self.insights[video.id] = dict(insights)
+        return video
+
+    def _post_metrics(self, node: str, params: dict[str, Any], token: Token) -> Response:
+        """GET /{post or video}?fields=...,insights.metric(...) (or video_insights): the
+        asked edges inline. The codegen specs type `metric` as list<Object> with no values,
+        so metric names are checked against Meta's Page post and video insights references."""
+        video = self.videos.get(node)
+        owner = video.page_id if video is not None else self.posts[node].page_id
+        if token.kind != "page" or token.subject != owner:
+            return graph_error(200, "(#200) Requires a Page access token of this Page")
+        body: dict[str, Any] = {"id": node}
+        known = VIDEO_INSIGHTS if video is not None else POST_INSIGHTS
+        for field_ in _top_fields(str(params.get("fields", ""))):
+            name, _, rest = field_.partition(".")
+            if name in ("insights", "video_insights"):
+                asked = [m for m in rest.removeprefix("metric(").removesuffix(")").split(",") if m]
+                unknown = [m for m in asked if m not in known] or (["none"] if not asked else [])
+                if unknown or name != ("video_insights" if video else "insights"):
+                    self.invalid.append(f"{name} of {node}: unknown metric(s) {unknown}")
+                    return graph_error(100, "(#100) The value must be a valid insights metric")
+                rows = _insight_rows(node, self.insights.get(node, {}), asked)
+                body[name] = {"data": rows}
+            elif name == "comments":
+                if "summary(true)" not in rest:
+                    self.invalid.append(f"comments of {node} read without summary(true)")
+                total = sum(1 for c in self.comments if c.parent == node)
+                body["comments"] = {
+                    "data": [],
+                    "summary": {"order": "ranked", "total_count": total},
+                }
+            elif name == "shares" and node in self.shares:
+                body["shares"] = {"count": self.shares[node]}
+        return JSONResponse(body)
+
+    def add_media(self, ig: IgAccount, media_type: str, **insights: int) -> IgMedia:
+        """A published media (`IMAGE`, `CAROUSEL`, `REELS`, `STORIES`) with its insights."""
+        media = IgMedia(self.next_id(), ig.id, "", media_type, "", time.time())
+        self.ig_media[media.id] = media
+        self.insights[media.id] = dict(insights)
+        return media
+
+    def _ig_insights(self, media: IgMedia, params: dict[str, Any], token: Token) -> Response:
+        """GET /{ig-media}/insights: every metric must be in the official enum and served for
+        the media's product type; values come from `insights` (absent ones are left out)."""
+        ig = self.ig_accounts[media.ig_id]
+        if token.kind != "page" or token.subject != ig.page_id:
+            return graph_error(200, "(#200) The token has no access to this media")
+        asked = [m for m in str(params.get("metric", "")).split(",") if m]
+        unknown = [
+            m for m in asked if m not in enum_values("shadowigmediainsights_metric_enum_param")
+        ]
+        if unknown or not asked:
+            self.invalid.append(f"IGMedia/insights: unknown metric(s) {unknown or 'none asked'}")
+            return graph_error(
+                100, f"(#100) metric[0] must be one of the following values: {unknown}"
+            )
+        unsupported = [m for m in asked if m not in IG_PRODUCT_METRICS[media.product_type]]
+        if unsupported:
+            self.invalid.append(f"IGMedia/insights: {unsupported} not for {media.product_type}")
+            return graph_error(
+                100,
+                f"(#100) The Media Insights API does not support the {unsupported[0]} metric for "
+                "this media product type.",
+            )
+        return JSONResponse(
+            {"data": _insight_rows(media.id, self.insights.get(media.id, {}), asked)}
+        )
+
 
 def _iso(at: float) -> str:
     return datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%dT%H:%M:%S+0000")
 
 
 def _top_fields(fields: str) -> set[str]:
-    """Top-level names of a `fields` selection (`a,b{c,d},e` → a, b, e)."""
-    names, depth, current = set(), 0, ""
+    """Top-level names of a `fields` selection (`a,b{c,d},e` → a, b, e); an edge's
+    modifiers stay with it (`insights.metric(x,y)`)."""
+    names, depth, parens, current = set(), 0, 0, ""
     for char in fields:
+        parens += {"(": 1, ")": -1}.get(char, 0)
         if char == "{":
             depth += 1
         elif char == "}":
             depth -= 1
-        elif char == "," and depth == 0:
+        elif char == "," and depth == 0 and parens == 0:
             names.add(current.strip())
             current = ""
         elif depth == 0:
@@ -801,3 +927,57 @@ def _type_problem(kind: str, value: Any) -> str:
     else:
         ok = True  # enums and other named types: the value is not checked here
     return "" if ok else f"is not a {kind}: {value!r}"
+
+
+# -- analytics -------------------------------------------------------------------------------
+
+IG_PRODUCT_METRICS = {
+    "FEED": frozenset(
+        {"views", "reach", "likes", "comments", "shares", "saved", "total_interactions"}
+        | {"profile_visits", "profile_activity", "follows"}
+    ),
+    "REELS": frozenset(
+        {"views", "reach", "likes", "comments", "shares", "saved", "total_interactions"}
+        | {"ig_reels_avg_watch_time", "ig_reels_video_view_total_time", "reels_skip_rate"}
+    ),
+    "STORY": frozenset(
+        {"views", "reach", "shares", "total_interactions", "follows", "profile_visits"}
+        | {"profile_activity", "replies", "navigation"}
+    ),
+}
+"""The media insights metrics Meta serves per media_product_type (media insights reference);
+a request with any other metric is refused whole with code 100."""
+
+
+@cache
+def enum_values(name: str) -> frozenset[str]:
+    """The values of one of the codegen specs' enum types (`enum_types.json`, a list)."""
+    listed: list[dict[str, Any]] = json.loads((SPECS / "specs" / "enum_types.json").read_text())
+    return frozenset(next(e["values"] for e in listed if e["name"] == name))
+
+
+POST_INSIGHTS = frozenset(
+    {"post_media_view", "post_total_media_view_unique", "post_clicks"}
+    | {"post_reactions_by_type_total", "post_reactions_like_total", "post_video_views"}
+)
+"""Page post insights metrics still served (Page post insights reference; the impressions
+metrics were retired in 2025 and are refused as invalid)."""
+VIDEO_INSIGHTS = frozenset(
+    {"blue_reels_play_count", "fb_reels_total_plays", "post_impressions_unique"}
+    | {"post_video_likes_by_reaction_type", "post_video_social_actions", "post_video_views"}
+)
+"""Video insights metrics of a reel (video insights reference, reels metrics)."""
+
+
+def _insight_rows(owner: str, values: dict[str, Any], asked: list[str]) -> list[dict[str, Any]]:
+    return [
+        {
+            "name": name,
+            "period": "lifetime",
+            "values": [{"value": values[name]}],
+            "title": name.replace("_", " ").title(),
+            "id": f"{owner}/insights/{name}/lifetime",
+        }
+        for name in asked
+        if name in values
+    ]

@@ -17,7 +17,7 @@ State (tokens, containers, posts, reply chains) is kept so tests assert on what 
 show, e.g. that a post exists exactly once.
 
 Faults are queued per operation with `fail_next(operation, fault)`; operations are `token`,
-`exchange`, `refresh`, `me`, `create`, `status`, `publish`, `media` and `list`.
+`exchange`, `refresh`, `me`, `create`, `status`, `publish`, `media`, `list` and `insights`.
 """
 
 from __future__ import annotations
@@ -53,6 +53,7 @@ ALL_SCOPES = (
     "threads_content_publish",
     "threads_read_replies",
     "threads_manage_replies",
+    "threads_manage_insights",
 )
 CONTAINER_STATUSES = ("EXPIRED", "ERROR", "FINISHED", "IN_PROGRESS", "PUBLISHED")
 """Meta's troubleshooting page: the statuses `GET /{container-id}?fields=status` answers."""
@@ -104,6 +105,7 @@ ENDPOINTS: dict[str, dict[str, Param]] = {
         "auto_publish_text": Param(boolean=True),
     },
     "publish": {"creation_id": Param(required=True)},
+    "insights": {"metric": Param(required=True), "since": Param(), "until": Param()},
     "status": {"fields": Param()},
     "media": {"fields": Param()},
     "me": {"fields": Param()},
@@ -144,6 +146,8 @@ FIELDS: dict[str, frozenset[str]] = {
         }
     ),
 }
+MEDIA_INSIGHTS = ("views", "likes", "replies", "reposts", "quotes", "shares")
+"""The metrics of `GET /{threads-media-id}/insights` (Threads insights reference)."""
 FAULTS = frozenset(
     {
         "rate_limit",
@@ -286,6 +290,9 @@ class FakeThreads:
         self.grants: dict[str, Grant] = {}
         self.containers: dict[str, Container] = {}
         self.posts: dict[str, Post] = {}
+        self.insights: dict[str, dict[str, int]] = {}
+        """post id → its insights values by metric (set by tests); a metric not here is
+        left out of the answer, as Meta does."""
         self.fetches: list[Fetch] = []
         self.requests: list[Recorded] = []
         self.invalid: list[str] = []
@@ -524,6 +531,8 @@ class FakeThreads:
             return "create"
         if len(parts) == 2 and parts[1] == "threads_publish":
             return "publish"
+        if len(parts) == 2 and parts[1] == "insights":
+            return "insights"
         if len(parts) == 2 and parts[1] in ("threads", "replies"):
             return "list"
         return "node"
@@ -627,6 +636,8 @@ class FakeThreads:
         }.get(operation, "threads_basic")
         if operation == "list" and parts[1] == "replies":
             needed = "threads_read_replies"
+        if operation == "insights":
+            needed = "threads_manage_insights"
         if needed not in token.scopes:
             return meta_error(400, f"(#10) Application does not have permission: {needed}", 10)
         after = self._take(operation)
@@ -666,12 +677,68 @@ class FakeThreads:
             return self._status(user, parts[0], params)
         if operation == "media":
             return JSONResponse(self._pick(self._media_view(self.posts[parts[0]]), params))
+        if operation == "insights":
+            return self._insights(user, parts[0], params["metric"])
         return self._list(user, parts[1], params)
 
     @staticmethod
     def _pick(view: dict[str, Any], params: dict[str, str]) -> dict[str, Any]:
         wanted = [f.strip() for f in params.get("fields", "id").split(",")] + ["id"]
         return {k: v for k, v in view.items() if k in wanted}
+
+    # -- analytics ---------------------------------------------------------------------------
+
+    def add_post(self, user: User, **insights: int) -> Post:
+        """A published text post of `user` with these insights (`views=12`...)."""
+        post_id = self.next_id()
+        post = Post(
+            post_id,
+            user.id,
+            "",
+            "TEXT",
+            "",
+            datetime.now(UTC),
+            f"S{post_id}",
+            f"https://www.threads.net/@{user.username}/post/S{post_id}",
+            None,
+            post_id,
+            "everyone",
+        )
+        self.posts[post_id] = post
+        self.insights[post_id] = dict(insights)
+        return post
+
+    def _insights(self, user: User, media_id: str, metric: str) -> Response:
+        """GET /{media}/insights: every metric must be one of the media insights metrics."""
+        asked = [m for m in metric.split(",") if m]
+        unknown = [m for m in asked if m not in MEDIA_INSIGHTS]
+        if unknown:
+            self.invalid.append(f"insights: unknown metric(s) {unknown}")
+            return meta_error(400, f"(#100) Param metric must be one of {MEDIA_INSIGHTS}", 100)
+        post = self.posts.get(media_id)
+        if post is None:
+            return meta_error(
+                400,
+                f"Unsupported get request. Object with ID '{media_id}' does not exist",
+                100,
+                33,
+                kind="GraphMethodException",
+            )
+        if post.user_id != user.id:
+            return meta_error(400, "(#10) Not allowed to read this media's insights", 10)
+        values = self.insights.get(media_id, {})
+        rows = [
+            {
+                "name": name,
+                "period": "lifetime",
+                "values": [{"value": values[name]}],
+                "title": name,
+                "id": f"{media_id}/insights/{name}/lifetime",
+            }
+            for name in asked
+            if name in values
+        ]
+        return JSONResponse({"data": rows})
 
     # -- containers --------------------------------------------------------------------------
 

@@ -11,7 +11,8 @@ assert it stays empty) unless the test expects the refusal.
 Faults, queued per operation with `fail_next(operation, fault)`; operations `creator_info`,
 `init` (any of the three init endpoints), `status`, `chunk`, `token`: `rate_limit` (429
 rate_limit_exceeded), `internal` (500 internal_error), `drop_after` (acts, then breaks the
-connection), `hang_after` (acts, then answers only after `hang_seconds`).
+connection), `hang_after` (acts, then answers only after `hang_seconds`). `video_query`
+(analytics) takes `rate_limit` and `internal`.
 """
 
 from __future__ import annotations
@@ -138,6 +139,12 @@ class FakeTikTok:
         """Per operation, what each next call does ("" = answer normally)."""
         self.authorize_as: str | None = None
         self.authorize_query: dict[str, str] = {}
+        self.videos: dict[str, tuple[str, dict[str, int]]] = {}
+        """video id → (owner's open_id, its counts by field name) for video/query."""
+        self.video_list_denied: set[str] = set()
+        """open_ids whose grant lacks the video.list scope."""
+        self.video_query_ids: list[int] = []
+        """How many ids each video/query asked for."""
         self._polls: dict[str, int] = defaultdict(int)
         self._ids = itertools.count(7_400_000_000_000_000_001)
         self._lock = threading.RLock()
@@ -152,6 +159,7 @@ class FakeTikTok:
                 Route("/v2/post/publish/content/init/", self._content_init, methods=["POST"]),
                 Route("/v2/post/publish/status/fetch/", self._status, methods=["POST"]),
                 Route("/upload/{publish_id}", self._chunk, methods=["PUT"]),
+                Route("/v2/video/query/", self._video_query, methods=["POST"]),
             ]
         )
         config = uvicorn.Config(
@@ -201,7 +209,7 @@ class FakeTikTok:
             "open_id": user.open_id,
             "refresh_token": refresh,
             "refresh_expires_in": 15_552_000,
-            "scope": "user.info.basic,user.info.profile,video.publish,video.upload",
+            "scope": "user.info.basic,user.info.profile,video.publish,video.upload,video.list",
             "token_type": "Bearer",
         }
 
@@ -221,6 +229,47 @@ class FakeTikTok:
             for p in self.publishes.values()
             if p.open_id == user.open_id and p.status in ("PUBLISH_COMPLETE", "SEND_TO_USER_INBOX")
         ]
+
+    def add_video(self, user: User, **counts: int) -> str:
+        """A public video of `user` with these counts (`view_count=12`...); its id."""
+        video_id = self.next_id()
+        self.videos[video_id] = (user.open_id, dict(counts))
+        return video_id
+
+    async def _video_query(self, request: Request) -> Response:
+        """POST /v2/video/query/?fields=...: the user's videos among `filters.video_ids` (at
+        most 20), with the fields asked for; others are left out of `videos`."""
+        fields = [f for f in request.query_params.get("fields", "").split(",") if f]
+        unknown = [f for f in fields if f not in VIDEO_QUERY_FIELDS]
+        if not fields or unknown:
+            return self._refuse("invalid_params", f"Invalid fields: {unknown}", expected=False)
+        got = await self._json(request, "video_query")
+        if isinstance(got, Response):
+            return got
+        user, body = got
+        if user.open_id in self.video_list_denied:
+            return envelope(
+                {}, "scope_not_authorized", "The user did not authorize the scope video.list", 401
+            )
+        ids = (body.get("filters") or {}).get("video_ids") if isinstance(body, dict) else None
+        if (
+            set(body) - {"filters"}
+            or not isinstance(ids, list)
+            or not all(isinstance(i, str) for i in ids)
+            or not 1 <= len(ids) <= VIDEO_QUERY_MAX_IDS
+        ):
+            return self._refuse(
+                "invalid_params", f"filters.video_ids: 1 to 20 ids, got {body!r}", expected=False
+            )
+        self.video_query_ids.append(len(ids))
+        videos = []
+        for video_id in ids:
+            owner, video_counts = self.videos.get(video_id, ("", {}))
+            if owner != user.open_id:
+                continue
+            video: dict[str, Any] = {"id": video_id, **video_counts}
+            videos.append({k: v for k, v in video.items() if k in fields})
+        return envelope({"videos": videos, "cursor": 0, "has_more": False})
 
     def _fault(self, operation: str) -> str | None:
         queue = self.faults[operation]
@@ -562,3 +611,12 @@ class FakeTikTok:
         if publish.post_id:
             data["publicaly_available_post_id"] = [int(publish.post_id)]
         return envelope(data)
+
+
+VIDEO_QUERY_FIELDS = frozenset(
+    {"id", "create_time", "cover_image_url", "share_url", "video_description", "duration"}
+    | {"height", "width", "title", "embed_html", "embed_link"}
+    | {"like_count", "comment_count", "share_count", "view_count"}
+)
+"""The Video object's fields (Display API reference, `video/query`)."""
+VIDEO_QUERY_MAX_IDS = 20

@@ -52,6 +52,10 @@ first half is stored before the connection breaks; hang_half: the same, but the 
 comes (long enough for a test to kill the client); drop_after_complete: the last PUT completes
 the video, then the connection breaks before the answer; server_error: 503 to a PUT, nothing
 stored."""
+METRICS_FAULTS = frozenset({"rate_limit"})
+"""Faults of `videos.list` (operation `videos`); rate_limit: 429 rateLimitExceeded with
+Retry-After. `quota` and `unavailable` apply there too."""
+VIDEOS_LIST_MAX_IDS = 50
 
 
 @cache
@@ -70,6 +74,14 @@ def google_error(status: int, reason: str, message: str) -> JSONResponse:
             }
         },
         status_code=status,
+    )
+
+
+def quota_exceeded() -> JSONResponse:
+    return google_error(
+        403,
+        "quotaExceeded",
+        "The request cannot be completed because you have exceeded your quota.",
     )
 
 
@@ -198,6 +210,10 @@ class FakeYouTube:
         self.authorize_as: str | None = None
         self.authorize_query: dict[str, str] = {}
         self.hang_seconds = 30.0
+        self.statistics: dict[str, dict[str, str]] = {}
+        """video id → its VideoStatistics as videos.list answers them (set by tests)."""
+        self.videos_list_ids: list[int] = []
+        """How many ids each videos.list request asked for."""
         self._ids = itertools.count(1)
         self._lock = threading.RLock()
         app = Starlette(
@@ -209,6 +225,7 @@ class FakeYouTube:
                 Route("/youtube/v3/playlistItems", self._playlist_items, methods=["GET", "POST"]),
                 Route("/upload/youtube/v3/videos", self._insert, methods=["POST", "PUT"]),
                 Route("/upload/youtube/v3/thumbnails/set", self._thumbnail, methods=["POST"]),
+                Route("/youtube/v3/videos", self._videos_list, methods=["GET"]),
             ]
         )
         config = uvicorn.Config(
@@ -267,7 +284,7 @@ class FakeYouTube:
 
     def fail_next(self, operation: str, fault: str, *, after: int = 0) -> None:
         """`fault` on the next call of `operation`, or on the one after `after` good calls."""
-        assert fault in FAULTS, fault
+        assert fault in FAULTS | METRICS_FAULTS, fault
         self.faults[operation].append([after, fault])
 
     def videos_of(self, channel: Channel) -> list[Video]:
@@ -413,11 +430,7 @@ class FakeYouTube:
         self.calls.append("insert")
         fault = self._fault("insert")
         if fault == "quota":
-            return google_error(
-                403,
-                "quotaExceeded",
-                "The request cannot be completed because you have exceeded your quota.",
-            )
+            return quota_exceeded()
         if fault == "unavailable":
             answer = google_error(503, "backendError", "Backend Error")
             answer.headers["Retry-After"] = "1"
@@ -510,3 +523,64 @@ class FakeYouTube:
             return google_error(404, "videoNotFound", "Video not found.")
         video.thumbnail = body
         return JSONResponse({"kind": "youtube#thumbnailSetResponse", "items": [{}]})
+
+    # -- analytics ---------------------------------------------------------------------------
+
+    async def _videos_list(self, request: Request) -> Response:
+        """videos.list by id: the channel's videos among the ids, with the parts asked for
+        (only `id` and `statistics` are served); unknown or deleted ids are left out."""
+        refused = self._check("videos", "list", request, None)
+        if refused:
+            return refused
+        ids = [i for i in request.query_params.get("id", "").split(",") if i]
+        parts = request.query_params.get("part", "").split(",")
+        problems = [
+            f"part {p} is not served by this fake" for p in parts if p not in ("id", "statistics")
+        ]
+        if not ids:
+            problems.append("videos.list needs id (this fake serves lookups by id)")
+        if len(ids) > VIDEOS_LIST_MAX_IDS:
+            problems.append(f"videos.list takes at most {VIDEOS_LIST_MAX_IDS} ids, got {len(ids)}")
+        if "maxResults" in request.query_params:
+            problems.append("maxResults is not supported with id")
+        if problems:
+            self.invalid += problems
+            return google_error(400, "invalidParameter", "; ".join(problems))
+        channel_id = self._auth(request, FULL_SCOPE)
+        if isinstance(channel_id, Response):
+            return channel_id
+        self.calls.append("videos.list")
+        self.videos_list_ids.append(len(ids))
+        fault = self._fault("videos")
+        if fault == "quota":
+            return quota_exceeded()
+        if fault in ("rate_limit", "unavailable"):
+            status, reason = (
+                (429, "rateLimitExceeded") if fault == "rate_limit" else (503, "backendError")
+            )
+            answer = google_error(
+                status, reason, "Too many requests" if status == 429 else "Backend Error"
+            )
+            answer.headers["Retry-After"] = "17"
+            return answer
+        items = []
+        for video_id in ids:
+            video = self.videos.get(video_id)
+            if video is None:
+                continue
+            item: dict[str, Any] = {"kind": "youtube#video", "id": video_id}
+            if "statistics" in parts:
+                item["statistics"] = dict(self.statistics.get(video_id, {}))
+            items.append(item)
+        return JSONResponse({"kind": "youtube#videoListResponse", "items": items})
+
+    def add_video(self, channel: Channel, **statistics: str) -> Video:
+        """A published video of `channel` with these statistics (`viewCount="12"`...)."""
+        errors = _schema_errors(statistics, {"$ref": "VideoStatistics"}, "statistics")
+        assert not errors, errors
+        video_id = self._next("vid")
+        resource = {"kind": "youtube#video", "id": video_id, "snippet": {"channelId": channel.id}}
+        video = Video(video_id, channel.id, resource, b"", False)
+        self.videos[video_id] = video
+        self.statistics[video_id] = dict(statistics)
+        return video

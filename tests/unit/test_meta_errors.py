@@ -13,7 +13,7 @@ from masthead.platforms.base import (
     PublishError,
     Retryable,
 )
-from masthead.platforms.meta import graph_error, raise_for
+from masthead.platforms.meta import graph_error, raise_for, regain_seconds
 
 
 def _answer(code: int | None, status: int = 400, **extra: object) -> httpx.Response:
@@ -73,3 +73,15 @@ def test_metas_user_facing_sentence_is_preferred_to_its_technical_message() -> N
     assert _raised(response).message == (
         "Video too short: Reels last at least 3 s. (code 100, fbtrace_id AbC123)"
     )
+
+
+def test_meta_says_when_a_spent_budget_returns() -> None:
+    usage = (
+        '{"1234": [{"type": "pages", "call_count": 100, "estimated_time_to_regain_access": 3},'
+        ' {"type": "instagram", "estimated_time_to_regain_access": 12}]}'
+    )
+    assert regain_seconds(httpx.Headers({"X-Business-Use-Case-Usage": usage})) == 720.0
+    quiet = '{"1234": [{"type": "pages", "estimated_time_to_regain_access": 0}], "x": 5}'
+    assert regain_seconds(httpx.Headers({"X-Business-Use-Case-Usage": quiet})) is None
+    assert regain_seconds(httpx.Headers({"X-Business-Use-Case-Usage": "not json"})) is None
+    assert regain_seconds(httpx.Headers({})) is None

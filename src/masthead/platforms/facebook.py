@@ -12,25 +12,36 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from masthead.domain.budgets import DAY, Budget, PlatformBudgets
 from masthead.platforms.base import (
+    AccountContext,
+    AccountScope,
     ConnectedAccount,
     MediaFile,
+    Metric,
+    MetricsResult,
+    MetricsSnapshot,
+    MetricsUnavailable,
     OutcomeUnknown,
     Permanent,
+    PostGone,
     PublishContext,
+    PublishedPost,
     PublishError,
     SentItem,
 )
 from masthead.platforms.meta import (
     META_SETTINGS,
     GraphPublisher,
+    insight_values,
     page_subaccounts,
     poll,
     user_credentials,
 )
+from masthead.platforms.metrics import as_count, counts
 from masthead.platforms.spec import PlatformSpec, Subaccount
 
 log = logging.getLogger(__name__)
@@ -39,12 +50,57 @@ RECONCILE_WINDOW_SECONDS = 600
 """A lost feed post is looked for among the Page's posts since this long before sending."""
 
 
+METRICS_BATCH = 25
+"""Posts per metrics call: one request per post (its counts and insights inline); a Graph
+batch request would still count each post against the Page's rate limit."""
+POST_FIELDS = (
+    "shares,comments.limit(0).summary(true),insights.metric("
+    "post_media_view,post_total_media_view_unique,post_clicks,post_reactions_by_type_total)"
+)
+POST_INSIGHTS = (
+    ("post_media_view", "viewsCount"),
+    ("post_total_media_view_unique", "reachCount"),
+    ("post_clicks", "clicksCount"),
+)
+"""Page post insights since Meta retired impressions (June and November 2025): views, and
+viewers (`post_total_media_view_unique`, the replacement of `post_impressions_unique`)."""
+REEL_FIELDS = (
+    "video_insights.metric(blue_reels_play_count,post_impressions_unique,"
+    "post_video_likes_by_reaction_type,post_video_social_actions)"
+)
+REEL_INSIGHTS = (
+    ("blue_reels_play_count", "playsCount"),
+    ("post_impressions_unique", "reachCount"),
+)
+STORIES = frozenset({"photo_story", "video_story"})
+"""Stories have no per-story metrics in the Page API: they are not measured."""
+
+
+def reactions(value: object) -> dict[str, Metric]:
+    """`likesCount` (all reactions) and `reactionsByType` from Meta's breakdown (`{"like": 13}`
+    for a post, `{"REACTION_LIKE": 13}` for a video), in the contract's lower-case names."""
+    if not isinstance(value, dict):
+        return {}
+    by_type = {
+        str(name).lower().removeprefix("reaction_"): count
+        for name, raw in value.items()
+        if (count := as_count(raw)) is not None
+    }
+    if not by_type:
+        return {}
+    return {
+        "likesCount": str(sum(int(c) for c in by_type.values())),
+        "reactionsByType": by_type,
+    }
+
+
 def public_url(post_id: str) -> str:
     return f"https://www.facebook.com/{post_id}"
 
 
 class FacebookPublisher(GraphPublisher):
     platform: ClassVar[str] = "facebook"
+    metrics_batch: int = METRICS_BATCH
 
     async def connect(self, credentials: dict[str, Any]) -> ConnectedAccount:
         """The Facebook user and the Pages they can post to, each with its Page token."""
@@ -64,6 +120,9 @@ class FacebookPublisher(GraphPublisher):
     async def _page(self, ctx: PublishContext) -> tuple[str, str]:
         """The Page id and the Page's own token."""
         page_id = str(ctx.target.get("pageId") or "")
+        return page_id, await self._page_token(ctx, page_id)
+
+    async def _page_token(self, ctx: AccountScope, page_id: str) -> str:
         stored = await ctx.credentials.subaccount("page", page_id) if ctx.credentials else None
         token = str((stored or {}).get("access_token") or "")
         if not token:
@@ -71,7 +130,33 @@ class FacebookPublisher(GraphPublisher):
                 f"Page {page_id} has no Page token on this server: connect the Facebook "
                 "account again so that its Pages are listed with their tokens"
             )
-        return page_id, token
+        return token
+
+    # -- analytics ---------------------------------------------------------------------------
+
+    async def fetch_metrics(
+        self, ctx: AccountContext, posts: Sequence[PublishedPost]
+    ) -> Mapping[str, MetricsResult]:
+        """One request per post, with its Page's token: a feed post's share and comment
+        counts and insights inline; a reel's video insights (plays, not views)."""
+        results: dict[str, MetricsResult] = {}
+        for post in posts:
+            kind = str(post.data.get("kind") or "feed")
+            if kind in STORIES:
+                results[post.post_id] = MetricsUnavailable(
+                    "Analytics are not available for facebook stories"
+                )
+                continue
+            token = await self._page_token(ctx, str(post.target.get("pageId") or ""))
+            reel = kind == "reel"
+            body = await self._graph.read(
+                post.remote_id, token, params={"fields": REEL_FIELDS if reel else POST_FIELDS}
+            )
+            if body is None:
+                results[post.post_id] = PostGone("Post no longer exists on facebook")
+                continue
+            results[post.post_id] = reel_metrics(body) if reel else post_metrics(body)
+        return results
 
     # -- prepare -----------------------------------------------------------------------------
 
@@ -273,6 +358,35 @@ class FacebookPublisher(GraphPublisher):
                 post_id = str(post["id"])
                 return SentItem(post_id, public_url(post_id), {"kind": kind})
         return None
+
+
+def post_metrics(body: dict[str, Any]) -> MetricsSnapshot:
+    insights = insight_values(body.get("insights") or {})
+    metrics = counts(insights, POST_INSIGHTS) | reactions(
+        insights.get("post_reactions_by_type_total")
+    )
+    comments = (body.get("comments") or {}).get("summary") or {}
+    shares = body.get("shares") or {}
+    raw: dict[str, Any] = dict(insights)
+    if "total_count" in comments:
+        raw["comments"] = {"total_count": comments["total_count"]}
+        metrics |= counts(comments, (("total_count", "commentsCount"),))
+    if "count" in shares:
+        raw["shares"] = dict(shares)
+        metrics |= counts(shares, (("count", "sharesCount"),))
+    return MetricsSnapshot(metrics, raw)
+
+
+def reel_metrics(body: dict[str, Any]) -> MetricsSnapshot:
+    insights = insight_values(body.get("video_insights") or {})
+    actions = insights.get("post_video_social_actions")
+    actions = actions if isinstance(actions, dict) else {}
+    metrics = (
+        counts(insights, REEL_INSIGHTS)
+        | reactions(insights.get("post_video_likes_by_reaction_type"))
+        | counts(actions, (("COMMENT", "commentsCount"), ("SHARE", "sharesCount")))
+    )
+    return MetricsSnapshot(metrics, insights)
 
 
 SPEC = PlatformSpec(

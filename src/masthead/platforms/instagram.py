@@ -12,18 +12,24 @@ publishing another.
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, ClassVar
 
 from masthead.domain.budgets import DAY, Budget, PlatformBudgets
 from masthead.platforms.base import (
+    AccountContext,
+    AccountScope,
     ConnectedAccount,
     MediaFile,
     MediaSource,
+    MetricsResult,
+    MetricsSnapshot,
     OutcomeUnknown,
     Permanent,
+    PostGone,
     PublishContext,
+    PublishedPost,
     PublishError,
     Retryable,
     SentItem,
@@ -31,10 +37,12 @@ from masthead.platforms.base import (
 from masthead.platforms.meta import (
     META_SETTINGS,
     GraphPublisher,
+    insight_values,
     instagram_accounts,
     poll,
     user_credentials,
 )
+from masthead.platforms.metrics import counts
 from masthead.platforms.spec import PlatformSpec
 
 RECONCILE_WINDOW_SECONDS = 600
@@ -42,6 +50,33 @@ RECONCILE_WINDOW_SECONDS = 600
 QUOTA_FALLBACK_WAIT = 3600.0
 """When the quota is spent and Meta lists none of the posts that spent it, look again then."""
 SETTLED = frozenset({"FINISHED", "ERROR", "EXPIRED", "PUBLISHED"})
+METRICS_BATCH = 25
+"""Posts per metrics call: Meta takes one media per insights request (a Graph batch request
+would still count each media against the rate limit), so this only bounds one claim."""
+INSIGHTS = {
+    "views": "viewsCount",
+    "reach": "reachCount",
+    "likes": "likesCount",
+    "comments": "commentsCount",
+    "shares": "sharesCount",
+    "saved": "savesCount",
+    "total_interactions": "interactionsSum",
+    "profile_visits": "profileVisitsCount",
+    "follows": "followsCount",
+    "ig_reels_avg_watch_time": "watchTimeMsAvg",
+    "ig_reels_video_view_total_time": "viewTimeMsSum",
+}
+"""Media insights metrics (milliseconds for the two watch times) and the contract's names."""
+PRODUCT_METRICS = {
+    "FEED": "views,reach,likes,comments,shares,saved,total_interactions,profile_visits,follows",
+    "REELS": (
+        "views,reach,likes,comments,shares,saved,total_interactions,"
+        "ig_reels_avg_watch_time,ig_reels_video_view_total_time"
+    ),
+    "STORY": "views,reach,shares,total_interactions,profile_visits,follows",
+}
+"""What Meta measures per `media_product_type`: asking a metric the type lacks is refused
+(code 100) for the whole request, so the type is read first."""
 
 
 def _timestamp(raw: object) -> float | None:
@@ -54,6 +89,7 @@ def _timestamp(raw: object) -> float | None:
 
 class InstagramPublisher(GraphPublisher):
     platform: ClassVar[str] = "instagram"
+    metrics_batch: int = METRICS_BATCH
 
     # -- accounts ----------------------------------------------------------------------------
 
@@ -74,11 +110,39 @@ class InstagramPublisher(GraphPublisher):
         return found
 
     @staticmethod
-    def _token(ctx: PublishContext) -> str:
+    def _token(ctx: AccountScope) -> str:
         token = str(ctx.account.credentials.get("access_token") or "")
         if not token:
             raise Permanent("This Instagram account has no token: connect it again")
         return token
+
+    # -- analytics ---------------------------------------------------------------------------
+
+    async def fetch_metrics(
+        self, ctx: AccountContext, posts: Sequence[PublishedPost]
+    ) -> Mapping[str, MetricsResult]:
+        """Per media: its product type, then the insights that type has (two requests)."""
+        token = self._token(ctx)
+        results: dict[str, MetricsResult] = {}
+        for post in posts:
+            media = await self._graph.read(
+                post.remote_id, token, params={"fields": "media_product_type"}
+            )
+            product = str((media or {}).get("media_product_type") or "FEED")
+            metric = PRODUCT_METRICS.get(product, PRODUCT_METRICS["FEED"])
+            insights = None
+            if media is not None:
+                insights = await self._graph.read(
+                    f"{post.remote_id}/insights", token, params={"metric": metric}
+                )
+            if insights is None:  # gone before, or between, the two requests
+                results[post.post_id] = PostGone("Post no longer exists on instagram")
+                continue
+            raw = insight_values(insights)
+            results[post.post_id] = MetricsSnapshot(
+                counts(raw, INSIGHTS.items()), {"media_product_type": product, **raw}
+            )
+        return results
 
     # -- prepare -----------------------------------------------------------------------------
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, ClassVar
@@ -21,20 +22,28 @@ import httpx
 from masthead.config import OAuthApp, Settings
 from masthead.domain.linkedin_text import escape_little_text
 from masthead.platforms.base import (
+    AccountContext,
     AccountScope,
     ConnectedAccount,
     ConnectedSubaccount,
     MediaFile,
     MediaSource,
+    Metric,
+    MetricsResult,
+    MetricsSnapshot,
+    MetricsUnavailable,
     OutcomeUnknown,
     Permanent,
+    PostGone,
     PublishContext,
+    PublishedPost,
     Publisher,
     PublishError,
     Retryable,
     SentItem,
 )
 from masthead.platforms.http import PlatformHttp, new_client, refusal
+from masthead.platforms.metrics import as_ratio, chunked, counts
 from masthead.platforms.oauth import (
     OAuthProvider,
     exchanged_credentials,
@@ -58,6 +67,31 @@ SCOPES = (
 """openid/profile: whose token (userinfo `sub`); w_member_social: post as the member;
 w_organization_social + r_organization_admin: post as and list the pages the member runs;
 r_organization_social: find a page's post after a lost answer (platform-notes 3.2)."""
+MEMBER_ANALYTICS_SCOPE = "r_member_postAnalytics"
+"""Asked for only when the operator's app has it (MASTHEAD_LINKEDIN_MEMBER_POST_ANALYTICS):
+LinkedIn refuses an authorization that asks for a scope the app was not granted."""
+METRICS_BATCH = 20
+"""Posts of one page per organizationalEntityShareStatistics request (a list of URNs in the
+query string, kept well under URL length limits)."""
+SHARE_STATISTICS = (
+    ("impressionCount", "impressionsCount"),
+    ("uniqueImpressionsCount", "reachCount"),
+    ("likeCount", "likesCount"),
+    ("commentCount", "commentsCount"),
+    ("shareCount", "sharesCount"),
+    ("clickCount", "clicksCount"),
+)
+"""An organization post's totalShareStatistics and the contract's names (and `engagement`,
+a ratio, as `engagementRate`)."""
+MEMBER_METRICS = (
+    ("IMPRESSION", "impressionsCount"),
+    ("MEMBERS_REACHED", "reachCount"),
+    ("REACTION", "likesCount"),
+    ("COMMENT", "commentsCount"),
+    ("RESHARE", "sharesCount"),
+)
+"""memberCreatorPostAnalytics `queryType`s (one request each) and the contract's names."""
+UNAVAILABLE = "Analytics are not available for linkedin"
 POSTING_ROLES = frozenset({"ADMINISTRATOR", "CONTENT_ADMINISTRATOR"})
 """Organization roles that may publish organic posts for the page."""
 REFRESH_MARGIN = timedelta(minutes=10)
@@ -116,6 +150,11 @@ async def _refreshable(ctx: AccountScope, response: httpx.Response) -> bool:
     return bool((await store_of(ctx, "LinkedIn").load()).get("refresh_token"))
 
 
+def _urn(urn: str) -> str:
+    """A URN inside a Rest.li 2.0 query value (its colons escaped)."""
+    return quote(urn, safe="")
+
+
 def public_url(urn: str) -> str:
     return f"https://www.linkedin.com/feed/update/{urn}"
 
@@ -125,9 +164,15 @@ class LinkedInOAuth(OAuthProvider):
     supports PKCE only for native apps, so the challenge is not sent)."""
 
     platform = "linkedin"
-    scopes = SCOPES
 
-    def __init__(self, app: OAuthApp, token_url: str, client: httpx.AsyncClient) -> None:
+    def __init__(
+        self,
+        app: OAuthApp,
+        token_url: str,
+        client: httpx.AsyncClient,
+        scopes: tuple[str, ...] = SCOPES,
+    ) -> None:
+        self.scopes = scopes
         self._app = app
         self._token_url = token_url
         self._client = client
@@ -163,6 +208,7 @@ class LinkedInOAuth(OAuthProvider):
 
 class LinkedInPublisher(Publisher):
     platform: ClassVar[str] = "linkedin"
+    metrics_batch: int = METRICS_BATCH
 
     def __init__(
         self,
@@ -173,13 +219,18 @@ class LinkedInPublisher(Publisher):
         token_url: str,
         timeout: float = 60.0,
         poll_seconds: float = POLL_SECONDS,
+        member_analytics: bool = False,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self._api = api_url.rstrip("/")
         self._version = version
         self._poll_seconds = poll_seconds
+        self._member_analytics = member_analytics
         self._client = new_client(timeout, transport)
-        self._oauth = LinkedInOAuth(app, token_url, self._client) if app is not None else None
+        scopes = (*SCOPES, MEMBER_ANALYTICS_SCOPE) if member_analytics else SCOPES
+        self._oauth = (
+            LinkedInOAuth(app, token_url, self._client, scopes) if app is not None else None
+        )
         self.oauth = self._oauth
         self._http = PlatformHttp(
             "LinkedIn",
@@ -246,7 +297,7 @@ class LinkedInPublisher(Publisher):
 
     async def _call(
         self,
-        ctx: PublishContext,
+        ctx: AccountScope,
         method: str,
         url: str,
         *,
@@ -286,6 +337,82 @@ class LinkedInPublisher(Publisher):
         ):
             return Permanent(f"LinkedIn refused a duplicate post: {message}")
         return refusal("LinkedIn", response, message, creates=creates)
+
+    # -- analytics ---------------------------------------------------------------------------
+
+    async def fetch_metrics(
+        self, ctx: AccountContext, posts: Sequence[PublishedPost]
+    ) -> Mapping[str, MetricsResult]:
+        """A page's posts: organizationalEntityShareStatistics, 20 posts a request. A member's
+        own posts: memberCreatorPostAnalytics (one request per metric) when the operator's
+        app has r_member_postAnalytics, else not measured."""
+        results: dict[str, MetricsResult] = {}
+        by_page: dict[str, list[PublishedPost]] = {}
+        for post in posts:
+            page = post.target.get("pageId")
+            if page not in (None, ""):
+                by_page.setdefault(str(page), []).append(post)
+            elif self._member_analytics:
+                results[post.post_id] = await self._member_metrics(ctx, post)
+            else:
+                results[post.post_id] = MetricsUnavailable(UNAVAILABLE)
+        for page, page_posts in by_page.items():
+            for batch in chunked(page_posts, METRICS_BATCH):
+                results |= await self._page_metrics(ctx, page, batch)
+        return results
+
+    async def _page_metrics(
+        self, ctx: AccountContext, page: str, posts: list[PublishedPost]
+    ) -> dict[str, MetricsResult]:
+        """Rest.li 2.0 lists in the query (`shares=List(urn%3Ali%3Ashare%3A1,...)`), built by
+        hand: an encoder would escape the parentheses and commas. A post LinkedIn leaves out
+        of the answer no longer exists."""
+        lists = {"shares": "urn:li:share:", "ugcPosts": "urn:li:ugcPost:"}
+        query = f"q=organizationalEntity&organizationalEntity={_urn(f'urn:li:organization:{page}')}"
+        for name, prefix in lists.items():
+            urns = [_urn(p.remote_id) for p in posts if p.remote_id.startswith(prefix)]
+            if urns:
+                query += f"&{name}=List({','.join(dict.fromkeys(urns))})"
+        response = await self._call(
+            ctx, "GET", f"{self._api}/rest/organizationalEntityShareStatistics?{query}"
+        )
+        found: dict[str, dict[str, Any]] = {}
+        for element in self._http.check(response).json().get("elements") or []:
+            urn = element.get("share") or element.get("ugcPost")
+            if urn and isinstance(element.get("totalShareStatistics"), dict):
+                found[str(urn)] = element["totalShareStatistics"]
+        results: dict[str, MetricsResult] = {}
+        for post in posts:
+            statistics = found.get(post.remote_id)
+            if statistics is None:
+                results[post.post_id] = PostGone("Post no longer exists on linkedin")
+                continue
+            metrics: dict[str, Metric] = counts(statistics, SHARE_STATISTICS)
+            rate = as_ratio(statistics.get("engagement"))
+            if rate is not None:
+                metrics["engagementRate"] = rate
+            results[post.post_id] = MetricsSnapshot(metrics, dict(statistics))
+        return results
+
+    async def _member_metrics(self, ctx: AccountContext, post: PublishedPost) -> MetricsResult:
+        kind = "ugc" if post.remote_id.startswith("urn:li:ugcPost:") else "share"
+        raw: dict[str, Any] = {}
+        for query_type, _ in MEMBER_METRICS:
+            response = await self._call(
+                ctx,
+                "GET",
+                f"{self._api}/rest/memberCreatorPostAnalytics?q=entity"
+                f"&entity=({kind}:{_urn(post.remote_id)})&queryType={query_type}"
+                "&aggregation=TOTAL",
+            )
+            if response.status_code == 403:  # the member's grant lacks the scope
+                return MetricsUnavailable(UNAVAILABLE)
+            if response.status_code == 404:
+                return PostGone("Post no longer exists on linkedin")
+            elements = self._http.check(response).json().get("elements") or []
+            if elements and isinstance(elements[0], dict) and "count" in elements[0]:
+                raw[query_type] = elements[0]["count"]
+        return MetricsSnapshot(counts(raw, MEMBER_METRICS), raw)
 
     # -- media -------------------------------------------------------------------------------
 
@@ -477,6 +604,7 @@ def build(settings: Settings) -> LinkedInPublisher:
         app=SPEC.oauth_app(settings),
         token_url=settings.linkedin_token_url,
         timeout=settings.linkedin_timeout_seconds,
+        member_analytics=settings.linkedin_member_post_analytics,
     )
 
 

@@ -14,8 +14,9 @@ outcome that each publisher settles by asking Meta about the object it stored be
 from __future__ import annotations
 
 import asyncio
+import json
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Self
 
@@ -43,9 +44,12 @@ SCOPES = (
     "business_management",
     "instagram_basic",
     "instagram_content_publish",
+    "read_insights",
+    "instagram_manage_insights",
 )
 """platform-notes 2.2 (Pages, + publish_video for video) and 2.4 (Instagram with Facebook
-Login); business_management lets Pages owned through a Business Manager be listed."""
+Login); business_management lets Pages owned through a Business Manager be listed;
+read_insights and instagram_manage_insights read the posts' insights (analytics)."""
 THROTTLED = frozenset({4, 17, 32, 341, 613})
 """Meta refused before acting because a call budget is spent (error-handling guide: 4 app,
 17 user, 341 app limit; 32 and 613 page and business throttles, PN 11)."""
@@ -53,6 +57,8 @@ TRANSIENT = frozenset({1, 2})
 """Unknown and temporary service errors: retried when nothing was being created."""
 IG_PUBLISH_LIMIT = (9, 2207042)
 """(code, error_subcode) of "the account reached its publishing limit" (PN 2.3)."""
+MISSING_OBJECT = (100, 33)
+"""(code, error_subcode) of "object does not exist" (a deleted post or media)."""
 PAGE_SIZE = 100
 META_SETTINGS = "meta"
 """Facebook and Instagram share one app and one Graph origin: MASTHEAD_META_*."""
@@ -111,9 +117,35 @@ def graph_error(response: httpx.Response) -> GraphError:
     )
 
 
+USAGE_HEADER = "x-business-use-case-usage"
+"""Where Meta says when a spent call budget returns: `{business id: [{type, call_count, ...,
+estimated_time_to_regain_access (minutes)}]}` (`x-app-usage` carries percentages only)."""
+
+
+def regain_seconds(headers: Mapping[str, str]) -> float | None:
+    """The longest `estimated_time_to_regain_access` Meta's usage header names, in seconds;
+    None when it names none (or cannot be read)."""
+    try:
+        usage = json.loads(headers.get(USAGE_HEADER) or "null")
+    except ValueError:
+        return None
+    groups = usage.values() if isinstance(usage, dict) else []
+    minutes = [
+        float(value)
+        for rows in groups
+        if isinstance(rows, list)
+        for row in rows
+        if isinstance(row, dict)
+        and isinstance(value := row.get("estimated_time_to_regain_access"), int | float)
+        and not isinstance(value, bool)
+        and value > 0
+    ]
+    return max(minutes) * 60 if minutes else None
+
+
 def raise_for(error: GraphError, *, creates: bool, throttle_wait: float) -> None:
-    """Meta's answer as the engine's error classes (platform-notes 2.3 and 11). Meta does
-    not say when a spent budget returns, so a throttled call waits `throttle_wait`."""
+    """Meta's answer as the engine's error classes (platform-notes 2.3 and 11). A throttled
+    call waits `throttle_wait`: Meta's own estimate when its usage headers give one."""
     words = error.describe()
     if error.code == 190:
         raise AccountDisconnected(
@@ -165,12 +197,36 @@ class Graph:
         """One call with `token` in the Authorization header (never in a URL that could be
         logged). `creates`: the call may make something visible, so a lost answer is an
         unknown outcome rather than a retry."""
+        body = await self._answer(method, path, token, creates=creates, url=url, **kwargs)
+        assert body is not None  # None answers only a read that allows it
+        return body
+
+    async def read(self, path: str, token: str, **kwargs: Any) -> dict[str, Any] | None:
+        """A GET that answers None when the object no longer exists (deleted, or never was:
+        Meta says code 100 subcode 33 for both)."""
+        return await self._answer("GET", path, token, gone_ok=True, **kwargs)
+
+    async def _answer(
+        self,
+        method: str,
+        path: str,
+        token: str,
+        *,
+        creates: bool = False,
+        url: str | None = None,
+        gone_ok: bool = False,
+        **kwargs: Any,
+    ) -> dict[str, Any] | None:
         headers = {"Authorization": f"Bearer {token}", **kwargs.pop("headers", {})}
         response = await self._http.send(
             method, url or self.url(path), creates=creates, headers=headers, **kwargs
         )
         if response.status_code >= 300:
-            raise_for(graph_error(response), creates=creates, throttle_wait=self._throttle_wait)
+            error = graph_error(response)
+            if gone_ok and (error.code, error.subcode) == MISSING_OBJECT:
+                return None
+            wait = regain_seconds(response.headers) or self._throttle_wait
+            raise_for(error, creates=creates, throttle_wait=wait)
         try:
             body = response.json()
         except ValueError as exc:
@@ -192,6 +248,23 @@ class Graph:
             if not after or not (body.get("paging") or {}).get("next"):
                 return found
             params = {**params, "after": after}
+
+
+def insight_values(body: Mapping[str, Any]) -> dict[str, Any]:
+    """An insights answer (`{"data": [{"name", "values": [{"value"}]}]}`, or `total_value`
+    in newer versions) as {metric name: value}; metrics Meta left out stay absent."""
+    found: dict[str, Any] = {}
+    for row in body.get("data") or []:
+        if not isinstance(row, dict) or not row.get("name"):
+            continue
+        values = row.get("values") or [{}]
+        total = row.get("total_value") or {}
+        value = total.get("value") if isinstance(total, dict) and "value" in total else None
+        if value is None and isinstance(values[0], dict):
+            value = values[0].get("value")
+        if value is not None:
+            found[str(row["name"])] = value
+    return found
 
 
 async def poll(

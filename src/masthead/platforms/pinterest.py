@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, ClassVar
@@ -22,19 +22,26 @@ import httpx
 
 from masthead.config import OAuthApp, Settings
 from masthead.platforms.base import (
+    AccountContext,
     ConnectedAccount,
     ConnectedSubaccount,
     MediaFile,
     MediaSource,
+    Metric,
+    MetricsResult,
+    MetricsSnapshot,
     OutcomeUnknown,
     Permanent,
+    PostGone,
     PublishContext,
+    PublishedPost,
     Publisher,
     PublishError,
     Retryable,
     SentItem,
 )
 from masthead.platforms.http import PlatformHttp, new_client, refusal
+from masthead.platforms.metrics import as_ratio, counts
 from masthead.platforms.oauth import (
     OAuthProvider,
     exchanged_credentials,
@@ -89,6 +96,36 @@ def _classify(response: httpx.Response, creates: bool) -> PublishError | None:
     return refusal("Pinterest", response, pinterest_message(response), creates=creates)
 
 
+METRICS_BATCH = 25
+"""Posts per metrics call: one request per Pin (`/pins/analytics`, which takes 100 ids, is a
+beta not open to all apps)."""
+ANALYTICS_DAYS = 90
+"""Pinterest answers at most 90 days back from today."""
+PIN_METRICS = "IMPRESSION,SAVE,SAVE_RATE,PIN_CLICK,OUTBOUND_CLICK"
+VIDEO_METRICS = f"{PIN_METRICS},VIDEO_MRC_VIEW"
+"""Video views are asked of video Pins only (the OpenAPI lists them among the video types)."""
+PIN_COUNTS = (
+    ("IMPRESSION", "impressionsCount"),
+    ("SAVE", "savesCount"),
+    ("PIN_CLICK", "clicksCount"),
+    ("OUTBOUND_CLICK", "outboundClicksCount"),
+    ("VIDEO_MRC_VIEW", "viewsCount"),
+)
+VIDEO = "video"
+"""`SentItem.data["mediaType"]` of a video Pin."""
+
+
+def pin_snapshot(body: Mapping[str, Any]) -> MetricsSnapshot:
+    """`PinAnalyticsResponse` (app type → metrics) as a snapshot of its summary metrics."""
+    found = next((v for v in body.values() if isinstance(v, dict)), {})
+    summary = found.get("summary_metrics") or {}
+    metrics: dict[str, Metric] = counts(summary, PIN_COUNTS)
+    rate = as_ratio(summary.get("SAVE_RATE"))
+    if rate is not None:
+        metrics["pinterestSaveRate"] = rate
+    return MetricsSnapshot(metrics, dict(summary))
+
+
 def public_url(pin_id: str) -> str:
     return f"https://www.pinterest.com/pin/{pin_id}/"
 
@@ -133,6 +170,7 @@ class PinterestOAuth(OAuthProvider):
 
 class PinterestPublisher(Publisher):
     platform: ClassVar[str] = "pinterest"
+    metrics_batch: int = METRICS_BATCH
 
     def __init__(
         self,
@@ -307,12 +345,44 @@ class PinterestPublisher(Publisher):
                 raise
             return found
         pin_id = str(response.json()["id"])
-        return SentItem(pin_id, public_url(pin_id))
+        return SentItem(pin_id, public_url(pin_id), self._sent_data(prepared))
+
+    @staticmethod
+    def _sent_data(prepared: dict[str, Any]) -> dict[str, Any]:
+        """What analytics needs to know later: whether the Pin is a video."""
+        return {"mediaType": VIDEO} if loaded(PinMedia, prepared).video_id else {}
 
     async def reconcile(
         self, ctx: PublishContext, position: int, prepared: dict[str, Any]
     ) -> SentItem | None:
         return await self._find(ctx, position, prepared)
+
+    # -- analytics ---------------------------------------------------------------------------
+
+    async def fetch_metrics(
+        self, ctx: AccountContext, posts: Sequence[PublishedPost]
+    ) -> Mapping[str, MetricsResult]:
+        """`GET /pins/{id}/analytics` over the days since publishing (at most 90)."""
+        today = utcnow().date()
+        results: dict[str, MetricsResult] = {}
+        for post in posts:
+            start = max(post.published_at.date(), today - timedelta(days=ANALYTICS_DAYS - 1))
+            video = post.data.get("mediaType") == VIDEO
+            response = await self._http.authorised(
+                ctx,
+                "GET",
+                f"{self._api}/v5/pins/{post.remote_id}/analytics",
+                params={
+                    "start_date": min(start, today).isoformat(),
+                    "end_date": today.isoformat(),
+                    "metric_types": VIDEO_METRICS if video else PIN_METRICS,
+                },
+            )
+            if response.status_code == 404:
+                results[post.post_id] = PostGone("Post no longer exists on pinterest")
+                continue
+            results[post.post_id] = pin_snapshot(self._http.check(response).json())
+        return results
 
     async def _find(
         self, ctx: PublishContext, position: int, prepared: dict[str, Any]
@@ -334,7 +404,9 @@ class PinterestPublisher(Publisher):
             if created is None or created < since:
                 continue
             if all(pin.get(key) == wanted.get(key) for key in ("title", "description", "link")):
-                return SentItem(str(pin["id"]), public_url(str(pin["id"])))
+                return SentItem(
+                    str(pin["id"]), public_url(str(pin["id"])), self._sent_data(prepared)
+                )
         return None
 
 

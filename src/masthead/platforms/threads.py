@@ -18,6 +18,7 @@ import asyncio
 import logging
 import time
 import unicodedata
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 from urllib.parse import urlencode
@@ -27,21 +28,28 @@ import httpx
 from masthead.config import OAuthApp, Settings
 from masthead.domain.budgets import DAY, Budget, PlatformBudgets
 from masthead.platforms.base import (
+    AccountContext,
     AccountDisconnected,
+    AccountScope,
     ConnectedAccount,
     CredentialStore,
     MediaFile,
+    MetricsResult,
+    MetricsSnapshot,
     NotSent,
     OutcomeUnknown,
     Permanent,
+    PostGone,
     PublishContext,
+    PublishedPost,
     Publisher,
     PublishError,
     Retryable,
     SentItem,
 )
 from masthead.platforms.http import PlatformHttp, new_client, retry_after
-from masthead.platforms.meta import graph_error
+from masthead.platforms.meta import MISSING_OBJECT, graph_error, insight_values, regain_seconds
+from masthead.platforms.metrics import counts
 from masthead.platforms.oauth import OAuthProvider
 from masthead.platforms.spec import PlatformSpec
 from masthead.timeutil import iso, parse_time, utcnow
@@ -49,9 +57,27 @@ from masthead.timeutil import iso, parse_time, utcnow
 log = logging.getLogger(__name__)
 
 VERSION = "v1.0"
-SCOPES = ("threads_basic", "threads_content_publish", "threads_read_replies")
+SCOPES = (
+    "threads_basic",
+    "threads_content_publish",
+    "threads_read_replies",
+    "threads_manage_insights",
+)
 """basic: /me; content_publish: containers and threads_publish; read_replies: finding a
-published reply again after a lost answer (`/{user}/replies`)."""
+published reply again after a lost answer (`/{user}/replies`); manage_insights: the posts'
+metrics (analytics)."""
+METRICS_BATCH = 25
+"""Posts per metrics call: Threads takes one post per insights request."""
+INSIGHTS = "views,likes,replies,reposts,quotes,shares"
+"""Media insights metrics (Threads insights reference)."""
+INSIGHT_NAMES = (
+    ("views", "viewsCount"),
+    ("likes", "likesCount"),
+    ("replies", "repliesCount"),
+    ("reposts", "threadsRepostsCount"),
+    ("quotes", "threadsQuotesCount"),
+    ("shares", "sharesCount"),
+)
 REFRESH_WHEN_LEFT = timedelta(days=50)
 """Long-lived tokens live 60 days and can be refreshed once they are 24 hours old: refresh on
 the first publish after about 10 days, so an account may stay idle for 50 days."""
@@ -178,6 +204,7 @@ class ThreadsOAuth(OAuthProvider):
 
 class ThreadsPublisher(Publisher):
     platform: ClassVar[str] = "threads"
+    metrics_batch: int = METRICS_BATCH
 
     def __init__(
         self,
@@ -272,7 +299,7 @@ class ThreadsPublisher(Publisher):
         )
 
     @staticmethod
-    def _store(ctx: PublishContext) -> CredentialStore:
+    def _store(ctx: AccountScope) -> CredentialStore:
         if ctx.credentials is None:
             raise Permanent("Threads publishing needs the account's credential store")
         return ctx.credentials
@@ -302,7 +329,7 @@ class ThreadsPublisher(Publisher):
             return None
         return long_lived_credentials(response.json(), now=utcnow())
 
-    async def _access_token(self, ctx: PublishContext) -> str:
+    async def _access_token(self, ctx: AccountScope) -> str:
         """The stored token, refreshed first (`th_refresh_token`) when fewer than 50 of its
         60 days are left. A refresh Meta refuses while the token is still good is tried again
         on the next publish; a token past its end disconnects the account."""
@@ -355,7 +382,7 @@ class ThreadsPublisher(Publisher):
 
     async def _call(
         self,
-        ctx: PublishContext,
+        ctx: AccountScope,
         method: str,
         path: str,
         *,
@@ -383,7 +410,7 @@ class ThreadsPublisher(Publisher):
         return response
 
     def _wait(self, response: httpx.Response) -> float:
-        after = retry_after(response.headers)
+        after = retry_after(response.headers) or regain_seconds(response.headers)
         if after is not None:
             return max(1.0, after)
         return RATE_LIMIT_WAIT if self._rate_limit_wait is None else self._rate_limit_wait
@@ -401,6 +428,25 @@ class ThreadsPublisher(Publisher):
         if error.temporary:
             return Retryable(error.words)
         return Permanent(error.words)
+
+    # -- analytics ---------------------------------------------------------------------------
+
+    async def fetch_metrics(
+        self, ctx: AccountContext, posts: Sequence[PublishedPost]
+    ) -> Mapping[str, MetricsResult]:
+        """`GET /{media}/insights`, one request per post (Threads takes no list of ids)."""
+        results: dict[str, MetricsResult] = {}
+        for post in posts:
+            response = await self._call(
+                ctx, "GET", f"/{post.remote_id}/insights", params={"metric": INSIGHTS}
+            )
+            error = MetaError(response) if response.status_code >= 400 else None
+            if error is not None and (error.code, error.subcode) == MISSING_OBJECT:
+                results[post.post_id] = PostGone("Post no longer exists on threads")
+                continue
+            raw = insight_values(self._http.check(response).json())
+            results[post.post_id] = MetricsSnapshot(counts(raw, INSIGHT_NAMES), raw)
+        return results
 
     # -- containers --------------------------------------------------------------------------
 

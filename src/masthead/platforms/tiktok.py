@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any, ClassVar
 from urllib.parse import urlencode
@@ -24,19 +25,26 @@ import httpx
 from masthead.config import OAuthApp, Settings
 from masthead.domain.rules import TIKTOK_CHUNKS, UploadChunks
 from masthead.platforms.base import (
+    AccountContext,
     AccountDisconnected,
     AccountScope,
     ConnectedAccount,
     MediaFile,
+    MetricsResult,
+    MetricsSnapshot,
+    MetricsUnavailable,
     OutcomeUnknown,
     Permanent,
+    PostGone,
     PublishContext,
+    PublishedPost,
     Publisher,
     PublishError,
     Retryable,
     SentItem,
 )
 from masthead.platforms.http import PlatformHttp, new_client, retry_after
+from masthead.platforms.metrics import chunked, counts
 from masthead.platforms.oauth import (
     OAuthProvider,
     credentials_from_token_response,
@@ -46,9 +54,19 @@ from masthead.platforms.oauth import (
 from masthead.platforms.spec import PlatformSpec
 from masthead.platforms.tokens import RefreshTokenSpent, TokenKeeper
 
-SCOPES = ("user.info.basic", "user.info.profile", "video.publish", "video.upload")
+SCOPES = ("user.info.basic", "user.info.profile", "video.publish", "video.upload", "video.list")
 """user.info.* to know whose account it is (username for public URLs); video.publish for
-direct posts; video.upload for drafts sent to the creator's inbox."""
+direct posts; video.upload for drafts sent to the creator's inbox; video.list to read the
+posts' counts (analytics)."""
+METRICS_BATCH = 20
+"""video/query takes up to 20 video ids a request."""
+VIDEO_FIELDS = "id,view_count,like_count,comment_count,share_count"
+VIDEO_COUNTS = (
+    ("view_count", "viewsCount"),
+    ("like_count", "likesCount"),
+    ("comment_count", "commentsCount"),
+    ("share_count", "sharesCount"),
+)
 REFRESH_MARGIN = timedelta(minutes=5)
 """Access tokens live 2 hours (platform-notes §5)."""
 RATE_WINDOW_SECONDS = 60.0
@@ -170,6 +188,7 @@ class TikTokOAuth(OAuthProvider):
 
 class TikTokPublisher(Publisher):
     platform: ClassVar[str] = "tiktok"
+    metrics_batch: int = METRICS_BATCH
 
     def __init__(
         self,
@@ -235,6 +254,43 @@ class TikTokPublisher(Publisher):
         )
         data: dict[str, Any] = self._http.check(response, creates=creates).json().get("data") or {}
         return data
+
+    # -- analytics ---------------------------------------------------------------------------
+
+    async def fetch_metrics(
+        self, ctx: AccountContext, posts: Sequence[PublishedPost]
+    ) -> Mapping[str, MetricsResult]:
+        """`video/query` by id, 20 a request. A post TikTok gave no public id (a private post,
+        a draft sent to the inbox) cannot be asked about; a video missing from the answer
+        was deleted (TikTok answers only the account's existing videos)."""
+        results: dict[str, MetricsResult] = {}
+        public = []
+        for post in posts:
+            if post.remote_id == post.data.get("publish_id"):
+                results[post.post_id] = MetricsUnavailable(
+                    "Analytics are not available for tiktok posts without a public video id"
+                )
+            else:
+                public.append(post)
+        for batch in chunked(public, METRICS_BATCH):
+            response = await self._http.authorised(
+                ctx,
+                "POST",
+                f"{self._api}/v2/video/query/",
+                params={"fields": VIDEO_FIELDS},
+                json={"filters": {"video_ids": list(dict.fromkeys(p.remote_id for p in batch))}},
+                stale=_token_invalid,
+            )
+            data = self._http.check(response).json().get("data") or {}
+            found = {str(v.get("id")): v for v in data.get("videos") or [] if isinstance(v, dict)}
+            for post in batch:
+                video = found.get(post.remote_id)
+                if video is None:
+                    results[post.post_id] = PostGone("Post no longer exists on tiktok")
+                else:
+                    raw = {k: v for k, v in video.items() if k != "id"}
+                    results[post.post_id] = MetricsSnapshot(counts(raw, VIDEO_COUNTS), raw)
+        return results
 
     # -- publishing --------------------------------------------------------------------------
 

@@ -11,7 +11,7 @@ exists (200/201 with the resource) or finishes the upload it left. Facts: platfo
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 from urllib.parse import urlencode
@@ -23,20 +23,26 @@ from masthead.config import OAuthApp, Settings
 from masthead.domain.budgets import DAY, Budget, PlatformBudgets
 from masthead.domain.rules import YOUTUBE_CHUNK_MULTIPLE, YOUTUBE_QUOTA_TIMEZONE
 from masthead.platforms.base import (
+    AccountContext,
     AccountDisconnected,
     ConnectedAccount,
     ConnectedSubaccount,
     MediaFile,
     MediaSource,
+    MetricsResult,
+    MetricsSnapshot,
     OutcomeUnknown,
     Permanent,
+    PostGone,
     PublishContext,
+    PublishedPost,
     Publisher,
     PublishError,
     Retryable,
     SentItem,
 )
 from masthead.platforms.http import PlatformHttp, new_client, retry_after
+from masthead.platforms.metrics import chunked, counts
 from masthead.platforms.oauth import (
     OAuthProvider,
     authorize_url,
@@ -59,6 +65,14 @@ REFRESH_MARGIN = timedelta(minutes=5)
 CHUNK_SIZE = 32 * YOUTUBE_CHUNK_MULTIPLE  # 8 MiB
 RESUME_ATTEMPTS = 5
 RETRY_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded", "backendError"})
+METRICS_BATCH = 50
+"""videos.list takes up to 50 ids a request (one quota unit whatever the count)."""
+STATISTICS = (
+    ("viewCount", "viewsCount"),
+    ("likeCount", "likesCount"),
+    ("commentCount", "commentsCount"),
+)
+"""VideoStatistics fields (discovery document) and the contract's names for them."""
 
 
 def google_reason(response: httpx.Response) -> tuple[str, str]:
@@ -153,6 +167,7 @@ class GoogleOAuth(OAuthProvider):
 
 class YouTubePublisher(Publisher):
     platform: ClassVar[str] = "youtube"
+    metrics_batch: int = METRICS_BATCH
 
     def __init__(
         self,
@@ -259,6 +274,38 @@ class YouTubePublisher(Publisher):
         if status == 401:
             return AccountDisconnected(f"YouTube refused the account's token: {message}")
         return Permanent(message)
+
+    # -- analytics ---------------------------------------------------------------------------
+
+    async def fetch_metrics(
+        self, ctx: AccountContext, posts: Sequence[PublishedPost]
+    ) -> Mapping[str, MetricsResult]:
+        """`videos.list?part=statistics`, 50 ids a request. A video YouTube leaves out of the
+        answer was deleted (or made private, which hides it from the API just the same)."""
+        results: dict[str, MetricsResult] = {}
+        for batch in chunked(posts, METRICS_BATCH):
+            ids = ",".join(dict.fromkeys(post.remote_id for post in batch))
+            response = await self._http.authorised(
+                ctx,
+                "GET",
+                f"{self._api}/youtube/v3/videos",
+                params={"part": "statistics", "id": ids},
+            )
+            if response.status_code != 200:
+                raise self._refused(response)
+            found = {
+                str(item.get("id")): item.get("statistics") or {}
+                for item in response.json().get("items") or []
+            }
+            for post in batch:
+                statistics = found.get(post.remote_id)
+                if statistics is None:
+                    results[post.post_id] = PostGone("Post no longer exists on youtube")
+                else:
+                    results[post.post_id] = MetricsSnapshot(
+                        counts(statistics, STATISTICS), dict(statistics)
+                    )
+        return results
 
     # -- publishing --------------------------------------------------------------------------
 

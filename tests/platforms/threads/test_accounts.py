@@ -57,7 +57,9 @@ async def test_authorize_url_asks_threads_for_the_publishing_scopes(
     url = response.json()["authorizeUrl"]
     query = parse_qs(urlsplit(url).query)
     assert url.startswith(fake_threads.authorize_url + "?")
-    assert query["scope"] == ["threads_basic,threads_content_publish,threads_read_replies"]
+    assert query["scope"] == [
+        "threads_basic,threads_content_publish,threads_read_replies,threads_manage_insights"
+    ]
     assert query["redirect_uri"] == [CALLBACK]
     assert query["response_type"] == ["code"]
     assert query["client_id"] == [fake_threads.client_id]

@@ -30,7 +30,9 @@ async def test_oauth_connects_the_tiktok_account_and_it_can_post(
 
     query = parse_qs(urlsplit(url).query)
     assert query["client_key"] == [fake_tt.client_key]
-    assert query["scope"] == ["user.info.basic,user.info.profile,video.publish,video.upload"]
+    assert query["scope"] == [
+        "user.info.basic,user.info.profile,video.publish,video.upload,video.list"
+    ]
     assert query["code_challenge_method"] == ["S256"]
     assert page.status_code == 200, page.text
     [account] = (await tt_app.client.get("/v2/users/me/accounts", headers=caller.headers)).json()[

@@ -1,0 +1,137 @@
+"""Pinterest metrics: `GET /pins/{id}/analytics` per Pin against the fake, which checks each
+request and answer against Pinterest's OpenAPI; faults and the refresh after a 401."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from masthead.config import OAuthApp
+from masthead.platforms.base import (
+    AccountDisconnected,
+    MetricsReader,
+    MetricsSnapshot,
+    PostGone,
+    Retryable,
+)
+from masthead.platforms.oauth import credentials_from_token_response
+from masthead.platforms.pinterest import PinterestPublisher
+from tests.fakes.pinterest import FakePinterest, User
+from tests.support.metrics import account, published
+
+
+@pytest.fixture
+async def pinterest(fake_pinterest: FakePinterest) -> AsyncIterator[PinterestPublisher]:
+    app = OAuthApp(
+        fake_pinterest.client_id,
+        fake_pinterest.client_secret,
+        fake_pinterest.authorize_url,
+        fake_pinterest.url,
+    )
+    publisher = PinterestPublisher(api_url=fake_pinterest.url, app=app)
+    yield publisher
+    await publisher.aclose()
+
+
+@pytest.fixture
+def pinner(fake_pinterest: FakePinterest) -> User:
+    return fake_pinterest.add_user("baker")
+
+
+def credentials(fake: FakePinterest, user: User) -> dict[str, Any]:
+    return credentials_from_token_response(fake.issue_tokens(user))
+
+
+async def test_an_image_pin_is_normalised_with_its_save_rate(
+    pinterest: PinterestPublisher, fake_pinterest: FakePinterest, pinner: User
+) -> None:
+    assert isinstance(pinterest, MetricsReader)
+    pin = fake_pinterest.add_pin(
+        pinner, IMPRESSION=240, SAVE=20, SAVE_RATE=0.08, PIN_CLICK=37, OUTBOUND_CLICK=0
+    )
+    result = await pinterest.fetch_metrics(
+        account("pinterest", credentials(fake_pinterest, pinner)), [published(pin.id)]
+    )
+    assert result == {
+        f"p-{pin.id}": MetricsSnapshot(
+            {
+                "impressionsCount": "240",
+                "savesCount": "20",
+                "pinterestSaveRate": 0.08,
+                "clicksCount": "37",
+                "outboundClicksCount": "0",
+            },
+            {
+                "IMPRESSION": 240,
+                "SAVE": 20,
+                "SAVE_RATE": 0.08,
+                "PIN_CLICK": 37,
+                "OUTBOUND_CLICK": 0,
+            },
+        )
+    }
+
+
+async def test_a_video_pin_has_views_and_a_missing_metric_is_absent(
+    pinterest: PinterestPublisher, fake_pinterest: FakePinterest, pinner: User
+) -> None:
+    pin = fake_pinterest.add_pin(pinner, video=True, IMPRESSION=50, VIDEO_MRC_VIEW=31)
+    result = await pinterest.fetch_metrics(
+        account("pinterest", credentials(fake_pinterest, pinner)),
+        [published(pin.id, data={"mediaType": "video"})],
+    )
+    snapshot = result[f"p-{pin.id}"]
+    assert isinstance(snapshot, MetricsSnapshot)
+    assert snapshot.metrics == {"impressionsCount": "50", "viewsCount": "31"}
+
+
+async def test_one_request_per_pin_and_a_deleted_pin_is_gone(
+    pinterest: PinterestPublisher, fake_pinterest: FakePinterest, pinner: User
+) -> None:
+    kept = fake_pinterest.add_pin(pinner, SAVE=1)
+    deleted = fake_pinterest.add_pin(pinner, SAVE=2)
+    del fake_pinterest.pins[deleted.id]
+    result = await pinterest.fetch_metrics(
+        account("pinterest", credentials(fake_pinterest, pinner)),
+        [published(kept.id), published(deleted.id)],
+    )
+    assert result[f"p-{deleted.id}"] == PostGone("Post no longer exists on pinterest")
+    assert isinstance(result[f"p-{kept.id}"], MetricsSnapshot)
+    assert len(fake_pinterest.calls("pin-analytics")) == 2
+
+
+async def test_rate_limit_waits_as_pinterest_says(
+    pinterest: PinterestPublisher, fake_pinterest: FakePinterest, pinner: User
+) -> None:
+    pin = fake_pinterest.add_pin(pinner, SAVE=1)
+    fake_pinterest.rate_limit_seconds = 7
+    fake_pinterest.fail_next("pin-analytics", "rate_limit")
+    with pytest.raises(Retryable) as raised:
+        await pinterest.fetch_metrics(
+            account("pinterest", credentials(fake_pinterest, pinner)), [published(pin.id)]
+        )
+    assert raised.value.retry_after == 7.0
+
+
+async def test_an_expired_token_is_refreshed_once(
+    pinterest: PinterestPublisher, fake_pinterest: FakePinterest, pinner: User
+) -> None:
+    pin = fake_pinterest.add_pin(pinner, SAVE=1)
+    ctx = account("pinterest", credentials(fake_pinterest, pinner))
+    fake_pinterest.expire_access_tokens()
+    result = await pinterest.fetch_metrics(ctx, [published(pin.id)])
+    assert isinstance(result[f"p-{pin.id}"], MetricsSnapshot)
+    assert len(fake_pinterest.calls("pin-analytics")) == 2  # refused once, then answered
+
+
+async def test_a_revoked_grant_disconnects_the_account(
+    pinterest: PinterestPublisher, fake_pinterest: FakePinterest, pinner: User
+) -> None:
+    pin = fake_pinterest.add_pin(pinner, SAVE=1)
+    ctx = account("pinterest", credentials(fake_pinterest, pinner))
+    fake_pinterest.tokens.clear()
+    fake_pinterest.refresh_tokens.clear()
+    with pytest.raises(AccountDisconnected):
+        await pinterest.fetch_metrics(ctx, [published(pin.id)])

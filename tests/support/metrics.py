@@ -1,0 +1,38 @@
+"""What a metrics reader is handed, for tests that call one directly."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from masthead.platforms.base import AccountContext, AccountInfo, PublishedPost
+from masthead.timeutil import utcnow
+from tests.support.credentials import Credentials
+
+
+def account(
+    platform: str, credentials: dict[str, Any], external_id: str = "1", **stored: Any
+) -> AccountContext:
+    """An account whose store holds `credentials`; `stored` are the credentials the account
+    row carries (Meta's never-ending Page token is read from there)."""
+    info = AccountInfo(
+        id=1, platform=platform, external_id=external_id, username="someone", credentials=stored
+    )
+    return AccountContext(info, Credentials(dict(credentials)))
+
+
+def published(
+    remote_id: str,
+    post_id: str | None = None,
+    data: dict[str, Any] | None = None,
+    **target: Any,
+) -> PublishedPost:
+    """A post Masthead published as `remote_id` (its post id defaults to `p-<remote_id>`),
+    with `target` as created and `data` as its send stored."""
+    return PublishedPost(
+        post_id=post_id or f"p-{remote_id}",
+        remote_id=remote_id,
+        public_url=None,
+        published_at=utcnow(),
+        target=target,
+        data=data or {},
+    )
