@@ -20,25 +20,7 @@ from masthead.platforms.base import (
 )
 from masthead.platforms.http import PlatformHttp, new_client, refusal, retry_after
 from masthead.platforms.tokens import TokenKeeper
-
-
-class Credentials:
-    """One account's credentials in memory, with the store's compare-and-swap."""
-
-    def __init__(self, stored: dict[str, Any]) -> None:
-        self.stored = stored
-
-    async def load(self) -> dict[str, Any]:
-        return dict(self.stored)
-
-    async def save(self, new: dict[str, Any], *, replaces: dict[str, Any]) -> bool:
-        if self.stored != replaces:
-            return False
-        self.stored = dict(new)
-        return True
-
-    async def subaccount(self, kind: str, external_id: str) -> dict[str, Any] | None:
-        return None
+from tests.support.credentials import Credentials
 
 
 class Refresher:
