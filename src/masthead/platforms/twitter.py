@@ -22,6 +22,7 @@ import httpx
 from masthead.config import OAuthApp, Settings
 from masthead.domain.budgets import DAY, Budget, PlatformBudgets
 from masthead.domain.inputs import ascii_int
+from masthead.domain.reply_tree import top_level_parents
 from masthead.domain.rules import Count, TextLimit
 from masthead.platforms.base import (
     AccountContext,
@@ -524,25 +525,16 @@ def _replied_to(tweet: dict[str, Any]) -> str | None:
 def flatten_replies(
     root: str, account_id: str, tweets: Sequence[dict[str, Any]], users: dict[str, dict[str, Any]]
 ) -> list[RemoteComment]:
-    """Replies as comments one level deep: each one's parent is its top-level ancestor (the
-    reply to `root` it descends from). A reply whose chain leaves what X returned (an
-    ancestor deleted or older than the search window) is kept as top-level."""
-    parents = {str(t["id"]): _replied_to(t) for t in tweets}
+    """Replies as comments one level deep, each under its top-level reply."""
+    tops = top_level_parents(root, {str(t["id"]): _replied_to(t) for t in tweets})
     comments = []
     for tweet in tweets:
-        tweet_id = str(tweet["id"])
-        parent = parents[tweet_id]
-        ancestor: str | None = None
-        seen = {tweet_id}
-        while parent is not None and parent != root and parent in parents and parent not in seen:
-            seen.add(parent)
-            ancestor, parent = parent, parents[parent]
         author = str(tweet.get("author_id") or "")
         user = users.get(author, {})
         comments.append(
             RemoteComment(
-                platform_comment_id=tweet_id,
-                parent_platform_comment_id=ancestor if parent == root else None,
+                platform_comment_id=str(tweet["id"]),
+                parent_platform_comment_id=tops[str(tweet["id"])],
                 text=html.unescape(str(tweet.get("text", ""))),
                 # Asked for in post.fields; when first seen if X ever leaves it out.
                 created_at=parse_time(tweet.get("created_at")) or utcnow(),
