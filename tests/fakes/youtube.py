@@ -25,6 +25,7 @@ import json
 import threading
 import time
 from collections import defaultdict, deque
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
@@ -598,6 +599,15 @@ class FakeYouTube:
         self.invalid += [f"answer: {e}" for e in _schema_errors(body, {"$ref": schema}, schema)]
         return JSONResponse(body)
 
+    def _listed(self, schema: str, items: list[dict[str, Any]], q: Mapping[str, str]) -> Response:
+        """One page of `items` (`pageToken` is the offset), as a list response."""
+        start, size = int(q.get("pageToken") or 0), int(q.get("maxResults") or 20)
+        kind = "youtube#" + schema[0].lower() + schema[1:]
+        body: dict[str, Any] = {"kind": kind, "items": items[start : start + size]}
+        if start + size < len(items):
+            body["nextPageToken"] = str(start + size)
+        return self._answer(schema, body)
+
     def _comment_call(
         self, resource: str, request: Request, payload: Any
     ) -> tuple[str, str | None] | Response:
@@ -670,14 +680,9 @@ class FakeYouTube:
             for c in reversed(self.comments.values())
             if c.video_id == q["videoId"] and c.parent_id is None
         ]
-        start, size = int(q.get("pageToken") or 0), int(q.get("maxResults") or 20)
-        body: dict[str, Any] = {
-            "kind": "youtube#commentThreadListResponse",
-            "items": [self._thread_resource(c) for c in tops[start : start + size]],
-        }
-        if start + size < len(tops):
-            body["nextPageToken"] = str(start + size)
-        return self._answer("CommentThreadListResponse", body)
+        return self._listed(
+            "CommentThreadListResponse", [self._thread_resource(c) for c in tops], q
+        )
 
     async def _comments(self, request: Request) -> Response:
         payload = json.loads(await request.body() or b"null")
@@ -706,14 +711,7 @@ class FakeYouTube:
             return self._made(fault, "Comment", self._comment_resource(reply))
         q = request.query_params
         replies = self._replies_of(q["parentId"])
-        start, size = int(q.get("pageToken") or 0), int(q.get("maxResults") or 20)
-        body: dict[str, Any] = {
-            "kind": "youtube#commentListResponse",
-            "items": [self._comment_resource(c) for c in replies[start : start + size]],
-        }
-        if start + size < len(replies):
-            body["nextPageToken"] = str(start + size)
-        return self._answer("CommentListResponse", body)
+        return self._listed("CommentListResponse", [self._comment_resource(c) for c in replies], q)
 
     async def _thumbnail(self, request: Request) -> Response:
         body = await request.body()

@@ -333,16 +333,21 @@ class BlueskyPublisher(Publisher):
         handle = str(self._creds(ctx)["handle"])
         return SentItem(uri, public_url(handle, uri), {"uri": uri, "cid": cid})
 
+    async def _get_record(
+        self, ctx: AccountScope, repo: str, collection: str, rkey: str
+    ) -> dict[str, Any]:
+        creds = self._creds(ctx)
+        return await xrpc(
+            self._http(creds),
+            creds["service"],
+            "com.atproto.repo.getRecord",
+            params={"repo": repo, "collection": collection, "rkey": rkey},
+        )
+
     async def _find(self, ctx: AccountScope, rkey: str) -> SentItem | None:
         """The record under `rkey`, or None when the repository certainly has none."""
-        creds = self._creds(ctx)
         try:
-            answer = await xrpc(
-                self._http(creds),
-                creds["service"],
-                "com.atproto.repo.getRecord",
-                params={"repo": creds["did"], "collection": POST, "rkey": rkey},
-            )
+            answer = await self._get_record(ctx, self._creds(ctx)["did"], POST, rkey)
         except XrpcError as exc:
             if exc.error == "RecordNotFound":
                 return None
@@ -442,15 +447,8 @@ class BlueskyPublisher(Publisher):
         """{uri, cid} of a post that still exists, from `getRecord` (the PDS answers for its
         own repositories and asks the AppView for others): a reply to a deleted post would
         otherwise be created, orphaned."""
-        repo, collection, rkey = _at_uri_parts(uri)
-        creds = self._creds(ctx)
         try:
-            answer = await xrpc(
-                self._http(creds),
-                creds["service"],
-                "com.atproto.repo.getRecord",
-                params={"repo": repo, "collection": collection, "rkey": rkey},
-            )
+            answer = await self._get_record(ctx, *_at_uri_parts(uri))
         except XrpcError as exc:
             if exc.error == "RecordNotFound":
                 raise Permanent(f"The Bluesky post {uri} no longer exists") from exc

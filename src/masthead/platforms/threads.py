@@ -52,6 +52,7 @@ from masthead.platforms.base import (
 from masthead.platforms.http import PlatformHttp, new_client, retry_after
 from masthead.platforms.meta import graph_error
 from masthead.platforms.oauth import OAuthProvider
+from masthead.platforms.settle import found_or_unknown
 from masthead.platforms.spec import PlatformSpec
 from masthead.timeutil import iso, parse_time, utcnow
 
@@ -732,13 +733,7 @@ class ThreadsPublisher(Publisher):
         try:
             return await self._publish_id(ctx, container)
         except OutcomeUnknown as unknown:
-            try:
-                found = await self.find_comment(ctx, post, comment)
-            except PublishError:
-                found = None  # Threads could not be asked: the outcome stays unknown
-            if found is None:
-                raise unknown from None
-            return found
+            return await found_or_unknown(unknown, self.find_comment(ctx, post, comment))
 
     async def find_comment(
         self, ctx: AccountContext, post: PublishedPost, comment: CommentDraft

@@ -50,6 +50,7 @@ from masthead.platforms.oauth import (
     exchanged_credentials,
     post_token,
 )
+from masthead.platforms.settle import found_or_unknown
 from masthead.platforms.spec import PlatformSpec
 from masthead.platforms.tokens import RefreshTokenSpent, TokenKeeper
 from masthead.timeutil import iso, parse_time, utcnow
@@ -483,13 +484,7 @@ class TwitterPublisher(Publisher):
             )
             self._http.check(response, creates=True)
         except OutcomeUnknown as unknown:
-            try:
-                found = await self.find_comment(ctx, post, comment)
-            except PublishError:
-                found = None  # X could not be asked: the outcome stays unknown
-            if found is None:
-                raise unknown from None
-            return found
+            return await found_or_unknown(unknown, self.find_comment(ctx, post, comment))
         data = response.json().get("data")
         if not isinstance(data, dict) or "id" not in data:
             raise Permanent(x_message(response))

@@ -4,7 +4,7 @@ same place, a lost answer found in the account's own repository."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -19,7 +19,6 @@ from masthead.platforms.base import (
     Permanent,
     PostGone,
     PublishedPost,
-    RemoteComment,
     Retryable,
 )
 from masthead.platforms.bluesky import SPEC, BlueskyPublisher
@@ -28,6 +27,7 @@ from tests.fakes.bluesky_appview import POST, THREAD, FakeAppView, post_as, sess
 from tests.platforms.bluesky.conftest import bluesky_settings, publisher_for
 from tests.platforms.bluesky.test_sessions import access_jwt
 from tests.support.bluesky_pds import Pds, PdsAccount, install
+from tests.support.comments import by_id
 from tests.support.credentials import Credentials
 from tests.support.xrpc_proxy import ProxyFault
 
@@ -60,11 +60,6 @@ async def account(publisher: BlueskyPublisher, who: PdsAccount) -> AccountContex
 
 def published(ref: dict[str, str]) -> PublishedPost:
     return PublishedPost("p1", ref["uri"], None, utcnow(), data=ref)
-
-
-def by_id(comments: Sequence[RemoteComment] | PostGone) -> dict[str, RemoteComment]:
-    assert not isinstance(comments, PostGone)
-    return {c.platform_comment_id: c for c in comments}
 
 
 def test_bluesky_counts_comments_as_posts(publisher: BlueskyPublisher) -> None:

@@ -4,7 +4,7 @@ ending as the engine needs, a lost answer found again by `find_comment`."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
@@ -21,12 +21,12 @@ from masthead.platforms.base import (
     Permanent,
     PostGone,
     PublishedPost,
-    RemoteComment,
     Retryable,
 )
 from masthead.platforms.threads import SPEC, ThreadsPublisher
 from masthead.timeutil import iso, utcnow
 from tests.fakes.threads import FakeThreads, Post, User
+from tests.support.comments import by_id
 from tests.support.credentials import Credentials
 
 
@@ -52,11 +52,6 @@ def account(fake: FakeThreads, user: User) -> AccountContext:
 
 def published(post: Post) -> PublishedPost:
     return PublishedPost("p1", post.id, post.permalink, post.timestamp)
-
-
-def by_id(comments: Sequence[RemoteComment] | PostGone) -> dict[str, RemoteComment]:
-    assert not isinstance(comments, PostGone)
-    return {c.platform_comment_id: c for c in comments}
 
 
 def test_threads_counts_comments_as_posts(publisher: ThreadsPublisher) -> None:

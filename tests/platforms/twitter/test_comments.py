@@ -20,12 +20,12 @@ from masthead.platforms.base import (
     Permanent,
     PostGone,
     PublishedPost,
-    RemoteComment,
     Retryable,
 )
 from masthead.platforms.oauth import credentials_from_token_response
 from masthead.platforms.twitter import SPEC, TwitterPublisher
 from tests.fakes.x import REPLY_NOT_ALLOWED, SEARCH_FORBIDDEN, FakeX, User
+from tests.support.comments import by_id
 from tests.support.credentials import Credentials
 
 
@@ -47,11 +47,6 @@ def account(fake: FakeX, user: User) -> AccountContext:
 def published(fake: FakeX, user: User) -> PublishedPost:
     tweet = fake.post(user, "Our launch")
     return PublishedPost("p1", tweet.id, None, tweet.created_at)
-
-
-def by_id(comments: object) -> dict[str, RemoteComment]:
-    assert isinstance(comments, list)
-    return {c.platform_comment_id: c for c in comments}
 
 
 def test_x_takes_comments_of_280_weighted_characters(publisher: TwitterPublisher) -> None:

@@ -4,7 +4,7 @@ found again by `find_comment`."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 
 import pytest
 
@@ -21,13 +21,13 @@ from masthead.platforms.base import (
     Permanent,
     PostGone,
     PublishedPost,
-    RemoteComment,
     Retryable,
 )
 from masthead.platforms.oauth import credentials_from_token_response
 from masthead.platforms.youtube import SPEC, YouTubePublisher
 from masthead.timeutil import utcnow
 from tests.fakes.youtube import FULL_SCOPE, UPLOAD_SCOPE, Channel, FakeYouTube, Video
+from tests.support.comments import by_id
 from tests.support.credentials import Credentials
 
 
@@ -48,11 +48,6 @@ def account(fake: FakeYouTube, channel: Channel, **scopes: tuple[str, ...]) -> A
 
 def published(video: Video) -> PublishedPost:
     return PublishedPost("p1", video.id, None, utcnow())
-
-
-def by_id(comments: Sequence[RemoteComment] | PostGone) -> dict[str, RemoteComment]:
-    assert not isinstance(comments, PostGone)
-    return {c.platform_comment_id: c for c in comments}
 
 
 def test_youtube_takes_comments_of_10000_characters(publisher: YouTubePublisher) -> None:
