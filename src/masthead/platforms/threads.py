@@ -678,12 +678,12 @@ class ThreadsPublisher(Publisher):
     async def list_comments(
         self, ctx: AccountContext, post: PublishedPost, since: datetime | None
     ) -> Sequence[RemoteComment] | PostGone:
-        """Every reply below the post (`/{media-id}/conversation`, all depths, oldest first,
+        """Every reply below the post (`/{media-id}/conversation`, all depths, newest first,
         up to `CONVERSATION_PAGES` pages), each under its top-level reply. Threads names a
         reply's author only by username, and says itself whether it is the account's."""
         params: dict[str, Any] = {
             "fields": CONVERSATION_FIELDS,
-            "reverse": "false",
+            "reverse": "true",
             "limit": 100,
         }
         replies: list[dict[str, Any]] = []
