@@ -17,7 +17,8 @@ State (tokens, containers, posts, reply chains) is kept so tests assert on what 
 show, e.g. that a post exists exactly once.
 
 Faults are queued per operation with `fail_next(operation, fault)`; operations are `token`,
-`exchange`, `refresh`, `me`, `create`, `status`, `publish`, `media`, `list` and `insights`.
+`exchange`, `refresh`, `me`, `create`, `status`, `publish`, `media`, `list`, `insights` and
+`conversation` (every reply below a post, as comments are read).
 """
 
 from __future__ import annotations
@@ -109,6 +110,13 @@ ENDPOINTS: dict[str, dict[str, Param]] = {
     "status": {"fields": Param()},
     "media": {"fields": Param()},
     "me": {"fields": Param()},
+    "conversation": {
+        "fields": Param(),
+        "reverse": Param(boolean=True),
+        "limit": Param(integer=True),
+        "before": Param(),
+        "after": Param(),
+    },
     "list": {
         "fields": Param(),
         "since": Param(integer=True),
@@ -533,6 +541,8 @@ class FakeThreads:
             return "publish"
         if len(parts) == 2 and parts[1] == "insights":
             return "insights"
+        if len(parts) == 2 and parts[1] == "conversation":
+            return "conversation"
         if len(parts) == 2 and parts[1] in ("threads", "replies"):
             return "list"
         return "node"
@@ -614,15 +624,10 @@ class FakeThreads:
                     operation = "media"
                 else:
                     self._record(request, "node", params)
-                    return meta_error(
-                        400,
-                        f"Unsupported get request. Object with ID '{node}' does not exist, "
-                        "cannot be loaded due to missing permissions, or does not support "
-                        "this operation",
-                        100,
-                        33,
-                        kind="GraphMethodException",
-                    )
+                    return self._missing(node)
+        if operation == "conversation" and parts[0] not in self.posts:
+            self._record(request, operation, params)
+            return self._missing(parts[0])
         self._record(request, operation, params)
         problem = self._validate(operation, params)
         if problem is not None:
@@ -634,7 +639,7 @@ class FakeThreads:
             "create": "threads_content_publish",
             "publish": "threads_content_publish",
         }.get(operation, "threads_basic")
-        if operation == "list" and parts[1] == "replies":
+        if (operation == "list" and parts[1] == "replies") or operation == "conversation":
             needed = "threads_read_replies"
         if operation == "insights":
             needed = "threads_manage_insights"
@@ -679,7 +684,21 @@ class FakeThreads:
             return JSONResponse(self._pick(self._media_view(self.posts[parts[0]]), params))
         if operation == "insights":
             return self._insights(user, parts[0], params["metric"])
+        if operation == "conversation":
+            return self._conversation(user, parts[0], params)
         return self._list(user, parts[1], params)
+
+    @staticmethod
+    def _missing(node: str) -> Response:
+        return meta_error(
+            400,
+            f"Unsupported get request. Object with ID '{node}' does not exist, "
+            "cannot be loaded due to missing permissions, or does not support "
+            "this operation",
+            100,
+            33,
+            kind="GraphMethodException",
+        )
 
     @staticmethod
     def _pick(view: dict[str, Any], params: dict[str, str]) -> dict[str, Any]:
@@ -913,7 +932,44 @@ class FakeThreads:
         data = [self._pick(self._media_view(post), params) for post in found]
         return JSONResponse({"data": data, "paging": {"cursors": {"before": "B", "after": "A"}}})
 
+    def _conversation(self, user: User, media_id: str, params: dict[str, str]) -> Response:
+        """Every reply below the post at any depth, oldest first unless `reverse`, paged by
+        an `after` cursor; `is_reply_owned_by_me` as the caller sees it."""
+        found = [p for p in self.posts.values() if p.root == media_id and p.id != media_id]
+        if params.get("reverse") == "true":
+            found.reverse()
+        start, size = int(params.get("after") or 0), int(params.get("limit", "25"))
+        data = []
+        for post in found[start : start + size]:
+            view = self._media_view(post)
+            view["is_reply_owned_by_me"] = post.user_id == user.id
+            data.append(self._pick(view, params))
+        paging: dict[str, Any] = {"cursors": {"before": str(start), "after": str(start + size)}}
+        if start + size < len(found):
+            paging["next"] = f"https://graph.threads.net/{VERSION}/{media_id}/conversation"
+        return JSONResponse({"data": data, "paging": paging})
+
     # -- views for tests ---------------------------------------------------------------------
+
+    def post(self, user: User, text: str, *, reply_to: str | None = None) -> Post:
+        """`user` posts in the app: a new post, or a reply to the post `reply_to`."""
+        post_id = self.next_id()
+        shortcode = f"sc{post_id}"
+        post = Post(
+            id=post_id,
+            user_id=user.id,
+            container_id="",
+            media_type="TEXT_POST",
+            text=text,
+            timestamp=datetime.now(UTC),
+            shortcode=shortcode,
+            permalink=f"https://www.threads.com/@{user.username}/post/{shortcode}",
+            reply_to=reply_to,
+            root=self.posts[reply_to].root if reply_to else post_id,
+            reply_control="everyone",
+        )
+        self.posts[post_id] = post
+        return post
 
     def thread_of(self, root_id: str) -> list[Post]:
         """The root post and its chain of replies, in order."""

@@ -8,7 +8,8 @@ State (tokens, media, posts, reply chains) is kept so tests assert on what X wou
 that a post exists exactly once.
 
 Faults are queued per operation with `fail_next(operation, fault)`; operations are `tweets`,
-`media`, `media-status`, `timeline`, `me` and `token`.
+`media`, `media-status`, `timeline`, `search`, `lookup`, `me` and `token`. Replies are read by
+search (`search_enabled = False` stands for an X plan without it).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import threading
 import time
 import warnings
 from collections import defaultdict, deque
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -51,9 +53,17 @@ REPLY_NOT_ALLOWED = (
     "Reply to this conversation is not allowed because you have not been mentioned or "
     "otherwise engaged by the author of the post you are replying to."
 )
+SEARCH_FORBIDDEN = (
+    "When authenticating requests to the Twitter API v2 endpoints, you must use keys and tokens "
+    "from a Twitter developer App that is attached to a Project. You can create a project via "
+    "the developer portal."
+)
+"""X's 403 to an app whose plan has no access to search."""
 SCOPE_NEEDED = {
     "tweets": "tweet.write",
     "timeline": "tweet.read",
+    "search": "tweet.read",
+    "lookup": "tweet.read",
     "me": "users.read",
     "media": "media.write",
     "media-status": "media.write",
@@ -175,6 +185,7 @@ class FakeX:
         self.authorize_as: str | None = None
         self.deny_authorization = False
         self.restrict_replies = False
+        self.search_enabled = True
         self.processing_result = "succeeded"
         self.processing_polls = 1
         self.token_delay = 0.0
@@ -261,6 +272,17 @@ class FakeX:
 
     def tweets_by(self, user: User) -> list[Tweet]:
         return [t for t in self.tweets.values() if t.author_id == user.id]
+
+    def post(self, user: User, text: str, *, to: str | None = None) -> Tweet:
+        """`user` posts in the app: a new post, or a reply to the post `to`."""
+        tweet_id = self.next_id()
+        conversation = self.tweets[to].conversation_id if to else tweet_id
+        tweet = Tweet(tweet_id, user.id, text, datetime.now(UTC), conversation, to)
+        self.tweets[tweet_id] = tweet
+        return tweet
+
+    def delete_tweet(self, tweet_id: str) -> None:
+        del self.tweets[tweet_id]
 
     def calls(self, operation: str) -> list[Recorded]:
         return [r for r in self.requests if r.operation == operation]
@@ -393,6 +415,10 @@ class FakeX:
     def _operation(method: str, path: str) -> str:
         if path == "/2/tweets":
             return "tweets"
+        if path == "/2/tweets/search/recent":
+            return "search"
+        if path.startswith("/2/tweets/"):
+            return "lookup"
         if path == "/2/users/me":
             return "me"
         if path.startswith("/2/users/"):
@@ -463,6 +489,10 @@ class FakeX:
             return self._create_tweet(user, json.loads(body))
         if operation == "timeline":
             return self._timeline(request, user)
+        if operation == "search":
+            return self._search(request)
+        if operation == "lookup":
+            return self._lookup(request.url.path.rsplit("/", 1)[1])
         if operation == "media-status":
             return self._media_status(request.query_params["media_id"], user)
         if path == "/2/media/upload/initialize":
@@ -569,13 +599,90 @@ class FakeX:
         ][:limit]
         data = []
         for tweet in found:
-            item: dict[str, Any] = {
-                "id": tweet.id,
-                "text": html.escape(tweet.text, quote=False),
-                "created_at": tweet.created_at.isoformat().replace("+00:00", "Z"),
-                "conversation_id": tweet.conversation_id,
-                "edit_history_post_ids": [tweet.id],
-            }
-            data.append(item)
+            data.append(self._tweet_data(tweet, request.query_params))
         meta = {"result_count": len(data)}
         return JSONResponse({"data": data, "meta": meta} if data else {"meta": meta})
+
+    @staticmethod
+    def _tweet_data(tweet: Tweet, query: Mapping[str, str]) -> dict[str, Any]:
+        """A post as X shows it: text HTML-escaped, the optional fields only when asked
+        (in `post.fields`, or by expansion for the author and the referenced posts)."""
+        asked = {*query.get("post.fields", "").split(","), *query.get("expansions", "").split(",")}
+        item: dict[str, Any] = {
+            "id": tweet.id,
+            "text": html.escape(tweet.text, quote=False),
+            "edit_history_post_ids": [tweet.id],
+        }
+        if "created_at" in asked:
+            item["created_at"] = tweet.created_at.isoformat().replace("+00:00", "Z")
+        if "conversation_id" in asked:
+            item["conversation_id"] = tweet.conversation_id
+        if "author_id" in asked:
+            item["author_id"] = tweet.author_id
+        if "referenced_posts" in asked and tweet.reply_to is not None:
+            item["referenced_posts"] = [{"type": "replied_to", "id": tweet.reply_to}]
+        return item
+
+    def _search(self, request: Request) -> Response:
+        """search/recent for `conversation_id:<id>` (the only query Masthead sends): the
+        conversation's replies, newest first, paged by `next_token`."""
+        if not self.search_enabled:
+            return JSONResponse(
+                {
+                    "title": "Client Forbidden",
+                    "detail": SEARCH_FORBIDDEN,
+                    "reason": "client-not-enrolled",
+                    "required_enrollment": "Appropriate Level of API Access",
+                    "type": "https://api.x.com/2/problems/client-forbidden",
+                },
+                status_code=403,
+            )
+        q = request.query_params
+        field, _, conversation = q["query"].partition(":")
+        if field != "conversation_id" or not conversation.isdigit():
+            return problem(400, "Invalid Request", f"Unsupported query in this fake: {q['query']}")
+        found = [
+            t
+            for t in reversed(self.tweets.values())
+            if t.conversation_id == conversation and t.id != conversation
+        ]
+        start, size = int(q.get("next_token") or 0), int(q.get("max_results", "10"))
+        page = found[start : start + size]
+        data = [self._tweet_data(t, q) for t in page]
+        meta: dict[str, Any] = {"result_count": len(data)}
+        if start + size < len(found):
+            meta["next_token"] = str(start + size)
+        body: dict[str, Any] = {"meta": meta}
+        if data:
+            body["data"] = data
+            if "author_id" in q.get("expansions", ""):
+                authors = {t.author_id for t in page}
+                body["includes"] = {
+                    "users": [
+                        {"id": u.id, "username": u.username, "name": u.name}
+                        for u in self.users.values()
+                        if u.id in authors
+                    ]
+                }
+        return JSONResponse(body)
+
+    def _lookup(self, tweet_id: str) -> Response:
+        """GET /2/tweets/{id}: X answers 200 with only an error for a post that is gone."""
+        tweet = self.tweets.get(tweet_id)
+        if tweet is None:
+            return JSONResponse(
+                {
+                    "errors": [
+                        {
+                            "value": tweet_id,
+                            "detail": f"Could not find post with id: [{tweet_id}].",
+                            "title": "Not Found Error",
+                            "resource_type": "tweet",
+                            "parameter": "id",
+                            "resource_id": tweet_id,
+                            "type": "https://api.x.com/2/problems/resource-not-found",
+                        }
+                    ]
+                }
+            )
+        return JSONResponse({"data": self._tweet_data(tweet, {})})

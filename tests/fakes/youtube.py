@@ -10,7 +10,9 @@ that does not conform is answered 400 and recorded in `invalid`, which tests ass
 Each upload session counts every byte it is sent, so tests can assert that a resumed upload
 sent each byte once, and each completed session makes exactly one video.
 Faults are queued per operation with `fail_next(operation, fault)`; operations: `insert`
-(opening a session), `upload` (a PUT of bytes), `thumbnail`, `playlistItems`, `token`.
+(opening a session), `upload` (a PUT of bytes), `thumbnail`, `playlistItems`, `token`, and for
+comments `commentThreads.list`, `commentThreads.insert`, `comments.list`, `comments.insert`
+(whose answers are checked against the discovery document's schemas too).
 """
 
 from __future__ import annotations
@@ -23,7 +25,9 @@ import json
 import threading
 import time
 from collections import defaultdict, deque
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -44,14 +48,26 @@ DISCOVERY = (
 )
 UPLOAD_SCOPE = "https://www.googleapis.com/auth/youtube.upload"
 FULL_SCOPE = "https://www.googleapis.com/auth/youtube"
+COMMENTS_SCOPE = "https://www.googleapis.com/auth/youtube.force-ssl"
+"""The only scope the discovery document names for commentThreads and comments."""
+INLINE_REPLIES = 5
+"""A comment thread carries at most this many of its replies; comments.list has them all."""
 FAULTS = frozenset(
-    {"quota", "unavailable", "break_half", "hang_half", "drop_after_complete", "server_error"}
+    {
+        "quota",
+        "unavailable",
+        "break_half",
+        "hang_half",
+        "drop_after_complete",
+        "server_error",
+        "drop_after",
+    }
 )
 """quota: 403 quotaExceeded; unavailable: 503 before acting; break_half: an upload PUT whose
 first half is stored before the connection breaks; hang_half: the same, but the answer never
 comes (long enough for a test to kill the client); drop_after_complete: the last PUT completes
 the video, then the connection breaks before the answer; server_error: 503 to a PUT, nothing
-stored."""
+stored; drop_after: a comment insert acts, then the connection breaks before the answer."""
 METRICS_FAULTS = frozenset({"rate_limit"})
 """Faults of `videos.list` (operation `videos`); rate_limit: 429 rateLimitExceeded with
 Retry-After. `quota` and `unavailable` apply there too."""
@@ -172,6 +188,17 @@ class Video:
     thumbnail: bytes | None = None
 
 
+@dataclass
+class Comment:
+    id: str
+    video_id: str
+    author_channel_id: str
+    author_name: str
+    text: str
+    parent_id: str | None
+    published_at: str
+
+
 class _Dropped(Response):
     """Starts an answer, then breaks the connection (what was done stays done)."""
 
@@ -204,6 +231,9 @@ class FakeYouTube:
         self.grants: dict[str, tuple[str, str, str, tuple[str, ...]]] = {}
         self.sessions: dict[str, Session] = {}
         self.videos: dict[str, Video] = {}
+        self.comments: dict[str, Comment] = {}
+        self.comments_off: set[str] = set()
+        """Videos whose owner turned comments off."""
         self.calls: list[str] = []
         self.invalid: list[str] = []
         self.faults: dict[str, deque[list[Any]]] = defaultdict(deque)
@@ -226,6 +256,8 @@ class FakeYouTube:
                 Route("/upload/youtube/v3/videos", self._insert, methods=["POST", "PUT"]),
                 Route("/upload/youtube/v3/thumbnails/set", self._thumbnail, methods=["POST"]),
                 Route("/youtube/v3/videos", self._videos_list, methods=["GET"]),
+                Route("/youtube/v3/commentThreads", self._comment_threads, methods=["GET", "POST"]),
+                Route("/youtube/v3/comments", self._comments, methods=["GET", "POST"]),
             ]
         )
         config = uvicorn.Config(
@@ -265,7 +297,9 @@ class FakeYouTube:
         return channel
 
     def issue_tokens(
-        self, channel: Channel, scopes: tuple[str, ...] = (UPLOAD_SCOPE, FULL_SCOPE)
+        self,
+        channel: Channel,
+        scopes: tuple[str, ...] = (UPLOAD_SCOPE, FULL_SCOPE, COMMENTS_SCOPE),
     ) -> dict[str, Any]:
         access, refresh = self._next("ya29."), self._next("1//")
         self.tokens[access] = (channel.id, time.time() + 3599, scopes)
@@ -286,6 +320,29 @@ class FakeYouTube:
         """`fault` on the next call of `operation`, or on the one after `after` good calls."""
         assert fault in FAULTS | METRICS_FAULTS, fault
         self.faults[operation].append([after, fault])
+
+    def add_video(self, channel: Channel, title: str = "A video") -> Video:
+        """A video the channel has (uploaded earlier, or by hand)."""
+        video_id = self._next("vid")
+        resource = {"kind": "youtube#video", "id": video_id, "snippet": {"title": title}}
+        self.videos[video_id] = Video(video_id, channel.id, resource, b"", False)
+        return self.videos[video_id]
+
+    def comment(
+        self, video: Video, author: Channel, text: str, *, parent: str | None = None
+    ) -> Comment:
+        """`author` comments on `video` in the app (or replies to the comment `parent`)."""
+        comment = Comment(
+            self._next("Ug"),
+            video.id,
+            author.id,
+            author.title,
+            text,
+            parent,
+            datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+        )
+        self.comments[comment.id] = comment
+        return comment
 
     def videos_of(self, channel: Channel) -> list[Video]:
         return [v for v in self.videos.values() if v.channel_id == channel.id]
@@ -510,6 +567,164 @@ class FakeYouTube:
         self.videos[video_id] = video
         session.video_id = video_id
         return video
+
+    # -- comments ----------------------------------------------------------------------------
+
+    def _comment_resource(self, comment: Comment) -> dict[str, Any]:
+        snippet: dict[str, Any] = {
+            "videoId": comment.video_id,
+            "channelId": self.videos[comment.video_id].channel_id,
+            "textDisplay": comment.text,
+            "textOriginal": comment.text,
+            "authorDisplayName": comment.author_name,
+            "authorChannelId": {"value": comment.author_channel_id},
+            "publishedAt": comment.published_at,
+            "updatedAt": comment.published_at,
+        }
+        if comment.parent_id is not None:
+            snippet["parentId"] = comment.parent_id
+        return {"kind": "youtube#comment", "id": comment.id, "snippet": snippet}
+
+    def _replies_of(self, comment_id: str) -> list[Comment]:
+        return [c for c in self.comments.values() if c.parent_id == comment_id]
+
+    def _thread_resource(self, top: Comment) -> dict[str, Any]:
+        replies = self._replies_of(top.id)
+        thread: dict[str, Any] = {
+            "kind": "youtube#commentThread",
+            "id": top.id,
+            "snippet": {
+                "videoId": top.video_id,
+                "channelId": self.videos[top.video_id].channel_id,
+                "topLevelComment": self._comment_resource(top),
+                "canReply": True,
+                "totalReplyCount": len(replies),
+                "isPublic": True,
+            },
+        }
+        if replies:
+            inline = [self._comment_resource(c) for c in replies[:INLINE_REPLIES]]
+            thread["replies"] = {"comments": inline}
+        return thread
+
+    def _answer(self, schema: str, body: dict[str, Any]) -> Response:
+        """A successful answer, checked against the discovery document's schema."""
+        self.invalid += [f"answer: {e}" for e in _schema_errors(body, {"$ref": schema}, schema)]
+        return JSONResponse(body)
+
+    def _listed(self, schema: str, items: list[dict[str, Any]], q: Mapping[str, str]) -> Response:
+        """One page of `items` (`pageToken` is the offset), as a list response."""
+        start, size = int(q.get("pageToken") or 0), int(q.get("maxResults") or 20)
+        kind = "youtube#" + schema[0].lower() + schema[1:]
+        body: dict[str, Any] = {"kind": kind, "items": items[start : start + size]}
+        if start + size < len(items):
+            body["nextPageToken"] = str(start + size)
+        return self._answer(schema, body)
+
+    def _comment_call(
+        self, resource: str, request: Request, payload: Any
+    ) -> tuple[str, str | None] | Response:
+        """(caller's channel id, fault left for the handler) of a valid, authorised comments
+        call, else the refusal."""
+        method = "insert" if request.method == "POST" else "list"
+        operation = f"{resource}.{method}"
+        self.calls.append(operation)
+        refused = self._check(resource, method, request, payload)
+        if refused is not None:
+            return refused
+        header = request.headers.get("authorization", "")
+        found = self.tokens.get(header.removeprefix("Bearer "))
+        if found is None or found[1] < time.time():
+            return google_error(401, "authError", "Invalid Credentials")
+        if COMMENTS_SCOPE not in found[2]:
+            return google_error(403, "insufficientPermissions", "Insufficient Permission")
+        fault = self._fault(operation)
+        if fault == "quota":
+            return google_error(
+                403,
+                "quotaExceeded",
+                "The request cannot be completed because you have exceeded your quota.",
+            )
+        if fault == "unavailable":
+            return google_error(503, "backendError", "Backend Error")
+        return found[0], fault
+
+    def _video_refusal(self, video_id: str) -> Response | None:
+        if video_id not in self.videos:
+            return google_error(
+                404,
+                "videoNotFound",
+                "The video identified by the <code>videoId</code> parameter could not be found.",
+            )
+        if video_id in self.comments_off:
+            return google_error(
+                403,
+                "commentsDisabled",
+                "The video identified by the <code>videoId</code> parameter has disabled comments.",
+            )
+        return None
+
+    def _made(self, fault: str | None, schema: str, body: dict[str, Any]) -> Response:
+        """The answer to an insert, or a broken connection after acting (`drop_after`)."""
+        if fault == "drop_after":
+            return _Dropped(200)
+        return self._answer(schema, body)
+
+    async def _comment_threads(self, request: Request) -> Response:
+        payload = json.loads(await request.body() or b"null")
+        call = self._comment_call("commentThreads", request, payload)
+        if isinstance(call, Response):
+            return call
+        channel_id, fault = call
+        if request.method == "POST":
+            snippet = payload["snippet"]
+            refused = self._video_refusal(snippet["videoId"])
+            if refused is not None:
+                return refused
+            text = snippet["topLevelComment"]["snippet"]["textOriginal"]
+            top = self.comment(self.videos[snippet["videoId"]], self.channels[channel_id], text)
+            return self._made(fault, "CommentThread", self._thread_resource(top))
+        q = request.query_params
+        refused = self._video_refusal(q["videoId"])
+        if refused is not None:
+            return refused
+        tops = [
+            c
+            for c in reversed(self.comments.values())
+            if c.video_id == q["videoId"] and c.parent_id is None
+        ]
+        return self._listed(
+            "CommentThreadListResponse", [self._thread_resource(c) for c in tops], q
+        )
+
+    async def _comments(self, request: Request) -> Response:
+        payload = json.loads(await request.body() or b"null")
+        call = self._comment_call("comments", request, payload)
+        if isinstance(call, Response):
+            return call
+        channel_id, fault = call
+        if request.method == "POST":
+            snippet = payload["snippet"]
+            parent = self.comments.get(snippet["parentId"])
+            if parent is None or parent.video_id not in self.videos:
+                return google_error(
+                    404,
+                    "parentCommentNotFound",
+                    "The parent comment specified for the comment could not be found.",
+                )
+            refused = self._video_refusal(parent.video_id)
+            if refused is not None:
+                return refused
+            reply = self.comment(
+                self.videos[parent.video_id],
+                self.channels[channel_id],
+                snippet["textOriginal"],
+                parent=parent.id,
+            )
+            return self._made(fault, "Comment", self._comment_resource(reply))
+        q = request.query_params
+        replies = self._replies_of(q["parentId"])
+        return self._listed("CommentListResponse", [self._comment_resource(c) for c in replies], q)
 
     async def _thumbnail(self, request: Request) -> Response:
         body = await request.body()

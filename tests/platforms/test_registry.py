@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from masthead.domain.rules import RULES
+from masthead.platforms.base import CommentsWriter
 from masthead.platforms.registry import BUDGETS, PLATFORMS, SPECS, TARGET_TYPES, build_publishers
 from masthead.platforms.spec import PlatformSpec
 from tests.conftest import make_settings
@@ -56,3 +57,20 @@ def test_an_oauth_platform_reads_its_app_from_its_settings_prefix(
 def test_budgets_come_from_the_specs_that_set_them() -> None:
     assert BUDGETS["twitter"] is SPECS["twitter"].budgets
     assert "linkedin" not in BUDGETS  # LinkedIn publishes no per-post number
+
+
+async def test_a_platform_that_writes_comments_has_their_text_limit_and_docs(
+    tmp_path: Path,
+) -> None:
+    publishers = build_publishers(make_settings(tmp_path))
+    try:
+        writers = {n for n, p in publishers.items() if isinstance(p, CommentsWriter)}
+    finally:
+        for publisher in publishers.values():
+            await publisher.aclose()
+    assert {"twitter", "youtube", "bluesky", "threads"} <= writers
+    for name in writers:
+        assert SPECS[name].comment_text, name
+        assert "## Comments" in (DOCS / f"{SPECS[name].doc_page}.md").read_text(), name
+    for name in set(SPECS) - writers:
+        assert SPECS[name].comment_text == (), name

@@ -9,7 +9,7 @@ PDS answers a repeated key with a 500 and writes nothing).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, ClassVar, TypeVar
 
@@ -19,18 +19,25 @@ from masthead.config import Settings
 from masthead.domain.atproto_ids import new_tid, rkey_of
 from masthead.domain.bluesky_facets import build_facets, find_spans, mentioned_handles
 from masthead.domain.budgets import Budget, PlatformBudgets
+from masthead.domain.rules import RULES
 from masthead.net.client import safe_async_client
 from masthead.net.guard import BlockedDestination
 from masthead.platforms.base import (
+    AccountContext,
     AccountDisconnected,
+    AccountScope,
+    CommentDraft,
     ConnectedAccount,
     MediaFile,
     MediaSource,
     OutcomeUnknown,
     Permanent,
+    PostGone,
     PublishContext,
+    PublishedPost,
     Publisher,
     PublishError,
+    RemoteComment,
     Retryable,
     SentItem,
 )
@@ -43,6 +50,7 @@ from masthead.platforms.bluesky_xrpc import (
     xrpc,
 )
 from masthead.platforms.spec import PlatformSpec
+from masthead.timeutil import parse_time, utcnow
 
 T = TypeVar("T")
 Credentials = dict[str, Any]
@@ -58,6 +66,11 @@ ACCOUNT_ERRORS = frozenset(
     {"AuthenticationRequired", "AccountTakedown", "AccountDeactivated", "AuthFactorTokenRequired"}
 )
 """Answers to createSession that a retry cannot change: the account must be reconnected."""
+THREAD = "app.bsky.feed.getPostThread"
+THREAD_DEPTH = 100
+"""Reply levels read below a post (the lexicon allows up to 1000)."""
+RECENT_RECORDS = 100
+"""The account's newest posts looked through for a comment whose answer was lost."""
 
 
 def public_url(handle: str, uri: str) -> str:
@@ -114,7 +127,7 @@ class BlueskyPublisher(Publisher):
         return check_pds_endpoint(await pds_of(client, self._plc_url, did), self._allow)
 
     @staticmethod
-    def _creds(ctx: PublishContext) -> Credentials:
+    def _creds(ctx: AccountScope) -> Credentials:
         creds = dict(ctx.account.credentials)
         if not all(creds.get(key) for key in ("service", "did", "handle")):
             raise AccountDisconnected("No Bluesky session is stored; reconnect the account")
@@ -166,7 +179,7 @@ class BlueskyPublisher(Publisher):
             return await self._login(creds)  # the refresh token expired or was revoked
         return {**creds, "access_jwt": answer["accessJwt"], "refresh_jwt": answer["refreshJwt"]}
 
-    async def _renew(self, ctx: PublishContext, used: Credentials) -> Credentials:
+    async def _renew(self, ctx: AccountScope, used: Credentials) -> Credentials:
         """A fresh session, shared through the credential store: when another worker renewed
         first, its tokens are used instead of spending the refresh token again."""
         store = ctx.credentials
@@ -180,7 +193,7 @@ class BlueskyPublisher(Publisher):
             return await store.load()
         return renewed
 
-    async def _authed(self, ctx: PublishContext, call: Callable[[Credentials], Awaitable[T]]) -> T:
+    async def _authed(self, ctx: AccountScope, call: Callable[[Credentials], Awaitable[T]]) -> T:
         """`call` with a valid session, renewed before if it is ending and once if refused."""
         creds = self._creds(ctx)
         if token_expires_within(str(creds.get("access_jwt") or ""), RENEW_MARGIN_SECONDS):
@@ -239,7 +252,7 @@ class BlueskyPublisher(Publisher):
             raise Permanent("This server has no media pipeline; Bluesky images cannot be sent")
         return ctx.media
 
-    async def _resolve(self, ctx: PublishContext, handles: list[str]) -> dict[str, str]:
+    async def _resolve(self, ctx: AccountScope, handles: list[str]) -> dict[str, str]:
         """Mentioned handles → DIDs through the account's PDS; one that does not resolve is
         left out (its text stays plain)."""
         creds = self._creds(ctx)
@@ -280,6 +293,10 @@ class BlueskyPublisher(Publisher):
         return image
 
     async def send(self, ctx: PublishContext, position: int, prepared: dict[str, Any]) -> SentItem:
+        return await self._send_record(ctx, prepared)
+
+    async def _send_record(self, ctx: AccountScope, prepared: dict[str, Any]) -> SentItem:
+        """createRecord under the prepared key, a lost or unclear answer settled by that key."""
         try:
             return await self._create(ctx, prepared)
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
@@ -294,7 +311,7 @@ class BlueskyPublisher(Publisher):
             cause = f"{type(exc).__name__} after the request was sent"
         return await self._settle(ctx, prepared, cause)
 
-    async def _create(self, ctx: PublishContext, prepared: dict[str, Any]) -> SentItem:
+    async def _create(self, ctx: AccountScope, prepared: dict[str, Any]) -> SentItem:
         async def create(creds: Credentials) -> dict[str, Any]:
             return await xrpc(
                 self._http(creds),
@@ -312,27 +329,32 @@ class BlueskyPublisher(Publisher):
         answer = await self._authed(ctx, create)
         return self._sent(ctx, str(answer["uri"]), str(answer["cid"]))
 
-    def _sent(self, ctx: PublishContext, uri: str, cid: str) -> SentItem:
+    def _sent(self, ctx: AccountScope, uri: str, cid: str) -> SentItem:
         handle = str(self._creds(ctx)["handle"])
         return SentItem(uri, public_url(handle, uri), {"uri": uri, "cid": cid})
 
-    async def _find(self, ctx: PublishContext, rkey: str) -> SentItem | None:
-        """The record under `rkey`, or None when the repository certainly has none."""
+    async def _get_record(
+        self, ctx: AccountScope, repo: str, collection: str, rkey: str
+    ) -> dict[str, Any]:
         creds = self._creds(ctx)
+        return await xrpc(
+            self._http(creds),
+            creds["service"],
+            "com.atproto.repo.getRecord",
+            params={"repo": repo, "collection": collection, "rkey": rkey},
+        )
+
+    async def _find(self, ctx: AccountScope, rkey: str) -> SentItem | None:
+        """The record under `rkey`, or None when the repository certainly has none."""
         try:
-            answer = await xrpc(
-                self._http(creds),
-                creds["service"],
-                "com.atproto.repo.getRecord",
-                params={"repo": creds["did"], "collection": POST, "rkey": rkey},
-            )
+            answer = await self._get_record(ctx, self._creds(ctx)["did"], POST, rkey)
         except XrpcError as exc:
             if exc.error == "RecordNotFound":
                 return None
             raise
         return self._sent(ctx, str(answer["uri"]), str(answer["cid"]))
 
-    async def _settle(self, ctx: PublishContext, prepared: dict[str, Any], cause: str) -> SentItem:
+    async def _settle(self, ctx: AccountScope, prepared: dict[str, Any], cause: str) -> SentItem:
         """createRecord left and no clear answer came back (5xx or a lost connection). Look
         the key up; if the record is not there, create it under the same key, which cannot
         make a second post even if the first request is still on its way. Whatever is still
@@ -364,9 +386,145 @@ class BlueskyPublisher(Publisher):
         found = await self._find(ctx, prepared["rkey"])
         return found if found is not None else await self._create(ctx, prepared)
 
+    # Comments (replies)
+
+    async def list_comments(
+        self, ctx: AccountContext, post: PublishedPost, since: datetime | None
+    ) -> Sequence[RemoteComment] | PostGone:
+        """The post's replies from `getPostThread` (an AppView query the account's PDS
+        forwards), every level of them, each under its top-level reply."""
+
+        async def thread(creds: Credentials) -> dict[str, Any]:
+            return await xrpc(
+                self._http(creds),
+                creds["service"],
+                THREAD,
+                token=creds["access_jwt"],
+                params={"uri": post.remote_id, "depth": str(THREAD_DEPTH), "parentHeight": "0"},
+            )
+
+        try:
+            answer = await self._authed(ctx, thread)
+        except XrpcError as exc:
+            if exc.error == "NotFound":
+                return PostGone(f"Bluesky no longer has this post ({exc.message or exc.error})")
+            raise _publish_error(exc) from exc
+        except httpx.TransportError as exc:
+            raise Retryable(f"Bluesky unreachable ({type(exc).__name__})") from exc
+        root = answer.get("thread") or {}
+        if root.get("$type") == "app.bsky.feed.defs#notFoundPost":
+            return PostGone("Bluesky no longer has this post")
+        return flatten_thread(root, ctx.account.external_id)
+
+    async def send_comment(
+        self, ctx: AccountContext, post: PublishedPost, comment: CommentDraft
+    ) -> str:
+        """A reply record (`reply: {root, parent}`) under a key chosen here, so that an unclear
+        answer is settled by looking that key up, as for posts."""
+        try:
+            root = await self._strong_ref(ctx, post.remote_id)
+            parent = root
+            if comment.parent_platform_comment_id is not None:
+                parent = await self._strong_ref(ctx, comment.parent_platform_comment_id)
+            record: dict[str, Any] = {
+                "$type": POST,
+                "text": comment.text,
+                "createdAt": _now_iso(),
+                "reply": {"root": root, "parent": parent},
+            }
+            spans = find_spans(comment.text)
+            facets = build_facets(spans, await self._resolve(ctx, mentioned_handles(spans)))
+            if facets:
+                record["facets"] = facets
+        except XrpcError as exc:
+            raise _publish_error(exc) from exc
+        except httpx.TransportError as exc:
+            raise Retryable(f"Bluesky unreachable ({type(exc).__name__})") from exc
+        sent = await self._send_record(ctx, {"rkey": new_tid(), "record": record})
+        return sent.remote_id
+
+    async def _strong_ref(self, ctx: AccountScope, uri: str) -> dict[str, str]:
+        """{uri, cid} of a post that still exists, from `getRecord` (the PDS answers for its
+        own repositories and asks the AppView for others): a reply to a deleted post would
+        otherwise be created, orphaned."""
+        try:
+            answer = await self._get_record(ctx, *_at_uri_parts(uri))
+        except XrpcError as exc:
+            if exc.error == "RecordNotFound":
+                raise Permanent(f"The Bluesky post {uri} no longer exists") from exc
+            raise
+        return {"uri": str(answer["uri"]), "cid": str(answer["cid"])}
+
+    async def find_comment(
+        self, ctx: AccountContext, post: PublishedPost, comment: CommentDraft
+    ) -> str | None:
+        """The account's reply with this text to this parent among its newest posts (its own
+        repository, which the PDS serves without an AppView)."""
+        parent = comment.parent_platform_comment_id or post.remote_id
+        creds = self._creds(ctx)
+        try:
+            answer = await xrpc(
+                self._http(creds),
+                creds["service"],
+                "com.atproto.repo.listRecords",
+                params={"repo": creds["did"], "collection": POST, "limit": str(RECENT_RECORDS)},
+            )
+        except XrpcError as exc:
+            raise _publish_error(exc) from exc
+        except httpx.TransportError as exc:
+            raise Retryable(f"Bluesky unreachable ({type(exc).__name__})") from exc
+        for item in answer.get("records") or []:
+            value = item.get("value") or {}
+            replied = ((value.get("reply") or {}).get("parent") or {}).get("uri")
+            if replied == parent and value.get("text") == comment.text:
+                return str(item["uri"])
+        return None
+
     async def aclose(self) -> None:
         await self._client.aclose()
         await self._guarded.aclose()
+
+
+def _at_uri_parts(uri: str) -> tuple[str, str, str]:
+    """(repo, collection, rkey) of `at://repo/collection/rkey`."""
+    parts = uri.removeprefix("at://").split("/")
+    if not uri.startswith("at://") or len(parts) != 3 or not all(parts):
+        raise Permanent(f"Not a Bluesky post URI: {uri!r}")
+    return parts[0], parts[1], parts[2]
+
+
+def flatten_thread(root: dict[str, Any], account_did: str) -> list[RemoteComment]:
+    """Every reply in a `threadViewPost`, one level deep: a direct reply to the post is a
+    top-level comment, a deeper one is stored under the direct reply it descends from.
+    Replies the AppView shows as not found or blocked are left out."""
+    comments: list[RemoteComment] = []
+    stack: list[tuple[dict[str, Any], str | None]] = [
+        (reply, None) for reply in reversed(root.get("replies") or [])
+    ]
+    while stack:
+        view, top = stack.pop()
+        if view.get("$type") != "app.bsky.feed.defs#threadViewPost":
+            continue
+        post = view["post"]
+        record = post.get("record") or {}
+        author = post.get("author") or {}
+        comments.append(
+            RemoteComment(
+                platform_comment_id=str(post["uri"]),
+                parent_platform_comment_id=top,
+                text=str(record.get("text") or ""),
+                created_at=parse_time(record.get("createdAt"))
+                or parse_time(post.get("indexedAt"))
+                or utcnow(),
+                is_author=author.get("did") == account_did,
+                author_id=author.get("did"),
+                author_username=author.get("handle"),
+                author_name=author.get("displayName") or None,
+            )
+        )
+        below = top or str(post["uri"])
+        stack.extend((reply, below) for reply in reversed(view.get("replies") or []))
+    return comments
 
 
 def _now_iso() -> str:
@@ -415,4 +573,6 @@ SPEC = PlatformSpec(
     connect="credentials",
     # platform-notes 4.4: 5,000 write points per hour per DID, a create costs 3.
     budgets=PlatformBudgets(account=Budget(1_666, 3_600)),
+    # A reply is a post record: the same lexicon limits (300 graphemes, 3000 bytes).
+    comment_text=RULES["bluesky"].text_limits,
 )

@@ -13,7 +13,7 @@ from typing import Literal
 
 from masthead.config import OAuthApp, Settings
 from masthead.domain.budgets import PlatformBudgets
-from masthead.domain.rules import RULES, PlatformRules
+from masthead.domain.rules import RULES, PlatformRules, TextLimit
 from masthead.platforms.base import Publisher
 
 Connect = Literal["oauth", "credentials", "none"]
@@ -47,6 +47,9 @@ class PlatformSpec:
     subaccount: Subaccount | None = None
     budgets: PlatformBudgets = field(default_factory=PlatformBudgets)
     """Posts per account and per app (domain/budgets.py; MASTHEAD_RATE_BUDGETS overrides)."""
+    comment_text: tuple[TextLimit, ...] = ()
+    """The ceilings on a comment's or reply's text, counted as the platform counts them
+    (the contract's "Comments"); empty for a platform that takes no comments."""
 
     @property
     def prefix(self) -> str:

@@ -27,10 +27,13 @@ import httpx
 
 from masthead.config import OAuthApp, Settings
 from masthead.domain.budgets import DAY, Budget, PlatformBudgets
+from masthead.domain.reply_tree import top_level_parents
+from masthead.domain.rules import RULES
 from masthead.platforms.base import (
     AccountContext,
     AccountDisconnected,
     AccountScope,
+    CommentDraft,
     ConnectedAccount,
     CredentialStore,
     MediaFile,
@@ -44,6 +47,7 @@ from masthead.platforms.base import (
     PublishedPost,
     Publisher,
     PublishError,
+    RemoteComment,
     Retryable,
     SentItem,
 )
@@ -51,6 +55,7 @@ from masthead.platforms.http import PlatformHttp, new_client, retry_after
 from masthead.platforms.meta import MISSING_OBJECT, graph_error, insight_values, regain_seconds
 from masthead.platforms.metrics import counts
 from masthead.platforms.oauth import OAuthProvider
+from masthead.platforms.settle import found_or_unknown
 from masthead.platforms.spec import PlatformSpec
 from masthead.timeutil import iso, parse_time, utcnow
 
@@ -96,6 +101,11 @@ MAX_CAROUSEL = 20
 STATUS_FIELDS = "status,error_message"
 MEDIA_FIELDS = "id,permalink,text,timestamp,media_type"
 REPLY_FIELDS = "id,permalink,text,timestamp,media_type,replied_to"
+CONVERSATION_FIELDS = "id,text,timestamp,username,replied_to,is_reply_owned_by_me"
+CONVERSATION_PAGES = 5
+"""Pages of 100 replies read per poll of one post (`/{media-id}/conversation`)."""
+GONE_SUBCODE = 33
+"""Meta's "Object with ID … does not exist" (code 100, subcode 33)."""
 RECONCILE_WINDOW = timedelta(minutes=10)
 DOWNLOAD_HINT = (
     "Threads downloads media from Masthead's public URL ({url}): MASTHEAD_PUBLIC_URL must be "
@@ -506,7 +516,7 @@ class ThreadsPublisher(Publisher):
             return {"media_type": "VIDEO", "video_url": file.url}
         return {"media_type": "IMAGE", "image_url": file.url}
 
-    async def _create(self, ctx: PublishContext, params: dict[str, Any]) -> str:
+    async def _create(self, ctx: AccountScope, params: dict[str, Any]) -> str:
         response = await self._call(ctx, "POST", f"/{ctx.account.external_id}/threads", data=params)
         self._http.check(response)
         container = response.json().get("id")
@@ -514,14 +524,14 @@ class ThreadsPublisher(Publisher):
             raise Retryable("Threads made no container id")
         return str(container)
 
-    async def _status(self, ctx: PublishContext, container: str) -> dict[str, Any]:
+    async def _status(self, ctx: AccountScope, container: str) -> dict[str, Any]:
         response = await self._call(ctx, "GET", f"/{container}", params={"fields": STATUS_FIELDS})
         self._http.check(response)
         body: dict[str, Any] = response.json()
         return body
 
     async def _wait_finished(
-        self, ctx: PublishContext, container: str, file: MediaFile | None
+        self, ctx: AccountScope, container: str, file: MediaFile | None
     ) -> None:
         """Poll the container's `status` (first after `poll_seconds`, then twice as long each
         time, at most 30 s apart) until FINISHED, for up to `processing_limit` seconds."""
@@ -579,6 +589,10 @@ class ThreadsPublisher(Publisher):
             raise NotSent(exc.message, exc.retry_after) from exc
 
     async def _publish(self, ctx: PublishContext, container: str) -> SentItem:
+        return await self._sent(ctx, await self._publish_id(ctx, container), container)
+
+    async def _publish_id(self, ctx: AccountScope, container: str) -> str:
+        """threads_publish of one container: the new post's id."""
         response = await self._call(
             ctx,
             "POST",
@@ -598,7 +612,7 @@ class ThreadsPublisher(Publisher):
         media_id = response.json().get("id")
         if not media_id:
             raise OutcomeUnknown("Threads answered threads_publish without an id")
-        return await self._sent(ctx, str(media_id), container)
+        return str(media_id)
 
     async def _settle(
         self, ctx: PublishContext, position: int, prepared: dict[str, Any], cause: str
@@ -644,10 +658,10 @@ class ThreadsPublisher(Publisher):
             await asyncio.sleep(delay)
             delay = min(delay * 2, 30.0)
 
-    async def _sent(self, ctx: PublishContext, media_id: str, container: str) -> SentItem:
+    async def _sent(self, ctx: AccountScope, media_id: str, container: str) -> SentItem:
         return SentItem(media_id, await self._permalink(ctx, media_id), {"container_id": container})
 
-    async def _permalink(self, ctx: PublishContext, media_id: str) -> str:
+    async def _permalink(self, ctx: AccountScope, media_id: str) -> str:
         """The post's `permalink`. The post exists whatever this answers, so a failure here
         falls back to the profile's URL rather than failing a published post."""
         for attempt in range(3):
@@ -700,6 +714,86 @@ class ThreadsPublisher(Publisher):
         url = media.get("permalink") or await self._permalink(ctx, str(media["id"]))
         return SentItem(str(media["id"]), str(url), {"container_id": prepared["container_id"]})
 
+    # -- comments (replies) ------------------------------------------------------------------
+
+    async def list_comments(
+        self, ctx: AccountContext, post: PublishedPost, since: datetime | None
+    ) -> Sequence[RemoteComment] | PostGone:
+        """Every reply below the post (`/{media-id}/conversation`, all depths, newest first,
+        up to `CONVERSATION_PAGES` pages), each under its top-level reply. Threads names a
+        reply's author only by username, and says itself whether it is the account's."""
+        params: dict[str, Any] = {
+            "fields": CONVERSATION_FIELDS,
+            "reverse": "true",
+            "limit": 100,
+        }
+        replies: list[dict[str, Any]] = []
+        for _ in range(CONVERSATION_PAGES):
+            response = await self._call(
+                ctx, "GET", f"/{post.remote_id}/conversation", params=params
+            )
+            if response.status_code >= 400:
+                error = MetaError(response)
+                if error.code == 100 and error.subcode == GONE_SUBCODE:
+                    return PostGone(f"Threads no longer has this post: {error.words}")
+            body = self._http.check(response).json()
+            replies.extend(body.get("data") or [])
+            paging = body.get("paging") or {}
+            after = (paging.get("cursors") or {}).get("after")
+            if not paging.get("next") or not after:
+                break
+            params["after"] = after
+        tops = top_level_parents(
+            post.remote_id,
+            {str(r["id"]): (r.get("replied_to") or {}).get("id") for r in replies},
+        )
+        return [
+            RemoteComment(
+                platform_comment_id=str(reply["id"]),
+                parent_platform_comment_id=tops[str(reply["id"])],
+                text=str(reply.get("text") or ""),
+                # Asked for in `fields`; when first seen if Threads ever leaves it out.
+                created_at=parse_time(reply.get("timestamp")) or utcnow(),
+                is_author=bool(reply.get("is_reply_owned_by_me")),
+                author_username=reply.get("username"),
+            )
+            for reply in replies
+        ]
+
+    async def send_comment(
+        self, ctx: AccountContext, post: PublishedPost, comment: CommentDraft
+    ) -> str:
+        """A reply container (`reply_to_id`: the post, or the comment named as parent), then
+        threads_publish. The container is made and waited for before the irreversible call;
+        a lost publish answer is settled by looking for the reply."""
+        parent = comment.parent_platform_comment_id or post.remote_id
+        container = await self._create(
+            ctx, {"media_type": "TEXT", "text": comment.text, "reply_to_id": parent}
+        )
+        await self._wait_finished(ctx, container, None)
+        try:
+            return await self._publish_id(ctx, container)
+        except OutcomeUnknown as unknown:
+            return await found_or_unknown(unknown, self.find_comment(ctx, post, comment))
+
+    async def find_comment(
+        self, ctx: AccountContext, post: PublishedPost, comment: CommentDraft
+    ) -> str | None:
+        """The account's reply with this text to this parent, among its newest replies
+        (`/{user}/replies`)."""
+        parent = comment.parent_platform_comment_id or post.remote_id
+        response = await self._call(
+            ctx,
+            "GET",
+            f"/{ctx.account.external_id}/replies",
+            params={"fields": REPLY_FIELDS, "limit": 50},
+        )
+        for media in self._http.check(response).json().get("data") or []:
+            replied = str((media.get("replied_to") or {}).get("id"))
+            if replied == parent and _same_text(comment.text, str(media.get("text") or "")):
+                return str(media["id"])
+        return None
+
 
 def build(settings: Settings) -> ThreadsPublisher:
     return ThreadsPublisher(
@@ -717,4 +811,6 @@ SPEC = PlatformSpec(
     build=build,
     # platform-notes 6: 250 API-published posts per 24 h per profile (replies have their own).
     budgets=PlatformBudgets(account=Budget(250, DAY)),
+    # A reply is a post: the same 500 characters, emoji counted in UTF-8 bytes.
+    comment_text=RULES["threads"].text_limits,
 )

@@ -13,7 +13,8 @@ import html
 import re
 import time
 import unicodedata
-from datetime import timedelta
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
 import httpx
@@ -21,16 +22,23 @@ import httpx
 from masthead.config import OAuthApp, Settings
 from masthead.domain.budgets import DAY, Budget, PlatformBudgets
 from masthead.domain.inputs import ascii_int
+from masthead.domain.reply_tree import top_level_parents
+from masthead.domain.rules import Count, TextLimit
 from masthead.platforms.base import (
+    AccountContext,
     AccountScope,
+    CommentDraft,
     ConnectedAccount,
     MediaFile,
     MediaSource,
     OutcomeUnknown,
     Permanent,
+    PostGone,
     PublishContext,
+    PublishedPost,
     Publisher,
     PublishError,
+    RemoteComment,
     Retryable,
     SentItem,
 )
@@ -42,9 +50,10 @@ from masthead.platforms.oauth import (
     exchanged_credentials,
     post_token,
 )
+from masthead.platforms.settle import found_or_unknown
 from masthead.platforms.spec import PlatformSpec
 from masthead.platforms.tokens import RefreshTokenSpent, TokenKeeper
-from masthead.timeutil import iso, utcnow
+from masthead.timeutil import iso, parse_time, utcnow
 
 SCOPES = ("tweet.read", "tweet.write", "users.read", "media.write", "offline.access")
 REFRESH_MARGIN = timedelta(minutes=5)
@@ -54,6 +63,13 @@ PROCESSING_LIMIT_SECONDS = 600.0
 RECONCILE_WINDOW = timedelta(minutes=10)
 """Reconcile looks at the account's posts created since this long before the send began."""
 _URL = re.compile(r"https?://\S+")
+SEARCH_PAGES = 5
+"""Pages of 100 replies read per poll of one conversation (search/recent)."""
+_REPLY_FIELDS = {
+    "post.fields": "conversation_id,created_at",
+    "expansions": "author_id,referenced_posts",
+}
+"""What a reply is read with (X's OpenAPI: author and parent come by expansion)."""
 
 
 def media_category(file: MediaFile) -> str:
@@ -206,7 +222,7 @@ class TwitterPublisher(Publisher):
 
     async def _call(
         self,
-        ctx: PublishContext,
+        ctx: AccountScope,
         method: str,
         path: str,
         *,
@@ -406,6 +422,125 @@ class TwitterPublisher(Publisher):
                 return self._sent(ctx, tweet_id)
         return None
 
+    # -- comments (replies) ------------------------------------------------------------------
+
+    async def list_comments(
+        self, ctx: AccountContext, post: PublishedPost, since: datetime | None
+    ) -> Sequence[RemoteComment] | PostGone:
+        """The replies in the post's conversation (search/recent: the last 7 days, up to
+        `SEARCH_PAGES` pages; all of them, so that a deep reply's top-level ancestor is
+        known). An app without search in its X plan is refused with 403: capture is off for
+        X, and posting replies still works."""
+        params: dict[str, Any] = {
+            "query": f"conversation_id:{post.remote_id}",
+            "max_results": 100,
+            **_REPLY_FIELDS,
+            "user.fields": "name,username",
+        }
+        tweets: list[dict[str, Any]] = []
+        users: dict[str, dict[str, Any]] = {}
+        for _ in range(SEARCH_PAGES):
+            response = await self._call(
+                ctx, "GET", "/2/tweets/search/recent", endpoint="search", params=params
+            )
+            if response.status_code == 403:
+                raise Permanent(
+                    "Reading X replies needs an X API plan with search (GET "
+                    "/2/tweets/search/recent); this app has none, so comment capture is off "
+                    f"for X (replies can still be posted). X said: {x_message(response)}"
+                )
+            body = self._http.check(response).json()
+            tweets.extend(body.get("data") or [])
+            for user in (body.get("includes") or {}).get("users") or []:
+                users[str(user["id"])] = user
+            next_token = (body.get("meta") or {}).get("next_token")
+            if not next_token:
+                break
+            params["next_token"] = next_token
+        if not tweets and await self._gone(ctx, post.remote_id):
+            return PostGone("X no longer has this post")
+        return flatten_replies(post.remote_id, ctx.account.external_id, tweets, users)
+
+    async def _gone(self, ctx: AccountScope, tweet_id: str) -> bool:
+        """Whether X says the post no longer exists (a 200 whose only content is a Not Found
+        error); asked only when a conversation shows no replies."""
+        response = await self._call(ctx, "GET", f"/2/tweets/{tweet_id}", endpoint="lookup")
+        body = self._http.check(response).json()
+        errors = body.get("errors") or []
+        return "data" not in body and any(
+            str(e.get("type", "")).endswith("/resource-not-found") for e in errors
+        )
+
+    async def send_comment(
+        self, ctx: AccountContext, post: PublishedPost, comment: CommentDraft
+    ) -> str:
+        """An X reply to the post, or to the comment named as parent. X refuses some (its
+        words: "Reply to this conversation is not allowed…"): permanent."""
+        parent = comment.parent_platform_comment_id or post.remote_id
+        body = {"text": comment.text, "reply": {"in_reply_to_tweet_id": parent}}
+        try:
+            response = await self._call(
+                ctx, "POST", "/2/tweets", endpoint="tweets", creates=True, json=body
+            )
+            self._http.check(response, creates=True)
+        except OutcomeUnknown as unknown:
+            return await found_or_unknown(unknown, self.find_comment(ctx, post, comment))
+        data = response.json().get("data")
+        if not isinstance(data, dict) or "id" not in data:
+            raise Permanent(x_message(response))
+        return str(data["id"])
+
+    async def find_comment(
+        self, ctx: AccountContext, post: PublishedPost, comment: CommentDraft
+    ) -> str | None:
+        """The account's reply with this text to this parent, among its recent posts (the
+        timeline needs no search plan). X refuses duplicate text from one account, so text
+        and parent identify it."""
+        parent = comment.parent_platform_comment_id or post.remote_id
+        response = await self._call(
+            ctx,
+            "GET",
+            f"/2/users/{ctx.account.external_id}/tweets",
+            endpoint="timeline",
+            params={"max_results": 100, **_REPLY_FIELDS},
+        )
+        for tweet in self._http.check(response).json().get("data") or []:
+            if _replied_to(tweet) == parent and _same_text(comment.text, str(tweet["text"])):
+                return str(tweet["id"])
+        return None
+
+
+def _replied_to(tweet: dict[str, Any]) -> str | None:
+    for ref in tweet.get("referenced_posts") or []:
+        if ref.get("type") == "replied_to":
+            return str(ref["id"])
+    return None
+
+
+def flatten_replies(
+    root: str, account_id: str, tweets: Sequence[dict[str, Any]], users: dict[str, dict[str, Any]]
+) -> list[RemoteComment]:
+    """Replies as comments one level deep, each under its top-level reply."""
+    tops = top_level_parents(root, {str(t["id"]): _replied_to(t) for t in tweets})
+    comments = []
+    for tweet in tweets:
+        author = str(tweet.get("author_id") or "")
+        user = users.get(author, {})
+        comments.append(
+            RemoteComment(
+                platform_comment_id=str(tweet["id"]),
+                parent_platform_comment_id=tops[str(tweet["id"])],
+                text=html.unescape(str(tweet.get("text", ""))),
+                # Asked for in post.fields; when first seen if X ever leaves it out.
+                created_at=parse_time(tweet.get("created_at")) or utcnow(),
+                is_author=author == account_id,
+                author_id=author or None,
+                author_username=user.get("username"),
+                author_name=user.get("name"),
+            )
+        )
+    return comments
+
 
 def build(settings: Settings) -> TwitterPublisher:
     return TwitterPublisher(api_url=settings.x_api_url, app=SPEC.oauth_app(settings))
@@ -419,4 +554,6 @@ SPEC = PlatformSpec(
     doc="x",
     # platform-notes 1.5: POST /2/tweets 100 per 15 min per user, 10,000 per 24 h per app.
     budgets=PlatformBudgets(account=Budget(100, 900), app=Budget(10_000, DAY)),
+    # The contract's "Comments": a reply is a post, weighed as one.
+    comment_text=(TextLimit(280, Count.X_WEIGHTED),),
 )

@@ -21,10 +21,16 @@ import httpx
 
 from masthead.config import OAuthApp, Settings
 from masthead.domain.budgets import DAY, Budget, PlatformBudgets
-from masthead.domain.rules import YOUTUBE_CHUNK_MULTIPLE, YOUTUBE_QUOTA_TIMEZONE
+from masthead.domain.rules import (
+    YOUTUBE_CHUNK_MULTIPLE,
+    YOUTUBE_QUOTA_TIMEZONE,
+    Count,
+    TextLimit,
+)
 from masthead.platforms.base import (
     AccountContext,
     AccountDisconnected,
+    CommentDraft,
     ConnectedAccount,
     ConnectedSubaccount,
     MediaFile,
@@ -38,6 +44,7 @@ from masthead.platforms.base import (
     PublishedPost,
     Publisher,
     PublishError,
+    RemoteComment,
     Retryable,
     SentItem,
 )
@@ -53,14 +60,17 @@ from masthead.platforms.oauth import (
 )
 from masthead.platforms.spec import PlatformSpec, Subaccount
 from masthead.platforms.tokens import RefreshTokenSpent, TokenKeeper
-from masthead.timeutil import utcnow
+from masthead.timeutil import parse_time, utcnow
 
+COMMENTS_SCOPE = "https://www.googleapis.com/auth/youtube.force-ssl"
 SCOPES = (
     "https://www.googleapis.com/auth/youtube.upload",
     "https://www.googleapis.com/auth/youtube",
+    COMMENTS_SCOPE,
 )
 """youtube.upload for videos.insert and thumbnails.set; youtube to list the channel's
-playlists and add videos to them (playlistItems.insert does not accept youtube.upload)."""
+playlists and add videos to them (playlistItems.insert does not accept youtube.upload);
+youtube.force-ssl, the only scope commentThreads and comments accept."""
 REFRESH_MARGIN = timedelta(minutes=5)
 CHUNK_SIZE = 32 * YOUTUBE_CHUNK_MULTIPLE  # 8 MiB
 RESUME_ATTEMPTS = 5
@@ -73,6 +83,10 @@ STATISTICS = (
     ("commentCount", "commentsCount"),
 )
 """VideoStatistics fields (discovery document) and the contract's names for them."""
+COMMENT_PAGES = 5
+"""Pages of 100 comment threads (newest first) read per poll of one video."""
+COMMENTS_OFF = "commentsDisabled"
+GONE_REASONS = frozenset({"videoNotFound"})
 
 
 def google_reason(response: httpx.Response) -> tuple[str, str]:
@@ -528,6 +542,156 @@ class YouTubePublisher(Publisher):
             return [f"not added to playlist {playlist}: {google_reason(response)[1]}"]
         return []
 
+    # -- comments ----------------------------------------------------------------------------
+
+    async def _comments_call(
+        self, ctx: AccountContext, method: str, path: str, *, creates: bool = False, **kwargs: Any
+    ) -> httpx.Response:
+        """One comments call, its refusal read as the engine needs: comments turned off named
+        as such, and a 5xx to an insert an unknown outcome (YouTube may have made it)."""
+        response = await self._http.authorised(
+            ctx, method, f"{self._api}/youtube/v3/{path}", creates=creates, **kwargs
+        )
+        if response.status_code < 300:
+            return response
+        reason, message = google_reason(response)
+        if reason == COMMENTS_OFF:
+            raise Permanent(f"Comments are turned off on this YouTube video: {message}")
+        if reason in GONE_REASONS:
+            raise _VideoGone(message)
+        if reason == "insufficientPermissions":
+            raise Permanent(
+                "The YouTube account was connected without permission to read and post "
+                f"comments ({COMMENTS_SCOPE}): reconnect it. YouTube said: {message}"
+            )
+        if creates and response.status_code >= 500 and response.status_code != 503:
+            raise OutcomeUnknown(
+                f"YouTube answered {response.status_code} to the comment ({message})"
+            )
+        raise self._refused(response)
+
+    async def list_comments(
+        self, ctx: AccountContext, post: PublishedPost, since: datetime | None
+    ) -> Sequence[RemoteComment] | PostGone:
+        """The video's comment threads, newest first, up to `COMMENT_PAGES` pages, with all
+        their replies (a thread carries at most 5 inline; the rest by comments.list). YouTube
+        nests one level only, so a reply's parent is always a top-level comment."""
+        params = {
+            "part": "snippet,replies",
+            "videoId": post.remote_id,
+            "maxResults": "100",
+            "order": "time",
+            "textFormat": "plainText",
+        }
+        comments: list[RemoteComment] = []
+        me = ctx.account.external_id
+        for _ in range(COMMENT_PAGES):
+            try:
+                response = await self._comments_call(ctx, "GET", "commentThreads", params=params)
+            except _VideoGone as gone:
+                return PostGone(gone.message)
+            body = response.json()
+            for thread in body.get("items") or []:
+                top = (thread.get("snippet") or {}).get("topLevelComment") or {}
+                comments.append(_comment(top, None, me))
+                replies = (thread.get("replies") or {}).get("comments") or []
+                if int(thread["snippet"].get("totalReplyCount") or 0) > len(replies):
+                    replies = await self._replies(ctx, str(top["id"]))
+                comments.extend(_comment(reply, str(top["id"]), me) for reply in replies)
+            page = body.get("nextPageToken")
+            if not page:
+                break
+            params["pageToken"] = str(page)
+        return comments
+
+    async def _replies(self, ctx: AccountContext, parent: str) -> list[dict[str, Any]]:
+        params = {
+            "part": "snippet",
+            "parentId": parent,
+            "maxResults": "100",
+            "textFormat": "plainText",
+        }
+        replies: list[dict[str, Any]] = []
+        for _ in range(COMMENT_PAGES):
+            body = (await self._comments_call(ctx, "GET", "comments", params=params)).json()
+            replies.extend(body.get("items") or [])
+            page = body.get("nextPageToken")
+            if not page:
+                break
+            params["pageToken"] = str(page)
+        return replies
+
+    async def send_comment(
+        self, ctx: AccountContext, post: PublishedPost, comment: CommentDraft
+    ) -> str:
+        """commentThreads.insert for a top-level comment, comments.insert with
+        `snippet.parentId` for a reply; the answer's comment id."""
+        if comment.parent_platform_comment_id is None:
+            resource = {
+                "snippet": {
+                    "videoId": post.remote_id,
+                    "topLevelComment": {"snippet": {"textOriginal": comment.text}},
+                }
+            }
+            path = "commentThreads"
+        else:
+            resource = {
+                "snippet": {
+                    "parentId": comment.parent_platform_comment_id,
+                    "textOriginal": comment.text,
+                }
+            }
+            path = "comments"
+        response = await self._comments_call(
+            ctx, "POST", path, creates=True, params={"part": "snippet"}, json=resource
+        )
+        made = response.json()
+        if path == "commentThreads":
+            made = made["snippet"]["topLevelComment"]
+        return str(made["id"])
+
+    async def find_comment(
+        self, ctx: AccountContext, post: PublishedPost, comment: CommentDraft
+    ) -> str | None:
+        """The channel's comment with this text: among the parent's replies, or among the
+        video's newest top-level comments."""
+        parent = comment.parent_platform_comment_id
+        me = ctx.account.external_id
+        if parent is not None:
+            found: Sequence[RemoteComment] = [
+                _comment(reply, parent, me) for reply in await self._replies(ctx, parent)
+            ]
+        else:
+            listed = await self.list_comments(ctx, post, None)
+            found = [] if isinstance(listed, PostGone) else listed
+        for candidate in found:
+            if (
+                candidate.is_author
+                and candidate.parent_platform_comment_id == parent
+                and candidate.text.strip() == comment.text.strip()
+            ):
+                return candidate.platform_comment_id
+        return None
+
+
+class _VideoGone(Permanent):
+    """YouTube says the video is not there (deleted, or made private by its owner)."""
+
+
+def _comment(resource: dict[str, Any], parent: str | None, me: str) -> RemoteComment:
+    snippet = resource.get("snippet") or {}
+    author = str((snippet.get("authorChannelId") or {}).get("value") or "")
+    return RemoteComment(
+        platform_comment_id=str(resource["id"]),
+        parent_platform_comment_id=parent,
+        text=str(snippet.get("textOriginal") or snippet.get("textDisplay") or ""),
+        # YouTube always sends publishedAt; when first seen if it ever does not.
+        created_at=parse_time(snippet.get("publishedAt")) or utcnow(),
+        is_author=author == me,
+        author_id=author or None,
+        author_name=snippet.get("authorDisplayName"),
+    )
+
 
 class _ServerBusy(Exception):
     """A 5xx in the middle of an upload: the session stays valid; ask it and resume."""
@@ -578,4 +742,5 @@ SPEC = PlatformSpec(
     subaccount=Subaccount("playlist"),
     # platform-notes 9: videos.insert has its own bucket, 100 calls a day by default.
     budgets=PlatformBudgets(app=Budget(100, DAY)),
+    comment_text=(TextLimit(10_000, Count.CODE_POINTS),),  # the contract's "Comments"
 )

