@@ -321,13 +321,6 @@ class FakeYouTube:
         assert fault in FAULTS | METRICS_FAULTS, fault
         self.faults[operation].append([after, fault])
 
-    def add_video(self, channel: Channel, title: str = "A video") -> Video:
-        """A video the channel has (uploaded earlier, or by hand)."""
-        video_id = self._next("vid")
-        resource = {"kind": "youtube#video", "id": video_id, "snippet": {"title": title}}
-        self.videos[video_id] = Video(video_id, channel.id, resource, b"", False)
-        return self.videos[video_id]
-
     def comment(
         self, video: Video, author: Channel, text: str, *, parent: str | None = None
     ) -> Comment:
@@ -789,12 +782,14 @@ class FakeYouTube:
             items.append(item)
         return JSONResponse({"kind": "youtube#videoListResponse", "items": items})
 
-    def add_video(self, channel: Channel, **statistics: str) -> Video:
-        """A published video of `channel` with these statistics (`viewCount="12"`...)."""
+    def add_video(self, channel: Channel, title: str = "A video", **statistics: str) -> Video:
+        """A video `channel` has (uploaded earlier, or by hand), with these statistics
+        (`viewCount="12"`...)."""
         errors = _schema_errors(statistics, {"$ref": "VideoStatistics"}, "statistics")
         assert not errors, errors
         video_id = self._next("vid")
-        resource = {"kind": "youtube#video", "id": video_id, "snippet": {"channelId": channel.id}}
+        snippet = {"channelId": channel.id, "title": title}
+        resource = {"kind": "youtube#video", "id": video_id, "snippet": snippet}
         video = Video(video_id, channel.id, resource, b"", False)
         self.videos[video_id] = video
         self.statistics[video_id] = dict(statistics)
