@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Literal
 
 from masthead.config import OAuthApp, Settings
@@ -47,6 +48,9 @@ class PlatformSpec:
     subaccount: Subaccount | None = None
     budgets: PlatformBudgets = field(default_factory=PlatformBudgets)
     """Posts per account and per app (domain/budgets.py; MASTHEAD_RATE_BUDGETS overrides)."""
+    analytics_checkpoints: tuple[timedelta, ...] | None = None
+    """When its posts' metrics are read after publishing, where the contract's default does
+    not suit it (domain/analytics.py; MASTHEAD_ANALYTICS_CHECKPOINTS* override)."""
 
     @property
     def prefix(self) -> str:

@@ -419,4 +419,6 @@ SPEC = PlatformSpec(
     doc="x",
     # platform-notes 1.5: POST /2/tweets 100 per 15 min per user, 10,000 per 24 h per app.
     budgets=PlatformBudgets(account=Budget(100, 900), app=Budget(10_000, DAY)),
+    # Contract section 9: X reads cost money, so fewer checkpoints.
+    analytics_checkpoints=(timedelta(hours=24), timedelta(days=7), timedelta(days=30)),
 )
