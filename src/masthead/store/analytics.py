@@ -179,7 +179,8 @@ def claim(
 @dataclass(frozen=True, slots=True)
 class CheckOutcome:
     """How one check went: a snapshot (`metrics` set), a retry (`retry_at` set), or the end
-    of it (`error` without `retry_at`); `stop` ends the post's later checks too."""
+    of it (`error` without `retry_at`); `stop` ends the post's later checks too; `waiting`
+    keeps it open, not due, until the account is reconnected (`resume_account`)."""
 
     post_id: str
     checkpoint: int
@@ -191,6 +192,7 @@ class CheckOutcome:
     error: str | None = None
     retry_at: datetime | None = None
     stop: bool = False
+    waiting: bool = False
 
 
 def settle(conn: Connection, *, owner: str, outcomes: Sequence[CheckOutcome]) -> None:
@@ -235,7 +237,7 @@ def settle(conn: Connection, *, owner: str, outcomes: Sequence[CheckOutcome]) ->
                 lease_owner=None,
                 lease_until=None,
                 last_error=o.error,
-                done_at=None if o.retry_at else o.at,
+                done_at=None if o.retry_at or o.waiting else o.at,
             )
         )
         if o.stop:
