@@ -8,7 +8,10 @@ State (tokens, media, posts, reply chains) is kept so tests assert on what X wou
 that a post exists exactly once.
 
 Faults are queued per operation with `fail_next(operation, fault)`; operations are `tweets`,
-`media`, `media-status`, `timeline`, `me` and `token`.
+`lookup` (GET /2/tweets: metrics), `media`, `media-status`, `timeline`, `me` and `token`.
+Metrics: each post carries `public_metrics` (and, to its author within 30 days,
+`non_public_metrics`); `delete` makes a post answer as not found, `revoke` ends a user's
+tokens, and the `missing_metric` fault answers without the non-public block.
 """
 
 from __future__ import annotations
@@ -53,18 +56,28 @@ REPLY_NOT_ALLOWED = (
 )
 SCOPE_NEEDED = {
     "tweets": "tweet.write",
+    "lookup": "tweet.read",
     "timeline": "tweet.read",
     "me": "users.read",
     "media": "media.write",
     "media-status": "media.write",
 }
 FAULTS = frozenset(
-    {"rate_limit", "last_call", "unavailable", "server_error_after", "drop_after", "slow_after"}
+    {
+        "rate_limit",
+        "last_call",
+        "unavailable",
+        "server_error_after",
+        "drop_after",
+        "slow_after",
+        "missing_metric",
+    }
 )
 """rate_limit: 429 with a reset; last_call: acts, and says no calls are left until the reset;
 unavailable: 503 before acting; server_error_after: acts, then answers 500; drop_after: acts,
 then drops the connection mid-answer; slow_after: acts, then answers only after `slow_seconds`
-(long enough for a test to kill the client in between)."""
+(long enough for a test to kill the client in between); missing_metric: a lookup answers
+without `non_public_metrics`."""
 
 
 @cache
@@ -131,6 +144,25 @@ class Tweet:
     conversation_id: str
     reply_to: str | None = None
     media_ids: tuple[str, ...] = ()
+    public_metrics: dict[str, int] = field(
+        default_factory=lambda: dict.fromkeys(
+            (
+                "repost_count",
+                "reply_count",
+                "like_count",
+                "quote_count",
+                "bookmark_count",
+                "impression_count",
+            ),
+            0,
+        )
+    )
+    non_public_metrics: dict[str, int] = field(
+        default_factory=lambda: dict.fromkeys(
+            ("impression_count", "url_link_clicks", "user_profile_clicks"), 0
+        )
+    )
+    deleted: bool = False
 
 
 @dataclass
@@ -258,6 +290,21 @@ class FakeX:
         """Answer the `after`+1-th next call of `operation` with `fault`."""
         assert fault in FAULTS, fault
         self.faults[operation].extend([None] * after + [fault])
+
+    def revoke(self, user: User) -> None:
+        """The user revoked the app: their access and refresh tokens stop working."""
+        with self._lock:
+            for token in [t for t, found in self.tokens.items() if found.user_id == user.id]:
+                del self.tokens[token]
+            for token in [t for t, (uid, _) in self.refresh_tokens.items() if uid == user.id]:
+                del self.refresh_tokens[token]
+
+    def add_tweet(self, user: User, text: str, age: timedelta = timedelta(0)) -> Tweet:
+        """A post that exists on X (published `age` ago), as if Masthead had sent it."""
+        tweet_id = self.next_id()
+        tweet = Tweet(tweet_id, user.id, text, datetime.now(UTC) - age, tweet_id)
+        self.tweets[tweet_id] = tweet
+        return tweet
 
     def tweets_by(self, user: User) -> list[Tweet]:
         return [t for t in self.tweets.values() if t.author_id == user.id]
@@ -392,7 +439,7 @@ class FakeX:
     @staticmethod
     def _operation(method: str, path: str) -> str:
         if path == "/2/tweets":
-            return "tweets"
+            return "lookup" if method == "GET" else "tweets"
         if path == "/2/users/me":
             return "me"
         if path.startswith("/2/users/"):
@@ -431,6 +478,7 @@ class FakeX:
             return response
         if fault == "unavailable":
             return problem(503, "Service Unavailable", "Service Unavailable")
+        request.state.fault = fault
         response = await self._handle(request, operation, user, body)
         if response.status_code < 300:
             self._check_answer(request, body, response)
@@ -461,6 +509,8 @@ class FakeX:
             )
         if operation == "tweets":
             return self._create_tweet(user, json.loads(body))
+        if operation == "lookup":
+            return self._lookup(request, user)
         if operation == "timeline":
             return self._timeline(request, user)
         if operation == "media-status":
@@ -556,6 +606,55 @@ class FakeX:
             status_code=201,
             headers={"location": f"{API_ORIGIN}/2/tweets/{tweet.id}"},
         )
+
+    def _lookup(self, request: Request, user: User) -> Response:
+        """GET /2/tweets: the posts found, and a not-found problem for each missing id. The
+        owner-only block is refused (the whole request, as X does) for another user's post
+        or one older than 30 days."""
+        ids = request.query_params["ids"].split(",")
+        fields = set(request.query_params.get("post.fields", "").split(","))
+        fault = request.state.fault
+        data: list[dict[str, Any]] = []
+        errors: list[dict[str, Any]] = []
+        for tweet_id in ids:
+            tweet = self.tweets.get(tweet_id)
+            if tweet is None or tweet.deleted:
+                errors.append(
+                    {
+                        "value": tweet_id,
+                        "detail": f"Could not find post with ids: [{tweet_id}].",
+                        "title": "Not Found Error",
+                        "resource_type": "post",
+                        "parameter": "ids",
+                        "resource_id": tweet_id,
+                        "type": "https://api.x.com/2/problems/resource-not-found",
+                    }
+                )
+                continue
+            item: dict[str, Any] = {
+                "id": tweet.id,
+                "text": html.escape(tweet.text, quote=False),
+                "edit_history_post_ids": [tweet.id],
+            }
+            if "public_metrics" in fields:
+                item["public_metrics"] = dict(tweet.public_metrics)
+            if "non_public_metrics" in fields:
+                too_old = tweet.created_at < datetime.now(UTC) - timedelta(days=30)
+                if tweet.author_id != user.id or too_old:
+                    return problem(
+                        403,
+                        "Forbidden",
+                        "Sorry, you are not authorized to access non_public_metrics on this post.",
+                    )
+                if fault != "missing_metric":
+                    item["non_public_metrics"] = dict(tweet.non_public_metrics)
+            data.append(item)
+        body: dict[str, Any] = {}
+        if data:
+            body["data"] = data
+        if errors:
+            body["errors"] = errors
+        return JSONResponse(body)
 
     def _timeline(self, request: Request, user: User) -> Response:
         owner_id = request.url.path.split("/")[3]
