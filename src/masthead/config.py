@@ -133,6 +133,8 @@ class Settings(BaseSettings):
     # from its handle's DID document; set it to talk to one PDS (bsky.social, your own, a test).
     bluesky_service_url: str | None = None
     bluesky_plc_url: str = "https://plc.directory"
+    bluesky_appview_url: str = "https://public.api.bsky.app"
+    """Where posts' public counts are read (analytics): Bluesky's public AppView."""
     bluesky_timeout_seconds: float = Field(default=30.0, gt=0)
     # Threads (docs/platforms/threads.md): the operator's Threads app (its own app id and
     # secret, not the Meta app's), graph.threads.net, and how containers are waited for.

@@ -9,7 +9,7 @@ PDS answers a repeated key with a 500 and writes nothing).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, ClassVar, TypeVar
 
@@ -22,13 +22,20 @@ from masthead.domain.budgets import Budget, PlatformBudgets
 from masthead.net.client import safe_async_client
 from masthead.net.guard import BlockedDestination
 from masthead.platforms.base import (
+    AccountContext,
     AccountDisconnected,
+    AccountScope,
     ConnectedAccount,
     MediaFile,
     MediaSource,
+    Metric,
+    MetricsResult,
+    MetricsSnapshot,
     OutcomeUnknown,
     Permanent,
+    PostGone,
     PublishContext,
+    PublishedPost,
     Publisher,
     PublishError,
     Retryable,
@@ -48,6 +55,14 @@ T = TypeVar("T")
 Credentials = dict[str, Any]
 
 POST = "app.bsky.feed.post"
+METRICS_BATCH = 25
+"""app.bsky.feed.getPosts takes up to 25 AT-URIs (its lexicon's `maxLength`)."""
+POST_COUNTS = {
+    "likeCount": "likesCount",
+    "replyCount": "repliesCount",
+    "repostCount": "blueskyRepostsCount",
+    "quoteCount": "blueskyQuotesCount",
+}
 MAX_IMAGE_BYTES = 2_000_000
 """Lexicon app.bsky.embed.images#image (since 2026-04-08); the PDS refuses larger blobs."""
 RENEW_MARGIN_SECONDS = 60.0
@@ -74,8 +89,10 @@ class BlueskyPublisher(Publisher):
         plc_url: str,
         allow: frozenset[tuple[str, int]],
         timeout: float,
+        appview_url: str = "https://public.api.bsky.app",
     ) -> None:
         self._service_url = service_url.rstrip("/") if service_url else None
+        self._appview = appview_url.rstrip("/")
         self._plc_url = plc_url
         self._allow = allow
         timeouts = httpx.Timeout(timeout, connect=min(timeout, 10.0))
@@ -114,7 +131,7 @@ class BlueskyPublisher(Publisher):
         return check_pds_endpoint(await pds_of(client, self._plc_url, did), self._allow)
 
     @staticmethod
-    def _creds(ctx: PublishContext) -> Credentials:
+    def _creds(ctx: AccountScope) -> Credentials:
         creds = dict(ctx.account.credentials)
         if not all(creds.get(key) for key in ("service", "did", "handle")):
             raise AccountDisconnected("No Bluesky session is stored; reconnect the account")
@@ -312,11 +329,11 @@ class BlueskyPublisher(Publisher):
         answer = await self._authed(ctx, create)
         return self._sent(ctx, str(answer["uri"]), str(answer["cid"]))
 
-    def _sent(self, ctx: PublishContext, uri: str, cid: str) -> SentItem:
+    def _sent(self, ctx: AccountScope, uri: str, cid: str) -> SentItem:
         handle = str(self._creds(ctx)["handle"])
         return SentItem(uri, public_url(handle, uri), {"uri": uri, "cid": cid})
 
-    async def _find(self, ctx: PublishContext, rkey: str) -> SentItem | None:
+    async def _find(self, ctx: AccountScope, rkey: str) -> SentItem | None:
         """The record under `rkey`, or None when the repository certainly has none."""
         creds = self._creds(ctx)
         try:
@@ -364,6 +381,41 @@ class BlueskyPublisher(Publisher):
         found = await self._find(ctx, prepared["rkey"])
         return found if found is not None else await self._create(ctx, prepared)
 
+    # Metrics
+
+    metrics_batch: int = METRICS_BATCH
+
+    async def fetch_metrics(
+        self, ctx: AccountContext, posts: Sequence[PublishedPost]
+    ) -> Mapping[str, MetricsResult]:
+        """Public counts from the AppView (`app.bsky.feed.getPosts`, no session needed: the
+        posts are public). The AppView leaves out posts it does not have; the account's own
+        repository then says whether one was deleted."""
+        by_uri = {str(p.data.get("uri") or p.remote_id): p for p in posts}
+        try:
+            answer = await xrpc(
+                self._client, self._appview, "app.bsky.feed.getPosts", params={"uris": list(by_uri)}
+            )
+        except XrpcError as exc:
+            raise _publish_error(exc) from exc
+        except httpx.HTTPError as exc:
+            raise Retryable(f"Cannot reach the Bluesky AppView: {exc}") from exc
+        found: dict[str, MetricsResult] = {}
+        for view in answer.get("posts") or []:
+            post = by_uri.get(str(view.get("uri")))
+            if post is not None and isinstance(view, dict):
+                found[post.post_id] = bluesky_snapshot(view)
+        for uri, post in by_uri.items():
+            if post.post_id not in found and await self._deleted(ctx, uri):
+                found[post.post_id] = PostGone(f"record {uri} is not in the repository")
+        return found
+
+    async def _deleted(self, ctx: AccountContext, uri: str) -> bool:
+        try:
+            return await self._find(ctx, rkey_of(uri)) is None
+        except (XrpcError, httpx.HTTPError, AccountDisconnected):
+            return False  # cannot tell: the post is retried like any unanswered one
+
     async def aclose(self) -> None:
         await self._client.aclose()
         await self._guarded.aclose()
@@ -399,12 +451,24 @@ def _publish_error(exc: XrpcError) -> PublishError:
     return Permanent(f"Bluesky refused the post: {exc.message or exc.error}")
 
 
+def bluesky_snapshot(view: Mapping[str, Any]) -> MetricsSnapshot:
+    """A postView's counts in the contract's names (absent counts stay absent)."""
+    metrics: dict[str, Metric] = {}
+    raw = {key: view[key] for key in (*POST_COUNTS, "bookmarkCount") if key in view}
+    for theirs, ours in POST_COUNTS.items():
+        value = view.get(theirs)
+        if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+            metrics[ours] = str(value)
+    return MetricsSnapshot(metrics, raw)
+
+
 def build(settings: Settings) -> BlueskyPublisher:
     return BlueskyPublisher(
         service_url=settings.bluesky_service_url,
         plc_url=settings.bluesky_plc_url,
         allow=settings.fetch_allow,
         timeout=settings.bluesky_timeout_seconds,
+        appview_url=settings.bluesky_appview_url,
     )
 
 
