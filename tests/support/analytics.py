@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import insert, update
 from sqlalchemy.engine import Connection
@@ -14,7 +15,7 @@ from masthead.domain.analytics import Checkpoints
 from masthead.domain.states import State
 from masthead.store import posts, queue
 from masthead.store.database import Database
-from masthead.store.models import Post, PostItem
+from masthead.store.models import AnalyticsCheck, AnalyticsSnapshot, Post, PostItem
 from tests.support.harness import Caller
 
 OWNER = "test-publisher"
@@ -75,3 +76,35 @@ async def publish(
 
     await db.write(work)
     return ids
+
+
+async def measure(
+    db: Database,
+    post_id: str,
+    metrics: Mapping[str, Any],
+    at: datetime,
+    raw: Mapping[str, Any] | None = None,
+) -> None:
+    """A snapshot taken at `at`, as the collector stores one."""
+    await db.write(
+        lambda conn: conn.execute(
+            insert(AnalyticsSnapshot).values(
+                post_id=post_id,
+                checkpoint=0,
+                fetched_at=at,
+                metrics=dict(metrics),
+                raw=dict(raw or {}),
+            )
+        )
+    )
+
+
+async def fail_checks(db: Database, post_id: str, error: str, at: datetime) -> None:
+    """Every check of the post ended with `error`, as after a deleted post."""
+    await db.write(
+        lambda conn: conn.execute(
+            update(AnalyticsCheck)
+            .where(AnalyticsCheck.post_id == post_id)
+            .values(due_at=None, done_at=at, last_error=error)
+        )
+    )

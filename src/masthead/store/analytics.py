@@ -29,6 +29,8 @@ from masthead.timeutil import iso
 
 REFRESH = -1
 """The checkpoint number of an on-demand read (`POST /v2/posts/{id}/analytics/refresh`)."""
+REFRESH_WINDOW = timedelta(minutes=5)
+"""How long an on-demand read is retried."""
 
 
 def schedule(
@@ -305,7 +307,7 @@ def request_refresh(
     found = conn.execute(
         update(AnalyticsCheck)
         .where(AnalyticsCheck.post_id == post_id, AnalyticsCheck.checkpoint == REFRESH)
-        .values(due_at=now, deadline=now + timedelta(minutes=5), attempt=0, done_at=None)
+        .values(due_at=now, deadline=now + REFRESH_WINDOW, attempt=0, done_at=None)
     ).rowcount
     if not found:
         conn.execute(
@@ -315,7 +317,7 @@ def request_refresh(
                 account_id=account_id,
                 platform=platform,
                 due_at=now,
-                deadline=now + timedelta(minutes=5),
+                deadline=now + REFRESH_WINDOW,
                 attempt=0,
             )
         )
@@ -406,3 +408,69 @@ def collection_state(conn: Connection, post_ids: Iterable[str]) -> dict[str, Col
         post_id: CollectionState(failing.get(post_id, state.last_error), state.next_fetch_at, True)
         for post_id, state in found.items()
     }
+
+
+@dataclass(frozen=True, slots=True)
+class PublishedRow:
+    id: str
+    platform: str
+    account_id: int
+    draft: dict[str, Any]
+    public_url: str | None
+    published_at: datetime
+
+
+_PUBLISHED_COLUMNS = (
+    Post.id,
+    Post.platform,
+    Post.account_id,
+    Post.draft,
+    Post.public_url,
+    Post.finished_at,
+)
+
+
+def published_posts(
+    conn: Connection,
+    user_id: str,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    platforms: Sequence[str] = (),
+    account_id: int | None = None,
+) -> list[PublishedRow]:
+    """A user's published posts, by publication time, newest first."""
+    query = select(*_PUBLISHED_COLUMNS).where(
+        Post.user_id == user_id, Post.state == State.PUBLISHED
+    )
+    if since is not None:
+        query = query.where(Post.finished_at >= since)
+    if until is not None:
+        query = query.where(Post.finished_at <= until)
+    if platforms:
+        query = query.where(Post.platform.in_(list(platforms)))
+    if account_id is not None:
+        query = query.where(Post.account_id == account_id)
+    rows = conn.execute(query.order_by(Post.finished_at.desc(), Post.id.desc()))
+    return [PublishedRow(*row) for row in rows]
+
+
+def published_post(conn: Connection, user_id: str, post_id: str) -> tuple[str, PublishedRow | None]:
+    """A user's post by id: its state (empty when it is not theirs) and, if published, its row."""
+    row = conn.execute(
+        select(Post.state, *_PUBLISHED_COLUMNS).where(Post.id == post_id, Post.user_id == user_id)
+    ).first()
+    if row is None:
+        return "", None
+    state, *rest = row
+    return str(state), PublishedRow(*rest) if state == State.PUBLISHED else None
+
+
+def last_refresh(conn: Connection, post_id: str) -> datetime | None:
+    """When the post's last refresh was asked for (its deadline is that time plus 5 minutes)."""
+    deadline = conn.execute(
+        select(AnalyticsCheck.deadline).where(
+            AnalyticsCheck.post_id == post_id, AnalyticsCheck.checkpoint == REFRESH
+        )
+    ).scalar()
+    return None if deadline is None else deadline - REFRESH_WINDOW
