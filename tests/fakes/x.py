@@ -212,6 +212,8 @@ class FakeX:
         self.token_delay = 0.0
         self.rate_limit_seconds = 2
         self.slow_seconds = 5.0
+        self.lookup_seconds = 0.0
+        """How long each metrics lookup takes (a crash test kills workers while they wait)."""
         self._ids = itertools.count(1_860_000_000_000_000_001)
         self._lock = threading.RLock()
         app = Starlette(
@@ -510,6 +512,7 @@ class FakeX:
         if operation == "tweets":
             return self._create_tweet(user, json.loads(body))
         if operation == "lookup":
+            await asyncio.sleep(self.lookup_seconds)
             return self._lookup(request, user)
         if operation == "timeline":
             return self._timeline(request, user)
