@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from masthead.config import Settings
-from masthead.dispatch.analytics import Collector, account_key
+from masthead.dispatch.analytics import Collector, account_key, reads_key
 from masthead.domain.analytics import RECONNECT
 from masthead.platforms.base import (
     AccountContext,
@@ -128,10 +128,11 @@ async def test_a_platform_wait_is_shared_and_the_check_retried_in_its_window(
     world.reader.script = [Retryable("Too Many Requests", retry_after=120)]
     collector = world.collector(tmp_path)
     await collector.run_once()
-    blocked = await world.db.read(
-        lambda c: budget_store.blocked_until(c, [account_key("webhook", int(world.account))])
-    )
+    key = reads_key("webhook", int(world.account))
+    blocked = await world.db.read(lambda c: budget_store.blocked_until(c, [key]))
     assert blocked is not None and blocked > time.time() + 100
+    publishing = account_key("webhook", int(world.account))
+    assert await world.db.read(lambda c: budget_store.blocked_until(c, [publishing])) is None
     state = (await world.states([post_id]))[post_id]
     assert state.last_error == "Too Many Requests"
     assert state.next_fetch_at == world.clock[0] + timedelta(seconds=120)
@@ -179,3 +180,16 @@ async def test_a_deleted_post_ends_and_a_missing_answer_is_retried(
     assert states[missing].last_error == "webhook did not answer for this post"
     assert states[missing].next_fetch_at == world.clock[0] + timedelta(seconds=30)
     assert states[fine].last_error is None
+
+
+async def test_a_wait_publishing_was_told_holds_reads_back(world: World, tmp_path: Path) -> None:
+    [post_id] = await _posts(world, ["1"])
+    until = time.time() + 300
+    key = account_key("webhook", int(world.account))
+    await world.db.write(lambda c: budget_store.block(c, key, until))
+    collector = world.collector(tmp_path)
+    await collector.run_once()
+    assert collector.requests == 0
+    state = (await world.states([post_id]))[post_id]
+    assert state.next_fetch_at is not None
+    assert state.next_fetch_at >= world.clock[0] + timedelta(seconds=290)

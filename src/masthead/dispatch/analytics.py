@@ -4,7 +4,8 @@ Its own loop beside the dispatcher and the event deliverer (any worker process r
 Claimed checks are grouped by account and read `metrics_batch` posts per request, so 10,000
 X posts due at once cost 100 requests. Publishing comes first: while this process has a burst
 of posts in flight, nothing is claimed and no request leaves. A platform's "wait" (429 with
-Retry-After) is written to the same budget blocks publishing obeys, for every worker; a check
+Retry-After) on a read is written to the budget blocks, under the account's reads key, for
+every worker; reads also obey the waits publishing was told (never the reverse). A check
 that fails is retried within the first quarter of the gap to the next checkpoint, then
 recorded with the platform's words. Outcomes, snapshots and `analytics.updated` events are
 written together; a worker that dies lets its leases run out and the checks run elsewhere.
@@ -59,6 +60,12 @@ MIN_SLEEP = 0.5
 def account_key(platform: str, account_id: int) -> str:
     """The budget key publishing waits on for this account (dispatch/engine.py)."""
     return f"{platform}:account:{account_id}"
+
+
+def reads_key(platform: str, account_id: int) -> str:
+    """Where a platform's "wait" on metrics reads is kept: the collector obeys publishing's
+    waits too, but its own never hold publishing back."""
+    return f"{account_key(platform, account_id)}:metrics"
 
 
 class Collector:
@@ -180,9 +187,8 @@ class Collector:
             if account is None or account.status != "connected":
                 await self._pause(account_id, None)
                 return [_waiting(c, now) for c in checks]
-            blocked = await self._db.read(
-                lambda c: budget_store.blocked_until(c, [account_key(platform, account_id)])
-            )
+            keys = [account_key(platform, account_id), reads_key(platform, account_id)]
+            blocked = await self._db.read(lambda c: budget_store.blocked_until(c, keys))
             if blocked is not None and blocked > time.time():
                 wait = blocked - time.time()
                 return [_retry(c, now, "Rate limited by the platform", wait) for c in checks]
@@ -233,7 +239,7 @@ class Collector:
         except Retryable as exc:
             if exc.retry_after:
                 until = time.time() + exc.retry_after
-                key = account_key(platform, account_id)
+                key = reads_key(platform, account_id)
                 await self._db.write(lambda c: budget_store.block(c, key, until))
             return [_retry(c, self._clock(), exc.message, exc.retry_after) for c in chunk]
         except Permanent as exc:
