@@ -84,7 +84,6 @@ def _settings(workdir: Path) -> Settings:
     return Settings(
         data_dir=workdir,
         secret_key="bench-analytics-key",
-        analytics_batch_size=2000,
         dispatch_batch_size=500,
     )
 

@@ -73,7 +73,7 @@ class Settings(BaseSettings):
     analytics_platform_checkpoints: Annotated[dict[str, str], NoDecode] = Field(
         default_factory=lambda: _platform_checkpoints(os.environ)
     )
-    analytics_batch_size: int = Field(default=1000, ge=1, le=10_000)
+    analytics_batch_size: int = Field(default=500, ge=1, le=10_000)
     analytics_concurrency: int = Field(default=16, ge=1, le=1000)
     analytics_lease_seconds: float = Field(default=120.0, gt=1)
     analytics_enabled: bool = True
