@@ -236,6 +236,12 @@ async def test_top_posts_and_a_posts_analytics_are_the_rest_bodies_for_the_calle
         assert (one["metrics"], one["lastError"]) == ({"likesCount": "4"}, None)
         bad = await client.call_tool("blotato_list_top_posts", {"sortBy": "best"})
         assert "sortBy" in refusal(bad)
+        listed = await call(client, "blotato_list_published_posts", query="HELLO")
+        assert (listed["count"], listed["items"][0]["id"]) == (1, post_id)
+        [totals] = (await call(client, "blotato_get_platform_analytics"))["items"]
+        assert totals["totals"] == {"likesCount": "4"}
+        summary = await call(client, "blotato_get_analytics_summary")
+        assert (summary["measuredPostsCount"], summary["topPost"]["id"]) == (1, post_id)
     async with agent(server, bob) as client:
         assert (await call(client, "blotato_list_top_posts"))["items"] == []
         missing = await client.call_tool("blotato_get_post_analytics", {"id": post_id})

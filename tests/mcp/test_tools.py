@@ -30,6 +30,9 @@ CONTRACT: dict[str, set[str]] = {
     "blotato_find_next_available_slot": {"platform", "accountId"},
     "blotato_list_top_posts": set(),
     "blotato_get_post_analytics": {"id"},
+    "blotato_list_published_posts": set(),
+    "blotato_get_platform_analytics": set(),
+    "blotato_get_analytics_summary": set(),
 }
 """Section 11's table: every tool that maps to something Masthead serves today."""
 

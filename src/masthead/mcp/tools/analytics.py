@@ -67,3 +67,76 @@ async def list_top_posts(call: Call, args: dict[str, Any]) -> Any:
 )
 async def get_post_analytics(call: Call, args: dict[str, Any]) -> Any:
     return await analytics.post_analytics(call.backend.db, call.user.id, args["id"])
+
+
+@tool(
+    "blotato_list_published_posts",
+    "GET /v2/published-posts",
+    """Your published posts, measured or not, newest first (sortBy oldest for the reverse),
+    with their latest metrics (null when not measured yet) and the total count. query searches
+    the text (case-insensitive). Page with offset and limit. Changes nothing.""",
+    obj(
+        {
+            "query": string("Text to look for in the posts.", maxLength=500),
+            "platform": platform("Only this platform's posts."),
+            "sortBy": string("Order by publication time.", enum=list(analytics.PUBLISHED_SORTS)),
+            "offset": integer("Posts to skip.", 0),
+            "limit": integer("Posts per page (default 20).", 1, analytics.LIMIT),
+        }
+    ),
+    read_only=True,
+)
+async def list_published_posts(call: Call, args: dict[str, Any]) -> Any:
+    return await analytics.published(
+        call.backend.db,
+        call.user.id,
+        query=args.get("query"),
+        platform=args.get("platform"),
+        sort_by=args.get("sortBy"),
+        offset=args.get("offset", 0),
+        limit=args.get("limit", analytics.DEFAULT_LIMIT),
+    )
+
+
+@tool(
+    "blotato_get_platform_analytics",
+    "GET /v2/analytics/platforms",
+    f"""Per platform, for posts published in a period: how many, how many measured, and each
+    count metric summed over their latest readings. {NUMBERS} Changes nothing.""",
+    obj({"since": SINCE, "until": UNTIL, "accountId": ACCOUNT}),
+    read_only=True,
+)
+async def get_platform_analytics(call: Call, args: dict[str, Any]) -> Any:
+    return await analytics.by_platform(
+        call.backend.db,
+        call.user.id,
+        since=args.get("since"),
+        until=args.get("until"),
+        account_id=args.get("accountId"),
+    )
+
+
+@tool(
+    "blotato_get_analytics_summary",
+    "GET /v2/analytics/summary",
+    f"""Totals for posts published in a period (optionally one platform or account): posts,
+    measured posts, summed metrics, and the top post by views. {NUMBERS} Changes nothing.""",
+    obj(
+        {
+            "since": SINCE,
+            "until": UNTIL,
+            "platform": platform("Only this platform's posts."),
+            "accountId": ACCOUNT,
+        }
+    ),
+    read_only=True,
+)
+async def get_analytics_summary(call: Call, args: dict[str, Any]) -> Any:
+    return await analytics.summary(
+        call.backend.db,
+        call.user.id,
+        since=args.get("since"),
+        until=args.get("until"),
+        platforms=[args["platform"]] if "platform" in args else (),
+        account_id=args.get("accountId"),
+    )
