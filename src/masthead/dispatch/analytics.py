@@ -53,7 +53,8 @@ from masthead.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 
-MAX_IDLE_SLEEP = 60.0
+MAX_IDLE_SLEEP = 15.0
+"""Nothing due: look again after this at most (a refresh asked for meanwhile waits this long)."""
 MIN_SLEEP = 0.5
 
 
