@@ -193,3 +193,22 @@ async def test_a_wait_publishing_was_told_holds_reads_back(world: World, tmp_pat
     state = (await world.states([post_id]))[post_id]
     assert state.next_fetch_at is not None
     assert state.next_fetch_at >= world.clock[0] + timedelta(seconds=290)
+
+
+async def test_a_refresh_is_read_at_once_outside_the_schedule(world: World, tmp_path: Path) -> None:
+    [post_id] = await _posts(world, ["9"])
+    world.clock[0] = world.start + timedelta(minutes=5)  # no checkpoint due yet
+    await world.db.write(
+        lambda c: analytics.request_refresh(
+            c,
+            post_id=post_id,
+            account_id=int(world.account),
+            platform="webhook",
+            now=world.clock[0],
+        )
+    )
+    collector = world.collector(tmp_path)
+    assert await collector.run_once() == 1
+    history = await world.db.read(lambda c: analytics.history(c, [post_id]))
+    assert [s.metrics for s in history[post_id]] == [{"likesCount": "9"}]
+    assert await collector.run_once() == 0
