@@ -8,71 +8,53 @@ out below: `uris` required, an array of at most 25 AT-URIs), refused with 400
 `InvalidRequest` and recorded in `invalid`. Answers are `postView`s with the lexicon's
 required fields (uri, cid, author {did, handle}, record, indexedAt).
 
-Faults, queued with `fail_next`: `rate_limit` (429 with ratelimit-* headers), `unavailable`
-(502), `missing_metric` (an answer without `likeCount`).
+Faults, queued with `fail_next("getPosts", ...)`: `rate_limit` (429 with ratelimit-* headers),
+`unavailable` (502); `missing_metric()` makes the next answer leave out `likeCount`.
 """
 
 from __future__ import annotations
 
 import re
-import threading
 import time
-from collections import deque
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from tests.support.receiver import free_port
+from tests.fakes.http import FakeServer
 
 MAX_URIS = 25
 AT_URI = re.compile(
     r"^at://(did:[a-z]+:[A-Za-z0-9._:%-]+)/([a-zA-Z0-9.-]+)/([A-Za-z0-9._~:-]{1,512})$"
 )
-FAULTS = frozenset({"rate_limit", "unavailable", "missing_metric"})
+OPERATION = "getPosts"
 
 
-class FakeAppView:
+class FakeAppView(FakeServer):
+    name = "fake Bluesky AppView"
+
     def __init__(self, pds_url: str) -> None:
+        super().__init__()
         self.pds_url = pds_url
-        self.port = free_port()
         self.counts: dict[str, dict[str, int]] = {}
         """Counts per AT-URI (likeCount, replyCount, repostCount, quoteCount, bookmarkCount);
         zeros for a post not listed."""
         self.handles: dict[str, str] = {}
-        self.requests: list[list[str]] = []
-        self.invalid: list[str] = []
-        self.faults: deque[str] = deque()
-        app = Starlette(
-            routes=[Route("/xrpc/app.bsky.feed.getPosts", self._get_posts, methods=["GET"])]
+        self.uris: list[list[str]] = []
+        """The AT-URIs of each getPosts request, in order."""
+        self._omit_likes = 0
+
+    def app(self) -> Starlette:
+        return Starlette(
+            routes=[Route(f"/xrpc/app.bsky.feed.{OPERATION}", self._get_posts, methods=["GET"])]
         )
-        config = uvicorn.Config(
-            app, host="127.0.0.1", port=self.port, log_level="critical", lifespan="off"
-        )
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, daemon=True)
 
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        self._thread.start()
-        while not self._server.started:
-            time.sleep(0.01)
-
-    def stop(self) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=5)
-
-    def fail_next(self, fault: str) -> None:
-        assert fault in FAULTS, fault
-        self.faults.append(fault)
+    def missing_metric(self) -> None:
+        self._omit_likes += 1
 
     @staticmethod
     def _refuse(message: str) -> JSONResponse:
@@ -80,7 +62,8 @@ class FakeAppView:
 
     async def _get_posts(self, request: Request) -> Response:
         uris = request.query_params.getlist("uris")
-        self.requests.append(uris)
+        self.record(request, OPERATION, b"")
+        self.uris.append(uris)
         problem = None
         if not uris:
             problem = 'Params must have the property "uris"'
@@ -93,9 +76,9 @@ class FakeAppView:
         if problem is not None:
             self.invalid.append(problem)
             return self._refuse(problem)
-        fault = self.faults.popleft() if self.faults else None
+        fault = self.next_fault(OPERATION)
         if fault == "rate_limit":
-            reset = int(time.time()) + 2
+            reset = int(time.time()) + self.rate_limit_seconds
             return JSONResponse(
                 {"error": "RateLimitExceeded", "message": "Rate Limit Exceeded"},
                 status_code=429,
@@ -109,12 +92,14 @@ class FakeAppView:
             return JSONResponse(
                 {"error": "UpstreamFailure", "message": "Upstream Failure"}, status_code=502
             )
+        omit = self._omit_likes > 0
+        self._omit_likes -= 1 if omit else 0
         posts = []
         async with httpx.AsyncClient(base_url=self.pds_url) as client:
             for uri in dict.fromkeys(uris):
                 view = await self._view(client, uri)
                 if view is not None:
-                    if fault == "missing_metric":
+                    if omit:
                         view.pop("likeCount")
                     posts.append(view)
         return JSONResponse({"posts": posts})

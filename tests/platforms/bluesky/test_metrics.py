@@ -104,7 +104,7 @@ async def test_30_posts_take_two_requests_of_at_most_25(
     collector = _collector(posted.app)
     assert await collector.run_once() == 30
     assert collector.requests == 2
-    assert sorted(len(uris) for uris in appview.requests) == [5, 25]
+    assert sorted(len(uris) for uris in appview.uris) == [5, 25]
     history = await _history(posted.app, posted.ids)
     assert history[posted.ids[4]][0].metrics == {
         "likesCount": "7",
@@ -128,7 +128,7 @@ async def test_a_deleted_record_ends_collection_and_a_missing_count_stays_absent
         {"repo": alice.did, "collection": POST, "rkey": rkey_of(posted.uris[0])},
         session["accessJwt"],
     )
-    appview.fail_next("missing_metric")
+    appview.missing_metric()
     await _collector(posted.app).run_once()
     states = await posted.app.db.read(lambda c: analytics.collection_state(c, posted.ids))
     assert (states[gone].last_error, states[gone].next_fetch_at) == (
@@ -142,7 +142,7 @@ async def test_a_deleted_record_ends_collection_and_a_missing_count_stays_absent
 async def test_the_appviews_rate_limit_is_retried_later(
     posted: Posted, appview: FakeAppView
 ) -> None:
-    appview.fail_next("rate_limit")
+    appview.fail_next("getPosts", "rate_limit")
     collector = _collector(posted.app)
     await collector.run_once()
     states = await posted.app.db.read(lambda c: analytics.collection_state(c, posted.ids))
