@@ -96,28 +96,37 @@ async def _open_db(workdir: Path, settings: Settings) -> Database:
     return db
 
 
+async def _owner(
+    db: Database, secrets: Secrets, platform: str, sealed: str | None = None
+) -> tuple[str, int]:
+    """A user of their own with one `platform` account (credentials sealed, if any)."""
+    now = utcnow()
+
+    def work(conn: Connection) -> tuple[str, int]:
+        user = users.create_user(conn, secrets, email=f"{platform}@localhost", name="B", now=now)
+        account_id = accounts.add_account(
+            conn,
+            user_id=user.id,
+            platform=platform,
+            external_id=platform,
+            username=platform,
+            fullname=platform.title(),
+            now=now,
+            credentials=sealed,
+        )
+        return user.id, account_id
+
+    return await db.write(work)
+
+
 async def _seed_measured(db: Database, settings: Settings, count: int) -> None:
     """One X account and `count` posts published a day ago, their 24 h checks due now."""
     secrets = Secrets(settings.secret_keys)
     now = utcnow()
     published = now - timedelta(hours=25)
     creds = {"access_token": "bench", "expires_at": (now + timedelta(days=1)).isoformat()}
-
-    def owner(conn: Connection) -> tuple[str, int]:
-        user = users.create_user(conn, secrets, email="x@localhost", name="X", now=now)
-        account_id = accounts.add_account(
-            conn,
-            user_id=user.id,
-            platform="twitter",
-            external_id="42",
-            username="bench",
-            fullname="Bench",
-            now=now,
-            credentials=secrets.encrypt(orjson.dumps(creds).decode()),
-        )
-        return user.id, account_id
-
-    user_id, account_id = await db.write(owner)
+    sealed = secrets.encrypt(orjson.dumps(creds).decode())
+    user_id, account_id = await _owner(db, secrets, "twitter", sealed)
     schedules = {"twitter": analytics_checkpoints(settings)["twitter"]}
     draft = {
         "accountId": str(account_id),
@@ -216,22 +225,7 @@ async def _burst(workdir: Path, plan: AnalyticsPlan, collecting: bool) -> dict[s
     if collecting:
         await _seed_measured(db, settings, plan.posts)
         publishers["twitter"] = x
-    now = utcnow()
-
-    def owner(conn: Connection) -> tuple[str, int]:
-        user = users.create_user(conn, secrets, email="burst@localhost", name="B", now=now)
-        account_id = accounts.add_account(
-            conn,
-            user_id=user.id,
-            platform="webhook",
-            external_id="webhook",
-            username="webhook",
-            fullname="Webhook",
-            now=now,
-        )
-        return user.id, account_id
-
-    user_id, account_id = await db.write(owner)
+    user_id, account_id = await _owner(db, secrets, "webhook")
     due = utcnow() + timedelta(seconds=plan.lead_seconds)
     draft = {
         "accountId": str(account_id),
