@@ -35,6 +35,9 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from bench.analytics import GOAL_RATIO as ANALYTICS_GOAL_RATIO
+from bench.analytics import NETWORK_SECONDS as ANALYTICS_NETWORK_SECONDS
+from bench.analytics import X_BATCH_GOAL, AnalyticsPlan, run_analytics
 from bench.api import ApiPlan, run_api
 from bench.dispatch import PG_ADMIN, DispatchPlan, run_postgres, run_sqlite
 from bench.events import GOAL_RATIO as EVENTS_GOAL_RATIO
@@ -561,6 +564,37 @@ def _print_mcp(mcp: dict[str, Any]) -> None:
     print(f"  ratio mcp/rest: {ratios} (goal >= {mcp['goal']}): {_verdict(mcp['ok'])}")
 
 
+def _print_analytics(part: dict[str, Any]) -> None:
+    if "collection" not in part:
+        print(f"\nAnalytics: {part.get('skipped', '?')}")
+        return
+    c = part["collection"]
+    print(
+        f"\nAnalytics: metrics of {c['posts']:,} published X posts due at once (in-memory X,"
+        f" {ANALYTICS_NETWORK_SECONDS * 1000:g} ms a request): {c['requests']} requests"
+        f" (goal {c['posts'] // X_BATCH_GOAL}: {_verdict(c['requests_ok'])}),"
+        f" {_fmt(c['seconds'], 2)} s, {c['left_unread']} left unread"
+    )
+    rows = [["collector", "T->all published s", "lag p50 ms", "lag p99 ms", "X requests"]]
+    for run in part["bursts"]:
+        rows.append(
+            [
+                "reading" if run["collecting"] else "off",
+                _fmt(run["seconds_to_all_published"], 3),
+                _fmt(run["lag"]["p50_ms"], 0),
+                _fmt(run["lag"]["p99_ms"], 0),
+                _fmt(run["x_requests"]),
+            ]
+        )
+    print(f"  a burst of {part['burst_posts']:,} posts due at once, without and with collection:")
+    print(_table(rows))
+    ratios = ", ".join(f"{k} x{_fmt(v, 3)}" for k, v in part["ratios"].items())
+    print(
+        f"  with/without (means of two runs each) {ratios};"
+        f" within x{ANALYTICS_GOAL_RATIO}: {_verdict(part['ratios_ok'])}"
+    )
+
+
 def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per wrk run")
@@ -591,6 +625,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
         "--soak-seconds", type=float, default=600.0, help="length of the mixed-load soak"
     )
     parser.add_argument("--skip-mcp", action="store_true")
+    parser.add_argument("--skip-analytics", action="store_true")
     parser.add_argument("--keep", action="store_true", help="keep the work dir (logs, DBs)")
     return parser.parse_args(argv)
 
@@ -766,6 +801,19 @@ def main(argv: list[str] | None = None) -> int:
             except (BenchError, RuntimeError, subprocess.SubprocessError) as exc:
                 report["mcp"] = {"error": str(exc)}
                 failed = True
+
+        if args.skip_analytics:
+            report["analytics"] = {"skipped": "--skip-analytics"}
+        else:
+            print(f"Part 9: metrics of {args.posts:,} X posts due at once, sqlite", flush=True)
+            report["analytics"] = asyncio.run(
+                run_analytics(workdir / "analytics", AnalyticsPlan(posts=args.posts))
+            )
+            failed |= not (
+                report["analytics"]["collection"]["requests_ok"]
+                and report["analytics"]["ratios_ok"]
+                and report["analytics"]["all_published"]
+            )
     except KeyboardInterrupt:
         print("\ninterrupted: servers stopped, nothing written", file=sys.stderr)
         return 130
@@ -784,6 +832,7 @@ def main(argv: list[str] | None = None) -> int:
     _print_soak(report.get("soak", {}))
     _print_events(report.get("events", []))
     _print_mcp(report.get("mcp", {}))
+    _print_analytics(report.get("analytics", {}))
     text = json.dumps(report, indent=2, default=str)
     (RESULTS / f"{stamp}.json").write_text(text)
     (RESULTS / "latest.json").write_text(text)

@@ -17,6 +17,7 @@ from masthead.api.middleware import RequestContextMiddleware
 from masthead.api.ratelimit import parse_limits, rate_limiter
 from masthead.config import Settings
 from masthead.context import AppContext
+from masthead.dispatch.analytics import Collector
 from masthead.dispatch.deliveries import Deliverer
 from masthead.dispatch.engine import Dispatcher
 from masthead.dispatch.port import DispatchPort
@@ -73,9 +74,15 @@ def running(
             ctx.port.subscribe(ctx.dispatcher.wake)
             await ctx.dispatcher.start()
         deliverer = None
+        collector = None
         if ctx.dispatcher is not None:
             deliverer = Deliverer(db, settings, secrets, publishing=ctx.dispatcher.in_flight)
             await deliverer.start()
+            if settings.analytics_enabled:
+                collector = Collector(
+                    db, ctx.publishers, settings, secrets, publishing=ctx.dispatcher.in_flight
+                )
+                await collector.start()
         housekeeping = asyncio.create_task(maintenance.run_forever(db), name="maintenance")
         app.state.ctx = ctx
         # Everything built so far lives as long as the process: keep it out of the
@@ -91,6 +98,8 @@ def running(
                 await ctx.dispatcher.stop()
             if deliverer is not None:
                 await deliverer.stop()
+            if collector is not None:
+                await collector.stop()
             for publisher in ctx.publishers.values():
                 await publisher.aclose()
             await ctx.media.aclose()

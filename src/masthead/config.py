@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -69,6 +70,17 @@ class Settings(BaseSettings):
     """Delivered and failed deliveries (the delivery log) and their events are deleted once
     this old; pending ones never are."""
 
+    # Analytics (docs/analytics.md): when published posts' metrics are read, and the
+    # collector's own bounds. Per platform: MASTHEAD_ANALYTICS_CHECKPOINTS_<PLATFORM>.
+    analytics_checkpoints: str = ""
+    analytics_platform_checkpoints: Annotated[dict[str, str], NoDecode] = Field(
+        default_factory=lambda: _platform_checkpoints(os.environ)
+    )
+    analytics_batch_size: int = Field(default=500, ge=1, le=10_000)
+    analytics_concurrency: int = Field(default=16, ge=1, le=1000)
+    analytics_lease_seconds: float = Field(default=120.0, gt=1)
+    analytics_enabled: bool = True
+
     # Quotas per user (docs/settings.md); a request past one is a 4xx that says which.
     slots_per_request: int = Field(default=100, ge=1)
     slots_per_user: int = Field(default=1000, ge=1)
@@ -124,6 +136,8 @@ class Settings(BaseSettings):
     # from its handle's DID document; set it to talk to one PDS (bsky.social, your own, a test).
     bluesky_service_url: str | None = None
     bluesky_plc_url: str = "https://plc.directory"
+    bluesky_appview_url: str = "https://public.api.bsky.app"
+    """Where posts' public counts are read (analytics): Bluesky's public AppView."""
     bluesky_timeout_seconds: float = Field(default=30.0, gt=0)
     # Threads (docs/platforms/threads.md): the operator's Threads app (its own app id and
     # secret, not the Meta app's), graph.threads.net, and how containers are waited for.
@@ -216,6 +230,18 @@ class Settings(BaseSettings):
             authorize_url=getattr(self, f"{prefix}_authorize_url"),
             api_url=getattr(self, f"{prefix}_api_url").rstrip("/"),
         )
+
+
+CHECKPOINTS_PREFIX = "MASTHEAD_ANALYTICS_CHECKPOINTS_"
+
+
+def _platform_checkpoints(environ: Mapping[str, str]) -> dict[str, str]:
+    """MASTHEAD_ANALYTICS_CHECKPOINTS_<PLATFORM> by platform name (lower case)."""
+    return {
+        name.removeprefix(CHECKPOINTS_PREFIX).lower(): value
+        for name, value in environ.items()
+        if name.startswith(CHECKPOINTS_PREFIX) and value.strip()
+    }
 
 
 @dataclass(frozen=True, slots=True)

@@ -101,6 +101,15 @@ def web_schema(post_id: str) -> dict[str, Any]:
                 )
             },
             "/posts/{post_id}": {"get": _op(post)},
+            "/analytics": {
+                "get": _op(
+                    _param("query", "days", "١"),
+                    _param("query", "metric", "views_count"),
+                    _param("query", "account", TOO_BIG),
+                    _param("query", "post", post_id),
+                    _many("platform"),
+                )
+            },
             "/posts/{post_id}/cancel": {"post": _op(post, body=_form())},
             "/posts/{post_id}/reschedule": {"post": _op(post, body=_form(when="9999-12-31T23:59"))},
             "/settings/keys": {"get": _op(), "post": _op(body=_form(name="k"))},

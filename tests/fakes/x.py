@@ -8,8 +8,12 @@ State (tokens, media, posts, reply chains) is kept so tests assert on what X wou
 that a post exists exactly once.
 
 Faults are queued per operation with `fail_next(operation, fault)`; operations are `tweets`,
-`media`, `media-status`, `timeline`, `search`, `lookup`, `me` and `token`. Replies are read by
-search (`search_enabled = False` stands for an X plan without it).
+`lookup` (GET /2/tweets: metrics), `post` (GET /2/tweets/{id}), `media`, `media-status`,
+`timeline`, `search`, `me` and `token`. Replies are read by search (`search_enabled = False`
+stands for an X plan without it). Metrics: each post carries `public_metrics` (and, to its
+author within 30 days, `non_public_metrics`); a post removed (`delete_tweet`) or marked
+`deleted` answers as not found, `revoke` ends a user's tokens, and the `missing_metric`
+fault answers without the non-public block.
 """
 
 from __future__ import annotations
@@ -61,20 +65,30 @@ SEARCH_FORBIDDEN = (
 """X's 403 to an app whose plan has no access to search."""
 SCOPE_NEEDED = {
     "tweets": "tweet.write",
+    "lookup": "tweet.read",
     "timeline": "tweet.read",
     "search": "tweet.read",
-    "lookup": "tweet.read",
+    "post": "tweet.read",
     "me": "users.read",
     "media": "media.write",
     "media-status": "media.write",
 }
 FAULTS = frozenset(
-    {"rate_limit", "last_call", "unavailable", "server_error_after", "drop_after", "slow_after"}
+    {
+        "rate_limit",
+        "last_call",
+        "unavailable",
+        "server_error_after",
+        "drop_after",
+        "slow_after",
+        "missing_metric",
+    }
 )
 """rate_limit: 429 with a reset; last_call: acts, and says no calls are left until the reset;
 unavailable: 503 before acting; server_error_after: acts, then answers 500; drop_after: acts,
 then drops the connection mid-answer; slow_after: acts, then answers only after `slow_seconds`
-(long enough for a test to kill the client in between)."""
+(long enough for a test to kill the client in between); missing_metric: a lookup answers
+without `non_public_metrics`."""
 
 
 @cache
@@ -141,6 +155,25 @@ class Tweet:
     conversation_id: str
     reply_to: str | None = None
     media_ids: tuple[str, ...] = ()
+    public_metrics: dict[str, int] = field(
+        default_factory=lambda: dict.fromkeys(
+            (
+                "repost_count",
+                "reply_count",
+                "like_count",
+                "quote_count",
+                "bookmark_count",
+                "impression_count",
+            ),
+            0,
+        )
+    )
+    non_public_metrics: dict[str, int] = field(
+        default_factory=lambda: dict.fromkeys(
+            ("impression_count", "url_link_clicks", "user_profile_clicks"), 0
+        )
+    )
+    deleted: bool = False
 
 
 @dataclass
@@ -191,6 +224,8 @@ class FakeX:
         self.token_delay = 0.0
         self.rate_limit_seconds = 2
         self.slow_seconds = 5.0
+        self.lookup_seconds = 0.0
+        """How long each metrics lookup takes (a crash test kills workers while they wait)."""
         self._ids = itertools.count(1_860_000_000_000_000_001)
         self._lock = threading.RLock()
         app = Starlette(
@@ -269,6 +304,21 @@ class FakeX:
         """Answer the `after`+1-th next call of `operation` with `fault`."""
         assert fault in FAULTS, fault
         self.faults[operation].extend([None] * after + [fault])
+
+    def revoke(self, user: User) -> None:
+        """The user revoked the app: their access and refresh tokens stop working."""
+        with self._lock:
+            for token in [t for t, found in self.tokens.items() if found.user_id == user.id]:
+                del self.tokens[token]
+            for token in [t for t, (uid, _) in self.refresh_tokens.items() if uid == user.id]:
+                del self.refresh_tokens[token]
+
+    def add_tweet(self, user: User, text: str, age: timedelta = timedelta(0)) -> Tweet:
+        """A post that exists on X (published `age` ago), as if Masthead had sent it."""
+        tweet_id = self.next_id()
+        tweet = Tweet(tweet_id, user.id, text, datetime.now(UTC) - age, tweet_id)
+        self.tweets[tweet_id] = tweet
+        return tweet
 
     def tweets_by(self, user: User) -> list[Tweet]:
         return [t for t in self.tweets.values() if t.author_id == user.id]
@@ -414,11 +464,11 @@ class FakeX:
     @staticmethod
     def _operation(method: str, path: str) -> str:
         if path == "/2/tweets":
-            return "tweets"
+            return "lookup" if method == "GET" else "tweets"
         if path == "/2/tweets/search/recent":
             return "search"
         if path.startswith("/2/tweets/"):
-            return "lookup"
+            return "post"
         if path == "/2/users/me":
             return "me"
         if path.startswith("/2/users/"):
@@ -457,6 +507,7 @@ class FakeX:
             return response
         if fault == "unavailable":
             return problem(503, "Service Unavailable", "Service Unavailable")
+        request.state.fault = fault
         response = await self._handle(request, operation, user, body)
         if response.status_code < 300:
             self._check_answer(request, body, response)
@@ -487,12 +538,15 @@ class FakeX:
             )
         if operation == "tweets":
             return self._create_tweet(user, json.loads(body))
+        if operation == "lookup":
+            await asyncio.sleep(self.lookup_seconds)
+            return self._lookup(request, user)
         if operation == "timeline":
             return self._timeline(request, user)
         if operation == "search":
             return self._search(request)
-        if operation == "lookup":
-            return self._lookup(request.url.path.rsplit("/", 1)[1])
+        if operation == "post":
+            return self._post(request.url.path.rsplit("/", 1)[1])
         if operation == "media-status":
             return self._media_status(request.query_params["media_id"], user)
         if path == "/2/media/upload/initialize":
@@ -587,6 +641,55 @@ class FakeX:
             headers={"location": f"{API_ORIGIN}/2/tweets/{tweet.id}"},
         )
 
+    def _lookup(self, request: Request, user: User) -> Response:
+        """GET /2/tweets: the posts found, and a not-found problem for each missing id. The
+        owner-only block is refused (the whole request, as X does) for another user's post
+        or one older than 30 days."""
+        ids = request.query_params["ids"].split(",")
+        fields = set(request.query_params.get("post.fields", "").split(","))
+        fault = request.state.fault
+        data: list[dict[str, Any]] = []
+        errors: list[dict[str, Any]] = []
+        for tweet_id in ids:
+            tweet = self.tweets.get(tweet_id)
+            if tweet is None or tweet.deleted:
+                errors.append(
+                    {
+                        "value": tweet_id,
+                        "detail": f"Could not find post with ids: [{tweet_id}].",
+                        "title": "Not Found Error",
+                        "resource_type": "post",
+                        "parameter": "ids",
+                        "resource_id": tweet_id,
+                        "type": "https://api.x.com/2/problems/resource-not-found",
+                    }
+                )
+                continue
+            item: dict[str, Any] = {
+                "id": tweet.id,
+                "text": html.escape(tweet.text, quote=False),
+                "edit_history_post_ids": [tweet.id],
+            }
+            if "public_metrics" in fields:
+                item["public_metrics"] = dict(tweet.public_metrics)
+            if "non_public_metrics" in fields:
+                too_old = tweet.created_at < datetime.now(UTC) - timedelta(days=30)
+                if tweet.author_id != user.id or too_old:
+                    return problem(
+                        403,
+                        "Forbidden",
+                        "Sorry, you are not authorized to access non_public_metrics on this post.",
+                    )
+                if fault != "missing_metric":
+                    item["non_public_metrics"] = dict(tweet.non_public_metrics)
+            data.append(item)
+        body: dict[str, Any] = {}
+        if data:
+            body["data"] = data
+        if errors:
+            body["errors"] = errors
+        return JSONResponse(body)
+
     def _timeline(self, request: Request, user: User) -> Response:
         owner_id = request.url.path.split("/")[3]
         start = request.query_params.get("start_time")
@@ -666,10 +769,10 @@ class FakeX:
                 }
         return JSONResponse(body)
 
-    def _lookup(self, tweet_id: str) -> Response:
+    def _post(self, tweet_id: str) -> Response:
         """GET /2/tweets/{id}: X answers 200 with only an error for a post that is gone."""
         tweet = self.tweets.get(tweet_id)
-        if tweet is None:
+        if tweet is None or tweet.deleted:
             return JSONResponse(
                 {
                     "errors": [

@@ -16,6 +16,7 @@ from tests.conftest import make_settings
 from tests.fakes.x import FakeX
 from tests.mcp.conftest import agent
 from tests.platforms.conftest import connect_x
+from tests.support.analytics import measure, publish
 from tests.support.harness import Harness, served_app, webhook_post
 from tests.support.mcp_client import call, refusal
 from tests.support.receiver import Receiver
@@ -214,3 +215,34 @@ async def test_tools_share_the_rest_routes_rate_limit(tmp_path: Path) -> None:
     # Counted, then refused by validation (the account is a webhook one), as REST counts it.
     assert refusal(second).startswith("post.target.targetType: account")
     assert refusal(third).startswith("Rate limit exceeded, retry in ")
+
+
+async def test_top_posts_and_a_posts_analytics_are_the_rest_bodies_for_the_caller_only(
+    server: Harness,
+) -> None:
+    ada, bob = await server.user(), await server.user("bob@example.com")
+    account = await server.account(ada)
+    published = datetime.now(UTC) - timedelta(hours=2)
+    [post_id] = await publish(
+        server.db, ada, account, "webhook", ["r1"], published, {"webhook": (timedelta(hours=1),)}
+    )
+    await measure(server.db, post_id, {"likesCount": "4"}, datetime.now(UTC))
+    async with agent(server, ada) as client:
+        top = await call(client, "blotato_list_top_posts", sortBy="likes_count")
+        assert [(i["id"], i["latestMetrics"]["metrics"]) for i in top["items"]] == [
+            (post_id, {"likesCount": "4"})
+        ]
+        one = await call(client, "blotato_get_post_analytics", id=post_id)
+        assert (one["metrics"], one["lastError"]) == ({"likesCount": "4"}, None)
+        bad = await client.call_tool("blotato_list_top_posts", {"sortBy": "best"})
+        assert "sortBy" in refusal(bad)
+        listed = await call(client, "blotato_list_published_posts", query="HELLO")
+        assert (listed["count"], listed["items"][0]["id"]) == (1, post_id)
+        [totals] = (await call(client, "blotato_get_platform_analytics"))["items"]
+        assert totals["totals"] == {"likesCount": "4"}
+        summary = await call(client, "blotato_get_analytics_summary")
+        assert (summary["measuredPostsCount"], summary["topPost"]["id"]) == (1, post_id)
+    async with agent(server, bob) as client:
+        assert (await call(client, "blotato_list_top_posts"))["items"] == []
+        missing = await client.call_tool("blotato_get_post_analytics", {"id": post_id})
+        assert refusal(missing) == "Post not found"

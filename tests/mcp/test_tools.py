@@ -28,6 +28,11 @@ CONTRACT: dict[str, set[str]] = {
     "blotato_update_schedule_slot": {"id", "selectedTargets"},
     "blotato_delete_schedule_slot": {"id"},
     "blotato_find_next_available_slot": {"platform", "accountId"},
+    "blotato_list_top_posts": set(),
+    "blotato_get_post_analytics": {"id"},
+    "blotato_list_published_posts": set(),
+    "blotato_get_platform_analytics": set(),
+    "blotato_get_analytics_summary": set(),
 }
 """Section 11's table: every tool that maps to something Masthead serves today."""
 

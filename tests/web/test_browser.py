@@ -10,6 +10,7 @@ from playwright.async_api import expect
 from masthead.config import Settings
 from masthead.store import posts
 from masthead.timeutil import iso, utcnow
+from tests.support.analytics_seed import seed_measured
 from tests.support.harness import served_app, webhook_post
 from tests.support.receiver import Fault, Receiver
 from tests.support.web import (
@@ -148,7 +149,13 @@ async def test_every_page_and_the_api_docs_run_under_the_content_security_policy
             ),
         )
         await browser_sign_in(page, base, ada.email)
-        for path in ("/posts", "/settings/keys", "/settings/slots", "/settings/accounts"):
+        for path in (
+            "/posts",
+            "/analytics",
+            "/settings/keys",
+            "/settings/slots",
+            "/settings/accounts",
+        ):
             await page.goto(f"{base}{path}")
             await expect(page.locator("main h1")).to_be_visible()
 
@@ -166,3 +173,31 @@ async def test_every_page_and_the_api_docs_run_under_the_content_security_policy
         await expect(page.locator(".opblock").first).to_be_visible()
 
         assert refused == []
+
+
+async def test_analytics_on_a_phone_shows_top_posts_and_draws_the_history(
+    settings: Settings,
+) -> None:
+    async with served_app(settings, run_worker=False) as app, chromium() as browser:
+        base = app.settings.public_url
+        ada = await user_with_password(app, "ada@example.com")
+        ids = await seed_measured(app, ada)
+        context = await browser.new_context(viewport={"width": 390, "height": 844})
+        page = await context.new_page()
+        await browser_sign_in(page, base, ada.email)
+
+        await page.get_by_role("link", name="Analytics").click()
+        await page.wait_for_url(f"{base}/analytics")
+        first = page.locator(".top-posts tbody tr").first
+        await expect(first).to_contain_text("Launch day")
+        chart = page.locator("#history-chart")
+        await expect(chart.locator("circle")).to_have_count(3)
+        box = await chart.bounding_box()
+        await screenshot(page, "analytics-phone")
+        await page.get_by_role("link", name="Small fix release").click()
+        await expect(page.locator("#history-title")).to_contain_text("Small fix release")
+        width = await page.evaluate("document.documentElement.scrollWidth")
+
+        assert box is not None and box["width"] <= 390
+        assert width <= 390, "the page scrolls sideways on a phone"
+        assert ids

@@ -28,6 +28,13 @@ BLOTATO_LIMITS: dict[str, int] = {
     "GET /v2/posts": 60,
     "GET /v2/posts/{postSubmissionId}": 60,
     "GET /v2/social/pinterest/boards": 45,
+    "GET /v2/posts/{id}/analytics": 60,
+    # Ours (Blotato states none), contract section 7.
+    "GET /v2/analytics": 60,
+    "GET /v2/analytics/platforms": 60,
+    "GET /v2/analytics/summary": 60,
+    "GET /v2/published-posts": 60,
+    "POST /v2/posts/{id}/analytics/refresh": 10,
 }
 
 

@@ -228,6 +228,86 @@ class NextAvailable(BaseModel):
     slot: NextSlot
 
 
+MetricValue = str | float | dict[str, str]
+
+
+class MetricsSnapshotOut(BaseModel):
+    fetchedAt: str
+    metrics: dict[str, MetricValue]
+
+
+class AnalyticsItem(BaseModel):
+    id: str
+    postSubmissionId: str
+    platform: str
+    accountId: str
+    content: str
+    createdAt: str
+    postUrl: str | None
+    mediaUrls: list[str]
+    latestMetrics: MetricsSnapshotOut | None
+    metricsHistory: list[MetricsSnapshotOut]
+    lastError: str | None
+
+
+class AnalyticsList(BaseModel):
+    items: list[AnalyticsItem]
+    cursor: str | None = None
+
+
+class PublishedItem(BaseModel):
+    id: str
+    content: str
+    postUrl: str | None
+    platform: str
+    createdAt: str
+    mediaUrls: list[str]
+    latestMetrics: MetricsSnapshotOut | None
+    accountId: str
+
+
+class PublishedList(BaseModel):
+    items: list[PublishedItem]
+    count: int
+
+
+class PostAnalytics(BaseModel):
+    metrics: dict[str, MetricValue] | None
+    lastFetchedAt: str | None
+    history: list[MetricsSnapshotOut]
+    lastError: str | None
+    id: str
+    platform: str
+    postUrl: str | None
+    nextFetchAt: str | None
+    platformMetrics: dict[str, Any] | None
+
+
+class PlatformTotals(BaseModel):
+    platform: str
+    postsCount: int
+    measuredPostsCount: int
+    totals: dict[str, str]
+
+
+class PlatformTotalsList(BaseModel):
+    items: list[PlatformTotals]
+
+
+class AnalyticsSummary(BaseModel):
+    since: str
+    until: str
+    postsCount: int
+    measuredPostsCount: int
+    totals: dict[str, str]
+    topPost: AnalyticsItem | None
+
+
+class RefreshQueued(BaseModel):
+    id: str
+    status: Literal["queued"]
+
+
 def body_schema(model: type[BaseModel]) -> dict[str, Any]:
     """An `openapi_extra` that documents a JSON body parsed by hand."""
     return {

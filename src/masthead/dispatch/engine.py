@@ -39,6 +39,7 @@ from masthead.platforms.base import (
     AccountDisconnected,
     AccountInfo,
     AnswerLost,
+    MetricsReader,
     NotSent,
     OutcomeUnknown,
     Permanent,
@@ -48,7 +49,7 @@ from masthead.platforms.base import (
     Retryable,
     SentItem,
 )
-from masthead.platforms.registry import BUDGETS
+from masthead.platforms.registry import BUDGETS, analytics_checkpoints
 from masthead.security import Secrets
 from masthead.store import accounts, queue, users
 from masthead.store import budgets as budget_store
@@ -97,6 +98,12 @@ class Dispatcher:
         self._lease = timedelta(seconds=settings.dispatch_lease_seconds)
         self._max_attempts = settings.dispatch_max_attempts
         self._budgets = parse_budgets(settings.rate_budgets, BUDGETS)
+        # Checks are written with the outcome, only for platforms whose metrics can be read.
+        self._schedules = {
+            name: checkpoints
+            for name, checkpoints in analytics_checkpoints(settings).items()
+            if settings.analytics_enabled and isinstance(publishers.get(name), MetricsReader)
+        }
         self.worker_id = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self._wake = asyncio.Event()
         self._stopping = False
@@ -127,7 +134,9 @@ class Dispatcher:
         )
         self._record_outcome: WriteBatcher[queue.Outcome, bool] = WriteBatcher(
             db,
-            lambda c, outcomes: queue.finish(c, owner=self.worker_id, outcomes=outcomes),
+            lambda c, outcomes: queue.finish(
+                c, owner=self.worker_id, outcomes=outcomes, schedules=self._schedules
+            ),
             self.health,
         )
 

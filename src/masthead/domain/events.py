@@ -19,6 +19,8 @@ POST_OUTCOME_UNKNOWN = "post.outcome_unknown"
 POST_CANCELLED = "post.cancelled"
 ACCOUNT_CONNECTED = "account.connected"
 ACCOUNT_DISCONNECTED = "account.disconnected"
+ANALYTICS_UPDATED = "analytics.updated"
+"""A published post's metrics were read (a snapshot was stored)."""
 WEBHOOK_DISABLED = "webhook.disabled"
 """Ours, beyond the contract's list: a subscription was switched off after failing for the
 whole retry window; sent to the user's other subscriptions that want it."""
@@ -31,6 +33,7 @@ EVENT_TYPES = (
     POST_CANCELLED,
     ACCOUNT_CONNECTED,
     ACCOUNT_DISCONNECTED,
+    ANALYTICS_UPDATED,
     WEBHOOK_DISABLED,
 )
 WILDCARD = "*"

@@ -9,7 +9,7 @@ PDS answers a repeated key with a 500 and writes nothing).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, ClassVar, TypeVar
 
@@ -30,6 +30,9 @@ from masthead.platforms.base import (
     ConnectedAccount,
     MediaFile,
     MediaSource,
+    Metric,
+    MetricsResult,
+    MetricsSnapshot,
     OutcomeUnknown,
     Permanent,
     PostGone,
@@ -56,6 +59,14 @@ T = TypeVar("T")
 Credentials = dict[str, Any]
 
 POST = "app.bsky.feed.post"
+METRICS_BATCH = 25
+"""app.bsky.feed.getPosts takes up to 25 AT-URIs (its lexicon's `maxLength`)."""
+POST_COUNTS = {
+    "likeCount": "likesCount",
+    "replyCount": "repliesCount",
+    "repostCount": "blueskyRepostsCount",
+    "quoteCount": "blueskyQuotesCount",
+}
 MAX_IMAGE_BYTES = 2_000_000
 """Lexicon app.bsky.embed.images#image (since 2026-04-08); the PDS refuses larger blobs."""
 RENEW_MARGIN_SECONDS = 60.0
@@ -87,8 +98,10 @@ class BlueskyPublisher(Publisher):
         plc_url: str,
         allow: frozenset[tuple[str, int]],
         timeout: float,
+        appview_url: str = "https://public.api.bsky.app",
     ) -> None:
         self._service_url = service_url.rstrip("/") if service_url else None
+        self._appview = appview_url.rstrip("/")
         self._plc_url = plc_url
         self._allow = allow
         timeouts = httpx.Timeout(timeout, connect=min(timeout, 10.0))
@@ -479,6 +492,40 @@ class BlueskyPublisher(Publisher):
             if replied == parent and value.get("text") == comment.text:
                 return str(item["uri"])
         return None
+    # Metrics
+
+    metrics_batch: int = METRICS_BATCH
+
+    async def fetch_metrics(
+        self, ctx: AccountContext, posts: Sequence[PublishedPost]
+    ) -> Mapping[str, MetricsResult]:
+        """Public counts from the AppView (`app.bsky.feed.getPosts`, no session needed: the
+        posts are public). The AppView leaves out posts it does not have; the account's own
+        repository then says whether one was deleted."""
+        by_uri = {str(p.data.get("uri") or p.remote_id): p for p in posts}
+        try:
+            answer = await xrpc(
+                self._client, self._appview, "app.bsky.feed.getPosts", params={"uris": list(by_uri)}
+            )
+        except XrpcError as exc:
+            raise _publish_error(exc) from exc
+        except httpx.HTTPError as exc:
+            raise Retryable(f"Cannot reach the Bluesky AppView: {exc}") from exc
+        found: dict[str, MetricsResult] = {}
+        for view in answer.get("posts") or []:
+            post = by_uri.get(str(view.get("uri")))
+            if post is not None and isinstance(view, dict):
+                found[post.post_id] = bluesky_snapshot(view)
+        for uri, post in by_uri.items():
+            if post.post_id not in found and await self._deleted(ctx, uri):
+                found[post.post_id] = PostGone(f"record {uri} is not in the repository")
+        return found
+
+    async def _deleted(self, ctx: AccountContext, uri: str) -> bool:
+        try:
+            return await self._find(ctx, rkey_of(uri)) is None
+        except (XrpcError, httpx.HTTPError, AccountDisconnected):
+            return False  # cannot tell: the post is retried like any unanswered one
 
     async def aclose(self) -> None:
         await self._client.aclose()
@@ -557,12 +604,24 @@ def _publish_error(exc: XrpcError) -> PublishError:
     return Permanent(f"Bluesky refused the post: {exc.message or exc.error}")
 
 
+def bluesky_snapshot(view: Mapping[str, Any]) -> MetricsSnapshot:
+    """A postView's counts in the contract's names (absent counts stay absent)."""
+    metrics: dict[str, Metric] = {}
+    raw = {key: view[key] for key in (*POST_COUNTS, "bookmarkCount") if key in view}
+    for theirs, ours in POST_COUNTS.items():
+        value = view.get(theirs)
+        if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+            metrics[ours] = str(value)
+    return MetricsSnapshot(metrics, raw)
+
+
 def build(settings: Settings) -> BlueskyPublisher:
     return BlueskyPublisher(
         service_url=settings.bluesky_service_url,
         plc_url=settings.bluesky_plc_url,
         allow=settings.fetch_allow,
         timeout=settings.bluesky_timeout_seconds,
+        appview_url=settings.bluesky_appview_url,
     )
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -55,7 +56,7 @@ async def xrpc(
     nsid: str,
     *,
     token: str | None = None,
-    params: dict[str, str] | None = None,
+    params: Mapping[str, str | list[str]] | None = None,
     body: dict[str, Any] | None = None,
     content: bytes | None = None,
     content_type: str | None = None,

@@ -5,6 +5,7 @@ the budgets) derives from `PLATFORMS`."""
 from __future__ import annotations
 
 from masthead.config import Settings
+from masthead.domain.analytics import Checkpoints, checkpoints_for
 from masthead.domain.budgets import PlatformBudgets
 from masthead.platforms import (
     bluesky,
@@ -49,3 +50,18 @@ BUDGETS: dict[str, PlatformBudgets] = {
 
 def build_publishers(settings: Settings) -> dict[str, Publisher]:
     return {spec.name: spec.build(settings) for spec in PLATFORMS}
+
+
+def analytics_checkpoints(settings: Settings) -> dict[str, Checkpoints]:
+    """Each social platform's collection schedule; raises `CheckpointSpecError` for a bad
+    setting (checked at start-up)."""
+    return {
+        spec.name: checkpoints_for(
+            spec.name,
+            spec.analytics_checkpoints,
+            settings.analytics_checkpoints,
+            settings.analytics_platform_checkpoints,
+        )
+        for spec in PLATFORMS
+        if spec.connect != "none"
+    }

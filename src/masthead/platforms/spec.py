@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Literal
 
 from masthead.config import OAuthApp, Settings
@@ -50,6 +51,9 @@ class PlatformSpec:
     comment_text: tuple[TextLimit, ...] = ()
     """The ceilings on a comment's or reply's text, counted as the platform counts them
     (the contract's "Comments"); empty for a platform that takes no comments."""
+    analytics_checkpoints: tuple[timedelta, ...] | None = None
+    """When its posts' metrics are read after publishing, where the contract's default does
+    not suit it (domain/analytics.py; MASTHEAD_ANALYTICS_CHECKPOINTS* override)."""
 
     @property
     def prefix(self) -> str:

@@ -13,7 +13,7 @@ import html
 import re
 import time
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
@@ -31,6 +31,9 @@ from masthead.platforms.base import (
     ConnectedAccount,
     MediaFile,
     MediaSource,
+    Metric,
+    MetricsResult,
+    MetricsSnapshot,
     OutcomeUnknown,
     Permanent,
     PostGone,
@@ -70,6 +73,25 @@ _REPLY_FIELDS = {
     "expansions": "author_id,referenced_posts",
 }
 """What a reply is read with (X's OpenAPI: author and parent come by expansion)."""
+METRICS_BATCH = 100
+"""GET /2/tweets takes up to 100 ids (the OpenAPI's `maxItems`)."""
+NON_PUBLIC_DAYS = timedelta(days=30)
+"""X serves `non_public_metrics` (clicks, profile visits) of one's own posts for 30 days."""
+NOT_FOUND = "/2/problems/resource-not-found"
+"""The end of the problem `type` (api.x.com in the OpenAPI, api.twitter.com in older answers)."""
+PUBLIC_METRICS = {
+    "impression_count": "impressionsCount",
+    "like_count": "likesCount",
+    "reply_count": "repliesCount",
+    "bookmark_count": "savesCount",
+    "repost_count": "twitterRetweetsCount",
+    "quote_count": "twitterQuotesCount",
+}
+NON_PUBLIC_METRICS = {
+    "impression_count": "impressionsCount",
+    "url_link_clicks": "clicksCount",
+    "user_profile_clicks": "profileVisitsCount",
+}
 
 
 def media_category(file: MediaFile) -> str:
@@ -509,6 +531,51 @@ class TwitterPublisher(Publisher):
                 return str(tweet["id"])
         return None
 
+    # -- metrics -----------------------------------------------------------------------------
+
+    metrics_batch: int = METRICS_BATCH
+
+    async def fetch_metrics(
+        self, ctx: AccountContext, posts: Sequence[PublishedPost]
+    ) -> Mapping[str, MetricsResult]:
+        """`GET /2/tweets?ids=` for up to 100 posts; the non-public metrics only for posts
+        young enough to have them (asking for them on an older post fails that post)."""
+        cutoff = utcnow() - NON_PUBLIC_DAYS
+        recent = [p for p in posts if p.published_at > cutoff]
+        older = [p for p in posts if p.published_at <= cutoff]
+        found: dict[str, MetricsResult] = {}
+        for group, fields in (
+            (recent, "public_metrics,non_public_metrics"),
+            (older, "public_metrics"),
+        ):
+            if group:
+                found.update(await self._lookup(ctx, group, fields))
+        return found
+
+    async def _lookup(
+        self, ctx: AccountContext, posts: Sequence[PublishedPost], fields: str
+    ) -> dict[str, MetricsResult]:
+        response = await self._call(
+            ctx,
+            "GET",
+            "/2/tweets",
+            endpoint="lookup",
+            params={"ids": ",".join(p.remote_id for p in posts), "post.fields": fields},
+        )
+        self._http.check(response)
+        body = response.json()
+        by_remote = {p.remote_id: p.post_id for p in posts}
+        found: dict[str, MetricsResult] = {}
+        for tweet in body.get("data") or []:
+            post_id = by_remote.get(str(tweet.get("id")))
+            if post_id is not None:
+                found[post_id] = x_snapshot(tweet)
+        for problem in body.get("errors") or []:
+            post_id = by_remote.get(str(problem.get("resource_id") or problem.get("value")))
+            if post_id is not None and str(problem.get("type", "")).endswith(NOT_FOUND):
+                found[post_id] = PostGone(str(problem.get("detail") or "Not Found"))
+        return found
+
 
 def _replied_to(tweet: dict[str, Any]) -> str | None:
     for ref in tweet.get("referenced_posts") or []:
@@ -542,6 +609,26 @@ def flatten_replies(
     return comments
 
 
+def x_snapshot(tweet: Mapping[str, Any]) -> MetricsSnapshot:
+    """A post's metrics in the contract's names: public ones, then the owner-only ones
+    (their impression count is the owner's, so it wins)."""
+    metrics: dict[str, Metric] = {}
+    raw: dict[str, Any] = {}
+    for field, names in (
+        ("public_metrics", PUBLIC_METRICS),
+        ("non_public_metrics", NON_PUBLIC_METRICS),
+    ):
+        block = tweet.get(field)
+        if not isinstance(block, dict):
+            continue
+        raw[field] = block
+        for theirs, ours in names.items():
+            value = block.get(theirs)
+            if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+                metrics[ours] = str(value)
+    return MetricsSnapshot(metrics, raw)
+
+
 def build(settings: Settings) -> TwitterPublisher:
     return TwitterPublisher(api_url=settings.x_api_url, app=SPEC.oauth_app(settings))
 
@@ -556,4 +643,6 @@ SPEC = PlatformSpec(
     budgets=PlatformBudgets(account=Budget(100, 900), app=Budget(10_000, DAY)),
     # The contract's "Comments": a reply is a post, weighed as one.
     comment_text=(TextLimit(280, Count.X_WEIGHTED),),
+    # Contract section 9: X reads cost money, so fewer checkpoints.
+    analytics_checkpoints=(timedelta(hours=24), timedelta(days=7), timedelta(days=30)),
 )

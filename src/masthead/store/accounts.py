@@ -9,7 +9,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Connection
 
 from masthead.domain.events import ACCOUNT_CONNECTED, ACCOUNT_DISCONNECTED
-from masthead.store import events
+from masthead.store import analytics, events
 from masthead.store.models import Account, Subaccount
 
 REMOVED = "removed"
@@ -253,6 +253,7 @@ def save_connected(
                 updated_at=now,
             )
         )
+        analytics.resume_account(conn, account_id, now)
     offered = {(kind, sub_id) for kind, sub_id, _, _ in subaccounts}
     for row in list_subaccounts(conn, account_id):
         if (row.kind, row.external_id) not in offered:

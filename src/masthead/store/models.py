@@ -434,3 +434,51 @@ class EventDelivery(Base):
     response_status: Mapped[int | None] = mapped_column(Integer)
     response_excerpt: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class AnalyticsCheck(Base):
+    """One metrics check of a published post: a checkpoint of its schedule (`checkpoint` 0, 1,
+    ...) or a refresh (`REFRESH`), claimed in batches by any worker like a post.
+
+    `due_at` is when it should next run (NULL once it is over); `deadline` ends its retries
+    (the first quarter of the gap to the next checkpoint); `last_error` is the platform's words
+    for the last failure, or why collection stopped."""
+
+    __tablename__ = "analytics_checks"
+    __table_args__ = (
+        Index(
+            "ix_analytics_checks_due",
+            "due_at",
+            postgresql_where=text("due_at IS NOT NULL"),
+            sqlite_where=text("due_at IS NOT NULL"),
+        ),
+    )
+
+    post_id: Mapped[str] = mapped_column(
+        ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True
+    )
+    checkpoint: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(BigInteger)
+    platform: Mapped[str] = mapped_column(String(32))
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    deadline: Mapped[datetime] = mapped_column(UTCDateTime)
+    attempt: Mapped[int] = mapped_column(Integer, default=0)
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class AnalyticsSnapshot(Base):
+    """Metrics of a post as read at `fetched_at`: the contract's names and the platform's own
+    fields as received. Only successful reads are kept (history)."""
+
+    __tablename__ = "analytics_snapshots"
+    __table_args__ = (Index("ix_analytics_snapshots_post", "post_id", "fetched_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    post_id: Mapped[str] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
+    checkpoint: Mapped[int] = mapped_column(Integer)
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    metrics: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    raw: Mapped[dict[str, Any]] = mapped_column(JSONType)

@@ -7,7 +7,7 @@ post on PostgreSQL with SKIP LOCKED, measured in shared/tools/engine-bench/).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -16,8 +16,9 @@ from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, tuple
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
+from masthead.domain.analytics import Checkpoints
 from masthead.domain.states import OUTCOME_UNKNOWN, State
-from masthead.store import events
+from masthead.store import analytics, events
 from masthead.store.models import Post, PostItem, Worker
 from masthead.store.types import UTCDateTime
 
@@ -245,9 +246,16 @@ def forget_unsent(conn: Connection, *, post_id: str, position: int) -> None:
     )
 
 
-def finish(conn: Connection, *, owner: str, outcomes: Sequence[Outcome]) -> list[bool]:
+def finish(
+    conn: Connection,
+    *,
+    owner: str,
+    outcomes: Sequence[Outcome],
+    schedules: Mapping[str, Checkpoints] | None = None,
+) -> list[bool]:
     """Take finished posts out of the queue. False for a post whose lease `owner` no longer
-    holds (another worker took it over): that worker's outcome stands."""
+    holds (another worker took it over): that worker's outcome stands. Published posts get
+    their metrics checks by `schedules` (per platform) in the same transaction."""
     if not outcomes:
         return []
     held_query = select(Post.id).where(
@@ -291,6 +299,13 @@ def finish(conn: Connection, *, owner: str, outcomes: Sequence[Outcome]) -> list
             [(o.post_id, o.state, o.outcome_unknown) for o in outcomes if o.post_id in held],
             outcomes[0].at,
         )
+        if schedules:
+            published = {
+                o.post_id: o.at
+                for o in outcomes
+                if o.post_id in held and o.state == State.PUBLISHED
+            }
+            analytics.schedule(conn, published, schedules)
     return [o.post_id in held for o in outcomes]
 
 
