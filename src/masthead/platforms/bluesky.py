@@ -492,6 +492,7 @@ class BlueskyPublisher(Publisher):
             if replied == parent and value.get("text") == comment.text:
                 return str(item["uri"])
         return None
+
     # Metrics
 
     metrics_batch: int = METRICS_BATCH
