@@ -33,7 +33,8 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from masthead.domain.rules import TIKTOK_CHUNKS, UploadChunks
+from masthead.domain.rules import UploadChunks
+from masthead.platforms.tiktok import CHUNKS as TIKTOK_CHUNKS
 from tests.support.receiver import free_port
 
 PRIVACY = ("PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "FOLLOWER_OF_CREATOR", "SELF_ONLY")

@@ -19,6 +19,18 @@ from masthead.config import Settings
 from masthead.domain.atproto_ids import new_tid, rkey_of
 from masthead.domain.bluesky_facets import build_facets, find_spans, mentioned_handles
 from masthead.domain.budgets import Budget, PlatformBudgets
+from masthead.domain.rules import (
+    MB,
+    MP4,
+    WEBP,
+    Count,
+    FieldRule,
+    FileRules,
+    Kind,
+    MediaCount,
+    PlatformRules,
+    TextLimit,
+)
 from masthead.net.client import safe_async_client
 from masthead.net.guard import BlockedDestination
 from masthead.platforms.base import (
@@ -408,10 +420,33 @@ def build(settings: Settings) -> BlueskyPublisher:
     )
 
 
+RULES = PlatformRules(
+    name="bluesky",
+    content_platforms=("bluesky",),
+    # PR, PN 4.3 (lexicon app.bsky.feed.post text): maxGraphemes 300, maxLength 3000 bytes.
+    text_limits=(TextLimit(300, Count.GRAPHEMES), TextLimit(3000, Count.UTF8_BYTES)),
+    media=MediaCount(0, 4),  # PR, PN 4.3: embed.images holds at most 4 (or 1 video)
+    # PN 4.3 (lexicon): image blobs <= 2,000,000 bytes (larger ones are re-encoded),
+    # video/mp4 <= 300 MB.
+    files=FileRules(
+        video_types=frozenset({MP4}),
+        convertible=frozenset({WEBP}),
+        reencode_oversize=True,
+        max_image_bytes=2_000_000,
+        max_video_bytes=300 * MB,
+    ),
+    threads=True,
+    # Ours (as Blotato's instagram/pinterest altText): the alt text of every image.
+    fields=(FieldRule("altText", Kind.STRING),),
+)
+"""What a post to bluesky may carry; validation reads it through the registry."""
+
+
 SPEC = PlatformSpec(
     name="bluesky",
     label="Bluesky",
     build=build,
+    rules=RULES,
     connect="credentials",
     # platform-notes 4.4: 5,000 write points per hour per DID, a create costs 3.
     budgets=PlatformBudgets(account=Budget(1_666, 3_600)),

@@ -15,6 +15,18 @@ import time
 from typing import Any, ClassVar
 
 from masthead.domain.budgets import DAY, Budget, PlatformBudgets
+from masthead.domain.rules import (
+    MB,
+    MOV,
+    MP4,
+    Count,
+    FieldRule,
+    FileRules,
+    Kind,
+    MediaCount,
+    PlatformRules,
+    TextLimit,
+)
 from masthead.platforms.base import (
     ConnectedAccount,
     MediaFile,
@@ -275,10 +287,36 @@ class FacebookPublisher(GraphPublisher):
         return None
 
 
+RULES = PlatformRules(
+    name="facebook",
+    content_platforms=("facebook",),
+    text_limits=(TextLimit(63_206, Count.CODE_POINTS),),  # PR: 63,206 characters
+    text_alternatives=("link",),  # a link post needs no text
+    media=MediaCount(0, None),  # PR: "1–N images"; no maximum documented
+    # PN 5 (3rd-party): photos <= 10 MB; reels MP4/MOV 3-90 s; images or one video.
+    files=FileRules(
+        video_types=frozenset({MP4, MOV}),
+        max_image_bytes=10 * MB,
+        min_video_seconds=3,
+        max_video_seconds=90,
+    ),
+    media_by_type=(("story", MediaCount(1, 1)),),  # BR 3: a Story needs (one) media
+    fields=(
+        FieldRule("pageId", Kind.NUMERIC_ID, required=True),  # PR, BR 3
+        # PR: reel, story; older clients send video (= reel).
+        FieldRule("mediaType", Kind.ENUM, choices=("reel", "story", "video")),
+        FieldRule("link", Kind.HTTP_URL),  # PR, BR 3: link-preview URL
+        FieldRule("firstComment", Kind.STRING),  # PR, BR 3
+    ),
+)
+"""What a post to facebook may carry; validation reads it through the registry."""
+
+
 SPEC = PlatformSpec(
     name="facebook",
     label="Facebook Pages",
     build=FacebookPublisher.from_settings,
+    rules=RULES,
     settings_prefix=META_SETTINGS,
     subaccount=Subaccount("page", target_field="pageId"),
     # platform-notes 5.1: 30 API-published reels per 24 h per Page (feed posts: no number).

@@ -17,6 +17,22 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 from masthead.domain.budgets import DAY, Budget, PlatformBudgets
+from masthead.domain.rules import (
+    JPEG,
+    MB,
+    MOV,
+    MP4,
+    PNG,
+    WEBP,
+    Count,
+    FieldRule,
+    FileRules,
+    Kind,
+    MediaCount,
+    PlatformRules,
+    TextLimit,
+    boolean,
+)
 from masthead.platforms.base import (
     ConnectedAccount,
     MediaFile,
@@ -300,10 +316,72 @@ class InstagramPublisher(GraphPublisher):
         return SentItem(media_id, url)
 
 
+RULES = PlatformRules(
+    name="instagram",
+    content_platforms=("instagram",),
+    text_limits=(TextLimit(2200, Count.CODE_POINTS),),  # PR, PN 2.4: caption 2,200
+    max_hashtags=30,  # PR, PN 2.4: 30 hashtags (the 2025 5-hashtag cap is not in API docs)
+    media=MediaCount(1, 10),  # PR: media required; 1 image/video or a 2–10 carousel
+    # PN 5.2 (3rd-party specs quoting Meta): JPEG only (PNG/WebP converted), <= 8 MB,
+    # aspect 4:5-1.91:1 in the feed; reels MOV/MP4 3 s-15 min, <= 1 GB; carousels may mix.
+    files=FileRules(
+        image_types=frozenset({JPEG}),
+        video_types=frozenset({MP4, MOV}),
+        convertible=frozenset({PNG, WEBP}),
+        max_image_bytes=8 * MB,
+        max_video_bytes=1024 * MB,
+        min_video_seconds=3,
+        max_video_seconds=900,
+        max_videos=None,
+        mixed=True,
+        image_aspect=(0.8, 1.91),
+    ),
+    # PN 5.1: stories take 9:16 video 3-90 s and any aspect of photo.
+    files_by_type=(
+        (
+            "story",
+            FileRules(
+                image_types=frozenset({JPEG}),
+                video_types=frozenset({MP4, MOV}),
+                convertible=frozenset({PNG, WEBP}),
+                max_image_bytes=8 * MB,
+                max_video_bytes=1024 * MB,
+                min_video_seconds=3,
+                max_video_seconds=90,
+            ),
+        ),
+    ),
+    media_by_type=(("story", MediaCount(1, 1)),),  # PR: story = 1 item
+    fields=(
+        FieldRule("mediaType", Kind.ENUM, choices=("reel", "story")),  # PR (default reel)
+        FieldRule("altText", Kind.STRING, max_length=1000),  # PR, BR 3
+        # PR, BR 3: at most 3 usernames, written without "@".
+        FieldRule("collaborators", Kind.STRING_LIST, max_items=3, forbidden_chars="@"),
+        FieldRule("coverImageUrl", Kind.HTTP_URL),  # PR, BR 3
+        boolean("shareToFeed"),  # PR, BR 3
+        FieldRule("audioName", Kind.STRING),  # PR, BR 3
+        FieldRule(  # BR 3 (newer docs): trial reels
+            "trial",
+            Kind.OBJECT,
+            fields=(
+                FieldRule(
+                    "graduationStrategy",
+                    Kind.ENUM,
+                    required=True,
+                    choices=("MANUAL", "SS_PERFORMANCE"),
+                ),
+            ),
+        ),
+    ),
+)
+"""What a post to instagram may carry; validation reads it through the registry."""
+
+
 SPEC = PlatformSpec(
     name="instagram",
     label="Instagram",
     build=InstagramPublisher.from_settings,
+    rules=RULES,
     settings_prefix=META_SETTINGS,
     # platform-notes 5.2: 50 API-published posts per 24 h per Instagram account.
     budgets=PlatformBudgets(account=Budget(50, DAY)),

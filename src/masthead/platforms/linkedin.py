@@ -20,6 +20,21 @@ import httpx
 
 from masthead.config import OAuthApp, Settings
 from masthead.domain.linkedin_text import escape_little_text
+from masthead.domain.rules import (
+    GIF,
+    JPEG,
+    MB,
+    MP4,
+    PNG,
+    WEBP,
+    Count,
+    FieldRule,
+    FileRules,
+    Kind,
+    MediaCount,
+    PlatformRules,
+    TextLimit,
+)
 from masthead.platforms.base import (
     AccountScope,
     ConnectedAccount,
@@ -480,9 +495,29 @@ def build(settings: Settings) -> LinkedInPublisher:
     )
 
 
+RULES = PlatformRules(
+    name="linkedin",
+    content_platforms=("linkedin",),
+    text_limits=(TextLimit(3000, Count.CODE_POINTS),),  # PR, PN 3.2: commentary ≤ 3000
+    media=MediaCount(0, None),  # PR: text, 1 image, 1 video or several images; no max given
+    # PN 8 (3rd-party): images JPG/GIF/PNG; video MP4 3 s-30 min, <= 500 MB.
+    files=FileRules(
+        image_types=frozenset({JPEG, PNG, GIF}),
+        video_types=frozenset({MP4}),
+        convertible=frozenset({WEBP}),
+        max_video_bytes=500 * MB,
+        min_video_seconds=3,
+        max_video_seconds=1800,
+    ),
+    fields=(FieldRule("pageId", Kind.NUMERIC_ID),),  # PR: optional organization page
+)
+"""What a post to linkedin may carry; validation reads it through the registry."""
+
+
 SPEC = PlatformSpec(
     name="linkedin",
     label="LinkedIn",
     build=build,
+    rules=RULES,
     subaccount=Subaccount("organization", target_field="pageId"),
 )

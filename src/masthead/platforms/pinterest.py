@@ -21,6 +21,22 @@ from urllib.parse import urlencode
 import httpx
 
 from masthead.config import OAuthApp, Settings
+from masthead.domain.rules import (
+    GIF,
+    JPEG,
+    MB,
+    MOV,
+    MP4,
+    PNG,
+    WEBP,
+    Count,
+    FieldRule,
+    FileRules,
+    Kind,
+    MediaCount,
+    PlatformRules,
+    TextLimit,
+)
 from masthead.platforms.base import (
     ConnectedAccount,
     ConnectedSubaccount,
@@ -368,9 +384,32 @@ def build(settings: Settings) -> PinterestPublisher:
     )
 
 
+RULES = PlatformRules(
+    name="pinterest",
+    content_platforms=("pinterest",),
+    text_limits=(TextLimit(800, Count.CODE_POINTS),),  # PR, PN 7: description ≤ 800
+    media=MediaCount(1, 5),  # PR, PN 7: 1 image, 1 video, or 2–5 images
+    # PN 7: image_url pins take JPEG/PNG; video through /v5/media.
+    files=FileRules(
+        image_types=frozenset({JPEG, PNG}),
+        video_types=frozenset({MP4, MOV}),
+        convertible=frozenset({WEBP, GIF}),
+        max_image_bytes=20 * MB,
+    ),
+    fields=(
+        FieldRule("boardId", Kind.NUMERIC_ID, required=True),  # PR; PN 7 board_id ^\d+$
+        FieldRule("title", Kind.STRING, max_length=100),  # PR, PN 7
+        FieldRule("altText", Kind.STRING, max_length=500),  # PR, PN 7
+        FieldRule("link", Kind.HTTP_URL, max_length=2048),  # PR, PN 7
+    ),
+)
+"""What a post to pinterest may carry; validation reads it through the registry."""
+
+
 SPEC = PlatformSpec(
     name="pinterest",
     label="Pinterest",
     build=build,
+    rules=RULES,
     subaccount=Subaccount("board", target_field="boardId"),
 )

@@ -1,11 +1,12 @@
 """The platforms this server has: the one list. A platform missing here is refused at request
-time; everything that lists platforms (the API schema, validation's names, the CLI, the web UI,
+time; everything that lists platforms (the API schema, validation's rules, the CLI, the web UI,
 the budgets) derives from `PLATFORMS`."""
 
 from __future__ import annotations
 
 from masthead.config import Settings
 from masthead.domain.budgets import PlatformBudgets
+from masthead.domain.rules import PlatformRules, thread_platforms
 from masthead.platforms import (
     bluesky,
     facebook,
@@ -41,6 +42,10 @@ TARGET_TYPES: tuple[str, ...] = tuple(SPECS)
 SOCIAL: tuple[str, ...] = tuple(spec.name for spec in PLATFORMS if spec.connect != "none")
 """The social networks (every target but the webhook)."""
 AVAILABLE: frozenset[str] = frozenset(TARGET_TYPES)
+RULES: dict[str, PlatformRules] = {spec.name: spec.rules for spec in PLATFORMS}
+"""What each target accepts, keyed by `targetType`; services pass it to validation."""
+THREAD_PLATFORMS: tuple[str, ...] = thread_platforms(RULES)
+"""Targets that accept `additionalPosts` (twitter, threads, bluesky)."""
 BUDGETS: dict[str, PlatformBudgets] = {
     spec.name: spec.budgets for spec in PLATFORMS if spec.budgets != PlatformBudgets()
 }

@@ -13,7 +13,7 @@ from typing import Literal
 
 from masthead.config import OAuthApp, Settings
 from masthead.domain.budgets import PlatformBudgets
-from masthead.domain.rules import RULES, PlatformRules
+from masthead.domain.rules import PlatformRules
 from masthead.platforms.base import Publisher
 
 Connect = Literal["oauth", "credentials", "none"]
@@ -39,6 +39,9 @@ class PlatformSpec:
     label: str
     """What people call it (the web UI's cards and filters)."""
     build: Callable[[Settings], Publisher]
+    rules: PlatformRules
+    """What a post to it may carry (the machinery is `domain/rules.py`); validation reads it
+    through the registry's `RULES`."""
     connect: Connect = "oauth"
     settings_prefix: str = ""
     """MASTHEAD_<PREFIX>_* (`x` for twitter); the platform's name when empty."""
@@ -59,11 +62,6 @@ class PlatformSpec:
     @property
     def client_id_setting(self) -> str:
         return f"MASTHEAD_{self.prefix.upper()}_CLIENT_ID"
-
-    @property
-    def rules(self) -> PlatformRules:
-        """What a post to it may carry (domain/rules.py, which validation reads)."""
-        return RULES[self.name]
 
     def oauth_app(self, settings: Settings) -> OAuthApp | None:
         return settings.oauth_app(self.prefix)

@@ -26,6 +26,22 @@ import httpx
 
 from masthead.config import OAuthApp, Settings
 from masthead.domain.budgets import DAY, Budget, PlatformBudgets
+from masthead.domain.rules import (
+    GIF,
+    JPEG,
+    MB,
+    MOV,
+    MP4,
+    PNG,
+    WEBP,
+    Count,
+    FieldRule,
+    FileRules,
+    Kind,
+    MediaCount,
+    PlatformRules,
+    TextLimit,
+)
 from masthead.platforms.base import (
     AccountDisconnected,
     ConnectedAccount,
@@ -665,10 +681,40 @@ def build(settings: Settings) -> ThreadsPublisher:
     )
 
 
+RULES = PlatformRules(
+    name="threads",
+    content_platforms=("threads",),
+    # PR, PN 2.5: 500 characters, "Emojis are counted as the number of UTF-8 bytes".
+    text_limits=(TextLimit(500, Count.EMOJI_AS_BYTES),),
+    max_links=5,  # PN 2.5 (3rd-party): at most 5 links (distinct URLs, www. ones too)
+    media=MediaCount(0, 1),  # PR, BR 3: one image or one video per post
+    # PN 6 (3rd-party specs): image JPEG/PNG <= 8 MB, video MOV/MP4 <= 1 GB and <= 5 min.
+    files=FileRules(
+        image_types=frozenset({JPEG, PNG}),
+        video_types=frozenset({MP4, MOV}),
+        convertible=frozenset({WEBP, GIF}),
+        max_image_bytes=8 * MB,
+        max_video_bytes=1024 * MB,
+        max_video_seconds=300,
+    ),
+    threads=True,
+    fields=(
+        # PR, BR 3: the three values Blotato documents.
+        FieldRule(
+            "replyControl",
+            Kind.ENUM,
+            choices=("everyone", "accounts_you_follow", "mentioned_only"),
+        ),
+    ),
+)
+"""What a post to threads may carry; validation reads it through the registry."""
+
+
 SPEC = PlatformSpec(
     name="threads",
     label="Threads",
     build=build,
+    rules=RULES,
     # platform-notes 6: 250 API-published posts per 24 h per profile (replies have their own).
     budgets=PlatformBudgets(account=Budget(250, DAY)),
 )

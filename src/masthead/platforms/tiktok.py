@@ -22,7 +22,21 @@ from urllib.parse import urlencode
 import httpx
 
 from masthead.config import OAuthApp, Settings
-from masthead.domain.rules import TIKTOK_CHUNKS, UploadChunks
+from masthead.domain.rules import (
+    JPEG,
+    MB,
+    PNG,
+    WEBP,
+    Count,
+    FieldRule,
+    FileRules,
+    Kind,
+    MediaCount,
+    PlatformRules,
+    TextLimit,
+    UploadChunks,
+    boolean,
+)
 from masthead.platforms.base import (
     AccountDisconnected,
     AccountScope,
@@ -107,6 +121,11 @@ def plan_chunks(size: int, rules: UploadChunks) -> tuple[int, int]:
     return rules.maximum, count
 
 
+CHUNKS = UploadChunks(minimum=5 * MB, maximum=64 * MB, last_maximum=128 * MB, max_count=1000)
+"""PN 5 (TikTok media transfer guide): chunks 5-64 MB, the last up to 128 MB, files under 5 MB
+in one chunk, 1-1000 chunks, total_chunk_count = floor(video_size / chunk_size)."""
+
+
 class TikTokOAuth(OAuthProvider):
     """TikTok Login Kit v2 (web): a client *key*, comma-separated scopes, PKCE."""
 
@@ -180,7 +199,7 @@ class TikTokPublisher(Publisher):
         timeout: float = 60.0,
         status_timeout: float = 900.0,
         poll_interval: float = 2.0,
-        chunks: UploadChunks = TIKTOK_CHUNKS,
+        chunks: UploadChunks = CHUNKS,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self._api = api_url.rstrip("/")
@@ -523,4 +542,46 @@ def build(settings: Settings) -> TikTokPublisher:
     )
 
 
-SPEC = PlatformSpec(name="tiktok", label="TikTok", build=build)
+RULES = PlatformRules(
+    name="tiktok",
+    content_platforms=("tiktok",),
+    text_limits=(TextLimit(2200, Count.CODE_POINTS),),  # PR, BR 3: caption 2,200
+    media=MediaCount(1, 35),  # PR: media required; 1 video or 1–35 photos
+    # PN 9: photos JPEG/WebP only (PNG converted), <= 20 MB; video up to 4 GB (the
+    # creator's maximum duration is checked at publish time from creator_info).
+    files=FileRules(
+        image_types=frozenset({JPEG, WEBP}),
+        convertible=frozenset({PNG}),
+        max_image_bytes=20 * MB,
+        max_video_bytes=4096 * MB,
+    ),
+    fields=(
+        # PR, BR 3: all seven are required.
+        FieldRule(
+            "privacyLevel",
+            Kind.ENUM,
+            required=True,
+            choices=(
+                "SELF_ONLY",
+                "PUBLIC_TO_EVERYONE",
+                "MUTUAL_FOLLOW_FRIENDS",
+                "FOLLOWER_OF_CREATOR",
+            ),
+        ),
+        boolean("disabledComments", required=True),
+        boolean("disabledDuet", required=True),
+        boolean("disabledStitch", required=True),
+        boolean("isBrandedContent", required=True),
+        boolean("isYourBrand", required=True),
+        boolean("isAiGenerated", required=True),
+        FieldRule("title", Kind.STRING, max_length=90),  # PR, BR 3: photo posts ≤ 90
+        boolean("autoAddMusic"),
+        boolean("isDraft"),
+        FieldRule("imageCoverIndex", Kind.MEDIA_INDEX),  # BR 3: 0-based, carousels
+        FieldRule("videoCoverTimestamp", Kind.INTEGER),  # BR 3: milliseconds
+    ),
+)
+"""What a post to tiktok may carry; validation reads it through the registry."""
+
+
+SPEC = PlatformSpec(name="tiktok", label="TikTok", build=build, rules=RULES)

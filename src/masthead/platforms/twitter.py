@@ -21,6 +21,16 @@ import httpx
 from masthead.config import OAuthApp, Settings
 from masthead.domain.budgets import DAY, Budget, PlatformBudgets
 from masthead.domain.inputs import ascii_int
+from masthead.domain.rules import (
+    MB,
+    MOV,
+    MP4,
+    Count,
+    FileRules,
+    MediaCount,
+    PlatformRules,
+    TextLimit,
+)
 from masthead.platforms.base import (
     AccountScope,
     ConnectedAccount,
@@ -411,10 +421,33 @@ def build(settings: Settings) -> TwitterPublisher:
     return TwitterPublisher(api_url=settings.x_api_url, app=SPEC.oauth_app(settings))
 
 
+RULES = PlatformRules(
+    name="twitter",
+    content_platforms=("twitter",),
+    # PR + specs/x/twitter-text/config/v3.json: maxWeightedTweetLength 280, URLs 23.
+    text_limits=(TextLimit(280, Count.X_WEIGHTED),),
+    # PR, PN 1.3: up to 4 photos, or 1 GIF, or 1 video (types unknown until download).
+    media=MediaCount(0, 4),
+    # PN 1.3 (X docs): image <= 5 MB, GIF <= 15 MB, video <= 512 MB and 0.5-140 s.
+    files=FileRules(
+        video_types=frozenset({MP4, MOV}),
+        max_image_bytes=5 * MB,
+        max_gif_bytes=15 * MB,
+        max_video_bytes=512 * MB,
+        min_video_seconds=0.5,
+        max_video_seconds=140,
+        gif_alone=True,
+    ),
+    threads=True,  # PR: additionalPosts for twitter, bluesky, threads
+)
+"""What a post to twitter may carry; validation reads it through the registry."""
+
+
 SPEC = PlatformSpec(
     name="twitter",
     label="X",
     build=build,
+    rules=RULES,
     settings_prefix="x",
     doc="x",
     # platform-notes 1.5: POST /2/tweets 100 per 15 min per user, 10,000 per 24 h per app.

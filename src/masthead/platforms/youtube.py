@@ -21,7 +21,16 @@ import httpx
 
 from masthead.config import OAuthApp, Settings
 from masthead.domain.budgets import DAY, Budget, PlatformBudgets
-from masthead.domain.rules import YOUTUBE_CHUNK_MULTIPLE, YOUTUBE_QUOTA_TIMEZONE
+from masthead.domain.rules import (
+    Count,
+    FieldRule,
+    FileRules,
+    Kind,
+    MediaCount,
+    PlatformRules,
+    TextLimit,
+    boolean,
+)
 from masthead.platforms.base import (
     AccountDisconnected,
     ConnectedAccount,
@@ -55,8 +64,12 @@ SCOPES = (
 )
 """youtube.upload for videos.insert and thumbnails.set; youtube to list the channel's
 playlists and add videos to them (playlistItems.insert does not accept youtube.upload)."""
+CHUNK_MULTIPLE = 256 * 1024
+"""PN 6: resumable upload chunks (all but the last) are multiples of 256 KiB."""
+QUOTA_TIMEZONE = "America/Los_Angeles"
+"""PN 6: the YouTube Data API quota day ends at midnight Pacific time."""
 REFRESH_MARGIN = timedelta(minutes=5)
-CHUNK_SIZE = 32 * YOUTUBE_CHUNK_MULTIPLE  # 8 MiB
+CHUNK_SIZE = 32 * CHUNK_MULTIPLE  # 8 MiB
 RESUME_ATTEMPTS = 5
 RETRY_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded", "backendError"})
 
@@ -80,7 +93,7 @@ def google_reason(response: httpx.Response) -> tuple[str, str]:
 
 def until_quota_day(now: datetime) -> float:
     """Seconds until the next midnight Pacific time, when YouTube's daily quota comes back."""
-    pacific = now.astimezone(ZoneInfo(YOUTUBE_QUOTA_TIMEZONE))
+    pacific = now.astimezone(ZoneInfo(QUOTA_TIMEZONE))
     midnight = (pacific + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
     return max(1.0, (midnight - pacific).total_seconds() + 60.0)
 
@@ -165,7 +178,7 @@ class YouTubePublisher(Publisher):
         resume_pause: float = 1.0,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
-        if chunk_size % YOUTUBE_CHUNK_MULTIPLE:
+        if chunk_size % CHUNK_MULTIPLE:
             raise ValueError("YouTube upload chunks are multiples of 256 KiB")
         self._api = api_url.rstrip("/")
         self._chunk_size = chunk_size
@@ -523,10 +536,46 @@ def build(settings: Settings) -> YouTubePublisher:
     )
 
 
+RULES = PlatformRules(
+    name="youtube",
+    content_platforms=("youtube",),
+    # PR, BR 3 (fn2 client): the description is ≤ 5000 bytes, without < or >.
+    text_limits=(TextLimit(5000, Count.UTF8_BYTES),),
+    text_forbidden_chars="<>",
+    media=MediaCount(1, 1),  # PR: exactly 1 video
+    # PR: exactly one video; YouTube takes MP4, MOV and WebM.
+    files=FileRules(image_types=frozenset(), max_videos=1),
+    fields=(
+        # PR, BR 3: title 1–100 characters, no < or >.
+        FieldRule(
+            "title",
+            Kind.STRING,
+            required=True,
+            non_blank=True,
+            max_length=100,
+            forbidden_chars="<>",
+        ),
+        FieldRule(
+            "privacyStatus",
+            Kind.ENUM,
+            required=True,
+            choices=("private", "public", "unlisted"),
+        ),
+        boolean("shouldNotifySubscribers", required=True),
+        boolean("isMadeForKids"),
+        boolean("containsSyntheticMedia"),
+        FieldRule("thumbnailUrl", Kind.HTTP_URL),  # BR 3 (newer docs)
+        FieldRule("playlistIds", Kind.STRING_LIST),  # BR 3: maximum NOT FOUND
+    ),
+)
+"""What a post to youtube may carry; validation reads it through the registry."""
+
+
 SPEC = PlatformSpec(
     name="youtube",
     label="YouTube",
     build=build,
+    rules=RULES,
     # Playlists are connected subaccounts, but a post names one by `playlistId` unchecked.
     subaccount=Subaccount("playlist"),
     # platform-notes 9: videos.insert has its own bucket, 100 calls a day by default.
