@@ -41,8 +41,9 @@ def x_settings(tmp_path: Path, fake_x: FakeX) -> Settings:
 
 
 @pytest.fixture
-async def x_app(x_settings: Settings) -> AsyncIterator[Harness]:
-    async with running_app(x_settings) as running:
+async def x_app(x_settings: Settings, fake_x: FakeX) -> AsyncIterator[Harness]:
+    """The app with the fake served in-process (its port stays up for subprocess tests)."""
+    async with running_app(x_settings, transports={"twitter": fake_x.transport()}) as running:
         yield running
 
 

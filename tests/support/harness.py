@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -129,9 +129,15 @@ class Harness:
 
 
 @asynccontextmanager
-async def running_app(settings: Settings, *, run_worker: bool = True) -> AsyncIterator[Harness]:
+async def running_app(
+    settings: Settings,
+    *,
+    run_worker: bool = True,
+    transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
+) -> AsyncIterator[Harness]:
+    """The app in-process; `transports` serve platforms' fakes in-process too (no socket)."""
     await migrate(settings.sqlalchemy_url)
-    app = create_app(settings, run_worker=run_worker)
+    app = create_app(settings, run_worker=run_worker, transports=transports)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(
@@ -152,14 +158,19 @@ def webhook_post(account_id: str, url: str, text: str = "Hello", **root: Any) ->
 
 
 @asynccontextmanager
-async def served_app(settings: Settings, *, run_worker: bool = True) -> AsyncIterator[Harness]:
+async def served_app(
+    settings: Settings,
+    *,
+    run_worker: bool = True,
+    transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
+) -> AsyncIterator[Harness]:
     """The app on a real 127.0.0.1 port with MASTHEAD_PUBLIC_URL pointing at it, in this event
     loop: for fakes of platforms that fetch hosted media by URL (Meta, Threads, TikTok,
     Pinterest), so that a wrong public URL fails the test as it would fail in production."""
     port = free_port()
     settings = settings.model_copy(update={"public_url": f"http://127.0.0.1:{port}"})
     await migrate(settings.sqlalchemy_url)
-    app = create_app(settings, run_worker=run_worker)
+    app = create_app(settings, run_worker=run_worker, transports=transports)
     config = uvicorn.Config(
         app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", access_log=False
     )

@@ -86,6 +86,7 @@ class BlueskyPublisher(Publisher):
         plc_url: str,
         allow: frozenset[tuple[str, int]],
         timeout: float,
+        transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self._service_url = service_url.rstrip("/") if service_url else None
         self._plc_url = plc_url
@@ -93,7 +94,7 @@ class BlueskyPublisher(Publisher):
         timeouts = httpx.Timeout(timeout, connect=min(timeout, 10.0))
         # Hosts the operator chose (the service URL, the PLC directory) are reached directly;
         # hosts that a user's handle or DID document names go through the SSRF guard.
-        self._client = httpx.AsyncClient(timeout=timeouts)
+        self._client = httpx.AsyncClient(timeout=timeouts, transport=transport)
         self._guarded = safe_async_client(allow=allow, timeout=timeouts)
 
     # Accounts and sessions
@@ -411,12 +412,15 @@ def _publish_error(exc: XrpcError) -> PublishError:
     return Permanent(f"Bluesky refused the post: {exc.message or exc.error}")
 
 
-def build(settings: Settings) -> BlueskyPublisher:
+def build(
+    settings: Settings, transport: httpx.AsyncBaseTransport | None = None
+) -> BlueskyPublisher:
     return BlueskyPublisher(
         service_url=settings.bluesky_service_url,
         plc_url=settings.bluesky_plc_url,
         allow=settings.fetch_allow,
         timeout=settings.bluesky_timeout_seconds,
+        transport=transport,
     )
 
 

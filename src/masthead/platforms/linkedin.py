@@ -485,13 +485,16 @@ class LinkedInPublisher(Publisher):
         return None
 
 
-def build(settings: Settings) -> LinkedInPublisher:
+def build(
+    settings: Settings, transport: httpx.AsyncBaseTransport | None = None
+) -> LinkedInPublisher:
     return LinkedInPublisher(
         api_url=settings.linkedin_api_url,
         version=settings.linkedin_version,
         app=SPEC.oauth_app(settings),
         token_url=settings.linkedin_token_url,
         timeout=settings.linkedin_timeout_seconds,
+        transport=transport,
     )
 
 

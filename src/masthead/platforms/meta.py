@@ -345,7 +345,9 @@ class GraphPublisher(Publisher):
         )
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> Self:
+    def from_settings(
+        cls, settings: Settings, transport: httpx.AsyncBaseTransport | None = None
+    ) -> Self:
         return cls(
             api_url=settings.meta_api_url,
             app=settings.oauth_app(META_SETTINGS),
@@ -353,6 +355,7 @@ class GraphPublisher(Publisher):
             poll_seconds=settings.meta_poll_seconds,
             processing_limit=settings.meta_processing_limit_seconds,
             throttle_wait=settings.meta_throttle_seconds,
+            transport=transport,
         )
 
     async def aclose(self) -> None:

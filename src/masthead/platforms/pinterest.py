@@ -376,11 +376,14 @@ async def _framed(head: bytes, chunks: AsyncIterator[bytes], tail: bytes) -> Asy
     yield tail
 
 
-def build(settings: Settings) -> PinterestPublisher:
+def build(
+    settings: Settings, transport: httpx.AsyncBaseTransport | None = None
+) -> PinterestPublisher:
     return PinterestPublisher(
         api_url=settings.pinterest_api_url,
         app=SPEC.oauth_app(settings),
         timeout=settings.pinterest_timeout_seconds,
+        transport=transport,
     )
 
 

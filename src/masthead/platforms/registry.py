@@ -4,6 +4,10 @@ the budgets) derives from `PLATFORMS`."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+import httpx
+
 from masthead.config import Settings
 from masthead.domain.budgets import PlatformBudgets
 from masthead.domain.rules import PlatformRules, thread_platforms
@@ -52,5 +56,9 @@ BUDGETS: dict[str, PlatformBudgets] = {
 """Posts per account and per app, for the dispatch engine (domain/budgets.py)."""
 
 
-def build_publishers(settings: Settings) -> dict[str, Publisher]:
-    return {spec.name: spec.build(settings) for spec in PLATFORMS}
+def build_publishers(
+    settings: Settings, transports: Mapping[str, httpx.AsyncBaseTransport] | None = None
+) -> dict[str, Publisher]:
+    """Every publisher; `transports` (by platform name) serve some of them without a network."""
+    chosen = transports or {}
+    return {spec.name: spec.build(settings, chosen.get(spec.name)) for spec in PLATFORMS}

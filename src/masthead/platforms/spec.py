@@ -11,6 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
+import httpx
+
 from masthead.config import OAuthApp, Settings
 from masthead.domain.budgets import PlatformBudgets
 from masthead.domain.rules import PlatformRules
@@ -38,7 +40,9 @@ class PlatformSpec:
     """The contract's `targetType` and the accounts' `platform`."""
     label: str
     """What people call it (the web UI's cards and filters)."""
-    build: Callable[[Settings], Publisher]
+    build: Callable[[Settings, httpx.AsyncBaseTransport | None], Publisher]
+    """The publisher from the settings; a transport (tests: a fake in-process) replaces the
+    network for its HTTP client."""
     rules: PlatformRules
     """What a post to it may carry (the machinery is `domain/rules.py`); validation reads it
     through the registry's `RULES`."""

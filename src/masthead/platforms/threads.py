@@ -671,13 +671,16 @@ class ThreadsPublisher(Publisher):
         return SentItem(str(media["id"]), str(url), {"container_id": prepared["container_id"]})
 
 
-def build(settings: Settings) -> ThreadsPublisher:
+def build(
+    settings: Settings, transport: httpx.AsyncBaseTransport | None = None
+) -> ThreadsPublisher:
     return ThreadsPublisher(
         api_url=settings.threads_api_url,
         app=SPEC.oauth_app(settings),
         timeout=settings.threads_timeout_seconds,
         poll_seconds=settings.threads_poll_seconds,
         processing_limit=settings.threads_processing_limit_seconds,
+        transport=transport,
     )
 
 

@@ -533,12 +533,13 @@ class _Interrupted(Exception):
     """A chunk upload that broke off or met a 5xx: the publish_id is still good."""
 
 
-def build(settings: Settings) -> TikTokPublisher:
+def build(settings: Settings, transport: httpx.AsyncBaseTransport | None = None) -> TikTokPublisher:
     return TikTokPublisher(
         api_url=settings.tiktok_api_url,
         app=SPEC.oauth_app(settings),
         pull_prefixes=settings.tiktok_pull_prefixes,
         status_timeout=settings.tiktok_status_timeout_seconds,
+        transport=transport,
     )
 
 

@@ -417,8 +417,12 @@ class TwitterPublisher(Publisher):
         return None
 
 
-def build(settings: Settings) -> TwitterPublisher:
-    return TwitterPublisher(api_url=settings.x_api_url, app=SPEC.oauth_app(settings))
+def build(
+    settings: Settings, transport: httpx.AsyncBaseTransport | None = None
+) -> TwitterPublisher:
+    return TwitterPublisher(
+        api_url=settings.x_api_url, app=SPEC.oauth_app(settings), transport=transport
+    )
 
 
 RULES = PlatformRules(

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 import aiohttp
+import httpx
 import orjson
 
 from masthead.config import Settings
@@ -118,7 +119,11 @@ class WebhookPublisher(Publisher):
         await self._session.aclose()
 
 
-def build(settings: Settings) -> WebhookPublisher:
+def build(
+    settings: Settings, transport: httpx.AsyncBaseTransport | None = None
+) -> WebhookPublisher:
+    if transport is not None:
+        raise ValueError("the webhook publisher speaks aiohttp: it takes no httpx transport")
     return WebhookPublisher(
         allow=settings.fetch_allow,
         timeout=settings.webhook_timeout_seconds,

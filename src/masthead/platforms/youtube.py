@@ -528,11 +528,14 @@ async def _pieces(
         yield start, bytes(pending)
 
 
-def build(settings: Settings) -> YouTubePublisher:
+def build(
+    settings: Settings, transport: httpx.AsyncBaseTransport | None = None
+) -> YouTubePublisher:
     return YouTubePublisher(
         api_url=settings.youtube_api_url,
         token_url=settings.youtube_token_url,
         app=SPEC.oauth_app(settings),
+        transport=transport,
     )
 
 
