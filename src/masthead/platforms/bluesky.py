@@ -10,6 +10,7 @@ PDS answers a repeated key with a 500 and writes nothing).
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, ClassVar, TypeVar
 
@@ -54,6 +55,7 @@ from masthead.platforms.bluesky_xrpc import (
     token_expires_within,
     xrpc,
 )
+from masthead.platforms.seams import loaded, stored
 from masthead.platforms.spec import PlatformSpec
 
 T = TypeVar("T")
@@ -74,6 +76,15 @@ ACCOUNT_ERRORS = frozenset(
 
 def public_url(handle: str, uri: str) -> str:
     return f"https://bsky.app/profile/{handle}/post/{rkey_of(uri)}"
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedRecord:
+    """What `prepare` hands to `send` and `reconcile`: the post record and the key it is
+    created under (the same key every time, so it can only ever make one post)."""
+
+    rkey: str
+    record: dict[str, Any]
 
 
 class BlueskyPublisher(Publisher):
@@ -245,7 +256,7 @@ class BlueskyPublisher(Publisher):
                 "root": {"uri": root["uri"], "cid": root["cid"]},
                 "parent": {"uri": parent["uri"], "cid": parent["cid"]},
             }
-        return {"rkey": new_tid(), "record": record}
+        return stored(PreparedRecord(new_tid(), record))
 
     def _media(self, ctx: PublishContext) -> MediaSource:
         if ctx.media is None:
@@ -293,8 +304,9 @@ class BlueskyPublisher(Publisher):
         return image
 
     async def send(self, ctx: PublishContext, position: int, prepared: dict[str, Any]) -> SentItem:
+        post = loaded(PreparedRecord, prepared)
         try:
-            return await self._create(ctx, prepared)
+            return await self._create(ctx, post)
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
             raise Retryable(f"Bluesky unreachable ({type(exc).__name__})") from exc
         except BlockedDestination as exc:
@@ -305,9 +317,9 @@ class BlueskyPublisher(Publisher):
             cause = str(exc)
         except httpx.TransportError as exc:
             cause = f"{type(exc).__name__} after the request was sent"
-        return await self._settle(ctx, prepared, cause)
+        return await self._settle(ctx, post, cause)
 
-    async def _create(self, ctx: PublishContext, prepared: dict[str, Any]) -> SentItem:
+    async def _create(self, ctx: PublishContext, post: PreparedRecord) -> SentItem:
         async def create(creds: Credentials) -> dict[str, Any]:
             return await xrpc(
                 self._http(creds),
@@ -317,8 +329,8 @@ class BlueskyPublisher(Publisher):
                 body={
                     "repo": creds["did"],
                     "collection": POST,
-                    "rkey": prepared["rkey"],
-                    "record": prepared["record"],
+                    "rkey": post.rkey,
+                    "record": post.record,
                 },
             )
 
@@ -345,15 +357,15 @@ class BlueskyPublisher(Publisher):
             raise
         return self._sent(ctx, str(answer["uri"]), str(answer["cid"]))
 
-    async def _settle(self, ctx: PublishContext, prepared: dict[str, Any], cause: str) -> SentItem:
+    async def _settle(self, ctx: PublishContext, post: PreparedRecord, cause: str) -> SentItem:
         """createRecord left and no clear answer came back (5xx or a lost connection). Look
         the key up; if the record is not there, create it under the same key, which cannot
         make a second post even if the first request is still on its way. Whatever is still
         unclear after that is reported as unknown, never retried with a new key."""
-        rkey = prepared["rkey"]
+        rkey = post.rkey
         try:
             found = await self._find(ctx, rkey)
-            return found if found is not None else await self._create(ctx, prepared)
+            return found if found is not None else await self._create(ctx, post)
         except (XrpcError, httpx.HTTPError, PublishError):
             try:
                 found = await self._find(ctx, rkey)
@@ -374,8 +386,9 @@ class BlueskyPublisher(Publisher):
         under that same key, which can still only ever make one."""
         if "rkey" not in prepared:
             return None
-        found = await self._find(ctx, prepared["rkey"])
-        return found if found is not None else await self._create(ctx, prepared)
+        post = loaded(PreparedRecord, prepared)
+        found = await self._find(ctx, post.rkey)
+        return found if found is not None else await self._create(ctx, post)
 
     async def aclose(self) -> None:
         await self._client.aclose()

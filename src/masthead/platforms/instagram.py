@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -51,6 +52,7 @@ from masthead.platforms.meta import (
     poll,
     user_credentials,
 )
+from masthead.platforms.seams import loaded, stored
 from masthead.platforms.spec import PlatformSpec
 
 RECONCILE_WINDOW_SECONDS = 600
@@ -66,6 +68,16 @@ def _timestamp(raw: object) -> float | None:
         return datetime.strptime(str(raw), "%Y-%m-%dT%H:%M:%S%z").timestamp()
     except ValueError:
         return None
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedContainer:
+    """What `prepare` hands to `send` and `reconcile`."""
+
+    container: str
+    """The FINISHED container, published at most once."""
+    since: int
+    """When sending began, less the reconcile window (Unix seconds)."""
 
 
 class InstagramPublisher(GraphPublisher):
@@ -113,7 +125,7 @@ class InstagramPublisher(GraphPublisher):
             token,
             lambda: self._create(ctx, position, token, files, cover_url, media),
         )
-        return {"container": container, "since": int(time.time()) - RECONCILE_WINDOW_SECONDS}
+        return stored(PreparedContainer(container, int(time.time()) - RECONCILE_WINDOW_SECONDS))
 
     async def _check_quota(self, ctx: PublishContext, token: str) -> None:
         """A spent quota (50 posts per moving 24 h, PN 2.4) waits for the window: the post
@@ -242,7 +254,7 @@ class InstagramPublisher(GraphPublisher):
 
     async def send(self, ctx: PublishContext, position: int, prepared: dict[str, Any]) -> SentItem:
         token = self._token(ctx)
-        container = str(prepared["container"])
+        container = loaded(PreparedContainer, prepared).container
         try:
             body = await self._graph.call(
                 "POST",
@@ -273,7 +285,7 @@ class InstagramPublisher(GraphPublisher):
         published now (a container publishes once, so this cannot double the post); one
         PUBLISHED is found among the account's media."""
         token = self._token(ctx)
-        state = await self._state(token, str(prepared["container"]))
+        state = await self._state(token, loaded(PreparedContainer, prepared).container)
         if state == "FINISHED":
             return await self.send(ctx, position, prepared)
         if state == "PUBLISHED":
@@ -291,7 +303,10 @@ class InstagramPublisher(GraphPublisher):
             "GET",
             f"{ctx.account.external_id}/media",
             token,
-            params={"fields": "id,caption,permalink,timestamp", "since": prepared["since"]},
+            params={
+                "fields": "id,caption,permalink,timestamp",
+                "since": loaded(PreparedContainer, prepared).since,
+            },
         )
         caption = ctx.items[position].text
         for item in body.get("data") or []:

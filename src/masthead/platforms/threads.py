@@ -18,6 +18,7 @@ import asyncio
 import logging
 import time
 import unicodedata
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 from urllib.parse import urlencode
@@ -59,6 +60,7 @@ from masthead.platforms.base import (
 from masthead.platforms.http import PlatformHttp, new_client, retry_after
 from masthead.platforms.meta import graph_error
 from masthead.platforms.oauth import OAuthProvider
+from masthead.platforms.seams import loaded, stored
 from masthead.platforms.spec import PlatformSpec
 from masthead.timeutil import iso, parse_time, utcnow
 
@@ -190,6 +192,18 @@ class ThreadsOAuth(OAuthProvider):
         if long_lived is None:
             raise Permanent("Threads refused to exchange the token for a long-lived one")
         return long_lived
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedThread:
+    """What `prepare` hands to `send` and `reconcile`."""
+
+    container_id: str
+    """The FINISHED container that `threads_publish` turns into the post."""
+    since: int | None = None
+    """When sending began, less the reconcile window (Unix seconds)."""
+    children: list[str] | None = None
+    """A carousel's item containers."""
 
 
 class ThreadsPublisher(Publisher):
@@ -450,10 +464,7 @@ class ThreadsPublisher(Publisher):
             params.update({"media_type": "CAROUSEL", "children": ",".join(children)})
         container = await self._create(ctx, params)
         await self._wait_finished(ctx, container, files[0] if len(files) == 1 else None)
-        prepared: dict[str, Any] = {"container_id": container, "since": since}
-        if children:
-            prepared["children"] = children
-        return prepared
+        return stored(PreparedThread(container, since, children or None))
 
     async def _files(self, ctx: PublishContext, position: int) -> list[MediaFile]:
         urls = ctx.items[position].media_urls
@@ -524,7 +535,7 @@ class ThreadsPublisher(Publisher):
     # -- publishing --------------------------------------------------------------------------
 
     async def send(self, ctx: PublishContext, position: int, prepared: dict[str, Any]) -> SentItem:
-        container = str(prepared["container_id"])
+        container = loaded(PreparedThread, prepared).container_id
         try:
             return await self._publish(ctx, container)
         except OutcomeUnknown as exc:
@@ -575,7 +586,7 @@ class ThreadsPublisher(Publisher):
     ) -> SentItem:
         """What became of a container whose publish answer was lost. Raises OutcomeUnknown
         when Threads cannot tell, NotSent when it certainly never became a post."""
-        container = str(prepared["container_id"])
+        container = loaded(PreparedThread, prepared).container_id
         deadline = time.monotonic() + self._processing_limit
         delay = self._poll
         republished = False
@@ -643,8 +654,9 @@ class ThreadsPublisher(Publisher):
         parent = ctx.previous[position - 1].remote_id if position > 0 else None
         edge, fields = ("replies", REPLY_FIELDS) if parent else ("threads", MEDIA_FIELDS)
         params: dict[str, Any] = {"fields": fields, "limit": 50}
-        if prepared.get("since"):
-            params["since"] = int(prepared["since"])
+        since = loaded(PreparedThread, prepared).since
+        if since:
+            params["since"] = int(since)
         try:
             response = await self._call(
                 ctx, "GET", f"/{ctx.account.external_id}/{edge}", params=params
@@ -668,7 +680,8 @@ class ThreadsPublisher(Publisher):
             return None
         media = matches[0]
         url = media.get("permalink") or await self._permalink(ctx, str(media["id"]))
-        return SentItem(str(media["id"]), str(url), {"container_id": prepared["container_id"]})
+        container = loaded(PreparedThread, prepared).container_id
+        return SentItem(str(media["id"]), str(url), {"container_id": container})
 
 
 def build(

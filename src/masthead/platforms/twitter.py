@@ -13,6 +13,7 @@ import html
 import re
 import time
 import unicodedata
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, ClassVar
 
@@ -52,6 +53,7 @@ from masthead.platforms.oauth import (
     exchanged_credentials,
     post_token,
 )
+from masthead.platforms.seams import loaded, stored
 from masthead.platforms.spec import PlatformSpec
 from masthead.platforms.tokens import RefreshTokenSpent, TokenKeeper
 from masthead.timeutil import iso, utcnow
@@ -161,6 +163,16 @@ class XOAuth(OAuthProvider):
         url = f"{self._app.api_url}/2/oauth2/token"
         form = {**form, "client_id": self._app.client_id}
         return await post_token(self._client, "X", url, form, auth=auth)
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedTweet:
+    """What `prepare` hands to `send` and `reconcile`."""
+
+    since: str | None = None
+    """When sending began, less the reconcile window: reconcile looks at posts since."""
+    media_ids: list[str] | None = None
+    """The uploaded media's ids, in order."""
 
 
 class TwitterPublisher(Publisher):
@@ -278,16 +290,16 @@ class TwitterPublisher(Publisher):
     async def prepare(self, ctx: PublishContext, position: int) -> dict[str, Any]:
         """Upload the item's media (nothing visible is created) and note when sending began,
         so a reconcile knows which of the account's posts to look at."""
-        prepared: dict[str, Any] = {"since": iso(utcnow() - RECONCILE_WINDOW)}
+        since = iso(utcnow() - RECONCILE_WINDOW)
         urls = ctx.items[position].media_urls
-        if urls:
-            if ctx.media is None:
-                raise Permanent("This server cannot read media files for X yet")
-            ids = []
-            for url in urls:
-                ids.append(await self._upload(ctx, ctx.media, await ctx.media.file(url)))
-            prepared["media_ids"] = ids
-        return prepared
+        if not urls:
+            return stored(PreparedTweet(since))
+        if ctx.media is None:
+            raise Permanent("This server cannot read media files for X yet")
+        ids = []
+        for url in urls:
+            ids.append(await self._upload(ctx, ctx.media, await ctx.media.file(url)))
+        return stored(PreparedTweet(since, ids))
 
     async def _upload(self, ctx: PublishContext, media: MediaSource, file: MediaFile) -> str:
         response = await self._call(
@@ -356,8 +368,9 @@ class TwitterPublisher(Publisher):
 
     async def send(self, ctx: PublishContext, position: int, prepared: dict[str, Any]) -> SentItem:
         body: dict[str, Any] = {"text": ctx.items[position].text}
-        if prepared.get("media_ids"):
-            body["media"] = {"media_ids": list(prepared["media_ids"])}
+        media_ids = loaded(PreparedTweet, prepared).media_ids
+        if media_ids:
+            body["media"] = {"media_ids": list(media_ids)}
         parent = self._parent(ctx, position)
         if parent is not None:
             body["reply"] = {"in_reply_to_tweet_id": parent}
@@ -391,8 +404,9 @@ class TwitterPublisher(Publisher):
             "max_results": 100,
             "post.fields": "created_at,conversation_id",
         }
-        if prepared.get("since"):
-            params["start_time"] = prepared["since"]
+        since = loaded(PreparedTweet, prepared).since
+        if since:
+            params["start_time"] = since
         try:
             response = await self._call(
                 ctx,

@@ -45,7 +45,7 @@ async def linkedin_app(
     tmp_path: Path, fake_linkedin: FakeLinkedIn, files: FileServer
 ) -> AsyncIterator[Harness]:
     settings = linkedin_settings(tmp_path, fake_linkedin, fetch_allow=files.allow)
-    async with running_app(settings) as running:
+    async with running_app(settings, transports={"linkedin": fake_linkedin.transport()}) as running:
         yield running
 
 

@@ -46,8 +46,11 @@ def meta_settings(tmp_path: Path, fake_meta: FakeMeta, files: FileServer) -> Set
 
 
 @pytest.fixture
-async def meta_app(meta_settings: Settings) -> AsyncIterator[Harness]:
-    async with served_app(meta_settings) as running:
+async def meta_app(meta_settings: Settings, fake_meta: FakeMeta) -> AsyncIterator[Harness]:
+    graph = fake_meta.transport()
+    async with served_app(
+        meta_settings, transports={"facebook": graph, "instagram": graph}
+    ) as running:
         yield running
 
 

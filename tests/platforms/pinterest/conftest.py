@@ -41,7 +41,9 @@ async def pinterest_app(
         pinterest_client_id=fake_pinterest.client_id,
         pinterest_client_secret=fake_pinterest.client_secret,
     )
-    async with served_app(settings) as running:
+    async with served_app(
+        settings, transports={"pinterest": fake_pinterest.transport()}
+    ) as running:
         yield running
 
 

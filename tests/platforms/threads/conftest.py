@@ -58,8 +58,8 @@ def settings(tmp_path: Path, fake_threads: FakeThreads) -> Settings:
 
 
 @pytest.fixture
-async def app(settings: Settings) -> AsyncIterator[Harness]:
-    async with running_app(settings) as running:
+async def app(settings: Settings, fake_threads: FakeThreads) -> AsyncIterator[Harness]:
+    async with running_app(settings, transports={"threads": fake_threads.transport()}) as running:
         yield running
 
 

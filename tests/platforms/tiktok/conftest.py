@@ -57,7 +57,8 @@ def tt_settings(tmp_path: Path, fake: FakeTikTok, files: FileServer, **more: Any
 
 @pytest.fixture
 async def tt_app(tmp_path: Path, fake_tt: FakeTikTok, files: FileServer) -> AsyncIterator[Harness]:
-    async with served_app(tt_settings(tmp_path, fake_tt, files)) as running:
+    settings = tt_settings(tmp_path, fake_tt, files)
+    async with served_app(settings, transports={"tiktok": fake_tt.transport()}) as running:
         await use_small_chunks(running)
         yield running
 
@@ -69,7 +70,7 @@ async def tt_pull_app(
     """The app with its public URL verified with TikTok: photos and videos are pulled."""
     fake_tt.verified_prefixes = (LOOPBACK,)
     settings = tt_settings(tmp_path, fake_tt, files, tiktok_pull_prefixes=LOOPBACK)
-    async with served_app(settings) as running:
+    async with served_app(settings, transports={"tiktok": fake_tt.transport()}) as running:
         await use_small_chunks(running)
         yield running
 

@@ -45,8 +45,8 @@ def yt_settings(tmp_path: Path, fake_yt: FakeYouTube, files: FileServer) -> Sett
 
 
 @pytest.fixture
-async def yt_app(yt_settings: Settings) -> AsyncIterator[Harness]:
-    async with running_app(yt_settings) as running:
+async def yt_app(yt_settings: Settings, fake_yt: FakeYouTube) -> AsyncIterator[Harness]:
+    async with running_app(yt_settings, transports={"youtube": fake_yt.transport()}) as running:
         yield running
 
 
