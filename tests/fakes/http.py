@@ -6,7 +6,10 @@ from __future__ import annotations
 import threading
 import time
 from collections import defaultdict, deque
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Self
 
 import httpx
 import uvicorn
@@ -109,6 +112,15 @@ class FakeServer:
             if time.time() > deadline:
                 raise RuntimeError(f"{self.name} did not start")
             time.sleep(0.01)
+
+    @contextmanager
+    def running(self, refused: str = "requests the platform's contract refuses") -> Iterator[Self]:
+        """Serving for one test, stopped after it; the test then fails on any request the
+        fake found invalid (`refused` says against what)."""
+        self.start()
+        yield self
+        self.stop()
+        assert self.invalid == [], refused
 
     def stop(self) -> None:
         if self._server is not None and self._thread is not None:

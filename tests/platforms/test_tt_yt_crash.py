@@ -47,20 +47,14 @@ def _server(tmp_path: Path, files: FileServer, env: dict[str, str]) -> ServerPro
 def fake_yt() -> Iterator[FakeYouTube]:
     if not DISCOVERY.exists():
         pytest.skip(f"YouTube's discovery document is not at {DISCOVERY} (../shared/specs)")
-    fake = FakeYouTube()
-    fake.start()
-    yield fake
-    fake.stop()
-    assert fake.invalid == []
+    with FakeYouTube().running() as fake:
+        yield fake
 
 
 @pytest.fixture
 def fake_tt() -> Iterator[FakeTikTok]:
-    fake = FakeTikTok()
-    fake.start()
-    yield fake
-    fake.stop()
-    assert fake.invalid == []
+    with FakeTikTok().running() as fake:
+        yield fake
 
 
 async def _seed(

@@ -18,6 +18,7 @@ from masthead.app import create_app
 from masthead.config import Settings
 from masthead.context import AppContext
 from masthead.security import Secrets
+from masthead.services.connections import connect_account
 from masthead.store import accounts, users
 from masthead.store.database import Database
 from masthead.store.migrate import upgrade
@@ -100,6 +101,18 @@ class Harness:
 
     async def account(self, caller: Caller, platform: str = "webhook", **kw: Any) -> str:
         return await seed_account(self.db, caller, platform, **kw)
+
+    async def connect(self, caller: Caller, platform: str, credentials: dict[str, Any]) -> str:
+        """A connected account of `platform` for `caller`, through its publisher, as
+        `masthead accounts add` does (the publisher checks the credentials with the fake)."""
+        account_id, _ = await connect_account(
+            self.db,
+            self.ctx.secrets,
+            self.ctx.publishers[platform],
+            user_id=caller.user_id,
+            credentials=credentials,
+        )
+        return str(account_id)
 
     async def create_post(
         self, caller: Caller, body: Any, headers: dict[str, str] | None = None
