@@ -51,7 +51,7 @@ from masthead.platforms.base import (
 )
 from masthead.platforms.http import PlatformHttp, new_client, refusal
 from masthead.platforms.oauth import (
-    OAuthProvider,
+    AppOAuth,
     exchanged_credentials,
     post_token,
     refreshed_credentials,
@@ -135,7 +135,7 @@ def public_url(urn: str) -> str:
     return f"https://www.linkedin.com/feed/update/{urn}"
 
 
-class LinkedInOAuth(OAuthProvider):
+class LinkedInOAuth(AppOAuth):
     """LinkedIn's 3-legged OAuth (confidential web client: the secret goes in the form; LinkedIn
     supports PKCE only for native apps, so the challenge is not sent)."""
 
@@ -143,9 +143,8 @@ class LinkedInOAuth(OAuthProvider):
     scopes = SCOPES
 
     def __init__(self, app: OAuthApp, token_url: str, client: httpx.AsyncClient) -> None:
-        self._app = app
+        super().__init__(app, client)
         self._token_url = token_url
-        self._client = client
 
     def authorization_url(self, *, state: str, code_challenge: str, redirect_uri: str) -> str:
         query = {

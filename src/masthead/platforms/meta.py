@@ -32,7 +32,10 @@ from masthead.platforms.base import (
     Retryable,
 )
 from masthead.platforms.http import PlatformHttp, new_client
-from masthead.platforms.oauth import OAuthProvider, authorize_url, credentials_from_token_response
+from masthead.platforms.oauth import (
+    AppOAuth,
+    credentials_from_token_response,
+)
 
 GRAPH_VERSION = "v21.0"
 SCOPES = (
@@ -217,26 +220,15 @@ async def poll(
         wait = min(wait * 2, 30.0)
 
 
-class MetaOAuth(OAuthProvider):
+class MetaOAuth(AppOAuth):
     """Facebook Login (authorization code, PKCE, state checked by services/oauth.py); the code
     is traded for a short-lived user token and that at once for a long-lived one (60 days)."""
 
     scopes = SCOPES
 
     def __init__(self, platform: str, app: OAuthApp, client: httpx.AsyncClient) -> None:
+        super().__init__(app, client)
         self.platform = platform
-        self._app = app
-        self._client = client
-
-    def authorization_url(self, *, state: str, code_challenge: str, redirect_uri: str) -> str:
-        return authorize_url(
-            self._app.authorize_url,
-            client_id=self._app.client_id,
-            redirect_uri=redirect_uri,
-            scopes=self.scopes,
-            state=state,
-            code_challenge=code_challenge,
-        )
 
     async def exchange(self, code: str, verifier: str, redirect_uri: str) -> dict[str, Any]:
         short = await self._token(

@@ -52,7 +52,7 @@ from masthead.platforms.base import (
 )
 from masthead.platforms.http import PlatformHttp, new_client, refusal
 from masthead.platforms.oauth import (
-    OAuthProvider,
+    AppOAuth,
     exchanged_credentials,
     post_token,
     refreshed_credentials,
@@ -109,15 +109,11 @@ def public_url(pin_id: str) -> str:
     return f"https://www.pinterest.com/pin/{pin_id}/"
 
 
-class PinterestOAuth(OAuthProvider):
+class PinterestOAuth(AppOAuth):
     """Pinterest's authorization code flow; the token endpoint takes the app by Basic auth."""
 
     platform = "pinterest"
     scopes = SCOPES
-
-    def __init__(self, app: OAuthApp, client: httpx.AsyncClient) -> None:
-        self._app = app
-        self._client = client
 
     def authorization_url(self, *, state: str, code_challenge: str, redirect_uri: str) -> str:
         query = {

@@ -52,7 +52,7 @@ from masthead.platforms.base import (
 )
 from masthead.platforms.http import PlatformHttp, new_client, retry_after
 from masthead.platforms.oauth import (
-    OAuthProvider,
+    AppOAuth,
     credentials_from_token_response,
     post_token,
     with_client,
@@ -126,15 +126,11 @@ CHUNKS = UploadChunks(minimum=5 * MB, maximum=64 * MB, last_maximum=128 * MB, ma
 in one chunk, 1-1000 chunks, total_chunk_count = floor(video_size / chunk_size)."""
 
 
-class TikTokOAuth(OAuthProvider):
+class TikTokOAuth(AppOAuth):
     """TikTok Login Kit v2 (web): a client *key*, comma-separated scopes, PKCE."""
 
     platform = "tiktok"
     scopes = SCOPES
-
-    def __init__(self, app: OAuthApp, client: httpx.AsyncClient) -> None:
-        self._app = app
-        self._client = client
 
     def authorization_url(self, *, state: str, code_challenge: str, redirect_uri: str) -> str:
         query = {

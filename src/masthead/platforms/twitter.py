@@ -47,8 +47,7 @@ from masthead.platforms.base import (
 )
 from masthead.platforms.http import PlatformHttp, Stale, new_client, refusal
 from masthead.platforms.oauth import (
-    OAuthProvider,
-    authorize_url,
+    AppOAuth,
     credentials_from_token_response,
     exchanged_credentials,
     post_token,
@@ -106,25 +105,11 @@ def _same_text(ours: str, theirs: str) -> bool:
     return canonical(ours) == canonical(theirs)
 
 
-class XOAuth(OAuthProvider):
+class XOAuth(AppOAuth):
     """X's OAuth 2.0 authorization code flow with PKCE (public or confidential client)."""
 
     platform = "twitter"
     scopes = SCOPES
-
-    def __init__(self, app: OAuthApp, client: httpx.AsyncClient) -> None:
-        self._app = app
-        self._client = client
-
-    def authorization_url(self, *, state: str, code_challenge: str, redirect_uri: str) -> str:
-        return authorize_url(
-            self._app.authorize_url,
-            client_id=self._app.client_id,
-            redirect_uri=redirect_uri,
-            scopes=self.scopes,
-            state=state,
-            code_challenge=code_challenge,
-        )
 
     async def exchange(self, code: str, verifier: str, redirect_uri: str) -> dict[str, Any]:
         response = await self._token(

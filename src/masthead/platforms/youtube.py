@@ -47,8 +47,7 @@ from masthead.platforms.base import (
 )
 from masthead.platforms.http import PlatformHttp, new_client, retry_after
 from masthead.platforms.oauth import (
-    OAuthProvider,
-    authorize_url,
+    AppOAuth,
     credentials_from_token_response,
     exchanged_credentials,
     post_token,
@@ -108,28 +107,21 @@ def video_resource(target: dict[str, Any], description: str) -> dict[str, Any]:
     return {"snippet": {"title": target["title"], "description": description}, "status": status}
 
 
-class GoogleOAuth(OAuthProvider):
+class GoogleOAuth(AppOAuth):
     """Google's OAuth 2.0 web-server flow with PKCE and offline access (a refresh token)."""
 
     platform = "youtube"
     scopes = SCOPES
+    # offline: a refresh token; consent: Google gives one again on a reconnect.
+    authorize_extra: ClassVar[dict[str, str]] = {
+        "access_type": "offline",
+        "prompt": "consent",
+        "include_granted_scopes": "true",
+    }
 
     def __init__(self, app: OAuthApp, token_url: str, client: httpx.AsyncClient) -> None:
-        self._app = app
+        super().__init__(app, client)
         self._token_url = token_url
-        self._client = client
-
-    def authorization_url(self, *, state: str, code_challenge: str, redirect_uri: str) -> str:
-        return authorize_url(
-            self._app.authorize_url,
-            client_id=self._app.client_id,
-            redirect_uri=redirect_uri,
-            scopes=self.scopes,
-            state=state,
-            code_challenge=code_challenge,
-            # offline: a refresh token; consent: Google gives one again on a reconnect.
-            extra={"access_type": "offline", "prompt": "consent", "include_granted_scopes": "true"},
-        )
 
     async def exchange(self, code: str, verifier: str, redirect_uri: str) -> dict[str, Any]:
         response = await self._token(
