@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 from urllib.parse import urlencode
@@ -53,6 +54,7 @@ from masthead.platforms.oauth import (
     post_token,
     with_client,
 )
+from masthead.platforms.seams import loaded, stored
 from masthead.platforms.spec import PlatformSpec, Subaccount
 from masthead.platforms.tokens import RefreshTokenSpent, TokenKeeper
 from masthead.timeutil import utcnow
@@ -154,6 +156,16 @@ class GoogleOAuth(AppOAuth):
         return await post_token(
             self._client, "Google's", self._token_url, with_client(form, self._app)
         )
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedUpload:
+    """What `prepare` hands to `send` and `reconcile`: the resumable upload session (one
+    session makes at most one video) and the file it uploads."""
+
+    session: str
+    url: str
+    size: int
 
 
 class YouTubePublisher(Publisher):
@@ -295,13 +307,13 @@ class YouTubePublisher(Publisher):
             raise Retryable(f"YouTube unreachable ({type(exc).__name__})") from exc
         if response.status_code != 200 or "location" not in response.headers:
             raise self._refused(response)
-        return {"session": response.headers["location"], "url": file.url, "size": file.size}
+        return stored(PreparedUpload(response.headers["location"], file.url, file.size))
 
     async def send(self, ctx: PublishContext, position: int, prepared: dict[str, Any]) -> SentItem:
         """The upload. A token refresh that cannot be done mid-upload may come after the last
         byte left, so it is an unknown outcome here, never a retry with a new session."""
         try:
-            video = await self._upload(ctx, prepared, offset=0)
+            video = await self._upload(ctx, loaded(PreparedUpload, prepared), offset=0)
         except Retryable as exc:
             raise OutcomeUnknown(
                 f"the YouTube upload stopped ({exc.message}); its session may have completed"
@@ -315,27 +327,28 @@ class YouTubePublisher(Publisher):
         (the same session, so still at most one video); None if the session is gone."""
         if not prepared.get("session"):
             return None
-        state = await self._session_state(ctx, prepared)
+        upload = loaded(PreparedUpload, prepared)
+        state = await self._session_state(ctx, upload)
         if isinstance(state, dict):
             return await self._published(ctx, state)
         if state is None:
             return None
-        return await self._published(ctx, await self._upload(ctx, prepared, offset=state))
+        return await self._published(ctx, await self._upload(ctx, upload, offset=state))
 
     async def _upload(
-        self, ctx: PublishContext, prepared: dict[str, Any], *, offset: int
+        self, ctx: PublishContext, upload: PreparedUpload, *, offset: int
     ) -> dict[str, Any]:
         """PUT the bytes from `offset` in chunks; after an interruption, resume where the
         session says it stopped. Returns the Video resource YouTube answers at the end."""
         media = ctx.media
         if media is None:
             raise Permanent("This server cannot read media files for YouTube")
-        file = await media.file(str(prepared["url"]))
-        total = int(prepared["size"])
+        file = await media.file(upload.url)
+        total = upload.size
         resumes = 0
         while True:
             try:
-                result = await self._put_from(ctx, media, file, prepared, offset)
+                result = await self._put_from(ctx, media, file, upload, offset)
             except (httpx.TransportError, _ServerBusy) as exc:
                 resumes += 1
                 if resumes > RESUME_ATTEMPTS:
@@ -343,7 +356,7 @@ class YouTubePublisher(Publisher):
                         f"the YouTube upload kept breaking ({exc}); the session may have completed"
                     ) from exc
                 await asyncio.sleep(self._resume_pause)
-                state = await self._session_state(ctx, prepared)
+                state = await self._session_state(ctx, upload)
                 if isinstance(state, dict):
                     return state
                 if state is None:
@@ -361,18 +374,18 @@ class YouTubePublisher(Publisher):
         ctx: PublishContext,
         media: MediaSource,
         file: MediaFile,
-        prepared: dict[str, Any],
+        upload: PreparedUpload,
         offset: int,
     ) -> dict[str, Any] | int:
         """Send chunks from `offset` until YouTube answers with the video (a dict) or asks
         for more from another offset than expected (an int)."""
-        total = int(prepared["size"])
+        total = upload.size
         async for start, chunk in _pieces(media, file, offset, self._chunk_size):
             end = start + len(chunk) - 1
             response = await self._call(
                 ctx,
                 "PUT",
-                str(prepared["session"]),
+                upload.session,
                 content=chunk,
                 headers={
                     "Content-Range": f"bytes {start}-{end}/{total}",
@@ -393,16 +406,16 @@ class YouTubePublisher(Publisher):
         return total
 
     async def _session_state(
-        self, ctx: PublishContext, prepared: dict[str, Any]
+        self, ctx: PublishContext, upload: PreparedUpload
     ) -> dict[str, Any] | int | None:
         """The video (upload complete), the next offset to send (308), or None when the
         session no longer exists (404/410)."""
-        total = int(prepared["size"])
+        total = upload.size
         try:
             response = await self._call(
                 ctx,
                 "PUT",
-                str(prepared["session"]),
+                upload.session,
                 content=b"",
                 headers={"Content-Range": f"bytes */{total}"},
             )
