@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import gc
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
+import httpx
 from fastapi import FastAPI
 
 from masthead import __version__
@@ -32,12 +33,17 @@ from masthead.store.database import Database
 from masthead.web import app as web
 
 
-def create_app(settings: Settings, *, run_worker: bool = True) -> FastAPI:
+def create_app(
+    settings: Settings,
+    *,
+    run_worker: bool = True,
+    transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
+) -> FastAPI:
     app = FastAPI(
         title="Masthead",
         version=__version__,
         description=api.DESCRIPTION,
-        lifespan=running(settings, run_worker=run_worker),
+        lifespan=running(settings, run_worker=run_worker, transports=transports),
         docs_url=None,  # the web UI serves /docs from vendored files
         redoc_url=None,
     )
@@ -50,7 +56,10 @@ def create_app(settings: Settings, *, run_worker: bool = True) -> FastAPI:
 
 
 def running(
-    settings: Settings, *, run_worker: bool
+    settings: Settings,
+    *,
+    run_worker: bool,
+    transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
 ) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     """The process's lifetime: its parts built at start-up, closed in reverse at shutdown."""
 
@@ -67,7 +76,7 @@ def running(
             port=DispatchPort(cross_process=not db.is_sqlite),
             accounts=AccountDirectory(db, AVAILABLE),
             media=MediaLibrary(db, settings),
-            publishers=build_publishers(settings),
+            publishers=build_publishers(settings, transports),
         )
         if run_worker:
             ctx.dispatcher = Dispatcher(db, ctx.publishers, settings, secrets, media=ctx.media)

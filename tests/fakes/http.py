@@ -1,12 +1,17 @@
-"""Pieces every platform fake shares: a uvicorn server in a thread, recorded calls, faults."""
+"""Pieces every platform fake shares: how it is served (a uvicorn server in a thread, or
+in-process through `transport()`), recorded calls, faults."""
 
 from __future__ import annotations
 
 import threading
 import time
 from collections import defaultdict, deque
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Self
 
+import httpx
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -47,10 +52,24 @@ class Dropped(Response):
         raise ConnectionAbortedError("the fake dropped the connection after acting")
 
 
+class InProcess(httpx.ASGITransport):
+    """A fake served in the test's event loop. A connection it drops after acting (`Dropped`)
+    reaches the client as over a socket: a protocol error, with the answer lost."""
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        try:
+            return await super().handle_async_request(request)
+        except ConnectionAbortedError as exc:
+            raise httpx.RemoteProtocolError(str(exc), request=request) from exc
+
+
 class FakeServer:
-    """A Starlette app on 127.0.0.1 in a daemon thread, with recorded calls and queued faults."""
+    """A Starlette app on 127.0.0.1 in a daemon thread, or in-process, with recorded calls and
+    queued faults. A fake either overrides `app()` or hands its routes to `use()`."""
 
     name = "fake"
+    fault_names: frozenset[str] = FAULTS
+    """What `fail_next` accepts (a fake with faults of its own names its set)."""
 
     def __init__(self) -> None:
         self.port = free_port()
@@ -60,6 +79,7 @@ class FakeServer:
         self.rate_limit_seconds = 2
         self.slow_seconds = 5.0
         self._lock = threading.RLock()
+        self._app: Starlette | None = None
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -67,8 +87,18 @@ class FakeServer:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    def use(self, app: Starlette) -> None:
+        self._app = app
+
     def app(self) -> Starlette:
-        raise NotImplementedError
+        if self._app is None:
+            raise NotImplementedError(f"{self.name} has no routes")
+        return self._app
+
+    def transport(self) -> InProcess:
+        """The fake without a socket, for a publisher's `transport=` (no `start()` needed).
+        httpx's timeouts do not apply in-process: tests of hanging answers keep the socket."""
+        return InProcess(app=self.app())
 
     def start(self) -> None:
         config = uvicorn.Config(
@@ -83,6 +113,15 @@ class FakeServer:
                 raise RuntimeError(f"{self.name} did not start")
             time.sleep(0.01)
 
+    @contextmanager
+    def running(self, refused: str = "requests the platform's contract refuses") -> Iterator[Self]:
+        """Serving for one test, stopped after it; the test then fails on any request the
+        fake found invalid (`refused` says against what)."""
+        self.start()
+        yield self
+        self.stop()
+        assert self.invalid == [], refused
+
     def stop(self) -> None:
         if self._server is not None and self._thread is not None:
             self._server.should_exit = True
@@ -90,7 +129,7 @@ class FakeServer:
 
     def fail_next(self, operation: str, fault: str, *, after: int = 0) -> None:
         """Answer the `after`+1-th next call of `operation` with `fault`."""
-        assert fault in FAULTS, fault
+        assert fault in self.fault_names, fault
         self.faults[operation].extend([None] * after + [fault])
 
     def next_fault(self, operation: str) -> str | None:

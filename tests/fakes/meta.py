@@ -26,7 +26,6 @@ import base64
 import hashlib
 import itertools
 import json
-import threading
 import time
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
@@ -37,14 +36,13 @@ from typing import Any
 from urllib.parse import urlencode
 
 import httpx
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from tests.support.receiver import free_port
+from tests.fakes.http import FakeServer
 
 SPECS = Path(__file__).resolve().parents[2].parent / "shared" / "specs" / "meta" / "api_specs"
 VERSION = "v21.0"
@@ -206,9 +204,11 @@ class Recorded:
     params: dict[str, Any] = field(default_factory=dict)
 
 
-class FakeMeta:
+class FakeMeta(FakeServer):
+    name = "fake Meta"
+
     def __init__(self, *, client_id: str = "meta-app", client_secret: str = "meta-secret") -> None:
-        self.port = free_port()
+        super().__init__()
         self.client_id = client_id
         self.client_secret = client_secret
         self.users: dict[str, FbUser] = {}
@@ -224,7 +224,6 @@ class FakeMeta:
         self.comments: list[Comment] = []
         self.fetched: list[str] = []
         self.requests: list[Recorded] = []
-        self.invalid: list[str] = []
         self.faults: dict[str, deque[int | str | None]] = defaultdict(deque)
         self.container_outcomes: deque[str] = deque()
         self.container_polls = 2
@@ -240,7 +239,6 @@ class FakeMeta:
         """When set, a throttle fault says in X-Business-Use-Case-Usage when calls resume."""
         """post id → times shared (Meta leaves `shares` out of a post never shared)."""
         self._ids = itertools.count(17_900_000_000_000_001)
-        self._lock = threading.RLock()
         app = Starlette(
             routes=[
                 Route(f"/{VERSION}/dialog/oauth", self._authorize, methods=["GET"]),
@@ -249,33 +247,13 @@ class FakeMeta:
                 Route(f"/{VERSION}/{{path:path}}", self._api, methods=["GET", "POST"]),
             ]
         )
-        config = uvicorn.Config(
-            app, host="127.0.0.1", port=self.port, log_level="critical", lifespan="off"
-        )
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, daemon=True)
+        self.use(app)
 
     # -- lifecycle and test helpers ----------------------------------------------------------
 
     @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
     def authorize_url(self) -> str:
         return f"{self.url}/{VERSION}/dialog/oauth"
-
-    def start(self) -> None:
-        self._thread.start()
-        deadline = time.time() + 10
-        while not self._server.started:
-            if time.time() > deadline:
-                raise RuntimeError("fake Meta did not start")
-            time.sleep(0.01)
-
-    def stop(self) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=10)
 
     def next_id(self) -> str:
         with self._lock:
@@ -307,9 +285,6 @@ class FakeMeta:
         """Answer the `after`+1-th next call of `operation` with `fault`."""
         assert isinstance(fault, int) or fault in ("server_error", "drop_after", "slow_after")
         self.faults[operation].extend([None] * after + [fault])
-
-    def calls(self, operation: str) -> list[Recorded]:
-        return [r for r in self.requests if r.operation == operation]
 
     def media_of(self, ig: IgAccount) -> list[IgMedia]:
         return [m for m in self.ig_media.values() if m.ig_id == ig.id]

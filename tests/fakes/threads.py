@@ -27,9 +27,8 @@ import asyncio
 import hashlib
 import itertools
 import secrets
-import threading
 import time
-from collections import defaultdict, deque
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -37,14 +36,13 @@ from urllib.parse import parse_qsl, urlencode
 
 import httpx
 import regex  # type: ignore[import-untyped]
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from tests.support.receiver import free_port
+from tests.fakes.http import FakeServer
 
 VERSION = "v1.0"
 LONG_LIVED_SECONDS = 5_184_000  # 60 days
@@ -286,11 +284,14 @@ class _Dropped(Response):
         raise ConnectionAbortedError("fake Threads dropped the connection after acting")
 
 
-class FakeThreads:
+class FakeThreads(FakeServer):
+    fault_names = FAULTS
+    name = "fake Threads"
+
     def __init__(
         self, *, client_id: str = "threads-app-id", client_secret: str = "threads-app-secret"
     ) -> None:
-        self.port = free_port()
+        super().__init__()
         self.client_id = client_id
         self.client_secret = client_secret
         self.users: dict[str, User] = {}
@@ -303,8 +304,6 @@ class FakeThreads:
         left out of the answer, as Meta does."""
         self.fetches: list[Fetch] = []
         self.requests: list[Recorded] = []
-        self.invalid: list[str] = []
-        self.faults: dict[str, deque[str | None]] = defaultdict(deque)
         self.container_faults: deque[tuple[str, str | None]] = deque()
         """Terminal statuses for the next containers made: ("ERROR", message) or
         ("EXPIRED", None); a container gets one when it would otherwise be FINISHED."""
@@ -313,9 +312,7 @@ class FakeThreads:
         self.processing_polls = 0
         """Status polls a video container stays IN_PROGRESS after its download."""
         self.min_refresh_age = 24 * 3600.0
-        self.slow_seconds = 5.0
         self._ids = itertools.count(17_841_400_000_000_001)
-        self._lock = threading.RLock()
         self._tasks: set[asyncio.Task[None]] = set()
         app = Starlette(
             routes=[
@@ -326,33 +323,13 @@ class FakeThreads:
                 Route(f"/{VERSION}/{{path:path}}", self._api, methods=["GET", "POST"]),
             ]
         )
-        config = uvicorn.Config(
-            app, host="127.0.0.1", port=self.port, log_level="critical", lifespan="off"
-        )
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, daemon=True)
+        self.use(app)
 
     # -- lifecycle and test helpers ----------------------------------------------------------
 
     @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
     def authorize_url(self) -> str:
         return f"{self.url}/oauth/authorize"
-
-    def start(self) -> None:
-        self._thread.start()
-        deadline = time.time() + 10
-        while not self._server.started:
-            if time.time() > deadline:
-                raise RuntimeError("fake Threads did not start")
-            time.sleep(0.01)
-
-    def stop(self) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=10)
 
     def next_id(self) -> str:
         with self._lock:
@@ -390,16 +367,8 @@ class FakeThreads:
         for token in self.tokens.values():
             token.expires_at = 0.0
 
-    def fail_next(self, operation: str, fault: str, *, after: int = 0) -> None:
-        """Answer the `after`+1-th next call of `operation` with `fault`."""
-        assert fault in FAULTS, fault
-        self.faults[operation].extend([None] * after + [fault])
-
     def posts_by(self, user: User) -> list[Post]:
         return [p for p in self.posts.values() if p.user_id == user.id]
-
-    def calls(self, operation: str) -> list[Recorded]:
-        return [r for r in self.requests if r.operation == operation]
 
     # -- OAuth -------------------------------------------------------------------------------
 

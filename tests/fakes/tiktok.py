@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import threading
 import time
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
@@ -27,15 +26,15 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 import httpx
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from masthead.domain.rules import TIKTOK_CHUNKS, UploadChunks
-from tests.support.receiver import free_port
+from masthead.domain.rules import UploadChunks
+from masthead.platforms.tiktok import CHUNKS as TIKTOK_CHUNKS
+from tests.fakes.http import FakeServer
 
 PRIVACY = ("PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "FOLLOWER_OF_CREATOR", "SELF_ONLY")
 FAULTS = frozenset({"rate_limit", "internal", "drop_after", "hang_after"})
@@ -113,9 +112,11 @@ class _Dropped(Response):
         raise ConnectionAbortedError("fake TikTok dropped the connection after acting")
 
 
-class FakeTikTok:
+class FakeTikTok(FakeServer):
+    name = "fake TikTok"
+
     def __init__(self, *, chunks: UploadChunks = TIKTOK_CHUNKS) -> None:
-        self.port = free_port()
+        super().__init__()
         self.client_key = "masthead-key"
         self.client_secret = "tiktok-shh"
         self.chunks = chunks
@@ -134,7 +135,6 @@ class FakeTikTok:
         self.token_delay = 0.0
         """Seconds the token endpoint thinks before answering (to overlap two refreshes)."""
         self.calls: list[str] = []
-        self.invalid: list[str] = []
         self.faults: dict[str, deque[str]] = defaultdict(deque)
         """Per operation, what each next call does ("" = answer normally)."""
         self.authorize_as: str | None = None
@@ -147,7 +147,6 @@ class FakeTikTok:
         """How many ids each video/query asked for."""
         self._polls: dict[str, int] = defaultdict(int)
         self._ids = itertools.count(7_400_000_000_000_000_001)
-        self._lock = threading.RLock()
         app = Starlette(
             routes=[
                 Route("/v2/auth/authorize/", self._authorize, methods=["GET"]),
@@ -162,33 +161,13 @@ class FakeTikTok:
                 Route("/v2/video/query/", self._video_query, methods=["POST"]),
             ]
         )
-        config = uvicorn.Config(
-            app, host="127.0.0.1", port=self.port, log_level="critical", lifespan="off"
-        )
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, daemon=True)
+        self.use(app)
 
     # -- lifecycle and helpers ---------------------------------------------------------------
 
     @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
     def authorize_url(self) -> str:
         return f"{self.url}/v2/auth/authorize/"
-
-    def start(self) -> None:
-        self._thread.start()
-        deadline = time.time() + 10
-        while not self._server.started:
-            if time.time() > deadline:
-                raise RuntimeError("fake TikTok did not start")
-            time.sleep(0.01)
-
-    def stop(self) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=10)
 
     def next_id(self) -> str:
         with self._lock:

@@ -24,10 +24,8 @@ import hashlib
 import html
 import itertools
 import json
-import threading
 import time
 import warnings
-from collections import defaultdict, deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -36,7 +34,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
-import uvicorn
 from openapi_core import Config, OpenAPI
 from openapi_core.testing import MockRequest, MockResponse
 from starlette.applications import Starlette
@@ -45,7 +42,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from tests.support.receiver import free_port
+from tests.fakes.http import FakeServer
 
 SPECS = Path(__file__).resolve().parents[2].parent / "shared" / "specs"
 OPENAPI = SPECS / "x" / "xdk" / "specs" / "openapi.json"
@@ -201,9 +198,12 @@ class _Dropped(Response):
         raise ConnectionAbortedError("fake X dropped the connection after acting")
 
 
-class FakeX:
+class FakeX(FakeServer):
+    fault_names = FAULTS
+    name = "fake X"
+
     def __init__(self, *, client_id: str = "masthead-client", client_secret: str = "shh") -> None:
-        self.port = free_port()
+        super().__init__()
         self.client_id = client_id
         self.client_secret = client_secret
         self.users: dict[str, User] = {}
@@ -213,8 +213,6 @@ class FakeX:
         self.media: dict[str, Media] = {}
         self.tweets: dict[str, Tweet] = {}
         self.requests: list[Recorded] = []
-        self.invalid: list[str] = []
-        self.faults: dict[str, deque[str | None]] = defaultdict(deque)
         self.authorize_as: str | None = None
         self.deny_authorization = False
         self.restrict_replies = False
@@ -222,12 +220,9 @@ class FakeX:
         self.processing_result = "succeeded"
         self.processing_polls = 1
         self.token_delay = 0.0
-        self.rate_limit_seconds = 2
-        self.slow_seconds = 5.0
         self.lookup_seconds = 0.0
         """How long each metrics lookup takes (a crash test kills workers while they wait)."""
         self._ids = itertools.count(1_860_000_000_000_000_001)
-        self._lock = threading.RLock()
         app = Starlette(
             routes=[
                 Route("/i/oauth2/authorize", self._authorize, methods=["GET"]),
@@ -235,17 +230,9 @@ class FakeX:
                 Route("/2/{path:path}", self._api, methods=["GET", "POST"]),
             ]
         )
-        config = uvicorn.Config(
-            app, host="127.0.0.1", port=self.port, log_level="critical", lifespan="off"
-        )
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, daemon=True)
+        self.use(app)
 
     # -- lifecycle and test helpers ----------------------------------------------------------
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
 
     @property
     def authorize_url(self) -> str:
@@ -253,16 +240,7 @@ class FakeX:
 
     def start(self) -> None:
         _openapi()
-        self._thread.start()
-        deadline = time.time() + 10
-        while not self._server.started:
-            if time.time() > deadline:
-                raise RuntimeError("fake X did not start")
-            time.sleep(0.01)
-
-    def stop(self) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=10)
+        super().start()
 
     def next_id(self) -> str:
         with self._lock:
@@ -300,11 +278,6 @@ class FakeX:
         for token in self.tokens.values():
             token.expires_at = 0.0
 
-    def fail_next(self, operation: str, fault: str, *, after: int = 0) -> None:
-        """Answer the `after`+1-th next call of `operation` with `fault`."""
-        assert fault in FAULTS, fault
-        self.faults[operation].extend([None] * after + [fault])
-
     def revoke(self, user: User) -> None:
         """The user revoked the app: their access and refresh tokens stop working."""
         with self._lock:
@@ -333,9 +306,6 @@ class FakeX:
 
     def delete_tweet(self, tweet_id: str) -> None:
         del self.tweets[tweet_id]
-
-    def calls(self, operation: str) -> list[Recorded]:
-        return [r for r in self.requests if r.operation == operation]
 
     # -- OAuth -------------------------------------------------------------------------------
 

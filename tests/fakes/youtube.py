@@ -22,7 +22,6 @@ import base64
 import hashlib
 import itertools
 import json
-import threading
 import time
 from collections import defaultdict, deque
 from collections.abc import Mapping
@@ -33,14 +32,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from tests.support.receiver import free_port
+from tests.fakes.http import FakeServer
 
 SPECS = Path(__file__).resolve().parents[2].parent / "shared" / "specs"
 DISCOVERY = (
@@ -218,9 +216,11 @@ class _Dropped(Response):
         raise ConnectionAbortedError("fake YouTube dropped the connection")
 
 
-class FakeYouTube:
+class FakeYouTube(FakeServer):
+    name = "fake YouTube"
+
     def __init__(self, *, client_id: str = "masthead.apps.googleusercontent.com") -> None:
-        self.port = free_port()
+        super().__init__()
         self.client_id = client_id
         self.client_secret = "google-shh"
         self.channels: dict[str, Channel] = {}
@@ -235,7 +235,6 @@ class FakeYouTube:
         self.comments_off: set[str] = set()
         """Videos whose owner turned comments off."""
         self.calls: list[str] = []
-        self.invalid: list[str] = []
         self.faults: dict[str, deque[list[Any]]] = defaultdict(deque)
         self.authorize_as: str | None = None
         self.authorize_query: dict[str, str] = {}
@@ -245,7 +244,6 @@ class FakeYouTube:
         self.videos_list_ids: list[int] = []
         """How many ids each videos.list request asked for."""
         self._ids = itertools.count(1)
-        self._lock = threading.RLock()
         app = Starlette(
             routes=[
                 Route("/o/oauth2/v2/auth", self._authorize, methods=["GET"]),
@@ -260,30 +258,13 @@ class FakeYouTube:
                 Route("/youtube/v3/comments", self._comments, methods=["GET", "POST"]),
             ]
         )
-        config = uvicorn.Config(
-            app, host="127.0.0.1", port=self.port, log_level="critical", lifespan="off"
-        )
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, daemon=True)
+        self.use(app)
 
     # -- lifecycle and helpers ---------------------------------------------------------------
 
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
     def start(self) -> None:
         discovery()
-        self._thread.start()
-        deadline = time.time() + 10
-        while not self._server.started:
-            if time.time() > deadline:
-                raise RuntimeError("fake YouTube did not start")
-            time.sleep(0.01)
-
-    def stop(self) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=10)
+        super().start()
 
     def _next(self, prefix: str) -> str:
         with self._lock:

@@ -3,8 +3,7 @@ and enums that come from the platform rules."""
 
 from __future__ import annotations
 
-from masthead.domain.rules import RULES
-from masthead.platforms.registry import SOCIAL
+from masthead.platforms.registry import RULES, SOCIAL
 from tests.mcp.conftest import agent
 from tests.support.harness import Harness
 from tests.support.mcp_client import refusal

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from masthead.domain.rules import RULES
 from masthead.media.library import PostMedia
 from masthead.platforms.base import Permanent
+from masthead.platforms.registry import RULES
 from tests.media.conftest import post_media
 from tests.support import samples
 from tests.support.files import FileServer

@@ -10,7 +10,6 @@ import pytest
 
 from masthead.config import Settings
 from masthead.platforms.oauth import credentials_from_token_response
-from masthead.services.connections import connect_account
 from tests.conftest import make_settings
 from tests.fakes.x import OPENAPI, FakeX, User
 from tests.support.harness import Caller, Harness, running_app
@@ -20,11 +19,8 @@ from tests.support.harness import Caller, Harness, running_app
 def fake_x() -> Iterator[FakeX]:
     if not OPENAPI.exists():
         pytest.skip(f"X's OpenAPI is not at {OPENAPI} (the shared specs folder beside the repo)")
-    fake = FakeX()
-    fake.start()
-    yield fake
-    fake.stop()
-    assert fake.invalid == [], "requests that X's OpenAPI refuses"
+    with FakeX().running("requests that X's OpenAPI refuses") as fake:
+        yield fake
 
 
 @pytest.fixture
@@ -41,8 +37,9 @@ def x_settings(tmp_path: Path, fake_x: FakeX) -> Settings:
 
 
 @pytest.fixture
-async def x_app(x_settings: Settings) -> AsyncIterator[Harness]:
-    async with running_app(x_settings) as running:
+async def x_app(x_settings: Settings, fake_x: FakeX) -> AsyncIterator[Harness]:
+    """The app with the fake served in-process (its port stays up for subprocess tests)."""
+    async with running_app(x_settings, transports={"twitter": fake_x.transport()}) as running:
         yield running
 
 
@@ -51,14 +48,7 @@ async def connect_x(
 ) -> str:
     """Connect `user`'s X account for `caller` the way `masthead accounts add` does."""
     credentials = {**credentials_from_token_response(fake.issue_tokens(user)), **tokens}
-    account_id, _ = await connect_account(
-        harness.db,
-        harness.ctx.secrets,
-        harness.ctx.publishers["twitter"],
-        user_id=caller.user_id,
-        credentials=credentials,
-    )
-    return str(account_id)
+    return await harness.connect(caller, "twitter", credentials)
 
 
 def x_post(account_id: str, *texts: str, media: tuple[str, ...] = ()) -> dict[str, Any]:

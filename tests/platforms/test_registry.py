@@ -6,9 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from masthead.domain.rules import RULES
 from masthead.platforms.base import CommentsWriter
-from masthead.platforms.registry import BUDGETS, PLATFORMS, SPECS, TARGET_TYPES, build_publishers
+from masthead.platforms.registry import (
+    BUDGETS,
+    PLATFORMS,
+    RULES,
+    SPECS,
+    TARGET_TYPES,
+    build_publishers,
+)
 from masthead.platforms.spec import PlatformSpec
 from tests.conftest import make_settings
 
@@ -18,6 +24,9 @@ DOCS = Path(__file__).resolve().parents[2] / "docs" / "platforms"
 def test_every_platform_has_rules_and_every_rule_a_platform() -> None:
     assert list(SPECS) == list(TARGET_TYPES)
     assert set(RULES) == set(TARGET_TYPES)
+    assert all(
+        RULES[spec.name] is spec.rules and spec.rules.name == spec.name for spec in PLATFORMS
+    )
 
 
 async def test_each_spec_builds_the_publisher_of_its_name(tmp_path: Path) -> None:

@@ -17,16 +17,14 @@ from masthead.platforms.base import Publisher
 from masthead.platforms.oauth import credentials_from_token_response
 from masthead.platforms.tiktok import TikTokPublisher
 from masthead.platforms.youtube import YouTubePublisher
-from masthead.security import Secrets
-from masthead.services.connections import connect_account
-from masthead.store.database import Database
 from tests.fakes.tiktok import FakeTikTok
 from tests.fakes.youtube import DISCOVERY, FakeYouTube
 from tests.platforms.tiktok.conftest import tt_post
 from tests.platforms.youtube.conftest import yt_post
 from tests.support import samples
+from tests.support.crashes import seed_connected
 from tests.support.files import FileServer
-from tests.support.harness import Caller, migrate, seed_user
+from tests.support.harness import Caller
 from tests.support.server import ServerProcess
 
 SECRET = "tt-yt-crash-secret"
@@ -49,42 +47,21 @@ def _server(tmp_path: Path, files: FileServer, env: dict[str, str]) -> ServerPro
 def fake_yt() -> Iterator[FakeYouTube]:
     if not DISCOVERY.exists():
         pytest.skip(f"YouTube's discovery document is not at {DISCOVERY} (../shared/specs)")
-    fake = FakeYouTube()
-    fake.start()
-    yield fake
-    fake.stop()
-    assert fake.invalid == []
+    with FakeYouTube().running() as fake:
+        yield fake
 
 
 @pytest.fixture
 def fake_tt() -> Iterator[FakeTikTok]:
-    fake = FakeTikTok()
-    fake.start()
-    yield fake
-    fake.stop()
-    assert fake.invalid == []
+    with FakeTikTok().running() as fake:
+        yield fake
 
 
 async def _seed(
     server: ServerProcess, publisher: Publisher, tokens: dict[str, Any]
 ) -> tuple[Caller, str]:
-    url = f"sqlite:///{server.data_dir / 'masthead.db'}"
-    await migrate(url)
-    db = Database(url)
-    await db.start()
-    try:
-        caller = await seed_user(db, Secrets([SECRET]), "crash@example.com")
-        account_id, _ = await connect_account(
-            db,
-            Secrets([SECRET]),
-            publisher,
-            user_id=caller.user_id,
-            credentials=credentials_from_token_response(tokens),
-        )
-    finally:
-        await publisher.aclose()
-        await db.close()
-    return caller, str(account_id)
+    credentials = credentials_from_token_response(tokens)
+    return await seed_connected(server, SECRET, publisher, credentials)
 
 
 async def _crash_and_restart(

@@ -4,7 +4,6 @@ before X's answer came back; the next start finds the post on X instead of posti
 from __future__ import annotations
 
 import asyncio
-import time
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -15,13 +14,17 @@ import pytest
 
 from masthead.platforms.oauth import credentials_from_token_response
 from masthead.platforms.twitter import TwitterPublisher
-from masthead.security import Secrets
-from masthead.services.connections import connect_account
 from masthead.store.database import Database
 from tests.fakes.x import FakeX
 from tests.platforms.conftest import x_post
-from tests.support.crashes import create_posts, read_in_flight, wait_settled
-from tests.support.harness import Caller, migrate, seed_user
+from tests.support.crashes import (
+    create_posts,
+    final_state,
+    read_in_flight,
+    seed_connected,
+    wait_settled,
+)
+from tests.support.harness import Caller
 from tests.support.server import ServerProcess
 
 SECRET = "x-crash-secret"
@@ -45,31 +48,9 @@ def server(tmp_path: Path, fake_x: FakeX) -> Iterator[ServerProcess]:
 
 
 async def _seed(server: ServerProcess, fake: FakeX) -> tuple[Caller, str]:
-    url = f"sqlite:///{server.data_dir / 'masthead.db'}"
-    await migrate(url)
-    db = Database(url)
-    await db.start()
     publisher = TwitterPublisher(api_url=fake.url, app=None)
-    try:
-        caller = await seed_user(db, Secrets([SECRET]), "crash@example.com")
-        credentials = credentials_from_token_response(fake.issue_tokens(fake.add_user("kay")))
-        account_id, _ = await connect_account(
-            db, Secrets([SECRET]), publisher, user_id=caller.user_id, credentials=credentials
-        )
-    finally:
-        await publisher.aclose()
-        await db.close()
-    return caller, str(account_id)
-
-
-async def _final(server: ServerProcess, caller: Caller, post_id: str) -> dict[str, object]:
-    deadline = time.monotonic() + 20
-    async with httpx.AsyncClient(base_url=server.base_url, headers=caller.headers) as client:
-        while True:
-            body: dict[str, object] = (await client.get(f"/v2/posts/{post_id}")).json()
-            if body.get("status") in ("published", "failed") or time.monotonic() > deadline:
-                return body
-            await asyncio.sleep(0.05)
+    credentials = credentials_from_token_response(fake.issue_tokens(fake.add_user("kay")))
+    return await seed_connected(server, SECRET, publisher, credentials)
 
 
 async def test_a_crash_after_the_post_left_is_reconciled_with_x_not_reposted(
@@ -86,7 +67,7 @@ async def test_a_crash_after_the_post_left_is_reconciled_with_x_not_reposted(
     server.kill()
     await asyncio.to_thread(server.start)
 
-    body = await _final(server, caller, post_id)
+    body = await final_state(server, caller, post_id)
 
     [tweet] = fake_x.tweets.values()
     assert body["status"] == "published", body

@@ -202,8 +202,8 @@ async def test_a_platform_without_an_oauth_app_says_it_is_not_configured(
 async def test_platforms_without_a_publisher_are_refused_clearly(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, platform: str, status: int, reason: str
 ) -> None:
-    def without_linkedin(settings: Settings) -> dict[str, Publisher]:
-        return {k: v for k, v in build_publishers(settings).items() if k != "linkedin"}
+    def without_linkedin(settings: Settings, transports: None) -> dict[str, Publisher]:
+        return {k: v for k, v in build_publishers(settings, transports).items() if k != "linkedin"}
 
     monkeypatch.setattr(app_module, "AVAILABLE", AVAILABLE - {"linkedin"})
     monkeypatch.setattr(app_module, "build_publishers", without_linkedin)

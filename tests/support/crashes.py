@@ -1,6 +1,7 @@
-"""What the crash and restart tests share: a user with a webhook account, random SIGKILLs of
-server processes while posts go out, the stored outcome of every post, and the verdict that no
-post was lost and only deliveries cut by a crash were repeated."""
+"""What the crash and restart tests share: a user with a webhook account (or with an account a
+platform's publisher connects), random SIGKILLs of server processes while posts go out, the
+stored outcome of every post, and the verdict that no post was lost and only deliveries cut by
+a crash were repeated."""
 
 from __future__ import annotations
 
@@ -17,8 +18,10 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
+from masthead.platforms.base import Publisher
 from masthead.platforms.webhook import REDELIVERY_HEADER
 from masthead.security import Secrets
+from masthead.services.connections import connect_account
 from masthead.store import posts
 from masthead.store.database import Database
 from masthead.store.models import Post, PostItem
@@ -41,6 +44,39 @@ async def seed_webhook_account(url: str, secret: str, email: str) -> tuple[Calle
     finally:
         await db.close()
     return caller, account
+
+
+async def seed_connected(
+    server: ServerProcess, secret: str, publisher: Publisher, credentials: dict[str, Any]
+) -> tuple[Caller, str]:
+    """Migrate `server`'s database and give it a user with the account `publisher` connects
+    from `credentials`, as `masthead accounts add` does; the publisher is closed after."""
+    url = f"sqlite:///{server.data_dir / 'masthead.db'}"
+    await migrate(url)
+    db = Database(url)
+    await db.start()
+    try:
+        caller = await seed_user(db, Secrets([secret]), "crash@example.com")
+        account_id, _ = await connect_account(
+            db, Secrets([secret]), publisher, user_id=caller.user_id, credentials=credentials
+        )
+    finally:
+        await publisher.aclose()
+        await db.close()
+    return caller, str(account_id)
+
+
+async def final_state(
+    server: ServerProcess, caller: Caller, post_id: str, *, within: float = 20.0
+) -> dict[str, object]:
+    """The post's status once published or failed (or whatever it is after `within` s)."""
+    deadline = time.monotonic() + within
+    async with httpx.AsyncClient(base_url=server.base_url, headers=caller.headers) as client:
+        while True:
+            body: dict[str, object] = (await client.get(f"/v2/posts/{post_id}")).json()
+            if body.get("status") in SETTLED or time.monotonic() > deadline:
+                return body
+            await asyncio.sleep(0.05)
 
 
 async def insert_webhook_posts(

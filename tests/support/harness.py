@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +18,7 @@ from masthead.app import create_app
 from masthead.config import Settings
 from masthead.context import AppContext
 from masthead.security import Secrets
+from masthead.services.connections import connect_account
 from masthead.store import accounts, users
 from masthead.store.database import Database
 from masthead.store.migrate import upgrade
@@ -101,6 +102,18 @@ class Harness:
     async def account(self, caller: Caller, platform: str = "webhook", **kw: Any) -> str:
         return await seed_account(self.db, caller, platform, **kw)
 
+    async def connect(self, caller: Caller, platform: str, credentials: dict[str, Any]) -> str:
+        """A connected account of `platform` for `caller`, through its publisher, as
+        `masthead accounts add` does (the publisher checks the credentials with the fake)."""
+        account_id, _ = await connect_account(
+            self.db,
+            self.ctx.secrets,
+            self.ctx.publishers[platform],
+            user_id=caller.user_id,
+            credentials=credentials,
+        )
+        return str(account_id)
+
     async def create_post(
         self, caller: Caller, body: Any, headers: dict[str, str] | None = None
     ) -> httpx.Response:
@@ -129,9 +142,15 @@ class Harness:
 
 
 @asynccontextmanager
-async def running_app(settings: Settings, *, run_worker: bool = True) -> AsyncIterator[Harness]:
+async def running_app(
+    settings: Settings,
+    *,
+    run_worker: bool = True,
+    transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
+) -> AsyncIterator[Harness]:
+    """The app in-process; `transports` serve platforms' fakes in-process too (no socket)."""
     await migrate(settings.sqlalchemy_url)
-    app = create_app(settings, run_worker=run_worker)
+    app = create_app(settings, run_worker=run_worker, transports=transports)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(
@@ -152,14 +171,19 @@ def webhook_post(account_id: str, url: str, text: str = "Hello", **root: Any) ->
 
 
 @asynccontextmanager
-async def served_app(settings: Settings, *, run_worker: bool = True) -> AsyncIterator[Harness]:
+async def served_app(
+    settings: Settings,
+    *,
+    run_worker: bool = True,
+    transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
+) -> AsyncIterator[Harness]:
     """The app on a real 127.0.0.1 port with MASTHEAD_PUBLIC_URL pointing at it, in this event
     loop: for fakes of platforms that fetch hosted media by URL (Meta, Threads, TikTok,
     Pinterest), so that a wrong public URL fails the test as it would fail in production."""
     port = free_port()
     settings = settings.model_copy(update={"public_url": f"http://127.0.0.1:{port}"})
     await migrate(settings.sqlalchemy_url)
-    app = create_app(settings, run_worker=run_worker)
+    app = create_app(settings, run_worker=run_worker, transports=transports)
     config = uvicorn.Config(
         app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", access_log=False
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from masthead.domain.media import MediaFacts, check_files, needs_conversion
-from masthead.domain.rules import RULES
+from masthead.platforms.registry import RULES
 
 MB = 1024 * 1024
 JPEG = MediaFacts("image/jpeg", 1 * MB, 1080, 1080)

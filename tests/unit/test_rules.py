@@ -1,18 +1,12 @@
-"""The rules table: one entry per target, the numbers of platform-rules.md, nothing missing."""
+"""The rules table (each platform module's `RULES`, gathered by the registry): one entry
+per target, the numbers of platform-rules.md, nothing missing."""
 
 from __future__ import annotations
 
 import pytest
 
-from masthead.domain.rules import (
-    RULES,
-    THREAD_PLATFORMS,
-    Count,
-    Kind,
-    MediaCount,
-    TextLimit,
-)
-from masthead.platforms.registry import TARGET_TYPES
+from masthead.domain.rules import Count, Kind, MediaCount, TextLimit
+from masthead.platforms.registry import RULES, TARGET_TYPES, THREAD_PLATFORMS
 
 
 def test_there_is_one_rules_entry_per_target_type_and_it_names_itself() -> None:
@@ -22,7 +16,7 @@ def test_there_is_one_rules_entry_per_target_type_and_it_names_itself() -> None:
 
 
 def test_only_twitter_bluesky_and_threads_accept_threads() -> None:
-    assert THREAD_PLATFORMS == ("twitter", "bluesky", "threads")
+    assert THREAD_PLATFORMS == ("twitter", "threads", "bluesky")  # the registry's order
 
 
 @pytest.mark.parametrize(

@@ -31,7 +31,6 @@ from masthead.dispatch.port import CHANNEL
 from masthead.dispatch.resilience import EngineHealth, EngineState, backoff_delay
 from masthead.domain.budgets import Budget, PlatformBudgets, parse_budgets
 from masthead.domain.posts import draft_from_json
-from masthead.domain.rules import RULES
 from masthead.domain.states import OUTCOME_UNKNOWN_PREFIX, State
 from masthead.media.library import MediaLibrary, PostMedia
 from masthead.metrics import BUDGET_WAITS, DISPATCH_LAG, POSTS_BY_STATE, PUBLISH_OUTCOMES
@@ -49,7 +48,7 @@ from masthead.platforms.base import (
     Retryable,
     SentItem,
 )
-from masthead.platforms.registry import BUDGETS, analytics_checkpoints
+from masthead.platforms.registry import BUDGETS, RULES, analytics_checkpoints
 from masthead.security import Secrets
 from masthead.store import accounts, queue, users
 from masthead.store import budgets as budget_store

@@ -4,7 +4,8 @@ A post that can never succeed is answered 422 before anything is queued, naming 
 once with its compat path (`post.target.pageId`), so a client fixes its request in one round trip.
 Only what is knowable without I/O is checked here: JSON types, text lengths, media *counts*, URL
 syntax and target fields. Media types and sizes need the download; DNS needs the network (the
-real SSRF guard runs at send time). Limits come from `rules.py`, never from this file.
+real SSRF guard runs at send time). Limits come from the rules table the caller passes (each
+platform's `RULES`, gathered by `platforms/registry.py`), never from this file.
 """
 
 from __future__ import annotations
@@ -22,14 +23,14 @@ from masthead.domain.errors import FieldError, ValidationFailed
 from masthead.domain.inputs import TIME_EXAMPLE, OutOfCalendar, parse_instant
 from masthead.domain.posts import PostDraft, ThreadItem
 from masthead.domain.rules import (
-    RULES,
-    THREAD_PLATFORMS,
     Count,
     FieldRule,
     Kind,
     MediaCount,
     PlatformRules,
+    RulesTable,
     TextLimit,
+    thread_platforms,
 )
 
 ACCOUNT_ID = re.compile(r"[1-9][0-9]{0,17}")
@@ -59,7 +60,7 @@ class CreateRequest:
     use_next_free_slot: bool
 
 
-def parse_create_request(body: object, now: datetime) -> CreateRequest:
+def parse_create_request(body: object, now: datetime, *, rules: RulesTable) -> CreateRequest:
     """Validate a whole `POST /v2/posts` body; raise `ValidationFailed` with every problem."""
     if not isinstance(body, dict):
         raise ValidationFailed.one("", 'the request body must be a JSON object with a "post"')
@@ -69,7 +70,7 @@ def parse_create_request(body: object, now: datetime) -> CreateRequest:
         problems.append(FieldError("post", "is required"))
     else:
         try:
-            post = parse_post(body["post"], "post")
+            post = parse_post(body["post"], "post", rules=rules)
         except ValidationFailed as exc:
             problems.extend(exc.errors)
     message: str | None = None
@@ -120,7 +121,7 @@ def parse_scheduled_time(value: object, now: datetime, path: str) -> datetime | 
     return when if when > now else None
 
 
-def parse_post(raw: object, path: str = "post") -> PostDraft:
+def parse_post(raw: object, path: str = "post", *, rules: RulesTable) -> PostDraft:
     """Validate a Blotato `post` object against its target's rules; return the draft.
 
     Every problem found is reported, not just the first. Unknown extra fields of `target` are
@@ -132,38 +133,42 @@ def parse_post(raw: object, path: str = "post") -> PostDraft:
         )
     problems: list[FieldError] = []
     account_id = _parse_account_id(raw.get("accountId"), f"{path}.accountId", problems)
-    target, rules = _parse_target(raw.get("target"), f"{path}.target", problems)
+    target, target_rules = _parse_target(raw.get("target"), f"{path}.target", rules, problems)
     content = _parse_content(raw.get("content"), f"{path}.content", problems)
     media_type = target.get("mediaType") if target is not None else None
 
-    if content is not None and rules is not None:
-        if content.platform is not None and content.platform not in rules.content_platforms:
-            problems.append(FieldError(f"{path}.content.platform", _platform_mismatch(rules, path)))
+    if content is not None and target_rules is not None:
+        if content.platform is not None and content.platform not in target_rules.content_platforms:
+            problems.append(
+                FieldError(f"{path}.content.platform", _platform_mismatch(target_rules, path))
+            )
         items = content.items
-        if len(items) > 1 and not rules.threads:
+        if len(items) > 1 and not target_rules.threads:
             problems.append(
                 FieldError(
                     f"{path}.content.additionalPosts",
-                    f"threads are only supported on {_join(THREAD_PLATFORMS)}",
+                    f"threads are only supported on {_join(thread_platforms(rules))}",
                 )
             )
             items = items[:1]
         for item in items:
-            _check_item(item, rules, rules.media_for(media_type), media_type, target, problems)
-    if target is not None and rules is not None:
+            _check_item(
+                item, target_rules, target_rules.media_for(media_type), media_type, target, problems
+            )
+    if target is not None and target_rules is not None:
         first_media = content.items[0].media if content is not None else None
         media_count = len(first_media) if first_media is not None else None
-        _check_target_fields(target, rules, f"{path}.target", media_count, problems)
+        _check_target_fields(target, target_rules, f"{path}.target", media_count, problems)
     elif target is not None:
         _check_unicode_tree(target, f"{path}.target", problems, skip=("targetType",))
 
     if problems:
         raise ValidationFailed(problems)
-    assert account_id is not None and target is not None and rules is not None
+    assert account_id is not None and target is not None and target_rules is not None
     assert content is not None and content.platform is not None
     return PostDraft(
         account_id=account_id,
-        target_type=rules.name,
+        target_type=target_rules.name,
         content_platform=content.platform,
         items=tuple(
             ThreadItem(text=item.text or "", media_urls=tuple(item.media or ()))
@@ -205,7 +210,7 @@ def _parse_account_id(value: object, path: str, problems: list[FieldError]) -> s
 
 
 def _parse_target(
-    value: object, path: str, problems: list[FieldError]
+    value: object, path: str, table: RulesTable, problems: list[FieldError]
 ) -> tuple[dict[str, Any] | None, PlatformRules | None]:
     if value is None:
         problems.append(FieldError(path, "is required"))
@@ -214,11 +219,11 @@ def _parse_target(
         problems.append(FieldError(path, _expected("an object", value)))
         return None, None
     target_type = value.get("targetType")
-    rules = RULES.get(target_type) if isinstance(target_type, str) else None
+    rules = table.get(target_type) if isinstance(target_type, str) else None
     if target_type is None:
         problems.append(FieldError(f"{path}.targetType", "is required"))
     elif rules is None:
-        problems.append(FieldError(f"{path}.targetType", f"must be one of: {', '.join(RULES)}"))
+        problems.append(FieldError(f"{path}.targetType", f"must be one of: {', '.join(table)}"))
     return value, rules
 
 

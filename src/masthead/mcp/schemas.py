@@ -1,12 +1,12 @@
-"""Input schemas for the tools, derived from the platform rules (`domain/rules.py`) so that an
+"""Input schemas for the tools, derived from the platform rules (`registry.RULES`) so that an
 agent sees the same enums and bounds that validation applies, and no list is typed twice."""
 
 from __future__ import annotations
 
 from typing import Any, get_args
 
-from masthead.domain.rules import RULES, FieldRule, Kind
-from masthead.platforms.registry import SOCIAL, TARGET_TYPES
+from masthead.domain.rules import FieldRule, Kind
+from masthead.platforms.registry import RULES, SOCIAL, TARGET_TYPES
 from masthead.services.slot_requests import Day
 
 Schema = dict[str, Any]

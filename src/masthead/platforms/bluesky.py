@@ -10,6 +10,7 @@ PDS answers a repeated key with a 500 and writes nothing).
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, ClassVar, TypeVar
 
@@ -19,7 +20,18 @@ from masthead.config import Settings
 from masthead.domain.atproto_ids import new_tid, rkey_of
 from masthead.domain.bluesky_facets import build_facets, find_spans, mentioned_handles
 from masthead.domain.budgets import Budget, PlatformBudgets
-from masthead.domain.rules import RULES
+from masthead.domain.rules import (
+    MB,
+    MP4,
+    WEBP,
+    Count,
+    FieldRule,
+    FileRules,
+    Kind,
+    MediaCount,
+    PlatformRules,
+    TextLimit,
+)
 from masthead.net.client import safe_async_client
 from masthead.net.guard import BlockedDestination
 from masthead.platforms.base import (
@@ -52,6 +64,7 @@ from masthead.platforms.bluesky_xrpc import (
     token_expires_within,
     xrpc,
 )
+from masthead.platforms.seams import loaded, stored
 from masthead.platforms.spec import PlatformSpec
 from masthead.timeutil import parse_time, utcnow
 
@@ -88,6 +101,15 @@ def public_url(handle: str, uri: str) -> str:
     return f"https://bsky.app/profile/{handle}/post/{rkey_of(uri)}"
 
 
+@dataclass(frozen=True, slots=True)
+class PreparedRecord:
+    """What `prepare` hands to `send` and `reconcile`: the post record and the key it is
+    created under (the same key every time, so it can only ever make one post)."""
+
+    rkey: str
+    record: dict[str, Any]
+
+
 class BlueskyPublisher(Publisher):
     platform: ClassVar[str] = "bluesky"
 
@@ -99,6 +121,7 @@ class BlueskyPublisher(Publisher):
         allow: frozenset[tuple[str, int]],
         timeout: float,
         appview_url: str = "https://public.api.bsky.app",
+        transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self._service_url = service_url.rstrip("/") if service_url else None
         self._appview = appview_url.rstrip("/")
@@ -107,7 +130,7 @@ class BlueskyPublisher(Publisher):
         timeouts = httpx.Timeout(timeout, connect=min(timeout, 10.0))
         # Hosts the operator chose (the service URL, the PLC directory) are reached directly;
         # hosts that a user's handle or DID document names go through the SSRF guard.
-        self._client = httpx.AsyncClient(timeout=timeouts)
+        self._client = httpx.AsyncClient(timeout=timeouts, transport=transport)
         self._guarded = safe_async_client(allow=allow, timeout=timeouts)
 
     # Accounts and sessions
@@ -258,7 +281,7 @@ class BlueskyPublisher(Publisher):
                 "root": {"uri": root["uri"], "cid": root["cid"]},
                 "parent": {"uri": parent["uri"], "cid": parent["cid"]},
             }
-        return {"rkey": new_tid(), "record": record}
+        return stored(PreparedRecord(new_tid(), record))
 
     def _media(self, ctx: PublishContext) -> MediaSource:
         if ctx.media is None:
@@ -306,12 +329,12 @@ class BlueskyPublisher(Publisher):
         return image
 
     async def send(self, ctx: PublishContext, position: int, prepared: dict[str, Any]) -> SentItem:
-        return await self._send_record(ctx, prepared)
+        return await self._send_record(ctx, loaded(PreparedRecord, prepared))
 
-    async def _send_record(self, ctx: AccountScope, prepared: dict[str, Any]) -> SentItem:
+    async def _send_record(self, ctx: AccountScope, post: PreparedRecord) -> SentItem:
         """createRecord under the prepared key, a lost or unclear answer settled by that key."""
         try:
-            return await self._create(ctx, prepared)
+            return await self._create(ctx, post)
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
             raise Retryable(f"Bluesky unreachable ({type(exc).__name__})") from exc
         except BlockedDestination as exc:
@@ -322,9 +345,9 @@ class BlueskyPublisher(Publisher):
             cause = str(exc)
         except httpx.TransportError as exc:
             cause = f"{type(exc).__name__} after the request was sent"
-        return await self._settle(ctx, prepared, cause)
+        return await self._settle(ctx, post, cause)
 
-    async def _create(self, ctx: AccountScope, prepared: dict[str, Any]) -> SentItem:
+    async def _create(self, ctx: AccountScope, post: PreparedRecord) -> SentItem:
         async def create(creds: Credentials) -> dict[str, Any]:
             return await xrpc(
                 self._http(creds),
@@ -334,8 +357,8 @@ class BlueskyPublisher(Publisher):
                 body={
                     "repo": creds["did"],
                     "collection": POST,
-                    "rkey": prepared["rkey"],
-                    "record": prepared["record"],
+                    "rkey": post.rkey,
+                    "record": post.record,
                 },
             )
 
@@ -367,15 +390,15 @@ class BlueskyPublisher(Publisher):
             raise
         return self._sent(ctx, str(answer["uri"]), str(answer["cid"]))
 
-    async def _settle(self, ctx: AccountScope, prepared: dict[str, Any], cause: str) -> SentItem:
+    async def _settle(self, ctx: AccountScope, post: PreparedRecord, cause: str) -> SentItem:
         """createRecord left and no clear answer came back (5xx or a lost connection). Look
         the key up; if the record is not there, create it under the same key, which cannot
         make a second post even if the first request is still on its way. Whatever is still
         unclear after that is reported as unknown, never retried with a new key."""
-        rkey = prepared["rkey"]
+        rkey = post.rkey
         try:
             found = await self._find(ctx, rkey)
-            return found if found is not None else await self._create(ctx, prepared)
+            return found if found is not None else await self._create(ctx, post)
         except (XrpcError, httpx.HTTPError, PublishError):
             try:
                 found = await self._find(ctx, rkey)
@@ -396,8 +419,9 @@ class BlueskyPublisher(Publisher):
         under that same key, which can still only ever make one."""
         if "rkey" not in prepared:
             return None
-        found = await self._find(ctx, prepared["rkey"])
-        return found if found is not None else await self._create(ctx, prepared)
+        post = loaded(PreparedRecord, prepared)
+        found = await self._find(ctx, post.rkey)
+        return found if found is not None else await self._create(ctx, post)
 
     # Comments (replies)
 
@@ -453,7 +477,7 @@ class BlueskyPublisher(Publisher):
             raise _publish_error(exc) from exc
         except httpx.TransportError as exc:
             raise Retryable(f"Bluesky unreachable ({type(exc).__name__})") from exc
-        sent = await self._send_record(ctx, {"rkey": new_tid(), "record": record})
+        sent = await self._send_record(ctx, PreparedRecord(new_tid(), record))
         return sent.remote_id
 
     async def _strong_ref(self, ctx: AccountScope, uri: str) -> dict[str, str]:
@@ -616,23 +640,49 @@ def bluesky_snapshot(view: Mapping[str, Any]) -> MetricsSnapshot:
     return MetricsSnapshot(metrics, raw)
 
 
-def build(settings: Settings) -> BlueskyPublisher:
+def build(
+    settings: Settings, transport: httpx.AsyncBaseTransport | None = None
+) -> BlueskyPublisher:
     return BlueskyPublisher(
         service_url=settings.bluesky_service_url,
         plc_url=settings.bluesky_plc_url,
         allow=settings.fetch_allow,
         timeout=settings.bluesky_timeout_seconds,
         appview_url=settings.bluesky_appview_url,
+        transport=transport,
     )
+
+
+RULES = PlatformRules(
+    name="bluesky",
+    content_platforms=("bluesky",),
+    # PR, PN 4.3 (lexicon app.bsky.feed.post text): maxGraphemes 300, maxLength 3000 bytes.
+    text_limits=(TextLimit(300, Count.GRAPHEMES), TextLimit(3000, Count.UTF8_BYTES)),
+    media=MediaCount(0, 4),  # PR, PN 4.3: embed.images holds at most 4 (or 1 video)
+    # PN 4.3 (lexicon): image blobs <= 2,000,000 bytes (larger ones are re-encoded),
+    # video/mp4 <= 300 MB.
+    files=FileRules(
+        video_types=frozenset({MP4}),
+        convertible=frozenset({WEBP}),
+        reencode_oversize=True,
+        max_image_bytes=2_000_000,
+        max_video_bytes=300 * MB,
+    ),
+    threads=True,
+    # Ours (as Blotato's instagram/pinterest altText): the alt text of every image.
+    fields=(FieldRule("altText", Kind.STRING),),
+)
+"""What a post to bluesky may carry; validation reads it through the registry."""
 
 
 SPEC = PlatformSpec(
     name="bluesky",
     label="Bluesky",
     build=build,
+    rules=RULES,
     connect="credentials",
     # platform-notes 4.4: 5,000 write points per hour per DID, a create costs 3.
     budgets=PlatformBudgets(account=Budget(1_666, 3_600)),
     # A reply is a post record: the same lexicon limits (300 graphemes, 3000 bytes).
-    comment_text=RULES["bluesky"].text_limits,
+    comment_text=RULES.text_limits,
 )

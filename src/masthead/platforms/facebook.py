@@ -13,9 +13,22 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from masthead.domain.budgets import DAY, Budget, PlatformBudgets
+from masthead.domain.rules import (
+    MB,
+    MOV,
+    MP4,
+    Count,
+    FieldRule,
+    FileRules,
+    Kind,
+    MediaCount,
+    PlatformRules,
+    TextLimit,
+)
 from masthead.platforms.base import (
     AccountContext,
     AccountScope,
@@ -42,6 +55,7 @@ from masthead.platforms.meta import (
     user_credentials,
 )
 from masthead.platforms.metrics import as_count, counts
+from masthead.platforms.seams import loaded, stored
 from masthead.platforms.spec import PlatformSpec, Subaccount
 
 log = logging.getLogger(__name__)
@@ -96,6 +110,22 @@ def reactions(value: object) -> dict[str, Metric]:
 
 def public_url(post_id: str) -> str:
     return f"https://www.facebook.com/{post_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedPagePost:
+    """What `prepare` hands to `send` and `reconcile`."""
+
+    since: int
+    """When sending began, less the reconcile window (Unix seconds)."""
+    kind: str = ""
+    """feed, photos, photo_story, reel or video_story."""
+    video_id: str | None = None
+    """A reel's or video story's upload session, finished by `send`."""
+    photo_id: str | None = None
+    """A photo story's unpublished photo."""
+    photo_ids: list[str] | None = None
+    """A photo post's unpublished photos, in order."""
 
 
 class FacebookPublisher(GraphPublisher):
@@ -162,10 +192,10 @@ class FacebookPublisher(GraphPublisher):
 
     async def prepare(self, ctx: PublishContext, position: int) -> dict[str, Any]:
         page_id, token = await self._page(ctx)
-        prepared: dict[str, Any] = {"since": int(time.time()) - RECONCILE_WINDOW_SECONDS}
+        since = int(time.time()) - RECONCILE_WINDOW_SECONDS
         urls = ctx.items[position].media_urls
         if not urls:
-            return {**prepared, "kind": "feed"}
+            return stored(PreparedPagePost(since, "feed"))
         if ctx.media is None:
             raise Permanent("This server cannot read media files for Facebook")
         files = [await ctx.media.file(url) for url in urls]
@@ -176,12 +206,12 @@ class FacebookPublisher(GraphPublisher):
                 raise Permanent("A Facebook post holds one video, or images without a video")
             kind = "video_story" if story else "reel"
             video_id = await self._upload_video(page_id, token, kind, videos[0])
-            return {**prepared, "kind": kind, "video_id": video_id}
+            return stored(PreparedPagePost(since, kind, video_id=video_id))
         if story:
             photo_id = await self._unpublished_photo(page_id, token, files[0])
-            return {**prepared, "kind": "photo_story", "photo_id": photo_id}
+            return stored(PreparedPagePost(since, "photo_story", photo_id=photo_id))
         ids = [await self._unpublished_photo(page_id, token, file) for file in files]
-        return {**prepared, "kind": "photos", "photo_ids": ids}
+        return stored(PreparedPagePost(since, "photos", photo_ids=ids))
 
     async def _unpublished_photo(self, page_id: str, token: str, file: MediaFile) -> str:
         """An unpublished photo, shown nowhere until a feed post or a story attaches it."""
@@ -233,17 +263,18 @@ class FacebookPublisher(GraphPublisher):
 
     async def send(self, ctx: PublishContext, position: int, prepared: dict[str, Any]) -> SentItem:
         page_id, token = await self._page(ctx)
+        post = loaded(PreparedPagePost, prepared)
         try:
-            sent = await self._publish(ctx, position, page_id, token, prepared)
+            sent = await self._publish(ctx, position, page_id, token, post)
         except OutcomeUnknown as lost:
             try:
-                found = await self._find(ctx, position, page_id, token, prepared)
+                found = await self._find(ctx, position, page_id, token, post)
             except PublishError:
                 found = None
             if found is None:
                 raise lost from None
             sent = found
-        return await self._comment(ctx, token, sent, prepared)
+        return await self._comment(ctx, token, sent, post)
 
     async def _publish(
         self,
@@ -251,25 +282,25 @@ class FacebookPublisher(GraphPublisher):
         position: int,
         page_id: str,
         token: str,
-        prepared: dict[str, Any],
+        post: PreparedPagePost,
     ) -> SentItem:
         text = ctx.items[position].text
-        kind = prepared["kind"]
+        kind = post.kind
         if kind in ("reel", "video_story"):
-            return await self._finish_video(page_id, token, prepared, text)
+            return await self._finish_video(page_id, token, post, text)
         if kind == "photo_story":
             body = await self._graph.call(
                 "POST",
                 f"{page_id}/photo_stories",
                 token,
                 creates=True,
-                json={"photo_id": prepared["photo_id"]},
+                json={"photo_id": post.photo_id},
             )
-            post_id = str(body.get("post_id") or prepared["photo_id"])
+            post_id = str(body.get("post_id") or post.photo_id)
             return SentItem(post_id, public_url(post_id), {"kind": kind})
         fields: dict[str, Any] = {"message": text} if text else {}
         if kind == "photos":
-            fields["attached_media"] = [{"media_fbid": pid} for pid in prepared["photo_ids"]]
+            fields["attached_media"] = [{"media_fbid": pid} for pid in post.photo_ids or ()]
         elif ctx.target.get("link"):
             fields["link"] = str(ctx.target["link"])
         body = await self._graph.call("POST", f"{page_id}/feed", token, creates=True, json=fields)
@@ -277,9 +308,9 @@ class FacebookPublisher(GraphPublisher):
         return SentItem(post_id, public_url(post_id), {"kind": kind})
 
     async def _finish_video(
-        self, page_id: str, token: str, prepared: dict[str, Any], text: str
+        self, page_id: str, token: str, post: PreparedPagePost, text: str
     ) -> SentItem:
-        kind, video_id = prepared["kind"], str(prepared["video_id"])
+        kind, video_id = post.kind, str(post.video_id)
         fields: dict[str, Any] = {"upload_phase": "finish", "video_id": video_id}
         if kind == "reel":
             fields |= {"video_state": "PUBLISHED", "description": text}
@@ -295,12 +326,12 @@ class FacebookPublisher(GraphPublisher):
         return SentItem(remote, public_url(remote), {"kind": kind})
 
     async def _comment(
-        self, ctx: PublishContext, token: str, sent: SentItem, prepared: dict[str, Any]
+        self, ctx: PublishContext, token: str, sent: SentItem, post: PreparedPagePost
     ) -> SentItem:
         """`firstComment` under the new post. The post is already public: a comment Meta
         refuses is recorded with the item, never a reason to fail or repeat the post."""
         comment = str(ctx.target.get("firstComment") or "")
-        if not comment or prepared["kind"] in ("photo_story", "video_story"):
+        if not comment or post.kind in ("photo_story", "video_story"):
             return sent
         try:
             body = await self._graph.call(
@@ -321,7 +352,7 @@ class FacebookPublisher(GraphPublisher):
         self, ctx: PublishContext, position: int, prepared: dict[str, Any]
     ) -> SentItem | None:
         page_id, token = await self._page(ctx)
-        return await self._find(ctx, position, page_id, token, prepared)
+        return await self._find(ctx, position, page_id, token, loaded(PreparedPagePost, prepared))
 
     async def _find(
         self,
@@ -329,20 +360,20 @@ class FacebookPublisher(GraphPublisher):
         position: int,
         page_id: str,
         token: str,
-        prepared: dict[str, Any],
+        post: PreparedPagePost,
     ) -> SentItem | None:
         """Whether the interrupted call made the post. A video is asked about by its upload
         session: a session Meta has not started publishing is finished now (one session makes
         one video, so this cannot double it). A feed post is looked for among the Page's
         recent posts by its text; a story cannot be found and stays unknown."""
-        kind = prepared.get("kind")
+        kind = post.kind
         if kind in ("reel", "video_story"):
-            status = await self._status(token, str(prepared["video_id"]))
+            status = await self._status(token, str(post.video_id))
             phase = str((status.get("publishing_phase") or {}).get("status") or "")
             if phase == "not_started":
-                return await self._finish_video(page_id, token, prepared, ctx.items[position].text)
+                return await self._finish_video(page_id, token, post, ctx.items[position].text)
             if phase in ("in_progress", "complete"):
-                return self._video_item(str(kind), str(prepared["video_id"]), None)
+                return self._video_item(kind, str(post.video_id), None)
             return None
         if kind not in ("feed", "photos"):
             return None
@@ -350,7 +381,7 @@ class FacebookPublisher(GraphPublisher):
             "GET",
             f"{page_id}/feed",
             token,
-            params={"fields": "id,message,created_time", "since": prepared["since"]},
+            params={"fields": "id,message,created_time", "since": post.since},
         )
         text = ctx.items[position].text
         for post in body.get("data") or []:
@@ -389,10 +420,36 @@ def reel_metrics(body: dict[str, Any]) -> MetricsSnapshot:
     return MetricsSnapshot(metrics, insights)
 
 
+RULES = PlatformRules(
+    name="facebook",
+    content_platforms=("facebook",),
+    text_limits=(TextLimit(63_206, Count.CODE_POINTS),),  # PR: 63,206 characters
+    text_alternatives=("link",),  # a link post needs no text
+    media=MediaCount(0, None),  # PR: "1–N images"; no maximum documented
+    # PN 5 (3rd-party): photos <= 10 MB; reels MP4/MOV 3-90 s; images or one video.
+    files=FileRules(
+        video_types=frozenset({MP4, MOV}),
+        max_image_bytes=10 * MB,
+        min_video_seconds=3,
+        max_video_seconds=90,
+    ),
+    media_by_type=(("story", MediaCount(1, 1)),),  # BR 3: a Story needs (one) media
+    fields=(
+        FieldRule("pageId", Kind.NUMERIC_ID, required=True),  # PR, BR 3
+        # PR: reel, story; older clients send video (= reel).
+        FieldRule("mediaType", Kind.ENUM, choices=("reel", "story", "video")),
+        FieldRule("link", Kind.HTTP_URL),  # PR, BR 3: link-preview URL
+        FieldRule("firstComment", Kind.STRING),  # PR, BR 3
+    ),
+)
+"""What a post to facebook may carry; validation reads it through the registry."""
+
+
 SPEC = PlatformSpec(
     name="facebook",
     label="Facebook Pages",
     build=FacebookPublisher.from_settings,
+    rules=RULES,
     settings_prefix=META_SETTINGS,
     subaccount=Subaccount("page", target_field="pageId"),
     # platform-notes 5.1: 30 API-published reels per 24 h per Page (feed posts: no number).

@@ -13,10 +13,27 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
 
 from masthead.domain.budgets import DAY, Budget, PlatformBudgets
+from masthead.domain.rules import (
+    JPEG,
+    MB,
+    MOV,
+    MP4,
+    PNG,
+    WEBP,
+    Count,
+    FieldRule,
+    FileRules,
+    Kind,
+    MediaCount,
+    PlatformRules,
+    TextLimit,
+    boolean,
+)
 from masthead.platforms.base import (
     AccountContext,
     AccountScope,
@@ -43,6 +60,7 @@ from masthead.platforms.meta import (
     user_credentials,
 )
 from masthead.platforms.metrics import counts
+from masthead.platforms.seams import loaded, stored
 from masthead.platforms.spec import PlatformSpec
 
 RECONCILE_WINDOW_SECONDS = 600
@@ -85,6 +103,16 @@ def _timestamp(raw: object) -> float | None:
         return datetime.strptime(str(raw), "%Y-%m-%dT%H:%M:%S%z").timestamp()
     except ValueError:
         return None
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedContainer:
+    """What `prepare` hands to `send` and `reconcile`."""
+
+    container: str
+    """The FINISHED container, published at most once."""
+    since: int
+    """When sending began, less the reconcile window (Unix seconds)."""
 
 
 class InstagramPublisher(GraphPublisher):
@@ -161,7 +189,7 @@ class InstagramPublisher(GraphPublisher):
             token,
             lambda: self._create(ctx, position, token, files, cover_url, media),
         )
-        return {"container": container, "since": int(time.time()) - RECONCILE_WINDOW_SECONDS}
+        return stored(PreparedContainer(container, int(time.time()) - RECONCILE_WINDOW_SECONDS))
 
     async def _check_quota(self, ctx: PublishContext, token: str) -> None:
         """A spent quota (50 posts per moving 24 h, PN 2.4) waits for the window: the post
@@ -290,7 +318,7 @@ class InstagramPublisher(GraphPublisher):
 
     async def send(self, ctx: PublishContext, position: int, prepared: dict[str, Any]) -> SentItem:
         token = self._token(ctx)
-        container = str(prepared["container"])
+        container = loaded(PreparedContainer, prepared).container
         try:
             body = await self._graph.call(
                 "POST",
@@ -321,7 +349,7 @@ class InstagramPublisher(GraphPublisher):
         published now (a container publishes once, so this cannot double the post); one
         PUBLISHED is found among the account's media."""
         token = self._token(ctx)
-        state = await self._state(token, str(prepared["container"]))
+        state = await self._state(token, loaded(PreparedContainer, prepared).container)
         if state == "FINISHED":
             return await self.send(ctx, position, prepared)
         if state == "PUBLISHED":
@@ -339,7 +367,10 @@ class InstagramPublisher(GraphPublisher):
             "GET",
             f"{ctx.account.external_id}/media",
             token,
-            params={"fields": "id,caption,permalink,timestamp", "since": prepared["since"]},
+            params={
+                "fields": "id,caption,permalink,timestamp",
+                "since": loaded(PreparedContainer, prepared).since,
+            },
         )
         caption = ctx.items[position].text
         for item in body.get("data") or []:
@@ -364,10 +395,72 @@ class InstagramPublisher(GraphPublisher):
         return SentItem(media_id, url)
 
 
+RULES = PlatformRules(
+    name="instagram",
+    content_platforms=("instagram",),
+    text_limits=(TextLimit(2200, Count.CODE_POINTS),),  # PR, PN 2.4: caption 2,200
+    max_hashtags=30,  # PR, PN 2.4: 30 hashtags (the 2025 5-hashtag cap is not in API docs)
+    media=MediaCount(1, 10),  # PR: media required; 1 image/video or a 2–10 carousel
+    # PN 5.2 (3rd-party specs quoting Meta): JPEG only (PNG/WebP converted), <= 8 MB,
+    # aspect 4:5-1.91:1 in the feed; reels MOV/MP4 3 s-15 min, <= 1 GB; carousels may mix.
+    files=FileRules(
+        image_types=frozenset({JPEG}),
+        video_types=frozenset({MP4, MOV}),
+        convertible=frozenset({PNG, WEBP}),
+        max_image_bytes=8 * MB,
+        max_video_bytes=1024 * MB,
+        min_video_seconds=3,
+        max_video_seconds=900,
+        max_videos=None,
+        mixed=True,
+        image_aspect=(0.8, 1.91),
+    ),
+    # PN 5.1: stories take 9:16 video 3-90 s and any aspect of photo.
+    files_by_type=(
+        (
+            "story",
+            FileRules(
+                image_types=frozenset({JPEG}),
+                video_types=frozenset({MP4, MOV}),
+                convertible=frozenset({PNG, WEBP}),
+                max_image_bytes=8 * MB,
+                max_video_bytes=1024 * MB,
+                min_video_seconds=3,
+                max_video_seconds=90,
+            ),
+        ),
+    ),
+    media_by_type=(("story", MediaCount(1, 1)),),  # PR: story = 1 item
+    fields=(
+        FieldRule("mediaType", Kind.ENUM, choices=("reel", "story")),  # PR (default reel)
+        FieldRule("altText", Kind.STRING, max_length=1000),  # PR, BR 3
+        # PR, BR 3: at most 3 usernames, written without "@".
+        FieldRule("collaborators", Kind.STRING_LIST, max_items=3, forbidden_chars="@"),
+        FieldRule("coverImageUrl", Kind.HTTP_URL),  # PR, BR 3
+        boolean("shareToFeed"),  # PR, BR 3
+        FieldRule("audioName", Kind.STRING),  # PR, BR 3
+        FieldRule(  # BR 3 (newer docs): trial reels
+            "trial",
+            Kind.OBJECT,
+            fields=(
+                FieldRule(
+                    "graduationStrategy",
+                    Kind.ENUM,
+                    required=True,
+                    choices=("MANUAL", "SS_PERFORMANCE"),
+                ),
+            ),
+        ),
+    ),
+)
+"""What a post to instagram may carry; validation reads it through the registry."""
+
+
 SPEC = PlatformSpec(
     name="instagram",
     label="Instagram",
     build=InstagramPublisher.from_settings,
+    rules=RULES,
     settings_prefix=META_SETTINGS,
     # platform-notes 5.2: 50 API-published posts per 24 h per Instagram account.
     budgets=PlatformBudgets(account=Budget(50, DAY)),

@@ -21,6 +21,21 @@ import httpx
 
 from masthead.config import OAuthApp, Settings
 from masthead.domain.linkedin_text import escape_little_text
+from masthead.domain.rules import (
+    GIF,
+    JPEG,
+    MB,
+    MP4,
+    PNG,
+    WEBP,
+    Count,
+    FieldRule,
+    FileRules,
+    Kind,
+    MediaCount,
+    PlatformRules,
+    TextLimit,
+)
 from masthead.platforms.base import (
     AccountContext,
     AccountScope,
@@ -45,7 +60,7 @@ from masthead.platforms.base import (
 from masthead.platforms.http import PlatformHttp, new_client, refusal
 from masthead.platforms.metrics import as_ratio, chunked, counts
 from masthead.platforms.oauth import (
-    OAuthProvider,
+    AppOAuth,
     exchanged_credentials,
     post_token,
     refreshed_credentials,
@@ -159,7 +174,7 @@ def public_url(urn: str) -> str:
     return f"https://www.linkedin.com/feed/update/{urn}"
 
 
-class LinkedInOAuth(OAuthProvider):
+class LinkedInOAuth(AppOAuth):
     """LinkedIn's 3-legged OAuth (confidential web client: the secret goes in the form; LinkedIn
     supports PKCE only for native apps, so the challenge is not sent)."""
 
@@ -172,10 +187,9 @@ class LinkedInOAuth(OAuthProvider):
         client: httpx.AsyncClient,
         scopes: tuple[str, ...] = SCOPES,
     ) -> None:
+        super().__init__(app, client)
         self.scopes = scopes
-        self._app = app
         self._token_url = token_url
-        self._client = client
 
     def authorization_url(self, *, state: str, code_challenge: str, redirect_uri: str) -> str:
         query = {
@@ -597,7 +611,9 @@ class LinkedInPublisher(Publisher):
         return None
 
 
-def build(settings: Settings) -> LinkedInPublisher:
+def build(
+    settings: Settings, transport: httpx.AsyncBaseTransport | None = None
+) -> LinkedInPublisher:
     return LinkedInPublisher(
         api_url=settings.linkedin_api_url,
         version=settings.linkedin_version,
@@ -605,12 +621,33 @@ def build(settings: Settings) -> LinkedInPublisher:
         token_url=settings.linkedin_token_url,
         timeout=settings.linkedin_timeout_seconds,
         member_analytics=settings.linkedin_member_post_analytics,
+        transport=transport,
     )
+
+
+RULES = PlatformRules(
+    name="linkedin",
+    content_platforms=("linkedin",),
+    text_limits=(TextLimit(3000, Count.CODE_POINTS),),  # PR, PN 3.2: commentary ≤ 3000
+    media=MediaCount(0, None),  # PR: text, 1 image, 1 video or several images; no max given
+    # PN 8 (3rd-party): images JPG/GIF/PNG; video MP4 3 s-30 min, <= 500 MB.
+    files=FileRules(
+        image_types=frozenset({JPEG, PNG, GIF}),
+        video_types=frozenset({MP4}),
+        convertible=frozenset({WEBP}),
+        max_video_bytes=500 * MB,
+        min_video_seconds=3,
+        max_video_seconds=1800,
+    ),
+    fields=(FieldRule("pageId", Kind.NUMERIC_ID),),  # PR: optional organization page
+)
+"""What a post to linkedin may carry; validation reads it through the registry."""
 
 
 SPEC = PlatformSpec(
     name="linkedin",
     label="LinkedIn",
     build=build,
+    rules=RULES,
     subaccount=Subaccount("organization", target_field="pageId"),
 )

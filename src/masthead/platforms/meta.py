@@ -33,7 +33,10 @@ from masthead.platforms.base import (
     Retryable,
 )
 from masthead.platforms.http import PlatformHttp, new_client
-from masthead.platforms.oauth import OAuthProvider, authorize_url, credentials_from_token_response
+from masthead.platforms.oauth import (
+    AppOAuth,
+    credentials_from_token_response,
+)
 
 GRAPH_VERSION = "v21.0"
 SCOPES = (
@@ -290,26 +293,15 @@ async def poll(
         wait = min(wait * 2, 30.0)
 
 
-class MetaOAuth(OAuthProvider):
+class MetaOAuth(AppOAuth):
     """Facebook Login (authorization code, PKCE, state checked by services/oauth.py); the code
     is traded for a short-lived user token and that at once for a long-lived one (60 days)."""
 
     scopes = SCOPES
 
     def __init__(self, platform: str, app: OAuthApp, client: httpx.AsyncClient) -> None:
+        super().__init__(app, client)
         self.platform = platform
-        self._app = app
-        self._client = client
-
-    def authorization_url(self, *, state: str, code_challenge: str, redirect_uri: str) -> str:
-        return authorize_url(
-            self._app.authorize_url,
-            client_id=self._app.client_id,
-            redirect_uri=redirect_uri,
-            scopes=self.scopes,
-            state=state,
-            code_challenge=code_challenge,
-        )
 
     async def exchange(self, code: str, verifier: str, redirect_uri: str) -> dict[str, Any]:
         short = await self._token(
@@ -418,7 +410,9 @@ class GraphPublisher(Publisher):
         )
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> Self:
+    def from_settings(
+        cls, settings: Settings, transport: httpx.AsyncBaseTransport | None = None
+    ) -> Self:
         return cls(
             api_url=settings.meta_api_url,
             app=settings.oauth_app(META_SETTINGS),
@@ -426,6 +420,7 @@ class GraphPublisher(Publisher):
             poll_seconds=settings.meta_poll_seconds,
             processing_limit=settings.meta_processing_limit_seconds,
             throttle_wait=settings.meta_throttle_seconds,
+            transport=transport,
         )
 
     async def aclose(self) -> None:

@@ -13,7 +13,7 @@ import secrets
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlencode
 
 import httpx
@@ -165,3 +165,25 @@ class OAuthProvider(ABC):
     async def exchange(self, code: str, verifier: str, redirect_uri: str) -> dict[str, Any]:
         """Trade the callback's code for credentials (`access_token`, `refresh_token`,
         `expires_at` ISO). Raise `Permanent` in the platform's words when it refuses."""
+
+
+class AppOAuth(OAuthProvider):
+    """A provider that holds this server's app and an HTTP client, with the usual authorization
+    URL (space-separated scopes, PKCE S256, plus the platform's `authorize_extra`)."""
+
+    authorize_extra: ClassVar[dict[str, str]] = {}
+
+    def __init__(self, app: OAuthApp, client: httpx.AsyncClient) -> None:
+        self._app = app
+        self._client = client
+
+    def authorization_url(self, *, state: str, code_challenge: str, redirect_uri: str) -> str:
+        return authorize_url(
+            self._app.authorize_url,
+            client_id=self._app.client_id,
+            redirect_uri=redirect_uri,
+            scopes=self.scopes,
+            state=state,
+            code_challenge=code_challenge,
+            extra=self.authorize_extra,
+        )

@@ -21,6 +21,22 @@ from urllib.parse import urlencode
 import httpx
 
 from masthead.config import OAuthApp, Settings
+from masthead.domain.rules import (
+    GIF,
+    JPEG,
+    MB,
+    MOV,
+    MP4,
+    PNG,
+    WEBP,
+    Count,
+    FieldRule,
+    FileRules,
+    Kind,
+    MediaCount,
+    PlatformRules,
+    TextLimit,
+)
 from masthead.platforms.base import (
     AccountContext,
     ConnectedAccount,
@@ -43,7 +59,7 @@ from masthead.platforms.base import (
 from masthead.platforms.http import PlatformHttp, new_client, refusal
 from masthead.platforms.metrics import as_ratio, counts
 from masthead.platforms.oauth import (
-    OAuthProvider,
+    AppOAuth,
     exchanged_credentials,
     post_token,
     refreshed_credentials,
@@ -130,15 +146,11 @@ def public_url(pin_id: str) -> str:
     return f"https://www.pinterest.com/pin/{pin_id}/"
 
 
-class PinterestOAuth(OAuthProvider):
+class PinterestOAuth(AppOAuth):
     """Pinterest's authorization code flow; the token endpoint takes the app by Basic auth."""
 
     platform = "pinterest"
     scopes = SCOPES
-
-    def __init__(self, app: OAuthApp, client: httpx.AsyncClient) -> None:
-        self._app = app
-        self._client = client
 
     def authorization_url(self, *, state: str, code_challenge: str, redirect_uri: str) -> str:
         query = {
@@ -432,17 +444,43 @@ async def _framed(head: bytes, chunks: AsyncIterator[bytes], tail: bytes) -> Asy
     yield tail
 
 
-def build(settings: Settings) -> PinterestPublisher:
+def build(
+    settings: Settings, transport: httpx.AsyncBaseTransport | None = None
+) -> PinterestPublisher:
     return PinterestPublisher(
         api_url=settings.pinterest_api_url,
         app=SPEC.oauth_app(settings),
         timeout=settings.pinterest_timeout_seconds,
+        transport=transport,
     )
+
+
+RULES = PlatformRules(
+    name="pinterest",
+    content_platforms=("pinterest",),
+    text_limits=(TextLimit(800, Count.CODE_POINTS),),  # PR, PN 7: description ≤ 800
+    media=MediaCount(1, 5),  # PR, PN 7: 1 image, 1 video, or 2–5 images
+    # PN 7: image_url pins take JPEG/PNG; video through /v5/media.
+    files=FileRules(
+        image_types=frozenset({JPEG, PNG}),
+        video_types=frozenset({MP4, MOV}),
+        convertible=frozenset({WEBP, GIF}),
+        max_image_bytes=20 * MB,
+    ),
+    fields=(
+        FieldRule("boardId", Kind.NUMERIC_ID, required=True),  # PR; PN 7 board_id ^\d+$
+        FieldRule("title", Kind.STRING, max_length=100),  # PR, PN 7
+        FieldRule("altText", Kind.STRING, max_length=500),  # PR, PN 7
+        FieldRule("link", Kind.HTTP_URL, max_length=2048),  # PR, PN 7
+    ),
+)
+"""What a post to pinterest may carry; validation reads it through the registry."""
 
 
 SPEC = PlatformSpec(
     name="pinterest",
     label="Pinterest",
     build=build,
+    rules=RULES,
     subaccount=Subaccount("board", target_field="boardId"),
 )

@@ -12,9 +12,11 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Literal
 
+import httpx
+
 from masthead.config import OAuthApp, Settings
 from masthead.domain.budgets import PlatformBudgets
-from masthead.domain.rules import RULES, PlatformRules, TextLimit
+from masthead.domain.rules import PlatformRules, TextLimit
 from masthead.platforms.base import Publisher
 
 Connect = Literal["oauth", "credentials", "none"]
@@ -39,7 +41,12 @@ class PlatformSpec:
     """The contract's `targetType` and the accounts' `platform`."""
     label: str
     """What people call it (the web UI's cards and filters)."""
-    build: Callable[[Settings], Publisher]
+    build: Callable[[Settings, httpx.AsyncBaseTransport | None], Publisher]
+    """The publisher from the settings; a transport (tests: a fake in-process) replaces the
+    network for its HTTP client."""
+    rules: PlatformRules
+    """What a post to it may carry (the machinery is `domain/rules.py`); validation reads it
+    through the registry's `RULES`."""
     connect: Connect = "oauth"
     settings_prefix: str = ""
     """MASTHEAD_<PREFIX>_* (`x` for twitter); the platform's name when empty."""
@@ -66,11 +73,6 @@ class PlatformSpec:
     @property
     def client_id_setting(self) -> str:
         return f"MASTHEAD_{self.prefix.upper()}_CLIENT_ID"
-
-    @property
-    def rules(self) -> PlatformRules:
-        """What a post to it may carry (domain/rules.py, which validation reads)."""
-        return RULES[self.name]
 
     def oauth_app(self, settings: Settings) -> OAuthApp | None:
         return settings.oauth_app(self.prefix)

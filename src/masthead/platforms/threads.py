@@ -19,6 +19,7 @@ import logging
 import time
 import unicodedata
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 from urllib.parse import urlencode
@@ -28,7 +29,22 @@ import httpx
 from masthead.config import OAuthApp, Settings
 from masthead.domain.budgets import DAY, Budget, PlatformBudgets
 from masthead.domain.reply_tree import top_level_parents
-from masthead.domain.rules import RULES
+from masthead.domain.rules import (
+    GIF,
+    JPEG,
+    MB,
+    MOV,
+    MP4,
+    PNG,
+    WEBP,
+    Count,
+    FieldRule,
+    FileRules,
+    Kind,
+    MediaCount,
+    PlatformRules,
+    TextLimit,
+)
 from masthead.platforms.base import (
     AccountContext,
     AccountDisconnected,
@@ -55,6 +71,7 @@ from masthead.platforms.http import PlatformHttp, new_client, retry_after
 from masthead.platforms.meta import MISSING_OBJECT, graph_error, insight_values, regain_seconds
 from masthead.platforms.metrics import counts
 from masthead.platforms.oauth import OAuthProvider
+from masthead.platforms.seams import loaded, stored
 from masthead.platforms.settle import found_or_unknown
 from masthead.platforms.spec import PlatformSpec
 from masthead.timeutil import iso, parse_time, utcnow
@@ -210,6 +227,18 @@ class ThreadsOAuth(OAuthProvider):
         if long_lived is None:
             raise Permanent("Threads refused to exchange the token for a long-lived one")
         return long_lived
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedThread:
+    """What `prepare` hands to `send` and `reconcile`."""
+
+    container_id: str
+    """The FINISHED container that `threads_publish` turns into the post."""
+    since: int | None = None
+    """When sending began, less the reconcile window (Unix seconds)."""
+    children: list[str] | None = None
+    """A carousel's item containers."""
 
 
 class ThreadsPublisher(Publisher):
@@ -490,10 +519,7 @@ class ThreadsPublisher(Publisher):
             params.update({"media_type": "CAROUSEL", "children": ",".join(children)})
         container = await self._create(ctx, params)
         await self._wait_finished(ctx, container, files[0] if len(files) == 1 else None)
-        prepared: dict[str, Any] = {"container_id": container, "since": since}
-        if children:
-            prepared["children"] = children
-        return prepared
+        return stored(PreparedThread(container, since, children or None))
 
     async def _files(self, ctx: PublishContext, position: int) -> list[MediaFile]:
         urls = ctx.items[position].media_urls
@@ -564,7 +590,7 @@ class ThreadsPublisher(Publisher):
     # -- publishing --------------------------------------------------------------------------
 
     async def send(self, ctx: PublishContext, position: int, prepared: dict[str, Any]) -> SentItem:
-        container = str(prepared["container_id"])
+        container = loaded(PreparedThread, prepared).container_id
         try:
             return await self._publish(ctx, container)
         except OutcomeUnknown as exc:
@@ -619,7 +645,7 @@ class ThreadsPublisher(Publisher):
     ) -> SentItem:
         """What became of a container whose publish answer was lost. Raises OutcomeUnknown
         when Threads cannot tell, NotSent when it certainly never became a post."""
-        container = str(prepared["container_id"])
+        container = loaded(PreparedThread, prepared).container_id
         deadline = time.monotonic() + self._processing_limit
         delay = self._poll
         republished = False
@@ -687,8 +713,9 @@ class ThreadsPublisher(Publisher):
         parent = ctx.previous[position - 1].remote_id if position > 0 else None
         edge, fields = ("replies", REPLY_FIELDS) if parent else ("threads", MEDIA_FIELDS)
         params: dict[str, Any] = {"fields": fields, "limit": 50}
-        if prepared.get("since"):
-            params["since"] = int(prepared["since"])
+        since = loaded(PreparedThread, prepared).since
+        if since:
+            params["since"] = int(since)
         try:
             response = await self._call(
                 ctx, "GET", f"/{ctx.account.external_id}/{edge}", params=params
@@ -712,7 +739,8 @@ class ThreadsPublisher(Publisher):
             return None
         media = matches[0]
         url = media.get("permalink") or await self._permalink(ctx, str(media["id"]))
-        return SentItem(str(media["id"]), str(url), {"container_id": prepared["container_id"]})
+        container = loaded(PreparedThread, prepared).container_id
+        return SentItem(str(media["id"]), str(url), {"container_id": container})
 
     # -- comments (replies) ------------------------------------------------------------------
 
@@ -795,22 +823,55 @@ class ThreadsPublisher(Publisher):
         return None
 
 
-def build(settings: Settings) -> ThreadsPublisher:
+def build(
+    settings: Settings, transport: httpx.AsyncBaseTransport | None = None
+) -> ThreadsPublisher:
     return ThreadsPublisher(
         api_url=settings.threads_api_url,
         app=SPEC.oauth_app(settings),
         timeout=settings.threads_timeout_seconds,
         poll_seconds=settings.threads_poll_seconds,
         processing_limit=settings.threads_processing_limit_seconds,
+        transport=transport,
     )
+
+
+RULES = PlatformRules(
+    name="threads",
+    content_platforms=("threads",),
+    # PR, PN 2.5: 500 characters, "Emojis are counted as the number of UTF-8 bytes".
+    text_limits=(TextLimit(500, Count.EMOJI_AS_BYTES),),
+    max_links=5,  # PN 2.5 (3rd-party): at most 5 links (distinct URLs, www. ones too)
+    media=MediaCount(0, 1),  # PR, BR 3: one image or one video per post
+    # PN 6 (3rd-party specs): image JPEG/PNG <= 8 MB, video MOV/MP4 <= 1 GB and <= 5 min.
+    files=FileRules(
+        image_types=frozenset({JPEG, PNG}),
+        video_types=frozenset({MP4, MOV}),
+        convertible=frozenset({WEBP, GIF}),
+        max_image_bytes=8 * MB,
+        max_video_bytes=1024 * MB,
+        max_video_seconds=300,
+    ),
+    threads=True,
+    fields=(
+        # PR, BR 3: the three values Blotato documents.
+        FieldRule(
+            "replyControl",
+            Kind.ENUM,
+            choices=("everyone", "accounts_you_follow", "mentioned_only"),
+        ),
+    ),
+)
+"""What a post to threads may carry; validation reads it through the registry."""
 
 
 SPEC = PlatformSpec(
     name="threads",
     label="Threads",
     build=build,
+    rules=RULES,
     # platform-notes 6: 250 API-published posts per 24 h per profile (replies have their own).
     budgets=PlatformBudgets(account=Budget(250, DAY)),
     # A reply is a post: the same 500 characters, emoji counted in UTF-8 bytes.
-    comment_text=RULES["threads"].text_limits,
+    comment_text=RULES.text_limits,
 )

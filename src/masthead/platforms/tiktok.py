@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any, ClassVar
 from urllib.parse import urlencode
@@ -23,7 +24,21 @@ from urllib.parse import urlencode
 import httpx
 
 from masthead.config import OAuthApp, Settings
-from masthead.domain.rules import TIKTOK_CHUNKS, UploadChunks
+from masthead.domain.rules import (
+    JPEG,
+    MB,
+    PNG,
+    WEBP,
+    Count,
+    FieldRule,
+    FileRules,
+    Kind,
+    MediaCount,
+    PlatformRules,
+    TextLimit,
+    UploadChunks,
+    boolean,
+)
 from masthead.platforms.base import (
     AccountContext,
     AccountDisconnected,
@@ -46,11 +61,12 @@ from masthead.platforms.base import (
 from masthead.platforms.http import PlatformHttp, new_client, retry_after
 from masthead.platforms.metrics import chunked, counts
 from masthead.platforms.oauth import (
-    OAuthProvider,
+    AppOAuth,
     credentials_from_token_response,
     post_token,
     with_client,
 )
+from masthead.platforms.seams import loaded, stored
 from masthead.platforms.spec import PlatformSpec
 from masthead.platforms.tokens import RefreshTokenSpent, TokenKeeper
 
@@ -125,15 +141,16 @@ def plan_chunks(size: int, rules: UploadChunks) -> tuple[int, int]:
     return rules.maximum, count
 
 
-class TikTokOAuth(OAuthProvider):
+CHUNKS = UploadChunks(minimum=5 * MB, maximum=64 * MB, last_maximum=128 * MB, max_count=1000)
+"""PN 5 (TikTok media transfer guide): chunks 5-64 MB, the last up to 128 MB, files under 5 MB
+in one chunk, 1-1000 chunks, total_chunk_count = floor(video_size / chunk_size)."""
+
+
+class TikTokOAuth(AppOAuth):
     """TikTok Login Kit v2 (web): a client *key*, comma-separated scopes, PKCE."""
 
     platform = "tiktok"
     scopes = SCOPES
-
-    def __init__(self, app: OAuthApp, client: httpx.AsyncClient) -> None:
-        self._app = app
-        self._client = client
 
     def authorization_url(self, *, state: str, code_challenge: str, redirect_uri: str) -> str:
         query = {
@@ -186,6 +203,27 @@ class TikTokOAuth(OAuthProvider):
         return await post_token(self._client, "TikTok's", url, form)
 
 
+@dataclass(frozen=True, slots=True)
+class PreparedPublish:
+    """What `prepare` hands to `send` and `reconcile`."""
+
+    username: str
+    post_info: dict[str, Any]
+    """The target's fields in TikTok's words."""
+    draft: bool
+    kind: str = ""
+    """photo or pull (TikTok fetches the files; `send` inits), or upload (all but the last
+    chunk sent at prepare; the last one publishes)."""
+    photos: list[str] | None = None
+    video_url: str | None = None
+    publish_id: str | None = None
+    """Known at prepare for an upload; a pulled post learns it from `send`'s init."""
+    upload_url: str | None = None
+    video: str | None = None
+    last_start: int | None = None
+    """Where the last chunk starts."""
+
+
 class TikTokPublisher(Publisher):
     platform: ClassVar[str] = "tiktok"
     metrics_batch: int = METRICS_BATCH
@@ -199,7 +237,7 @@ class TikTokPublisher(Publisher):
         timeout: float = 60.0,
         status_timeout: float = 900.0,
         poll_interval: float = 2.0,
-        chunks: UploadChunks = TIKTOK_CHUNKS,
+        chunks: UploadChunks = CHUNKS,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self._api = api_url.rstrip("/")
@@ -300,11 +338,11 @@ class TikTokPublisher(Publisher):
         creator = await self._post(ctx, "/v2/post/publish/creator_info/query/", {})
         files = [await ctx.media.file(url) for url in ctx.items[position].media_urls]
         self._check(ctx, creator, files)
-        prepared: dict[str, Any] = {
-            "username": str(creator.get("creator_username") or ctx.account.username),
-            "post_info": self._post_info(ctx, creator, files),
-            "draft": bool(ctx.target.get("isDraft")),
-        }
+        post = PreparedPublish(
+            username=str(creator.get("creator_username") or ctx.account.username),
+            post_info=self._post_info(ctx, creator, files),
+            draft=bool(ctx.target.get("isDraft")),
+        )
         if not files[0].is_video:
             if not all(self._pullable(file.url) for file in files):
                 raise Permanent(
@@ -312,17 +350,11 @@ class TikTokPublisher(Publisher):
                     "verify this server's public URL in the TikTok developer portal and add it "
                     "to MASTHEAD_TIKTOK_PULL_PREFIXES"
                 )
-            prepared["kind"] = "photo"
-            prepared["photos"] = [file.url for file in files]
-            return prepared
+            return stored(replace(post, kind="photo", photos=[file.url for file in files]))
         video = files[0]
         if self._pullable(video.url):
-            prepared["kind"] = "pull"
-            prepared["video_url"] = video.url
-            return prepared
-        prepared["kind"] = "upload"
-        prepared.update(await self._upload_all_but_last(ctx, prepared, video))
-        return prepared
+            return stored(replace(post, kind="pull", video_url=video.url))
+        return stored(await self._upload_all_but_last(ctx, replace(post, kind="upload"), video))
 
     def _pullable(self, url: str) -> bool:
         """Whether TikTok may pull `url` (under a prefix the operator verified)."""
@@ -378,8 +410,8 @@ class TikTokPublisher(Publisher):
         return info
 
     async def _upload_all_but_last(
-        self, ctx: PublishContext, prepared: dict[str, Any], video: MediaFile
-    ) -> dict[str, Any]:
+        self, ctx: PublishContext, post: PreparedPublish, video: MediaFile
+    ) -> PreparedPublish:
         chunk_size, count = plan_chunks(video.size, self._chunks)
         source = {
             "source": "FILE_UPLOAD",
@@ -387,12 +419,12 @@ class TikTokPublisher(Publisher):
             "chunk_size": chunk_size,
             "total_chunk_count": count,
         }
-        if prepared["draft"]:
+        if post.draft:
             data = await self._post(
                 ctx, "/v2/post/publish/inbox/video/init/", {"source_info": source}
             )
         else:
-            body = {"post_info": prepared["post_info"], "source_info": source}
+            body = {"post_info": post.post_info, "source_info": source}
             data = await self._post(ctx, "/v2/post/publish/video/init/", body)
         upload_url = str(data["upload_url"])
         last_start = (count - 1) * chunk_size
@@ -407,12 +439,13 @@ class TikTokPublisher(Publisher):
             except _Interrupted as exc:  # nothing publishes before the last chunk
                 raise Retryable(f"TikTok video upload interrupted ({exc})") from exc
             start += len(chunk)
-        return {
-            "publish_id": str(data["publish_id"]),
-            "upload_url": upload_url,
-            "video": video.url,
-            "last_start": last_start,
-        }
+        return replace(
+            post,
+            publish_id=str(data["publish_id"]),
+            upload_url=upload_url,
+            video=video.url,
+            last_start=last_start,
+        )
 
     async def _put(self, upload_url: str, chunk: bytes, start: int, video: MediaFile) -> None:
         end = start + len(chunk) - 1
@@ -433,46 +466,47 @@ class TikTokPublisher(Publisher):
             raise Permanent(f"TikTok refused the video upload: {tiktok_error(response)[1]}")
 
     async def send(self, ctx: PublishContext, position: int, prepared: dict[str, Any]) -> SentItem:
-        kind = prepared["kind"]
-        if kind == "upload":
-            await self._send_last_chunk(ctx, prepared)
+        post = loaded(PreparedPublish, prepared)
+        if post.kind == "upload":
+            await self._send_last_chunk(ctx, post)
         else:
-            prepared = {**prepared, **await self._init_by_url(ctx, prepared)}
-        return await self._settled(ctx, prepared)
+            post = replace(post, publish_id=await self._init_by_url(ctx, post))
+        return await self._settled(ctx, post)
 
-    async def _init_by_url(self, ctx: PublishContext, prepared: dict[str, Any]) -> dict[str, Any]:
-        """The init that publishes a pulled video or photos: the irreversible call."""
-        if prepared["kind"] == "photo":
-            info = dict(prepared["post_info"])
+    async def _init_by_url(self, ctx: PublishContext, post: PreparedPublish) -> str:
+        """The init that publishes a pulled video or photos: the irreversible call; returns
+        the publish_id."""
+        if post.kind == "photo":
+            info = dict(post.post_info)
             source = {
                 "source": "PULL_FROM_URL",
-                "photo_images": prepared["photos"],
+                "photo_images": post.photos,
                 "photo_cover_index": int(ctx.target.get("imageCoverIndex") or 0),
             }
             body: dict[str, Any] = {
                 "post_info": info,
                 "source_info": source,
-                "post_mode": "MEDIA_UPLOAD" if prepared["draft"] else "DIRECT_POST",
+                "post_mode": "MEDIA_UPLOAD" if post.draft else "DIRECT_POST",
                 "media_type": "PHOTO",
             }
             path = "/v2/post/publish/content/init/"
         else:
-            source = {"source": "PULL_FROM_URL", "video_url": prepared["video_url"]}
-            if prepared["draft"]:
+            source = {"source": "PULL_FROM_URL", "video_url": post.video_url}
+            if post.draft:
                 body, path = {"source_info": source}, "/v2/post/publish/inbox/video/init/"
             else:
-                body = {"post_info": prepared["post_info"], "source_info": source}
+                body = {"post_info": post.post_info, "source_info": source}
                 path = "/v2/post/publish/video/init/"
         data = await self._post(ctx, path, body, creates=True)
-        return {"publish_id": str(data["publish_id"])}
+        return str(data["publish_id"])
 
-    async def _send_last_chunk(self, ctx: PublishContext, prepared: dict[str, Any]) -> None:
+    async def _send_last_chunk(self, ctx: PublishContext, post: PreparedPublish) -> None:
         """The last chunk completes the upload and TikTok publishes. Sent again only on the
         same publish_id, which TikTok turns into one post however often the bytes arrive."""
         if ctx.media is None:
             raise Permanent("This server cannot read media files for TikTok")
-        video = await ctx.media.file(str(prepared["video"]))
-        start = int(prepared["last_start"])
+        video = await ctx.media.file(str(post.video))
+        start = int(post.last_start or 0)
         chunk = bytearray()
         position = 0
         async for piece in ctx.media.chunks(video, 1024 * 1024):
@@ -482,11 +516,11 @@ class TikTokPublisher(Publisher):
             position = end
         for attempt in range(LAST_CHUNK_ATTEMPTS):
             try:
-                await self._put(str(prepared["upload_url"]), bytes(chunk), start, video)
+                await self._put(str(post.upload_url), bytes(chunk), start, video)
                 return
             except _Interrupted as exc:
                 try:
-                    waiting = await self._waiting_for_bytes(ctx, prepared)
+                    waiting = await self._waiting_for_bytes(ctx, post)
                 except PublishError as error:  # the chunk may have arrived: never start over
                     raise OutcomeUnknown(
                         f"the last TikTok chunk's answer was lost ({exc}) and TikTok could not "
@@ -505,16 +539,17 @@ class TikTokPublisher(Publisher):
         then wait for the verdict. Without one (a pulled post): it cannot be told."""
         if not prepared.get("publish_id"):
             return None
-        if prepared["kind"] == "upload" and await self._waiting_for_bytes(ctx, prepared):
-            await self._send_last_chunk(ctx, prepared)
-        return await self._settled(ctx, prepared)
+        post = loaded(PreparedPublish, prepared)
+        if post.kind == "upload" and await self._waiting_for_bytes(ctx, post):
+            await self._send_last_chunk(ctx, post)
+        return await self._settled(ctx, post)
 
-    async def _waiting_for_bytes(self, ctx: PublishContext, prepared: dict[str, Any]) -> bool:
+    async def _waiting_for_bytes(self, ctx: PublishContext, post: PreparedPublish) -> bool:
         """Whether TikTok is still waiting for the end of this publish's upload."""
-        status = await self._status(ctx, str(prepared["publish_id"]))
+        status = await self._status(ctx, str(post.publish_id))
         if ctx.media is None:
             raise Permanent("This server cannot read media files for TikTok")
-        video = await ctx.media.file(str(prepared["video"]))
+        video = await ctx.media.file(str(post.video))
         return status.get("status") == "PROCESSING_UPLOAD" and (
             int(status.get("uploaded_bytes") or 0) < video.size
         )
@@ -522,10 +557,10 @@ class TikTokPublisher(Publisher):
     async def _status(self, ctx: PublishContext, publish_id: str) -> dict[str, Any]:
         return await self._post(ctx, "/v2/post/publish/status/fetch/", {"publish_id": publish_id})
 
-    async def _settled(self, ctx: PublishContext, prepared: dict[str, Any]) -> SentItem:
+    async def _settled(self, ctx: PublishContext, post: PreparedPublish) -> SentItem:
         """Poll status/fetch until TikTok publishes or fails the post. TikTok has acted, so a
         rate limit or an outage here is waited out, never retried from the start."""
-        publish_id = str(prepared["publish_id"])
+        publish_id = str(post.publish_id)
         deadline = time.monotonic() + self._status_timeout
         while True:
             try:
@@ -545,7 +580,7 @@ class TikTokPublisher(Publisher):
                 reason = status.get("fail_reason") or "no reason given"
                 raise Permanent(f"TikTok did not publish the post: {reason}")
             if state in DONE:
-                return self._sent(prepared, publish_id, status)
+                return self._sent(post.username, publish_id, status)
             if time.monotonic() + pause > deadline:
                 raise OutcomeUnknown(
                     f"TikTok was still processing publish {publish_id} after "
@@ -554,10 +589,9 @@ class TikTokPublisher(Publisher):
             await asyncio.sleep(pause)
 
     @staticmethod
-    def _sent(prepared: dict[str, Any], publish_id: str, status: dict[str, Any]) -> SentItem:
+    def _sent(username: str, publish_id: str, status: dict[str, Any]) -> SentItem:
         """The public URL of the post, or the profile's when TikTok gives no id (private
         posts, drafts in the inbox)."""
-        username = prepared["username"]
         ids = status.get("publicaly_available_post_id") or []  # [sic], TikTok's spelling
         data = {"publish_id": publish_id}
         if ids:
@@ -570,13 +604,56 @@ class _Interrupted(Exception):
     """A chunk upload that broke off or met a 5xx: the publish_id is still good."""
 
 
-def build(settings: Settings) -> TikTokPublisher:
+def build(settings: Settings, transport: httpx.AsyncBaseTransport | None = None) -> TikTokPublisher:
     return TikTokPublisher(
         api_url=settings.tiktok_api_url,
         app=SPEC.oauth_app(settings),
         pull_prefixes=settings.tiktok_pull_prefixes,
         status_timeout=settings.tiktok_status_timeout_seconds,
+        transport=transport,
     )
 
 
-SPEC = PlatformSpec(name="tiktok", label="TikTok", build=build)
+RULES = PlatformRules(
+    name="tiktok",
+    content_platforms=("tiktok",),
+    text_limits=(TextLimit(2200, Count.CODE_POINTS),),  # PR, BR 3: caption 2,200
+    media=MediaCount(1, 35),  # PR: media required; 1 video or 1–35 photos
+    # PN 9: photos JPEG/WebP only (PNG converted), <= 20 MB; video up to 4 GB (the
+    # creator's maximum duration is checked at publish time from creator_info).
+    files=FileRules(
+        image_types=frozenset({JPEG, WEBP}),
+        convertible=frozenset({PNG}),
+        max_image_bytes=20 * MB,
+        max_video_bytes=4096 * MB,
+    ),
+    fields=(
+        # PR, BR 3: all seven are required.
+        FieldRule(
+            "privacyLevel",
+            Kind.ENUM,
+            required=True,
+            choices=(
+                "SELF_ONLY",
+                "PUBLIC_TO_EVERYONE",
+                "MUTUAL_FOLLOW_FRIENDS",
+                "FOLLOWER_OF_CREATOR",
+            ),
+        ),
+        boolean("disabledComments", required=True),
+        boolean("disabledDuet", required=True),
+        boolean("disabledStitch", required=True),
+        boolean("isBrandedContent", required=True),
+        boolean("isYourBrand", required=True),
+        boolean("isAiGenerated", required=True),
+        FieldRule("title", Kind.STRING, max_length=90),  # PR, BR 3: photo posts ≤ 90
+        boolean("autoAddMusic"),
+        boolean("isDraft"),
+        FieldRule("imageCoverIndex", Kind.MEDIA_INDEX),  # BR 3: 0-based, carousels
+        FieldRule("videoCoverTimestamp", Kind.INTEGER),  # BR 3: milliseconds
+    ),
+)
+"""What a post to tiktok may carry; validation reads it through the registry."""
+
+
+SPEC = PlatformSpec(name="tiktok", label="TikTok", build=build, rules=RULES)

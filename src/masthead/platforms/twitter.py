@@ -14,6 +14,7 @@ import re
 import time
 import unicodedata
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
@@ -23,7 +24,16 @@ from masthead.config import OAuthApp, Settings
 from masthead.domain.budgets import DAY, Budget, PlatformBudgets
 from masthead.domain.inputs import ascii_int
 from masthead.domain.reply_tree import top_level_parents
-from masthead.domain.rules import Count, TextLimit
+from masthead.domain.rules import (
+    MB,
+    MOV,
+    MP4,
+    Count,
+    FileRules,
+    MediaCount,
+    PlatformRules,
+    TextLimit,
+)
 from masthead.platforms.base import (
     AccountContext,
     AccountScope,
@@ -47,12 +57,12 @@ from masthead.platforms.base import (
 )
 from masthead.platforms.http import PlatformHttp, Stale, new_client, refusal
 from masthead.platforms.oauth import (
-    OAuthProvider,
-    authorize_url,
+    AppOAuth,
     credentials_from_token_response,
     exchanged_credentials,
     post_token,
 )
+from masthead.platforms.seams import loaded, stored
 from masthead.platforms.settle import found_or_unknown
 from masthead.platforms.spec import PlatformSpec
 from masthead.platforms.tokens import RefreshTokenSpent, TokenKeeper
@@ -132,25 +142,11 @@ def _same_text(ours: str, theirs: str) -> bool:
     return canonical(ours) == canonical(theirs)
 
 
-class XOAuth(OAuthProvider):
+class XOAuth(AppOAuth):
     """X's OAuth 2.0 authorization code flow with PKCE (public or confidential client)."""
 
     platform = "twitter"
     scopes = SCOPES
-
-    def __init__(self, app: OAuthApp, client: httpx.AsyncClient) -> None:
-        self._app = app
-        self._client = client
-
-    def authorization_url(self, *, state: str, code_challenge: str, redirect_uri: str) -> str:
-        return authorize_url(
-            self._app.authorize_url,
-            client_id=self._app.client_id,
-            redirect_uri=redirect_uri,
-            scopes=self.scopes,
-            state=state,
-            code_challenge=code_challenge,
-        )
 
     async def exchange(self, code: str, verifier: str, redirect_uri: str) -> dict[str, Any]:
         response = await self._token(
@@ -189,6 +185,16 @@ class XOAuth(OAuthProvider):
         url = f"{self._app.api_url}/2/oauth2/token"
         form = {**form, "client_id": self._app.client_id}
         return await post_token(self._client, "X", url, form, auth=auth)
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedTweet:
+    """What `prepare` hands to `send` and `reconcile`."""
+
+    since: str | None = None
+    """When sending began, less the reconcile window: reconcile looks at posts since."""
+    media_ids: list[str] | None = None
+    """The uploaded media's ids, in order."""
 
 
 class TwitterPublisher(Publisher):
@@ -306,16 +312,16 @@ class TwitterPublisher(Publisher):
     async def prepare(self, ctx: PublishContext, position: int) -> dict[str, Any]:
         """Upload the item's media (nothing visible is created) and note when sending began,
         so a reconcile knows which of the account's posts to look at."""
-        prepared: dict[str, Any] = {"since": iso(utcnow() - RECONCILE_WINDOW)}
+        since = iso(utcnow() - RECONCILE_WINDOW)
         urls = ctx.items[position].media_urls
-        if urls:
-            if ctx.media is None:
-                raise Permanent("This server cannot read media files for X yet")
-            ids = []
-            for url in urls:
-                ids.append(await self._upload(ctx, ctx.media, await ctx.media.file(url)))
-            prepared["media_ids"] = ids
-        return prepared
+        if not urls:
+            return stored(PreparedTweet(since))
+        if ctx.media is None:
+            raise Permanent("This server cannot read media files for X yet")
+        ids = []
+        for url in urls:
+            ids.append(await self._upload(ctx, ctx.media, await ctx.media.file(url)))
+        return stored(PreparedTweet(since, ids))
 
     async def _upload(self, ctx: PublishContext, media: MediaSource, file: MediaFile) -> str:
         response = await self._call(
@@ -384,8 +390,9 @@ class TwitterPublisher(Publisher):
 
     async def send(self, ctx: PublishContext, position: int, prepared: dict[str, Any]) -> SentItem:
         body: dict[str, Any] = {"text": ctx.items[position].text}
-        if prepared.get("media_ids"):
-            body["media"] = {"media_ids": list(prepared["media_ids"])}
+        media_ids = loaded(PreparedTweet, prepared).media_ids
+        if media_ids:
+            body["media"] = {"media_ids": list(media_ids)}
         parent = self._parent(ctx, position)
         if parent is not None:
             body["reply"] = {"in_reply_to_tweet_id": parent}
@@ -419,8 +426,9 @@ class TwitterPublisher(Publisher):
             "max_results": 100,
             "post.fields": "created_at,conversation_id",
         }
-        if prepared.get("since"):
-            params["start_time"] = prepared["since"]
+        since = loaded(PreparedTweet, prepared).since
+        if since:
+            params["start_time"] = since
         try:
             response = await self._call(
                 ctx,
@@ -629,14 +637,41 @@ def x_snapshot(tweet: Mapping[str, Any]) -> MetricsSnapshot:
     return MetricsSnapshot(metrics, raw)
 
 
-def build(settings: Settings) -> TwitterPublisher:
-    return TwitterPublisher(api_url=settings.x_api_url, app=SPEC.oauth_app(settings))
+def build(
+    settings: Settings, transport: httpx.AsyncBaseTransport | None = None
+) -> TwitterPublisher:
+    return TwitterPublisher(
+        api_url=settings.x_api_url, app=SPEC.oauth_app(settings), transport=transport
+    )
+
+
+RULES = PlatformRules(
+    name="twitter",
+    content_platforms=("twitter",),
+    # PR + specs/x/twitter-text/config/v3.json: maxWeightedTweetLength 280, URLs 23.
+    text_limits=(TextLimit(280, Count.X_WEIGHTED),),
+    # PR, PN 1.3: up to 4 photos, or 1 GIF, or 1 video (types unknown until download).
+    media=MediaCount(0, 4),
+    # PN 1.3 (X docs): image <= 5 MB, GIF <= 15 MB, video <= 512 MB and 0.5-140 s.
+    files=FileRules(
+        video_types=frozenset({MP4, MOV}),
+        max_image_bytes=5 * MB,
+        max_gif_bytes=15 * MB,
+        max_video_bytes=512 * MB,
+        min_video_seconds=0.5,
+        max_video_seconds=140,
+        gif_alone=True,
+    ),
+    threads=True,  # PR: additionalPosts for twitter, bluesky, threads
+)
+"""What a post to twitter may carry; validation reads it through the registry."""
 
 
 SPEC = PlatformSpec(
     name="twitter",
     label="X",
     build=build,
+    rules=RULES,
     settings_prefix="x",
     doc="x",
     # platform-notes 1.5: POST /2/tweets 100 per 15 min per user, 10,000 per 24 h per app.

@@ -13,9 +13,11 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 import aiohttp
+import httpx
 import orjson
 
 from masthead.config import Settings
+from masthead.domain.rules import FieldRule, FileRules, Kind, MediaCount, PlatformRules
 from masthead.net.guard import BlockedDestination
 from masthead.net.session import GuardedSession, connection_failed
 from masthead.platforms.base import (
@@ -117,7 +119,11 @@ class WebhookPublisher(Publisher):
         await self._session.aclose()
 
 
-def build(settings: Settings) -> WebhookPublisher:
+def build(
+    settings: Settings, transport: httpx.AsyncBaseTransport | None = None
+) -> WebhookPublisher:
+    if transport is not None:
+        raise ValueError("the webhook publisher speaks aiohttp: it takes no httpx transport")
     return WebhookPublisher(
         allow=settings.fetch_allow,
         timeout=settings.webhook_timeout_seconds,
@@ -125,4 +131,17 @@ def build(settings: Settings) -> WebhookPublisher:
     )
 
 
-SPEC = PlatformSpec(name=WEBHOOK, label="Webhook", build=build, connect="none")
+RULES = PlatformRules(
+    name="webhook",
+    # Contract section 2: the webhook target pairs with "other"; "webhook" is accepted too.
+    content_platforms=("other", "webhook"),
+    text_or_media_required=False,  # PR: any content; the receiver decides
+    media=MediaCount(0, None),  # PR: any
+    # The receiver decides: any accepted file, any number.
+    files=FileRules(max_videos=None, mixed=True),
+    fields=(FieldRule("url", Kind.WEBHOOK_URL, required=True),),  # PR, contract section 4
+)
+"""What a post to webhook may carry; validation reads it through the registry."""
+
+
+SPEC = PlatformSpec(name=WEBHOOK, label="Webhook", build=build, rules=RULES, connect="none")

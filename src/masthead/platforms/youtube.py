@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 from urllib.parse import urlencode
@@ -22,10 +23,14 @@ import httpx
 from masthead.config import OAuthApp, Settings
 from masthead.domain.budgets import DAY, Budget, PlatformBudgets
 from masthead.domain.rules import (
-    YOUTUBE_CHUNK_MULTIPLE,
-    YOUTUBE_QUOTA_TIMEZONE,
     Count,
+    FieldRule,
+    FileRules,
+    Kind,
+    MediaCount,
+    PlatformRules,
     TextLimit,
+    boolean,
 )
 from masthead.platforms.base import (
     AccountContext,
@@ -51,13 +56,13 @@ from masthead.platforms.base import (
 from masthead.platforms.http import PlatformHttp, new_client, retry_after
 from masthead.platforms.metrics import chunked, counts
 from masthead.platforms.oauth import (
-    OAuthProvider,
-    authorize_url,
+    AppOAuth,
     credentials_from_token_response,
     exchanged_credentials,
     post_token,
     with_client,
 )
+from masthead.platforms.seams import loaded, stored
 from masthead.platforms.spec import PlatformSpec, Subaccount
 from masthead.platforms.tokens import RefreshTokenSpent, TokenKeeper
 from masthead.timeutil import parse_time, utcnow
@@ -71,8 +76,12 @@ SCOPES = (
 """youtube.upload for videos.insert and thumbnails.set; youtube to list the channel's
 playlists and add videos to them (playlistItems.insert does not accept youtube.upload);
 youtube.force-ssl, the only scope commentThreads and comments accept."""
+CHUNK_MULTIPLE = 256 * 1024
+"""PN 6: resumable upload chunks (all but the last) are multiples of 256 KiB."""
+QUOTA_TIMEZONE = "America/Los_Angeles"
+"""PN 6: the YouTube Data API quota day ends at midnight Pacific time."""
 REFRESH_MARGIN = timedelta(minutes=5)
-CHUNK_SIZE = 32 * YOUTUBE_CHUNK_MULTIPLE  # 8 MiB
+CHUNK_SIZE = 32 * CHUNK_MULTIPLE  # 8 MiB
 RESUME_ATTEMPTS = 5
 RETRY_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded", "backendError"})
 METRICS_BATCH = 50
@@ -108,7 +117,7 @@ def google_reason(response: httpx.Response) -> tuple[str, str]:
 
 def until_quota_day(now: datetime) -> float:
     """Seconds until the next midnight Pacific time, when YouTube's daily quota comes back."""
-    pacific = now.astimezone(ZoneInfo(YOUTUBE_QUOTA_TIMEZONE))
+    pacific = now.astimezone(ZoneInfo(QUOTA_TIMEZONE))
     midnight = (pacific + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
     return max(1.0, (midnight - pacific).total_seconds() + 60.0)
 
@@ -123,28 +132,21 @@ def video_resource(target: dict[str, Any], description: str) -> dict[str, Any]:
     return {"snippet": {"title": target["title"], "description": description}, "status": status}
 
 
-class GoogleOAuth(OAuthProvider):
+class GoogleOAuth(AppOAuth):
     """Google's OAuth 2.0 web-server flow with PKCE and offline access (a refresh token)."""
 
     platform = "youtube"
     scopes = SCOPES
+    # offline: a refresh token; consent: Google gives one again on a reconnect.
+    authorize_extra: ClassVar[dict[str, str]] = {
+        "access_type": "offline",
+        "prompt": "consent",
+        "include_granted_scopes": "true",
+    }
 
     def __init__(self, app: OAuthApp, token_url: str, client: httpx.AsyncClient) -> None:
-        self._app = app
+        super().__init__(app, client)
         self._token_url = token_url
-        self._client = client
-
-    def authorization_url(self, *, state: str, code_challenge: str, redirect_uri: str) -> str:
-        return authorize_url(
-            self._app.authorize_url,
-            client_id=self._app.client_id,
-            redirect_uri=redirect_uri,
-            scopes=self.scopes,
-            state=state,
-            code_challenge=code_challenge,
-            # offline: a refresh token; consent: Google gives one again on a reconnect.
-            extra={"access_type": "offline", "prompt": "consent", "include_granted_scopes": "true"},
-        )
 
     async def exchange(self, code: str, verifier: str, redirect_uri: str) -> dict[str, Any]:
         response = await self._token(
@@ -179,6 +181,16 @@ class GoogleOAuth(OAuthProvider):
         )
 
 
+@dataclass(frozen=True, slots=True)
+class PreparedUpload:
+    """What `prepare` hands to `send` and `reconcile`: the resumable upload session (one
+    session makes at most one video) and the file it uploads."""
+
+    session: str
+    url: str
+    size: int
+
+
 class YouTubePublisher(Publisher):
     platform: ClassVar[str] = "youtube"
     metrics_batch: int = METRICS_BATCH
@@ -194,7 +206,7 @@ class YouTubePublisher(Publisher):
         resume_pause: float = 1.0,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
-        if chunk_size % YOUTUBE_CHUNK_MULTIPLE:
+        if chunk_size % CHUNK_MULTIPLE:
             raise ValueError("YouTube upload chunks are multiples of 256 KiB")
         self._api = api_url.rstrip("/")
         self._chunk_size = chunk_size
@@ -351,13 +363,13 @@ class YouTubePublisher(Publisher):
             raise Retryable(f"YouTube unreachable ({type(exc).__name__})") from exc
         if response.status_code != 200 or "location" not in response.headers:
             raise self._refused(response)
-        return {"session": response.headers["location"], "url": file.url, "size": file.size}
+        return stored(PreparedUpload(response.headers["location"], file.url, file.size))
 
     async def send(self, ctx: PublishContext, position: int, prepared: dict[str, Any]) -> SentItem:
         """The upload. A token refresh that cannot be done mid-upload may come after the last
         byte left, so it is an unknown outcome here, never a retry with a new session."""
         try:
-            video = await self._upload(ctx, prepared, offset=0)
+            video = await self._upload(ctx, loaded(PreparedUpload, prepared), offset=0)
         except Retryable as exc:
             raise OutcomeUnknown(
                 f"the YouTube upload stopped ({exc.message}); its session may have completed"
@@ -371,27 +383,28 @@ class YouTubePublisher(Publisher):
         (the same session, so still at most one video); None if the session is gone."""
         if not prepared.get("session"):
             return None
-        state = await self._session_state(ctx, prepared)
+        upload = loaded(PreparedUpload, prepared)
+        state = await self._session_state(ctx, upload)
         if isinstance(state, dict):
             return await self._published(ctx, state)
         if state is None:
             return None
-        return await self._published(ctx, await self._upload(ctx, prepared, offset=state))
+        return await self._published(ctx, await self._upload(ctx, upload, offset=state))
 
     async def _upload(
-        self, ctx: PublishContext, prepared: dict[str, Any], *, offset: int
+        self, ctx: PublishContext, upload: PreparedUpload, *, offset: int
     ) -> dict[str, Any]:
         """PUT the bytes from `offset` in chunks; after an interruption, resume where the
         session says it stopped. Returns the Video resource YouTube answers at the end."""
         media = ctx.media
         if media is None:
             raise Permanent("This server cannot read media files for YouTube")
-        file = await media.file(str(prepared["url"]))
-        total = int(prepared["size"])
+        file = await media.file(upload.url)
+        total = upload.size
         resumes = 0
         while True:
             try:
-                result = await self._put_from(ctx, media, file, prepared, offset)
+                result = await self._put_from(ctx, media, file, upload, offset)
             except (httpx.TransportError, _ServerBusy) as exc:
                 resumes += 1
                 if resumes > RESUME_ATTEMPTS:
@@ -399,7 +412,7 @@ class YouTubePublisher(Publisher):
                         f"the YouTube upload kept breaking ({exc}); the session may have completed"
                     ) from exc
                 await asyncio.sleep(self._resume_pause)
-                state = await self._session_state(ctx, prepared)
+                state = await self._session_state(ctx, upload)
                 if isinstance(state, dict):
                     return state
                 if state is None:
@@ -417,18 +430,18 @@ class YouTubePublisher(Publisher):
         ctx: PublishContext,
         media: MediaSource,
         file: MediaFile,
-        prepared: dict[str, Any],
+        upload: PreparedUpload,
         offset: int,
     ) -> dict[str, Any] | int:
         """Send chunks from `offset` until YouTube answers with the video (a dict) or asks
         for more from another offset than expected (an int)."""
-        total = int(prepared["size"])
+        total = upload.size
         async for start, chunk in _pieces(media, file, offset, self._chunk_size):
             end = start + len(chunk) - 1
             response = await self._call(
                 ctx,
                 "PUT",
-                str(prepared["session"]),
+                upload.session,
                 content=chunk,
                 headers={
                     "Content-Range": f"bytes {start}-{end}/{total}",
@@ -449,16 +462,16 @@ class YouTubePublisher(Publisher):
         return total
 
     async def _session_state(
-        self, ctx: PublishContext, prepared: dict[str, Any]
+        self, ctx: PublishContext, upload: PreparedUpload
     ) -> dict[str, Any] | int | None:
         """The video (upload complete), the next offset to send (308), or None when the
         session no longer exists (404/410)."""
-        total = int(prepared["size"])
+        total = upload.size
         try:
             response = await self._call(
                 ctx,
                 "PUT",
-                str(prepared["session"]),
+                upload.session,
                 content=b"",
                 headers={"Content-Range": f"bytes */{total}"},
             )
@@ -726,18 +739,57 @@ async def _pieces(
         yield start, bytes(pending)
 
 
-def build(settings: Settings) -> YouTubePublisher:
+def build(
+    settings: Settings, transport: httpx.AsyncBaseTransport | None = None
+) -> YouTubePublisher:
     return YouTubePublisher(
         api_url=settings.youtube_api_url,
         token_url=settings.youtube_token_url,
         app=SPEC.oauth_app(settings),
+        transport=transport,
     )
+
+
+RULES = PlatformRules(
+    name="youtube",
+    content_platforms=("youtube",),
+    # PR, BR 3 (fn2 client): the description is ≤ 5000 bytes, without < or >.
+    text_limits=(TextLimit(5000, Count.UTF8_BYTES),),
+    text_forbidden_chars="<>",
+    media=MediaCount(1, 1),  # PR: exactly 1 video
+    # PR: exactly one video; YouTube takes MP4, MOV and WebM.
+    files=FileRules(image_types=frozenset(), max_videos=1),
+    fields=(
+        # PR, BR 3: title 1–100 characters, no < or >.
+        FieldRule(
+            "title",
+            Kind.STRING,
+            required=True,
+            non_blank=True,
+            max_length=100,
+            forbidden_chars="<>",
+        ),
+        FieldRule(
+            "privacyStatus",
+            Kind.ENUM,
+            required=True,
+            choices=("private", "public", "unlisted"),
+        ),
+        boolean("shouldNotifySubscribers", required=True),
+        boolean("isMadeForKids"),
+        boolean("containsSyntheticMedia"),
+        FieldRule("thumbnailUrl", Kind.HTTP_URL),  # BR 3 (newer docs)
+        FieldRule("playlistIds", Kind.STRING_LIST),  # BR 3: maximum NOT FOUND
+    ),
+)
+"""What a post to youtube may carry; validation reads it through the registry."""
 
 
 SPEC = PlatformSpec(
     name="youtube",
     label="YouTube",
     build=build,
+    rules=RULES,
     # Playlists are connected subaccounts, but a post names one by `playlistId` unchecked.
     subaccount=Subaccount("playlist"),
     # platform-notes 9: videos.insert has its own bucket, 100 calls a day by default.

@@ -8,7 +8,7 @@ from sqlalchemy.engine import Connection
 
 from masthead.domain import inputs
 from masthead.domain.events import account_view
-from masthead.domain.rules import RULES
+from masthead.platforms.registry import RULES
 from masthead.security import Secrets
 from masthead.services.errors import ApiError
 from masthead.store import accounts, users

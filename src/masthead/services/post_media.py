@@ -11,9 +11,9 @@ from masthead.domain.errors import FieldError, ValidationFailed
 from masthead.domain.events import POST_FAILED
 from masthead.domain.media import MediaFacts, check_files
 from masthead.domain.posts import PostDraft
-from masthead.domain.rules import RULES
 from masthead.media.fetch import FetchError
 from masthead.media.library import MediaLibrary
+from masthead.platforms.registry import RULES
 from masthead.store import events
 from masthead.store import posts as post_store
 from masthead.store.database import Database

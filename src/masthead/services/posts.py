@@ -19,6 +19,7 @@ from masthead.domain.slots import SlotTarget, free_slots
 from masthead.domain.states import public_status
 from masthead.domain.validation import parse_create_request
 from masthead.media.library import MediaLibrary
+from masthead.platforms.registry import RULES
 from masthead.services import accounts as account_rules
 from masthead.services.errors import ApiError
 from masthead.services.post_media import check_hosted, ingest_accepted
@@ -64,7 +65,7 @@ async def create_post(
         replay = await _replay(db, user_id, idempotency_key, digest, now)
         if replay is not None:
             return replay
-    request = parse_create_request(body, now)
+    request = parse_create_request(body, now, rules=RULES)
     draft = request.post
     account_rules.check_destination(draft, allow)
     account = await directory.resolve(user_id, draft)

@@ -13,6 +13,7 @@ from masthead.domain.posts import draft_from_json
 from masthead.domain.states import EDITABLE_STATES
 from masthead.domain.validation import parse_post, parse_scheduled_time
 from masthead.media.library import MediaLibrary
+from masthead.platforms.registry import RULES
 from masthead.services import accounts as account_rules
 from masthead.services.errors import ApiError
 from masthead.services.post_media import check_hosted, ingest_accepted
@@ -71,7 +72,7 @@ async def patch(
     draft = None
     fetch_after = False
     if change.get("draft") is not None:
-        draft = parse_post(change["draft"], "patch.draft")
+        draft = parse_post(change["draft"], "patch.draft", rules=RULES)
         account_rules.check_destination(draft, allow, "patch.draft")
         account = await directory.resolve(user_id, draft, "patch.draft")
         fetch_after = await check_hosted(media, draft, "patch.draft") if media else False

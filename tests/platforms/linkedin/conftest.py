@@ -10,7 +10,6 @@ import pytest
 
 from masthead.config import Settings
 from masthead.platforms.oauth import credentials_from_token_response
-from masthead.services.connections import connect_account
 from tests.conftest import make_settings
 from tests.fakes.linkedin import FakeLinkedIn, Member
 from tests.support.files import FileServer
@@ -19,11 +18,8 @@ from tests.support.harness import Caller, Harness, running_app
 
 @pytest.fixture
 def fake_linkedin() -> Iterator[FakeLinkedIn]:
-    fake = FakeLinkedIn()
-    fake.start()
-    yield fake
-    fake.stop()
-    assert fake.invalid == [], "requests LinkedIn's documented contract refuses"
+    with FakeLinkedIn().running("requests LinkedIn's documented contract refuses") as fake:
+        yield fake
 
 
 def linkedin_settings(tmp_path: Path, fake: FakeLinkedIn, **overrides: Any) -> Settings:
@@ -45,7 +41,7 @@ async def linkedin_app(
     tmp_path: Path, fake_linkedin: FakeLinkedIn, files: FileServer
 ) -> AsyncIterator[Harness]:
     settings = linkedin_settings(tmp_path, fake_linkedin, fetch_allow=files.allow)
-    async with running_app(settings) as running:
+    async with running_app(settings, transports={"linkedin": fake_linkedin.transport()}) as running:
         yield running
 
 
@@ -54,14 +50,7 @@ async def connect_linkedin(
 ) -> str:
     """What `masthead accounts add --platform linkedin --access-token ...` does."""
     credentials = {**credentials_from_token_response(fake.issue_tokens(member)), **tokens}
-    account_id, _ = await connect_account(
-        harness.db,
-        harness.ctx.secrets,
-        harness.ctx.publishers["linkedin"],
-        user_id=caller.user_id,
-        credentials=credentials,
-    )
-    return str(account_id)
+    return await harness.connect(caller, "linkedin", credentials)
 
 
 def linkedin_post(

@@ -5,7 +5,6 @@ posting again."""
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,12 +13,10 @@ import pytest
 
 from masthead.platforms.linkedin import LinkedInPublisher
 from masthead.platforms.oauth import credentials_from_token_response
-from masthead.security import Secrets
-from masthead.services.connections import connect_account
-from masthead.store.database import Database
 from tests.fakes.linkedin import FakeLinkedIn
 from tests.platforms.linkedin.conftest import linkedin_post
-from tests.support.harness import Caller, migrate, seed_user
+from tests.support.crashes import final_state, seed_connected
+from tests.support.harness import Caller
 from tests.support.server import ServerProcess
 
 SECRET = "linkedin-crash-secret"
@@ -44,34 +41,13 @@ def server(tmp_path: Path, fake_linkedin: FakeLinkedIn) -> Iterator[ServerProces
 
 
 async def _seed(server: ServerProcess, fake: FakeLinkedIn) -> tuple[Caller, str, str]:
-    url = f"sqlite:///{server.data_dir / 'masthead.db'}"
-    await migrate(url)
-    db = Database(url)
-    await db.start()
     publisher = LinkedInPublisher(
         api_url=fake.url, version="202511", app=None, token_url=fake.token_url
     )
     member = fake.add_member("Kay")
-    try:
-        caller = await seed_user(db, Secrets([SECRET]), "crash@example.com")
-        credentials = credentials_from_token_response(fake.issue_tokens(member))
-        account_id, _ = await connect_account(
-            db, Secrets([SECRET]), publisher, user_id=caller.user_id, credentials=credentials
-        )
-    finally:
-        await publisher.aclose()
-        await db.close()
-    return caller, str(account_id), member.id
-
-
-async def _final(server: ServerProcess, caller: Caller, post_id: str) -> dict[str, object]:
-    deadline = time.monotonic() + 20
-    async with httpx.AsyncClient(base_url=server.base_url, headers=caller.headers) as client:
-        while True:
-            body: dict[str, object] = (await client.get(f"/v2/posts/{post_id}")).json()
-            if body.get("status") in ("published", "failed") or time.monotonic() > deadline:
-                return body
-            await asyncio.sleep(0.05)
+    credentials = credentials_from_token_response(fake.issue_tokens(member))
+    caller, account_id = await seed_connected(server, SECRET, publisher, credentials)
+    return caller, account_id, member.id
 
 
 async def test_a_crash_after_the_post_left_is_reconciled_with_linkedin_not_reposted(
@@ -88,7 +64,7 @@ async def test_a_crash_after_the_post_left_is_reconciled_with_linkedin_not_repos
     server.kill()
     await asyncio.to_thread(server.start)
 
-    body = await _final(server, caller, post_id)
+    body = await final_state(server, caller, post_id)
 
     [post] = fake_linkedin.posts.values()
     assert body["status"] == "published", body

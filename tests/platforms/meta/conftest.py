@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 
 from masthead.config import Settings
-from masthead.services.connections import connect_account
 from tests.conftest import make_settings
 from tests.fakes.meta import SPECS, FakeMeta, FbUser, Page
 from tests.support.files import FileServer
@@ -22,11 +21,8 @@ from tests.support.harness import Caller, Harness, served_app
 def fake_meta() -> Iterator[FakeMeta]:
     if not SPECS.exists():
         pytest.skip(f"Meta's codegen specs are not at {SPECS} (the shared specs folder)")
-    fake = FakeMeta()
-    fake.start()
-    yield fake
-    fake.stop()
-    assert fake.invalid == [], "requests that Meta's specs refuse"
+    with FakeMeta().running("requests that Meta's specs refuse") as fake:
+        yield fake
 
 
 @pytest.fixture
@@ -46,8 +42,11 @@ def meta_settings(tmp_path: Path, fake_meta: FakeMeta, files: FileServer) -> Set
 
 
 @pytest.fixture
-async def meta_app(meta_settings: Settings) -> AsyncIterator[Harness]:
-    async with served_app(meta_settings) as running:
+async def meta_app(meta_settings: Settings, fake_meta: FakeMeta) -> AsyncIterator[Harness]:
+    graph = fake_meta.transport()
+    async with served_app(
+        meta_settings, transports={"facebook": graph, "instagram": graph}
+    ) as running:
         yield running
 
 
@@ -76,14 +75,7 @@ async def business(meta_app: Harness, fake_meta: FakeMeta) -> Business:
 
 async def connect(harness: Harness, caller: Caller, platform: str, token: str) -> str:
     """Connect with a user token, as `masthead accounts add --access-token` does."""
-    account_id, _ = await connect_account(
-        harness.db,
-        harness.ctx.secrets,
-        harness.ctx.publishers[platform],
-        user_id=caller.user_id,
-        credentials={"access_token": token},
-    )
-    return str(account_id)
+    return await harness.connect(caller, platform, {"access_token": token})
 
 
 def facebook_post(

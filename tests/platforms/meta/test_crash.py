@@ -5,7 +5,6 @@ and finds the post instead of publishing again."""
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,14 +12,12 @@ import httpx
 import pytest
 
 from masthead.platforms.instagram import InstagramPublisher
-from masthead.security import Secrets
-from masthead.services.connections import connect_account
-from masthead.store.database import Database
 from tests.fakes.meta import FakeMeta, IgAccount
 from tests.platforms.meta.conftest import instagram_post
 from tests.support import samples
+from tests.support.crashes import final_state, seed_connected
 from tests.support.files import FileServer
-from tests.support.harness import Caller, migrate, seed_user
+from tests.support.harness import Caller
 from tests.support.server import ServerProcess
 
 SECRET = "meta-crash-secret"
@@ -43,37 +40,13 @@ def server(tmp_path: Path, fake_meta: FakeMeta, files: FileServer) -> Iterator[S
 
 
 async def _seed(server: ServerProcess, fake: FakeMeta) -> tuple[Caller, str, IgAccount]:
-    url = f"sqlite:///{server.data_dir / 'masthead.db'}"
-    await migrate(url)
-    db = Database(url)
-    await db.start()
     publisher = InstagramPublisher(api_url=fake.url, app=None)
     user = fake.add_user("Kay")
     page = fake.add_page(user, "Kay's", instagram="kays")
-    try:
-        caller = await seed_user(db, Secrets([SECRET]), "crash@example.com")
-        account_id, _ = await connect_account(
-            db,
-            Secrets([SECRET]),
-            publisher,
-            user_id=caller.user_id,
-            credentials={"access_token": fake.user_token(user)},
-        )
-    finally:
-        await publisher.aclose()
-        await db.close()
+    credentials = {"access_token": fake.user_token(user)}
+    caller, account_id = await seed_connected(server, SECRET, publisher, credentials)
     assert page.ig is not None
-    return caller, str(account_id), page.ig
-
-
-async def _final(server: ServerProcess, caller: Caller, post_id: str) -> dict[str, object]:
-    deadline = time.monotonic() + 30
-    async with httpx.AsyncClient(base_url=server.base_url, headers=caller.headers) as client:
-        while True:
-            body: dict[str, object] = (await client.get(f"/v2/posts/{post_id}")).json()
-            if body.get("status") in ("published", "failed") or time.monotonic() > deadline:
-                return body
-            await asyncio.sleep(0.05)
+    return caller, account_id, page.ig
 
 
 async def test_a_crash_after_media_publish_left_is_reconciled_not_republished(
@@ -92,7 +65,7 @@ async def test_a_crash_after_media_publish_left_is_reconciled_not_republished(
     server.kill()
     await asyncio.to_thread(server.start)
 
-    body = await _final(server, caller, post_id)
+    body = await final_state(server, caller, post_id, within=30)
 
     [media] = fake_meta.media_of(ig)
     assert body["status"] == "published", body

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from masthead.dispatch.credentials import AccountCredentials
 from masthead.domain.posts import ThreadItem
-from masthead.domain.rules import RULES
 from masthead.media.library import PostMedia
 from masthead.platforms.base import AccountInfo, PublishContext
+from masthead.platforms.registry import RULES
 from tests.fakes.meta import FakeMeta
 from tests.platforms.meta.conftest import Business
 from tests.support import samples

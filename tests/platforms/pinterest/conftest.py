@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 
 from masthead.platforms.oauth import credentials_from_token_response
-from masthead.services.connections import connect_account
 from tests.conftest import make_settings
 from tests.fakes.pinterest import OPENAPI, FakePinterest, User
 from tests.support.files import FileServer
@@ -21,11 +20,8 @@ from tests.support.harness import Caller, Harness, served_app
 def fake_pinterest() -> Iterator[FakePinterest]:
     if not OPENAPI.exists():
         pytest.skip(f"Pinterest's OpenAPI is not at {OPENAPI} (the shared specs beside the repo)")
-    fake = FakePinterest()
-    fake.start()
-    yield fake
-    fake.stop()
-    assert fake.invalid == [], "requests or answers that Pinterest's OpenAPI refuses"
+    with FakePinterest().running("requests or answers that Pinterest's OpenAPI refuses") as fake:
+        yield fake
 
 
 @pytest.fixture
@@ -41,7 +37,9 @@ async def pinterest_app(
         pinterest_client_id=fake_pinterest.client_id,
         pinterest_client_secret=fake_pinterest.client_secret,
     )
-    async with served_app(settings) as running:
+    async with served_app(
+        settings, transports={"pinterest": fake_pinterest.transport()}
+    ) as running:
         yield running
 
 
@@ -50,14 +48,7 @@ async def connect_pinterest(
 ) -> str:
     """What `masthead accounts add --platform pinterest --access-token ...` does."""
     credentials = {**credentials_from_token_response(fake.issue_tokens(user)), **tokens}
-    account_id, _ = await connect_account(
-        harness.db,
-        harness.ctx.secrets,
-        harness.ctx.publishers["pinterest"],
-        user_id=caller.user_id,
-        credentials=credentials,
-    )
-    return str(account_id)
+    return await harness.connect(caller, "pinterest", credentials)
 
 
 def pin_post(

@@ -5,7 +5,6 @@ instead of pinning again. Pinterest pulls the image from the server's public URL
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,13 +13,11 @@ import pytest
 
 from masthead.platforms.oauth import credentials_from_token_response
 from masthead.platforms.pinterest import PinterestPublisher
-from masthead.security import Secrets
-from masthead.services.connections import connect_account
-from masthead.store.database import Database
 from tests.fakes.pinterest import FakePinterest
 from tests.platforms.pinterest.conftest import pin_post
+from tests.support.crashes import final_state, seed_connected
 from tests.support.files import FileServer
-from tests.support.harness import Caller, migrate, seed_user
+from tests.support.harness import Caller
 from tests.support.images import png
 from tests.support.server import ServerProcess
 
@@ -49,32 +46,11 @@ def server(
 
 
 async def _seed(server: ServerProcess, fake: FakePinterest) -> tuple[Caller, str, str]:
-    url = f"sqlite:///{server.data_dir / 'masthead.db'}"
-    await migrate(url)
-    db = Database(url)
-    await db.start()
     publisher = PinterestPublisher(api_url=fake.url, app=None)
     user = fake.add_user("kay")
-    try:
-        caller = await seed_user(db, Secrets([SECRET]), "crash@example.com")
-        credentials = credentials_from_token_response(fake.issue_tokens(user))
-        account_id, _ = await connect_account(
-            db, Secrets([SECRET]), publisher, user_id=caller.user_id, credentials=credentials
-        )
-    finally:
-        await publisher.aclose()
-        await db.close()
-    return caller, str(account_id), next(iter(user.boards))
-
-
-async def _final(server: ServerProcess, caller: Caller, post_id: str) -> dict[str, object]:
-    deadline = time.monotonic() + 20
-    async with httpx.AsyncClient(base_url=server.base_url, headers=caller.headers) as client:
-        while True:
-            body: dict[str, object] = (await client.get(f"/v2/posts/{post_id}")).json()
-            if body.get("status") in ("published", "failed") or time.monotonic() > deadline:
-                return body
-            await asyncio.sleep(0.05)
+    credentials = credentials_from_token_response(fake.issue_tokens(user))
+    caller, account_id = await seed_connected(server, SECRET, publisher, credentials)
+    return caller, account_id, next(iter(user.boards))
 
 
 async def test_a_crash_after_the_pin_left_is_reconciled_with_pinterest_not_repinned(
@@ -95,7 +71,7 @@ async def test_a_crash_after_the_pin_left_is_reconciled_with_pinterest_not_repin
     server.kill()
     await asyncio.to_thread(server.start)
 
-    body = await _final(server, caller, post_id)
+    body = await final_state(server, caller, post_id)
 
     [pin] = fake_pinterest.pins.values()
     assert body["status"] == "published", body

@@ -12,7 +12,6 @@ import pytest
 from masthead.config import Settings
 from masthead.dispatch import engine
 from masthead.platforms import threads
-from masthead.services.connections import connect_account
 from masthead.timeutil import iso, utcnow
 from tests.conftest import make_settings
 from tests.fakes.threads import FakeThreads, User
@@ -24,11 +23,8 @@ RATE_LIMIT_WAIT = 1.5
 
 @pytest.fixture
 def fake_threads() -> Iterator[FakeThreads]:
-    fake = FakeThreads()
-    fake.start()
-    yield fake
-    fake.stop()
-    assert fake.invalid == [], "requests that Threads' parameter rules refuse"
+    with FakeThreads().running("requests that Threads' parameter rules refuse") as fake:
+        yield fake
 
 
 @pytest.fixture(autouse=True)
@@ -58,8 +54,8 @@ def settings(tmp_path: Path, fake_threads: FakeThreads) -> Settings:
 
 
 @pytest.fixture
-async def app(settings: Settings) -> AsyncIterator[Harness]:
-    async with running_app(settings) as running:
+async def app(settings: Settings, fake_threads: FakeThreads) -> AsyncIterator[Harness]:
+    async with running_app(settings, transports={"threads": fake_threads.transport()}) as running:
         yield running
 
 
@@ -70,18 +66,12 @@ async def connect_threads(
     with a long-lived token (`token` passes `issue_token` options: age, lifetime, scopes)."""
     body = fake.issue_token(user, **token)
     now = utcnow()
-    account_id, _ = await connect_account(
-        harness.db,
-        harness.ctx.secrets,
-        harness.ctx.publishers["threads"],
-        user_id=caller.user_id,
-        credentials={  # as the OAuth callback stores a long-lived token
-            "access_token": body["access_token"],
-            "expires_at": iso(now + timedelta(seconds=body["expires_in"])),
-            "issued_at": iso(now - timedelta(seconds=token.get("age", 0.0))),
-        },
-    )
-    return str(account_id)
+    credentials = {  # as the OAuth callback stores a long-lived token
+        "access_token": body["access_token"],
+        "expires_at": iso(now + timedelta(seconds=body["expires_in"])),
+        "issued_at": iso(now - timedelta(seconds=token.get("age", 0.0))),
+    }
+    return await harness.connect(caller, "threads", credentials)
 
 
 def threads_post(

@@ -5,7 +5,6 @@ and finds the post, instead of publishing again."""
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -14,13 +13,11 @@ import httpx
 import pytest
 
 from masthead.platforms.threads import ThreadsPublisher
-from masthead.security import Secrets
-from masthead.services.connections import connect_account
-from masthead.store.database import Database
 from masthead.timeutil import iso, utcnow
 from tests.fakes.threads import FakeThreads
 from tests.platforms.threads.conftest import threads_post
-from tests.support.harness import Caller, migrate, seed_user
+from tests.support.crashes import final_state, seed_connected
+from tests.support.harness import Caller
 from tests.support.server import ServerProcess
 
 SECRET = "threads-crash-secret"
@@ -45,36 +42,14 @@ def server(tmp_path: Path, fake_threads: FakeThreads) -> Iterator[ServerProcess]
 
 
 async def _seed(server: ServerProcess, fake: FakeThreads) -> tuple[Caller, str]:
-    url = f"sqlite:///{server.data_dir / 'masthead.db'}"
-    await migrate(url)
-    db = Database(url)
-    await db.start()
     publisher = ThreadsPublisher(api_url=fake.url, app=None)
-    try:
-        caller = await seed_user(db, Secrets([SECRET]), "crash@example.com")
-        token = fake.issue_token(fake.add_user("kay"))
-        credentials = {
-            "access_token": token["access_token"],
-            "expires_at": iso(utcnow() + timedelta(seconds=token["expires_in"])),
-            "issued_at": iso(utcnow()),
-        }
-        account_id, _ = await connect_account(
-            db, Secrets([SECRET]), publisher, user_id=caller.user_id, credentials=credentials
-        )
-    finally:
-        await publisher.aclose()
-        await db.close()
-    return caller, str(account_id)
-
-
-async def _final(server: ServerProcess, caller: Caller, post_id: str) -> dict[str, object]:
-    deadline = time.monotonic() + 20
-    async with httpx.AsyncClient(base_url=server.base_url, headers=caller.headers) as client:
-        while True:
-            body: dict[str, object] = (await client.get(f"/v2/posts/{post_id}")).json()
-            if body.get("status") in ("published", "failed") or time.monotonic() > deadline:
-                return body
-            await asyncio.sleep(0.05)
+    token = fake.issue_token(fake.add_user("kay"))
+    credentials = {
+        "access_token": token["access_token"],
+        "expires_at": iso(utcnow() + timedelta(seconds=token["expires_in"])),
+        "issued_at": iso(utcnow()),
+    }
+    return await seed_connected(server, SECRET, publisher, credentials)
 
 
 async def test_a_crash_after_threads_publish_left_is_reconciled_not_republished(
@@ -92,7 +67,7 @@ async def test_a_crash_after_threads_publish_left_is_reconciled_not_republished(
     status_calls = len(fake_threads.calls("status"))
     await asyncio.to_thread(server.start)
 
-    body = await _final(server, caller, post_id)
+    body = await final_state(server, caller, post_id)
 
     [post] = fake_threads.posts.values()
     assert body["status"] == "published", body

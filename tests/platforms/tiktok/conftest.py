@@ -17,7 +17,6 @@ from masthead.domain.rules import UploadChunks
 from masthead.platforms.base import AccountInfo, PublishContext
 from masthead.platforms.oauth import credentials_from_token_response
 from masthead.platforms.tiktok import TikTokPublisher
-from masthead.services.connections import connect_account
 from tests.conftest import make_settings
 from tests.fakes.tiktok import FakeTikTok, User
 from tests.support.files import FileServer
@@ -35,11 +34,10 @@ way a video of a hundred MB is; the fake enforces the same object."""
 
 @pytest.fixture
 def fake_tt() -> Iterator[FakeTikTok]:
-    fake = FakeTikTok(chunks=SMALL_CHUNKS)
-    fake.start()
-    yield fake
-    fake.stop()
-    assert fake.invalid == [], "requests TikTok's documentation does not allow"
+    with FakeTikTok(chunks=SMALL_CHUNKS).running(
+        "requests TikTok's documentation does not allow"
+    ) as fake:
+        yield fake
 
 
 def tt_settings(tmp_path: Path, fake: FakeTikTok, files: FileServer, **more: Any) -> Settings:
@@ -57,7 +55,8 @@ def tt_settings(tmp_path: Path, fake: FakeTikTok, files: FileServer, **more: Any
 
 @pytest.fixture
 async def tt_app(tmp_path: Path, fake_tt: FakeTikTok, files: FileServer) -> AsyncIterator[Harness]:
-    async with served_app(tt_settings(tmp_path, fake_tt, files)) as running:
+    settings = tt_settings(tmp_path, fake_tt, files)
+    async with served_app(settings, transports={"tiktok": fake_tt.transport()}) as running:
         await use_small_chunks(running)
         yield running
 
@@ -69,7 +68,7 @@ async def tt_pull_app(
     """The app with its public URL verified with TikTok: photos and videos are pulled."""
     fake_tt.verified_prefixes = (LOOPBACK,)
     settings = tt_settings(tmp_path, fake_tt, files, tiktok_pull_prefixes=LOOPBACK)
-    async with served_app(settings) as running:
+    async with served_app(settings, transports={"tiktok": fake_tt.transport()}) as running:
         await use_small_chunks(running)
         yield running
 
@@ -92,14 +91,7 @@ async def connect_tt(
     harness: Harness, caller: Caller, fake: FakeTikTok, user: User, **tokens: Any
 ) -> str:
     credentials = {**credentials_from_token_response(fake.issue_tokens(user)), **tokens}
-    account_id, _ = await connect_account(
-        harness.db,
-        harness.ctx.secrets,
-        harness.ctx.publishers["tiktok"],
-        user_id=caller.user_id,
-        credentials=credentials,
-    )
-    return str(account_id)
+    return await harness.connect(caller, "tiktok", credentials)
 
 
 def tt_post(

@@ -10,7 +10,6 @@ import pytest
 
 from masthead.config import Settings
 from masthead.platforms.oauth import credentials_from_token_response
-from masthead.services.connections import connect_account
 from tests.conftest import make_settings
 from tests.fakes.youtube import DISCOVERY, Channel, FakeYouTube
 from tests.support import samples
@@ -22,11 +21,8 @@ from tests.support.harness import Caller, Harness, running_app
 def fake_yt() -> Iterator[FakeYouTube]:
     if not DISCOVERY.exists():
         pytest.skip(f"YouTube's discovery document is not at {DISCOVERY} (../shared/specs)")
-    fake = FakeYouTube()
-    fake.start()
-    yield fake
-    fake.stop()
-    assert fake.invalid == [], "requests that YouTube's discovery document refuses"
+    with FakeYouTube().running("requests that YouTube's discovery document refuses") as fake:
+        yield fake
 
 
 @pytest.fixture
@@ -45,8 +41,8 @@ def yt_settings(tmp_path: Path, fake_yt: FakeYouTube, files: FileServer) -> Sett
 
 
 @pytest.fixture
-async def yt_app(yt_settings: Settings) -> AsyncIterator[Harness]:
-    async with running_app(yt_settings) as running:
+async def yt_app(yt_settings: Settings, fake_yt: FakeYouTube) -> AsyncIterator[Harness]:
+    async with running_app(yt_settings, transports={"youtube": fake_yt.transport()}) as running:
         yield running
 
 
@@ -55,14 +51,7 @@ async def connect_yt(
 ) -> str:
     """Connect `channel` for `caller` the way `masthead accounts add` does."""
     credentials = {**credentials_from_token_response(fake.issue_tokens(channel)), **tokens}
-    account_id, _ = await connect_account(
-        harness.db,
-        harness.ctx.secrets,
-        harness.ctx.publishers["youtube"],
-        user_id=caller.user_id,
-        credentials=credentials,
-    )
-    return str(account_id)
+    return await harness.connect(caller, "youtube", credentials)
 
 
 def yt_post(
