@@ -17,6 +17,7 @@ from masthead.api.middleware import RequestContextMiddleware
 from masthead.api.ratelimit import parse_limits, rate_limiter
 from masthead.config import Settings
 from masthead.context import AppContext
+from masthead.dispatch.comments import CommentSender
 from masthead.dispatch.deliveries import Deliverer
 from masthead.dispatch.engine import Dispatcher
 from masthead.dispatch.port import DispatchPort
@@ -73,9 +74,12 @@ def running(
             ctx.port.subscribe(ctx.dispatcher.wake)
             await ctx.dispatcher.start()
         deliverer = None
+        commenter = None
         if ctx.dispatcher is not None:
             deliverer = Deliverer(db, settings, secrets, publishing=ctx.dispatcher.in_flight)
             await deliverer.start()
+            commenter = CommentSender(db, ctx.publishers, settings, secrets, port=ctx.port)
+            await commenter.start()
         housekeeping = asyncio.create_task(maintenance.run_forever(db), name="maintenance")
         app.state.ctx = ctx
         # Everything built so far lives as long as the process: keep it out of the
@@ -91,6 +95,8 @@ def running(
                 await ctx.dispatcher.stop()
             if deliverer is not None:
                 await deliverer.stop()
+            if commenter is not None:
+                await commenter.stop()
             for publisher in ctx.publishers.values():
                 await publisher.aclose()
             await ctx.media.aclose()

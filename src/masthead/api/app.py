@@ -9,7 +9,17 @@ from fastapi import FastAPI
 
 from masthead.api import errors
 from masthead.api.openapi import build as build_openapi
-from masthead.api.routes import accounts, media, oauth, ops, posts, schedules, slots, webhooks
+from masthead.api.routes import (
+    accounts,
+    comments,
+    media,
+    oauth,
+    ops,
+    posts,
+    schedules,
+    slots,
+    webhooks,
+)
 
 DESCRIPTION = """Masthead speaks the Blotato v2 API: point any Blotato client at this server.
 Authenticate every `/v2` request with the `blotato-api-key` header."""
@@ -17,7 +27,7 @@ Authenticate every `/v2` request with the `blotato-api-key` header."""
 
 def install(app: FastAPI) -> None:
     errors.install(app)
-    for module in (accounts, posts, schedules, slots, media, ops, oauth, webhooks):
+    for module in (accounts, posts, schedules, slots, media, ops, oauth, webhooks, comments):
         app.include_router(module.router)
     app.include_router(media.hosting)
     for route in posts.FAST_ROUTES:

@@ -8,6 +8,7 @@ import signal
 from collections.abc import Awaitable, Callable
 
 from masthead.config import Settings
+from masthead.dispatch.comments import CommentSender
 from masthead.dispatch.deliveries import Deliverer
 from masthead.dispatch.engine import Dispatcher
 from masthead.media.library import MediaLibrary
@@ -36,6 +37,7 @@ async def run_worker(
     secrets = Secrets(settings.secret_keys)
     dispatcher = Dispatcher(db, publishers, settings, secrets, media=media)
     deliverer = Deliverer(db, settings, secrets, publishing=dispatcher.in_flight)
+    commenter = CommentSender(db, publishers, settings, secrets)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -43,6 +45,7 @@ async def run_worker(
     try:
         await dispatcher.start()
         await deliverer.start()
+        await commenter.start()
         log.info("worker %s started", dispatcher.worker_id)
         if on_started is not None:
             await on_started()
@@ -51,6 +54,7 @@ async def run_worker(
         log.info("worker %s draining", dispatcher.worker_id)
         await dispatcher.stop()
         await deliverer.stop()
+        await commenter.stop()
         for publisher in publishers.values():
             await publisher.aclose()
         await media.aclose()

@@ -19,6 +19,9 @@ POST_OUTCOME_UNKNOWN = "post.outcome_unknown"
 POST_CANCELLED = "post.cancelled"
 ACCOUNT_CONNECTED = "account.connected"
 ACCOUNT_DISCONNECTED = "account.disconnected"
+COMMENT_RECEIVED = "comment.received"
+COMMENT_POSTED = "comment.posted"
+COMMENT_FAILED = "comment.failed"
 WEBHOOK_DISABLED = "webhook.disabled"
 """Ours, beyond the contract's list: a subscription was switched off after failing for the
 whole retry window; sent to the user's other subscriptions that want it."""
@@ -31,6 +34,9 @@ EVENT_TYPES = (
     POST_CANCELLED,
     ACCOUNT_CONNECTED,
     ACCOUNT_DISCONNECTED,
+    COMMENT_RECEIVED,
+    COMMENT_POSTED,
+    COMMENT_FAILED,
     WEBHOOK_DISABLED,
 )
 WILDCARD = "*"

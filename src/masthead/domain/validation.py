@@ -332,7 +332,7 @@ def _check_item(
 
 def _check_text(text: str, path: str, rules: PlatformRules, problems: list[FieldError]) -> None:
     for limit in rules.text_limits:
-        problem = _text_limit_problem(text, limit, rules.name)
+        problem = text_limit_problem(text, limit, rules.name)
         if problem is not None:
             problems.append(FieldError(path, problem))
             return  # one length complaint per text; the others say the same thing
@@ -357,7 +357,7 @@ def _check_text(text: str, path: str, rules: PlatformRules, problems: list[Field
             )
 
 
-def _text_limit_problem(text: str, limit: TextLimit, platform: str) -> str | None:
+def text_limit_problem(text: str, limit: TextLimit, platform: str) -> str | None:
     allows = f"{platform} allows {limit.maximum}"
     if limit.count is Count.X_WEIGHTED:
         how = "(weighted: URLs count 23, most CJK and emoji 2)"

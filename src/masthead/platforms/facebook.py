@@ -15,6 +15,8 @@ import time
 from typing import Any, ClassVar
 
 from masthead.domain.budgets import DAY, Budget, PlatformBudgets
+from masthead.domain.comments import CommentRules
+from masthead.domain.rules import Count, TextLimit
 from masthead.platforms.base import (
     ConnectedAccount,
     MediaFile,
@@ -283,4 +285,5 @@ SPEC = PlatformSpec(
     subaccount=Subaccount("page", target_field="pageId"),
     # platform-notes 5.1: 30 API-published reels per 24 h per Page (feed posts: no number).
     budgets=PlatformBudgets(account=Budget(30, DAY)),
+    comments=CommentRules(TextLimit(8000, Count.CODE_POINTS)),  # contract section 10
 )

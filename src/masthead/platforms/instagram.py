@@ -17,6 +17,8 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 from masthead.domain.budgets import DAY, Budget, PlatformBudgets
+from masthead.domain.comments import CommentRules
+from masthead.domain.rules import Count, TextLimit
 from masthead.platforms.base import (
     ConnectedAccount,
     MediaFile,
@@ -307,4 +309,5 @@ SPEC = PlatformSpec(
     settings_prefix=META_SETTINGS,
     # platform-notes 5.2: 50 API-published posts per 24 h per Instagram account.
     budgets=PlatformBudgets(account=Budget(50, DAY)),
+    comments=CommentRules(TextLimit(2200, Count.CODE_POINTS)),  # contract section 10
 )

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from masthead.config import Settings
 from masthead.domain.budgets import PlatformBudgets
+from masthead.domain.comments import CommentRules
 from masthead.platforms import (
     bluesky,
     facebook,
@@ -45,6 +46,10 @@ BUDGETS: dict[str, PlatformBudgets] = {
     spec.name: spec.budgets for spec in PLATFORMS if spec.budgets != PlatformBudgets()
 }
 """Posts per account and per app, for the dispatch engine (domain/budgets.py)."""
+COMMENTS: dict[str, CommentRules] = {
+    spec.name: spec.comments for spec in PLATFORMS if spec.comments is not None
+}
+"""The platforms with comments, and what their comments accept (contract section 10)."""
 
 
 def build_publishers(settings: Settings) -> dict[str, Publisher]:

@@ -13,6 +13,7 @@ from typing import Literal
 
 from masthead.config import OAuthApp, Settings
 from masthead.domain.budgets import PlatformBudgets
+from masthead.domain.comments import CommentRules
 from masthead.domain.rules import RULES, PlatformRules
 from masthead.platforms.base import Publisher
 
@@ -47,6 +48,8 @@ class PlatformSpec:
     subaccount: Subaccount | None = None
     budgets: PlatformBudgets = field(default_factory=PlatformBudgets)
     """Posts per account and per app (domain/budgets.py; MASTHEAD_RATE_BUDGETS overrides)."""
+    comments: CommentRules | None = None
+    """What its comments accept; None: the platform has no comments (contract section 10)."""
 
     @property
     def prefix(self) -> str:

@@ -61,9 +61,9 @@ async def create_post(
     now = utcnow()
     digest = request_hash(body) if idempotency_key else ""
     if idempotency_key:
-        replay = await _replay(db, user_id, idempotency_key, digest, now)
-        if replay is not None:
-            return replay
+        replayed = await replay(db, user_id, idempotency_key, digest, now)
+        if replayed is not None:
+            return replayed
     request = parse_create_request(body, now)
     draft = request.post
     account_rules.check_destination(draft, allow)
@@ -118,9 +118,9 @@ async def create_post(
         except IntegrityError:
             # Another request took the same slot or the same Idempotency-Key meanwhile.
             if idempotency_key:
-                replay = await _replay(db, user_id, idempotency_key, digest, now)
-                if replay is not None:
-                    return replay
+                replayed = await replay(db, user_id, idempotency_key, digest, now)
+                if replayed is not None:
+                    return replayed
                 # The key's record is past its 24 h but not yet purged (hourly): it no
                 # longer counts, so purge the expired records now and store afresh.
                 if await _forget_expired(db, now):
@@ -141,7 +141,7 @@ async def _forget_expired(db: Database, now: datetime) -> int:
     return await db.write(lambda conn: idempotency.forget_before(conn, before))
 
 
-async def _replay(
+async def replay(
     db: Database, user_id: str, key: str, digest: str, now: datetime
 ) -> Created | None:
     since = now - IDEMPOTENCY_WINDOW

@@ -17,7 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from masthead.domain.states import OUTCOME_UNKNOWN, State
-from masthead.store import events
+from masthead.store import comments, events
 from masthead.store.models import Post, PostItem, Worker
 from masthead.store.types import UTCDateTime
 
@@ -289,6 +289,11 @@ def finish(conn: Connection, *, owner: str, outcomes: Sequence[Outcome]) -> list
         events.post_finished(
             conn,
             [(o.post_id, o.state, o.outcome_unknown) for o in outcomes if o.post_id in held],
+            outcomes[0].at,
+        )
+        comments.after_publish(
+            conn,
+            [o.post_id for o in outcomes if o.post_id in held and o.state == State.PUBLISHED],
             outcomes[0].at,
         )
     return [o.post_id in held for o in outcomes]
