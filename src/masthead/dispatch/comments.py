@@ -24,7 +24,7 @@ from sqlalchemy.engine import Connection
 
 from masthead.config import Settings
 from masthead.dispatch.credentials import account_context
-from masthead.dispatch.engine import RETRY_DELAYS
+from masthead.dispatch import engine
 from masthead.dispatch.port import CHANNEL, DispatchPort
 from masthead.dispatch.resilience import EngineHealth
 from masthead.domain.comments import (
@@ -212,7 +212,7 @@ class CommentSender:
         delay = (
             after
             if after is not None
-            else RETRY_DELAYS[min(comment.attempt - 1, len(RETRY_DELAYS) - 1)]
+            else engine.RETRY_DELAYS[min(comment.attempt - 1, len(engine.RETRY_DELAYS) - 1)]
         )
         now = self._clock()
         return store.Settled(
