@@ -78,7 +78,7 @@ def running(
         if ctx.dispatcher is not None:
             deliverer = Deliverer(db, settings, secrets, publishing=ctx.dispatcher.in_flight)
             await deliverer.start()
-            commenter = CommentSender(db, ctx.publishers, settings, secrets, port=ctx.port)
+            commenter = CommentSender(db, ctx.publishers, settings, secrets)
             await commenter.start()
         housekeeping = asyncio.create_task(maintenance.run_forever(db), name="maintenance")
         app.state.ctx = ctx

@@ -13,10 +13,12 @@ from typing import Any
 import orjson
 import pytest
 from sqlalchemy import insert
+from sqlalchemy.engine import Connection
 
 from masthead.dispatch import engine
 from masthead.domain.comments import CommentRefused, ErrorCode
 from masthead.platforms.base import CommentDraft, OutcomeUnknown, Permanent, Retryable
+from masthead.store import events
 from masthead.store.models import Comment
 from masthead.timeutil import utcnow
 from tests.conftest import make_settings
@@ -140,8 +142,8 @@ async def test_a_crash_between_the_mark_and_the_answer_is_settled_by_looking(
     platform.posted.append(("c9", CommentDraft("Sent before the crash")))
     comment_id = str(uuid.uuid4())
     past = utcnow() - timedelta(minutes=5)
-    await worker.db.write(
-        lambda c: c.execute(
+    def leave(conn: Connection) -> None:
+        conn.execute(
             insert(Comment).values(
                 id=comment_id,
                 user_id=caller.user_id,
@@ -161,8 +163,9 @@ async def test_a_crash_between_the_mark_and_the_answer_is_settled_by_looking(
                 updated_at=past,
             )
         )
-    )
-    worker.ctx.port.changed(None)
+        events.announce(conn)
+
+    await worker.db.write(leave)
     body = await settled(worker, caller, comment_id)
     assert (body["status"], body["platformCommentId"]) == ("posted", "c9")
     assert platform.sends == 0

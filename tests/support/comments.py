@@ -3,6 +3,7 @@ platform for the dispatch tests."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
@@ -27,7 +28,7 @@ from masthead.store import posts as post_store
 from masthead.store.database import Database
 from masthead.store.models import Comment, Post, PostItem
 from masthead.timeutil import utcnow
-from tests.support.harness import Caller
+from tests.support.harness import Caller, Harness
 
 
 async def seed_post(
@@ -166,3 +167,17 @@ class ScriptedComments(Publisher):
         self, ctx: AccountContext, post: PublishedPost, since: datetime | None
     ) -> Sequence[RemoteComment] | PostGone:
         return self.listed
+
+
+async def first_comment_settled(
+    harness: Harness, caller: Caller, post_id: str, timeout: float = 30.0
+) -> dict[str, Any]:
+    """`GET /v2/posts/{id}`'s `firstComment`, once it is posted or failed."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        body = await harness.status(caller, post_id)
+        first: dict[str, Any] = body.get("firstComment") or {}
+        if first.get("status") in ("posted", "failed") or loop.time() > deadline:
+            return first
+        await asyncio.sleep(0.05)

@@ -23,9 +23,8 @@ from datetime import datetime, timedelta
 from sqlalchemy.engine import Connection
 
 from masthead.config import Settings
-from masthead.dispatch.credentials import account_context
 from masthead.dispatch import engine
-from masthead.dispatch.port import CHANNEL, DispatchPort
+from masthead.dispatch.credentials import account_context
 from masthead.dispatch.resilience import EngineHealth
 from masthead.domain.comments import (
     MISSING_PERMISSION_MESSAGE,
@@ -48,6 +47,7 @@ from masthead.platforms.base import (
 )
 from masthead.security import Secrets
 from masthead.store import comments as store
+from masthead.store import events
 from masthead.store.database import Database
 from masthead.timeutil import utcnow
 
@@ -71,13 +71,11 @@ class CommentSender:
         settings: Settings,
         secrets: Secrets,
         *,
-        port: DispatchPort | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._db = db
         self._publishers = publishers
         self._secrets = secrets
-        self._port = port
         self._clock = clock
         self._concurrency = settings.comments_concurrency
         self._lease = timedelta(seconds=settings.dispatch_lease_seconds)
@@ -88,13 +86,14 @@ class CommentSender:
         self._stopping = False
         self._inflight: set[asyncio.Task[None]] = set()
         self._task: asyncio.Task[None] | None = None
+        self._unsubscribe: Callable[[], None] | None = None
 
-    def wake(self, _due: datetime | None = None) -> None:
+    def wake(self) -> None:
         self._wake.set()
 
     async def start(self) -> None:
-        if self._port is not None:
-            self._port.subscribe(self.wake)
+        # Queued comments are announced like events (store/events.py's wake-ups).
+        self._unsubscribe = events.subscribe(self.wake)
         await self._listen()
         self.health.started()
         self._task = asyncio.create_task(self._loop(), name="masthead-comments")
@@ -111,11 +110,13 @@ class CommentSender:
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
+        if self._unsubscribe is not None:
+            self._unsubscribe()
         await self._db.write(lambda c: store.hand_back(c, owner=self.worker_id))
 
     async def _listen(self) -> None:
         try:
-            await self._db.listen(CHANNEL, self.wake)
+            await self._db.listen(events.CHANNEL, self.wake)
         except Exception:
             log.exception("cannot LISTEN for comments; polling every %ss", MAX_IDLE_SLEEP)
 

@@ -151,3 +151,12 @@ def comment_view(c: CommentFacts) -> dict[str, Any]:
         "authorName": c.author_name,
         "updatedAt": iso(c.updated_at),
     }
+
+
+def first_comment_status(c: CommentFacts) -> dict[str, Any]:
+    """`GET /v2/posts/{id}`'s `firstComment` (ours): the comment's id and status, and why it
+    failed when it did (the post stays published either way)."""
+    body: dict[str, Any] = {"commentId": c.id, "status": c.status}
+    if c.status == CommentStatus.FAILED:
+        body["errorMessage"] = c.error_message
+    return body

@@ -1,4 +1,5 @@
-"""Instagram (Graph API with Facebook Login): images, carousels, reels and stories.
+"""Instagram (Graph API with Facebook Login): images, carousels, reels and stories; comments
+and one level of replies.
 
 Publishing is two steps (platform-notes 2.4): a media container, which Meta fills by fetching
 Masthead's public media URL and which shows nowhere, then `media_publish` of that container.
@@ -12,27 +13,36 @@ publishing another.
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any, ClassVar
 
 from masthead.domain.budgets import DAY, Budget, PlatformBudgets
-from masthead.domain.comments import CommentRules
+from masthead.domain.comments import CommentRefused, CommentRules, ErrorCode
 from masthead.domain.rules import Count, TextLimit
 from masthead.platforms.base import (
+    AccountContext,
+    AccountScope,
+    CommentDraft,
     ConnectedAccount,
     MediaFile,
     MediaSource,
     OutcomeUnknown,
     Permanent,
+    PostGone,
     PublishContext,
+    PublishedPost,
     PublishError,
+    RemoteComment,
     Retryable,
     SentItem,
 )
 from masthead.platforms.meta import (
     META_SETTINGS,
+    PAGE_SIZE,
     GraphPublisher,
+    comment_refusal,
+    comment_time,
     instagram_accounts,
     poll,
     user_credentials,
@@ -76,7 +86,7 @@ class InstagramPublisher(GraphPublisher):
         return found
 
     @staticmethod
-    def _token(ctx: PublishContext) -> str:
+    def _token(ctx: AccountScope) -> str:
         token = str(ctx.account.credentials.get("access_token") or "")
         if not token:
             raise Permanent("This Instagram account has no token: connect it again")
@@ -300,6 +310,87 @@ class InstagramPublisher(GraphPublisher):
                 permalink = None
         url = str(permalink or f"https://www.instagram.com/{ctx.account.username}/")
         return SentItem(media_id, url)
+
+    # -- comments (contract section 10) -------------------------------------------------------
+
+    async def send_comment(
+        self, ctx: AccountContext, post: PublishedPost, comment: CommentDraft
+    ) -> str:
+        """A comment on the media, or a reply (`/replies` of a top-level comment)."""
+        parent = comment.parent_platform_comment_id
+        path = f"{parent}/replies" if parent else f"{post.remote_id}/comments"
+        body = await self._graph.call(
+            "POST",
+            path,
+            self._token(ctx),
+            creates=True,
+            refusal=comment_refusal,
+            json={"message": comment.text},
+        )
+        return str(body["id"])
+
+    async def find_comment(
+        self, ctx: AccountContext, post: PublishedPost, comment: CommentDraft
+    ) -> str | None:
+        found = await self._comments(ctx, post)
+        if isinstance(found, PostGone):
+            return None
+        for item in found:
+            if (
+                item.is_author
+                and item.text == comment.text
+                and item.parent_platform_comment_id == comment.parent_platform_comment_id
+            ):
+                return item.platform_comment_id
+        return None
+
+    async def list_comments(
+        self, ctx: AccountContext, post: PublishedPost, since: datetime | None
+    ) -> Sequence[RemoteComment] | PostGone:
+        """Instagram has no time filter on comments: every comment with its replies, up to
+        the paging bound (the store keeps each once)."""
+        return await self._comments(ctx, post)
+
+    async def _comments(
+        self, ctx: AccountContext, post: PublishedPost
+    ) -> list[RemoteComment] | PostGone:
+        fields = f"{COMMENT_FIELDS},replies{{{COMMENT_FIELDS}}}"
+        try:
+            body = await self._graph.call(
+                "GET",
+                f"{post.remote_id}/comments",
+                self._token(ctx),
+                refusal=comment_refusal,
+                params={"fields": fields, "limit": PAGE_SIZE},
+            )
+        except CommentRefused as refused:
+            if refused.code == ErrorCode.GONE:
+                return PostGone(refused.message)
+            raise
+        me = ctx.account.external_id
+        found: list[RemoteComment] = []
+        for item in body.get("data") or []:
+            found.append(_remote(item, None, me))
+            for reply in (item.get("replies") or {}).get("data") or []:
+                found.append(_remote(reply, str(item["id"]), me))
+        return found
+
+
+COMMENT_FIELDS = "id,text,timestamp,username,from"
+
+
+def _remote(item: dict[str, Any], parent: str | None, me: str) -> RemoteComment:
+    author = item.get("from") or {}
+    author_id = str(author.get("id") or "") or None
+    return RemoteComment(
+        platform_comment_id=str(item["id"]),
+        parent_platform_comment_id=parent,
+        text=str(item.get("text") or ""),
+        created_at=comment_time(item.get("timestamp")),
+        is_author=author_id == me,
+        author_id=author_id,
+        author_username=str(item.get("username") or author.get("username") or "") or None,
+    )
 
 
 SPEC = PlatformSpec(

@@ -17,11 +17,13 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Self
 
 import httpx
 
 from masthead.config import OAuthApp, Settings
+from masthead.domain.comments import MISSING_PERMISSION_MESSAGE, CommentRefused, ErrorCode
 from masthead.platforms.base import (
     AccountDisconnected,
     ConnectedAccount,
@@ -33,6 +35,7 @@ from masthead.platforms.base import (
 )
 from masthead.platforms.http import PlatformHttp, new_client
 from masthead.platforms.oauth import OAuthProvider, authorize_url, credentials_from_token_response
+from masthead.timeutil import parse_time, utcnow
 
 GRAPH_VERSION = "v21.0"
 SCOPES = (
@@ -43,9 +46,13 @@ SCOPES = (
     "business_management",
     "instagram_basic",
     "instagram_content_publish",
+    "pages_read_user_content",
+    "pages_manage_engagement",
+    "instagram_manage_comments",
 )
 """platform-notes 2.2 (Pages, + publish_video for video) and 2.4 (Instagram with Facebook
-Login); business_management lets Pages owned through a Business Manager be listed."""
+Login); business_management lets Pages owned through a Business Manager be listed; the last
+three read and answer comments (contract section 10)."""
 THROTTLED = frozenset({4, 17, 32, 341, 613})
 """Meta refused before acting because a call budget is spent (error-handling guide: 4 app,
 17 user, 341 app limit; 32 and 613 page and business throttles, PN 11)."""
@@ -137,6 +144,29 @@ def raise_for(error: GraphError, *, creates: bool, throttle_wait: float) -> None
     raise Permanent(words)
 
 
+GONE = (100, 33)
+"""(code, error_subcode) of "object does not exist" (the post or comment was deleted)."""
+
+
+def comment_refusal(error: GraphError) -> None:
+    """Meta's refusals of a comment call with the contract's precise codes (section 10)."""
+    words = error.describe()
+    if (error.code, error.subcode) == GONE:
+        raise CommentRefused(f"The post or comment no longer exists: {words}", ErrorCode.GONE)
+    if error.code == 10 or (error.code is not None and 200 <= error.code <= 299):
+        raise CommentRefused(f"{MISSING_PERMISSION_MESSAGE}. {words}", ErrorCode.MISSING_PERMISSION)
+
+
+def comment_time(raw: object) -> datetime:
+    """A Graph timestamp (`2026-09-08T14:03:11+0000`, or unix seconds in webhooks)."""
+    if isinstance(raw, int | float) and not isinstance(raw, bool):
+        return datetime.fromtimestamp(raw, UTC)
+    text = str(raw or "")
+    if len(text) > 5 and text[-5] in "+-" and text[-3] != ":":
+        text = f"{text[:-2]}:{text[-2:]}"
+    return parse_time(text) or utcnow()
+
+
 def _no_classify(response: httpx.Response, creates: bool) -> None:
     """`Graph.call` reads answers itself (`raise_for`), with the throttle wait it was given."""
 
@@ -160,17 +190,22 @@ class Graph:
         *,
         creates: bool = False,
         url: str | None = None,
+        refusal: Callable[[GraphError], None] | None = None,
         **kwargs: Any,
     ) -> dict[str, Any]:
         """One call with `token` in the Authorization header (never in a URL that could be
         logged). `creates`: the call may make something visible, so a lost answer is an
-        unknown outcome rather than a retry."""
+        unknown outcome rather than a retry. `refusal` may raise its own error for an error
+        answer before the usual mapping (comments tell a gone post apart)."""
         headers = {"Authorization": f"Bearer {token}", **kwargs.pop("headers", {})}
         response = await self._http.send(
             method, url or self.url(path), creates=creates, headers=headers, **kwargs
         )
         if response.status_code >= 300:
-            raise_for(graph_error(response), creates=creates, throttle_wait=self._throttle_wait)
+            error = graph_error(response)
+            if refusal is not None:
+                refusal(error)
+            raise_for(error, creates=creates, throttle_wait=self._throttle_wait)
         try:
             body = response.json()
         except ValueError as exc:

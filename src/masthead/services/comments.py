@@ -9,7 +9,6 @@ from typing import Any
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
-from masthead.dispatch.port import DispatchPort
 from masthead.domain import inputs
 from masthead.domain.comments import CommentStatus, check_text, comment_view, retention_cutoff
 from masthead.domain.errors import ValidationFailed
@@ -19,7 +18,7 @@ from masthead.services.errors import ApiError
 from masthead.services.post_reads import decode_cursor, encode_cursor, storable_id
 from masthead.services.posts import Created, replay, request_hash
 from masthead.store import comments as store
-from masthead.store import idempotency
+from masthead.store import events, idempotency
 from masthead.store.database import Database
 from masthead.timeutil import utcnow
 
@@ -43,7 +42,6 @@ def _string(body: dict[str, Any], name: str, *, required: bool) -> str | None:
 
 async def create_comment(
     db: Database,
-    port: DispatchPort,
     user_id: str,
     body: Any,
     idempotency_key: str | None,
@@ -108,7 +106,7 @@ async def create_comment(
         facts = store.by_id(conn, new.id)
         assert facts is not None  # written just above, in this transaction
         response = comment_view(facts)
-        port.announce(conn)
+        events.announce(conn)  # wakes the comment loops once this commits
         if idempotency_key:
             idempotency.remember(
                 conn,
@@ -131,7 +129,6 @@ async def create_comment(
         if replayed is None:
             raise
         return replayed
-    port.changed(now)
     return created
 
 

@@ -505,6 +505,8 @@ def after_publish(conn: Connection, post_ids: Collection[str], at: datetime) -> 
                 )
             )
     queue_outbound(conn, firsts, at)
+    if firsts:
+        events.announce(conn)  # wakes the comment loops once this commits
     conn.execute(
         insert(CommentPoll),
         [

@@ -45,7 +45,6 @@ async def create_comment(request: Request, caller: CallerDep) -> Response:
     body = await read_json(request)
     created = await service.create_comment(
         ctx.db,
-        ctx.port,
         caller.user.id,
         body,
         request.headers.get(IDEMPOTENCY_HEADER),
