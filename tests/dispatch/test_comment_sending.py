@@ -142,6 +142,7 @@ async def test_a_crash_between_the_mark_and_the_answer_is_settled_by_looking(
     platform.posted.append(("c9", CommentDraft("Sent before the crash")))
     comment_id = str(uuid.uuid4())
     past = utcnow() - timedelta(minutes=5)
+
     def leave(conn: Connection) -> None:
         conn.execute(
             insert(Comment).values(
