@@ -17,6 +17,7 @@ from masthead.api.middleware import RequestContextMiddleware
 from masthead.api.ratelimit import parse_limits, rate_limiter
 from masthead.config import Settings
 from masthead.context import AppContext
+from masthead.dispatch.comment_polls import CommentPoller
 from masthead.dispatch.comments import CommentSender
 from masthead.dispatch.deliveries import Deliverer
 from masthead.dispatch.engine import Dispatcher
@@ -75,11 +76,16 @@ def running(
             await ctx.dispatcher.start()
         deliverer = None
         commenter = None
+        poller = None
         if ctx.dispatcher is not None:
             deliverer = Deliverer(db, settings, secrets, publishing=ctx.dispatcher.in_flight)
             await deliverer.start()
             commenter = CommentSender(db, ctx.publishers, settings, secrets)
             await commenter.start()
+            poller = CommentPoller(
+                db, ctx.publishers, settings, secrets, publishing=ctx.dispatcher.in_flight
+            )
+            await poller.start()
         housekeeping = asyncio.create_task(maintenance.run_forever(db), name="maintenance")
         app.state.ctx = ctx
         # Everything built so far lives as long as the process: keep it out of the
@@ -97,6 +103,8 @@ def running(
                 await deliverer.stop()
             if commenter is not None:
                 await commenter.stop()
+            if poller is not None:
+                await poller.stop()
             for publisher in ctx.publishers.values():
                 await publisher.aclose()
             await ctx.media.aclose()

@@ -13,6 +13,7 @@ from masthead.api.routes import (
     accounts,
     comments,
     media,
+    meta_webhooks,
     oauth,
     ops,
     posts,
@@ -27,7 +28,18 @@ Authenticate every `/v2` request with the `blotato-api-key` header."""
 
 def install(app: FastAPI) -> None:
     errors.install(app)
-    for module in (accounts, posts, schedules, slots, media, ops, oauth, webhooks, comments):
+    for module in (
+        accounts,
+        posts,
+        schedules,
+        slots,
+        media,
+        ops,
+        oauth,
+        webhooks,
+        comments,
+        meta_webhooks,
+    ):
         app.include_router(module.router)
     app.include_router(media.hosting)
     for route in posts.FAST_ROUTES:

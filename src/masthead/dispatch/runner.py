@@ -8,6 +8,7 @@ import signal
 from collections.abc import Awaitable, Callable
 
 from masthead.config import Settings
+from masthead.dispatch.comment_polls import CommentPoller
 from masthead.dispatch.comments import CommentSender
 from masthead.dispatch.deliveries import Deliverer
 from masthead.dispatch.engine import Dispatcher
@@ -38,6 +39,7 @@ async def run_worker(
     dispatcher = Dispatcher(db, publishers, settings, secrets, media=media)
     deliverer = Deliverer(db, settings, secrets, publishing=dispatcher.in_flight)
     commenter = CommentSender(db, publishers, settings, secrets)
+    poller = CommentPoller(db, publishers, settings, secrets, publishing=dispatcher.in_flight)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -46,6 +48,7 @@ async def run_worker(
         await dispatcher.start()
         await deliverer.start()
         await commenter.start()
+        await poller.start()
         log.info("worker %s started", dispatcher.worker_id)
         if on_started is not None:
             await on_started()
@@ -55,6 +58,7 @@ async def run_worker(
         await dispatcher.stop()
         await deliverer.stop()
         await commenter.stop()
+        await poller.stop()
         for publisher in publishers.values():
             await publisher.aclose()
         await media.aclose()

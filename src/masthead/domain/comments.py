@@ -79,6 +79,16 @@ def first_comment_text(target: dict[str, Any]) -> str | None:
     return text
 
 
+def check_first_comment(target: dict[str, Any], rules: CommentRules, platform: str) -> None:
+    """`target.firstComment` is a comment: the platform's comment limit applies (422)."""
+    text = target.get("firstComment")
+    if not isinstance(text, str):
+        return
+    problem = text_limit_problem(text, rules.text_limit, platform)
+    if problem is not None:
+        raise ValidationFailed.one("post.target.firstComment", problem)
+
+
 # The polling schedule (contract "Capture"): (age up to, interval).
 POLL_SCHEDULE: tuple[tuple[timedelta, timedelta], ...] = (
     (timedelta(hours=24), timedelta(minutes=10)),

@@ -100,6 +100,7 @@ class FieldRule:
     max_items: int | None = None
     minimum: int = 0
     fields: tuple[FieldRule, ...] = ()
+    not_on_stories: bool = False  # refused when `target.mediaType` is "story"
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,7 +245,9 @@ RULES: dict[str, PlatformRules] = {
             # PR: reel, story; older clients send video (= reel).
             FieldRule("mediaType", Kind.ENUM, choices=("reel", "story", "video")),
             FieldRule("link", Kind.HTTP_URL),  # PR, BR 3: link-preview URL
-            FieldRule("firstComment", Kind.STRING),  # PR, BR 3
+            # PR, BR 3; contract section 10: not on stories (its length is a comment's,
+            # checked against the platform's comment limit in services/posts.py).
+            FieldRule("firstComment", Kind.STRING, not_on_stories=True),
         ),
     ),
     "instagram": PlatformRules(
@@ -291,6 +294,9 @@ RULES: dict[str, PlatformRules] = {
             FieldRule("coverImageUrl", Kind.HTTP_URL),  # PR, BR 3
             _bool("shareToFeed"),  # PR, BR 3
             FieldRule("audioName", Kind.STRING),  # PR, BR 3
+            # Contract section 10 (Blotato documents it; platform-rules lists only Facebook's):
+            # posts, carousels and reels, not stories; its length is a comment's.
+            FieldRule("firstComment", Kind.STRING, not_on_stories=True),
             FieldRule(  # BR 3 (newer docs): trial reels
                 "trial",
                 Kind.OBJECT,

@@ -407,6 +407,9 @@ def _check_target_fields(
 ) -> None:
     for rule in rules.fields:
         _check_field(target, rule, path, rules.name, media_count, problems)
+        story = target.get("mediaType") == "story"
+        if rule.not_on_stories and story and target.get(rule.name) not in (None, ""):
+            problems.append(FieldError(f"{path}.{rule.name}", "is not supported for stories"))
     known = {"targetType", *(rule.name for rule in rules.fields)}
     _check_unicode_tree(target, path, problems, skip=tuple(known))
 

@@ -14,6 +14,8 @@ outcome that each publisher settles by asking Meta about the object it stored be
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -31,6 +33,7 @@ from masthead.platforms.base import (
     OutcomeUnknown,
     Permanent,
     Publisher,
+    RemoteComment,
     Retryable,
 )
 from masthead.platforms.http import PlatformHttp, new_client
@@ -392,3 +395,96 @@ class GraphPublisher(Publisher):
 
     async def aclose(self) -> None:
         await self._client.aclose()
+
+
+# -- comment webhooks (contract section 10: `GET|POST /webhooks/meta`) -------------------------
+
+SIGNATURE_HEADER = "X-Hub-Signature-256"
+
+
+def signature_ok(secret: str, body: bytes, header: str | None) -> bool:
+    """Whether `header` is `sha256=<hex HMAC-SHA256 of the raw body keyed by the app secret>`."""
+    if not secret or not header or not header.startswith("sha256="):
+        return False
+    expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, header[len("sha256=") :])
+
+
+@dataclass(frozen=True, slots=True)
+class PushedComment:
+    """One comment a webhook delivery tells about, and where it belongs."""
+
+    platform: str
+    remote_post_id: str
+    comment: RemoteComment
+    removed: bool = False
+
+
+def webhook_comments(payload: object) -> list[PushedComment]:
+    """The comments in a delivery: Instagram's `comments` field and a Page's `feed` field
+    with `item: comment`; anything else (likes, other fields) is left out."""
+    if not isinstance(payload, dict) or not isinstance(payload.get("entry"), list):
+        return []
+    platform = {"instagram": "instagram", "page": "facebook"}.get(str(payload.get("object")))
+    if platform is None:
+        return []
+    found: list[PushedComment] = []
+    for entry in payload["entry"]:
+        if not isinstance(entry, dict) or not isinstance(entry.get("changes"), list):
+            continue
+        owner = str(entry.get("id") or "")
+        for change in entry["changes"]:
+            value = change.get("value") if isinstance(change, dict) else None
+            if not isinstance(value, dict):
+                continue
+            pushed = (
+                _instagram_change(owner, entry, change.get("field"), value)
+                if platform == "instagram"
+                else _page_change(owner, change.get("field"), value)
+            )
+            if pushed is not None:
+                found.append(pushed)
+    return found
+
+
+def _author(value: dict[str, Any]) -> dict[str, Any]:
+    author = value.get("from")
+    return author if isinstance(author, dict) else {}
+
+
+def _instagram_change(
+    owner: str, entry: dict[str, Any], field: object, value: dict[str, Any]
+) -> PushedComment | None:
+    media = value.get("media")
+    if field != "comments" or not isinstance(media, dict) or not value.get("id"):
+        return None
+    author = _author(value)
+    parent = value.get("parent_id")
+    comment = RemoteComment(
+        platform_comment_id=str(value["id"]),
+        parent_platform_comment_id=str(parent) if parent else None,
+        text=str(value.get("text") or ""),
+        created_at=comment_time(entry.get("time")),
+        is_author=str(author.get("id") or "") == owner,
+        author_id=str(author["id"]) if author.get("id") else None,
+        author_username=str(author["username"]) if author.get("username") else None,
+    )
+    return PushedComment("instagram", str(media.get("id") or ""), comment)
+
+
+def _page_change(owner: str, field: object, value: dict[str, Any]) -> PushedComment | None:
+    if field != "feed" or value.get("item") != "comment" or not value.get("comment_id"):
+        return None
+    author = _author(value)
+    post_id = str(value.get("post_id") or "")
+    parent = str(value.get("parent_id") or "")
+    comment = RemoteComment(
+        platform_comment_id=str(value["comment_id"]),
+        parent_platform_comment_id=parent if parent and parent != post_id else None,
+        text=str(value.get("message") or ""),
+        created_at=comment_time(value.get("created_time")),
+        is_author=str(author.get("id") or "") == owner,
+        author_id=str(author["id"]) if author.get("id") else None,
+        author_name=str(author["name"]) if author.get("name") else None,
+    )
+    return PushedComment("facebook", post_id, comment, removed=value.get("verb") == "remove")

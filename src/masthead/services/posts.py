@@ -13,12 +13,14 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from masthead.dispatch.port import DispatchPort
+from masthead.domain.comments import check_first_comment
 from masthead.domain.errors import ValidationFailed
 from masthead.domain.events import POST_SCHEDULED
 from masthead.domain.slots import SlotTarget, free_slots
 from masthead.domain.states import public_status
 from masthead.domain.validation import parse_create_request
 from masthead.media.library import MediaLibrary
+from masthead.platforms.registry import COMMENTS
 from masthead.services import accounts as account_rules
 from masthead.services.errors import ApiError
 from masthead.services.post_media import check_hosted, ingest_accepted
@@ -66,6 +68,9 @@ async def create_post(
             return replayed
     request = parse_create_request(body, now)
     draft = request.post
+    comment_rules = COMMENTS.get(draft.target_type)
+    if comment_rules is not None:
+        check_first_comment(draft.target, comment_rules, draft.target_type)
     account_rules.check_destination(draft, allow)
     account = await directory.resolve(user_id, draft)
     fetch_after = await check_hosted(media, draft) if media is not None else False

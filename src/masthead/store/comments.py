@@ -21,6 +21,7 @@ from masthead.domain.comments import (
     first_comment_text,
     next_poll_at,
 )
+from masthead.domain.events import COMMENT_RECEIVED
 from masthead.platforms.base import RemoteComment
 from masthead.platforms.registry import COMMENTS
 from masthead.store import events
@@ -464,6 +465,27 @@ def _ids_of(conn: Connection, account_id: int, platform_ids: Collection[str]) ->
     return {str(pid): cid for pid, cid in rows}
 
 
+def posts_by_remote(
+    conn: Connection, platform: str, remote_ids: Collection[str]
+) -> dict[str, list[Captured]]:
+    """Published posts by their platform id (a comment webhook names only that)."""
+    rows = conn.execute(
+        select(PostItem.remote_id, Post.user_id, Post.account_id, Post.id, Post.platform)
+        .join(Post, Post.id == PostItem.post_id)
+        .where(
+            PostItem.remote_id.in_(list(remote_ids)),
+            PostItem.position == 0,
+            Post.platform == platform,
+        )
+    )
+    found: dict[str, list[Captured]] = {}
+    for remote_id, user_id, account_id, post_id, post_platform in rows:
+        found.setdefault(str(remote_id), []).append(
+            Captured(user_id, account_id, post_id, post_platform)
+        )
+    return found
+
+
 def mark_gone(conn: Connection, account_id: int, platform_comment_id: str, now: datetime) -> None:
     conn.execute(
         update(Comment)
@@ -590,3 +612,17 @@ def record_events(conn: Connection, changes: Sequence[tuple[str, str]], now: dat
                 events.NewEvent(user_id, event_type, f"comment:{comment_id}", comment_view(facts))
             )
     return events.record(conn, new, now)
+
+
+def capture(
+    conn: Connection, where: Captured, remote: Sequence[RemoteComment], now: datetime
+) -> list[str]:
+    """Inbound comments from a poll or a webhook, each stored once, with `comment.received`
+    for those from the audience that are new."""
+    written = store_inbound(conn, where, remote, lambda: str(uuid.uuid4()), now)
+    if written:
+        received = conn.execute(
+            select(Comment.id).where(Comment.id.in_(written), Comment.is_author.is_(False))
+        ).scalars()
+        record_events(conn, [(cid, COMMENT_RECEIVED) for cid in received], now)
+    return written

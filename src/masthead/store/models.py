@@ -165,6 +165,8 @@ class PostItem(Base):
     """
 
     __tablename__ = "post_items"
+    __table_args__ = (Index("ix_post_items_remote_id", "remote_id"),)
+    """A comment webhook names the platform's post id (contract section 10)."""
 
     post_id: Mapped[str] = mapped_column(
         ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True

@@ -1,5 +1,6 @@
 """comments: one row per platform comment (inbound and outbound, outbound ones also queued
-for dispatch), and when each published post is next polled for comments
+for dispatch), when each published post is next polled for comments, and post items by
+their platform id (comment webhooks name it)
 
 Revision ID: 0012
 Revises: 0010
@@ -98,8 +99,11 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("post_id", name=op.f("pk_comment_polls")),
     )
     op.create_index("ix_comment_polls_next", "comment_polls", ["next_poll_at"])
+    # A comment webhook names the platform's post id.
+    op.create_index("ix_post_items_remote_id", "post_items", ["remote_id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_post_items_remote_id", table_name="post_items")
     op.drop_table("comment_polls")
     op.drop_table("comments")
