@@ -86,7 +86,9 @@ def running(
                 db, ctx.publishers, settings, secrets, publishing=ctx.dispatcher.in_flight
             )
             await poller.start()
-        housekeeping = asyncio.create_task(maintenance.run_forever(db), name="maintenance")
+        housekeeping = asyncio.create_task(
+            maintenance.run_forever(db, settings.comments_retention_days), name="maintenance"
+        )
         app.state.ctx = ctx
         # Everything built so far lives as long as the process: keep it out of the
         # collector's full passes, which otherwise walk it and stall requests.

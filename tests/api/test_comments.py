@@ -11,6 +11,7 @@ import httpx
 import orjson
 
 from masthead.domain.comments import CommentStatus
+from masthead.services import maintenance
 from masthead.timeutil import utcnow
 from tests.api.conftest import ISO_MS, UUID
 from tests.support.comments import remote, seed_inbound, seed_post, set_status
@@ -234,3 +235,22 @@ async def test_bad_list_parameters_are_named(idle: Harness, ada: Caller) -> None
         response = await idle.client.get(f"/v2/comments?{query}", headers=ada.headers)
         assert response.status_code == 422, query
         assert name in response.json()["message"], (query, response.json())
+
+
+async def test_the_purge_deletes_comments_past_retention_and_keeps_the_rest(
+    idle: Harness, ada: Caller
+) -> None:
+    account, post = await instagram_post(idle, ada)
+    now = utcnow()
+    _, recent = await seed_inbound(
+        idle.db,
+        ada,
+        account,
+        post,
+        "instagram",
+        [remote("old", at=now - timedelta(days=46)), remote("new", at=now - timedelta(days=44))],
+    )
+    assert await maintenance.purge_comments(idle.db, 45) == 1
+    assert await maintenance.purge_comments(idle.db, 45) == 0
+    listed = await idle.client.get(f"/v2/comments?postId={post}", headers=ada.headers)
+    assert [item["id"] for item in listed.json()["items"]] == [recent]

@@ -28,6 +28,9 @@ CONTRACT: dict[str, set[str]] = {
     "blotato_update_schedule_slot": {"id", "selectedTargets"},
     "blotato_delete_schedule_slot": {"id"},
     "blotato_find_next_available_slot": {"platform", "accountId"},
+    "blotato_list_comments": set(),
+    "blotato_get_comment": {"commentId"},
+    "blotato_post_comment": {"postId", "text"},
 }
 """Section 11's table: every tool that maps to something Masthead serves today."""
 

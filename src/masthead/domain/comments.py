@@ -3,6 +3,7 @@ polling schedule, retention, and the comment object's shape. No I/O."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -35,7 +36,6 @@ class ErrorCode:
 
 
 OUTCOME_UNKNOWN_PREFIX = "Outcome unknown:"
-DEFAULT_RETENTION_DAYS = 45
 MISSING_PERMISSION_MESSAGE = "Account lacks permission to read and post comments; reconnect it"
 
 
@@ -170,3 +170,32 @@ def first_comment_status(c: CommentFacts) -> dict[str, Any]:
     if c.status == CommentStatus.FAILED:
         body["errorMessage"] = c.error_message
     return body
+
+
+@dataclass(frozen=True, slots=True)
+class InboxComment:
+    comment: CommentFacts
+    unanswered: bool
+    """From the audience, top-level, and without a reply of the account's yet."""
+
+
+@dataclass(frozen=True, slots=True)
+class InboxPost:
+    post_id: str
+    platform: str
+    comments: tuple[InboxComment, ...]
+    """Newest first."""
+
+
+def inbox(rows: Sequence[CommentFacts]) -> list[InboxPost]:
+    """Comments (newest first) grouped by post, the post with the newest comment first; a
+    top-level comment from the audience that no reply of the account answers is unanswered."""
+    answered = {c.parent_id for c in rows if c.is_author and c.parent_id is not None}
+    grouped: dict[str, list[InboxComment]] = {}
+    platforms: dict[str, str] = {}
+    for c in rows:
+        waiting = not c.is_author and c.parent_id is None and c.id not in answered
+        waiting = waiting and c.status == CommentStatus.POSTED
+        grouped.setdefault(c.post_id, []).append(InboxComment(c, waiting))
+        platforms[c.post_id] = c.platform
+    return [InboxPost(pid, platforms[pid], tuple(found)) for pid, found in grouped.items()]

@@ -10,7 +10,14 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from masthead.domain import inputs
-from masthead.domain.comments import CommentStatus, check_text, comment_view, retention_cutoff
+from masthead.domain.comments import (
+    CommentStatus,
+    InboxPost,
+    check_text,
+    comment_view,
+    retention_cutoff,
+)
+from masthead.domain.comments import inbox as build_inbox
 from masthead.domain.errors import ValidationFailed
 from masthead.domain.states import State
 from masthead.platforms.registry import COMMENTS, TARGET_TYPES
@@ -211,3 +218,15 @@ async def listing(
         last = rows[limit - 1]
         body["cursor"] = encode_cursor(last.created_at, last.id)
     return body
+
+
+INBOX_LIMIT = 500
+
+
+async def inbox(db: Database, user_id: str, retention_days: int) -> list[InboxPost]:
+    """The web inbox: the newest comments, grouped by post (domain/comments.inbox)."""
+    filters = store.Filters(since=retention_cutoff(utcnow(), retention_days))
+    rows = await db.read(
+        lambda conn: store.listing(conn, user_id, filters, after=None, limit=INBOX_LIMIT)
+    )
+    return build_inbox(rows)

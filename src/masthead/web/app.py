@@ -9,12 +9,12 @@ from starlette.responses import RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
 
 from masthead.web.render import STATIC_DIR, page
-from masthead.web.routes import accounts, docs, keys, posts, signin, slots, webhooks
+from masthead.web.routes import accounts, comments, docs, keys, posts, signin, slots, webhooks
 from masthead.web.session import CsrfRefused, NotFound, NotSignedIn
 
 
 def install(app: FastAPI) -> None:
-    for module in (signin, keys, accounts, posts, slots, webhooks, docs):
+    for module in (signin, keys, accounts, posts, comments, slots, webhooks, docs):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
