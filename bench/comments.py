@@ -178,12 +178,18 @@ async def _publish_run(
     workdir: Path,
     plan: CommentsPlan,
     owner: tuple[str, int, int],
-    poller: CommentPoller | None,
+    platform: ListingPlatform | None,
 ) -> dict[str, Any]:
-    """A burst due at T, published by a dispatcher; the poller (if any) starts at T."""
+    """A burst due at T, published by a dispatcher; with `platform`, a poller set up as the
+    app sets it up (giving way to publishing bursts) polls the 1,000 posts from T."""
     out = workdir / f"burst-{uuid.uuid4().hex[:6]}.json"
     null = NullPublisher(out)
     dispatcher = Dispatcher(db, {"webhook": null}, settings, secrets)
+    poller = None
+    if platform is not None:
+        poller = CommentPoller(
+            db, {"instagram": platform}, settings, secrets, publishing=dispatcher.in_flight
+        )
     due = utcnow() + timedelta(seconds=plan.lead_seconds)
     await _seed_burst(db, owner[0], owner[2], plan.burst, due)
     await dispatcher.start()
@@ -246,12 +252,13 @@ async def run_comments(workdir: Path, plan: CommentsPlan) -> dict[str, Any]:
         started = time.perf_counter()
         await poller.poll_due()
         second_seconds = time.perf_counter() - started
+        second_requests = platform.requests - first_requests
         stored = await db.read(_stored)
         runs = []
         for polling in (False, True, True, False):
             runs.append(
                 await _publish_run(
-                    db, settings, secrets, workdir, plan, owner, poller if polling else None
+                    db, settings, secrets, workdir, plan, owner, platform if polling else None
                 )
             )
     finally:
@@ -268,7 +275,7 @@ async def run_comments(workdir: Path, plan: CommentsPlan) -> dict[str, Any]:
         "polled_posts": polled,
         "requests_first_poll": first_requests,
         "seconds_first_poll": round(first_seconds, 3),
-        "requests_second_poll": platform.requests - first_requests,
+        "requests_second_poll": second_requests,
         "seconds_second_poll": round(second_seconds, 3),
         "latency_per_request_s": plan.latency,
         "comments_stored": stored,

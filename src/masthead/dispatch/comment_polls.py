@@ -11,8 +11,11 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
+
+from cachetools import TTLCache
+from sqlalchemy.engine import Connection
 
 from masthead.config import Settings
 from masthead.dispatch.comments import published
@@ -20,13 +23,25 @@ from masthead.dispatch.credentials import account_context
 from masthead.dispatch.deliveries import BURST_IN_FLIGHT
 from masthead.dispatch.resilience import EngineHealth
 from masthead.domain.comments import next_poll_at, poll_interval
-from masthead.platforms.base import CommentsReader, PostGone, Publisher, PublishError, Retryable
+from masthead.platforms.base import (
+    AccountContext,
+    CommentsReader,
+    PostGone,
+    Publisher,
+    PublishError,
+    RemoteComment,
+    Retryable,
+)
 from masthead.security import Secrets
 from masthead.store import comments as store
 from masthead.store.database import Database
 from masthead.timeutil import utcnow
 
 log = logging.getLogger(__name__)
+YIELD_SECONDS = 0.05
+ACCOUNT_CACHE_SECONDS = 30.0
+"""A removed or disconnected account stops being polled within this long."""
+Capture = tuple[store.Captured, Sequence[RemoteComment]]
 
 
 class CommentPoller:
@@ -52,8 +67,9 @@ class CommentPoller:
         self.worker_id = f"{socket.gethostname()}-{os.getpid()}-cp-{uuid.uuid4().hex[:8]}"
         self.health = EngineHealth(lambda: db.writer.unavailable, gauges=False)
         self._task: asyncio.Task[None] | None = None
-        self.rounds = 0
-        """Finished polling rounds (tests and the benchmark wait on it)."""
+        self._accounts: TTLCache[int, AccountContext | None] = TTLCache(
+            maxsize=10_000, ttl=ACCOUNT_CACHE_SECONDS
+        )
 
     async def start(self) -> None:
         self.health.started()
@@ -71,7 +87,6 @@ class CommentPoller:
                 await self.poll_due()
             except Exception:
                 log.exception("comment polling failed; will try again")
-            self.rounds += 1
             await asyncio.sleep(self._every)
 
     async def poll_due(self) -> int:
@@ -79,7 +94,7 @@ class CommentPoller:
         polled = 0
         while True:
             while self._publishing() >= BURST_IN_FLIGHT:
-                await asyncio.sleep(0.05)
+                await asyncio.sleep(YIELD_SECONDS)
             due = await self._claim(self._clock())
             await asyncio.gather(*(self._poll(poll) for poll in due))
             polled += len(due)
@@ -103,42 +118,49 @@ class CommentPoller:
 
     async def _poll(self, poll: store.DuePoll) -> None:
         async with self._slots:
-            next_at = await self._look(poll)
+            # Publishing first: a burst that starts mid-round holds the remaining polls
+            # back (checked with the slot in hand, so none slips through while waiting).
+            while self._publishing() >= BURST_IN_FLIGHT:
+                await asyncio.sleep(YIELD_SECONDS)
+            next_at, capture = await self._look(poll)
         now = self._clock()
-        await self.health.persist(
-            lambda: self._db.write(
-                lambda c: store.polled(
-                    c, owner=self.worker_id, post_id=poll.post_id, at=now, next_at=next_at
-                )
-            )
-        )
 
-    async def _look(self, poll: store.DuePoll) -> datetime | None:
-        """Look once; when to look next (None: never again)."""
+        def write(conn: Connection) -> None:
+            if capture is not None:
+                store.capture(conn, capture[0], capture[1], now)
+            store.polled(conn, owner=self.worker_id, post_id=poll.post_id, at=now, next_at=next_at)
+
+        await self.health.persist(lambda: self._db.write(write))
+
+    async def _account(self, account_id: int) -> AccountContext | None:
+        """Read and decrypted once per account for a while, not once per post."""
+        if account_id not in self._accounts:
+            self._accounts[account_id] = await account_context(self._db, self._secrets, account_id)
+        return self._accounts[account_id]
+
+    async def _look(self, poll: store.DuePoll) -> tuple[datetime | None, Capture | None]:
+        """Look once: when to look next (None: never again), and what to store."""
         ref = await self._db.read(lambda c: store.published_post(c, poll.post_id))
         post = published(ref) if ref is not None else None
         reader = self._publishers.get(ref.platform) if ref is not None else None
         if ref is None or post is None or not isinstance(reader, CommentsReader):
-            return None
-        ctx = await account_context(self._db, self._secrets, ref.account_id)
+            return None, None
+        ctx = await self._account(ref.account_id)
         if ctx is None:
-            return None
+            return None, None
         now = self._clock()
         try:
             found = await reader.list_comments(ctx, post, poll.last_polled_at)
         except Retryable as exc:
             interval = poll_interval(now - poll.published_at)
             if interval is None:
-                return None
+                return None, None
             wait = timedelta(seconds=exc.retry_after) if exc.retry_after else interval
-            return now + min(wait, interval)
+            return now + min(wait, interval), None
         except PublishError as exc:
             log.info("comments of post %s could not be read: %s", poll.post_id, exc.message)
-            return next_poll_at(poll.published_at, now)
+            return next_poll_at(poll.published_at, now), None
         if isinstance(found, PostGone):
-            return None
+            return None, None
         where = store.Captured(ref.user_id, ref.account_id, ref.id, ref.platform)
-        await self.health.persist(
-            lambda: self._db.write(lambda c: store.capture(c, where, found, now))
-        )
-        return next_poll_at(poll.published_at, now)
+        return next_poll_at(poll.published_at, now), (where, found)

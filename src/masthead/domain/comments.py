@@ -58,7 +58,9 @@ class CommentRules:
 
 def check_text(value: object, rules: CommentRules, platform: str) -> str:
     """The comment's text, or 422 naming `text` (the compat wording on a too-long text)."""
-    if not isinstance(value, str) or not value.strip():
+    if value is not None and not isinstance(value, str):
+        raise ValidationFailed.one("text", "must be a string")
+    if value is None or not value.strip():
         raise ValidationFailed.one("text", "is required")
     problem = text_limit_problem(value, rules.text_limit, platform)
     if problem is not None:

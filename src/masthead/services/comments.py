@@ -42,8 +42,10 @@ def _string(body: dict[str, Any], name: str, *, required: bool) -> str | None:
     value = body.get(name)
     if value is None and not required:
         return None
-    if not isinstance(value, str) or not value:
-        raise ValidationFailed.one(name, "is required" if value is None else "must be a string")
+    if value is not None and not isinstance(value, str):
+        raise ValidationFailed.one(name, "must be a string")
+    if not value:
+        raise ValidationFailed.one(name, "is required")
     return value
 
 
