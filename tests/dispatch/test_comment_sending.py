@@ -18,12 +18,15 @@ from sqlalchemy.engine import Connection
 from masthead.dispatch import engine
 from masthead.domain.comments import CommentRefused, ErrorCode
 from masthead.platforms.base import CommentDraft, OutcomeUnknown, Permanent, Retryable
+from masthead.services import webhooks
+from masthead.store import comments as comment_store
 from masthead.store import events
 from masthead.store.models import Comment
 from masthead.timeutil import utcnow
 from tests.conftest import make_settings
-from tests.support.comments import ScriptedComments, seed_post
+from tests.support.comments import ScriptedComments, remote, seed_post
 from tests.support.harness import Caller, Harness, running_app
+from tests.support.receiver import Receiver
 
 
 @pytest.fixture(autouse=True)
@@ -170,3 +173,38 @@ async def test_a_crash_between_the_mark_and_the_answer_is_settled_by_looking(
     body = await settled(worker, caller, comment_id)
     assert (body["status"], body["platformCommentId"]) == ("posted", "c9")
     assert platform.sends == 0
+
+
+async def test_comment_events_go_out_through_the_outbox(
+    tmp_path: Path, platform: ScriptedComments, receiver: Receiver
+) -> None:
+    settings = make_settings(tmp_path, api_rate_limits="off", fetch_allow=receiver.allow)
+    async with running_app(settings) as harness:
+        harness.ctx.publishers["instagram"] = platform
+        caller, account, post = await published(harness)
+        ctx = harness.ctx
+        await webhooks.create(
+            ctx.db,
+            ctx.secrets,
+            ctx.settings.fetch_allow,
+            caller.user_id,
+            url=receiver.events_url,
+            events=["comment.received", "comment.posted", "comment.failed"],
+        )
+        where = comment_store.Captured(caller.user_id, int(account), post, "instagram")
+        for _ in range(2):  # seen twice (webhook, then poll): one row, one event
+            await harness.db.write(
+                lambda c: comment_store.capture(c, where, [remote("181")], utcnow())
+            )
+        posted = await settled(harness, caller, await comment(harness, caller, post, "Thanks!"))
+        platform.script.append(Permanent("Refused"))
+        failed = await settled(harness, caller, await comment(harness, caller, post, "No"))
+        deliveries = await receiver.wait_for_events(3)
+        await asyncio.sleep(0.3)  # nothing more arrives
+        bodies = [orjson.loads(d.body) for d in receiver.events()]
+    by_type = {b["type"]: b["data"] for b in bodies}
+    assert len(bodies) == len(deliveries) == 3
+    assert sorted(by_type) == ["comment.failed", "comment.posted", "comment.received"]
+    assert by_type["comment.received"]["platformCommentId"] == "181"
+    assert by_type["comment.posted"] == posted
+    assert by_type["comment.failed"] == failed
