@@ -344,13 +344,18 @@ def settle(conn: Connection, *, owner: str, outcome: Settled) -> bool:
             select(Comment.account_id).where(Comment.id == outcome.comment_id)
         ).first()
         if row is not None:
-            conn.execute(
-                delete(Comment).where(
-                    Comment.account_id == row[0],
-                    Comment.platform_comment_id == outcome.platform_comment_id,
-                    Comment.id != outcome.comment_id,
-                )
+            duplicate = select(Comment.id).where(
+                Comment.account_id == row[0],
+                Comment.platform_comment_id == outcome.platform_comment_id,
+                Comment.id != outcome.comment_id,
             )
+            # Replies already stored under the polled copy move to this row first.
+            conn.execute(
+                update(Comment)
+                .where(Comment.parent_id.in_(duplicate.scalar_subquery()))
+                .values(parent_id=outcome.comment_id)
+            )
+            conn.execute(delete(Comment).where(Comment.id.in_(duplicate.scalar_subquery())))
         values |= {
             "status": CommentStatus.POSTED.value,
             "platform_comment_id": outcome.platform_comment_id,
