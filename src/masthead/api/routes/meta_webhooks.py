@@ -17,6 +17,7 @@ from masthead.platforms.meta import SIGNATURE_HEADER
 from masthead.services import comment_intake
 
 router = APIRouter(tags=["comments"])
+MESSAGE = f"#/components/schemas/{Message.__name__}"
 MAX_DELIVERY = 1024 * 1024
 """Meta batches at most 1,000 changes per delivery; a comment change is well under 1 KB."""
 
@@ -26,7 +27,10 @@ MAX_DELIVERY = 1024 * 1024
     response_class=PlainTextResponse,
     responses={
         200: {"content": {"text/plain": {"schema": {"type": "string"}}}},
-        403: {"model": Message},
+        403: {
+            "description": "Not Meta's handshake, or not with the verify token",
+            "content": {"application/json": {"schema": {"$ref": MESSAGE}}},
+        },
     },
 )
 async def meta_handshake(
