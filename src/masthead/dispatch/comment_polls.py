@@ -145,10 +145,10 @@ class CommentPoller:
         reader = self._publishers.get(ref.platform) if ref is not None else None
         if ref is None or post is None or not isinstance(reader, CommentsReader):
             return None, None
-        ctx = await self._account(ref.account_id)
-        if ctx is None:
-            return None, None
         now = self._clock()
+        ctx = await self._account(ref.account_id)
+        if ctx is None:  # disconnected for now: a reconnected account is polled again
+            return next_poll_at(poll.published_at, now), None
         try:
             found = await reader.list_comments(ctx, post, poll.last_polled_at)
         except Retryable as exc:
