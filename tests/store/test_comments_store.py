@@ -4,16 +4,21 @@ the publish."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import timedelta
 
 from sqlalchemy import select
 
+from masthead.security import Secrets
 from masthead.store import comments as store
-from masthead.store.models import Comment
+from masthead.store.database import Database
+from masthead.store.migrate import upgrade
+from masthead.store.models import Comment, CommentPoll
 from masthead.timeutil import utcnow
 from tests.store.conftest import Seeded
 from tests.support.comments import remote, seed_post
+from tests.support.harness import seed_account, seed_user
 
 
 async def test_a_poll_that_sees_an_outbound_comment_first_leaves_one_row(seeded: Seeded) -> None:
@@ -75,3 +80,27 @@ async def test_a_published_post_gets_its_first_comment_and_a_poll_schedule(seede
         )
     )
     assert sorted(p.post_id for p in due) == sorted([story, feed])
+
+
+async def test_the_upgrade_polls_posts_published_within_retention(database_url: str) -> None:
+    """Revision 0012 gives Instagram and Facebook posts published in the last 45 days a poll."""
+    await asyncio.to_thread(upgrade, database_url, "0010")
+    db = Database(database_url)
+    await db.start()
+    try:
+        caller = await seed_user(db, Secrets(["store-test-key"]), "old@example.com")
+        account = await seed_account(db, caller, "instagram")
+        recent = await seed_post(db, caller, account, "instagram", at=utcnow() - timedelta(days=3))
+        await seed_post(db, caller, account, "instagram", at=utcnow() - timedelta(days=60))
+        hook = await seed_account(db, caller, "webhook")
+        await seed_post(db, caller, hook, "webhook")
+    finally:
+        await db.close()
+    await asyncio.to_thread(upgrade, database_url)
+    db = Database(database_url)
+    await db.start()
+    try:
+        polled = await db.read(lambda c: list(c.execute(select(CommentPoll.post_id)).scalars()))
+    finally:
+        await db.close()
+    assert polled == [recent]

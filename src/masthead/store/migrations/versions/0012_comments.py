@@ -9,6 +9,8 @@ Create Date: 2026-12-03 21:45:00
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -99,6 +101,19 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("post_id", name=op.f("pk_comment_polls")),
     )
     op.create_index("ix_comment_polls_next", "comment_polls", ["next_poll_at"])
+    # Posts published before comments existed are polled too, within the retention window
+    # (the platforms with comments in this release).
+    now = datetime.now(UTC)
+    op.execute(
+        sa.text(
+            "INSERT INTO comment_polls (post_id, published_at, next_poll_at) "
+            "SELECT id, finished_at, :now FROM posts WHERE state = 'published' "
+            "AND platform IN ('instagram', 'facebook') AND finished_at > :since"
+        ).bindparams(
+            sa.bindparam("now", now, type_=UTCDateTime()),
+            sa.bindparam("since", now - timedelta(days=45), type_=UTCDateTime()),
+        )
+    )
     # A comment webhook names the platform's post id.
     op.create_index("ix_post_items_remote_id", "post_items", ["remote_id"])
 
