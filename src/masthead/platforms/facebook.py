@@ -238,15 +238,7 @@ class FacebookPublisher(GraphPublisher):
     ) -> str:
         _, token = await self._page_token(ctx, post)
         node = comment.parent_platform_comment_id or post.remote_id
-        body = await self._graph.call(
-            "POST",
-            f"{node}/comments",
-            token,
-            creates=True,
-            refusal=comment_refusal,
-            json={"message": comment.text},
-        )
-        return str(body["id"])
+        return await self._post_comment(f"{node}/comments", token, comment.text)
 
     async def find_comment(
         self, ctx: AccountContext, post: PublishedPost, comment: CommentDraft
@@ -279,14 +271,9 @@ class FacebookPublisher(GraphPublisher):
         }
         if since is not None:
             params["since"] = int(since.timestamp())
-        try:
-            body = await self._graph.call(
-                "GET", f"{post.remote_id}/comments", token, refusal=comment_refusal, params=params
-            )
-        except CommentRefused as refused:
-            if refused.code == ErrorCode.GONE:
-                return PostGone(refused.message)
-            raise
+        body = await self._read_comments(f"{post.remote_id}/comments", token, params)
+        if isinstance(body, PostGone):
+            return body
         found = []
         for item in body.get("data") or []:
             author = item.get("from") or {}

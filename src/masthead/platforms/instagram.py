@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 from masthead.domain.budgets import DAY, Budget, PlatformBudgets
-from masthead.domain.comments import CommentRefused, CommentRules, ErrorCode
+from masthead.domain.comments import CommentRules
 from masthead.domain.rules import Count, TextLimit
 from masthead.platforms.base import (
     AccountContext,
@@ -41,7 +41,6 @@ from masthead.platforms.meta import (
     META_SETTINGS,
     PAGE_SIZE,
     GraphPublisher,
-    comment_refusal,
     comment_time,
     instagram_accounts,
     poll,
@@ -319,15 +318,7 @@ class InstagramPublisher(GraphPublisher):
         """A comment on the media, or a reply (`/replies` of a top-level comment)."""
         parent = comment.parent_platform_comment_id
         path = f"{parent}/replies" if parent else f"{post.remote_id}/comments"
-        body = await self._graph.call(
-            "POST",
-            path,
-            self._token(ctx),
-            creates=True,
-            refusal=comment_refusal,
-            json={"message": comment.text},
-        )
-        return str(body["id"])
+        return await self._post_comment(path, self._token(ctx), comment.text)
 
     async def find_comment(
         self, ctx: AccountContext, post: PublishedPost, comment: CommentDraft
@@ -355,18 +346,10 @@ class InstagramPublisher(GraphPublisher):
         self, ctx: AccountContext, post: PublishedPost
     ) -> list[RemoteComment] | PostGone:
         fields = f"{COMMENT_FIELDS},replies{{{COMMENT_FIELDS}}}"
-        try:
-            body = await self._graph.call(
-                "GET",
-                f"{post.remote_id}/comments",
-                self._token(ctx),
-                refusal=comment_refusal,
-                params={"fields": fields, "limit": PAGE_SIZE},
-            )
-        except CommentRefused as refused:
-            if refused.code == ErrorCode.GONE:
-                return PostGone(refused.message)
-            raise
+        params = {"fields": fields, "limit": PAGE_SIZE}
+        body = await self._read_comments(f"{post.remote_id}/comments", self._token(ctx), params)
+        if isinstance(body, PostGone):
+            return body
         me = ctx.account.external_id
         found: list[RemoteComment] = []
         for item in body.get("data") or []:

@@ -32,6 +32,7 @@ from masthead.platforms.base import (
     ConnectedSubaccount,
     OutcomeUnknown,
     Permanent,
+    PostGone,
     Publisher,
     RemoteComment,
     Retryable,
@@ -395,6 +396,26 @@ class GraphPublisher(Publisher):
 
     async def aclose(self) -> None:
         await self._client.aclose()
+
+    async def _post_comment(self, path: str, token: str, text: str) -> str:
+        """The irreversible comment call (`/comments` or Instagram's `/replies`)."""
+        body = await self._graph.call(
+            "POST", path, token, creates=True, refusal=comment_refusal, json={"message": text}
+        )
+        return str(body["id"])
+
+    async def _read_comments(
+        self, path: str, token: str, params: dict[str, Any]
+    ) -> dict[str, Any] | PostGone:
+        """A comments listing, or `PostGone` when Meta says the post no longer exists."""
+        try:
+            return await self._graph.call(
+                "GET", path, token, refusal=comment_refusal, params=params
+            )
+        except CommentRefused as refused:
+            if refused.code == ErrorCode.GONE:
+                return PostGone(refused.message)
+            raise
 
 
 # -- comment webhooks (contract section 10: `GET|POST /webhooks/meta`) -------------------------
