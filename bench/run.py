@@ -10,7 +10,9 @@ posts were added, against the empty database's figures from the same run (see be
 part 6 soaks `masthead serve` under a mixed load at half its peak (see bench/soak.py); part 7
 delivers an event webhook for each post of a burst, against the same burst without
 subscriptions (see bench/events.py); part 8 calls the MCP tool blotato_create_post against
-POST /v2/posts on one server (see bench/mcp.py). All traffic stays on 127.0.0.1; every process
+POST /v2/posts on one server (see bench/mcp.py); part 10 polls 1,000 posts for comments and
+compares publishing lag with and without polling in the same run (see bench/comments.py). All
+traffic stays on 127.0.0.1; every process
 the bench starts
 is stopped before it returns, on errors and Ctrl-C too.
 """
@@ -39,6 +41,7 @@ from bench.analytics import GOAL_RATIO as ANALYTICS_GOAL_RATIO
 from bench.analytics import NETWORK_SECONDS as ANALYTICS_NETWORK_SECONDS
 from bench.analytics import X_BATCH_GOAL, AnalyticsPlan, run_analytics
 from bench.api import ApiPlan, run_api
+from bench.comments import CommentsPlan, run_comments
 from bench.dispatch import PG_ADMIN, DispatchPlan, run_postgres, run_sqlite
 from bench.events import GOAL_RATIO as EVENTS_GOAL_RATIO
 from bench.events import EventsPlan, run_events
@@ -595,6 +598,36 @@ def _print_analytics(part: dict[str, Any]) -> None:
     )
 
 
+def _print_comments(comments: dict[str, Any]) -> None:
+    if "ratios" not in comments:
+        print(f"\nComments: {comments.get('skipped') or 'FAILED: ' + comments.get('error', '?')}")
+        return
+    c = comments
+    print(
+        f"\nComment polling, {c['polled_posts']:,} posts, {c['latency_per_request_s'] * 1000:g} ms"
+        " per platform request"
+    )
+    print(
+        f"  first poll: {c['requests_first_poll']:,} requests in {c['seconds_first_poll']:g}s;"
+        f" second: {c['requests_second_poll']:,} in {c['seconds_second_poll']:g}s;"
+        f" {c['comments_stored']:,} comments stored (expected {c['expected_comments']:,})"
+    )
+    rows = [["publishing", "posts", "lag p50 ms", "lag p99 ms", "all published s"]]
+    for r in c["publishing"]:
+        rows.append(
+            [
+                "with polling" if r["polling"] else "without",
+                _fmt(r["published"]),
+                _fmt(r["lag_p50_ms"]),
+                _fmt(r["lag_p99_ms"]),
+                _fmt(r["seconds_to_all_published"]),
+            ]
+        )
+    print(_table(rows))
+    ratios = ", ".join(f"{k} {v}" for k, v in c["ratios"].items())
+    print(f"  ratio with/without: {ratios} (goal <= {c['goal']}): {_verdict(c['ok'])}")
+
+
 def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per wrk run")
@@ -626,6 +659,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--skip-mcp", action="store_true")
     parser.add_argument("--skip-analytics", action="store_true")
+    parser.add_argument("--skip-comments", action="store_true")
     parser.add_argument("--keep", action="store_true", help="keep the work dir (logs, DBs)")
     return parser.parse_args(argv)
 
@@ -814,6 +848,13 @@ def main(argv: list[str] | None = None) -> int:
                 and report["analytics"]["ratios_ok"]
                 and report["analytics"]["all_published"]
             )
+        if args.skip_comments:
+            report["comments"] = {"skipped": "--skip-comments"}
+        else:
+            print("Part 10: polling 1,000 posts for comments, publishing lag beside it", flush=True)
+            (workdir / "comments").mkdir()
+            report["comments"] = asyncio.run(run_comments(workdir / "comments", CommentsPlan()))
+            failed |= not report["comments"]["ok"]
     except KeyboardInterrupt:
         print("\ninterrupted: servers stopped, nothing written", file=sys.stderr)
         return 130
@@ -833,6 +874,7 @@ def main(argv: list[str] | None = None) -> int:
     _print_events(report.get("events", []))
     _print_mcp(report.get("mcp", {}))
     _print_analytics(report.get("analytics", {}))
+    _print_comments(report.get("comments", {}))
     text = json.dumps(report, indent=2, default=str)
     (RESULTS / f"{stamp}.json").write_text(text)
     (RESULTS / "latest.json").write_text(text)

@@ -19,6 +19,8 @@ from masthead.api.ratelimit import parse_limits, rate_limiter
 from masthead.config import Settings
 from masthead.context import AppContext
 from masthead.dispatch.analytics import Collector
+from masthead.dispatch.comment_polls import CommentPoller
+from masthead.dispatch.comments import CommentSender
 from masthead.dispatch.deliveries import Deliverer
 from masthead.dispatch.engine import Dispatcher
 from masthead.dispatch.port import DispatchPort
@@ -84,6 +86,8 @@ def running(
             await ctx.dispatcher.start()
         deliverer = None
         collector = None
+        commenter = None
+        poller = None
         if ctx.dispatcher is not None:
             deliverer = Deliverer(db, settings, secrets, publishing=ctx.dispatcher.in_flight)
             await deliverer.start()
@@ -92,7 +96,15 @@ def running(
                     db, ctx.publishers, settings, secrets, publishing=ctx.dispatcher.in_flight
                 )
                 await collector.start()
-        housekeeping = asyncio.create_task(maintenance.run_forever(db), name="maintenance")
+            commenter = CommentSender(db, ctx.publishers, settings, secrets)
+            await commenter.start()
+            poller = CommentPoller(
+                db, ctx.publishers, settings, secrets, publishing=ctx.dispatcher.in_flight
+            )
+            await poller.start()
+        housekeeping = asyncio.create_task(
+            maintenance.run_forever(db, settings.comments_retention_days), name="maintenance"
+        )
         app.state.ctx = ctx
         # Everything built so far lives as long as the process: keep it out of the
         # collector's full passes, which otherwise walk it and stall requests.
@@ -109,6 +121,10 @@ def running(
                 await deliverer.stop()
             if collector is not None:
                 await collector.stop()
+            if commenter is not None:
+                await commenter.stop()
+            if poller is not None:
+                await poller.stop()
             for publisher in ctx.publishers.values():
                 await publisher.aclose()
             await ctx.media.aclose()

@@ -80,6 +80,17 @@ class Settings(BaseSettings):
     analytics_concurrency: int = Field(default=16, ge=1, le=1000)
     analytics_lease_seconds: float = Field(default=120.0, gt=1)
     analytics_enabled: bool = True
+    # Comments (docs/comments.md): polling, retention, and Meta's comment webhooks.
+    comments_poll_seconds: float = Field(default=60.0, gt=0)
+    """How often the comment poller looks for posts due a poll (each post's own schedule
+    is the contract's: 10 min in its first day, hourly to day 7, 6-hourly to day 45)."""
+    comments_poll_batch_size: int = Field(default=100, ge=1, le=5000)
+    comments_retention_days: int = Field(default=45, ge=1)
+    comments_concurrency: int = Field(default=8, ge=1, le=256)
+    """Comment calls on their way at once per worker (sends and polls)."""
+    meta_webhook_verify_token: str | None = None
+    """`hub.verify_token` Meta sends when `/webhooks/meta` is subscribed; unset: the
+    handshake is refused."""
 
     # Quotas per user (docs/settings.md); a request past one is a 4xx that says which.
     slots_per_request: int = Field(default=100, ge=1)

@@ -26,8 +26,11 @@ LEFT_OUT = {
     ("POST", "/settings/accounts/bluesky"),
     ("GET", "/oauth/{platform}/callback"),
     ("POST", "/oauth/{platform}/start"),
+    ("GET", "/webhooks/meta"),
+    ("POST", "/webhooks/meta"),
 }
-"""/oauth/{platform}/start is an API route (in /openapi.json, fuzzed there)."""
+"""/oauth/{platform}/start and /webhooks/meta are API routes (in /openapi.json, fuzzed
+there)."""
 
 TEXT: dict[str, Any] = {"type": "string"}
 TOO_BIG = str(2**63)
@@ -112,6 +115,10 @@ def web_schema(post_id: str) -> dict[str, Any]:
             },
             "/posts/{post_id}/cancel": {"post": _op(post, body=_form())},
             "/posts/{post_id}/reschedule": {"post": _op(post, body=_form(when="9999-12-31T23:59"))},
+            "/comments": {"get": _op()},
+            "/comments/{comment_id}/reply": {
+                "post": _op(_param("path", "comment_id", TOO_BIG), body=_form(text="²"))
+            },
             "/settings/keys": {"get": _op(), "post": _op(body=_form(name="k"))},
             "/settings/keys/{key_id}/revoke": {
                 "post": _op(_param("path", "key_id", TOO_BIG), body=_form())

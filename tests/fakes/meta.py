@@ -9,8 +9,11 @@ over real HTTP, and a file it cannot fetch or read fails the container (Instagra
 call (Facebook), so a wrong public URL fails the test as it fails in production.
 
 State is kept (users, Pages and their tokens, Instagram accounts, containers with a
-processing delay, published media, photos, videos, feed posts, comments) so tests assert on
-what Meta would show, e.g. that a post exists exactly once.
+processing delay, published media, photos, videos, feed posts, comments and replies) so tests
+assert on what Meta would show, e.g. that a post or a comment exists exactly once. Comment
+webhook deliveries are built and signed with the app secret as Meta signs them
+(`webhook_delivery`); Meta publishes no codegen spec of a comment node, so the parameters of
+`/{comment-id}/replies` and `/{comment-id}/comments` are checked by hand (only `message`).
 
 Faults are queued per operation with `fail_next(operation, fault)`. A fault is a Graph error
 code (answered before acting, e.g. 190, 4, 2), `"server_error"` (a bare 500 before acting),
@@ -24,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
+import hmac
 import itertools
 import json
 import time
@@ -194,6 +198,11 @@ class Comment:
     id: str
     parent: str
     message: str
+    author_id: str = ""
+    username: str = ""
+    created: float = field(default_factory=time.time)
+    top: str | None = None
+    """The top-level comment a reply answers (None for a comment on the post)."""
 
 
 @dataclass
@@ -297,6 +306,80 @@ class FakeMeta(FakeServer):
         media = IgMedia(self.next_id(), ig.id, "", "IMAGE", caption, at)
         self.ig_media[media.id] = media
         return media
+
+    def seed_comment(
+        self, on: str, message: str, *, author_id: str, username: str = "fan", reply_to: str = ""
+    ) -> Comment:
+        """A comment by someone in the audience on a media or post `on` (or a reply)."""
+        comment = Comment(self.next_id(), on, message, author_id, username, top=reply_to or None)
+        self.comments.append(comment)
+        return comment
+
+    def comments_on(self, node: str) -> list[Comment]:
+        return [c for c in self.comments if c.parent == node]
+
+    def webhook_delivery(
+        self, payload: dict[str, Any], *, secret: str | None = None
+    ) -> tuple[bytes, dict[str, str]]:
+        """A webhook POST as Meta sends it: the body signed with the app secret in
+        `X-Hub-Signature-256` (`sha256=<hex HMAC-SHA256 of the raw body>`)."""
+        body = json.dumps(payload).encode()
+        key = (secret if secret is not None else self.client_secret).encode()
+        digest = hmac.new(key, body, hashlib.sha256).hexdigest()
+        return body, {
+            "Content-Type": "application/json",
+            "X-Hub-Signature-256": f"sha256={digest}",
+        }
+
+    def instagram_change(self, ig: IgAccount, media: IgMedia, comment: Comment) -> dict[str, Any]:
+        """The `comments` field's change for `comment` (Instagram webhooks reference)."""
+        value: dict[str, Any] = {
+            "from": {"id": comment.author_id, "username": comment.username},
+            "media": {"id": media.id, "media_product_type": "FEED"},
+            "id": comment.id,
+            "text": comment.message,
+        }
+        if comment.top:
+            value["parent_id"] = comment.top
+        return {
+            "object": "instagram",
+            "entry": [
+                {
+                    "id": ig.id,
+                    "time": int(comment.created),
+                    "changes": [{"field": "comments", "value": value}],
+                }
+            ],
+        }
+
+    def page_change(
+        self, page: Page, post: FeedPost, comment: Comment, verb: str = "add"
+    ) -> dict[str, Any]:
+        """The `feed` field's change for `comment` (Page webhooks reference)."""
+        return {
+            "object": "page",
+            "entry": [
+                {
+                    "id": page.id,
+                    "time": int(comment.created),
+                    "changes": [
+                        {
+                            "field": "feed",
+                            "value": {
+                                "from": {"id": comment.author_id, "name": comment.username},
+                                "post_id": post.id,
+                                "comment_id": comment.id,
+                                "parent_id": comment.top or post.id,
+                                "created_time": int(comment.created),
+                                "item": "comment",
+                                "verb": verb,
+                                "message": comment.message,
+                            },
+                        }
+                    ],
+                }
+            ],
+        }
 
     # -- Facebook Login ----------------------------------------------------------------------
 
@@ -495,6 +578,9 @@ class FakeMeta(FakeServer):
             return self._check("AdVideo", method, edge, params)
         if node in self.posts:
             return self._check("PagePost", method, edge, params)
+        if self._comment(node) is not None:
+            extra = set(params) - GENERIC_PARAMS - ({"message"} if method == "POST" else set())
+            return f"{method} comment/{edge}: unknown parameter(s) {sorted(extra)}" if extra else ""
         return ""
 
     async def _route(
@@ -512,6 +598,8 @@ class FakeMeta(FakeServer):
             if token.kind != "page" or token.subject != ig.page_id:
                 return graph_error(200, "(#200) The token has no access to this account")
             return await self._instagram(method, ig, edge, params)
+        if edge in ("comments", "replies") and self._commentable(node, edge):
+            return self._comments(method, node, edge, params, token)
         if node in self.containers and method == "GET":
             return self._container_status(self.containers[node])
         if node in self.ig_media and method == "GET" and edge == "insights":
@@ -529,10 +617,6 @@ class FakeMeta(FakeServer):
             return self._post_metrics(node, params, token)
         if node in self.videos and method == "GET":
             return self._video_status(self.videos[node])
-        if (node in self.posts or node in self.videos) and edge == "comments":
-            comment = Comment(self.next_id(), node, str(params.get("message", "")))
-            self.comments.append(comment)
-            return JSONResponse({"id": f"{node}_{comment.id}"})
         return graph_error(100, f"Unsupported request: object {node} does not exist", subcode=33)
 
     def _me(self, edge: str | None, params: dict[str, Any], token: Token) -> Response:
@@ -672,6 +756,92 @@ class FakeMeta(FakeServer):
                 },
             }
         )
+
+    # -- comments and replies ----------------------------------------------------------------
+
+    def _comment(self, node: str) -> Comment | None:
+        return next((c for c in self.comments if c.id == node), None)
+
+    def _commentable(self, node: str, edge: str) -> bool:
+        """Instagram media (`/comments`) and comments (`/replies`), Facebook posts, reels
+        (by video id) and comments (`/comments`)."""
+        if node in self.ig_media:
+            return edge == "comments"
+        comment = self._comment(node)
+        if comment is not None:
+            on_instagram = comment.parent in self.ig_media
+            return edge == ("replies" if on_instagram else "comments")
+        return edge == "comments" and (node in self.posts or node in self.videos)
+
+    def _comments(
+        self, method: str, node: str, edge: str, params: dict[str, Any], token: Token
+    ) -> Response:
+        owner = self._owner_page(node)
+        if owner is None or token.kind != "page" or token.subject != owner.id:
+            return graph_error(200, "(#200) The token has no access to this object")
+        me = owner.ig.id if owner.ig is not None and self._on_instagram(node) else owner.id
+        parent = self._comment(node)
+        if method == "POST":
+            message = str(params.get("message") or "")
+            if not message:
+                return graph_error(100, "(#100) The parameter message is required")
+            if parent is not None and parent.top is not None:
+                return graph_error(100, "(#100) Replies can only answer a top-level comment")
+            on = parent.parent if parent is not None else node
+            username = owner.ig.username if owner.ig is not None and me == owner.ig.id else ""
+            comment = Comment(
+                self.next_id(), on, message, me, username or owner.name,
+                top=parent.id if parent is not None else None,
+            )  # fmt: skip
+            self.comments.append(comment)
+            return JSONResponse({"id": comment.id})
+        if parent is not None:
+            rows = [c for c in self.comments if c.top == parent.id]
+        elif params.get("filter") == "stream":  # Facebook: replies too
+            rows = self.comments_on(node)
+        else:
+            rows = [c for c in self.comments_on(node) if c.top is None]
+        since = float(params.get("since") or 0)
+        rows = [c for c in rows if c.created >= since]
+        if params.get("order") == "reverse_chronological":
+            rows = rows[::-1]
+        fields = str(params.get("fields") or "id")
+        return JSONResponse({"data": [self._comment_json(c, fields) for c in rows]})
+
+    def _comment_json(self, comment: Comment, fields: str) -> dict[str, Any]:
+        wanted = _top_fields(fields)
+        row: dict[str, Any] = {"id": comment.id}
+        values: dict[str, Any] = {
+            "text": comment.message,
+            "message": comment.message,
+            "timestamp": _iso(comment.created),
+            "created_time": _iso(comment.created),
+            "username": comment.username,
+            "from": {"id": comment.author_id, "username": comment.username},
+        }
+        if comment.top is not None:
+            values["parent"] = {"id": comment.top}
+        for name in wanted:
+            if name in values:
+                row[name] = values[name]
+        if "replies" in wanted and comment.top is None:
+            inner = fields[fields.index("replies{") + 8 : fields.rindex("}")]
+            replies = [c for c in self.comments if c.top == comment.id]
+            row["replies"] = {"data": [self._comment_json(c, inner) for c in replies]}
+        return row
+
+    def _on_instagram(self, node: str) -> bool:
+        comment = self._comment(node)
+        return (comment.parent if comment is not None else node) in self.ig_media
+
+    def _owner_page(self, node: str) -> Page | None:
+        comment = self._comment(node)
+        target = comment.parent if comment is not None else node
+        if target in self.ig_media:
+            ig = self.ig_accounts.get(self.ig_media[target].ig_id)
+            return self.pages.get(ig.page_id) if ig is not None else None
+        post = self.posts.get(target) or self.videos.get(target)
+        return self.pages.get(post.page_id) if post is not None else None
 
     # -- Instagram ---------------------------------------------------------------------------
 

@@ -32,6 +32,9 @@ CONTRACT: dict[str, set[str]] = {
     "blotato_list_published_posts": set(),
     "blotato_get_platform_analytics": set(),
     "blotato_get_analytics_summary": set(),
+    "blotato_list_comments": set(),
+    "blotato_get_comment": {"commentId"},
+    "blotato_post_comment": {"postId", "text"},
 }
 """Section 11's table: every tool that maps to something Masthead serves today."""
 

@@ -11,6 +11,7 @@ from masthead.config import Settings
 from masthead.store import posts
 from masthead.timeutil import iso, utcnow
 from tests.support.analytics_seed import seed_measured
+from tests.support.comments import remote, seed_inbound, seed_post
 from tests.support.harness import served_app, webhook_post
 from tests.support.receiver import Fault, Receiver
 from tests.support.web import (
@@ -201,3 +202,25 @@ async def test_analytics_on_a_phone_shows_top_posts_and_draws_the_history(
         assert box is not None and box["width"] <= 390
         assert width <= 390, "the page scrolls sideways on a phone"
         assert ids
+
+
+async def test_reply_to_a_comment_from_the_inbox(settings: Settings) -> None:
+    async with served_app(settings, run_worker=False) as app, chromium() as browser:
+        base = app.settings.public_url
+        ada = await user_with_password(app, "ada@example.com")
+        account = await app.account(ada, "instagram", username="bakery")
+        post = await seed_post(app.db, ada, account, "instagram")
+        [fan] = await seed_inbound(
+            app.db, ada, account, post, "instagram", [remote("181", "Open on Sunday?")]
+        )
+        page = await (await browser.new_context(viewport={"width": 1100, "height": 800})).new_page()
+        await browser_sign_in(page, base, ada.email)
+        await page.get_by_role("link", name="Comments").click()
+        comment = page.locator(f"#comment-{fan}")
+        await expect(comment).to_contain_text("Unanswered")
+        await comment.get_by_label("Reply").fill("Yes, 9 to 1")
+        await comment.get_by_role("button", name="Send reply").click()
+        await expect(page.locator("main")).to_contain_text("Yes, 9 to 1")
+        await expect(page.locator(f"#comment-{fan}")).not_to_contain_text("Unanswered")
+        await expect(page.locator("main")).to_contain_text("queued")
+        await screenshot(page, "comments")

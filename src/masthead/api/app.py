@@ -12,7 +12,9 @@ from masthead.api.openapi import build as build_openapi
 from masthead.api.routes import (
     accounts,
     analytics,
+    comments,
     media,
+    meta_webhooks,
     oauth,
     ops,
     posts,
@@ -27,7 +29,19 @@ Authenticate every `/v2` request with the `blotato-api-key` header."""
 
 def install(app: FastAPI) -> None:
     errors.install(app)
-    for module in (accounts, posts, schedules, slots, media, ops, oauth, webhooks, analytics):
+    for module in (
+        accounts,
+        posts,
+        schedules,
+        slots,
+        media,
+        ops,
+        oauth,
+        webhooks,
+        analytics,
+        comments,
+        meta_webhooks,
+    ):
         app.include_router(module.router)
     app.include_router(media.hosting)
     for route in posts.FAST_ROUTES:

@@ -14,6 +14,7 @@ from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel
 
 from masthead.api.auth import API_KEY_HEADER
+from masthead.api.comment_schemas import CommentIn
 from masthead.api.schemas import (
     CreatedPost,
     CreatePostRequest,
@@ -36,6 +37,7 @@ DOCUMENTED_MODELS: tuple[type[BaseModel], ...] = (
     NextAvailableIn,
     WebhookIn,
     WebhookPatch,
+    CommentIn,
     CreatedPost,
     Message,
     ValidationMessage,

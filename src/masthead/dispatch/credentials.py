@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 from sqlalchemy.engine import Connection
 
-from masthead.platforms.base import CredentialStore
+from masthead.platforms.base import AccountContext, AccountInfo, CredentialStore
 from masthead.security import Secrets
 from masthead.store import accounts
 from masthead.store.database import Database
@@ -58,3 +58,16 @@ class AccountCredentials(CredentialStore):
             lambda c: accounts.sealed_subaccount_credentials(c, self._account_id, kind, external_id)
         )
         return None if sealed is None else self._open(sealed)
+
+
+async def account_context(db: Database, secrets: Secrets, account_id: int) -> AccountContext | None:
+    """What a call for an account outside publishing (comments) needs; None when the account
+    is gone or disconnected."""
+    row = await db.read(lambda c: accounts.account_by_id(c, account_id))
+    if row is None or row.status != "connected":
+        return None
+    credentials: dict[str, Any] = (
+        orjson.loads(secrets.decrypt(row.credentials)) if row.credentials else {}
+    )
+    info = AccountInfo(row.id, row.platform, row.external_id, row.username, credentials)
+    return AccountContext(info, AccountCredentials(db, secrets, row.id))

@@ -9,6 +9,8 @@ from collections.abc import Awaitable, Callable
 
 from masthead.config import Settings
 from masthead.dispatch.analytics import Collector
+from masthead.dispatch.comment_polls import CommentPoller
+from masthead.dispatch.comments import CommentSender
 from masthead.dispatch.deliveries import Deliverer
 from masthead.dispatch.engine import Dispatcher
 from masthead.media.library import MediaLibrary
@@ -38,6 +40,8 @@ async def run_worker(
     dispatcher = Dispatcher(db, publishers, settings, secrets, media=media)
     deliverer = Deliverer(db, settings, secrets, publishing=dispatcher.in_flight)
     collector = Collector(db, publishers, settings, secrets, publishing=dispatcher.in_flight)
+    commenter = CommentSender(db, publishers, settings, secrets)
+    poller = CommentPoller(db, publishers, settings, secrets, publishing=dispatcher.in_flight)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -47,6 +51,8 @@ async def run_worker(
         await deliverer.start()
         if settings.analytics_enabled:
             await collector.start()
+        await commenter.start()
+        await poller.start()
         log.info("worker %s started", dispatcher.worker_id)
         if on_started is not None:
             await on_started()
@@ -56,6 +62,8 @@ async def run_worker(
         await dispatcher.stop()
         await deliverer.stop()
         await collector.stop()
+        await commenter.stop()
+        await poller.stop()
         for publisher in publishers.values():
             await publisher.aclose()
         await media.aclose()

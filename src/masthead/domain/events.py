@@ -21,6 +21,9 @@ ACCOUNT_CONNECTED = "account.connected"
 ACCOUNT_DISCONNECTED = "account.disconnected"
 ANALYTICS_UPDATED = "analytics.updated"
 """A published post's metrics were read (a snapshot was stored)."""
+COMMENT_RECEIVED = "comment.received"
+COMMENT_POSTED = "comment.posted"
+COMMENT_FAILED = "comment.failed"
 WEBHOOK_DISABLED = "webhook.disabled"
 """Ours, beyond the contract's list: a subscription was switched off after failing for the
 whole retry window; sent to the user's other subscriptions that want it."""
@@ -34,6 +37,9 @@ EVENT_TYPES = (
     ACCOUNT_CONNECTED,
     ACCOUNT_DISCONNECTED,
     ANALYTICS_UPDATED,
+    COMMENT_RECEIVED,
+    COMMENT_POSTED,
+    COMMENT_FAILED,
     WEBHOOK_DISABLED,
 )
 WILDCARD = "*"

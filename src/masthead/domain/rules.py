@@ -103,6 +103,7 @@ class FieldRule:
     max_items: int | None = None
     minimum: int = 0
     fields: tuple[FieldRule, ...] = ()
+    not_on_stories: bool = False  # refused when `target.mediaType` is "story"
 
 
 @dataclass(frozen=True, slots=True)

@@ -337,7 +337,7 @@ def _check_item(
 
 def _check_text(text: str, path: str, rules: PlatformRules, problems: list[FieldError]) -> None:
     for limit in rules.text_limits:
-        problem = _text_limit_problem(text, limit, rules.name)
+        problem = text_limit_problem(text, limit, rules.name)
         if problem is not None:
             problems.append(FieldError(path, problem))
             return  # one length complaint per text; the others say the same thing
@@ -362,7 +362,7 @@ def _check_text(text: str, path: str, rules: PlatformRules, problems: list[Field
             )
 
 
-def _text_limit_problem(text: str, limit: TextLimit, platform: str) -> str | None:
+def text_limit_problem(text: str, limit: TextLimit, platform: str) -> str | None:
     allows = f"{platform} allows {limit.maximum}"
     if limit.count is Count.X_WEIGHTED:
         how = "(weighted: URLs count 23, most CJK and emoji 2)"
@@ -412,6 +412,9 @@ def _check_target_fields(
 ) -> None:
     for rule in rules.fields:
         _check_field(target, rule, path, rules.name, media_count, problems)
+        story = target.get("mediaType") == "story"
+        if rule.not_on_stories and story and target.get(rule.name) not in (None, ""):
+            problems.append(FieldError(f"{path}.{rule.name}", "is not supported for stories"))
     known = {"targetType", *(rule.name for rule in rules.fields)}
     _check_unicode_tree(target, path, problems, skip=tuple(known))
 

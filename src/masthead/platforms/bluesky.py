@@ -20,6 +20,7 @@ from masthead.config import Settings
 from masthead.domain.atproto_ids import new_tid, rkey_of
 from masthead.domain.bluesky_facets import build_facets, find_spans, mentioned_handles
 from masthead.domain.budgets import Budget, PlatformBudgets
+from masthead.domain.comments import CommentRules
 from masthead.domain.rules import (
     MB,
     MP4,
@@ -683,6 +684,6 @@ SPEC = PlatformSpec(
     connect="credentials",
     # platform-notes 4.4: 5,000 write points per hour per DID, a create costs 3.
     budgets=PlatformBudgets(account=Budget(1_666, 3_600)),
-    # A reply is a post record: the same lexicon limits (300 graphemes, 3000 bytes).
-    comment_text=RULES.text_limits,
+    # A reply is a post record: the lexicon counts graphemes.
+    comments=CommentRules(TextLimit(300, Count.GRAPHEMES)),  # contract section 10
 )

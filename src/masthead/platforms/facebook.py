@@ -1,4 +1,4 @@
-"""Facebook Pages: text and link posts, photo posts, reels and stories, with a first comment.
+"""Facebook Pages: text and link posts, photo posts, reels and stories; comments and replies.
 
 Every call is made with the token of the Page the post names (`target.pageId`), stored
 encrypted with the Page's subaccount at connect time. Meta pulls photos and videos from
@@ -10,13 +10,19 @@ about that video instead of posting again. Facts: platform-notes 2.2 and 2.3.
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, ClassVar
 
 from masthead.domain.budgets import DAY, Budget, PlatformBudgets
+from masthead.domain.comments import (
+    MISSING_PERMISSION_MESSAGE,
+    CommentRefused,
+    CommentRules,
+    ErrorCode,
+)
 from masthead.domain.rules import (
     MB,
     MOV,
@@ -32,6 +38,7 @@ from masthead.domain.rules import (
 from masthead.platforms.base import (
     AccountContext,
     AccountScope,
+    CommentDraft,
     ConnectedAccount,
     MediaFile,
     Metric,
@@ -44,11 +51,15 @@ from masthead.platforms.base import (
     PublishContext,
     PublishedPost,
     PublishError,
+    RemoteComment,
     SentItem,
 )
 from masthead.platforms.meta import (
     META_SETTINGS,
+    PAGE_SIZE,
     GraphPublisher,
+    comment_refusal,
+    comment_time,
     insight_values,
     page_subaccounts,
     poll,
@@ -57,8 +68,6 @@ from masthead.platforms.meta import (
 from masthead.platforms.metrics import as_count, counts
 from masthead.platforms.seams import loaded, stored
 from masthead.platforms.spec import PlatformSpec, Subaccount
-
-log = logging.getLogger(__name__)
 
 RECONCILE_WINDOW_SECONDS = 600
 """A lost feed post is looked for among the Page's posts since this long before sending."""
@@ -274,7 +283,7 @@ class FacebookPublisher(GraphPublisher):
             if found is None:
                 raise lost from None
             sent = found
-        return await self._comment(ctx, token, sent, post)
+        return sent
 
     async def _publish(
         self,
@@ -325,26 +334,73 @@ class FacebookPublisher(GraphPublisher):
         remote = str(post_id or video_id)
         return SentItem(remote, public_url(remote), {"kind": kind})
 
-    async def _comment(
-        self, ctx: PublishContext, token: str, sent: SentItem, post: PreparedPagePost
-    ) -> SentItem:
-        """`firstComment` under the new post. The post is already public: a comment Meta
-        refuses is recorded with the item, never a reason to fail or repeat the post."""
-        comment = str(ctx.target.get("firstComment") or "")
-        if not comment or post.kind in ("photo_story", "video_story"):
-            return sent
-        try:
-            body = await self._graph.call(
-                "POST", f"{sent.remote_id}/comments", token, json={"message": comment}
-            )
-        except PublishError as exc:
-            log.warning("first comment on %s refused: %s", sent.remote_id, exc.message)
-            return SentItem(
-                sent.remote_id, sent.public_url, {**sent.data, "firstCommentError": exc.message}
-            )
-        return SentItem(
-            sent.remote_id, sent.public_url, {**sent.data, "firstCommentId": str(body["id"])}
+    # -- comments (contract section 10; the first comment too, queued at publish) ----------
+
+    async def _comment_token(self, ctx: AccountContext, post: PublishedPost) -> tuple[str, str]:
+        page_id = str(post.target.get("pageId") or "")
+        stored = await ctx.credentials.subaccount("page", page_id) if ctx.credentials else None
+        token = str((stored or {}).get("access_token") or "")
+        if not token:
+            raise CommentRefused(MISSING_PERMISSION_MESSAGE, ErrorCode.MISSING_PERMISSION)
+        return page_id, token
+
+    async def send_comment(
+        self, ctx: AccountContext, post: PublishedPost, comment: CommentDraft
+    ) -> str:
+        _, token = await self._comment_token(ctx, post)
+        node = comment.parent_platform_comment_id or post.remote_id
+        return await self._post_comment(f"{node}/comments", token, comment.text)
+
+    async def find_comment(
+        self, ctx: AccountContext, post: PublishedPost, comment: CommentDraft
+    ) -> str | None:
+        page_id, token = await self._comment_token(ctx, post)
+        node = comment.parent_platform_comment_id or post.remote_id
+        body = await self._graph.call(
+            "GET",
+            f"{node}/comments",
+            token,
+            refusal=comment_refusal,
+            params={"fields": "id,message,from", "order": "reverse_chronological"},
         )
+        for found in body.get("data") or []:
+            author = str(((found.get("from") or {}).get("id")) or "")
+            if author == page_id and str(found.get("message") or "") == comment.text:
+                return str(found["id"])
+        return None
+
+    async def list_comments(
+        self, ctx: AccountContext, post: PublishedPost, since: datetime | None
+    ) -> Sequence[RemoteComment] | PostGone:
+        """Every comment and reply (`filter=stream`), newest first, up to the paging bound."""
+        page_id, token = await self._comment_token(ctx, post)
+        params: dict[str, Any] = {
+            "fields": "id,message,created_time,from,parent{id}",
+            "filter": "stream",
+            "order": "reverse_chronological",
+            "limit": PAGE_SIZE,
+        }
+        if since is not None:
+            params["since"] = int(since.timestamp())
+        body = await self._read_comments(f"{post.remote_id}/comments", token, params)
+        if isinstance(body, PostGone):
+            return body
+        found = []
+        for item in body.get("data") or []:
+            author = item.get("from") or {}
+            parent = (item.get("parent") or {}).get("id")
+            found.append(
+                RemoteComment(
+                    platform_comment_id=str(item["id"]),
+                    parent_platform_comment_id=str(parent) if parent else None,
+                    text=str(item.get("message") or ""),
+                    created_at=comment_time(item.get("created_time")),
+                    is_author=str(author.get("id") or "") == page_id,
+                    author_id=str(author["id"]) if author.get("id") else None,
+                    author_name=str(author["name"]) if author.get("name") else None,
+                )
+            )
+        return found
 
     # -- reconcile ---------------------------------------------------------------------------
 
@@ -439,7 +495,9 @@ RULES = PlatformRules(
         # PR: reel, story; older clients send video (= reel).
         FieldRule("mediaType", Kind.ENUM, choices=("reel", "story", "video")),
         FieldRule("link", Kind.HTTP_URL),  # PR, BR 3: link-preview URL
-        FieldRule("firstComment", Kind.STRING),  # PR, BR 3
+        # PR, BR 3; contract section 10: not on stories (its length is a comment's,
+        # checked against the platform's comment limit in services/posts.py).
+        FieldRule("firstComment", Kind.STRING, not_on_stories=True),
     ),
 )
 """What a post to facebook may carry; validation reads it through the registry."""
@@ -454,4 +512,5 @@ SPEC = PlatformSpec(
     subaccount=Subaccount("page", target_field="pageId"),
     # platform-notes 5.1: 30 API-published reels per 24 h per Page (feed posts: no number).
     budgets=PlatformBudgets(account=Budget(30, DAY)),
+    comments=CommentRules(TextLimit(8000, Count.CODE_POINTS)),  # contract section 10
 )

@@ -1,4 +1,5 @@
-"""Instagram (Graph API with Facebook Login): images, carousels, reels and stories.
+"""Instagram (Graph API with Facebook Login): images, carousels, reels and stories; comments
+and one level of replies.
 
 Publishing is two steps (platform-notes 2.4): a media container, which Meta fills by fetching
 Masthead's public media URL and which shows nowhere, then `media_publish` of that container.
@@ -18,6 +19,7 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 from masthead.domain.budgets import DAY, Budget, PlatformBudgets
+from masthead.domain.comments import CommentRules
 from masthead.domain.rules import (
     JPEG,
     MB,
@@ -37,6 +39,7 @@ from masthead.domain.rules import (
 from masthead.platforms.base import (
     AccountContext,
     AccountScope,
+    CommentDraft,
     ConnectedAccount,
     MediaFile,
     MediaSource,
@@ -48,12 +51,15 @@ from masthead.platforms.base import (
     PublishContext,
     PublishedPost,
     PublishError,
+    RemoteComment,
     Retryable,
     SentItem,
 )
 from masthead.platforms.meta import (
     META_SETTINGS,
+    PAGE_SIZE,
     GraphPublisher,
+    comment_time,
     insight_values,
     instagram_accounts,
     poll,
@@ -394,6 +400,71 @@ class InstagramPublisher(GraphPublisher):
         url = str(permalink or f"https://www.instagram.com/{ctx.account.username}/")
         return SentItem(media_id, url)
 
+    # -- comments (contract section 10) -------------------------------------------------------
+
+    async def send_comment(
+        self, ctx: AccountContext, post: PublishedPost, comment: CommentDraft
+    ) -> str:
+        """A comment on the media, or a reply (`/replies` of a top-level comment)."""
+        parent = comment.parent_platform_comment_id
+        path = f"{parent}/replies" if parent else f"{post.remote_id}/comments"
+        return await self._post_comment(path, self._token(ctx), comment.text)
+
+    async def find_comment(
+        self, ctx: AccountContext, post: PublishedPost, comment: CommentDraft
+    ) -> str | None:
+        found = await self._comments(ctx, post)
+        if isinstance(found, PostGone):
+            return None
+        for item in found:
+            if (
+                item.is_author
+                and item.text == comment.text
+                and item.parent_platform_comment_id == comment.parent_platform_comment_id
+            ):
+                return item.platform_comment_id
+        return None
+
+    async def list_comments(
+        self, ctx: AccountContext, post: PublishedPost, since: datetime | None
+    ) -> Sequence[RemoteComment] | PostGone:
+        """Instagram has no time filter on comments: every comment with its replies, up to
+        the paging bound (the store keeps each once)."""
+        return await self._comments(ctx, post)
+
+    async def _comments(
+        self, ctx: AccountContext, post: PublishedPost
+    ) -> list[RemoteComment] | PostGone:
+        fields = f"{COMMENT_FIELDS},replies{{{COMMENT_FIELDS}}}"
+        params = {"fields": fields, "limit": PAGE_SIZE}
+        body = await self._read_comments(f"{post.remote_id}/comments", self._token(ctx), params)
+        if isinstance(body, PostGone):
+            return body
+        me = ctx.account.external_id
+        found: list[RemoteComment] = []
+        for item in body.get("data") or []:
+            found.append(_remote(item, None, me))
+            for reply in (item.get("replies") or {}).get("data") or []:
+                found.append(_remote(reply, str(item["id"]), me))
+        return found
+
+
+COMMENT_FIELDS = "id,text,timestamp,username,from"
+
+
+def _remote(item: dict[str, Any], parent: str | None, me: str) -> RemoteComment:
+    author = item.get("from") or {}
+    author_id = str(author.get("id") or "") or None
+    return RemoteComment(
+        platform_comment_id=str(item["id"]),
+        parent_platform_comment_id=parent,
+        text=str(item.get("text") or ""),
+        created_at=comment_time(item.get("timestamp")),
+        is_author=author_id == me,
+        author_id=author_id,
+        author_username=str(item.get("username") or author.get("username") or "") or None,
+    )
+
 
 RULES = PlatformRules(
     name="instagram",
@@ -439,6 +510,9 @@ RULES = PlatformRules(
         FieldRule("coverImageUrl", Kind.HTTP_URL),  # PR, BR 3
         boolean("shareToFeed"),  # PR, BR 3
         FieldRule("audioName", Kind.STRING),  # PR, BR 3
+        # Contract section 10 (Blotato documents it; platform-rules lists only Facebook's):
+        # posts, carousels and reels, not stories; its length is a comment's.
+        FieldRule("firstComment", Kind.STRING, not_on_stories=True),
         FieldRule(  # BR 3 (newer docs): trial reels
             "trial",
             Kind.OBJECT,
@@ -464,4 +538,5 @@ SPEC = PlatformSpec(
     settings_prefix=META_SETTINGS,
     # platform-notes 5.2: 50 API-published posts per 24 h per Instagram account.
     budgets=PlatformBudgets(account=Budget(50, DAY)),
+    comments=CommentRules(TextLimit(2200, Count.CODE_POINTS)),  # contract section 10
 )

@@ -14,29 +14,33 @@ outcome that each publisher settles by asking Meta about the object it stored be
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import json
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Self
 
 import httpx
 
 from masthead.config import OAuthApp, Settings
+from masthead.domain.comments import MISSING_PERMISSION_MESSAGE, CommentRefused, ErrorCode
 from masthead.platforms.base import (
     AccountDisconnected,
     ConnectedAccount,
     ConnectedSubaccount,
     OutcomeUnknown,
     Permanent,
+    PostGone,
     Publisher,
+    RemoteComment,
     Retryable,
 )
 from masthead.platforms.http import PlatformHttp, new_client
-from masthead.platforms.oauth import (
-    AppOAuth,
-    credentials_from_token_response,
-)
+from masthead.platforms.oauth import AppOAuth, credentials_from_token_response
+from masthead.timeutil import parse_time, utcnow
 
 GRAPH_VERSION = "v21.0"
 SCOPES = (
@@ -49,10 +53,14 @@ SCOPES = (
     "instagram_content_publish",
     "read_insights",
     "instagram_manage_insights",
+    "pages_read_user_content",
+    "pages_manage_engagement",
+    "instagram_manage_comments",
 )
 """platform-notes 2.2 (Pages, + publish_video for video) and 2.4 (Instagram with Facebook
 Login); business_management lets Pages owned through a Business Manager be listed;
-read_insights and instagram_manage_insights read the posts' insights (analytics)."""
+read_insights and instagram_manage_insights read the posts' insights (analytics); the last
+three read and answer comments (contract section 10)."""
 THROTTLED = frozenset({4, 17, 32, 341, 613})
 """Meta refused before acting because a call budget is spent (error-handling guide: 4 app,
 17 user, 341 app limit; 32 and 613 page and business throttles, PN 11)."""
@@ -172,6 +180,29 @@ def raise_for(error: GraphError, *, creates: bool, throttle_wait: float) -> None
     raise Permanent(words)
 
 
+GONE = (100, 33)
+"""(code, error_subcode) of "object does not exist" (the post or comment was deleted)."""
+
+
+def comment_refusal(error: GraphError) -> None:
+    """Meta's refusals of a comment call with the contract's precise codes (section 10)."""
+    words = error.describe()
+    if (error.code, error.subcode) == GONE:
+        raise CommentRefused(f"The post or comment no longer exists: {words}", ErrorCode.GONE)
+    if error.code == 10 or (error.code is not None and 200 <= error.code <= 299):
+        raise CommentRefused(f"{MISSING_PERMISSION_MESSAGE}. {words}", ErrorCode.MISSING_PERMISSION)
+
+
+def comment_time(raw: object) -> datetime:
+    """A Graph timestamp (`2026-09-08T14:03:11+0000`, or unix seconds in webhooks)."""
+    if isinstance(raw, int | float) and not isinstance(raw, bool):
+        return datetime.fromtimestamp(raw, UTC)
+    text = str(raw or "")
+    if len(text) > 5 and text[-5] in "+-" and text[-3] != ":":
+        text = f"{text[:-2]}:{text[-2:]}"
+    return parse_time(text) or utcnow()
+
+
 def _no_classify(response: httpx.Response, creates: bool) -> None:
     """`Graph.call` reads answers itself (`raise_for`), with the throttle wait it was given."""
 
@@ -195,12 +226,16 @@ class Graph:
         *,
         creates: bool = False,
         url: str | None = None,
+        refusal: Callable[[GraphError], None] | None = None,
         **kwargs: Any,
     ) -> dict[str, Any]:
         """One call with `token` in the Authorization header (never in a URL that could be
         logged). `creates`: the call may make something visible, so a lost answer is an
-        unknown outcome rather than a retry."""
-        body = await self._answer(method, path, token, creates=creates, url=url, **kwargs)
+        unknown outcome rather than a retry. `refusal` may raise its own error for an error
+        answer before the usual mapping (comments tell a gone post apart)."""
+        body = await self._answer(
+            method, path, token, creates=creates, url=url, refusal=refusal, **kwargs
+        )
         assert body is not None  # None answers only a read that allows it
         return body
 
@@ -218,6 +253,7 @@ class Graph:
         creates: bool = False,
         url: str | None = None,
         gone_ok: bool = False,
+        refusal: Callable[[GraphError], None] | None = None,
         **kwargs: Any,
     ) -> dict[str, Any] | None:
         headers = {"Authorization": f"Bearer {token}", **kwargs.pop("headers", {})}
@@ -228,6 +264,8 @@ class Graph:
             error = graph_error(response)
             if gone_ok and (error.code, error.subcode) == MISSING_OBJECT:
                 return None
+            if refusal is not None:
+                refusal(error)
             wait = regain_seconds(response.headers) or self._throttle_wait
             raise_for(error, creates=creates, throttle_wait=wait)
         try:
@@ -425,3 +463,116 @@ class GraphPublisher(Publisher):
 
     async def aclose(self) -> None:
         await self._client.aclose()
+
+    async def _post_comment(self, path: str, token: str, text: str) -> str:
+        """The irreversible comment call (`/comments` or Instagram's `/replies`)."""
+        body = await self._graph.call(
+            "POST", path, token, creates=True, refusal=comment_refusal, json={"message": text}
+        )
+        return str(body["id"])
+
+    async def _read_comments(
+        self, path: str, token: str, params: dict[str, Any]
+    ) -> dict[str, Any] | PostGone:
+        """A comments listing, or `PostGone` when Meta says the post no longer exists."""
+        try:
+            return await self._graph.call(
+                "GET", path, token, refusal=comment_refusal, params=params
+            )
+        except CommentRefused as refused:
+            if refused.code == ErrorCode.GONE:
+                return PostGone(refused.message)
+            raise
+
+
+# -- comment webhooks (contract section 10: `GET|POST /webhooks/meta`) -------------------------
+
+SIGNATURE_HEADER = "X-Hub-Signature-256"
+
+
+def signature_ok(secret: str, body: bytes, header: str | None) -> bool:
+    """Whether `header` is `sha256=<hex HMAC-SHA256 of the raw body keyed by the app secret>`."""
+    if not secret or not header or not header.startswith("sha256="):
+        return False
+    expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, header[len("sha256=") :])
+
+
+@dataclass(frozen=True, slots=True)
+class PushedComment:
+    """One comment a webhook delivery tells about, and where it belongs."""
+
+    platform: str
+    remote_post_id: str
+    comment: RemoteComment
+    removed: bool = False
+
+
+def webhook_comments(payload: object) -> list[PushedComment]:
+    """The comments in a delivery: Instagram's `comments` field and a Page's `feed` field
+    with `item: comment`; anything else (likes, other fields) is left out."""
+    if not isinstance(payload, dict) or not isinstance(payload.get("entry"), list):
+        return []
+    platform = {"instagram": "instagram", "page": "facebook"}.get(str(payload.get("object")))
+    if platform is None:
+        return []
+    found: list[PushedComment] = []
+    for entry in payload["entry"]:
+        if not isinstance(entry, dict) or not isinstance(entry.get("changes"), list):
+            continue
+        owner = str(entry.get("id") or "")
+        for change in entry["changes"]:
+            value = change.get("value") if isinstance(change, dict) else None
+            if not isinstance(value, dict):
+                continue
+            pushed = (
+                _instagram_change(owner, entry, change.get("field"), value)
+                if platform == "instagram"
+                else _page_change(owner, change.get("field"), value)
+            )
+            if pushed is not None:
+                found.append(pushed)
+    return found
+
+
+def _author(value: dict[str, Any]) -> dict[str, Any]:
+    author = value.get("from")
+    return author if isinstance(author, dict) else {}
+
+
+def _instagram_change(
+    owner: str, entry: dict[str, Any], field: object, value: dict[str, Any]
+) -> PushedComment | None:
+    media = value.get("media")
+    if field != "comments" or not isinstance(media, dict) or not value.get("id"):
+        return None
+    author = _author(value)
+    parent = value.get("parent_id")
+    comment = RemoteComment(
+        platform_comment_id=str(value["id"]),
+        parent_platform_comment_id=str(parent) if parent else None,
+        text=str(value.get("text") or ""),
+        created_at=comment_time(entry.get("time")),
+        is_author=str(author.get("id") or "") == owner,
+        author_id=str(author["id"]) if author.get("id") else None,
+        author_username=str(author["username"]) if author.get("username") else None,
+    )
+    return PushedComment("instagram", str(media.get("id") or ""), comment)
+
+
+def _page_change(owner: str, field: object, value: dict[str, Any]) -> PushedComment | None:
+    if field != "feed" or value.get("item") != "comment" or not value.get("comment_id"):
+        return None
+    author = _author(value)
+    post_id = str(value.get("post_id") or "")
+    parent = str(value.get("parent_id") or "")
+    comment = RemoteComment(
+        platform_comment_id=str(value["comment_id"]),
+        parent_platform_comment_id=parent if parent and parent != post_id else None,
+        text=str(value.get("message") or ""),
+        created_at=comment_time(value.get("created_time")),
+        is_author=str(author.get("id") or "") == owner,
+        author_id=str(author["id"]) if author.get("id") else None,
+        author_name=str(author["name"]) if author.get("name") else None,
+    )
+    return PushedComment("facebook", post_id, comment, removed=value.get("verb") == "remove")

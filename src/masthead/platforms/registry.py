@@ -11,6 +11,7 @@ import httpx
 from masthead.config import Settings
 from masthead.domain.analytics import Checkpoints, checkpoints_for
 from masthead.domain.budgets import PlatformBudgets
+from masthead.domain.comments import CommentRules
 from masthead.domain.rules import PlatformRules, thread_platforms
 from masthead.platforms import (
     bluesky,
@@ -55,6 +56,10 @@ BUDGETS: dict[str, PlatformBudgets] = {
     spec.name: spec.budgets for spec in PLATFORMS if spec.budgets != PlatformBudgets()
 }
 """Posts per account and per app, for the dispatch engine (domain/budgets.py)."""
+COMMENTS: dict[str, CommentRules] = {
+    spec.name: spec.comments for spec in PLATFORMS if spec.comments is not None
+}
+"""The platforms with comments, and what their comments accept (contract section 10)."""
 
 
 def build_publishers(

@@ -16,7 +16,8 @@ import httpx
 
 from masthead.config import OAuthApp, Settings
 from masthead.domain.budgets import PlatformBudgets
-from masthead.domain.rules import PlatformRules, TextLimit
+from masthead.domain.comments import CommentRules
+from masthead.domain.rules import PlatformRules
 from masthead.platforms.base import Publisher
 
 Connect = Literal["oauth", "credentials", "none"]
@@ -55,9 +56,8 @@ class PlatformSpec:
     subaccount: Subaccount | None = None
     budgets: PlatformBudgets = field(default_factory=PlatformBudgets)
     """Posts per account and per app (domain/budgets.py; MASTHEAD_RATE_BUDGETS overrides)."""
-    comment_text: tuple[TextLimit, ...] = ()
-    """The ceilings on a comment's or reply's text, counted as the platform counts them
-    (the contract's "Comments"); empty for a platform that takes no comments."""
+    comments: CommentRules | None = None
+    """What its comments accept; None: the platform has no comments (contract section 10)."""
     analytics_checkpoints: tuple[timedelta, ...] | None = None
     """When its posts' metrics are read after publishing, where the contract's default does
     not suit it (domain/analytics.py; MASTHEAD_ANALYTICS_CHECKPOINTS* override)."""

@@ -28,6 +28,7 @@ import httpx
 
 from masthead.config import OAuthApp, Settings
 from masthead.domain.budgets import DAY, Budget, PlatformBudgets
+from masthead.domain.comments import CommentRules
 from masthead.domain.reply_tree import top_level_parents
 from masthead.domain.rules import (
     GIF,
@@ -873,5 +874,5 @@ SPEC = PlatformSpec(
     # platform-notes 6: 250 API-published posts per 24 h per profile (replies have their own).
     budgets=PlatformBudgets(account=Budget(250, DAY)),
     # A reply is a post: the same 500 characters, emoji counted in UTF-8 bytes.
-    comment_text=RULES.text_limits,
+    comments=CommentRules(TextLimit(500, Count.EMOJI_AS_BYTES)),  # contract section 10
 )

@@ -22,6 +22,7 @@ import httpx
 
 from masthead.config import OAuthApp, Settings
 from masthead.domain.budgets import DAY, Budget, PlatformBudgets
+from masthead.domain.comments import CommentRules
 from masthead.domain.inputs import ascii_int
 from masthead.domain.reply_tree import top_level_parents
 from masthead.domain.rules import (
@@ -677,7 +678,7 @@ SPEC = PlatformSpec(
     # platform-notes 1.5: POST /2/tweets 100 per 15 min per user, 10,000 per 24 h per app.
     budgets=PlatformBudgets(account=Budget(100, 900), app=Budget(10_000, DAY)),
     # The contract's "Comments": a reply is a post, weighed as one.
-    comment_text=(TextLimit(280, Count.X_WEIGHTED),),
+    comments=CommentRules(TextLimit(280, Count.X_WEIGHTED)),
     # Contract section 9: X reads cost money, so fewer checkpoints.
     analytics_checkpoints=(timedelta(hours=24), timedelta(days=7), timedelta(days=30)),
 )

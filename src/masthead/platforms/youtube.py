@@ -22,6 +22,7 @@ import httpx
 
 from masthead.config import OAuthApp, Settings
 from masthead.domain.budgets import DAY, Budget, PlatformBudgets
+from masthead.domain.comments import CommentRules
 from masthead.domain.rules import (
     Count,
     FieldRule,
@@ -794,5 +795,5 @@ SPEC = PlatformSpec(
     subaccount=Subaccount("playlist"),
     # platform-notes 9: videos.insert has its own bucket, 100 calls a day by default.
     budgets=PlatformBudgets(app=Budget(100, DAY)),
-    comment_text=(TextLimit(10_000, Count.CODE_POINTS),),  # the contract's "Comments"
+    comments=CommentRules(TextLimit(10_000, Count.CODE_POINTS)),  # contract section 10
 )

@@ -6,10 +6,11 @@ import asyncio
 import logging
 import time
 
+from masthead.domain.comments import retention_cutoff
 from masthead.platforms.registry import BUDGETS
 from masthead.services.posts import IDEMPOTENCY_WINDOW
 from masthead.services.web_auth import WINDOW
-from masthead.store import budgets, idempotency, ratelimits, web_sessions
+from masthead.store import budgets, comments, idempotency, ratelimits, web_sessions
 from masthead.store.database import Database
 from masthead.timeutil import utcnow
 
@@ -44,9 +45,18 @@ async def purge_login_attempts(db: Database) -> int:
     return await db.write(lambda conn: web_sessions.forget_attempts_before(conn, before))
 
 
-async def run_forever(db: Database) -> None:
+async def purge_comments(db: Database, retention_days: int) -> int:
+    """Comments past the retention window (contract section 10) are deleted."""
+    before = retention_cutoff(utcnow(), retention_days)
+    return await db.write(lambda conn: comments.purge_before(conn, before))
+
+
+async def run_forever(db: Database, comment_retention_days: int) -> None:
     while True:
         try:
+            purged = await purge_comments(db, comment_retention_days)
+            if purged:
+                log.info("purged %d comments past retention", purged)
             removed = await purge_idempotency_records(db)
             if removed:
                 log.info("purged %d expired idempotency records", removed)

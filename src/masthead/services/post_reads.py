@@ -12,12 +12,14 @@ import orjson
 from sqlalchemy.engine import Connection
 
 from masthead.domain import inputs
+from masthead.domain.comments import CommentFacts, first_comment_status
 from masthead.domain.errors import ValidationFailed
 from masthead.domain.events import post_status
 from masthead.domain.states import LIST_STATES, State, list_state
 from masthead.platforms.registry import TARGET_TYPES
 from masthead.services.errors import ApiError
 from masthead.store import accounts
+from masthead.store import comments as comment_store
 from masthead.store import posts as post_store
 from masthead.store.database import Database
 from masthead.timeutil import iso, utcnow
@@ -66,18 +68,27 @@ async def status(db: Database, user_id: str, post_id: str) -> dict[str, Any]:
 
     def lookup(
         conn: Connection,
-    ) -> tuple[post_store.PostRow | None, list[post_store.ItemResult], set[int]]:
+    ) -> tuple[
+        post_store.PostRow | None, list[post_store.ItemResult], set[int], CommentFacts | None
+    ]:
         post = post_store.get_post(conn, user_id, post_id)
         if post is None:
-            return None, [], set()
-        return post, post_store.post_items(conn, post_id), accounts.removed_ids(conn, user_id)
+            return None, [], set(), None
+        return (
+            post,
+            post_store.post_items(conn, post_id),
+            accounts.removed_ids(conn, user_id),
+            comment_store.first_comment_of(conn, post_id),
+        )
 
-    post, items, removed = await db.read(lookup)
+    post, items, removed, first = await db.read(lookup)
     if post is None or post.state == State.CANCELLED:
         raise ApiError(404, "Post not found")
     body = post_status(post, items)
     if post.account_id in removed:
         body["accountRemoved"] = True
+    if first is not None:
+        body["firstComment"] = first_comment_status(first)
     return body
 
 

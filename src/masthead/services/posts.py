@@ -13,13 +13,14 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from masthead.dispatch.port import DispatchPort
+from masthead.domain.comments import check_first_comment
 from masthead.domain.errors import ValidationFailed
 from masthead.domain.events import POST_SCHEDULED
 from masthead.domain.slots import SlotTarget, free_slots
 from masthead.domain.states import public_status
 from masthead.domain.validation import parse_create_request
 from masthead.media.library import MediaLibrary
-from masthead.platforms.registry import RULES
+from masthead.platforms.registry import COMMENTS, RULES
 from masthead.services import accounts as account_rules
 from masthead.services.errors import ApiError
 from masthead.services.post_media import check_hosted, ingest_accepted
@@ -62,11 +63,14 @@ async def create_post(
     now = utcnow()
     digest = request_hash(body) if idempotency_key else ""
     if idempotency_key:
-        replay = await _replay(db, user_id, idempotency_key, digest, now)
-        if replay is not None:
-            return replay
+        replayed = await replay(db, user_id, idempotency_key, digest, now)
+        if replayed is not None:
+            return replayed
     request = parse_create_request(body, now, rules=RULES)
     draft = request.post
+    comment_rules = COMMENTS.get(draft.target_type)
+    if comment_rules is not None:
+        check_first_comment(draft.target, comment_rules, draft.target_type)
     account_rules.check_destination(draft, allow)
     account = await directory.resolve(user_id, draft)
     fetch_after = await check_hosted(media, draft) if media is not None else False
@@ -119,9 +123,9 @@ async def create_post(
         except IntegrityError:
             # Another request took the same slot or the same Idempotency-Key meanwhile.
             if idempotency_key:
-                replay = await _replay(db, user_id, idempotency_key, digest, now)
-                if replay is not None:
-                    return replay
+                replayed = await replay(db, user_id, idempotency_key, digest, now)
+                if replayed is not None:
+                    return replayed
                 # The key's record is past its 24 h but not yet purged (hourly): it no
                 # longer counts, so purge the expired records now and store afresh.
                 if await _forget_expired(db, now):
@@ -142,7 +146,7 @@ async def _forget_expired(db: Database, now: datetime) -> int:
     return await db.write(lambda conn: idempotency.forget_before(conn, before))
 
 
-async def _replay(
+async def replay(
     db: Database, user_id: str, key: str, digest: str, now: datetime
 ) -> Created | None:
     since = now - IDEMPOTENCY_WINDOW

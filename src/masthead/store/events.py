@@ -114,8 +114,9 @@ _DELIVERY_COLUMNS = (
 
 
 def announce(conn: Connection) -> None:
-    """Wake delivery loops once this transaction commits: this process's through the commit
-    hook below, other processes' through NOTIFY (delivered only on commit)."""
+    """Wake delivery loops (and the comment loop, for queued comments) once this transaction
+    commits: this process's through the commit hook below, other processes' through NOTIFY
+    (delivered only on commit)."""
     conn.info[_WRITTEN] = True
     if conn.dialect.name == "postgresql":
         conn.execute(text("SELECT pg_notify(:channel, '')"), {"channel": CHANNEL})

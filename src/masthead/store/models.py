@@ -165,6 +165,8 @@ class PostItem(Base):
     """
 
     __tablename__ = "post_items"
+    __table_args__ = (Index("ix_post_items_remote_id", "remote_id"),)
+    """A comment webhook names the platform's post id (contract section 10)."""
 
     post_id: Mapped[str] = mapped_column(
         ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True
@@ -482,3 +484,69 @@ class AnalyticsSnapshot(Base):
     fetched_at: Mapped[datetime] = mapped_column(UTCDateTime)
     metrics: Mapped[dict[str, Any]] = mapped_column(JSONType)
     raw: Mapped[dict[str, Any]] = mapped_column(JSONType)
+
+
+class Comment(Base):
+    """One comment on a published post, inbound or outbound (contract section 10).
+
+    Unique per account and platform comment id, so a comment seen by a webhook and by a poll
+    is one row. An outbound comment is also its own dispatch queue, like a post: `due_at`
+    while it waits, a lease while a worker holds it, `sending_at` (the sending mark) written
+    before the platform call and `platform_comment_id` after it."""
+
+    __tablename__ = "comments"
+    __table_args__ = (
+        UniqueConstraint("account_id", "platform_comment_id"),
+        Index("ix_comments_user_created", "user_id", "created_at"),
+        Index("ix_comments_post_created", "post_id", "created_at"),
+        Index("ix_comments_created", "created_at"),
+        Index(
+            "ix_comments_due",
+            "due_at",
+            postgresql_where=text("due_at IS NOT NULL"),
+            sqlite_where=text("due_at IS NOT NULL"),
+        ),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    post_id: Mapped[str] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
+    platform: Mapped[str] = mapped_column(String(32))
+    parent_id: Mapped[str | None] = mapped_column(
+        ForeignKey("comments.id", ondelete="CASCADE"), index=True
+    )
+    platform_comment_id: Mapped[str | None] = mapped_column(String(300))
+    is_author: Mapped[bool] = mapped_column(Boolean)
+    first_comment: Mapped[bool] = mapped_column(Boolean, default=False)
+    author_id: Mapped[str | None] = mapped_column(String(300))
+    author_username: Mapped[str | None] = mapped_column(String(300))
+    author_name: Mapped[str | None] = mapped_column(String(300))
+    text: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))
+    error_code: Mapped[int | None] = mapped_column(Integer)
+    error_message: Mapped[str | None] = mapped_column(Text)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attempt: Mapped[int] = mapped_column(Integer, default=0)
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sending_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class CommentPoll(Base):
+    """When a published post is next polled for comments (claimed in batches by the poller);
+    the row goes once the post is past the polling schedule or gone."""
+
+    __tablename__ = "comment_polls"
+    __table_args__ = (Index("ix_comment_polls_next", "next_poll_at"),)
+
+    post_id: Mapped[str] = mapped_column(
+        ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True
+    )
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    next_poll_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_polled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection
 
 from masthead.domain.analytics import Checkpoints
 from masthead.domain.states import OUTCOME_UNKNOWN, State
-from masthead.store import analytics, events
+from masthead.store import analytics, comments, events
 from masthead.store.models import Post, PostItem, Worker
 from masthead.store.types import UTCDateTime
 
@@ -306,6 +306,11 @@ def finish(
                 if o.post_id in held and o.state == State.PUBLISHED
             }
             analytics.schedule(conn, published, schedules)
+        comments.after_publish(
+            conn,
+            [o.post_id for o in outcomes if o.post_id in held and o.state == State.PUBLISHED],
+            outcomes[0].at,
+        )
     return [o.post_id in held for o in outcomes]
 
 

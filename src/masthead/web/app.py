@@ -9,12 +9,22 @@ from starlette.responses import RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
 
 from masthead.web.render import STATIC_DIR, page
-from masthead.web.routes import accounts, analytics, docs, keys, posts, signin, slots, webhooks
+from masthead.web.routes import (
+    accounts,
+    analytics,
+    comments,
+    docs,
+    keys,
+    posts,
+    signin,
+    slots,
+    webhooks,
+)
 from masthead.web.session import CsrfRefused, NotFound, NotSignedIn
 
 
 def install(app: FastAPI) -> None:
-    for module in (signin, keys, accounts, posts, analytics, slots, webhooks, docs):
+    for module in (signin, keys, accounts, posts, analytics, comments, slots, webhooks, docs):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 

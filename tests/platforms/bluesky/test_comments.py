@@ -65,10 +65,9 @@ def published(ref: dict[str, str]) -> PublishedPost:
 def test_bluesky_counts_comments_as_posts(publisher: BlueskyPublisher) -> None:
     assert isinstance(publisher, CommentsReader)
     assert isinstance(publisher, CommentsWriter)
-    assert [(t.maximum, t.count.value) for t in SPEC.comment_text] == [
-        (300, "graphemes"),
-        (3000, "utf8_bytes"),
-    ]
+    assert SPEC.comments is not None
+    limit = SPEC.comments.text_limit
+    assert (limit.maximum, limit.count.value) == (300, "graphemes")
 
 
 async def test_replies_at_any_depth_are_read_under_their_top_level_reply(

@@ -6,6 +6,7 @@ from masthead.store import accounts
 from tests.fakes.meta import FakeMeta
 from tests.platforms.meta.conftest import Business, facebook_post, publish
 from tests.support import samples
+from tests.support.comments import first_comment_settled
 from tests.support.files import FileServer
 from tests.support.harness import Harness
 
@@ -60,6 +61,8 @@ async def test_video_is_published_as_a_reel_and_first_comment_follows(
     [video] = fake_meta.videos.values()
     assert video.edge == "video_reels" and video.published and video.description == "Our oven"
     assert status["publicUrl"] == f"https://www.facebook.com/reel/{video.id}"
+    first = await first_comment_settled(meta_app, business.caller, status["postSubmissionId"])
+    assert first["status"] == "posted", first
     assert [(c.parent, c.message) for c in fake_meta.comments] == [(video.id, "Hi!")]
 
 
@@ -90,6 +93,8 @@ async def test_first_comment_goes_under_a_feed_post(
     body = facebook_post(business.facebook, business.page, "Menu", firstComment="Order now")
     status = await publish(meta_app, business.caller, body)
     assert status["status"] == "published", status
+    first = await first_comment_settled(meta_app, business.caller, status["postSubmissionId"])
+    assert first["status"] == "posted", first
     [post] = fake_meta.posts_of(business.page)
     assert [(c.parent, c.message) for c in fake_meta.comments] == [(post.id, "Order now")]
 

@@ -57,7 +57,8 @@ def published(post: Post) -> PublishedPost:
 def test_threads_counts_comments_as_posts(publisher: ThreadsPublisher) -> None:
     assert isinstance(publisher, CommentsReader)
     assert isinstance(publisher, CommentsWriter)
-    [limit] = SPEC.comment_text
+    assert SPEC.comments is not None
+    limit = SPEC.comments.text_limit
     assert (limit.maximum, limit.count) == (500, Count.EMOJI_AS_BYTES)
 
 

@@ -52,7 +52,8 @@ def published(fake: FakeX, user: User) -> PublishedPost:
 def test_x_takes_comments_of_280_weighted_characters(publisher: TwitterPublisher) -> None:
     assert isinstance(publisher, CommentsReader)
     assert isinstance(publisher, CommentsWriter)
-    [limit] = SPEC.comment_text
+    assert SPEC.comments is not None
+    limit = SPEC.comments.text_limit
     assert (limit.maximum, limit.count) == (280, Count.X_WEIGHTED)
 
 

@@ -53,7 +53,8 @@ def published(video: Video) -> PublishedPost:
 def test_youtube_takes_comments_of_10000_characters(publisher: YouTubePublisher) -> None:
     assert isinstance(publisher, CommentsReader)
     assert isinstance(publisher, CommentsWriter)
-    [limit] = SPEC.comment_text
+    assert SPEC.comments is not None
+    limit = SPEC.comments.text_limit
     assert (limit.maximum, limit.count) == (10_000, Count.CODE_POINTS)
 
 
