@@ -72,7 +72,9 @@ def claim(
     skip_locked: bool,
 ) -> list[ClaimedPost]:
     """Take up to `limit` due rows, oldest due first, and lease them to `owner`."""
-    due = select(Post.id).where(_claimable(now, conn.dialect.name)).order_by(Post.due_at).limit(limit)
+    due = (
+        select(Post.id).where(_claimable(now, conn.dialect.name)).order_by(Post.due_at).limit(limit)
+    )
     if skip_locked:
         due = due.with_for_update(skip_locked=True)
     result = conn.execute(
