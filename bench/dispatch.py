@@ -30,6 +30,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
 from bench import profile
+from bench.http_floor import measure_floor
 from bench.procs import (
     HOST,
     BenchError,
@@ -331,6 +332,16 @@ async def _measure(
         }
     finally:
         await db.close()
+    floor = None
+    if not plan.null_platform:
+        floor = await asyncio.to_thread(
+            measure_floor,
+            workdir,
+            plan.posts,
+            settings.dispatch_send_concurrency,
+            server_cpu,
+            client_cpu,
+        )
 
     published = counts.get(State.PUBLISHED, 0)
     lags = [at - t_due for at, _ in deliveries]
@@ -367,6 +378,7 @@ async def _measure(
         "lag_min_ms": round(min(lags) * 1000, 3) if lags else None,
         "poll_interval_s": POLL_SECONDS,
         "events": events,
+        "http_floor": floor,
         "profile": prof,
         "engine": {
             "batch_size": settings.dispatch_batch_size,

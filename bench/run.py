@@ -272,6 +272,16 @@ def _print_dispatch(results: list[dict[str, Any]]) -> None:
         )
         print(f"  goal: all published within {GOAL_ALL_SECONDS:g} s of T: {verdicts}")
         for r in done:
+            floor = r.get("http_floor")
+            if floor and r["seconds_to_all_published"]:
+                print(
+                    f"  baseline, {r['database']}: a plain aiohttp client sent"
+                    f" {floor['requests']:,} requests to the same receiver in"
+                    f" {floor['seconds']:g} s"
+                    f" ({floor['cpu_ms_per_request']:g} ms CPU each, {floor['non_2xx']} non-2xx);"
+                    f" Masthead took x{r['seconds_to_all_published'] / floor['seconds']:.2f} that"
+                )
+        for r in done:
             problems = []
             if not r["valid"]:
                 problems.append(f"set-up overran T by {-r['headroom_before_due_s']:.2f}s")
@@ -646,6 +656,8 @@ def main(argv: list[str] | None = None) -> int:
     report: dict[str, Any] = {
         "started_at": started.isoformat(),
         "machine": _machine(server_cpu, client_cpu),
+        # The machine is shared: its load says how far the absolute figures can be trusted.
+        "load_average_at_start": os.getloadavg(),
     }
     failed = False
     clock = time.monotonic()
@@ -816,6 +828,7 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(workdir, ignore_errors=True)
 
     report["wall_seconds"] = round(time.monotonic() - clock, 1)
+    report["load_average_at_end"] = os.getloadavg()
     _print_api(report["api"])
     _print_dispatch(report.get("dispatch", []))
     _print_media(report.get("media", {}))
