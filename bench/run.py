@@ -272,6 +272,14 @@ def _print_dispatch(results: list[dict[str, Any]]) -> None:
         )
         print(f"  goal: all published within {GOAL_ALL_SECONDS:g} s of T: {verdicts}")
         for r in done:
+            sql = r.get("sql_floor")
+            if sql and r["seconds_to_all_published"]:
+                print(
+                    f"  baseline, {r['database']}: the claim, mark and outcome writes alone in"
+                    f" plain SQL published {sql['published']:,} in {sql['seconds']:g} s"
+                    f" ({sql['cpu_ms_per_post']:g} ms CPU per post, {sql['commits']} commits);"
+                    f" Masthead took x{r['seconds_to_all_published'] / sql['seconds']:.2f} that"
+                )
             floor = r.get("http_floor")
             if floor and r["seconds_to_all_published"]:
                 print(
