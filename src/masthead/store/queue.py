@@ -54,7 +54,7 @@ def _claimable(now: datetime, dialect: str) -> Any:
     # posts scheduled ahead, inside the group commit, so the API stalled as the table grew.
     # A unary + keeps the state term off every index (sqlite.org/optoverview.html), so the
     # claim reads the `due_at` index in order and stops at its limit.
-    state = literal_column("+posts.state") if dialect == "sqlite" else Post.state
+    state = literal_column("+posts.state", Post.state.type) if dialect == "sqlite" else Post.state
     return and_(
         Post.due_at <= now,
         state.in_((State.SCHEDULED, State.IN_PROGRESS)),
