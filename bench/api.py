@@ -220,10 +220,10 @@ def run_api(
         wait_for_port(receiver, receiver_port)
         bare_port = free_port()
 
-        def bare_server(log: str) -> AbstractContextManager[Child]:
+        def bare_server(log: str, *extra: str) -> AbstractContextManager[Child]:
             return child(
                 "bare ASGI server",
-                python_module("bench.bare", "--port", str(bare_port)),
+                python_module("bench.bare", "--port", str(bare_port), *extra),
                 env=clean_env({}),
                 log=workdir / log,
                 cpu=server_cpu,
@@ -236,6 +236,17 @@ def run_api(
             wait_for_port(bare, bare_port)
             load(bare_port, bare_body, "", plan.warmup)
             bare_result = load(bare_port, bare_body, "", plan.duration)
+
+        print(
+            f"  bare ASGI + durable insert (group commit): warm-up {plan.warmup:g}s, then"
+            f" {plan.duration:g}s ...",
+            flush=True,
+        )
+        durable_db = workdir / "bare-durable.db"
+        with bare_server("bare-durable.log", "--durable", str(durable_db)) as bare:
+            wait_for_port(bare, bare_port)
+            load(bare_port, bare_body, "", plan.warmup)
+            durable_result = load(bare_port, bare_body, "", plan.duration)
 
         print(f"  masthead: warm-up {plan.warmup:g}s, then {plan.duration:g}s ...", flush=True)
         with _masthead(workdir, "masthead-peak", receiver_port, server_cpu) as peak:
@@ -291,6 +302,8 @@ def run_api(
         "bare": bare_result.as_dict(),
         "masthead": main.as_dict(),
         "ratio": round(main.rps / bare_result.rps, 4) if bare_result.rps else None,
+        "bare_durable": durable_result.as_dict(),
+        "ratio_durable": round(main.rps / durable_result.rps, 4) if durable_result.rps else None,
         "half_load": half_fresh,
         "half_load_after_peak": half_loaded,
         "half_load_client_floor": floor,

@@ -30,12 +30,14 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
 from bench import profile
+from bench.http_floor import measure_floor
 from bench.procs import (
     HOST,
     BenchError,
     child,
     clean_env,
     free_port,
+    pinned,
     python_module,
     wait_for_port,
 )
@@ -331,6 +333,16 @@ async def _measure(
         }
     finally:
         await db.close()
+    floor = None
+    if not plan.null_platform:
+        floor = await asyncio.to_thread(
+            measure_floor,
+            workdir,
+            plan.posts,
+            settings.dispatch_send_concurrency,
+            server_cpu,
+            client_cpu,
+        )
 
     published = counts.get(State.PUBLISHED, 0)
     lags = [at - t_due for at, _ in deliveries]
@@ -367,6 +379,7 @@ async def _measure(
         "lag_min_ms": round(min(lags) * 1000, 3) if lags else None,
         "poll_interval_s": POLL_SECONDS,
         "events": events,
+        "http_floor": floor,
         "profile": prof,
         "engine": {
             "batch_size": settings.dispatch_batch_size,
@@ -387,7 +400,37 @@ async def run_sqlite(
     await asyncio.to_thread(data_dir.mkdir, parents=True, exist_ok=True)
     settings = Settings(data_dir=data_dir, secret_key=secrets.token_urlsafe(32))
     env = {"MASTHEAD_DATA_DIR": str(data_dir)}
-    return await _measure("sqlite", settings, env, workdir, plan, server_cpu, client_cpu)
+    result = await _measure("sqlite", settings, env, workdir, plan, server_cpu, client_cpu)
+    result["sql_floor"] = await sql_floor_sqlite(workdir, plan, server_cpu)
+    return result
+
+
+async def sql_floor_sqlite(workdir: Path, plan: DispatchPlan, cpu: int | None) -> dict[str, Any]:
+    """`bench/sql_floor.py` on a fresh database seeded as part 2 seeds, on the worker's CPU."""
+    data_dir = workdir / "sql-floor"
+    await asyncio.to_thread(data_dir.mkdir, parents=True, exist_ok=True)
+    settings = Settings(data_dir=data_dir, secret_key=secrets.token_urlsafe(32))
+    await asyncio.to_thread(upgrade, settings.sqlalchemy_url)
+    db = Database(settings.sqlalchemy_url)
+    await db.start()
+    try:
+        await _seed(db, settings, f"http://{HOST}:9/hook", plan)
+    finally:
+        await db.close()
+    cmd = python_module(
+        "bench.sql_floor",
+        "--db",
+        str(data_dir / "masthead.db"),
+        "--batch",
+        str(settings.dispatch_batch_size),
+    )
+    done = await asyncio.to_thread(
+        subprocess.run, pinned(cmd, cpu), capture_output=True, text=True, timeout=300, check=False
+    )
+    if done.returncode != 0:
+        raise BenchError(f"plain-SQL baseline failed:\n{done.stdout}\n{done.stderr}")
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
 
 
 async def _pg_admin(sql: str) -> None:

@@ -24,7 +24,7 @@ from typing import Any
 
 import httpx
 
-from bench import openloop
+from bench import openloop, profile
 from bench.api import _masthead
 from bench.procs import HOST, BenchError, child, clean_env, free_port, python_module, wait_for_port
 from bench.scale import rss_mib
@@ -32,6 +32,8 @@ from masthead.domain.states import State
 from masthead.timeutil import iso, utcnow
 
 GOAL_RSS_GROWTH = 0.10
+WINDOW_SECONDS = 10.0
+"""openloop's window for latency over time."""
 WARMUP_MAX_SECONDS = 60.0
 WARMUP_SHARE = 0.10
 MIX_WEIGHTS = {"post-future": 40, "post-now": 15, "get-post": 30, "get-accounts": 10, "patch": 5}
@@ -47,6 +49,13 @@ class SoakPlan:
     """Scheduled posts that the GET and PATCH requests take in turn."""
     sample_every: float = 2.0
     drain_timeout: float = 120.0
+    profile_to: Path | None = None
+    """Where to write a py-spy profile of the server over the whole soak (None: none)."""
+    preload: int = 0
+    """Posts scheduled ahead inserted before the load: the table a long soak leaves behind,
+    reached at once (for a short before/after run)."""
+    rate: float | None = None
+    """A fixed rate instead of half the measured peak (before/after runs at the same rate)."""
 
 
 def mix_requests(body: str, ids: list[str]) -> list[dict[str, Any]]:
@@ -118,6 +127,24 @@ def _peak(probe: dict[str, Any], db_file: Path, plan: SoakPlan) -> float:
     return round(probe["completed"] / total, 1) if total else 0.0
 
 
+_PRELOAD = """
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < :count)
+INSERT INTO posts (id, user_id, account_id, platform, subaccount_id, draft, state,
+                   scheduled_at, post_time, due_at, attempt, version, created_at, updated_at)
+SELECT lower(hex(randomblob(18))), p.user_id, p.account_id, p.platform, p.subaccount_id,
+       p.draft, p.state, p.scheduled_at, p.post_time, p.due_at, p.attempt, p.version,
+       p.created_at, p.updated_at
+FROM n, (SELECT * FROM posts WHERE id = :template) AS p
+"""
+
+
+def _preload(db_file: Path, template: str, count: int) -> None:
+    """`count` copies of the scheduled post `template` under new ids, in one transaction
+    beside the running server (no ANALYZE: a deployment never runs one)."""
+    with closing(sqlite3.connect(db_file, timeout=60)) as conn, conn:
+        conn.execute(_PRELOAD, {"count": count, "template": template})
+
+
 def _pool(port: int, key: str, body: str, count: int) -> list[str]:
     headers = {"blotato-api-key": key, "Content-Type": "application/json"}
     ids = []
@@ -130,20 +157,50 @@ def _pool(port: int, key: str, body: str, count: int) -> list[str]:
     return ids
 
 
+def _wal_mib(db_file: Path) -> float:
+    try:
+        return round(db_file.with_name(db_file.name + "-wal").stat().st_size / 2**20, 1)
+    except FileNotFoundError:
+        return 0.0
+
+
 def _sampled(
-    pid: int, every: float, work: Any, *args: Any, **kwargs: Any
-) -> tuple[Any, list[tuple[float, float]]]:
-    """`work(*args, **kwargs)` in a thread while this one samples `pid`'s RSS."""
+    pid: int, db_file: Path, every: float, work: Any, *args: Any, **kwargs: Any
+) -> tuple[Any, list[tuple[float, float]], list[tuple[float, float]]]:
+    """`work(*args, **kwargs)` in a thread while this one samples `pid`'s RSS and the size
+    of the database's WAL file (both in MiB, by seconds from the start)."""
     samples: list[tuple[float, float]] = []
+    wal: list[tuple[float, float]] = []
     start = time.monotonic()
     with ThreadPoolExecutor(1) as pool:
         future = pool.submit(work, *args, **kwargs)
         while True:
+            at = round(time.monotonic() - start, 1)
             mib = rss_mib(pid)
             if mib is not None:
-                samples.append((round(time.monotonic() - start, 1), mib))
+                samples.append((at, mib))
+            wal.append((at, _wal_mib(db_file)))
             if wait([future], timeout=every).done:
-                return future.result(), samples
+                return future.result(), samples, wal
+
+
+def with_wal(
+    windows: list[dict[str, Any]], wal: list[tuple[float, float]], width: float
+) -> list[dict[str, Any]]:
+    """Each latency window with the largest WAL size sampled during it (None: no sample)."""
+    out = []
+    for window in windows:
+        sizes = [mib for t, mib in wal if window["from_s"] <= t < window["from_s"] + width]
+        out.append({**window, "wal_max_mib": max(sizes) if sizes else None})
+    return out
+
+
+def _profile_summary(out: Path | None) -> dict[str, Any] | None:
+    if out is None:
+        return None
+    if not out.exists():
+        return {"skipped": "no profile (py-spy missing? `.venv/bin/pip install py-spy`)"}
+    return {"file": str(out), **profile.summarize(out)}
 
 
 def run_soak(
@@ -161,6 +218,9 @@ def run_soak(
         wait_for_port(receiver, rx_port)
         with _masthead(workdir, "masthead-soak", rx_port, server_cpu) as server:
             ids = _pool(server.port, server.key, server.body, plan.pool)
+            if plan.preload:
+                print(f"  soak: {plan.preload:,} posts scheduled ahead inserted ...", flush=True)
+                _preload(server.db_file, ids[0], plan.preload)
             mix = workdir / "mix.json"
             mix.write_text(json.dumps({"requests": mix_requests(server.body, ids)}))
 
@@ -177,17 +237,24 @@ def run_soak(
             # Always measured here, even after part 1: its wrk peak of POST alone, like the
             # answers' rate of this mix, leaves out the dispatch of the posts due at once,
             # and half of it was more than the server sustained for ten minutes.
-            print(f"  soak: peak of the mix, {plan.probe_seconds:g}s overload ...", flush=True)
-            peak = _peak(load(plan.probe_rate, plan.probe_seconds), server.db_file, plan)
-            rate = peak / 2
+            peak: float | None = None
+            if plan.rate is None:
+                print(f"  soak: peak of the mix, {plan.probe_seconds:g}s overload ...", flush=True)
+                peak = _peak(load(plan.probe_rate, plan.probe_seconds), server.db_file, plan)
+            rate = plan.rate if plan.rate is not None else (peak or 0.0) / 2
             print(
-                f"  soak: mixed load at {rate:,.0f} req/s (half of {peak:,.0f}) for"
+                f"  soak: mixed load at {rate:,.0f} req/s (peak {peak or 'not measured'}) for"
                 f" {plan.seconds:g}s ...",
                 flush=True,
             )
-            result, samples = _sampled(
-                server.child.pid, plan.sample_every, load, rate, plan.seconds
+            spy = None
+            if plan.profile_to is not None:
+                spy = profile.record(server.child.pid, plan.seconds, plan.profile_to)
+            result, samples, wal = _sampled(
+                server.child.pid, server.db_file, plan.sample_every, load, rate, plan.seconds
             )
+            if spy is not None:
+                spy.wait()
             states = _drain(server.db_file, plan.drain_timeout)
         receiver.stop()
     deliveries: list[tuple[float, str]] = json.loads(rx_out.read_text())["deliveries"]
@@ -200,6 +267,7 @@ def run_soak(
     immediate = sum(states.values())
     return {
         "seconds": plan.seconds,
+        "preloaded_posts": plan.preload,
         "peak_rps": peak,
         "rate": rate,
         "achieved_rate": result["achieved_rate"],
@@ -210,7 +278,9 @@ def run_soak(
         "latency": result["latency"],
         "send_lag": result["send_lag"],
         "kinds": result["kinds"],
-        "windows": result["windows"],
+        "windows": with_wal(result["windows"], wal, WINDOW_SECONDS),
+        "wal_mib": {"max": max((mib for _, mib in wal), default=None), "samples": wal},
+        "profile": _profile_summary(plan.profile_to),
         "rss": {**rss, "warmup_s": warmup, "samples": samples},
         "immediate_posts": {
             "states": states,

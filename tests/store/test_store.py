@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import event, insert, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
@@ -299,3 +299,36 @@ async def test_removing_an_account_fails_only_its_posts_not_yet_begun(seeded: Se
     assert rows[sending] is not None and rows[sending].state == State.IN_PROGRESS
     assert await seeded.db.read(lambda c: accounts.get_account(c, user, seeded.account_id)) is None
     assert await seeded.db.read(lambda c: accounts.account_by_id(c, seeded.account_id))
+
+
+async def test_a_claim_on_sqlite_reads_due_posts_only_through_the_due_index(
+    seeded: Seeded,
+) -> None:
+    """SQLite has no statistics; given the state index it walked every post scheduled ahead
+    for each claim (the soak's drift, docs/performance.md part 6)."""
+    if not seeded.db.is_sqlite:
+        pytest.skip("PostgreSQL plans from its statistics")
+    await add_post(seeded, NOW + timedelta(days=30))
+    due = await add_post(seeded, NOW - timedelta(seconds=1))
+
+    def claim_and_plan(conn: Connection) -> tuple[list[queue.ClaimedPost], list[str]]:
+        statements: list[tuple[str, Any]] = []
+
+        def seen(_c: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+            statements.append((statement, parameters))
+
+        event.listen(conn, "before_cursor_execute", seen)
+        try:
+            claimed = queue.claim(
+                conn, owner="w1", now=NOW, lease=LEASE, limit=10, skip_locked=False
+            )
+        finally:
+            event.remove(conn, "before_cursor_execute", seen)
+        [(statement, parameters)] = [s for s in statements if s[0].startswith("UPDATE posts")]
+        plan = conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
+        return claimed, [row[-1] for row in plan]
+
+    claimed, plan = await seeded.db.write(claim_and_plan)
+    assert [c.id for c in claimed] == [due]
+    assert any("USING INDEX ix_posts_due (" in step for step in plan), plan
+    assert not any("ix_posts_due_state" in step for step in plan), plan
