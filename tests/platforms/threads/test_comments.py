@@ -15,8 +15,6 @@ from masthead.platforms.base import (
     AccountDisconnected,
     AccountInfo,
     CommentDraft,
-    CommentsReader,
-    CommentsWriter,
     OutcomeUnknown,
     Permanent,
     PostGone,
@@ -26,7 +24,7 @@ from masthead.platforms.base import (
 from masthead.platforms.threads import SPEC, ThreadsPublisher
 from masthead.timeutil import iso, utcnow
 from tests.fakes.threads import FakeThreads, Post, User
-from tests.support.comments import by_id
+from tests.support.comments import by_id, comment_limit
 from tests.support.credentials import Credentials
 
 
@@ -55,11 +53,7 @@ def published(post: Post) -> PublishedPost:
 
 
 def test_threads_counts_comments_as_posts(publisher: ThreadsPublisher) -> None:
-    assert isinstance(publisher, CommentsReader)
-    assert isinstance(publisher, CommentsWriter)
-    assert SPEC.comments is not None
-    limit = SPEC.comments.text_limit
-    assert (limit.maximum, limit.count) == (500, Count.EMOJI_AS_BYTES)
+    assert comment_limit(publisher, SPEC) == (500, Count.EMOJI_AS_BYTES)
 
 
 async def test_replies_at_any_depth_are_read_under_their_top_level_reply(

@@ -13,22 +13,18 @@ from masthead.domain.rules import Count
 from masthead.platforms.base import (
     AccountContext,
     AccountDisconnected,
-    AccountInfo,
     CommentDraft,
-    CommentsReader,
-    CommentsWriter,
     OutcomeUnknown,
     Permanent,
     PostGone,
     PublishedPost,
     Retryable,
 )
-from masthead.platforms.oauth import credentials_from_token_response
 from masthead.platforms.youtube import SPEC, YouTubePublisher
 from masthead.timeutil import utcnow
 from tests.fakes.youtube import FULL_SCOPE, UPLOAD_SCOPE, Channel, FakeYouTube, Video
-from tests.support.comments import by_id
-from tests.support.credentials import Credentials
+from tests.support.comments import by_id, comment_limit
+from tests.support.metrics import signed_in
 
 
 @pytest.fixture
@@ -40,10 +36,7 @@ async def publisher(fake_yt: FakeYouTube) -> AsyncIterator[YouTubePublisher]:
 
 
 def account(fake: FakeYouTube, channel: Channel, **scopes: tuple[str, ...]) -> AccountContext:
-    credentials = credentials_from_token_response(fake.issue_tokens(channel, **scopes))
-    return AccountContext(
-        AccountInfo(1, "youtube", channel.id, channel.handle), Credentials(credentials)
-    )
+    return signed_in("youtube", fake.issue_tokens(channel, **scopes), channel.id, channel.handle)
 
 
 def published(video: Video) -> PublishedPost:
@@ -51,11 +44,7 @@ def published(video: Video) -> PublishedPost:
 
 
 def test_youtube_takes_comments_of_10000_characters(publisher: YouTubePublisher) -> None:
-    assert isinstance(publisher, CommentsReader)
-    assert isinstance(publisher, CommentsWriter)
-    assert SPEC.comments is not None
-    limit = SPEC.comments.text_limit
-    assert (limit.maximum, limit.count) == (10_000, Count.CODE_POINTS)
+    assert comment_limit(publisher, SPEC) == (10_000, Count.CODE_POINTS)
 
 
 async def test_threads_are_read_with_every_reply_and_who_wrote_them(
