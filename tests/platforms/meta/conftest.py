@@ -26,6 +26,12 @@ def fake_meta() -> Iterator[FakeMeta]:
 
 
 @pytest.fixture
+def page(fake_meta: FakeMeta) -> Page:
+    """Ada's Page, with its Instagram account, for tests that call a publisher directly."""
+    return fake_meta.add_page(fake_meta.add_user("Ada"), "Ada's Bakery", instagram="adasbakery")
+
+
+@pytest.fixture
 def meta_settings(tmp_path: Path, fake_meta: FakeMeta, files: FileServer) -> Settings:
     return make_settings(
         tmp_path,

@@ -27,11 +27,6 @@ async def instagram(fake_meta: FakeMeta) -> AsyncIterator[InstagramPublisher]:
     await publisher.aclose()
 
 
-@pytest.fixture
-def page(fake_meta: FakeMeta) -> Page:
-    return fake_meta.add_page(fake_meta.add_user("Ada"), "Ada's Bakery", instagram="adasbakery")
-
-
 def ig_of(page: Page) -> IgAccount:
     assert page.ig is not None
     return page.ig

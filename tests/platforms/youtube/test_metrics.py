@@ -3,11 +3,8 @@ against the discovery document; 50 ids a request, faults and the refresh after a
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 
-from masthead.config import OAuthApp
 from masthead.platforms.base import (
     AccountDisconnected,
     MetricsReader,
@@ -19,14 +16,6 @@ from masthead.platforms.youtube import YouTubePublisher
 from tests.fakes.youtube import Channel, FakeYouTube
 from tests.support.credentials import Credentials
 from tests.support.metrics import published, signed_in
-
-
-@pytest.fixture
-async def youtube(fake_yt: FakeYouTube) -> AsyncIterator[YouTubePublisher]:
-    app = OAuthApp(fake_yt.client_id, fake_yt.client_secret, f"{fake_yt.url}/o", fake_yt.url)
-    publisher = YouTubePublisher(api_url=fake_yt.url, token_url=f"{fake_yt.url}/token", app=app)
-    yield publisher
-    await publisher.aclose()
 
 
 @pytest.fixture
