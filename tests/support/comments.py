@@ -13,9 +13,12 @@ from sqlalchemy import insert, update
 from sqlalchemy.engine import Connection
 
 from masthead.domain.comments import CommentStatus
+from masthead.domain.rules import Count
 from masthead.platforms.base import (
     AccountContext,
     CommentDraft,
+    CommentsReader,
+    CommentsWriter,
     PostGone,
     PublishContext,
     PublishedPost,
@@ -23,6 +26,7 @@ from masthead.platforms.base import (
     RemoteComment,
     SentItem,
 )
+from masthead.platforms.spec import PlatformSpec
 from masthead.store import comments as comment_store
 from masthead.store import posts as post_store
 from masthead.store.database import Database
@@ -187,3 +191,13 @@ def by_id(comments: Sequence[RemoteComment] | PostGone) -> dict[str, RemoteComme
     """The comments a platform listed, by their platform id (a post still there)."""
     assert not isinstance(comments, PostGone), comments
     return {c.platform_comment_id: c for c in comments}
+
+
+def comment_limit(publisher: Publisher, spec: PlatformSpec) -> tuple[int, Count]:
+    """The longest comment `spec`'s platform takes and how it counts, once its publisher is
+    checked to read and write comments."""
+    assert isinstance(publisher, CommentsReader)
+    assert isinstance(publisher, CommentsWriter)
+    assert spec.comments is not None
+    limit = spec.comments.text_limit
+    return limit.maximum, limit.count

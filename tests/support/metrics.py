@@ -1,23 +1,35 @@
-"""What a metrics reader is handed, for tests that call one directly."""
+"""What a metrics or comments reader is handed, for tests that call one directly."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from masthead.platforms.base import AccountContext, AccountInfo, PublishedPost
+from masthead.platforms.oauth import credentials_from_token_response
 from masthead.timeutil import utcnow
 from tests.support.credentials import Credentials
 
 
 def account(
-    platform: str, credentials: dict[str, Any], external_id: str = "1", **stored: Any
+    platform: str,
+    credentials: dict[str, Any],
+    external_id: str = "1",
+    username: str = "someone",
+    **stored: Any,
 ) -> AccountContext:
     """An account whose store holds `credentials`; `stored` are the credentials the account
     row carries (Meta's never-ending Page token is read from there)."""
     info = AccountInfo(
-        id=1, platform=platform, external_id=external_id, username="someone", credentials=stored
+        id=1, platform=platform, external_id=external_id, username=username, credentials=stored
     )
     return AccountContext(info, Credentials(dict(credentials)))
+
+
+def signed_in(
+    platform: str, tokens: dict[str, Any], external_id: str = "1", username: str = "someone"
+) -> AccountContext:
+    """An account holding what the platform's OAuth token endpoint answered (`tokens`)."""
+    return account(platform, credentials_from_token_response(tokens), external_id, username)
 
 
 def published(

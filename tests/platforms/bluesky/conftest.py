@@ -12,6 +12,7 @@ from masthead.config import Settings
 from masthead.platforms.bluesky import BlueskyPublisher
 from masthead.services.connections import connect_account
 from tests.conftest import make_settings
+from tests.fakes.bluesky_appview import FakeAppView
 from tests.support.bluesky_pds import Pds, PdsAccount, PdsUnavailable, install
 from tests.support.harness import Caller, Harness
 from tests.support.xrpc_proxy import XrpcProxy
@@ -39,6 +40,15 @@ def proxy(pds: Pds) -> Iterator[XrpcProxy]:
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def appview(pds: Pds) -> Iterator[FakeAppView]:
+    server = FakeAppView(pds, install())
+    server.start()
+    yield server
+    server.stop()
+    assert server.invalid == [], "what the AppView's lexicons refuse"
 
 
 def bluesky_settings(tmp_path: Path, service_url: str, **overrides: Any) -> Settings:

@@ -4,18 +4,17 @@ same place, a lost answer found in the account's own repository."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
+from masthead.domain.rules import Count
 from masthead.platforms.base import (
     AccountContext,
     AccountDisconnected,
     AccountInfo,
     CommentDraft,
-    CommentsReader,
-    CommentsWriter,
     Permanent,
     PostGone,
     PublishedPost,
@@ -26,21 +25,12 @@ from masthead.timeutil import utcnow
 from tests.fakes.bluesky_appview import POST, THREAD, FakeAppView, post_as, session
 from tests.platforms.bluesky.conftest import bluesky_settings, publisher_for
 from tests.platforms.bluesky.test_sessions import access_jwt
-from tests.support.bluesky_pds import Pds, PdsAccount, install
-from tests.support.comments import by_id
+from tests.support.bluesky_pds import Pds, PdsAccount
+from tests.support.comments import by_id, comment_limit
 from tests.support.credentials import Credentials
 from tests.support.xrpc_proxy import ProxyFault
 
 CREATE = "com.atproto.repo.createRecord"
-
-
-@pytest.fixture
-def appview(pds: Pds) -> Iterator[FakeAppView]:
-    server = FakeAppView(pds, install())
-    server.start()
-    yield server
-    server.stop()
-    assert server.invalid == [], "what the getPostThread lexicon refuses"
 
 
 @pytest.fixture
@@ -63,11 +53,7 @@ def published(ref: dict[str, str]) -> PublishedPost:
 
 
 def test_bluesky_counts_comments_as_posts(publisher: BlueskyPublisher) -> None:
-    assert isinstance(publisher, CommentsReader)
-    assert isinstance(publisher, CommentsWriter)
-    assert SPEC.comments is not None
-    limit = SPEC.comments.text_limit
-    assert (limit.maximum, limit.count.value) == (300, "graphemes")
+    assert comment_limit(publisher, SPEC) == (300, Count.GRAPHEMES)
 
 
 async def test_replies_at_any_depth_are_read_under_their_top_level_reply(

@@ -1,12 +1,12 @@
-"""Bluesky metrics through the collector: getPosts on a fake AppView (lexicon-checked) over
-the real PDS, 25 AT-URIs per request, a deleted record found in the repository, a missing
+"""Bluesky metrics through the collector: getPosts on the fake AppView (lexicon-checked) in
+front of the real PDS, 25 AT-URIs per request, a deleted record found in the repository, a missing
 count, the AppView's rate limit."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -16,22 +16,11 @@ from masthead.domain.atproto_ids import rkey_of
 from masthead.platforms.registry import analytics_checkpoints
 from masthead.store import analytics
 from masthead.timeutil import utcnow
-from tests.fakes.bluesky_counts import FakeCountsAppView
+from tests.fakes.bluesky_appview import POST, POSTS, FakeAppView, post_as, rate_limited, session
 from tests.platforms.bluesky.conftest import bluesky_settings, connect
 from tests.support.analytics import publish
 from tests.support.bluesky_pds import Pds, PdsAccount
 from tests.support.harness import Harness, running_app
-
-POST = "app.bsky.feed.post"
-
-
-@pytest.fixture
-def appview(pds: Pds) -> Iterator[FakeCountsAppView]:
-    server = FakeCountsAppView(pds.url)
-    server.start()
-    yield server
-    server.stop()
-    assert server.invalid == [], "requests the getPosts lexicon refuses"
 
 
 @dataclass
@@ -41,41 +30,21 @@ class Posted:
     uris: list[str]
 
 
-def _records(pds: Pds, account: PdsAccount, count: int) -> list[str]:
-    session = pds.xrpc(
-        "com.atproto.server.createSession",
-        {"identifier": account.handle, "password": account.password},
-    )
-    now = datetime.now(UTC).isoformat().replace("+00:00", "Z")
-    return [
-        pds.xrpc(
-            "com.atproto.repo.createRecord",
-            {
-                "repo": account.did,
-                "collection": POST,
-                "record": {"$type": POST, "text": f"post {n}", "createdAt": now},
-            },
-            session["accessJwt"],
-        )["uri"]
-        for n in range(count)
-    ]
-
-
 @pytest.fixture
 async def posted(
     tmp_path: Path,
     pds: Pds,
     alice: PdsAccount,
-    appview: FakeCountsAppView,
+    appview: FakeAppView,
     request: pytest.FixtureRequest,
 ) -> AsyncIterator[Posted]:
     count = getattr(request, "param", 3)
     settings = bluesky_settings(tmp_path, pds.url, bluesky_appview_url=appview.url)
-    appview.handles[alice.did] = alice.handle
     async with running_app(settings, run_worker=False) as app:
         caller = await app.user()
         account = await connect(app, caller, alice)
-        uris = _records(pds, alice, count)
+        as_alice = session(pds, alice)
+        uris = [post_as(pds, as_alice, f"post {n}")["uri"] for n in range(count)]
         ids = await publish(
             app.db,
             caller,
@@ -98,7 +67,7 @@ async def _history(app: Harness, ids: list[str]) -> dict[str, list[analytics.Sna
 
 @pytest.mark.parametrize("posted", [30], indirect=True)
 async def test_30_posts_take_two_requests_of_at_most_25(
-    posted: Posted, appview: FakeCountsAppView
+    posted: Posted, appview: FakeAppView
 ) -> None:
     appview.counts[posted.uris[4]] = {"likeCount": 7, "replyCount": 2, "repostCount": 1}
     collector = _collector(posted.app)
@@ -116,17 +85,13 @@ async def test_30_posts_take_two_requests_of_at_most_25(
 
 
 async def test_a_deleted_record_ends_collection_and_a_missing_count_stays_absent(
-    posted: Posted, appview: FakeCountsAppView, pds: Pds, alice: PdsAccount
+    posted: Posted, appview: FakeAppView, pds: Pds, alice: PdsAccount
 ) -> None:
     gone, kept, _ = posted.ids
-    session = pds.xrpc(
-        "com.atproto.server.createSession",
-        {"identifier": alice.handle, "password": alice.password},
-    )
     pds.xrpc(
         "com.atproto.repo.deleteRecord",
         {"repo": alice.did, "collection": POST, "rkey": rkey_of(posted.uris[0])},
-        session["accessJwt"],
+        session(pds, alice)["accessJwt"],
     )
     appview.missing_metric()
     await _collector(posted.app).run_once()
@@ -140,9 +105,9 @@ async def test_a_deleted_record_ends_collection_and_a_missing_count_stays_absent
 
 
 async def test_the_appviews_rate_limit_is_retried_later(
-    posted: Posted, appview: FakeCountsAppView
+    posted: Posted, appview: FakeAppView
 ) -> None:
-    appview.fail_next("getPosts", "rate_limit")
+    appview.faults.append(rate_limited(POSTS))
     collector = _collector(posted.app)
     await collector.run_once()
     states = await posted.app.db.read(lambda c: analytics.collection_state(c, posted.ids))

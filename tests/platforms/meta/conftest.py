@@ -12,7 +12,7 @@ import pytest
 
 from masthead.config import Settings
 from tests.conftest import make_settings
-from tests.fakes.meta import SPECS, FakeMeta, FbUser, Page
+from tests.fakes.meta import SPECS, FakeMeta, FbUser, IgAccount, Page
 from tests.support.files import FileServer
 from tests.support.harness import Caller, Harness, served_app
 
@@ -23,6 +23,18 @@ def fake_meta() -> Iterator[FakeMeta]:
         pytest.skip(f"Meta's codegen specs are not at {SPECS} (the shared specs folder)")
     with FakeMeta().running("requests that Meta's specs refuse") as fake:
         yield fake
+
+
+@pytest.fixture
+def page(fake_meta: FakeMeta) -> Page:
+    """Ada's Page, with its Instagram account, for tests that call a publisher directly."""
+    return fake_meta.add_page(fake_meta.add_user("Ada"), "Ada's Bakery", instagram="adasbakery")
+
+
+def ig_of(page: Page) -> IgAccount:
+    """The Instagram account linked to `page`."""
+    assert page.ig is not None
+    return page.ig
 
 
 @pytest.fixture

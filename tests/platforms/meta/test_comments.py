@@ -16,7 +16,7 @@ from masthead.dispatch import engine
 from masthead.dispatch.comment_polls import CommentPoller
 from masthead.store.models import CommentPoll
 from tests.fakes.meta import FakeMeta, IgMedia
-from tests.platforms.meta.conftest import Business, facebook_post, instagram_post, publish
+from tests.platforms.meta.conftest import Business, facebook_post, ig_of, instagram_post, publish
 from tests.support import samples
 from tests.support.comments import first_comment_settled
 from tests.support.files import FileServer
@@ -83,8 +83,7 @@ async def test_a_signed_delivery_is_stored_and_an_unsigned_one_is_refused(
     meta_app: Harness, fake_meta: FakeMeta, business: Business, files: FileServer
 ) -> None:
     post_id, media = await instagram_published(meta_app, fake_meta, business, files)
-    ig = business.page.ig
-    assert ig is not None
+    ig = ig_of(business.page)
     fan = fake_meta.seed_comment(media.id, "Love this!", author_id=FAN, username="breadfan")
     body, headers = fake_meta.webhook_delivery(fake_meta.instagram_change(ig, media, fan))
 
@@ -116,8 +115,7 @@ async def test_the_same_comment_by_webhook_and_by_polling_is_stored_once(
     meta_app: Harness, fake_meta: FakeMeta, business: Business, files: FileServer
 ) -> None:
     post_id, media = await instagram_published(meta_app, fake_meta, business, files)
-    ig = business.page.ig
-    assert ig is not None
+    ig = ig_of(business.page)
     first = fake_meta.seed_comment(media.id, "First!", author_id=FAN)
     reply = fake_meta.seed_comment(media.id, "Me too", author_id="42", reply_to=first.id)
     for comment in (first, reply):

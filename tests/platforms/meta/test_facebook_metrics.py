@@ -30,11 +30,6 @@ async def facebook(fake_meta: FakeMeta) -> AsyncIterator[FacebookPublisher]:
     await publisher.aclose()
 
 
-@pytest.fixture
-def page(fake_meta: FakeMeta) -> Page:
-    return fake_meta.add_page(fake_meta.add_user("Ada"), "Ada's Bakery")
-
-
 def ctx_for(page: Page) -> AccountContext:
     info = AccountInfo(id=1, platform="facebook", external_id="1", username="Ada")
     store = Credentials({}, {("page", page.id): {"access_token": page.token}})

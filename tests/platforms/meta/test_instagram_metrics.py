@@ -16,7 +16,8 @@ from masthead.platforms.base import (
     Retryable,
 )
 from masthead.platforms.instagram import InstagramPublisher
-from tests.fakes.meta import FakeMeta, IgAccount, Page
+from tests.fakes.meta import FakeMeta, Page
+from tests.platforms.meta.conftest import ig_of
 from tests.support.metrics import account, published
 
 
@@ -25,16 +26,6 @@ async def instagram(fake_meta: FakeMeta) -> AsyncIterator[InstagramPublisher]:
     publisher = InstagramPublisher(api_url=fake_meta.url, app=None, throttle_wait=42.0)
     yield publisher
     await publisher.aclose()
-
-
-@pytest.fixture
-def page(fake_meta: FakeMeta) -> Page:
-    return fake_meta.add_page(fake_meta.add_user("Ada"), "Ada's Bakery", instagram="adasbakery")
-
-
-def ig_of(page: Page) -> IgAccount:
-    assert page.ig is not None
-    return page.ig
 
 
 def ctx_for(page: Page) -> AccountContext:

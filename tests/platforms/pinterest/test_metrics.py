@@ -4,7 +4,6 @@ request and answer against Pinterest's OpenAPI; faults and the refresh after a 4
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any
 
 import pytest
 
@@ -16,10 +15,9 @@ from masthead.platforms.base import (
     PostGone,
     Retryable,
 )
-from masthead.platforms.oauth import credentials_from_token_response
 from masthead.platforms.pinterest import PinterestPublisher
 from tests.fakes.pinterest import FakePinterest, User
-from tests.support.metrics import account, published
+from tests.support.metrics import published, signed_in
 
 
 @pytest.fixture
@@ -40,10 +38,6 @@ def pinner(fake_pinterest: FakePinterest) -> User:
     return fake_pinterest.add_user("baker")
 
 
-def credentials(fake: FakePinterest, user: User) -> dict[str, Any]:
-    return credentials_from_token_response(fake.issue_tokens(user))
-
-
 async def test_an_image_pin_is_normalised_with_its_save_rate(
     pinterest: PinterestPublisher, fake_pinterest: FakePinterest, pinner: User
 ) -> None:
@@ -52,7 +46,7 @@ async def test_an_image_pin_is_normalised_with_its_save_rate(
         pinner, IMPRESSION=240, SAVE=20, SAVE_RATE=0.08, PIN_CLICK=37, OUTBOUND_CLICK=0
     )
     result = await pinterest.fetch_metrics(
-        account("pinterest", credentials(fake_pinterest, pinner)), [published(pin.id)]
+        signed_in("pinterest", fake_pinterest.issue_tokens(pinner)), [published(pin.id)]
     )
     assert result == {
         f"p-{pin.id}": MetricsSnapshot(
@@ -79,7 +73,7 @@ async def test_a_video_pin_has_views_and_a_missing_metric_is_absent(
 ) -> None:
     pin = fake_pinterest.add_pin(pinner, video=True, IMPRESSION=50, VIDEO_MRC_VIEW=31)
     result = await pinterest.fetch_metrics(
-        account("pinterest", credentials(fake_pinterest, pinner)),
+        signed_in("pinterest", fake_pinterest.issue_tokens(pinner)),
         [published(pin.id, data={"mediaType": "video"})],
     )
     snapshot = result[f"p-{pin.id}"]
@@ -94,7 +88,7 @@ async def test_one_request_per_pin_and_a_deleted_pin_is_gone(
     deleted = fake_pinterest.add_pin(pinner, SAVE=2)
     del fake_pinterest.pins[deleted.id]
     result = await pinterest.fetch_metrics(
-        account("pinterest", credentials(fake_pinterest, pinner)),
+        signed_in("pinterest", fake_pinterest.issue_tokens(pinner)),
         [published(kept.id), published(deleted.id)],
     )
     assert result[f"p-{deleted.id}"] == PostGone("Post no longer exists on pinterest")
@@ -110,7 +104,7 @@ async def test_rate_limit_waits_as_pinterest_says(
     fake_pinterest.fail_next("pin-analytics", "rate_limit")
     with pytest.raises(Retryable) as raised:
         await pinterest.fetch_metrics(
-            account("pinterest", credentials(fake_pinterest, pinner)), [published(pin.id)]
+            signed_in("pinterest", fake_pinterest.issue_tokens(pinner)), [published(pin.id)]
         )
     assert raised.value.retry_after == 7.0
 
@@ -119,7 +113,7 @@ async def test_an_expired_token_is_refreshed_once(
     pinterest: PinterestPublisher, fake_pinterest: FakePinterest, pinner: User
 ) -> None:
     pin = fake_pinterest.add_pin(pinner, SAVE=1)
-    ctx = account("pinterest", credentials(fake_pinterest, pinner))
+    ctx = signed_in("pinterest", fake_pinterest.issue_tokens(pinner))
     fake_pinterest.expire_access_tokens()
     result = await pinterest.fetch_metrics(ctx, [published(pin.id)])
     assert isinstance(result[f"p-{pin.id}"], MetricsSnapshot)
@@ -130,7 +124,7 @@ async def test_a_revoked_grant_disconnects_the_account(
     pinterest: PinterestPublisher, fake_pinterest: FakePinterest, pinner: User
 ) -> None:
     pin = fake_pinterest.add_pin(pinner, SAVE=1)
-    ctx = account("pinterest", credentials(fake_pinterest, pinner))
+    ctx = signed_in("pinterest", fake_pinterest.issue_tokens(pinner))
     fake_pinterest.tokens.clear()
     fake_pinterest.refresh_tokens.clear()
     with pytest.raises(AccountDisconnected):

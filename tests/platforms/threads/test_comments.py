@@ -13,10 +13,7 @@ from masthead.domain.rules import Count
 from masthead.platforms.base import (
     AccountContext,
     AccountDisconnected,
-    AccountInfo,
     CommentDraft,
-    CommentsReader,
-    CommentsWriter,
     OutcomeUnknown,
     Permanent,
     PostGone,
@@ -26,12 +23,12 @@ from masthead.platforms.base import (
 from masthead.platforms.threads import SPEC, ThreadsPublisher
 from masthead.timeutil import iso, utcnow
 from tests.fakes.threads import FakeThreads, Post, User
-from tests.support.comments import by_id
-from tests.support.credentials import Credentials
+from tests.support.comments import by_id, comment_limit
+from tests.support.metrics import account
 
 
 @pytest.fixture
-async def publisher(fake_threads: FakeThreads) -> AsyncIterator[ThreadsPublisher]:
+async def threads(fake_threads: FakeThreads) -> AsyncIterator[ThreadsPublisher]:
     publisher = ThreadsPublisher(
         api_url=fake_threads.url, app=None, poll_seconds=0.05, processing_limit=5.0
     )
@@ -39,39 +36,46 @@ async def publisher(fake_threads: FakeThreads) -> AsyncIterator[ThreadsPublisher
     await publisher.aclose()
 
 
-def account(fake: FakeThreads, user: User) -> AccountContext:
-    body = fake.issue_token(user)
+@pytest.fixture
+def ada(fake_threads: FakeThreads) -> User:
+    return fake_threads.add_user("ada")
+
+
+@pytest.fixture
+def root(fake_threads: FakeThreads, ada: User) -> Post:
+    """Ada's launch post, that the comments are under."""
+    return fake_threads.post(ada, "Our launch")
+
+
+@pytest.fixture
+def ctx(fake_threads: FakeThreads, ada: User) -> AccountContext:
+    """Ada's account as Masthead holds it (Threads' long-lived token, no refresh token)."""
+    body = fake_threads.issue_token(ada)
     credentials = {
         "access_token": body["access_token"],
         "expires_at": iso(utcnow() + timedelta(seconds=body["expires_in"])),
         "issued_at": iso(utcnow()),
     }
-    info = AccountInfo(1, "threads", user.id, user.username, credentials)
-    return AccountContext(info, Credentials(dict(credentials)))
+    return account("threads", credentials, ada.id, ada.username, **credentials)
 
 
 def published(post: Post) -> PublishedPost:
     return PublishedPost("p1", post.id, post.permalink, post.timestamp)
 
 
-def test_threads_counts_comments_as_posts(publisher: ThreadsPublisher) -> None:
-    assert isinstance(publisher, CommentsReader)
-    assert isinstance(publisher, CommentsWriter)
-    assert SPEC.comments is not None
-    limit = SPEC.comments.text_limit
-    assert (limit.maximum, limit.count) == (500, Count.EMOJI_AS_BYTES)
+def test_threads_counts_comments_as_posts(threads: ThreadsPublisher) -> None:
+    assert comment_limit(threads, SPEC) == (500, Count.EMOJI_AS_BYTES)
 
 
 async def test_replies_at_any_depth_are_read_under_their_top_level_reply(
-    publisher: ThreadsPublisher, fake_threads: FakeThreads
+    threads: ThreadsPublisher, fake_threads: FakeThreads, ada: User, root: Post, ctx: AccountContext
 ) -> None:
-    ada, bob = fake_threads.add_user("ada"), fake_threads.add_user("bob")
-    root = fake_threads.post(ada, "Our launch")
+    bob = fake_threads.add_user("bob")
     first = fake_threads.post(bob, "Congrats", reply_to=root.id)
     answer = fake_threads.post(ada, "Thanks", reply_to=first.id)
     deeper = fake_threads.post(bob, "Any time", reply_to=answer.id)
     fake_threads.post(bob, "Unrelated")
-    found = by_id(await publisher.list_comments(account(fake_threads, ada), published(root), None))
+    found = by_id(await threads.list_comments(ctx, published(root), None))
     assert set(found) == {first.id, answer.id, deeper.id}
     assert found[first.id].parent_platform_comment_id is None
     assert found[answer.id].parent_platform_comment_id == first.id
@@ -81,114 +85,93 @@ async def test_replies_at_any_depth_are_read_under_their_top_level_reply(
 
 
 async def test_a_long_conversation_is_read_page_by_page(
-    publisher: ThreadsPublisher, fake_threads: FakeThreads
+    threads: ThreadsPublisher, fake_threads: FakeThreads, root: Post, ctx: AccountContext
 ) -> None:
-    ada, bob = fake_threads.add_user("ada"), fake_threads.add_user("bob")
-    root = fake_threads.post(ada, "Our launch")
+    bob = fake_threads.add_user("bob")
     for n in range(130):
         fake_threads.post(bob, f"reply {n}", reply_to=root.id)
-    found = await publisher.list_comments(account(fake_threads, ada), published(root), None)
+    found = await threads.list_comments(ctx, published(root), None)
     assert len(by_id(found)) == 130
     assert len(fake_threads.calls("conversation")) == 2
 
 
 async def test_a_deleted_post_is_gone(
-    publisher: ThreadsPublisher, fake_threads: FakeThreads
+    threads: ThreadsPublisher, fake_threads: FakeThreads, root: Post, ctx: AccountContext
 ) -> None:
-    ada = fake_threads.add_user("ada")
-    root = fake_threads.post(ada, "Soon deleted")
     del fake_threads.posts[root.id]
-    ctx = account(fake_threads, ada)
-    assert isinstance(await publisher.list_comments(ctx, published(root), None), PostGone)
+    assert isinstance(await threads.list_comments(ctx, published(root), None), PostGone)
     with pytest.raises(Permanent, match="is not a Threads post"):
-        await publisher.send_comment(ctx, published(root), CommentDraft("Hello?"))
+        await threads.send_comment(ctx, published(root), CommentDraft("Hello?"))
 
 
 async def test_a_top_level_comment_and_a_reply_are_published_replies(
-    publisher: ThreadsPublisher, fake_threads: FakeThreads
+    threads: ThreadsPublisher, fake_threads: FakeThreads, ada: User, root: Post, ctx: AccountContext
 ) -> None:
-    ada, bob = fake_threads.add_user("ada"), fake_threads.add_user("bob")
-    root = fake_threads.post(ada, "Our launch")
+    bob = fake_threads.add_user("bob")
     question = fake_threads.post(bob, "When?", reply_to=root.id)
-    ctx = account(fake_threads, ada)
-    top = await publisher.send_comment(ctx, published(root), CommentDraft("Thanks all 🎉"))
-    answer = await publisher.send_comment(ctx, published(root), CommentDraft("Soon", question.id))
+    top = await threads.send_comment(ctx, published(root), CommentDraft("Thanks all 🎉"))
+    answer = await threads.send_comment(ctx, published(root), CommentDraft("Soon", question.id))
     made, reply = fake_threads.posts[top], fake_threads.posts[answer]
     assert (made.reply_to, made.text, made.user_id) == (root.id, "Thanks all 🎉", ada.id)
     assert (reply.reply_to, reply.root) == (question.id, root.id)
 
 
 async def test_rate_limits_are_retryable(
-    publisher: ThreadsPublisher, fake_threads: FakeThreads
+    threads: ThreadsPublisher, fake_threads: FakeThreads, ada: User, root: Post, ctx: AccountContext
 ) -> None:
-    ada = fake_threads.add_user("ada")
-    root = fake_threads.post(ada, "Busy")
     fake_threads.fail_next("conversation", "throttled")
     with pytest.raises(Retryable):
-        await publisher.list_comments(account(fake_threads, ada), published(root), None)
+        await threads.list_comments(ctx, published(root), None)
     other = ThreadsPublisher(api_url=fake_threads.url, app=None, poll_seconds=0.05)
     fake_threads.fail_next("publish", "rate_limit")
     try:
         with pytest.raises(Retryable):
-            await other.send_comment(
-                account(fake_threads, ada), published(root), CommentDraft("Hi")
-            )
+            await other.send_comment(ctx, published(root), CommentDraft("Hi"))
     finally:
         await other.aclose()
     assert fake_threads.posts_by(ada) == [root]
 
 
 async def test_a_revoked_token_disconnects_the_account(
-    publisher: ThreadsPublisher, fake_threads: FakeThreads
+    threads: ThreadsPublisher, fake_threads: FakeThreads, root: Post, ctx: AccountContext
 ) -> None:
-    ada = fake_threads.add_user("ada")
-    root = fake_threads.post(ada, "Revoked soon")
-    ctx = account(fake_threads, ada)
     fake_threads.expire_tokens()
     with pytest.raises(AccountDisconnected):
-        await publisher.list_comments(ctx, published(root), None)
+        await threads.list_comments(ctx, published(root), None)
     with pytest.raises(AccountDisconnected):
-        await publisher.send_comment(ctx, published(root), CommentDraft("Hi"))
+        await threads.send_comment(ctx, published(root), CommentDraft("Hi"))
 
 
 async def test_a_dropped_answer_is_settled_by_finding_the_reply_once(
-    publisher: ThreadsPublisher, fake_threads: FakeThreads
+    threads: ThreadsPublisher, fake_threads: FakeThreads, ada: User, root: Post, ctx: AccountContext
 ) -> None:
-    ada, bob = fake_threads.add_user("ada"), fake_threads.add_user("bob")
-    root = fake_threads.post(ada, "Our launch")
+    bob = fake_threads.add_user("bob")
     question = fake_threads.post(bob, "When?", reply_to=root.id)
-    ctx, draft = account(fake_threads, ada), CommentDraft("Tomorrow", question.id)
+    draft = CommentDraft("Tomorrow", question.id)
     fake_threads.fail_next("publish", "drop_after")
-    sent = await publisher.send_comment(ctx, published(root), draft)
+    sent = await threads.send_comment(ctx, published(root), draft)
     [reply] = [p for p in fake_threads.posts_by(ada) if p.reply_to == question.id]
     assert sent == reply.id
     assert len(fake_threads.calls("publish")) == 1
-    assert await publisher.find_comment(ctx, published(root), draft) == reply.id
+    assert await threads.find_comment(ctx, published(root), draft) == reply.id
 
 
 async def test_an_unclear_answer_that_cannot_be_checked_stays_unknown(
-    publisher: ThreadsPublisher, fake_threads: FakeThreads
+    threads: ThreadsPublisher, fake_threads: FakeThreads, root: Post, ctx: AccountContext
 ) -> None:
-    ada = fake_threads.add_user("ada")
-    root = fake_threads.post(ada, "Our launch")
     fake_threads.fail_next("publish", "server_error_after")
     fake_threads.fail_next("list", "unavailable")
     with pytest.raises(OutcomeUnknown):
-        await publisher.send_comment(
-            account(fake_threads, ada), published(root), CommentDraft("Hi")
-        )
+        await threads.send_comment(ctx, published(root), CommentDraft("Hi"))
 
 
 async def test_find_comment_answers_none_when_absent(
-    publisher: ThreadsPublisher, fake_threads: FakeThreads
+    threads: ThreadsPublisher, fake_threads: FakeThreads, ada: User, root: Post, ctx: AccountContext
 ) -> None:
-    ada, bob = fake_threads.add_user("ada"), fake_threads.add_user("bob")
-    root = fake_threads.post(ada, "Our launch")
+    bob = fake_threads.add_user("bob")
     question = fake_threads.post(bob, "Soon?", reply_to=root.id)
     fake_threads.post(ada, "Soon", reply_to=root.id)  # the same text, another parent
-    ctx = account(fake_threads, ada)
     assert (
-        await publisher.find_comment(ctx, published(root), CommentDraft("Soon", question.id))
-        is None
+        await threads.find_comment(ctx, published(root), CommentDraft("Soon", question.id)) is None
     )
-    assert await publisher.find_comment(ctx, published(root), CommentDraft("Never said")) is None
+    assert await threads.find_comment(ctx, published(root), CommentDraft("Never said")) is None

@@ -4,7 +4,6 @@ and the id count the Display API documents; faults and the refresh after an inva
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any
 
 import pytest
 
@@ -21,7 +20,7 @@ from masthead.platforms.oauth import credentials_from_token_response
 from masthead.platforms.tiktok import TikTokPublisher
 from tests.fakes.tiktok import FakeTikTok, User
 from tests.support.credentials import Credentials
-from tests.support.metrics import account, published
+from tests.support.metrics import account, published, signed_in
 
 
 @pytest.fixture
@@ -37,10 +36,6 @@ def creator(fake_tt: FakeTikTok) -> User:
     return fake_tt.add_user("baker")
 
 
-def credentials(fake: FakeTikTok, user: User) -> dict[str, Any]:
-    return credentials_from_token_response(fake.issue_tokens(user))
-
-
 async def test_counts_are_normalised_and_kept_raw(
     tiktok: TikTokPublisher, fake_tt: FakeTikTok, creator: User
 ) -> None:
@@ -49,7 +44,7 @@ async def test_counts_are_normalised_and_kept_raw(
         creator, view_count=18400, like_count=44, comment_count=0, share_count=3
     )
     result = await tiktok.fetch_metrics(
-        account("tiktok", credentials(fake_tt, creator)), [published(video)]
+        signed_in("tiktok", fake_tt.issue_tokens(creator)), [published(video)]
     )
     assert result == {
         f"p-{video}": MetricsSnapshot(
@@ -64,7 +59,7 @@ async def test_a_count_tiktok_leaves_out_is_absent(
 ) -> None:
     video = fake_tt.add_video(creator, view_count=7, like_count=1)
     result = await tiktok.fetch_metrics(
-        account("tiktok", credentials(fake_tt, creator)), [published(video)]
+        signed_in("tiktok", fake_tt.issue_tokens(creator)), [published(video)]
     )
     snapshot = result[f"p-{video}"]
     assert isinstance(snapshot, MetricsSnapshot)
@@ -78,7 +73,7 @@ async def test_45_videos_take_3_requests_deleted_and_private_ones_apart(
     del fake_tt.videos[videos[30]]
     private = published("publish-9", data={"publish_id": "publish-9"})
     result = await tiktok.fetch_metrics(
-        account("tiktok", credentials(fake_tt, creator)),
+        signed_in("tiktok", fake_tt.issue_tokens(creator)),
         [published(v) for v in videos] + [private],
     )
     assert tiktok.metrics_batch == 20
@@ -98,7 +93,7 @@ async def test_rate_limit_waits_as_tiktok_says(
     fake_tt.fail_next("video_query", "rate_limit")
     with pytest.raises(Retryable) as raised:
         await tiktok.fetch_metrics(
-            account("tiktok", credentials(fake_tt, creator)), [published(video)]
+            signed_in("tiktok", fake_tt.issue_tokens(creator)), [published(video)]
         )
     assert raised.value.retry_after == 1.0
 
@@ -107,7 +102,7 @@ async def test_an_expired_token_is_refreshed_once_and_the_new_refresh_token_kept
     tiktok: TikTokPublisher, fake_tt: FakeTikTok, creator: User
 ) -> None:
     video = fake_tt.add_video(creator, view_count=3)
-    first = credentials(fake_tt, creator)
+    first = credentials_from_token_response(fake_tt.issue_tokens(creator))
     ctx = account("tiktok", first)
     fake_tt.expire_access_tokens()
     result = await tiktok.fetch_metrics(ctx, [published(video)])
@@ -121,7 +116,7 @@ async def test_a_revoked_grant_disconnects_the_account(
     tiktok: TikTokPublisher, fake_tt: FakeTikTok, creator: User
 ) -> None:
     video = fake_tt.add_video(creator, view_count=3)
-    ctx = account("tiktok", credentials(fake_tt, creator))
+    ctx = signed_in("tiktok", fake_tt.issue_tokens(creator))
     fake_tt.tokens.clear()
     fake_tt.refresh_tokens.clear()
     with pytest.raises(AccountDisconnected):
@@ -135,6 +130,6 @@ async def test_a_grant_without_video_list_asks_for_a_reconnect(
     fake_tt.video_list_denied.add(creator.open_id)
     with pytest.raises(AccountDisconnected) as raised:
         await tiktok.fetch_metrics(
-            account("tiktok", credentials(fake_tt, creator)), [published(video)]
+            signed_in("tiktok", fake_tt.issue_tokens(creator)), [published(video)]
         )
     assert "video.list" in raised.value.message

@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
-from masthead.config import Settings
+from masthead.config import OAuthApp, Settings
 from masthead.platforms.oauth import credentials_from_token_response
+from masthead.platforms.youtube import YouTubePublisher
 from tests.conftest import make_settings
 from tests.fakes.youtube import DISCOVERY, Channel, FakeYouTube
 from tests.support import samples
@@ -23,6 +24,15 @@ def fake_yt() -> Iterator[FakeYouTube]:
         pytest.skip(f"YouTube's discovery document is not at {DISCOVERY} (../shared/specs)")
     with FakeYouTube().running("requests that YouTube's discovery document refuses") as fake:
         yield fake
+
+
+@pytest.fixture
+async def youtube(fake_yt: FakeYouTube) -> AsyncIterator[YouTubePublisher]:
+    """A publisher pointed at the fake, for tests that call it directly."""
+    app = OAuthApp(fake_yt.client_id, fake_yt.client_secret, f"{fake_yt.url}/o", fake_yt.url)
+    publisher = YouTubePublisher(api_url=fake_yt.url, token_url=f"{fake_yt.url}/token", app=app)
+    yield publisher
+    await publisher.aclose()
 
 
 @pytest.fixture

@@ -3,12 +3,8 @@ against the discovery document; 50 ids a request, faults and the refresh after a
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import Any
-
 import pytest
 
-from masthead.config import OAuthApp
 from masthead.platforms.base import (
     AccountDisconnected,
     MetricsReader,
@@ -16,28 +12,15 @@ from masthead.platforms.base import (
     PostGone,
     Retryable,
 )
-from masthead.platforms.oauth import credentials_from_token_response
 from masthead.platforms.youtube import YouTubePublisher
 from tests.fakes.youtube import Channel, FakeYouTube
 from tests.support.credentials import Credentials
-from tests.support.metrics import account, published
-
-
-@pytest.fixture
-async def youtube(fake_yt: FakeYouTube) -> AsyncIterator[YouTubePublisher]:
-    app = OAuthApp(fake_yt.client_id, fake_yt.client_secret, f"{fake_yt.url}/o", fake_yt.url)
-    publisher = YouTubePublisher(api_url=fake_yt.url, token_url=f"{fake_yt.url}/token", app=app)
-    yield publisher
-    await publisher.aclose()
+from tests.support.metrics import published, signed_in
 
 
 @pytest.fixture
 def channel(fake_yt: FakeYouTube) -> Channel:
     return fake_yt.add_channel("Metrics")
-
-
-def credentials(fake: FakeYouTube, channel: Channel) -> dict[str, Any]:
-    return credentials_from_token_response(fake.issue_tokens(channel))
 
 
 async def test_statistics_are_normalised_and_kept_raw(
@@ -48,7 +31,7 @@ async def test_statistics_are_normalised_and_kept_raw(
         channel, viewCount="18400", likeCount="44", commentCount="0", favoriteCount="0"
     )
     result = await youtube.fetch_metrics(
-        account("youtube", credentials(fake_yt, channel)), [published(video.id)]
+        signed_in("youtube", fake_yt.issue_tokens(channel)), [published(video.id)]
     )
     assert result == {
         f"p-{video.id}": MetricsSnapshot(
@@ -63,7 +46,7 @@ async def test_a_hidden_like_count_is_absent_not_zero(
 ) -> None:
     video = fake_yt.add_video(channel, viewCount="7", commentCount="1")
     result = await youtube.fetch_metrics(
-        account("youtube", credentials(fake_yt, channel)), [published(video.id)]
+        signed_in("youtube", fake_yt.issue_tokens(channel)), [published(video.id)]
     )
     snapshot = result[f"p-{video.id}"]
     assert isinstance(snapshot, MetricsSnapshot)
@@ -76,7 +59,7 @@ async def test_120_videos_take_3_requests_and_a_deleted_one_is_gone(
     videos = [fake_yt.add_video(channel, viewCount=str(n)) for n in range(120)]
     del fake_yt.videos[videos[77].id]
     result = await youtube.fetch_metrics(
-        account("youtube", credentials(fake_yt, channel)), [published(v.id) for v in videos]
+        signed_in("youtube", fake_yt.issue_tokens(channel)), [published(v.id) for v in videos]
     )
     assert youtube.metrics_batch == 50
     assert fake_yt.videos_list_ids == [50, 50, 20]
@@ -94,7 +77,7 @@ async def test_rate_limit_waits_as_youtube_says(
     fake_yt.fail_next("videos", "rate_limit")
     with pytest.raises(Retryable) as raised:
         await youtube.fetch_metrics(
-            account("youtube", credentials(fake_yt, channel)), [published(video.id)]
+            signed_in("youtube", fake_yt.issue_tokens(channel)), [published(video.id)]
         )
     assert raised.value.retry_after == 17.0
 
@@ -106,7 +89,7 @@ async def test_quota_waits_for_the_quota_day(
     fake_yt.fail_next("videos", "quota")
     with pytest.raises(Retryable) as raised:
         await youtube.fetch_metrics(
-            account("youtube", credentials(fake_yt, channel)), [published(video.id)]
+            signed_in("youtube", fake_yt.issue_tokens(channel)), [published(video.id)]
         )
     assert raised.value.retry_after is not None and raised.value.retry_after > 60
 
@@ -115,7 +98,7 @@ async def test_an_expired_token_is_refreshed_once(
     youtube: YouTubePublisher, fake_yt: FakeYouTube, channel: Channel
 ) -> None:
     video = fake_yt.add_video(channel, viewCount="3")
-    ctx = account("youtube", credentials(fake_yt, channel))
+    ctx = signed_in("youtube", fake_yt.issue_tokens(channel))
     fake_yt.expire_access_tokens()
     result = await youtube.fetch_metrics(ctx, [published(video.id)])
     assert isinstance(result[f"p-{video.id}"], MetricsSnapshot)
@@ -128,7 +111,7 @@ async def test_a_revoked_grant_disconnects_the_account(
     youtube: YouTubePublisher, fake_yt: FakeYouTube, channel: Channel
 ) -> None:
     video = fake_yt.add_video(channel, viewCount="3")
-    ctx = account("youtube", credentials(fake_yt, channel))
+    ctx = signed_in("youtube", fake_yt.issue_tokens(channel))
     fake_yt.tokens.clear()
     fake_yt.refresh_tokens.clear()
     with pytest.raises(AccountDisconnected):
