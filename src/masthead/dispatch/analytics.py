@@ -16,10 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
-import socket
 import time
-import uuid
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -30,6 +27,7 @@ from sqlalchemy.engine import Connection
 from masthead.config import Settings
 from masthead.dispatch.credentials import AccountCredentials
 from masthead.dispatch.deliveries import BURST_IN_FLIGHT, YIELD_SECONDS
+from masthead.dispatch.leases import claim_batch, worker_id
 from masthead.dispatch.resilience import EngineHealth
 from masthead.domain.analytics import RECONNECT, post_gone, retry_at
 from masthead.platforms.base import (
@@ -93,7 +91,7 @@ class Collector:
         self._batch = settings.analytics_batch_size
         self._lease = timedelta(seconds=settings.analytics_lease_seconds)
         self._accounts = asyncio.Semaphore(settings.analytics_concurrency)
-        self.worker_id = f"{socket.gethostname()}-{os.getpid()}-an-{uuid.uuid4().hex[:8]}"
+        self.worker_id = worker_id("an")
         self.requests = 0
         """Platform requests made (`fetch_metrics` calls), for the benchmark and tests."""
         self._wake = asyncio.Event()
@@ -142,18 +140,14 @@ class Collector:
     async def run_once(self) -> int:
         """Claim one batch of due checks, read them, record the outcomes; the number claimed."""
         now = self._clock()
-        claimed = await self._health.persist(
-            lambda: self._db.write(
-                lambda c: analytics.claim(
-                    c,
-                    owner=self.worker_id,
-                    now=now,
-                    lease=self._lease,
-                    limit=self._batch,
-                    skip_locked=not self._db.is_sqlite,
-                ),
-                isolated=False,
-            )
+        claimed = await claim_batch(
+            self._db,
+            self._health,
+            analytics.claim,
+            owner=self.worker_id,
+            now=now,
+            lease=self._lease,
+            limit=self._batch,
         )
         if not claimed:
             return 0

@@ -8,9 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import socket
-import uuid
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
@@ -21,6 +18,7 @@ from masthead.config import Settings
 from masthead.dispatch.comments import published
 from masthead.dispatch.credentials import account_context
 from masthead.dispatch.deliveries import BURST_IN_FLIGHT
+from masthead.dispatch.leases import claim_batch, worker_id
 from masthead.dispatch.resilience import EngineHealth
 from masthead.domain.comments import next_poll_at, poll_interval
 from masthead.platforms.base import (
@@ -64,7 +62,7 @@ class CommentPoller:
         self._batch = settings.comments_poll_batch_size
         self._slots = asyncio.Semaphore(settings.comments_concurrency)
         self._lease = timedelta(seconds=settings.dispatch_lease_seconds)
-        self.worker_id = f"{socket.gethostname()}-{os.getpid()}-cp-{uuid.uuid4().hex[:8]}"
+        self.worker_id = worker_id("cp")
         self.health = EngineHealth(lambda: db.writer.unavailable, gauges=False)
         self._task: asyncio.Task[None] | None = None
         self._accounts: TTLCache[int, AccountContext | None] = TTLCache(
@@ -102,18 +100,14 @@ class CommentPoller:
                 return polled
 
     async def _claim(self, now: datetime) -> list[store.DuePoll]:
-        return await self.health.persist(
-            lambda: self._db.write(
-                lambda c: store.claim_polls(
-                    c,
-                    owner=self.worker_id,
-                    now=now,
-                    lease=self._lease,
-                    limit=self._batch,
-                    skip_locked=not self._db.is_sqlite,
-                ),
-                isolated=False,
-            )
+        return await claim_batch(
+            self._db,
+            self.health,
+            store.claim_polls,
+            owner=self.worker_id,
+            now=now,
+            lease=self._lease,
+            limit=self._batch,
         )
 
     async def _poll(self, poll: store.DuePoll) -> None:

@@ -14,9 +14,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
-import socket
-import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -25,6 +22,7 @@ from sqlalchemy.engine import Connection
 from masthead.config import Settings
 from masthead.dispatch import engine
 from masthead.dispatch.credentials import account_context
+from masthead.dispatch.leases import claim_batch, drain, worker_id
 from masthead.dispatch.resilience import EngineHealth
 from masthead.domain.comments import (
     MISSING_PERMISSION_MESSAGE,
@@ -80,7 +78,7 @@ class CommentSender:
         self._concurrency = settings.comments_concurrency
         self._lease = timedelta(seconds=settings.dispatch_lease_seconds)
         self._max_attempts = settings.dispatch_max_attempts
-        self.worker_id = f"{socket.gethostname()}-{os.getpid()}-cm-{uuid.uuid4().hex[:8]}"
+        self.worker_id = worker_id("cm")
         self.health = EngineHealth(lambda: db.writer.unavailable, gauges=False)
         self._wake = asyncio.Event()
         self._stopping = False
@@ -105,11 +103,7 @@ class CommentSender:
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
-        if self._inflight:
-            _, pending = await asyncio.wait(set(self._inflight), timeout=timeout)
-            for task in pending:
-                task.cancel()
-            await asyncio.gather(*pending, return_exceptions=True)
+        await drain(self._inflight, timeout)
         if self._unsubscribe is not None:
             self._unsubscribe()
         await self._db.write(lambda c: store.hand_back(c, owner=self.worker_id))
@@ -139,18 +133,14 @@ class CommentSender:
             await self._sleep()
 
     async def _claim(self, now: datetime, limit: int) -> list[store.ClaimedComment]:
-        return await self.health.persist(
-            lambda: self._db.write(
-                lambda c: store.claim(
-                    c,
-                    owner=self.worker_id,
-                    now=now,
-                    lease=self._lease,
-                    limit=limit,
-                    skip_locked=not self._db.is_sqlite,
-                ),
-                isolated=False,
-            )
+        return await claim_batch(
+            self._db,
+            self.health,
+            store.claim,
+            owner=self.worker_id,
+            now=now,
+            lease=self._lease,
+            limit=limit,
         )
 
     def _done(self, task: asyncio.Task[None]) -> None:

@@ -11,10 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
-import socket
 import time
-import uuid
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
@@ -26,6 +23,7 @@ from sqlalchemy.engine import Connection
 from masthead.config import Settings
 from masthead.dispatch import retention
 from masthead.dispatch.batches import WriteBatcher
+from masthead.dispatch.leases import claim_batch, drain, worker_id
 from masthead.dispatch.resilience import EngineHealth
 from masthead.domain.events import EXCERPT_BYTES, event_body, next_attempt
 from masthead.metrics import EVENT_DELIVERIES
@@ -84,7 +82,7 @@ class Deliverer:
             only_allowed=settings.fetch_only_allowed,
             connections=self._concurrency,
         )
-        self.worker_id = f"{socket.gethostname()}-{os.getpid()}-ev-{uuid.uuid4().hex[:8]}"
+        self.worker_id = worker_id("ev")
         self._wake = asyncio.Event()
         self._stopping = False
         self._inflight: set[asyncio.Task[None]] = set()
@@ -120,11 +118,7 @@ class Deliverer:
         for task in loops:
             task.cancel()
         await asyncio.gather(*loops, return_exceptions=True)
-        if self._inflight:
-            _, pending = await asyncio.wait(set(self._inflight), timeout=timeout)
-            for task in pending:
-                task.cancel()
-            await asyncio.gather(*pending, return_exceptions=True)
+        await drain(self._inflight, timeout)
         if self._unsubscribe is not None:
             self._unsubscribe()
         await self._db.write(lambda c: deliveries.hand_back(c, owner=self.worker_id))
@@ -163,18 +157,14 @@ class Deliverer:
 
     async def _claim(self, limit: int) -> list[deliveries.ClaimedDelivery]:
         now = self._clock()
-        return await self._health.persist(
-            lambda: self._db.write(
-                lambda c: deliveries.claim(
-                    c,
-                    owner=self.worker_id,
-                    now=now,
-                    lease=self._lease,
-                    limit=limit,
-                    skip_locked=not self._db.is_sqlite,
-                ),
-                isolated=False,
-            )
+        return await claim_batch(
+            self._db,
+            self._health,
+            deliveries.claim,
+            owner=self.worker_id,
+            now=now,
+            lease=self._lease,
+            limit=limit,
         )
 
     async def _sleep(self, idle: bool) -> None:

@@ -1,0 +1,78 @@
+"""What every worker loop over leased rows does the same way (comments, comment polls,
+analytics checks, event deliveries), apart from what it does with a row: its id, the claim
+of a batch through a database outage, and letting its rows in flight finish on stop."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import uuid
+from collections.abc import Collection
+from datetime import datetime, timedelta
+from typing import Protocol, TypeVar
+
+from sqlalchemy.engine import Connection
+
+from masthead.dispatch.resilience import EngineHealth
+from masthead.store.database import Database
+
+Row = TypeVar("Row")
+
+
+def worker_id(kind: str) -> str:
+    """Unique per loop and process: the owner of the leases it takes."""
+    return f"{socket.gethostname()}-{os.getpid()}-{kind}-{uuid.uuid4().hex[:8]}"
+
+
+class Claim(Protocol[Row]):
+    """A store's claim: lease up to `limit` due rows to `owner` (store/leases.py)."""
+
+    def __call__(
+        self,
+        conn: Connection,
+        *,
+        owner: str,
+        now: datetime,
+        lease: timedelta,
+        limit: int,
+        skip_locked: bool,
+    ) -> list[Row]: ...
+
+
+async def claim_batch(
+    db: Database,
+    health: EngineHealth,
+    claim: Claim[Row],
+    *,
+    owner: str,
+    now: datetime,
+    lease: timedelta,
+    limit: int,
+) -> list[Row]:
+    """One claim, in the group commit but not isolated (it writes only the rows it takes),
+    tried again until it gets through an outage."""
+    return await health.persist(
+        lambda: db.write(
+            lambda c: claim(
+                c,
+                owner=owner,
+                now=now,
+                lease=lease,
+                limit=limit,
+                skip_locked=not db.is_sqlite,
+            ),
+            isolated=False,
+        )
+    )
+
+
+async def drain(inflight: Collection[asyncio.Task[None]], timeout: float) -> None:
+    """Let the rows in flight finish for up to `timeout`; cut the rest (their leases hand
+    them to the next worker)."""
+    if not inflight:
+        return
+    _, pending = await asyncio.wait(set(inflight), timeout=timeout)
+    for task in pending:
+        task.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)
