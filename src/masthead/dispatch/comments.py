@@ -22,8 +22,7 @@ from sqlalchemy.engine import Connection
 from masthead.config import Settings
 from masthead.dispatch import engine
 from masthead.dispatch.credentials import account_context
-from masthead.dispatch.leases import claim_batch, drain, worker_id
-from masthead.dispatch.resilience import EngineHealth
+from masthead.dispatch.leases import LeasedRows, drain
 from masthead.domain.comments import (
     MISSING_PERMISSION_MESSAGE,
     OUTCOME_UNKNOWN_PREFIX,
@@ -61,7 +60,7 @@ def published(ref: store.PublishedRef) -> PublishedPost | None:
     )
 
 
-class CommentSender:
+class CommentSender(LeasedRows[store.ClaimedComment]):
     def __init__(
         self,
         db: Database,
@@ -71,15 +70,12 @@ class CommentSender:
         *,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
-        self._db = db
+        lease = timedelta(seconds=settings.dispatch_lease_seconds)
+        super().__init__(db, store.claim, kind="cm", lease=lease, clock=clock)
         self._publishers = publishers
         self._secrets = secrets
-        self._clock = clock
         self._concurrency = settings.comments_concurrency
-        self._lease = timedelta(seconds=settings.dispatch_lease_seconds)
         self._max_attempts = settings.dispatch_max_attempts
-        self.worker_id = worker_id("cm")
-        self.health = EngineHealth(lambda: db.writer.unavailable, gauges=False)
         self._wake = asyncio.Event()
         self._stopping = False
         self._inflight: set[asyncio.Task[None]] = set()
@@ -131,17 +127,6 @@ class CommentSender:
                     await asyncio.sleep(0)
                     continue
             await self._sleep()
-
-    async def _claim(self, now: datetime, limit: int) -> list[store.ClaimedComment]:
-        return await claim_batch(
-            self._db,
-            self.health,
-            store.claim,
-            owner=self.worker_id,
-            now=now,
-            lease=self._lease,
-            limit=limit,
-        )
 
     def _done(self, task: asyncio.Task[None]) -> None:
         self._inflight.discard(task)

@@ -1,6 +1,7 @@
 """What every worker loop over leased rows does the same way (comments, comment polls,
 analytics checks, event deliveries), apart from what it does with a row: its id, the claim
-of a batch through a database outage, and letting its rows in flight finish on stop."""
+of a batch through a database outage, and letting its rows in flight finish on stop. The
+post engine (engine.py) keeps its own: its claim also reads the budgets in the same call."""
 
 from __future__ import annotations
 
@@ -8,9 +9,9 @@ import asyncio
 import os
 import socket
 import uuid
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from datetime import datetime, timedelta
-from typing import Protocol, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 from sqlalchemy.engine import Connection
 
@@ -40,31 +41,43 @@ class Claim(Protocol[Row]):
     ) -> list[Row]: ...
 
 
-async def claim_batch(
-    db: Database,
-    health: EngineHealth,
-    claim: Claim[Row],
-    *,
-    owner: str,
-    now: datetime,
-    lease: timedelta,
-    limit: int,
-) -> list[Row]:
-    """One claim, in the group commit but not isolated (it writes only the rows it takes),
-    tried again until it gets through an outage."""
-    return await health.persist(
-        lambda: db.write(
-            lambda c: claim(
-                c,
-                owner=owner,
-                now=now,
-                lease=lease,
-                limit=limit,
-                skip_locked=not db.is_sqlite,
-            ),
-            isolated=False,
+class LeasedRows(Generic[Row]):
+    """The part of a loop over one kind of leased rows that is not about the rows (kept
+    apart from what the loop does with each): who holds the leases, how long, and the claim
+    of a batch through a database outage."""
+
+    def __init__(
+        self,
+        db: Database,
+        claim: Claim[Row],
+        *,
+        kind: str,
+        lease: timedelta,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self._db = db
+        self._claim_rows = claim
+        self._lease = lease
+        self._clock = clock
+        self.worker_id = worker_id(kind)
+        self.health = EngineHealth(lambda: db.writer.unavailable, gauges=False)
+
+    async def _claim(self, now: datetime, limit: int) -> list[Row]:
+        """One claim, in the group commit but not isolated (it writes only the rows it
+        takes), tried again until it gets through an outage."""
+        return await self.health.persist(
+            lambda: self._db.write(
+                lambda c: self._claim_rows(
+                    c,
+                    owner=self.worker_id,
+                    now=now,
+                    lease=self._lease,
+                    limit=limit,
+                    skip_locked=not self._db.is_sqlite,
+                ),
+                isolated=False,
+            )
         )
-    )
 
 
 async def drain(inflight: Collection[asyncio.Task[None]], timeout: float) -> None:
