@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any, Unpack
+from typing import Any
 
 from sqlalchemy import ColumnElement, CursorResult, or_, select, update
 from sqlalchemy.engine import Connection
@@ -28,7 +28,7 @@ def lease_due(
     skip_locked: bool,
     values: Mapping[str, Any],
     returning: Sequence[Any],
-) -> CursorResult[Unpack[tuple[Any, ...]]]:
+) -> CursorResult[*tuple[Any, ...]]:
     """Update the first `limit` rows matching `where` in `order_by` with `values` (the lease
     and whatever a claim sets) in one statement, and return `returning` of each."""
     due = select(key).where(where).order_by(*order_by).limit(limit)
