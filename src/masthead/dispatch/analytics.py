@@ -27,7 +27,7 @@ from sqlalchemy.engine import Connection
 from masthead.config import Settings
 from masthead.dispatch.credentials import AccountCredentials
 from masthead.dispatch.deliveries import BURST_IN_FLIGHT, YIELD_SECONDS
-from masthead.dispatch.leases import LeasedRows
+from masthead.dispatch.leases import WokenRows
 from masthead.domain.analytics import RECONNECT, post_gone, retry_at
 from masthead.platforms.base import (
     AccountContext,
@@ -66,7 +66,7 @@ def reads_key(platform: str, account_id: int) -> str:
     return f"{account_key(platform, account_id)}:metrics"
 
 
-class Collector(LeasedRows[analytics.ClaimedCheck]):
+class Collector(WokenRows[analytics.ClaimedCheck]):
     def __init__(
         self,
         db: Database,
@@ -91,12 +91,7 @@ class Collector(LeasedRows[analytics.ClaimedCheck]):
         self._accounts = asyncio.Semaphore(settings.analytics_concurrency)
         self.requests = 0
         """Platform requests made (`fetch_metrics` calls), for the benchmark and tests."""
-        self._wake = asyncio.Event()
-        self._stopping = False
         self._task: asyncio.Task[None] | None = None
-
-    def wake(self) -> None:
-        self._wake.set()
 
     async def start(self) -> None:
         self.health.started()
@@ -104,9 +99,7 @@ class Collector(LeasedRows[analytics.ClaimedCheck]):
 
     async def stop(self) -> None:
         """Stop claiming; checks being read are cut and handed back for anyone at once."""
-        self._stopping = True
-        self.health.stopped()
-        self._wake.set()
+        self._stop_claiming()
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)

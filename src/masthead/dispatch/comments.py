@@ -22,7 +22,7 @@ from sqlalchemy.engine import Connection
 from masthead.config import Settings
 from masthead.dispatch import engine
 from masthead.dispatch.credentials import account_context
-from masthead.dispatch.leases import LeasedRows, drain
+from masthead.dispatch.leases import WokenRows, drain
 from masthead.domain.comments import (
     MISSING_PERMISSION_MESSAGE,
     OUTCOME_UNKNOWN_PREFIX,
@@ -60,7 +60,7 @@ def published(ref: store.PublishedRef) -> PublishedPost | None:
     )
 
 
-class CommentSender(LeasedRows[store.ClaimedComment]):
+class CommentSender(WokenRows[store.ClaimedComment]):
     def __init__(
         self,
         db: Database,
@@ -76,14 +76,9 @@ class CommentSender(LeasedRows[store.ClaimedComment]):
         self._secrets = secrets
         self._concurrency = settings.comments_concurrency
         self._max_attempts = settings.dispatch_max_attempts
-        self._wake = asyncio.Event()
-        self._stopping = False
         self._inflight: set[asyncio.Task[None]] = set()
         self._task: asyncio.Task[None] | None = None
         self._unsubscribe: Callable[[], None] | None = None
-
-    def wake(self) -> None:
-        self._wake.set()
 
     async def start(self) -> None:
         # Queued comments are announced like events (store/events.py's wake-ups).
@@ -93,9 +88,7 @@ class CommentSender(LeasedRows[store.ClaimedComment]):
         self._task = asyncio.create_task(self._loop(), name="masthead-comments")
 
     async def stop(self, timeout: float = 10.0) -> None:
-        self._stopping = True
-        self.health.stopped()
-        self._wake.set()
+        self._stop_claiming()
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)

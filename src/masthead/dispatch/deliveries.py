@@ -23,7 +23,7 @@ from sqlalchemy.engine import Connection
 from masthead.config import Settings
 from masthead.dispatch import retention
 from masthead.dispatch.batches import WriteBatcher
-from masthead.dispatch.leases import LeasedRows, drain
+from masthead.dispatch.leases import WokenRows, drain
 from masthead.domain.events import EXCERPT_BYTES, event_body, next_attempt
 from masthead.metrics import EVENT_DELIVERIES
 from masthead.net.guard import BlockedDestination
@@ -50,7 +50,7 @@ hold events back (bench part 7 measured a burst with and without events)."""
 YIELD_SECONDS = 0.05
 
 
-class Deliverer(LeasedRows[deliveries.ClaimedDelivery]):
+class Deliverer(WokenRows[deliveries.ClaimedDelivery]):
     def __init__(
         self,
         db: Database,
@@ -81,8 +81,6 @@ class Deliverer(LeasedRows[deliveries.ClaimedDelivery]):
             only_allowed=settings.fetch_only_allowed,
             connections=self._concurrency,
         )
-        self._wake = asyncio.Event()
-        self._stopping = False
         self._inflight: set[asyncio.Task[None]] = set()
         self._task: asyncio.Task[None] | None = None
         self._purger: asyncio.Task[None] | None = None
@@ -91,9 +89,6 @@ class Deliverer(LeasedRows[deliveries.ClaimedDelivery]):
         self._settle: WriteBatcher[deliveries.Attempt, None] = WriteBatcher(
             db, self._settle_many, self.health
         )
-
-    def wake(self) -> None:
-        self._wake.set()
 
     async def start(self) -> None:
         self._unsubscribe = events.subscribe(self.wake)
@@ -108,9 +103,7 @@ class Deliverer(LeasedRows[deliveries.ClaimedDelivery]):
     async def stop(self, timeout: float = 10.0) -> None:
         """Stop claiming, let requests in flight finish for up to `timeout`, hand back the
         rest so another worker sends them at once."""
-        self._stopping = True
-        self.health.stopped()
-        self._wake.set()
+        self._stop_claiming()
         loops = [task for task in (self._task, self._purger) if task is not None]
         for task in loops:
             task.cancel()

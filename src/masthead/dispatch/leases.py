@@ -80,6 +80,32 @@ class LeasedRows(Generic[Row]):
         )
 
 
+class WokenRows(LeasedRows[Row]):
+    """A loop over leased rows that sleeps until it is woken (work announced, a row done) or
+    its next row falls due, and stops claiming at once on stop."""
+
+    def __init__(
+        self,
+        db: Database,
+        claim: Claim[Row],
+        *,
+        kind: str,
+        lease: timedelta,
+        clock: Callable[[], datetime],
+    ) -> None:
+        super().__init__(db, claim, kind=kind, lease=lease, clock=clock)
+        self._wake = asyncio.Event()
+        self._stopping = False
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def _stop_claiming(self) -> None:
+        self._stopping = True
+        self.health.stopped()
+        self._wake.set()
+
+
 async def drain(inflight: Collection[asyncio.Task[None]], timeout: float) -> None:
     """Let the rows in flight finish for up to `timeout`; cut the rest (their leases hand
     them to the next worker)."""
