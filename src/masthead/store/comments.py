@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy import and_, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
@@ -27,6 +27,7 @@ from masthead.platforms.registry import COMMENTS
 from masthead.store import events
 from masthead.store.leases import lease_due, unleased
 from masthead.store.models import Comment, CommentPoll, Post, PostItem
+from masthead.store.pages import keyset_page
 from masthead.store.types import UTCDateTime
 
 _FACTS = (
@@ -163,12 +164,9 @@ def listing(
         query = query.where(Comment.status.in_(list(filters.statuses)))
     if filters.is_author is not None:
         query = query.where(Comment.is_author.is_(filters.is_author))
-    if after is not None:
-        at, last_id = after
-        query = query.where(
-            or_(Comment.created_at < at, and_(Comment.created_at == at, Comment.id < last_id))
-        )
-    query = query.order_by(Comment.created_at.desc(), Comment.id.desc()).limit(limit)
+    query = keyset_page(
+        query, Comment.created_at, Comment.id, after=after, limit=limit, newest_first=True
+    )
     return [CommentFacts(*row) for row in conn.execute(query)]
 
 
