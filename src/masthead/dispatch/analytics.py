@@ -27,7 +27,7 @@ from sqlalchemy.engine import Connection
 from masthead.config import Settings
 from masthead.dispatch.credentials import AccountCredentials
 from masthead.dispatch.deliveries import BURST_IN_FLIGHT, YIELD_SECONDS
-from masthead.dispatch.leases import WokenRows
+from masthead.dispatch.leases import LeasedRows
 from masthead.domain.analytics import RECONNECT, post_gone, retry_at
 from masthead.platforms.base import (
     AccountContext,
@@ -66,7 +66,7 @@ def reads_key(platform: str, account_id: int) -> str:
     return f"{account_key(platform, account_id)}:metrics"
 
 
-class Collector(WokenRows[analytics.ClaimedCheck]):
+class Collector(LeasedRows[analytics.ClaimedCheck]):
     def __init__(
         self,
         db: Database,

@@ -7,6 +7,7 @@ with a burst of posts (as the event deliveries do)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
@@ -70,18 +71,20 @@ class CommentPoller(LeasedRows[store.DuePoll]):
         self._task = asyncio.create_task(self._loop(), name="masthead-comment-polls")
 
     async def stop(self) -> None:
-        self.health.stopped()
+        self._stop_claiming()
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
 
     async def _loop(self) -> None:
-        while True:
+        while not self._stopping:
+            self._wake.clear()
             try:
                 await self.poll_due()
             except Exception:
                 log.exception("comment polling failed; will try again")
-            await asyncio.sleep(self._every)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self._every)
 
     async def poll_due(self) -> int:
         """Poll every post due now, batch after batch; returns the posts polled."""

@@ -22,7 +22,7 @@ from sqlalchemy.engine import Connection
 from masthead.config import Settings
 from masthead.dispatch import engine
 from masthead.dispatch.credentials import account_context
-from masthead.dispatch.leases import WokenRows, drain
+from masthead.dispatch.leases import LeasedRows, drain
 from masthead.domain.comments import (
     MISSING_PERMISSION_MESSAGE,
     OUTCOME_UNKNOWN_PREFIX,
@@ -60,7 +60,7 @@ def published(ref: store.PublishedRef) -> PublishedPost | None:
     )
 
 
-class CommentSender(WokenRows[store.ClaimedComment]):
+class CommentSender(LeasedRows[store.ClaimedComment]):
     def __init__(
         self,
         db: Database,

@@ -23,7 +23,7 @@ from sqlalchemy.engine import Connection
 from masthead.config import Settings
 from masthead.dispatch import retention
 from masthead.dispatch.batches import WriteBatcher
-from masthead.dispatch.leases import WokenRows, drain
+from masthead.dispatch.leases import LeasedRows, drain
 from masthead.domain.events import EXCERPT_BYTES, event_body, next_attempt
 from masthead.metrics import EVENT_DELIVERIES
 from masthead.net.guard import BlockedDestination
@@ -50,7 +50,7 @@ hold events back (bench part 7 measured a burst with and without events)."""
 YIELD_SECONDS = 0.05
 
 
-class Deliverer(WokenRows[deliveries.ClaimedDelivery]):
+class Deliverer(LeasedRows[deliveries.ClaimedDelivery]):
     def __init__(
         self,
         db: Database,

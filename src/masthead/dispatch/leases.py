@@ -43,8 +43,8 @@ class Claim(Protocol[Row]):
 
 class LeasedRows(Generic[Row]):
     """The part of a loop over one kind of leased rows that is not about the rows (kept
-    apart from what the loop does with each): who holds the leases, how long, and the claim
-    of a batch through a database outage."""
+    apart from what the loop does with each): who holds the leases, how long, the claim of a
+    batch through a database outage, its wake-ups and its stop."""
 
     def __init__(
         self,
@@ -61,6 +61,17 @@ class LeasedRows(Generic[Row]):
         self._clock = clock
         self.worker_id = worker_id(kind)
         self.health = EngineHealth(lambda: db.writer.unavailable, gauges=False)
+        self._wake = asyncio.Event()
+        self._stopping = False
+
+    def wake(self) -> None:
+        """Look for due rows now (work was announced, or a row is done)."""
+        self._wake.set()
+
+    def _stop_claiming(self) -> None:
+        self._stopping = True
+        self.health.stopped()
+        self._wake.set()
 
     async def _claim(self, now: datetime, limit: int) -> list[Row]:
         """One claim, in the group commit but not isolated (it writes only the rows it
@@ -78,32 +89,6 @@ class LeasedRows(Generic[Row]):
                 isolated=False,
             )
         )
-
-
-class WokenRows(LeasedRows[Row]):
-    """A loop over leased rows that sleeps until it is woken (work announced, a row done) or
-    its next row falls due, and stops claiming at once on stop."""
-
-    def __init__(
-        self,
-        db: Database,
-        claim: Claim[Row],
-        *,
-        kind: str,
-        lease: timedelta,
-        clock: Callable[[], datetime],
-    ) -> None:
-        super().__init__(db, claim, kind=kind, lease=lease, clock=clock)
-        self._wake = asyncio.Event()
-        self._stopping = False
-
-    def wake(self) -> None:
-        self._wake.set()
-
-    def _stop_claiming(self) -> None:
-        self._stopping = True
-        self.health.stopped()
-        self._wake.set()
 
 
 async def drain(inflight: Collection[asyncio.Task[None]], timeout: float) -> None:
