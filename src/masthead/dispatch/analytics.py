@@ -14,7 +14,6 @@ written together; a worker that dies lets its leases run out and the checks run 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -116,15 +115,7 @@ class Collector(LeasedRows[analytics.ClaimedCheck]):
             await self._sleep()
 
     async def _sleep(self) -> None:
-        next_at = await self.health.persist(
-            lambda: self._db.read(analytics.next_wakeup), write=False
-        )
-        timeout = MAX_IDLE_SLEEP
-        if next_at is not None:
-            wait = (next_at - self._clock()).total_seconds()
-            timeout = min(timeout, max(MIN_SLEEP, wait))
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), timeout)
+        await self._wait(analytics.next_wakeup, longest=MAX_IDLE_SLEEP, shortest=MIN_SLEEP)
 
     async def run_once(self) -> int:
         """Claim one batch of due checks, read them, record the outcomes; the number claimed."""

@@ -7,7 +7,6 @@ with a burst of posts (as the event deliveries do)."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
@@ -83,8 +82,7 @@ class CommentPoller(LeasedRows[store.DuePoll]):
                 await self.poll_due()
             except Exception:
                 log.exception("comment polling failed; will try again")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self._every)
+            await self._wait(None, longest=self._every, shortest=self._every)
 
     async def poll_due(self) -> int:
         """Poll every post due now, batch after batch; returns the posts polled."""

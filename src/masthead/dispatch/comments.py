@@ -12,7 +12,6 @@ on calls in flight, beside the post dispatcher, under its own EngineHealth.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -126,13 +125,8 @@ class CommentSender(LeasedRows[store.ClaimedComment]):
         self._wake.set()
 
     async def _sleep(self) -> None:
-        timeout = MAX_IDLE_SLEEP
-        if not self._inflight:
-            next_at = await self.health.persist(lambda: self._db.read(store.next_due), write=False)
-            if next_at is not None:
-                timeout = min(timeout, max(0.05, (next_at - self._clock()).total_seconds()))
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), timeout)
+        next_due = None if self._inflight else store.next_due
+        await self._wait(next_due, longest=MAX_IDLE_SLEEP, shortest=0.05)
 
     async def _run(self, comment: store.ClaimedComment) -> None:
         try:

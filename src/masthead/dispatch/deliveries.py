@@ -9,7 +9,6 @@ once its lease runs out.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -146,17 +145,10 @@ class Deliverer(LeasedRows[deliveries.ClaimedDelivery]):
         self._wake.set()
 
     async def _sleep(self, idle: bool) -> None:
-        timeout = MAX_IDLE_SLEEP
         if idle:
             await self._listen()  # re-established here if the connection was lost
-            next_at = await self.health.persist(
-                lambda: self._db.read(deliveries.next_wakeup), write=False
-            )
-            if next_at is not None:
-                wait = (next_at - self._clock()).total_seconds()
-                timeout = min(timeout, max(HELD_BACK_SLEEP, wait))
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), timeout)
+        next_due = deliveries.next_wakeup if idle else None
+        await self._wait(next_due, longest=MAX_IDLE_SLEEP, shortest=HELD_BACK_SLEEP)
 
     def _secret(self, sealed: str) -> str:
         plain = self._plain.get(sealed)

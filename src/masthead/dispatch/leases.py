@@ -6,6 +6,7 @@ post engine (engine.py) keeps its own: its claim also reads the budgets in the s
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import socket
 import uuid
@@ -72,6 +73,24 @@ class LeasedRows(Generic[Row]):
         self._stopping = True
         self.health.stopped()
         self._wake.set()
+
+    async def _wait(
+        self,
+        next_due: Callable[[Connection], datetime | None] | None,
+        *,
+        longest: float,
+        shortest: float,
+    ) -> None:
+        """Until woken, or the next row falls due by `next_due` (a read; None: not read),
+        sleeping `longest` at most and, when a row is due already, `shortest`."""
+        timeout = longest
+        if next_due is not None:
+            next_at = await self.health.persist(lambda: self._db.read(next_due), write=False)
+            if next_at is not None:
+                wait = (next_at - self._clock()).total_seconds()
+                timeout = min(longest, max(shortest, wait))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), timeout)
 
     async def _claim(self, now: datetime, limit: int) -> list[Row]:
         """One claim, in the group commit but not isolated (it writes only the rows it
