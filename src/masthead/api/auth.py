@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Annotated
 
-from fastapi import Request
+from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader
 
 from masthead.api.errors import ApiError
@@ -43,3 +44,7 @@ async def authenticate(request: Request) -> Caller:
         ctx.limiter, owner.user.id, f"{request.method} {getattr(route, 'path', request.url.path)}"
     )
     return Caller(owner.user, owner.key_id)
+
+
+CallerDep = Annotated[Caller, Depends(authenticate)]
+"""A route's authenticated caller."""

@@ -326,3 +326,4 @@ COMMON_ERRORS: Responses = {
     401: {"model": Message, "description": "Missing, unknown or revoked API key"},
     500: {"model": ServerFault, "description": "Server fault (a bug)"},
 }
+LIMITED: Responses = {429: {"model": RateLimited, "description": "Rate limited; see Retry-After"}}

@@ -14,12 +14,8 @@ written together; a worker that dies lets its leases run out and the checks run 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import os
-import socket
 import time
-import uuid
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -30,7 +26,7 @@ from sqlalchemy.engine import Connection
 from masthead.config import Settings
 from masthead.dispatch.credentials import AccountCredentials
 from masthead.dispatch.deliveries import BURST_IN_FLIGHT, YIELD_SECONDS
-from masthead.dispatch.resilience import EngineHealth
+from masthead.dispatch.leases import LeasedRows
 from masthead.domain.analytics import RECONNECT, post_gone, retry_at
 from masthead.platforms.base import (
     AccountContext,
@@ -69,7 +65,7 @@ def reads_key(platform: str, account_id: int) -> str:
     return f"{account_key(platform, account_id)}:metrics"
 
 
-class Collector:
+class Collector(LeasedRows[analytics.ClaimedCheck]):
     def __init__(
         self,
         db: Database,
@@ -81,7 +77,8 @@ class Collector:
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         """`publishing` tells how many posts this process is publishing right now."""
-        self._db = db
+        lease = timedelta(seconds=settings.analytics_lease_seconds)
+        super().__init__(db, analytics.claim, kind="an", lease=lease, clock=clock)
         self._readers: dict[str, MetricsReader] = {
             name: publisher
             for name, publisher in publishers.items()
@@ -89,30 +86,19 @@ class Collector:
         }
         self._secrets = secrets
         self._publishing = publishing
-        self._clock = clock
         self._batch = settings.analytics_batch_size
-        self._lease = timedelta(seconds=settings.analytics_lease_seconds)
         self._accounts = asyncio.Semaphore(settings.analytics_concurrency)
-        self.worker_id = f"{socket.gethostname()}-{os.getpid()}-an-{uuid.uuid4().hex[:8]}"
         self.requests = 0
         """Platform requests made (`fetch_metrics` calls), for the benchmark and tests."""
-        self._wake = asyncio.Event()
-        self._stopping = False
         self._task: asyncio.Task[None] | None = None
-        self._health = EngineHealth(lambda: db.writer.unavailable, gauges=False)
-
-    def wake(self) -> None:
-        self._wake.set()
 
     async def start(self) -> None:
-        self._health.started()
+        self.health.started()
         self._task = asyncio.create_task(self._loop(), name="masthead-analytics")
 
     async def stop(self) -> None:
         """Stop claiming; checks being read are cut and handed back for anyone at once."""
-        self._stopping = True
-        self._health.stopped()
-        self._wake.set()
+        self._stop_claiming()
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
@@ -129,32 +115,12 @@ class Collector:
             await self._sleep()
 
     async def _sleep(self) -> None:
-        next_at = await self._health.persist(
-            lambda: self._db.read(analytics.next_wakeup), write=False
-        )
-        timeout = MAX_IDLE_SLEEP
-        if next_at is not None:
-            wait = (next_at - self._clock()).total_seconds()
-            timeout = min(timeout, max(MIN_SLEEP, wait))
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), timeout)
+        await self._wait(analytics.next_wakeup, longest=MAX_IDLE_SLEEP, shortest=MIN_SLEEP)
 
     async def run_once(self) -> int:
         """Claim one batch of due checks, read them, record the outcomes; the number claimed."""
         now = self._clock()
-        claimed = await self._health.persist(
-            lambda: self._db.write(
-                lambda c: analytics.claim(
-                    c,
-                    owner=self.worker_id,
-                    now=now,
-                    lease=self._lease,
-                    limit=self._batch,
-                    skip_locked=not self._db.is_sqlite,
-                ),
-                isolated=False,
-            )
-        )
+        claimed = await self._claim(now, self._batch)
         if not claimed:
             return 0
         groups: dict[tuple[str, int], list[analytics.ClaimedCheck]] = {}
@@ -167,7 +133,7 @@ class Collector:
             )
         )
         outcomes = [outcome for group in results for outcome in group]
-        await self._health.persist(
+        await self.health.persist(
             lambda: self._db.write(
                 lambda c: analytics.settle(c, owner=self.worker_id, outcomes=outcomes)
             )
@@ -258,7 +224,7 @@ class Collector:
                 accounts.disconnect(conn, account_id, reason, now)
             analytics.pause_account(conn, account_id, now)
 
-        await self._health.persist(lambda: self._db.write(work))
+        await self.health.persist(lambda: self._db.write(work))
 
 
 def _outcome(check: analytics.ClaimedCheck, at: datetime, **fields: Any) -> analytics.CheckOutcome:

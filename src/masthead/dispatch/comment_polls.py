@@ -8,9 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import socket
-import uuid
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
@@ -21,7 +18,7 @@ from masthead.config import Settings
 from masthead.dispatch.comments import published
 from masthead.dispatch.credentials import account_context
 from masthead.dispatch.deliveries import BURST_IN_FLIGHT
-from masthead.dispatch.resilience import EngineHealth
+from masthead.dispatch.leases import LeasedRows
 from masthead.domain.comments import next_poll_at, poll_interval
 from masthead.platforms.base import (
     AccountContext,
@@ -44,7 +41,7 @@ ACCOUNT_CACHE_SECONDS = 30.0
 Capture = tuple[store.Captured, Sequence[RemoteComment]]
 
 
-class CommentPoller:
+class CommentPoller(LeasedRows[store.DuePoll]):
     def __init__(
         self,
         db: Database,
@@ -55,17 +52,14 @@ class CommentPoller:
         publishing: Callable[[], int] = lambda: 0,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
-        self._db = db
+        lease = timedelta(seconds=settings.dispatch_lease_seconds)
+        super().__init__(db, store.claim_polls, kind="cp", lease=lease, clock=clock)
         self._publishers = publishers
         self._secrets = secrets
         self._publishing = publishing
-        self._clock = clock
         self._every = settings.comments_poll_seconds
         self._batch = settings.comments_poll_batch_size
         self._slots = asyncio.Semaphore(settings.comments_concurrency)
-        self._lease = timedelta(seconds=settings.dispatch_lease_seconds)
-        self.worker_id = f"{socket.gethostname()}-{os.getpid()}-cp-{uuid.uuid4().hex[:8]}"
-        self.health = EngineHealth(lambda: db.writer.unavailable, gauges=False)
         self._task: asyncio.Task[None] | None = None
         self._accounts: TTLCache[int, AccountContext | None] = TTLCache(
             maxsize=10_000, ttl=ACCOUNT_CACHE_SECONDS
@@ -76,18 +70,19 @@ class CommentPoller:
         self._task = asyncio.create_task(self._loop(), name="masthead-comment-polls")
 
     async def stop(self) -> None:
-        self.health.stopped()
+        self._stop_claiming()
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
 
     async def _loop(self) -> None:
-        while True:
+        while not self._stopping:
+            self._wake.clear()
             try:
                 await self.poll_due()
             except Exception:
                 log.exception("comment polling failed; will try again")
-            await asyncio.sleep(self._every)
+            await self._wait(None, longest=self._every, shortest=self._every)
 
     async def poll_due(self) -> int:
         """Poll every post due now, batch after batch; returns the posts polled."""
@@ -95,26 +90,11 @@ class CommentPoller:
         while True:
             while self._publishing() >= BURST_IN_FLIGHT:
                 await asyncio.sleep(YIELD_SECONDS)
-            due = await self._claim(self._clock())
+            due = await self._claim(self._clock(), self._batch)
             await asyncio.gather(*(self._poll(poll) for poll in due))
             polled += len(due)
             if len(due) < self._batch:
                 return polled
-
-    async def _claim(self, now: datetime) -> list[store.DuePoll]:
-        return await self.health.persist(
-            lambda: self._db.write(
-                lambda c: store.claim_polls(
-                    c,
-                    owner=self.worker_id,
-                    now=now,
-                    lease=self._lease,
-                    limit=self._batch,
-                    skip_locked=not self._db.is_sqlite,
-                ),
-                isolated=False,
-            )
-        )
 
     async def _poll(self, poll: store.DuePoll) -> None:
         async with self._slots:

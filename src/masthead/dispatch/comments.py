@@ -12,11 +12,7 @@ on calls in flight, beside the post dispatcher, under its own EngineHealth.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import os
-import socket
-import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -25,7 +21,7 @@ from sqlalchemy.engine import Connection
 from masthead.config import Settings
 from masthead.dispatch import engine
 from masthead.dispatch.credentials import account_context
-from masthead.dispatch.resilience import EngineHealth
+from masthead.dispatch.leases import LeasedRows, drain
 from masthead.domain.comments import (
     MISSING_PERMISSION_MESSAGE,
     OUTCOME_UNKNOWN_PREFIX,
@@ -63,7 +59,7 @@ def published(ref: store.PublishedRef) -> PublishedPost | None:
     )
 
 
-class CommentSender:
+class CommentSender(LeasedRows[store.ClaimedComment]):
     def __init__(
         self,
         db: Database,
@@ -73,23 +69,15 @@ class CommentSender:
         *,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
-        self._db = db
+        lease = timedelta(seconds=settings.dispatch_lease_seconds)
+        super().__init__(db, store.claim, kind="cm", lease=lease, clock=clock)
         self._publishers = publishers
         self._secrets = secrets
-        self._clock = clock
         self._concurrency = settings.comments_concurrency
-        self._lease = timedelta(seconds=settings.dispatch_lease_seconds)
         self._max_attempts = settings.dispatch_max_attempts
-        self.worker_id = f"{socket.gethostname()}-{os.getpid()}-cm-{uuid.uuid4().hex[:8]}"
-        self.health = EngineHealth(lambda: db.writer.unavailable, gauges=False)
-        self._wake = asyncio.Event()
-        self._stopping = False
         self._inflight: set[asyncio.Task[None]] = set()
         self._task: asyncio.Task[None] | None = None
         self._unsubscribe: Callable[[], None] | None = None
-
-    def wake(self) -> None:
-        self._wake.set()
 
     async def start(self) -> None:
         # Queued comments are announced like events (store/events.py's wake-ups).
@@ -99,17 +87,11 @@ class CommentSender:
         self._task = asyncio.create_task(self._loop(), name="masthead-comments")
 
     async def stop(self, timeout: float = 10.0) -> None:
-        self._stopping = True
-        self.health.stopped()
-        self._wake.set()
+        self._stop_claiming()
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
-        if self._inflight:
-            _, pending = await asyncio.wait(set(self._inflight), timeout=timeout)
-            for task in pending:
-                task.cancel()
-            await asyncio.gather(*pending, return_exceptions=True)
+        await drain(self._inflight, timeout)
         if self._unsubscribe is not None:
             self._unsubscribe()
         await self._db.write(lambda c: store.hand_back(c, owner=self.worker_id))
@@ -138,33 +120,13 @@ class CommentSender:
                     continue
             await self._sleep()
 
-    async def _claim(self, now: datetime, limit: int) -> list[store.ClaimedComment]:
-        return await self.health.persist(
-            lambda: self._db.write(
-                lambda c: store.claim(
-                    c,
-                    owner=self.worker_id,
-                    now=now,
-                    lease=self._lease,
-                    limit=limit,
-                    skip_locked=not self._db.is_sqlite,
-                ),
-                isolated=False,
-            )
-        )
-
     def _done(self, task: asyncio.Task[None]) -> None:
         self._inflight.discard(task)
         self._wake.set()
 
     async def _sleep(self) -> None:
-        timeout = MAX_IDLE_SLEEP
-        if not self._inflight:
-            next_at = await self.health.persist(lambda: self._db.read(store.next_due), write=False)
-            if next_at is not None:
-                timeout = min(timeout, max(0.05, (next_at - self._clock()).total_seconds()))
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), timeout)
+        next_due = None if self._inflight else store.next_due
+        await self._wait(next_due, longest=MAX_IDLE_SLEEP, shortest=0.05)
 
     async def _run(self, comment: store.ClaimedComment) -> None:
         try:

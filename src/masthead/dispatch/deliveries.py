@@ -9,12 +9,8 @@ once its lease runs out.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import os
-import socket
 import time
-import uuid
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
@@ -26,7 +22,7 @@ from sqlalchemy.engine import Connection
 from masthead.config import Settings
 from masthead.dispatch import retention
 from masthead.dispatch.batches import WriteBatcher
-from masthead.dispatch.resilience import EngineHealth
+from masthead.dispatch.leases import LeasedRows, drain
 from masthead.domain.events import EXCERPT_BYTES, event_body, next_attempt
 from masthead.metrics import EVENT_DELIVERIES
 from masthead.net.guard import BlockedDestination
@@ -53,7 +49,7 @@ hold events back (bench part 7 measured a burst with and without events)."""
 YIELD_SECONDS = 0.05
 
 
-class Deliverer:
+class Deliverer(LeasedRows[deliveries.ClaimedDelivery]):
     def __init__(
         self,
         db: Database,
@@ -64,16 +60,16 @@ class Deliverer:
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         """`publishing` tells how many posts this process is publishing right now."""
-        self._db = db
         self._publishing = publishing
         self._secrets = secrets
-        self._clock = clock
         self._batch = settings.event_delivery_batch_size
         self._concurrency = settings.event_delivery_concurrency
         self._timeout = settings.webhook_timeout_seconds
         # A lease outlives the request it covers, or a slow answer would be sent twice.
         lease = max(settings.event_lease_seconds, settings.webhook_timeout_seconds + 1)
-        self._lease = timedelta(seconds=lease)
+        super().__init__(
+            db, deliveries.claim, kind="ev", lease=timedelta(seconds=lease), clock=clock
+        )
         self._window = timedelta(hours=settings.event_retry_hours)
         self._retention = timedelta(days=settings.event_retention_days)
         self._base = settings.event_retry_base_seconds
@@ -84,26 +80,19 @@ class Deliverer:
             only_allowed=settings.fetch_only_allowed,
             connections=self._concurrency,
         )
-        self.worker_id = f"{socket.gethostname()}-{os.getpid()}-ev-{uuid.uuid4().hex[:8]}"
-        self._wake = asyncio.Event()
-        self._stopping = False
         self._inflight: set[asyncio.Task[None]] = set()
         self._task: asyncio.Task[None] | None = None
         self._purger: asyncio.Task[None] | None = None
         self._unsubscribe: Callable[[], None] | None = None
         self._plain: TTLCache[str, str] = TTLCache(maxsize=10_000, ttl=SECRET_CACHE_SECONDS)
-        self._health = EngineHealth(lambda: db.writer.unavailable, gauges=False)
         self._settle: WriteBatcher[deliveries.Attempt, None] = WriteBatcher(
-            db, self._settle_many, self._health
+            db, self._settle_many, self.health
         )
-
-    def wake(self) -> None:
-        self._wake.set()
 
     async def start(self) -> None:
         self._unsubscribe = events.subscribe(self.wake)
         await self._listen()
-        self._health.started()
+        self.health.started()
         self._task = asyncio.create_task(self._loop(), name="masthead-event-deliveries")
         self._purger = asyncio.create_task(
             retention.run_forever(self._db, self._retention, self._clock),
@@ -113,18 +102,12 @@ class Deliverer:
     async def stop(self, timeout: float = 10.0) -> None:
         """Stop claiming, let requests in flight finish for up to `timeout`, hand back the
         rest so another worker sends them at once."""
-        self._stopping = True
-        self._health.stopped()
-        self._wake.set()
+        self._stop_claiming()
         loops = [task for task in (self._task, self._purger) if task is not None]
         for task in loops:
             task.cancel()
         await asyncio.gather(*loops, return_exceptions=True)
-        if self._inflight:
-            _, pending = await asyncio.wait(set(self._inflight), timeout=timeout)
-            for task in pending:
-                task.cancel()
-            await asyncio.gather(*pending, return_exceptions=True)
+        await drain(self._inflight, timeout)
         if self._unsubscribe is not None:
             self._unsubscribe()
         await self._db.write(lambda c: deliveries.hand_back(c, owner=self.worker_id))
@@ -147,7 +130,7 @@ class Deliverer:
             # Claim when half the slots are free (or none is busy): a claim per finished
             # delivery would cost a statement each in a backlog.
             if free > 0 and (free * 2 >= self._concurrency or not self._inflight):
-                claimed = await self._claim(min(free, self._batch))
+                claimed = await self._claim(self._clock(), min(free, self._batch))
                 for delivery in claimed:
                     task = asyncio.create_task(self._deliver(delivery))
                     self._inflight.add(task)
@@ -161,34 +144,11 @@ class Deliverer:
         self._inflight.discard(task)
         self._wake.set()
 
-    async def _claim(self, limit: int) -> list[deliveries.ClaimedDelivery]:
-        now = self._clock()
-        return await self._health.persist(
-            lambda: self._db.write(
-                lambda c: deliveries.claim(
-                    c,
-                    owner=self.worker_id,
-                    now=now,
-                    lease=self._lease,
-                    limit=limit,
-                    skip_locked=not self._db.is_sqlite,
-                ),
-                isolated=False,
-            )
-        )
-
     async def _sleep(self, idle: bool) -> None:
-        timeout = MAX_IDLE_SLEEP
         if idle:
             await self._listen()  # re-established here if the connection was lost
-            next_at = await self._health.persist(
-                lambda: self._db.read(deliveries.next_wakeup), write=False
-            )
-            if next_at is not None:
-                wait = (next_at - self._clock()).total_seconds()
-                timeout = min(timeout, max(HELD_BACK_SLEEP, wait))
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), timeout)
+        next_due = deliveries.next_wakeup if idle else None
+        await self._wait(next_due, longest=MAX_IDLE_SLEEP, shortest=HELD_BACK_SLEEP)
 
     def _secret(self, sealed: str) -> str:
         plain = self._plain.get(sealed)

@@ -16,13 +16,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, insert, or_, select, tuple_, update
+from sqlalchemy import and_, bindparam, func, insert, select, tuple_, update
 from sqlalchemy.engine import Connection
 
 from masthead.domain.analytics import RECONNECT, Checkpoints, due_times, retry_deadline
 from masthead.domain.events import ANALYTICS_UPDATED
 from masthead.domain.states import State
 from masthead.store import events
+from masthead.store.leases import unleased
 from masthead.store.models import AnalyticsCheck, AnalyticsSnapshot, Post, PostItem
 from masthead.store.types import UTCDateTime
 from masthead.timeutil import iso
@@ -90,7 +91,7 @@ class ClaimedCheck:
 def _claimable(now: datetime) -> Any:
     return and_(
         AnalyticsCheck.due_at <= now,
-        or_(AnalyticsCheck.lease_until.is_(None), AnalyticsCheck.lease_until < now),
+        unleased(AnalyticsCheck.lease_until, now),
     )
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy import and_, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
@@ -25,7 +25,9 @@ from masthead.domain.events import COMMENT_RECEIVED
 from masthead.platforms.base import RemoteComment
 from masthead.platforms.registry import COMMENTS
 from masthead.store import events
+from masthead.store.leases import lease_due, unleased
 from masthead.store.models import Comment, CommentPoll, Post, PostItem
+from masthead.store.pages import keyset_page
 from masthead.store.types import UTCDateTime
 
 _FACTS = (
@@ -162,12 +164,9 @@ def listing(
         query = query.where(Comment.status.in_(list(filters.statuses)))
     if filters.is_author is not None:
         query = query.where(Comment.is_author.is_(filters.is_author))
-    if after is not None:
-        at, last_id = after
-        query = query.where(
-            or_(Comment.created_at < at, and_(Comment.created_at == at, Comment.id < last_id))
-        )
-    query = query.order_by(Comment.created_at.desc(), Comment.id.desc()).limit(limit)
+    query = keyset_page(
+        query, Comment.created_at, Comment.id, after=after, limit=limit, newest_first=True
+    )
     return [CommentFacts(*row) for row in conn.execute(query)]
 
 
@@ -245,30 +244,26 @@ def claim(
     limit: int,
     skip_locked: bool,
 ) -> list[ClaimedComment]:
-    due = (
-        select(Comment.id)
-        .where(
-            Comment.due_at.is_not(None),
-            Comment.due_at <= now,
-            or_(Comment.lease_until.is_(None), Comment.lease_until < now),
-        )
-        .order_by(Comment.due_at)
-        .limit(limit)
-    )
-    if skip_locked:
-        due = due.with_for_update(skip_locked=True)
     ids = list(
-        conn.execute(
-            update(Comment)
-            .where(Comment.id.in_(due.scalar_subquery()))
-            .values(
-                lease_owner=owner,
-                lease_until=now + lease,
-                attempt=Comment.attempt + 1,
-                status=CommentStatus.PROCESSING.value,
-                updated_at=now,
-            )
-            .returning(Comment.id)
+        lease_due(
+            conn,
+            Comment.id,
+            where=and_(
+                Comment.due_at.is_not(None),
+                Comment.due_at <= now,
+                unleased(Comment.lease_until, now),
+            ),
+            order_by=[Comment.due_at],
+            limit=limit,
+            skip_locked=skip_locked,
+            values={
+                "lease_owner": owner,
+                "lease_until": now + lease,
+                "attempt": Comment.attempt + 1,
+                "status": CommentStatus.PROCESSING.value,
+                "updated_at": now,
+            },
+            returning=[Comment.id],
         ).scalars()
     )
     if not ids:
@@ -559,22 +554,15 @@ def claim_polls(
     limit: int,
     skip_locked: bool,
 ) -> list[DuePoll]:
-    due = (
-        select(CommentPoll.post_id)
-        .where(
-            CommentPoll.next_poll_at <= now,
-            or_(CommentPoll.lease_until.is_(None), CommentPoll.lease_until < now),
-        )
-        .order_by(CommentPoll.next_poll_at)
-        .limit(limit)
-    )
-    if skip_locked:
-        due = due.with_for_update(skip_locked=True)
-    rows = conn.execute(
-        update(CommentPoll)
-        .where(CommentPoll.post_id.in_(due.scalar_subquery()))
-        .values(lease_owner=owner, lease_until=now + lease)
-        .returning(CommentPoll.post_id, CommentPoll.published_at, CommentPoll.last_polled_at)
+    rows = lease_due(
+        conn,
+        CommentPoll.post_id,
+        where=and_(CommentPoll.next_poll_at <= now, unleased(CommentPoll.lease_until, now)),
+        order_by=[CommentPoll.next_poll_at],
+        limit=limit,
+        skip_locked=skip_locked,
+        values={"lease_owner": owner, "lease_until": now + lease},
+        returning=[CommentPoll.post_id, CommentPoll.published_at, CommentPoll.last_polled_at],
     )
     return [DuePoll(*row) for row in rows]
 

@@ -14,12 +14,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, exists, func, or_, select, update
+from sqlalchemy import and_, bindparam, delete, exists, func, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import aliased
 
 from masthead.domain.events import WEBHOOK_DISABLED
 from masthead.store import events
+from masthead.store.leases import lease_due, unleased
 from masthead.store.models import Event, EventDelivery, WebhookSubscription
 from masthead.store.types import UTCDateTime
 
@@ -47,7 +48,7 @@ def _claimable(now: datetime) -> Any:
     return and_(
         EventDelivery.status == PENDING,
         EventDelivery.next_attempt_at <= now,
-        or_(EventDelivery.lease_until.is_(None), EventDelivery.lease_until < now),
+        unleased(EventDelivery.lease_until, now),
         EventDelivery.subscription_id.in_(
             select(WebhookSubscription.id).where(WebhookSubscription.enabled)
         ),
@@ -70,24 +71,20 @@ def claim(
     skip_locked: bool,
 ) -> list[ClaimedDelivery]:
     """Lease up to `limit` due deliveries, with their event and subscription."""
-    due = (
-        select(EventDelivery.id)
-        .where(_claimable(now))
-        .order_by(EventDelivery.next_attempt_at, EventDelivery.id)
-        .limit(limit)
-    )
-    if skip_locked:
-        due = due.with_for_update(skip_locked=True)
     ids = list(
-        conn.execute(
-            update(EventDelivery)
-            .where(EventDelivery.id.in_(due.scalar_subquery()))
-            .values(
-                lease_owner=owner,
-                lease_until=now + lease,
-                attempts=EventDelivery.attempts + 1,
-            )
-            .returning(EventDelivery.id)
+        lease_due(
+            conn,
+            EventDelivery.id,
+            where=_claimable(now),
+            order_by=[EventDelivery.next_attempt_at, EventDelivery.id],
+            limit=limit,
+            skip_locked=skip_locked,
+            values={
+                "lease_owner": owner,
+                "lease_until": now + lease,
+                "attempts": EventDelivery.attempts + 1,
+            },
+            returning=[EventDelivery.id],
         ).scalars()
     )
     if not ids:

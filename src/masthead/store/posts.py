@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import and_, func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from masthead.domain.states import EDITABLE_STATES, State
 from masthead.store.models import Account, Post, PostItem, Subaccount
+from masthead.store.pages import keyset_page
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,12 +134,7 @@ def list_posts(
         query = query.where(Post.state.in_(states))
     if platforms:
         query = query.where(Post.platform.in_(platforms))
-    if after is not None:
-        time, last_id = after
-        query = query.where(
-            or_(Post.post_time < time, and_(Post.post_time == time, Post.id < last_id))
-        )
-    query = query.order_by(Post.post_time.desc(), Post.id.desc()).limit(limit)
+    query = keyset_page(query, Post.post_time, Post.id, after=after, limit=limit, newest_first=True)
     return [PostRow(*row) for row in conn.execute(query)]
 
 
@@ -173,12 +169,9 @@ def list_schedules(
         .join(Account, Account.id == Post.account_id)
         .where(_scheduled(user_id))
     )
-    if after is not None:
-        time, last_id = after
-        query = query.where(
-            or_(Post.scheduled_at > time, and_(Post.scheduled_at == time, Post.id > last_id))
-        )
-    query = query.order_by(Post.scheduled_at, Post.id).limit(limit)
+    query = keyset_page(
+        query, Post.scheduled_at, Post.id, after=after, limit=limit, newest_first=False
+    )
     return [
         ScheduleRow(PostRow(*row[: len(_POST_COLUMNS)]), *row[len(_POST_COLUMNS) :])
         for row in conn.execute(query)

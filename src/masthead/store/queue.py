@@ -19,7 +19,6 @@ from sqlalchemy import (
     func,
     insert,
     literal_column,
-    or_,
     select,
     tuple_,
     update,
@@ -30,6 +29,7 @@ from sqlalchemy.engine import Connection
 from masthead.domain.analytics import Checkpoints
 from masthead.domain.states import OUTCOME_UNKNOWN, State
 from masthead.store import analytics, comments, events
+from masthead.store.leases import lease_due, unleased
 from masthead.store.models import Post, PostItem, Worker
 from masthead.store.types import UTCDateTime
 
@@ -59,7 +59,7 @@ def _claimable(now: datetime, dialect: str) -> Any:
     return and_(
         Post.due_at <= now,
         state.in_((State.SCHEDULED, State.IN_PROGRESS)),
-        or_(Post.lease_until.is_(None), Post.lease_until < now),
+        unleased(Post.lease_until, now),
     )
 
 
@@ -73,22 +73,21 @@ def claim(
     skip_locked: bool,
 ) -> list[ClaimedPost]:
     """Take up to `limit` due rows, oldest due first, and lease them to `owner`."""
-    due = (
-        select(Post.id).where(_claimable(now, conn.dialect.name)).order_by(Post.due_at).limit(limit)
-    )
-    if skip_locked:
-        due = due.with_for_update(skip_locked=True)
-    result = conn.execute(
-        update(Post)
-        .where(Post.id.in_(due.scalar_subquery()))
-        .values(
-            state=State.IN_PROGRESS,
-            lease_owner=owner,
-            lease_until=now + lease,
-            attempt=Post.attempt + 1,
-            updated_at=now,
-        )
-        .returning(
+    result = lease_due(
+        conn,
+        Post.id,
+        where=_claimable(now, conn.dialect.name),
+        order_by=[Post.due_at],
+        limit=limit,
+        skip_locked=skip_locked,
+        values={
+            "state": State.IN_PROGRESS,
+            "lease_owner": owner,
+            "lease_until": now + lease,
+            "attempt": Post.attempt + 1,
+            "updated_at": now,
+        },
+        returning=[
             Post.id,
             Post.user_id,
             Post.account_id,
@@ -100,7 +99,7 @@ def claim(
             Post.attempt,
             Post.version,
             Post.started_at,
-        )
+        ],
     )
     claimed = [ClaimedPost(*row) for row in result]
     claimed.sort(key=lambda post: post.due_at)

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from starlette.responses import Response
 
-from masthead.api.auth import Caller, authenticate, context
+from masthead.api.auth import CallerDep, context
 from masthead.api.errors import json_response
 from masthead.api.schemas import COMMON_ERRORS, Accounts, Boards, Me, Message, Subaccounts
 from masthead.services import account_reads
 
 router = APIRouter(prefix="/v2", tags=["accounts"], responses=COMMON_ERRORS)
-CallerDep = Annotated[Caller, Depends(authenticate)]
 
 
 @router.get("/users/me", response_model=Me)

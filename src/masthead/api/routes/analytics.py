@@ -4,20 +4,20 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from starlette.responses import Response
 
-from masthead.api.auth import Caller, authenticate, context
+from masthead.api.auth import CallerDep, context
 from masthead.api.errors import json_response
 from masthead.api.schemas import (
     COMMON_ERRORS,
+    LIMITED,
     AnalyticsList,
     AnalyticsSummary,
     Message,
     PlatformTotalsList,
     PostAnalytics,
     PublishedList,
-    RateLimited,
     RefreshQueued,
     Responses,
     ValidationMessage,
@@ -26,8 +26,6 @@ from masthead.domain.analytics import SORT_KEYS
 from masthead.services import analytics
 
 router = APIRouter(prefix="/v2", tags=["analytics"], responses=COMMON_ERRORS)
-CallerDep = Annotated[Caller, Depends(authenticate)]
-LIMITED: Responses = {429: {"model": RateLimited, "description": "Rate limited; see Retry-After"}}
 INVALID: Responses = {422: {"model": ValidationMessage}}
 NOT_FOUND: Responses = {404: {"model": Message}}
 Since = Annotated[

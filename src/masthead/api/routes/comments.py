@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from starlette.responses import Response
 
-from masthead.api.auth import Caller, authenticate, context
+from masthead.api.auth import CallerDep, context
 from masthead.api.body import read_json
 from masthead.api.comment_schemas import CommentIn, CommentList, CommentOut
 from masthead.api.errors import json_response
 from masthead.api.schemas import (
     COMMON_ERRORS,
+    LIMITED,
     Message,
-    RateLimited,
     Responses,
     ValidationMessage,
     body_schema,
@@ -22,9 +22,7 @@ from masthead.api.schemas import (
 from masthead.services import comments as service
 
 router = APIRouter(prefix="/v2", tags=["comments"], responses=COMMON_ERRORS)
-CallerDep = Annotated[Caller, Depends(authenticate)]
 IDEMPOTENCY_HEADER = "Idempotency-Key"
-LIMITED: Responses = {429: {"model": RateLimited, "description": "Rate limited; see Retry-After"}}
 INVALID: Responses = {
     400: {"model": Message},
     404: {"model": Message},

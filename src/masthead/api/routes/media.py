@@ -5,13 +5,12 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import AsyncIterator
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 from starlette.responses import Response, StreamingResponse
 
-from masthead.api.auth import Caller, authenticate, context
+from masthead.api.auth import CallerDep, context
 from masthead.api.body import read_json
 from masthead.api.errors import ApiError, json_response
 from masthead.api.ranges import Unsatisfiable, parse_range
@@ -27,7 +26,6 @@ from masthead.timeutil import utcnow
 
 router = APIRouter(prefix="/v2", tags=["media"], responses=COMMON_ERRORS)
 hosting = APIRouter(tags=["media"], include_in_schema=True)
-CallerDep = Annotated[Caller, Depends(authenticate)]
 INVALID: Responses = {400: {"model": Message}, 422: {"model": ValidationMessage}}
 
 _BLOB_NAME = re.compile(r"[0-9a-f]{64}\.[a-z0-9]{2,5}")

@@ -5,18 +5,17 @@ from __future__ import annotations
 import html
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 from starlette.responses import HTMLResponse, Response
 
-from masthead.api.auth import Caller, authenticate, context
+from masthead.api.auth import CallerDep, context
 from masthead.api.errors import ApiError, json_response
 from masthead.api.schemas import COMMON_ERRORS, Message
 from masthead.services import oauth
 
 router = APIRouter(prefix="/oauth", tags=["oauth"])
 PAGE = {"text/html": {"schema": {"type": "string"}}}
-CallerDep = Annotated[Caller, Depends(authenticate)]
 OptionalQuery = Annotated[str | None, Query()]
 
 

@@ -4,20 +4,19 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from masthead.api.auth import Caller, authenticate, context
+from masthead.api.auth import CallerDep, authenticate, context
 from masthead.api.body import read_json
 from masthead.api.errors import json_response
 from masthead.api.schemas import (
     COMMON_ERRORS,
+    LIMITED,
     Message,
     PostList,
     PostStatus,
-    RateLimited,
-    Responses,
     ValidationMessage,
 )
 from masthead.services import post_reads
@@ -25,8 +24,6 @@ from masthead.services import posts as post_service
 
 router = APIRouter(prefix="/v2", tags=["posts"], responses=COMMON_ERRORS)
 IDEMPOTENCY_HEADER = "Idempotency-Key"
-CallerDep = Annotated[Caller, Depends(authenticate)]
-LIMITED: Responses = {429: {"model": RateLimited, "description": "Rate limited; see Retry-After"}}
 
 
 async def create_post(request: Request) -> Response:

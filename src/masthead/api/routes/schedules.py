@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from starlette.responses import Response
 
-from masthead.api.auth import Caller, authenticate, context
+from masthead.api.auth import CallerDep, context
 from masthead.api.body import read_json
 from masthead.api.errors import json_response
 from masthead.api.schemas import (
@@ -22,7 +22,6 @@ from masthead.api.schemas import (
 from masthead.services import schedules as schedule_service
 
 router = APIRouter(prefix="/v2", tags=["schedules"], responses=COMMON_ERRORS)
-CallerDep = Annotated[Caller, Depends(authenticate)]
 ScheduleId = Annotated[str, Path(alias="id", description="the post's postSubmissionId")]
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Path, Request
 from starlette.responses import Response
 
-from masthead.api.auth import Caller, authenticate, context
+from masthead.api.auth import CallerDep, context
 from masthead.api.body import read_model
 from masthead.api.errors import json_response
 from masthead.api.schemas import (
@@ -26,7 +26,6 @@ from masthead.api.schemas import (
 from masthead.services import slots as slot_service
 
 router = APIRouter(prefix="/v2", tags=["slots"], responses=COMMON_ERRORS)
-CallerDep = Annotated[Caller, Depends(authenticate)]
 SlotId = Annotated[str, Path(alias="id", description="a slot id (numeric string)")]
 INVALID: Responses = {400: {"model": Message}, 422: {"model": ValidationMessage}}
 

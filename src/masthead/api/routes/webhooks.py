@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from starlette.responses import Response
 
-from masthead.api.auth import Caller, authenticate, context
+from masthead.api.auth import CallerDep, context
 from masthead.api.body import read_model
 from masthead.api.errors import ApiError, json_response
 from masthead.api.schemas import COMMON_ERRORS, Message, Responses, ValidationMessage, body_schema
@@ -27,7 +27,6 @@ from masthead.store.webhooks import Change, SubscriptionRow
 from masthead.timeutil import iso
 
 router = APIRouter(prefix="/v2", tags=["webhooks"], responses=COMMON_ERRORS)
-CallerDep = Annotated[Caller, Depends(authenticate)]
 WebhookId = Annotated[str, Path(alias="id", max_length=64)]
 NOT_FOUND = "Webhook not found"
 MISSING: Responses = {404: {"model": Message}}
