@@ -108,7 +108,7 @@ def ensure_base() -> None:
             "usr/share/locale",
         ):
             for path in (root / leftover).glob("*"):
-                if path.is_file():
+                if path.is_symlink() or path.is_file():  # doc folders link to others
                     path.unlink()
                 else:
                     shutil.rmtree(path)
