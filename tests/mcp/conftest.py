@@ -12,7 +12,7 @@ from mcp import Client
 
 from tests.conftest import make_settings
 from tests.fakes.x import FakeX
-from tests.platforms.conftest import fake_x as fake_x  # the fixture, shared
+from tests.platforms.twitter.conftest import fake_x as fake_x  # the fixture, shared
 from tests.support.files import FileServer
 from tests.support.harness import Caller, Harness, served_app
 from tests.support.mcp_client import connected

@@ -15,7 +15,7 @@ from masthead.store import posts as post_store
 from tests.conftest import make_settings
 from tests.fakes.x import FakeX
 from tests.mcp.conftest import agent
-from tests.platforms.conftest import connect_x
+from tests.platforms.twitter.conftest import connect_x
 from tests.support.analytics import measure, publish
 from tests.support.harness import Harness, served_app, webhook_post
 from tests.support.mcp_client import call, refusal

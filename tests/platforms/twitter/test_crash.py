@@ -16,7 +16,7 @@ from masthead.platforms.oauth import credentials_from_token_response
 from masthead.platforms.twitter import TwitterPublisher
 from masthead.store.database import Database
 from tests.fakes.x import FakeX
-from tests.platforms.conftest import x_post
+from tests.platforms.twitter.conftest import x_post
 from tests.support.crashes import (
     create_posts,
     final_state,

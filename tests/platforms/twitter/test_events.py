@@ -7,7 +7,7 @@ import pytest
 
 from masthead.config import Settings
 from tests.fakes.x import FakeX
-from tests.platforms.conftest import connect_x, x_post
+from tests.platforms.twitter.conftest import connect_x, x_post
 from tests.support.events import check_signed, subscribe
 from tests.support.harness import Harness
 from tests.support.receiver import Receiver

@@ -17,7 +17,7 @@ from masthead.domain.posts import ThreadItem
 from masthead.platforms.base import AccountInfo, Permanent, PublishContext
 from masthead.platforms.twitter import TwitterPublisher
 from tests.fakes.x import FakeX, User
-from tests.platforms.conftest import connect_x
+from tests.platforms.twitter.conftest import connect_x
 from tests.support.harness import Harness
 from tests.support.media import StaticMedia
 

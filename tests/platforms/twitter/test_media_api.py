@@ -9,7 +9,7 @@ import pytest
 
 from masthead.config import Settings
 from tests.fakes.x import FakeX
-from tests.platforms.conftest import connect_x, x_post
+from tests.platforms.twitter.conftest import connect_x, x_post
 from tests.support import samples
 from tests.support.files import FileServer
 from tests.support.harness import Harness, running_app

@@ -13,7 +13,7 @@ from masthead.platforms.registry import analytics_checkpoints
 from masthead.store import accounts, analytics
 from masthead.timeutil import utcnow
 from tests.fakes.x import FakeX, User
-from tests.platforms.conftest import connect_x
+from tests.platforms.twitter.conftest import connect_x
 from tests.support.analytics import publish
 from tests.support.harness import Harness
 

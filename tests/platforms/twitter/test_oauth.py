@@ -19,7 +19,7 @@ from masthead.platforms.registry import AVAILABLE, build_publishers
 from masthead.store import accounts
 from tests.conftest import make_settings
 from tests.fakes.x import FakeX
-from tests.platforms.conftest import x_post
+from tests.platforms.twitter.conftest import x_post
 from tests.support.harness import Caller, Harness, running_app
 
 CALLBACK = "http://masthead.test/oauth/twitter/callback"

@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from tests.fakes.x import DUPLICATE, REPLY_NOT_ALLOWED, FakeX, User
-from tests.platforms.conftest import connect_x, x_post
+from tests.platforms.twitter.conftest import connect_x, x_post
 from tests.support.harness import Harness
 
 

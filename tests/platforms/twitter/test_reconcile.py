@@ -13,7 +13,7 @@ from masthead.domain.posts import ThreadItem
 from masthead.platforms.base import AccountInfo, PublishContext, SentItem
 from masthead.platforms.twitter import TwitterPublisher
 from tests.fakes.x import FakeX
-from tests.platforms.conftest import connect_x
+from tests.platforms.twitter.conftest import connect_x
 from tests.support.harness import Harness
 
 

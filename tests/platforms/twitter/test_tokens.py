@@ -15,7 +15,7 @@ from masthead.platforms.twitter import TwitterPublisher
 from masthead.store import accounts
 from tests.conftest import make_settings
 from tests.fakes.x import FakeX, User
-from tests.platforms.conftest import connect_x, x_post
+from tests.platforms.twitter.conftest import connect_x, x_post
 from tests.support.harness import Caller, Harness, running_app
 
 PAST = (datetime.now(UTC) - timedelta(minutes=1)).isoformat()
