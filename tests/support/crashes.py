@@ -10,7 +10,7 @@ import random
 import time
 import uuid
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -64,6 +64,50 @@ async def seed_connected(
         await publisher.aclose()
         await db.close()
     return caller, str(account_id)
+
+
+def crash_server(tmp_path: Path, secret: str, env: dict[str, str]) -> ServerProcess:
+    """A `masthead serve` to kill: the API's rate limits off and short leases, so that the
+    restarted server takes the killed one's work over quickly; `env` adds the platform's."""
+    return ServerProcess(
+        tmp_path,
+        {
+            "MASTHEAD_SECRET_KEY": secret,
+            "MASTHEAD_API_RATE_LIMITS": "off",
+            "MASTHEAD_DISPATCH_LEASE_SECONDS": "3",
+            **env,
+        },
+    )
+
+
+async def kill_once_sent(
+    server: ServerProcess,
+    caller: Caller,
+    body: dict[str, Any],
+    sent: Callable[[], object],
+    *,
+    within: float = 30.0,
+) -> str:
+    """Start `server`, create the post `body`, and SIGKILL the server as soon as `sent()` says
+    the platform has acted on it, while the server still waits for the answer (or after
+    `within` s); returns the post's id."""
+    await asyncio.to_thread(server.start)
+    async with httpx.AsyncClient(base_url=server.base_url, headers=caller.headers) as client:
+        response = await client.post("/v2/posts", json=body)
+    assert response.status_code == 201, response.text
+    deadline = time.monotonic() + within
+    while not sent() and time.monotonic() < deadline:
+        await asyncio.sleep(0.01)
+    server.kill()
+    return str(response.json()["postSubmissionId"])
+
+
+async def restarted_state(
+    server: ServerProcess, caller: Caller, post_id: str, *, within: float = 20.0
+) -> dict[str, object]:
+    """Start `server` again after a kill; the post's status once it settles (`final_state`)."""
+    await asyncio.to_thread(server.start)
+    return await final_state(server, caller, post_id, within=within)
 
 
 async def final_state(

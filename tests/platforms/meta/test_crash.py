@@ -4,18 +4,16 @@ and finds the post instead of publishing again."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from masthead.platforms.instagram import InstagramPublisher
 from tests.fakes.meta import FakeMeta, IgAccount
 from tests.platforms.meta.conftest import instagram_post
 from tests.support import samples
-from tests.support.crashes import final_state, seed_connected
+from tests.support.crashes import crash_server, kill_once_sent, restarted_state, seed_connected
 from tests.support.files import FileServer
 from tests.support.harness import Caller
 from tests.support.server import ServerProcess
@@ -25,11 +23,8 @@ SECRET = "meta-crash-secret"
 
 @pytest.fixture
 def server(tmp_path: Path, fake_meta: FakeMeta, files: FileServer) -> Iterator[ServerProcess]:
-    process = ServerProcess(tmp_path, {})
+    process = crash_server(tmp_path, SECRET, {})
     process.env |= {
-        "MASTHEAD_SECRET_KEY": SECRET,
-        "MASTHEAD_API_RATE_LIMITS": "off",
-        "MASTHEAD_DISPATCH_LEASE_SECONDS": "3",
         "MASTHEAD_PUBLIC_URL": process.base_url,
         "MASTHEAD_FETCH_ALLOW": files.allow,
         "MASTHEAD_META_API_URL": fake_meta.url,
@@ -55,17 +50,10 @@ async def test_a_crash_after_media_publish_left_is_reconciled_not_republished(
     caller, account, ig = await _seed(server, fake_meta)
     fake_meta.fail_next("publish", "slow_after")
     url = files.add("a.jpg", samples.image())
-    await asyncio.to_thread(server.start)
-    async with httpx.AsyncClient(base_url=server.base_url, headers=caller.headers) as client:
-        response = await client.post("/v2/posts", json=instagram_post(account, "crash", [url]))
-    assert response.status_code == 201, response.text
-    post_id = response.json()["postSubmissionId"]
-    while not fake_meta.media_of(ig):  # Meta has it; the server still waits for the answer
-        await asyncio.sleep(0.01)
-    server.kill()
-    await asyncio.to_thread(server.start)
+    post = instagram_post(account, "crash", [url])
+    post_id = await kill_once_sent(server, caller, post, lambda: fake_meta.media_of(ig))
 
-    body = await final_state(server, caller, post_id, within=30)
+    body = await restarted_state(server, caller, post_id, within=30)
 
     [media] = fake_meta.media_of(ig)
     assert body["status"] == "published", body

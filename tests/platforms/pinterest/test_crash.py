@@ -4,18 +4,16 @@ instead of pinning again. Pinterest pulls the image from the server's public URL
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from masthead.platforms.oauth import credentials_from_token_response
 from masthead.platforms.pinterest import PinterestPublisher
 from tests.fakes.pinterest import FakePinterest
 from tests.platforms.pinterest.conftest import pin_post
-from tests.support.crashes import final_state, seed_connected
+from tests.support.crashes import crash_server, kill_once_sent, restarted_state, seed_connected
 from tests.support.files import FileServer
 from tests.support.harness import Caller
 from tests.support.images import png
@@ -28,12 +26,10 @@ SECRET = "pinterest-crash-secret"
 def server(
     tmp_path: Path, fake_pinterest: FakePinterest, files: FileServer
 ) -> Iterator[ServerProcess]:
-    process = ServerProcess(
+    process = crash_server(
         tmp_path,
+        SECRET,
         {
-            "MASTHEAD_SECRET_KEY": SECRET,
-            "MASTHEAD_API_RATE_LIMITS": "off",
-            "MASTHEAD_DISPATCH_LEASE_SECONDS": "3",
             "MASTHEAD_FETCH_ALLOW": files.allow,
             "MASTHEAD_PINTEREST_API_URL": fake_pinterest.url,
             "MASTHEAD_PINTEREST_CLIENT_ID": fake_pinterest.client_id,
@@ -59,19 +55,10 @@ async def test_a_crash_after_the_pin_left_is_reconciled_with_pinterest_not_repin
     caller, account, board = await _seed(server, fake_pinterest)
     image = files.add("crash.png", png(24, 24))
     fake_pinterest.fail_next("pins", "slow_after")
-    await asyncio.to_thread(server.start)
-    async with httpx.AsyncClient(base_url=server.base_url, headers=caller.headers) as client:
-        response = await client.post(
-            "/v2/posts", json=pin_post(account, board, "before the crash", (image,))
-        )
-    assert response.status_code == 201, response.text
-    post_id = response.json()["postSubmissionId"]
-    while not fake_pinterest.pins:  # Pinterest has it; the server still waits for the answer
-        await asyncio.sleep(0.01)
-    server.kill()
-    await asyncio.to_thread(server.start)
+    post = pin_post(account, board, "before the crash", (image,))
+    post_id = await kill_once_sent(server, caller, post, lambda: fake_pinterest.pins)
 
-    body = await final_state(server, caller, post_id)
+    body = await restarted_state(server, caller, post_id)
 
     [pin] = fake_pinterest.pins.values()
     assert body["status"] == "published", body

@@ -4,19 +4,17 @@ and finds the post, instead of publishing again."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
-import httpx
 import pytest
 
 from masthead.platforms.threads import ThreadsPublisher
 from masthead.timeutil import iso, utcnow
 from tests.fakes.threads import FakeThreads
 from tests.platforms.threads.conftest import threads_post
-from tests.support.crashes import final_state, seed_connected
+from tests.support.crashes import crash_server, kill_once_sent, restarted_state, seed_connected
 from tests.support.harness import Caller
 from tests.support.server import ServerProcess
 
@@ -25,12 +23,10 @@ SECRET = "threads-crash-secret"
 
 @pytest.fixture
 def server(tmp_path: Path, fake_threads: FakeThreads) -> Iterator[ServerProcess]:
-    process = ServerProcess(
+    process = crash_server(
         tmp_path,
+        SECRET,
         {
-            "MASTHEAD_SECRET_KEY": SECRET,
-            "MASTHEAD_API_RATE_LIMITS": "off",
-            "MASTHEAD_DISPATCH_LEASE_SECONDS": "3",
             "MASTHEAD_THREADS_API_URL": fake_threads.url,
             "MASTHEAD_THREADS_CLIENT_ID": fake_threads.client_id,
             "MASTHEAD_THREADS_CLIENT_SECRET": fake_threads.client_secret,
@@ -57,17 +53,11 @@ async def test_a_crash_after_threads_publish_left_is_reconciled_not_republished(
 ) -> None:
     caller, account = await _seed(server, fake_threads)
     fake_threads.fail_next("publish", "slow_after")
-    await asyncio.to_thread(server.start)
-    async with httpx.AsyncClient(base_url=server.base_url, headers=caller.headers) as client:
-        response = await client.post("/v2/posts", json=threads_post(account, "before the crash"))
-    post_id = response.json()["postSubmissionId"]
-    while not fake_threads.posts:  # Threads has it; the server still waits for the answer
-        await asyncio.sleep(0.01)
-    server.kill()
+    post = threads_post(account, "before the crash")
+    post_id = await kill_once_sent(server, caller, post, lambda: fake_threads.posts)
     status_calls = len(fake_threads.calls("status"))
-    await asyncio.to_thread(server.start)
 
-    body = await final_state(server, caller, post_id)
+    body = await restarted_state(server, caller, post_id)
 
     [post] = fake_threads.posts.values()
     assert body["status"] == "published", body

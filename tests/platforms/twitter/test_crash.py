@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import httpx
 import pytest
 
 from masthead.platforms.oauth import credentials_from_token_response
@@ -18,9 +17,11 @@ from masthead.store.database import Database
 from tests.fakes.x import FakeX
 from tests.platforms.twitter.conftest import x_post
 from tests.support.crashes import (
+    crash_server,
     create_posts,
-    final_state,
+    kill_once_sent,
     read_in_flight,
+    restarted_state,
     seed_connected,
     wait_settled,
 )
@@ -32,12 +33,10 @@ SECRET = "x-crash-secret"
 
 @pytest.fixture
 def server(tmp_path: Path, fake_x: FakeX) -> Iterator[ServerProcess]:
-    process = ServerProcess(
+    process = crash_server(
         tmp_path,
+        SECRET,
         {
-            "MASTHEAD_SECRET_KEY": SECRET,
-            "MASTHEAD_API_RATE_LIMITS": "off",
-            "MASTHEAD_DISPATCH_LEASE_SECONDS": "3",
             "MASTHEAD_X_API_URL": fake_x.url,
             "MASTHEAD_X_CLIENT_ID": fake_x.client_id,
             "MASTHEAD_X_CLIENT_SECRET": fake_x.client_secret,
@@ -58,16 +57,10 @@ async def test_a_crash_after_the_post_left_is_reconciled_with_x_not_reposted(
 ) -> None:
     caller, account = await _seed(server, fake_x)
     fake_x.fail_next("tweets", "slow_after")
-    await asyncio.to_thread(server.start)
-    async with httpx.AsyncClient(base_url=server.base_url, headers=caller.headers) as client:
-        response = await client.post("/v2/posts", json=x_post(account, "before the crash"))
-    post_id = response.json()["postSubmissionId"]
-    while not fake_x.tweets:  # X has it; the server is still waiting for the answer
-        await asyncio.sleep(0.01)
-    server.kill()
-    await asyncio.to_thread(server.start)
+    post = x_post(account, "before the crash")
+    post_id = await kill_once_sent(server, caller, post, lambda: fake_x.tweets)
 
-    body = await final_state(server, caller, post_id)
+    body = await restarted_state(server, caller, post_id)
 
     [tweet] = fake_x.tweets.values()
     assert body["status"] == "published", body
