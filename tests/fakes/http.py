@@ -1,5 +1,6 @@
 """Pieces every platform fake shares: how it is served (a uvicorn server in a thread, or
-in-process through `transport()`), recorded calls, faults."""
+in-process through `transport()`), recorded calls, faults, the OAuth app it accepts and the
+settings that point Masthead at it."""
 
 from __future__ import annotations
 
@@ -8,16 +9,17 @@ import time
 from collections import defaultdict, deque
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import Self
+from dataclasses import dataclass, field
+from typing import Any, Self
 
 import httpx
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 
+from masthead.config import OAuthApp
 from tests.support.receiver import free_port
 
 FAULTS = frozenset({"rate_limit", "unavailable", "server_error_after", "drop_after", "slow_after"})
@@ -35,20 +37,28 @@ class Recorded:
     operation: str
     body: bytes
     headers: dict[str, str]
+    params: dict[str, Any] = field(default_factory=dict)
+    """The query or form fields, for fakes of APIs that take their input there."""
 
 
 class Dropped(Response):
-    """Starts a 201 answer, then breaks the connection: the request was acted on."""
+    """Starts an answer (`status`, then the first bytes `start` of its JSON body) and breaks
+    the connection: the request was acted on, but the client never learns the answer."""
+
+    def __init__(self, status: int = 201, start: bytes = b'{"id":') -> None:
+        super().__init__()
+        self.status_code = status
+        self.start = start
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await send(
             {
                 "type": "http.response.start",
-                "status": 201,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", b"200")],
+                "status": self.status_code,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", b"500")],
             }
         )
-        await send({"type": "http.response.body", "body": b'{"id":', "more_body": True})
+        await send({"type": "http.response.body", "body": self.start, "more_body": True})
         raise ConnectionAbortedError("the fake dropped the connection after acting")
 
 
@@ -68,6 +78,11 @@ class FakeServer:
     queued faults. A fake either overrides `app()` or hands its routes to `use()`."""
 
     name = "fake"
+    authorize_path = "/oauth/authorize"
+    """The fake's consent page, where Masthead sends the browser to connect an account."""
+    client_id = "fake-client"
+    client_secret = "fake-secret"
+    """The OAuth app the fake accepts (a fake takes its platform's own in its constructor)."""
     fault_names: frozenset[str] = FAULTS
     """What `fail_next` accepts (a fake with faults of its own names its set)."""
 
@@ -86,6 +101,24 @@ class FakeServer:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def authorize_url(self) -> str:
+        return f"{self.url}{self.authorize_path}"
+
+    def oauth_app(self) -> OAuthApp:
+        """The OAuth app registered with the fake, for a publisher built directly."""
+        return OAuthApp(self.client_id, self.client_secret, self.authorize_url, self.url)
+
+    def settings(self, prefix: str) -> dict[str, object]:
+        """The settings that point Masthead's `prefix` platform at the fake: its API, its
+        consent page and the OAuth app it accepts."""
+        return {
+            f"{prefix}_api_url": self.url,
+            f"{prefix}_authorize_url": self.authorize_url,
+            f"{prefix}_client_id": self.client_id,
+            f"{prefix}_client_secret": self.client_secret,
+        }
 
     def use(self, app: Starlette) -> None:
         self._app = app
@@ -136,7 +169,26 @@ class FakeServer:
         queue = self.faults[operation]
         return queue.popleft() if queue else None
 
-    def record(self, request: Request, operation: str, body: bytes) -> None:
+    def refused(
+        self, fault: str | None, *, limited: dict[str, Any], unavailable: dict[str, Any]
+    ) -> Response | None:
+        """The answer to a fault that refuses before acting, with the platform's error body:
+        rate_limit, 429 `limited` with Retry-After `rate_limit_seconds`; unavailable, 503
+        `unavailable` with Retry-After 1. None for any other fault."""
+        if fault == "rate_limit":
+            retry = {"retry-after": str(self.rate_limit_seconds)}
+            return JSONResponse(limited, status_code=429, headers=retry)
+        if fault == "unavailable":
+            return JSONResponse(unavailable, status_code=503, headers={"retry-after": "1"})
+        return None
+
+    def record(
+        self,
+        request: Request,
+        operation: str,
+        body: bytes = b"",
+        params: dict[str, Any] | None = None,
+    ) -> None:
         self.requests.append(
             Recorded(
                 time.time(),
@@ -145,6 +197,7 @@ class FakeServer:
                 operation,
                 body,
                 {k.lower(): v for k, v in request.headers.items()},
+                params or {},
             )
         )
 

@@ -132,6 +132,7 @@ class Post:
 
 class FakeLinkedIn(FakeServer):
     name = "fake LinkedIn"
+    authorize_path = "/oauth/v2/authorization"
 
     def __init__(self, *, client_id: str = "li-client", client_secret: str = "li-secret") -> None:
         super().__init__()
@@ -166,10 +167,6 @@ class FakeLinkedIn(FakeServer):
         )
 
     # -- test helpers ------------------------------------------------------------------------
-
-    @property
-    def authorize_url(self) -> str:
-        return f"{self.url}/oauth/v2/authorization"
 
     @property
     def token_url(self) -> str:
@@ -314,18 +311,13 @@ class FakeLinkedIn(FakeServer):
         if token is None:
             return error(401, "Invalid access token", "EXPIRED_ACCESS_TOKEN")
         fault = self.next_fault(operation)
-        if fault == "rate_limit":
-            return JSONResponse(
-                {"status": 429, "message": "Resource level throttle limit reached"},
-                status_code=429,
-                headers={"retry-after": str(self.rate_limit_seconds)},
-            )
-        if fault == "unavailable":
-            return JSONResponse(
-                {"status": 503, "message": "Service Unavailable"},
-                status_code=503,
-                headers={"retry-after": "1"},
-            )
+        refused = self.refused(
+            fault,
+            limited={"status": 429, "message": "Resource level throttle limit reached"},
+            unavailable={"status": 503, "message": "Service Unavailable"},
+        )
+        if refused is not None:
+            return refused
         payload = json.loads(body) if body else {}
         response = self._handle(request, operation, path, token, payload)
         if fault == "drop_after" and response.status_code < 300:

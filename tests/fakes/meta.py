@@ -44,9 +44,8 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
-from starlette.types import Receive, Scope, Send
 
-from tests.fakes.http import FakeServer
+from tests.fakes.http import Dropped, FakeServer
 
 SPECS = Path(__file__).resolve().parents[2].parent / "shared" / "specs" / "meta" / "api_specs"
 VERSION = "v21.0"
@@ -85,21 +84,6 @@ MESSAGES = {
     368: "The action attempted has been deemed abusive or is otherwise disallowed",
     506: "Duplicate status message",
 }
-
-
-class _Dropped(Response):
-    """Starts a 200 answer, then breaks the connection: Meta acted, the client never knows."""
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 200,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", b"200")],
-            }
-        )
-        await send({"type": "http.response.body", "body": b'{"id":', "more_body": True})
-        raise ConnectionAbortedError("fake Meta dropped the connection after acting")
 
 
 @dataclass
@@ -205,16 +189,9 @@ class Comment:
     """The top-level comment a reply answers (None for a comment on the post)."""
 
 
-@dataclass
-class Recorded:
-    method: str
-    path: str
-    operation: str
-    params: dict[str, Any] = field(default_factory=dict)
-
-
 class FakeMeta(FakeServer):
     name = "fake Meta"
+    authorize_path = f"/{VERSION}/dialog/oauth"
 
     def __init__(self, *, client_id: str = "meta-app", client_secret: str = "meta-secret") -> None:
         super().__init__()
@@ -232,7 +209,6 @@ class FakeMeta(FakeServer):
         self.posts: dict[str, FeedPost] = {}
         self.comments: list[Comment] = []
         self.fetched: list[str] = []
-        self.requests: list[Recorded] = []
         self.faults: dict[str, deque[int | str | None]] = defaultdict(deque)
         self.container_outcomes: deque[str] = deque()
         self.container_polls = 2
@@ -259,10 +235,6 @@ class FakeMeta(FakeServer):
         self.use(app)
 
     # -- lifecycle and test helpers ----------------------------------------------------------
-
-    @property
-    def authorize_url(self) -> str:
-        return f"{self.url}/{VERSION}/dialog/oauth"
 
     def next_id(self) -> str:
         with self._lock:
@@ -402,7 +374,7 @@ class FakeMeta(FakeServer):
 
     async def _token(self, request: Request) -> Response:
         q = dict(request.query_params)
-        self.requests.append(Recorded("GET", request.url.path, "token", q))
+        self.record(request, "token", params=q)
         if q.get("client_id") != self.client_id or q.get("client_secret") != self.client_secret:
             return graph_error(101, "Error validating application. Invalid application ID.")
         with self._lock:
@@ -506,7 +478,7 @@ class FakeMeta(FakeServer):
         node, edge = parts[0], (parts[1] if len(parts) > 1 else None)
         token = self._tokens_subject(self._bearer(request, params))
         operation = self._operation(request.method, node, edge)
-        self.requests.append(Recorded(request.method, request.url.path, operation, params))
+        self.record(request, operation, params=params)
         fault = self._fault(operation)
         if isinstance(fault, int):
             answer = graph_error(fault, MESSAGES.get(fault, f"Error {fault}"), status=400)
@@ -535,7 +507,7 @@ class FakeMeta(FakeServer):
             return graph_error(100, f"Invalid parameter: {with_check}")
         response = await self._route(request.method, node, edge, params, token)
         if fault == "drop_after" and response.status_code < 300:
-            return _Dropped()
+            return Dropped(200)
         if fault == "slow_after":
             await asyncio.sleep(self.slow_seconds)
         return response
@@ -728,7 +700,7 @@ class FakeMeta(FakeServer):
 
     async def _upload(self, request: Request) -> Response:
         """The resumable upload host: Meta pulls the file named in the `file_url` header."""
-        self.requests.append(Recorded("POST", request.url.path, "upload"))
+        self.record(request, "upload")
         token = self._tokens_subject(self._bearer(request, {}))
         video = self.videos.get(request.path_params["video_id"])
         if token is None or video is None or token.subject != video.page_id:

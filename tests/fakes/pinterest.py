@@ -16,25 +16,22 @@ import itertools
 import json
 import secrets
 import time
-import warnings
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from email.parser import BytesParser
 from email.policy import default as default_policy
-from functools import cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 import httpx
-from openapi_core import Config, OpenAPI
-from openapi_core.testing import MockRequest, MockResponse
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from tests.fakes.http import Dropped, FakeServer
+from tests.fakes.openapi import Contract
 
 SPECS = Path(__file__).resolve().parents[2].parent / "shared" / "specs"
 OPENAPI = SPECS / "pinterest" / "v5" / "openapi.json"
@@ -55,6 +52,9 @@ def _both_enums(cause: object) -> bool:
     return bool(errors) and all("is valid under each of" in str(e.message) for e in errors)
 
 
+CONTRACT = Contract(OPENAPI, API_ORIGIN, excused=_both_enums)
+
+
 SCOPES_NEEDED = {
     "user_account": {"user_accounts:read"},
     "boards": {"boards:read"},
@@ -65,13 +65,6 @@ SCOPES_NEEDED = {
     "pin-analytics": {"boards:read", "pins:read"},
 }
 """The security requirement of each operation in the OpenAPI."""
-
-
-@cache
-def _openapi() -> OpenAPI:
-    return OpenAPI.from_dict(
-        json.loads(OPENAPI.read_text()), config=Config(spec_validator_cls=None)
-    )
 
 
 def error(status: int, code: int, message: str) -> JSONResponse:
@@ -118,6 +111,7 @@ class Pin:
 
 class FakePinterest(FakeServer):
     name = "fake Pinterest"
+    authorize_path = "/oauth/"
 
     def __init__(self, *, client_id: str = "pin-client", client_secret: str = "pin-secret") -> None:
         super().__init__()
@@ -149,14 +143,10 @@ class FakePinterest(FakeServer):
         )
 
     def start(self) -> None:
-        _openapi()
+        CONTRACT.load()
         super().start()
 
     # -- test helpers ------------------------------------------------------------------------
-
-    @property
-    def authorize_url(self) -> str:
-        return f"{self.url}/oauth/"
 
     def next_id(self) -> str:
         with self._lock:
@@ -325,47 +315,11 @@ class FakePinterest(FakeServer):
             return "pin-analytics"
         return "unknown"
 
-    @staticmethod
-    def _mock(request: Request, body: bytes) -> MockRequest:
-        return MockRequest(
-            API_ORIGIN,
-            request.method.lower(),
-            request.url.path,
-            args=dict(request.query_params),
-            data=body or None,
-            content_type=request.headers.get("content-type", "application/json"),
-            headers=dict(request.headers),
-        )
-
-    def _validate(self, request: Request, body: bytes) -> str | None:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # "Unsupported scheme type" for OAuth2 security
-            result = _openapi().unmarshal_request(self._mock(request, body))
-        causes = [
-            repr(cause)
-            for e in result.errors
-            if not _both_enums(cause := getattr(e, "__cause__", None) or e)
-        ]
-        if not causes:
-            return None
-        return f"{request.method} {request.url.path}: {'; '.join(causes)}"
-
-    def _check_answer(self, request: Request, body: bytes, response: Response) -> None:
-        answer = MockResponse(
-            bytes(response.body), response.status_code, content_type="application/json"
-        )
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            result = _openapi().unmarshal_response(self._mock(request, body), answer)
-        if result.errors:
-            causes = [repr(getattr(e, "__cause__", None) or e) for e in result.errors]
-            self.invalid.append(f"answer to {request.url.path}: {'; '.join(causes)}")
-
     async def _api(self, request: Request) -> Response:
         body = await request.body()
         operation = self._operation(request.method, request.url.path)
         self.record(request, operation, body)
-        problem = self._validate(request, body)
+        problem = CONTRACT.request_problem(request, body)
         if problem is not None:
             self.invalid.append(problem)
             return error(400, 1, problem)
@@ -375,23 +329,18 @@ class FakePinterest(FakeServer):
         if not SCOPES_NEEDED[operation] <= set(token.scopes):
             return error(403, 3, f"Missing scopes {sorted(SCOPES_NEEDED[operation])}")
         fault = self.next_fault(operation)
-        if fault == "rate_limit":
-            return JSONResponse(
-                {"code": 8, "message": "You have exceeded your rate limit. Try again later."},
-                status_code=429,
-                headers={"retry-after": str(self.rate_limit_seconds)},
-            )
-        if fault == "unavailable":
-            return JSONResponse(
-                {"code": 0, "message": "Service unavailable"},
-                status_code=503,
-                headers={"retry-after": "1"},
-            )
+        refused = self.refused(
+            fault,
+            limited={"code": 8, "message": "You have exceeded your rate limit. Try again later."},
+            unavailable={"code": 0, "message": "Service unavailable"},
+        )
+        if refused is not None:
+            return refused
         user = self.users[token.user_id]
         payload = json.loads(body) if body else {}
         response = await self._handle(request, operation, user, payload)
         if response.status_code < 300:
-            self._check_answer(request, body, response)
+            self.invalid.extend(CONTRACT.answer_problems(request, body, response))
         if fault == "drop_after" and response.status_code < 300:
             return Dropped()
         if fault == "slow_after":

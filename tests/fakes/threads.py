@@ -40,9 +40,8 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
-from starlette.types import Receive, Scope, Send
 
-from tests.fakes.http import FakeServer
+from tests.fakes.http import Dropped, FakeServer
 
 VERSION = "v1.0"
 LONG_LIVED_SECONDS = 5_184_000  # 60 days
@@ -259,34 +258,10 @@ class Post:
     media: tuple[Fetch, ...] = ()
 
 
-@dataclass
-class Recorded:
-    at: float
-    method: str
-    path: str
-    operation: str
-    params: dict[str, str]
-
-
-class _Dropped(Response):
-    """Starts a 200 answer, then breaks the connection: the request was acted on, but the
-    client never learns the id."""
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 200,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", b"40")],
-            }
-        )
-        await send({"type": "http.response.body", "body": b'{"id":', "more_body": True})
-        raise ConnectionAbortedError("fake Threads dropped the connection after acting")
-
-
 class FakeThreads(FakeServer):
     fault_names = FAULTS
     name = "fake Threads"
+    authorize_path = "/oauth/authorize"
 
     def __init__(
         self, *, client_id: str = "threads-app-id", client_secret: str = "threads-app-secret"
@@ -303,7 +278,6 @@ class FakeThreads(FakeServer):
         """post id → its insights values by metric (set by tests); a metric not here is
         left out of the answer, as Meta does."""
         self.fetches: list[Fetch] = []
-        self.requests: list[Recorded] = []
         self.container_faults: deque[tuple[str, str | None]] = deque()
         """Terminal statuses for the next containers made: ("ERROR", message) or
         ("EXPIRED", None); a container gets one when it would otherwise be FINISHED."""
@@ -326,10 +300,6 @@ class FakeThreads(FakeServer):
         self.use(app)
 
     # -- lifecycle and test helpers ----------------------------------------------------------
-
-    @property
-    def authorize_url(self) -> str:
-        return f"{self.url}/oauth/authorize"
 
     def next_id(self) -> str:
         with self._lock:
@@ -469,9 +439,7 @@ class FakeThreads(FakeServer):
 
     def _record(self, request: Request, operation: str, params: dict[str, str]) -> None:
         shown = {k: v for k, v in params.items() if k not in ("access_token", "client_secret")}
-        self.requests.append(
-            Recorded(time.time(), request.method, request.url.path, operation, shown)
-        )
+        self.record(request, operation, params=shown)
 
     def _take(self, operation: str) -> str | None:
         queue = self.faults[operation]
@@ -621,7 +589,7 @@ class FakeThreads(FakeServer):
         with self._lock:
             response = self._handle(operation, parts, params, user)
         if after == "drop_after" and response.status_code < 300:
-            return _Dropped()
+            return Dropped(200)
         if after == "slow_after":
             await asyncio.sleep(self.slow_seconds)
         if after == "server_error_after":

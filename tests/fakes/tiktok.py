@@ -30,11 +30,10 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
-from starlette.types import Receive, Scope, Send
 
 from masthead.domain.rules import UploadChunks
 from masthead.platforms.tiktok import CHUNKS as TIKTOK_CHUNKS
-from tests.fakes.http import FakeServer
+from tests.fakes.http import Dropped, FakeServer
 
 PRIVACY = ("PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "FOLLOWER_OF_CREATOR", "SELF_ONLY")
 FAULTS = frozenset({"rate_limit", "internal", "drop_after", "hang_after"})
@@ -99,25 +98,13 @@ class Publish:
     post_id: str | None = None
 
 
-class _Dropped(Response):
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 200,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", b"300")],
-            }
-        )
-        await send({"type": "http.response.body", "body": b'{"data":', "more_body": True})
-        raise ConnectionAbortedError("fake TikTok dropped the connection after acting")
-
-
 class FakeTikTok(FakeServer):
     name = "fake TikTok"
+    authorize_path = "/v2/auth/authorize/"
 
     def __init__(self, *, chunks: UploadChunks = TIKTOK_CHUNKS) -> None:
         super().__init__()
-        self.client_key = "masthead-key"
+        self.client_id = "masthead-key"  # TikTok calls it the client key
         self.client_secret = "tiktok-shh"
         self.chunks = chunks
         self.users: dict[str, User] = {}
@@ -164,10 +151,6 @@ class FakeTikTok(FakeServer):
         self.use(app)
 
     # -- lifecycle and helpers ---------------------------------------------------------------
-
-    @property
-    def authorize_url(self) -> str:
-        return f"{self.url}/v2/auth/authorize/"
 
     def next_id(self) -> str:
         with self._lock:
@@ -266,7 +249,7 @@ class FakeTikTok(FakeServer):
     async def _authorize(self, request: Request) -> Response:
         q = dict(request.query_params)
         self.authorize_query = q
-        if q.get("client_key") != self.client_key or q.get("code_challenge_method") != "S256":
+        if q.get("client_key") != self.client_id or q.get("code_challenge_method") != "S256":
             return JSONResponse({"error": "invalid_request"}, status_code=400)
         back = {"state": q.get("state", "")}
         if self.authorize_as is None:
@@ -282,7 +265,7 @@ class FakeTikTok(FakeServer):
         self.calls.append("token")
         await asyncio.sleep(self.token_delay)
         if (
-            form.get("client_key") != self.client_key
+            form.get("client_key") != self.client_id
             or form.get("client_secret") != self.client_secret
         ):
             return JSONResponse(
@@ -348,7 +331,7 @@ class FakeTikTok(FakeServer):
         if fault == "hang_after":
             await asyncio.sleep(self.hang_seconds)
         if fault is not None:
-            return _Dropped()
+            return Dropped(200, b'{"data":')
         return answer
 
     # -- API ---------------------------------------------------------------------------------
@@ -544,7 +527,7 @@ class FakeTikTok(FakeServer):
         if fault in ("drop_after", "hang_after"):
             if fault == "hang_after":
                 await asyncio.sleep(self.hang_seconds)
-            return _Dropped()
+            return Dropped(200, b'{"data":')
         return Response(status_code=201)
 
     def _finish(self, publish: Publish) -> None:

@@ -25,28 +25,25 @@ import html
 import itertools
 import json
 import time
-import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from functools import cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
-from openapi_core import Config, OpenAPI
-from openapi_core.testing import MockRequest, MockResponse
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
-from starlette.types import Receive, Scope, Send
 
-from tests.fakes.http import FakeServer
+from tests.fakes.http import Dropped, FakeServer
+from tests.fakes.openapi import Contract
 
 SPECS = Path(__file__).resolve().parents[2].parent / "shared" / "specs"
 OPENAPI = SPECS / "x" / "xdk" / "specs" / "openapi.json"
 API_ORIGIN = "https://api.x.com"
+CONTRACT = Contract(OPENAPI, API_ORIGIN)
 """The server the OpenAPI names; requests are validated as if they had been sent there."""
 
 DUPLICATE = "You are not allowed to create a Tweet with duplicate content."
@@ -86,15 +83,6 @@ unavailable: 503 before acting; server_error_after: acts, then answers 500; drop
 then drops the connection mid-answer; slow_after: acts, then answers only after `slow_seconds`
 (long enough for a test to kill the client in between); missing_metric: a lookup answers
 without `non_public_metrics`."""
-
-
-@cache
-def _openapi() -> OpenAPI:
-    # X's published spec has a duplicated enum value that strict spec validation rejects;
-    # request validation against it is unaffected.
-    return OpenAPI.from_dict(
-        json.loads(OPENAPI.read_text()), config=Config(spec_validator_cls=None)
-    )
 
 
 def problem(status: int, title: str, detail: str, kind: str = "about:blank") -> JSONResponse:
@@ -173,34 +161,10 @@ class Tweet:
     deleted: bool = False
 
 
-@dataclass
-class Recorded:
-    at: float
-    method: str
-    path: str
-    operation: str
-    body: bytes
-
-
-class _Dropped(Response):
-    """Starts a 201 answer, then breaks the connection: the request was acted on, but the
-    client never learns the id."""
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 201,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", b"200")],
-            }
-        )
-        await send({"type": "http.response.body", "body": b'{"data":', "more_body": True})
-        raise ConnectionAbortedError("fake X dropped the connection after acting")
-
-
 class FakeX(FakeServer):
     fault_names = FAULTS
     name = "fake X"
+    authorize_path = "/i/oauth2/authorize"
 
     def __init__(self, *, client_id: str = "masthead-client", client_secret: str = "shh") -> None:
         super().__init__()
@@ -212,7 +176,6 @@ class FakeX(FakeServer):
         self.grants: dict[str, Grant] = {}
         self.media: dict[str, Media] = {}
         self.tweets: dict[str, Tweet] = {}
-        self.requests: list[Recorded] = []
         self.authorize_as: str | None = None
         self.deny_authorization = False
         self.restrict_replies = False
@@ -234,12 +197,8 @@ class FakeX(FakeServer):
 
     # -- lifecycle and test helpers ----------------------------------------------------------
 
-    @property
-    def authorize_url(self) -> str:
-        return f"{self.url}/i/oauth2/authorize"
-
     def start(self) -> None:
-        _openapi()
+        CONTRACT.load()
         super().start()
 
     def next_id(self) -> str:
@@ -347,7 +306,7 @@ class FakeX(FakeServer):
     async def _token(self, request: Request) -> Response:
         raw = await request.body()
         form = dict(parse_qsl(raw.decode()))
-        self._record(request, "token", raw)
+        self.record(request, "token", raw)
         if self.token_delay:
             await asyncio.sleep(self.token_delay)
         invalid = JSONResponse(
@@ -392,45 +351,6 @@ class FakeX(FakeServer):
 
     # -- the API -----------------------------------------------------------------------------
 
-    def _record(self, request: Request, operation: str, body: bytes) -> None:
-        self.requests.append(
-            Recorded(time.time(), request.method, request.url.path, operation, body)
-        )
-
-    @staticmethod
-    def _mock(request: Request, body: bytes) -> MockRequest:
-        return MockRequest(
-            API_ORIGIN,
-            request.method.lower(),
-            request.url.path,
-            args=dict(request.query_params),
-            data=body or None,
-            content_type=request.headers.get("content-type", "application/json"),
-            headers=dict(request.headers),
-        )
-
-    def _validate(self, request: Request, body: bytes) -> str | None:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # "Unsupported scheme type" for OAuth2 security
-            result = _openapi().unmarshal_request(self._mock(request, body))
-        if not result.errors:
-            return None
-        causes = [repr(getattr(e, "__cause__", None) or e) for e in result.errors]
-        return f"{request.method} {request.url.path}: {'; '.join(causes)}"
-
-    def _check_answer(self, request: Request, body: bytes, response: Response) -> None:
-        """The fake's own successful answers must match the OpenAPI too, or the publisher
-        would be tested against shapes X never sends."""
-        answer = MockResponse(
-            bytes(response.body), response.status_code, content_type="application/json"
-        )
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            result = _openapi().unmarshal_response(self._mock(request, body), answer)
-        if result.errors:
-            causes = [repr(getattr(e, "__cause__", None) or e) for e in result.errors]
-            self.invalid.append(f"answer to {request.url.path}: {'; '.join(causes)}")
-
     @staticmethod
     def _operation(method: str, path: str) -> str:
         if path == "/2/tweets":
@@ -456,8 +376,8 @@ class FakeX(FakeServer):
         body = await request.body()
         path = request.url.path
         operation = self._operation(request.method, path)
-        self._record(request, operation, body)
-        problem_text = self._validate(request, body)
+        self.record(request, operation, body)
+        problem_text = CONTRACT.request_problem(request, body)
         if problem_text is not None:
             self.invalid.append(problem_text)
             return problem(
@@ -480,9 +400,9 @@ class FakeX(FakeServer):
         request.state.fault = fault
         response = await self._handle(request, operation, user, body)
         if response.status_code < 300:
-            self._check_answer(request, body, response)
+            self.invalid.extend(CONTRACT.answer_problems(request, body, response))
         if fault == "drop_after" and response.status_code < 300:
-            return _Dropped()
+            return Dropped(201, b'{"data":')
         if fault == "slow_after":
             await asyncio.sleep(self.slow_seconds)
         if fault == "server_error_after":

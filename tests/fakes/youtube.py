@@ -36,9 +36,8 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
-from starlette.types import Receive, Scope, Send
 
-from tests.fakes.http import FakeServer
+from tests.fakes.http import Dropped, FakeServer
 
 SPECS = Path(__file__).resolve().parents[2].parent / "shared" / "specs"
 DISCOVERY = (
@@ -197,27 +196,9 @@ class Comment:
     published_at: str
 
 
-class _Dropped(Response):
-    """Starts an answer, then breaks the connection (what was done stays done)."""
-
-    def __init__(self, status: int) -> None:
-        super().__init__()
-        self.status = status
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await send(
-            {
-                "type": "http.response.start",
-                "status": self.status,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", b"500")],
-            }
-        )
-        await send({"type": "http.response.body", "body": b'{"kind":', "more_body": True})
-        raise ConnectionAbortedError("fake YouTube dropped the connection")
-
-
 class FakeYouTube(FakeServer):
     name = "fake YouTube"
+    authorize_path = "/o/oauth2/v2/auth"
 
     def __init__(self, *, client_id: str = "masthead.apps.googleusercontent.com") -> None:
         super().__init__()
@@ -519,14 +500,14 @@ class FakeYouTube(FakeServer):
             session.bytes_sent += len(keep)
             if fault == "hang_half":
                 await asyncio.sleep(self.hang_seconds)
-            return _Dropped(308)
+            return Dropped(308, b'{"kind":')
         session.data += body
         session.bytes_sent += len(body)
         if len(session.data) < session.total:
             return self._incomplete(session)
         video = self._create(session)
         if fault == "drop_after_complete":
-            return _Dropped(200)
+            return Dropped(200, b'{"kind":')
         return JSONResponse(video.resource, status_code=200)
 
     def _create(self, session: Session) -> Video:
@@ -641,7 +622,7 @@ class FakeYouTube(FakeServer):
     def _made(self, fault: str | None, schema: str, body: dict[str, Any]) -> Response:
         """The answer to an insert, or a broken connection after acting (`drop_after`)."""
         if fault == "drop_after":
-            return _Dropped(200)
+            return Dropped(200, b'{"kind":')
         return self._answer(schema, body)
 
     async def _comment_threads(self, request: Request) -> Response:

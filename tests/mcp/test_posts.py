@@ -15,10 +15,10 @@ from masthead.store import posts as post_store
 from tests.conftest import make_settings
 from tests.fakes.x import FakeX
 from tests.mcp.conftest import agent
-from tests.platforms.twitter.conftest import connect_x
 from tests.support.analytics import measure, publish
 from tests.support.harness import Harness, served_app, webhook_post
 from tests.support.mcp_client import call, refusal
+from tests.support.platforms import connected_account
 from tests.support.receiver import Receiver
 
 
@@ -44,7 +44,7 @@ async def settled(client: Client, post_id: str, timeout: float = 15.0) -> dict[s
 async def test_a_thread_to_x_is_published_and_read_back(server: Harness, fake_x: FakeX) -> None:
     ada = await server.user()
     user = fake_x.add_user("ada")
-    account = await connect_x(server, ada, fake_x, user)
+    account = await connected_account("twitter", server, ada, fake_x, user)
     async with agent(server, ada) as client:
         accounts = await call(client, "blotato_list_accounts", platform="twitter")
         assert [a["id"] for a in accounts] == [account]

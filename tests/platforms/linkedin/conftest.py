@@ -9,11 +9,10 @@ from typing import Any
 import pytest
 
 from masthead.config import Settings
-from masthead.platforms.oauth import credentials_from_token_response
-from tests.conftest import make_settings
-from tests.fakes.linkedin import FakeLinkedIn, Member
+from tests.fakes.linkedin import FakeLinkedIn
 from tests.support.files import FileServer
-from tests.support.harness import Caller, Harness, running_app
+from tests.support.harness import Harness, running_app
+from tests.support.platforms import fake_settings
 
 
 @pytest.fixture
@@ -23,17 +22,7 @@ def fake_linkedin() -> Iterator[FakeLinkedIn]:
 
 
 def linkedin_settings(tmp_path: Path, fake: FakeLinkedIn, **overrides: Any) -> Settings:
-    return make_settings(
-        tmp_path,
-        api_rate_limits="off",
-        public_url="http://masthead.test",
-        linkedin_api_url=fake.url,
-        linkedin_authorize_url=fake.authorize_url,
-        linkedin_token_url=fake.token_url,
-        linkedin_client_id=fake.client_id,
-        linkedin_client_secret=fake.client_secret,
-        **overrides,
-    )
+    return fake_settings(tmp_path, "linkedin", fake, linkedin_token_url=fake.token_url, **overrides)
 
 
 @pytest.fixture
@@ -43,14 +32,6 @@ async def linkedin_app(
     settings = linkedin_settings(tmp_path, fake_linkedin, fetch_allow=files.allow)
     async with running_app(settings, transports={"linkedin": fake_linkedin.transport()}) as running:
         yield running
-
-
-async def connect_linkedin(
-    harness: Harness, caller: Caller, fake: FakeLinkedIn, member: Member, **tokens: Any
-) -> str:
-    """What `masthead accounts add --platform linkedin --access-token ...` does."""
-    credentials = {**credentials_from_token_response(fake.issue_tokens(member)), **tokens}
-    return await harness.connect(caller, "linkedin", credentials)
 
 
 def linkedin_post(

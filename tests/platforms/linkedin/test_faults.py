@@ -6,11 +6,11 @@ from pathlib import Path
 
 from masthead.store import accounts
 from tests.fakes.linkedin import FakeLinkedIn
-from tests.platforms.linkedin.conftest import connect_linkedin, linkedin_post, linkedin_settings
-from tests.platforms.linkedin.test_publish import publish
+from tests.platforms.linkedin.conftest import linkedin_post, linkedin_settings
 from tests.support import samples
 from tests.support.files import FileServer
 from tests.support.harness import Harness, running_app
+from tests.support.platforms import connected_account, publish
 
 
 async def test_a_duplicate_is_reported_as_such_and_not_posted_again(
@@ -18,10 +18,10 @@ async def test_a_duplicate_is_reported_as_such_and_not_posted_again(
 ) -> None:
     caller = await linkedin_app.user()
     member = fake_linkedin.add_member("Dup")
-    account = await connect_linkedin(linkedin_app, caller, fake_linkedin, member)
-    first = await publish(linkedin_app, linkedin_post(account, "same words"), caller)
+    account = await connected_account("linkedin", linkedin_app, caller, fake_linkedin, member)
+    first = await publish(linkedin_app, caller, linkedin_post(account, "same words"))
 
-    second = await publish(linkedin_app, linkedin_post(account, "same words"), caller)
+    second = await publish(linkedin_app, caller, linkedin_post(account, "same words"))
 
     assert first["status"] == "published", first
     assert second["status"] == "failed", second
@@ -35,10 +35,10 @@ async def test_a_retired_api_version_fails_naming_the_setting_to_change(
 ) -> None:
     caller = await linkedin_app.user()
     member = fake_linkedin.add_member("Old")
-    account = await connect_linkedin(linkedin_app, caller, fake_linkedin, member)
+    account = await connected_account("linkedin", linkedin_app, caller, fake_linkedin, member)
     fake_linkedin.active_versions = {"209912"}
 
-    status = await publish(linkedin_app, linkedin_post(account, "too old"), caller)
+    status = await publish(linkedin_app, caller, linkedin_post(account, "too old"))
 
     assert status["status"] == "failed", status
     assert "MASTHEAD_LINKEDIN_VERSION" in status["errorMessage"]
@@ -51,10 +51,10 @@ async def test_a_429_waits_for_retry_after_then_posts_once(
 ) -> None:
     caller = await linkedin_app.user()
     member = fake_linkedin.add_member("Patient")
-    account = await connect_linkedin(linkedin_app, caller, fake_linkedin, member)
+    account = await connected_account("linkedin", linkedin_app, caller, fake_linkedin, member)
     fake_linkedin.fail_next("posts", "rate_limit")
 
-    status = await publish(linkedin_app, linkedin_post(account, "patience"), caller)
+    status = await publish(linkedin_app, caller, linkedin_post(account, "patience"))
 
     assert status["status"] == "published", status
     refused, accepted = fake_linkedin.calls("posts")
@@ -67,10 +67,10 @@ async def test_a_503_before_acting_is_retried_and_posts_once(
 ) -> None:
     caller = await linkedin_app.user()
     member = fake_linkedin.add_member("Again")
-    account = await connect_linkedin(linkedin_app, caller, fake_linkedin, member)
+    account = await connected_account("linkedin", linkedin_app, caller, fake_linkedin, member)
     fake_linkedin.fail_next("posts", "unavailable")
 
-    status = await publish(linkedin_app, linkedin_post(account, "try again"), caller)
+    status = await publish(linkedin_app, caller, linkedin_post(account, "try again"))
 
     assert status["status"] == "published", status
     assert len(fake_linkedin.calls("posts")) == 2
@@ -82,10 +82,10 @@ async def test_a_dropped_connection_after_linkedin_acted_is_reconciled_not_resen
 ) -> None:
     caller = await linkedin_app.user()
     member = fake_linkedin.add_member("Dropped")
-    account = await connect_linkedin(linkedin_app, caller, fake_linkedin, member)
+    account = await connected_account("linkedin", linkedin_app, caller, fake_linkedin, member)
     fake_linkedin.fail_next("posts", "drop_after")
 
-    status = await publish(linkedin_app, linkedin_post(account, "did it (go) out?"), caller)
+    status = await publish(linkedin_app, caller, linkedin_post(account, "did it (go) out?"))
 
     assert status["status"] == "published", status
     [post] = fake_linkedin.posts_by(f"urn:li:person:{member.id}")
@@ -99,10 +99,10 @@ async def test_a_500_after_linkedin_acted_is_found_not_resent(
 ) -> None:
     caller = await linkedin_app.user()
     member = fake_linkedin.add_member("Hiccup")
-    account = await connect_linkedin(linkedin_app, caller, fake_linkedin, member)
+    account = await connected_account("linkedin", linkedin_app, caller, fake_linkedin, member)
     fake_linkedin.fail_next("posts", "server_error_after")
 
-    status = await publish(linkedin_app, linkedin_post(account, "server hiccup"), caller)
+    status = await publish(linkedin_app, caller, linkedin_post(account, "server hiccup"))
 
     assert status["status"] == "published", status
     assert len(fake_linkedin.posts_by(f"urn:li:person:{member.id}")) == 1
@@ -114,10 +114,10 @@ async def test_an_expired_token_is_refreshed_and_the_post_goes_out(
 ) -> None:
     caller = await linkedin_app.user()
     member = fake_linkedin.add_member("Refresh")
-    account = await connect_linkedin(linkedin_app, caller, fake_linkedin, member)
+    account = await connected_account("linkedin", linkedin_app, caller, fake_linkedin, member)
     fake_linkedin.expire_access_tokens()
 
-    status = await publish(linkedin_app, linkedin_post(account, "fresh token"), caller)
+    status = await publish(linkedin_app, caller, linkedin_post(account, "fresh token"))
 
     assert status["status"] == "published", status
     assert len(fake_linkedin.calls("token")) == 1
@@ -129,12 +129,12 @@ async def test_an_expired_token_without_refresh_token_disconnects_the_account(
 ) -> None:
     caller = await linkedin_app.user()
     member = fake_linkedin.add_member("NoRefresh")
-    account = await connect_linkedin(
-        linkedin_app, caller, fake_linkedin, member, refresh_token=None
+    account = await connected_account(
+        "linkedin", linkedin_app, caller, fake_linkedin, member, refresh_token=None
     )
     fake_linkedin.expire_access_tokens()
 
-    status = await publish(linkedin_app, linkedin_post(account, "lost"), caller)
+    status = await publish(linkedin_app, caller, linkedin_post(account, "lost"))
 
     assert status["status"] == "failed", status
     assert "reconnect" in status["errorMessage"].lower() or "token" in status["errorMessage"]
@@ -152,9 +152,9 @@ async def test_a_video_linkedin_cannot_process_fails_with_its_reason_and_posts_n
     async with running_app(settings) as app:
         caller = await app.user()
         member = fake_linkedin.add_member("Video")
-        account = await connect_linkedin(app, caller, fake_linkedin, member)
+        account = await connected_account("linkedin", app, caller, fake_linkedin, member)
 
-        status = await publish(app, linkedin_post(account, "clip", media=(url,)), caller)
+        status = await publish(app, caller, linkedin_post(account, "clip", media=(url,)))
 
     assert status["status"] == "failed", status
     assert "Video is corrupted" in status["errorMessage"]

@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 
-from masthead.config import OAuthApp
 from masthead.platforms.base import (
     AccountDisconnected,
     MetricsReader,
@@ -25,7 +24,7 @@ from tests.support.metrics import account, published
 
 
 def publisher_for(fake: FakeLinkedIn, *, member_analytics: bool = False) -> LinkedInPublisher:
-    app = OAuthApp(fake.client_id, fake.client_secret, fake.authorize_url, fake.url)
+    app = fake.oauth_app()
     return LinkedInPublisher(
         api_url=fake.url,
         version=max(ACTIVE_VERSIONS),

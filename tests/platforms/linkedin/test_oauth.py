@@ -13,9 +13,9 @@ from masthead.platforms.base import AccountInfo, PublishContext
 from masthead.platforms.linkedin import LinkedInPublisher
 from tests.conftest import make_settings
 from tests.fakes.linkedin import FakeLinkedIn
-from tests.platforms.linkedin.conftest import connect_linkedin, linkedin_post
-from tests.platforms.linkedin.test_publish import publish
+from tests.platforms.linkedin.conftest import linkedin_post
 from tests.support.harness import Harness, running_app
+from tests.support.platforms import connected_account, publish
 
 CALLBACK = "http://masthead.test/oauth/linkedin/callback"
 
@@ -53,7 +53,7 @@ async def test_oauth_connects_the_member_with_the_pages_they_administer(
     )
     assert [(s["id"], s["name"]) for s in subs.json()["items"]] == [(page.id, "Navy Labs")]
 
-    status = await publish(linkedin_app, linkedin_post(account["id"], "hi", page=page.id), caller)
+    status = await publish(linkedin_app, caller, linkedin_post(account["id"], "hi", page=page.id))
     assert status["status"] == "published", status
     assert len(fake_linkedin.posts_by(f"urn:li:organization:{page.id}")) == 1
 
@@ -64,7 +64,7 @@ async def test_a_page_the_member_does_not_run_is_refused_at_request_time(
     caller = await linkedin_app.user()
     member = fake_linkedin.add_member("Viewer")
     other = fake_linkedin.add_organization("Not Mine", {})
-    account = await connect_linkedin(linkedin_app, caller, fake_linkedin, member)
+    account = await connected_account("linkedin", linkedin_app, caller, fake_linkedin, member)
 
     response = await linkedin_app.create_post(caller, linkedin_post(account, "x", page=other.id))
 
@@ -75,7 +75,7 @@ async def test_a_page_the_member_does_not_run_is_refused_at_request_time(
 async def _context(harness: Harness, fake: FakeLinkedIn, text: str) -> PublishContext:
     caller = await harness.user()
     member = fake.add_member("Crash")
-    account = int(await connect_linkedin(harness, caller, fake, member))
+    account = int(await connected_account("linkedin", harness, caller, fake, member))
     return PublishContext(
         post_id="p",
         account=AccountInfo(account, "linkedin", member.id, member.name),

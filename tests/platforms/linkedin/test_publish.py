@@ -2,29 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from tests.fakes.linkedin import FakeLinkedIn, Member
-from tests.platforms.linkedin.conftest import connect_linkedin, linkedin_post
+from tests.platforms.linkedin.conftest import linkedin_post
 from tests.support import samples
 from tests.support.files import FileServer
 from tests.support.harness import Caller, Harness
 from tests.support.images import png
-
-
-async def publish(
-    harness: Harness, body: dict[str, Any], caller: Caller, timeout: float = 20.0
-) -> dict[str, Any]:
-    response = await harness.create_post(caller, body)
-    assert response.status_code == 201, response.text
-    post_id = response.json()["postSubmissionId"]
-    return await harness.wait_status(caller, post_id, {"published", "failed"}, timeout)
+from tests.support.platforms import connected_account, publish
 
 
 async def _member(harness: Harness, fake: FakeLinkedIn) -> tuple[Caller, Member, str]:
     caller = await harness.user()
     member = fake.add_member("Ada Lovelace")
-    return caller, member, await connect_linkedin(harness, caller, fake, member)
+    return caller, member, await connected_account("linkedin", harness, caller, fake, member)
 
 
 async def test_text_with_reserved_characters_is_published_whole_once(
@@ -33,7 +23,7 @@ async def test_text_with_reserved_characters_is_published_whole_once(
     caller, member, account = await _member(linkedin_app, fake_linkedin)
     text = "Launch (v2) is live: see [notes] <here> @team | *now* _really_ ~ {ok} #Python \\o/"
 
-    status = await publish(linkedin_app, linkedin_post(account, text), caller)
+    status = await publish(linkedin_app, caller, linkedin_post(account, text))
 
     assert status["status"] == "published", status
     [post] = fake_linkedin.posts_by(f"urn:li:person:{member.id}")
@@ -51,7 +41,7 @@ async def test_one_image_is_uploaded_and_attached(
     image = png(64, 48)
     url = files.add("one.png", image)
 
-    status = await publish(linkedin_app, linkedin_post(account, "a picture", media=(url,)), caller)
+    status = await publish(linkedin_app, caller, linkedin_post(account, "a picture", media=(url,)))
 
     assert status["status"] == "published", status
     [post] = fake_linkedin.posts_by(f"urn:li:person:{member.id}")
@@ -66,7 +56,7 @@ async def test_several_images_become_one_multi_image_post(
     caller, member, account = await _member(linkedin_app, fake_linkedin)
     urls = tuple(files.add(f"{i}.png", png(32 + i, 32)) for i in range(3))
 
-    status = await publish(linkedin_app, linkedin_post(account, "three", media=urls), caller)
+    status = await publish(linkedin_app, caller, linkedin_post(account, "three", media=urls))
 
     assert status["status"] == "published", status
     [post] = fake_linkedin.posts_by(f"urn:li:person:{member.id}")
@@ -84,7 +74,7 @@ async def test_video_is_uploaded_in_the_parts_linkedin_asks_for_then_posted(
     fake_linkedin.part_size = max(1, len(clip) // 3)
     url = files.add("clip.mp4", clip)
 
-    status = await publish(linkedin_app, linkedin_post(account, "watch", media=(url,)), caller)
+    status = await publish(linkedin_app, caller, linkedin_post(account, "watch", media=(url,)))
 
     assert status["status"] == "published", status
     [post] = fake_linkedin.posts_by(f"urn:li:person:{member.id}")
@@ -101,10 +91,10 @@ async def test_a_page_post_is_authored_by_the_organization(
     caller = await linkedin_app.user()
     member = fake_linkedin.add_member("Page Admin")
     org = fake_linkedin.add_organization("Masthead Inc", {member.id: "ADMINISTRATOR"})
-    account = await connect_linkedin(linkedin_app, caller, fake_linkedin, member)
+    account = await connected_account("linkedin", linkedin_app, caller, fake_linkedin, member)
 
     status = await publish(
-        linkedin_app, linkedin_post(account, "from the page", page=org.id), caller
+        linkedin_app, caller, linkedin_post(account, "from the page", page=org.id)
     )
 
     assert status["status"] == "published", status

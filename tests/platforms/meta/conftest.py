@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 
 from masthead.config import Settings
-from tests.conftest import make_settings
 from tests.fakes.meta import SPECS, FakeMeta, FbUser, IgAccount, Page
 from tests.support.files import FileServer
 from tests.support.harness import Caller, Harness, served_app
+from tests.support.platforms import fake_settings
 
 
 @pytest.fixture
@@ -39,14 +39,11 @@ def ig_of(page: Page) -> IgAccount:
 
 @pytest.fixture
 def meta_settings(tmp_path: Path, fake_meta: FakeMeta, files: FileServer) -> Settings:
-    return make_settings(
+    return fake_settings(
         tmp_path,
-        api_rate_limits="off",
+        "facebook",
+        fake_meta,
         fetch_allow=files.allow,
-        meta_api_url=fake_meta.url,
-        meta_authorize_url=fake_meta.authorize_url,
-        meta_client_id=fake_meta.client_id,
-        meta_client_secret=fake_meta.client_secret,
         meta_poll_seconds=0.02,
         meta_processing_limit_seconds=10,
         meta_throttle_seconds=1,
@@ -114,11 +111,3 @@ def instagram_post(account: str, text: str, media: list[str], **target: Any) -> 
             "target": {"targetType": "instagram", **target},
         }
     }
-
-
-async def publish(harness: Harness, caller: Caller, body: dict[str, Any]) -> dict[str, Any]:
-    """POST /v2/posts, then GET /v2/posts/{id} until the post settles."""
-    response = await harness.create_post(caller, body)
-    assert response.status_code == 201, response.text
-    post_id = response.json()["postSubmissionId"]
-    return await harness.wait_status(caller, post_id, {"published", "failed"}, timeout=30)

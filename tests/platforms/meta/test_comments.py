@@ -16,11 +16,12 @@ from masthead.dispatch import engine
 from masthead.dispatch.comment_polls import CommentPoller
 from masthead.store.models import CommentPoll
 from tests.fakes.meta import FakeMeta, IgMedia
-from tests.platforms.meta.conftest import Business, facebook_post, ig_of, instagram_post, publish
+from tests.platforms.meta.conftest import Business, facebook_post, ig_of, instagram_post
 from tests.support import samples
 from tests.support.comments import first_comment_settled
 from tests.support.files import FileServer
 from tests.support.harness import Caller, Harness
+from tests.support.platforms import publish
 
 VERIFY_TOKEN = "meta-verify-token-123"
 FAN = "17841400000000099"

@@ -12,10 +12,11 @@ from masthead.platforms.base import Permanent
 from masthead.services.connections import connect_account
 from masthead.store import accounts
 from tests.fakes.meta import FakeMeta
-from tests.platforms.meta.conftest import facebook_post, instagram_post, publish
+from tests.platforms.meta.conftest import facebook_post, instagram_post
 from tests.support import samples
 from tests.support.files import FileServer
 from tests.support.harness import Caller, Harness
+from tests.support.platforms import publish
 
 
 async def _login(harness: Harness, caller: Caller, platform: str) -> httpx.Response:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from masthead.store import accounts
 from tests.fakes.meta import FakeMeta
-from tests.platforms.meta.conftest import Business, facebook_post, publish
+from tests.platforms.meta.conftest import Business, facebook_post
 from tests.support import samples
 from tests.support.comments import first_comment_settled
 from tests.support.files import FileServer
 from tests.support.harness import Harness
+from tests.support.platforms import publish
 
 
 async def test_text_post_goes_to_the_page_feed_with_the_page_token(

@@ -8,16 +8,11 @@ from pathlib import Path
 from masthead.config import Settings
 from masthead.store import accounts
 from tests.fakes.meta import FakeMeta
-from tests.platforms.meta.conftest import (
-    Business,
-    connect,
-    facebook_post,
-    instagram_post,
-    publish,
-)
+from tests.platforms.meta.conftest import Business, connect, facebook_post, instagram_post
 from tests.support import samples
 from tests.support.files import FileServer
 from tests.support.harness import Harness, running_app
+from tests.support.platforms import publish
 
 
 async def _status_of(harness: Harness, account_id: str) -> str:

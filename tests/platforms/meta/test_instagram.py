@@ -5,10 +5,11 @@ from __future__ import annotations
 import time
 
 from tests.fakes.meta import FakeMeta
-from tests.platforms.meta.conftest import Business, instagram_post, publish
+from tests.platforms.meta.conftest import Business, instagram_post
 from tests.support import samples
 from tests.support.files import FileServer
 from tests.support.harness import Harness
+from tests.support.platforms import publish
 
 
 async def test_image_post_is_published_from_a_finished_container(

@@ -9,11 +9,10 @@ from typing import Any
 
 import pytest
 
-from masthead.platforms.oauth import credentials_from_token_response
-from tests.conftest import make_settings
-from tests.fakes.pinterest import OPENAPI, FakePinterest, User
+from tests.fakes.pinterest import OPENAPI, FakePinterest
 from tests.support.files import FileServer
-from tests.support.harness import Caller, Harness, served_app
+from tests.support.harness import Harness, served_app
+from tests.support.platforms import fake_settings
 
 
 @pytest.fixture
@@ -28,27 +27,11 @@ def fake_pinterest() -> Iterator[FakePinterest]:
 async def pinterest_app(
     tmp_path: Path, fake_pinterest: FakePinterest, files: FileServer
 ) -> AsyncIterator[Harness]:
-    settings = make_settings(
-        tmp_path,
-        api_rate_limits="off",
-        fetch_allow=files.allow,
-        pinterest_api_url=fake_pinterest.url,
-        pinterest_authorize_url=fake_pinterest.authorize_url,
-        pinterest_client_id=fake_pinterest.client_id,
-        pinterest_client_secret=fake_pinterest.client_secret,
-    )
+    settings = fake_settings(tmp_path, "pinterest", fake_pinterest, fetch_allow=files.allow)
     async with served_app(
         settings, transports={"pinterest": fake_pinterest.transport()}
     ) as running:
         yield running
-
-
-async def connect_pinterest(
-    harness: Harness, caller: Caller, fake: FakePinterest, user: User, **tokens: Any
-) -> str:
-    """What `masthead accounts add --platform pinterest --access-token ...` does."""
-    credentials = {**credentials_from_token_response(fake.issue_tokens(user)), **tokens}
-    return await harness.connect(caller, "pinterest", credentials)
 
 
 def pin_post(
@@ -61,12 +44,3 @@ def pin_post(
             "target": {"targetType": "pinterest", "boardId": board_id, **target},
         }
     }
-
-
-async def publish(
-    harness: Harness, caller: Caller, body: dict[str, Any], timeout: float = 20.0
-) -> dict[str, Any]:
-    response = await harness.create_post(caller, body)
-    assert response.status_code == 201, response.text
-    post_id = response.json()["postSubmissionId"]
-    return await harness.wait_status(caller, post_id, {"published", "failed"}, timeout)

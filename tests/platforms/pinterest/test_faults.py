@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from masthead.store import accounts
 from tests.fakes.pinterest import FakePinterest, User
-from tests.platforms.pinterest.conftest import connect_pinterest, pin_post, publish
+from tests.platforms.pinterest.conftest import pin_post
 from tests.support import samples
 from tests.support.files import FileServer
 from tests.support.harness import Caller, Harness
 from tests.support.images import png
+from tests.support.platforms import connected_account, publish
 
 
 async def _ready(
@@ -16,7 +17,7 @@ async def _ready(
 ) -> tuple[Caller, User, str, str, str]:
     caller = await harness.user()
     user = fake.add_user(name)
-    account = await connect_pinterest(harness, caller, fake, user)
+    account = await connected_account("pinterest", harness, caller, fake, user)
     image = files.add(f"{name}.png", png(30, 30))
     return caller, user, account, next(iter(user.boards)), image
 

@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from masthead.config import OAuthApp
 from masthead.platforms.base import (
     AccountDisconnected,
     MetricsReader,
@@ -22,13 +21,7 @@ from tests.support.metrics import published, signed_in
 
 @pytest.fixture
 async def pinterest(fake_pinterest: FakePinterest) -> AsyncIterator[PinterestPublisher]:
-    app = OAuthApp(
-        fake_pinterest.client_id,
-        fake_pinterest.client_secret,
-        fake_pinterest.authorize_url,
-        fake_pinterest.url,
-    )
-    publisher = PinterestPublisher(api_url=fake_pinterest.url, app=app)
+    publisher = PinterestPublisher(api_url=fake_pinterest.url, app=fake_pinterest.oauth_app())
     yield publisher
     await publisher.aclose()
 

@@ -13,10 +13,11 @@ from masthead.platforms.base import AccountInfo, PublishContext
 from masthead.platforms.pinterest import PinterestPublisher
 from masthead.store import accounts
 from tests.fakes.pinterest import FakePinterest
-from tests.platforms.pinterest.conftest import connect_pinterest, pin_post, publish
+from tests.platforms.pinterest.conftest import pin_post
 from tests.support.files import FileServer
 from tests.support.harness import Harness
 from tests.support.images import png
+from tests.support.platforms import connected_account, publish
 
 
 async def test_oauth_connects_the_account_and_lists_its_boards(
@@ -62,7 +63,7 @@ async def test_every_board_is_found_across_pages(
     fake_pinterest.boards_page_size_cap = 2
     user = fake_pinterest.add_user("many", boards=tuple(f"Board {i}" for i in range(5)))
 
-    account = await connect_pinterest(pinterest_app, caller, fake_pinterest, user)
+    account = await connected_account("pinterest", pinterest_app, caller, fake_pinterest, user)
 
     subs = await pinterest_app.db.read(lambda c: accounts.list_subaccounts(c, int(account)))
     assert sorted(s.external_id for s in subs) == sorted(user.boards)
@@ -74,7 +75,7 @@ async def test_a_board_the_account_does_not_have_is_refused_at_request_time(
 ) -> None:
     caller = await pinterest_app.user()
     user = fake_pinterest.add_user("mine")
-    account = await connect_pinterest(pinterest_app, caller, fake_pinterest, user)
+    account = await connected_account("pinterest", pinterest_app, caller, fake_pinterest, user)
 
     response = await pinterest_app.create_post(
         caller, pin_post(account, "999", "nope", (files.add("n.png", png(9, 9)),))
@@ -91,7 +92,7 @@ async def test_reconcile_after_a_crash_finds_the_pin_and_says_unknown_when_there
     assert isinstance(publisher, PinterestPublisher)
     caller = await pinterest_app.user()
     user = fake_pinterest.add_user("crash")
-    account = int(await connect_pinterest(pinterest_app, caller, fake_pinterest, user))
+    account = int(await connected_account("pinterest", pinterest_app, caller, fake_pinterest, user))
     board = next(iter(user.boards))
     prepared = {"since": "2026-01-01T00:00:00.000Z", "image_urls": [files.add("c.png", png(9, 9))]}
 

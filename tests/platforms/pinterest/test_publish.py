@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from tests.fakes.pinterest import FakePinterest
-from tests.platforms.pinterest.conftest import connect_pinterest, pin_post, publish
+from tests.platforms.pinterest.conftest import pin_post
 from tests.support import samples
 from tests.support.files import FileServer
 from tests.support.harness import Harness
 from tests.support.images import png
+from tests.support.platforms import connected_account, publish
 
 
 async def test_an_image_pin_is_pulled_from_masthead_with_title_link_and_alt_text(
@@ -16,7 +17,7 @@ async def test_an_image_pin_is_pulled_from_masthead_with_title_link_and_alt_text
     caller = await pinterest_app.user()
     user = fake_pinterest.add_user("chef")
     board = next(iter(user.boards))
-    account = await connect_pinterest(pinterest_app, caller, fake_pinterest, user)
+    account = await connected_account("pinterest", pinterest_app, caller, fake_pinterest, user)
     image = png(80, 60)
     body = pin_post(
         account,
@@ -50,7 +51,7 @@ async def test_three_images_become_one_carousel_pin(
     caller = await pinterest_app.user()
     user = fake_pinterest.add_user("travel")
     board = next(iter(user.boards))
-    account = await connect_pinterest(pinterest_app, caller, fake_pinterest, user)
+    account = await connected_account("pinterest", pinterest_app, caller, fake_pinterest, user)
     images = [png(40 + i, 40) for i in range(3)]
     urls = tuple(files.add(f"{i}.png", image) for i, image in enumerate(images))
 
@@ -68,7 +69,7 @@ async def test_a_video_is_uploaded_processed_then_pinned(
     caller = await pinterest_app.user()
     user = fake_pinterest.add_user("films")
     board = next(iter(user.boards))
-    account = await connect_pinterest(pinterest_app, caller, fake_pinterest, user)
+    account = await connected_account("pinterest", pinterest_app, caller, fake_pinterest, user)
     clip = samples.video(2.0)
 
     status = await publish(

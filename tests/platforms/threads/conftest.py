@@ -13,9 +13,9 @@ from masthead.config import Settings
 from masthead.dispatch import engine
 from masthead.platforms import threads
 from masthead.timeutil import iso, utcnow
-from tests.conftest import make_settings
 from tests.fakes.threads import FakeThreads, User
 from tests.support.harness import Caller, Harness, running_app
+from tests.support.platforms import fake_settings
 
 RATE_LIMIT_WAIT = 1.5
 """Seconds a Meta rate limit makes a post wait in these tests (10 minutes in production)."""
@@ -35,17 +35,8 @@ def quick_waits(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def threads_settings(tmp_path: Path, fake: FakeThreads, **overrides: Any) -> Settings:
-    values: dict[str, Any] = {
-        "api_rate_limits": "off",
-        "public_url": "http://masthead.test",
-        "threads_api_url": fake.url,
-        "threads_authorize_url": fake.authorize_url,
-        "threads_client_id": fake.client_id,
-        "threads_client_secret": fake.client_secret,
-        "threads_poll_seconds": 0.05,
-        "threads_processing_limit_seconds": 5.0,
-    }
-    return make_settings(tmp_path, **(values | overrides))
+    quick = {"threads_poll_seconds": 0.05, "threads_processing_limit_seconds": 5.0}
+    return fake_settings(tmp_path, "threads", fake, **(quick | overrides))
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ from datetime import timedelta
 
 import pytest
 
-from masthead.config import OAuthApp
 from masthead.platforms.base import (
     AccountContext,
     AccountDisconnected,
@@ -27,7 +26,7 @@ from tests.support.metrics import account, published
 
 @pytest.fixture
 async def publisher(fake_threads: FakeThreads) -> AsyncIterator[ThreadsPublisher]:
-    app = OAuthApp("threads-app", "threads-secret", f"{fake_threads.url}/o", fake_threads.url)
+    app = fake_threads.oauth_app()
     threads = ThreadsPublisher(api_url=fake_threads.url, app=app, rate_limit_wait=9.0)
     yield threads
     await threads.aclose()

@@ -15,13 +15,12 @@ from masthead.dispatch.credentials import AccountCredentials
 from masthead.domain.posts import ThreadItem
 from masthead.domain.rules import UploadChunks
 from masthead.platforms.base import AccountInfo, PublishContext
-from masthead.platforms.oauth import credentials_from_token_response
 from masthead.platforms.tiktok import TikTokPublisher
-from tests.conftest import make_settings
-from tests.fakes.tiktok import FakeTikTok, User
+from tests.fakes.tiktok import FakeTikTok
 from tests.support.files import FileServer
-from tests.support.harness import Caller, Harness, served_app
+from tests.support.harness import Harness, served_app
 from tests.support.media import StaticMedia
+from tests.support.platforms import fake_settings
 
 LOOPBACK = "http://127.0.0.1:"
 """The verified prefix in tests: the served app's port is only known once it listens."""
@@ -41,16 +40,7 @@ def fake_tt() -> Iterator[FakeTikTok]:
 
 
 def tt_settings(tmp_path: Path, fake: FakeTikTok, files: FileServer, **more: Any) -> Settings:
-    return make_settings(
-        tmp_path,
-        api_rate_limits="off",
-        fetch_allow=files.allow,
-        tiktok_api_url=fake.url,
-        tiktok_authorize_url=fake.authorize_url,
-        tiktok_client_id=fake.client_key,
-        tiktok_client_secret=fake.client_secret,
-        **more,
-    )
+    return fake_settings(tmp_path, "tiktok", fake, fetch_allow=files.allow, **more)
 
 
 @pytest.fixture
@@ -87,13 +77,6 @@ async def use_small_chunks(harness: Harness) -> None:
     )
 
 
-async def connect_tt(
-    harness: Harness, caller: Caller, fake: FakeTikTok, user: User, **tokens: Any
-) -> str:
-    credentials = {**credentials_from_token_response(fake.issue_tokens(user)), **tokens}
-    return await harness.connect(caller, "tiktok", credentials)
-
-
 def tt_post(
     account_id: str, media: list[str], text: str = "Hello TikTok", **target: Any
 ) -> dict[str, Any]:
@@ -114,15 +97,6 @@ def tt_post(
             "target": {"targetType": "tiktok", **fields},
         }
     }
-
-
-async def publish(
-    harness: Harness, caller: Caller, body: dict[str, Any], timeout: float = 30
-) -> dict[str, Any]:
-    response = await harness.create_post(caller, body)
-    assert response.status_code == 201, response.text
-    post_id = response.json()["postSubmissionId"]
-    return await harness.wait_status(caller, post_id, {"published", "failed"}, timeout)
 
 
 TARGET = {

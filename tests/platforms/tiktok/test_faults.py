@@ -9,10 +9,11 @@ from typing import Any
 
 from masthead.dispatch.credentials import AccountCredentials
 from tests.fakes.tiktok import FakeTikTok
-from tests.platforms.tiktok.conftest import SMALL_CHUNKS, connect_tt, publish, tt_post
+from tests.platforms.tiktok.conftest import SMALL_CHUNKS, tt_post
 from tests.support import samples
 from tests.support.files import FileServer
 from tests.support.harness import Harness
+from tests.support.platforms import connected_account, publish
 
 PAST = (datetime.now(UTC) - timedelta(minutes=1)).isoformat()
 
@@ -22,7 +23,7 @@ async def _setup(
 ) -> tuple[Any, Any, str, str, bytes]:
     caller = await harness.user()
     tiktok_user = fake.add_user(name, **user)
-    account = await connect_tt(harness, caller, fake, tiktok_user)
+    account = await connected_account("tiktok", harness, caller, fake, tiktok_user)
     data = samples.video(4.0, "640x480")
     return caller, tiktok_user, account, files.add(f"{name}.mp4", data), data
 
@@ -178,7 +179,7 @@ async def test_dropped_answer_to_a_photo_init_is_reported_unknown_not_reposted(
 ) -> None:
     caller = await tt_pull_app.user()
     user = fake_tt.add_user("photog")
-    account = await connect_tt(tt_pull_app, caller, fake_tt, user)
+    account = await connected_account("tiktok", tt_pull_app, caller, fake_tt, user)
     fake_tt.fail_next("init", "drop_after")
 
     status = await publish(

@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from masthead.config import OAuthApp
 from masthead.platforms.base import (
     AccountDisconnected,
     MetricsReader,
@@ -25,7 +24,7 @@ from tests.support.metrics import account, published, signed_in
 
 @pytest.fixture
 async def tiktok(fake_tt: FakeTikTok) -> AsyncIterator[TikTokPublisher]:
-    app = OAuthApp(fake_tt.client_key, fake_tt.client_secret, fake_tt.authorize_url, fake_tt.url)
+    app = fake_tt.oauth_app()
     publisher = TikTokPublisher(api_url=fake_tt.url, app=app)
     yield publisher
     await publisher.aclose()

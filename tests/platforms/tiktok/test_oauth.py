@@ -8,10 +8,11 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 
 from tests.fakes.tiktok import FakeTikTok
-from tests.platforms.tiktok.conftest import publish, tt_post
+from tests.platforms.tiktok.conftest import tt_post
 from tests.support import samples
 from tests.support.files import FileServer
 from tests.support.harness import Harness
+from tests.support.platforms import publish
 
 
 async def test_oauth_connects_the_tiktok_account_and_it_can_post(
@@ -29,7 +30,7 @@ async def test_oauth_connects_the_tiktok_account_and_it_can_post(
     page = await tt_app.client.get(f"{callback.path}?{callback.query}")
 
     query = parse_qs(urlsplit(url).query)
-    assert query["client_key"] == [fake_tt.client_key]
+    assert query["client_key"] == [fake_tt.client_id]
     assert query["scope"] == [
         "user.info.basic,user.info.profile,video.publish,video.upload,video.list"
     ]

@@ -5,14 +5,11 @@ inbox, every target field mapped, and the public URL from TikTok's post id."""
 from __future__ import annotations
 
 from tests.fakes.tiktok import FakeTikTok
-from tests.platforms.tiktok.conftest import (
-    connect_tt,
-    publish,
-    tt_post,
-)
+from tests.platforms.tiktok.conftest import tt_post
 from tests.support import samples
 from tests.support.files import FileServer
 from tests.support.harness import Harness
+from tests.support.platforms import connected_account, publish
 
 
 def _clip(files: FileServer) -> tuple[str, bytes]:
@@ -25,7 +22,7 @@ async def test_video_is_uploaded_in_chunks_and_published_once_with_every_field(
 ) -> None:
     caller = await tt_app.user()
     user = fake_tt.add_user("ada")
-    account = await connect_tt(tt_app, caller, fake_tt, user)
+    account = await connected_account("tiktok", tt_app, caller, fake_tt, user)
     url, data = _clip(files)
 
     status = await publish(
@@ -67,7 +64,7 @@ async def test_settings_the_creator_turned_off_stay_off(
 ) -> None:
     caller = await tt_app.user()
     user = fake_tt.add_user("quiet", comment_disabled=True, duet_disabled=True)
-    account = await connect_tt(tt_app, caller, fake_tt, user)
+    account = await connected_account("tiktok", tt_app, caller, fake_tt, user)
     url, _ = _clip(files)
 
     status = await publish(tt_app, caller, tt_post(account, [url]))
@@ -83,7 +80,7 @@ async def test_private_post_links_to_the_profile(
 ) -> None:
     caller = await tt_app.user()
     user = fake_tt.add_user("shy")
-    account = await connect_tt(tt_app, caller, fake_tt, user)
+    account = await connected_account("tiktok", tt_app, caller, fake_tt, user)
     url, _ = _clip(files)
 
     status = await publish(tt_app, caller, tt_post(account, [url], privacyLevel="SELF_ONLY"))
@@ -98,7 +95,7 @@ async def test_draft_goes_to_the_inbox(
 ) -> None:
     caller = await tt_app.user()
     user = fake_tt.add_user("drafty")
-    account = await connect_tt(tt_app, caller, fake_tt, user)
+    account = await connected_account("tiktok", tt_app, caller, fake_tt, user)
     url, data = _clip(files)
 
     status = await publish(tt_app, caller, tt_post(account, [url], isDraft=True))
@@ -114,7 +111,7 @@ async def test_photos_are_pulled_from_the_hosted_urls_as_jpeg(
 ) -> None:
     caller = await tt_pull_app.user()
     user = fake_tt.add_user("snaps")
-    account = await connect_tt(tt_pull_app, caller, fake_tt, user)
+    account = await connected_account("tiktok", tt_pull_app, caller, fake_tt, user)
     png = files.add("a.png", samples.image("PNG"))
     jpeg = files.add("b.jpg", samples.image("JPEG", color="red"))
 
@@ -145,7 +142,7 @@ async def test_photos_without_a_verified_prefix_fail_before_anything_is_sent(
 ) -> None:
     caller = await tt_app.user()
     user = fake_tt.add_user("unverified")
-    account = await connect_tt(tt_app, caller, fake_tt, user)
+    account = await connected_account("tiktok", tt_app, caller, fake_tt, user)
     jpeg = files.add("c.jpg", samples.image("JPEG"))
 
     status = await publish(tt_app, caller, tt_post(account, [jpeg]))
@@ -160,7 +157,7 @@ async def test_video_under_a_verified_prefix_is_pulled_not_uploaded(
 ) -> None:
     caller = await tt_pull_app.user()
     user = fake_tt.add_user("puller")
-    account = await connect_tt(tt_pull_app, caller, fake_tt, user)
+    account = await connected_account("tiktok", tt_pull_app, caller, fake_tt, user)
     url, data = _clip(files)
 
     status = await publish(tt_pull_app, caller, tt_post(account, [url]))
@@ -176,7 +173,7 @@ async def test_photo_draft_goes_to_the_inbox_as_media_upload(
 ) -> None:
     caller = await tt_pull_app.user()
     user = fake_tt.add_user("album")
-    account = await connect_tt(tt_pull_app, caller, fake_tt, user)
+    account = await connected_account("tiktok", tt_pull_app, caller, fake_tt, user)
     photo = files.add("d.jpg", samples.image("JPEG"))
 
     status = await publish(tt_pull_app, caller, tt_post(account, [photo], isDraft=True))

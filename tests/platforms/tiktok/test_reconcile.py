@@ -8,8 +8,9 @@ import pytest
 
 from masthead.platforms.base import OutcomeUnknown
 from tests.fakes.tiktok import FakeTikTok
-from tests.platforms.tiktok.conftest import connect_tt, direct
+from tests.platforms.tiktok.conftest import direct
 from tests.support.harness import Harness
+from tests.support.platforms import connected_account
 
 
 async def test_status_unreadable_after_the_last_chunk_is_unknown_never_a_retry(
@@ -17,7 +18,7 @@ async def test_status_unreadable_after_the_last_chunk_is_unknown_never_a_retry(
 ) -> None:
     caller = await tt_app.user()
     user = fake_tt.add_user("revoked")
-    account = int(await connect_tt(tt_app, caller, fake_tt, user))
+    account = int(await connected_account("tiktok", tt_app, caller, fake_tt, user))
     ctx, publisher, _ = direct(tt_app, fake_tt, account, user.open_id, user.username)
     try:
         prepared = await publisher.prepare(ctx, 0)
@@ -38,7 +39,7 @@ async def test_reconcile_finishes_an_upload_the_crash_cut_short_on_the_same_publ
 ) -> None:
     caller = await tt_app.user()
     user = fake_tt.add_user("mended")
-    account = int(await connect_tt(tt_app, caller, fake_tt, user))
+    account = int(await connected_account("tiktok", tt_app, caller, fake_tt, user))
     ctx, publisher, data = direct(tt_app, fake_tt, account, user.open_id, user.username)
     try:
         prepared = await publisher.prepare(ctx, 0)  # all but the last chunk; then the crash

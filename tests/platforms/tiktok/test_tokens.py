@@ -9,8 +9,9 @@ from datetime import UTC, datetime, timedelta
 from masthead.dispatch.credentials import AccountCredentials
 from masthead.store import accounts
 from tests.fakes.tiktok import FakeTikTok
-from tests.platforms.tiktok.conftest import connect_tt, direct
+from tests.platforms.tiktok.conftest import direct
 from tests.support.harness import Harness
+from tests.support.platforms import connected_account
 
 PAST = (datetime.now(UTC) - timedelta(minutes=1)).isoformat()
 
@@ -20,7 +21,7 @@ async def test_two_workers_refreshing_at_once_share_one_rotation_and_stay_connec
 ) -> None:
     caller = await tt_app.user()
     user = fake_tt.add_user("shared")
-    account = int(await connect_tt(tt_app, caller, fake_tt, user, expires_at=PAST))
+    account = int(await connected_account("tiktok", tt_app, caller, fake_tt, user, expires_at=PAST))
     fake_tt.token_delay = 0.3
     workers = [direct(tt_app, fake_tt, account, user.open_id, user.username) for _ in range(2)]
 

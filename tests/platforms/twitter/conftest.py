@@ -9,10 +9,9 @@ from typing import Any
 import pytest
 
 from masthead.config import Settings
-from masthead.platforms.oauth import credentials_from_token_response
-from tests.conftest import make_settings
-from tests.fakes.x import OPENAPI, FakeX, User
-from tests.support.harness import Caller, Harness, running_app
+from tests.fakes.x import OPENAPI, FakeX
+from tests.support.harness import Harness, running_app
+from tests.support.platforms import fake_settings
 
 
 @pytest.fixture
@@ -25,15 +24,7 @@ def fake_x() -> Iterator[FakeX]:
 
 @pytest.fixture
 def x_settings(tmp_path: Path, fake_x: FakeX) -> Settings:
-    return make_settings(
-        tmp_path,
-        api_rate_limits="off",
-        public_url="http://masthead.test",
-        x_api_url=fake_x.url,
-        x_authorize_url=fake_x.authorize_url,
-        x_client_id=fake_x.client_id,
-        x_client_secret=fake_x.client_secret,
-    )
+    return fake_settings(tmp_path, "twitter", fake_x)
 
 
 @pytest.fixture
@@ -41,14 +32,6 @@ async def x_app(x_settings: Settings, fake_x: FakeX) -> AsyncIterator[Harness]:
     """The app with the fake served in-process (its port stays up for subprocess tests)."""
     async with running_app(x_settings, transports={"twitter": fake_x.transport()}) as running:
         yield running
-
-
-async def connect_x(
-    harness: Harness, caller: Caller, fake: FakeX, user: User, **tokens: Any
-) -> str:
-    """Connect `user`'s X account for `caller` the way `masthead accounts add` does."""
-    credentials = {**credentials_from_token_response(fake.issue_tokens(user)), **tokens}
-    return await harness.connect(caller, "twitter", credentials)
 
 
 def x_post(account_id: str, *texts: str, media: tuple[str, ...] = ()) -> dict[str, Any]:

@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from masthead.config import OAuthApp
 from masthead.domain.rules import Count
 from masthead.platforms.base import (
     AccountContext,
@@ -27,7 +26,7 @@ from tests.support.metrics import signed_in
 
 @pytest.fixture
 async def publisher(fake_x: FakeX) -> AsyncIterator[TwitterPublisher]:
-    app = OAuthApp(fake_x.client_id, fake_x.client_secret, fake_x.authorize_url, fake_x.url)
+    app = fake_x.oauth_app()
     publisher = TwitterPublisher(api_url=fake_x.url, app=app)
     yield publisher
     await publisher.aclose()

@@ -7,9 +7,10 @@ import pytest
 
 from masthead.config import Settings
 from tests.fakes.x import FakeX
-from tests.platforms.twitter.conftest import connect_x, x_post
+from tests.platforms.twitter.conftest import x_post
 from tests.support.events import check_signed, subscribe
 from tests.support.harness import Harness
+from tests.support.platforms import connected_account
 from tests.support.receiver import Receiver
 
 
@@ -25,7 +26,7 @@ async def test_a_thread_event_has_each_items_url(
     caller = await x_app.user()
     hook = await subscribe(x_app, caller, receiver.events_url)
     user = fake_x.add_user("ada")
-    account = await connect_x(x_app, caller, fake_x, user)
+    account = await connected_account("twitter", x_app, caller, fake_x, user)
     response = await x_app.create_post(caller, x_post(account, "one", "two", "three"))
     post_id = response.json()["postSubmissionId"]
 

@@ -17,9 +17,9 @@ from masthead.domain.posts import ThreadItem
 from masthead.platforms.base import AccountInfo, Permanent, PublishContext
 from masthead.platforms.twitter import TwitterPublisher
 from tests.fakes.x import FakeX, User
-from tests.platforms.twitter.conftest import connect_x
 from tests.support.harness import Harness
 from tests.support.media import StaticMedia
+from tests.support.platforms import connected_account
 
 CHUNK = 64 * 1024
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 40
@@ -42,7 +42,7 @@ async def _context(
 ) -> tuple[PublishContext, User]:
     caller = await harness.user()
     user = fake.add_user("lin")
-    account = int(await connect_x(harness, caller, fake, user))
+    account = int(await connected_account("twitter", harness, caller, fake, user))
     ctx = PublishContext(
         post_id="p1",
         account=AccountInfo(account, "twitter", user.id, user.username),

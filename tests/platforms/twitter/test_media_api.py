@@ -9,10 +9,11 @@ import pytest
 
 from masthead.config import Settings
 from tests.fakes.x import FakeX
-from tests.platforms.twitter.conftest import connect_x, x_post
+from tests.platforms.twitter.conftest import x_post
 from tests.support import samples
 from tests.support.files import FileServer
 from tests.support.harness import Harness, running_app
+from tests.support.platforms import connected_account
 
 
 @pytest.fixture
@@ -25,7 +26,7 @@ async def app(x_settings: Settings, files: FileServer) -> AsyncIterator[Harness]
 async def _publish(app: Harness, fake: FakeX, media: list[str]) -> tuple[dict[str, object], str]:
     caller = await app.user()
     user = fake.add_user("ada")
-    account = await connect_x(app, caller, fake, user)
+    account = await connected_account("twitter", app, caller, fake, user)
     response = await app.create_post(caller, x_post(account, "with media", media=tuple(media)))
     assert response.status_code == 201, response.text
     post_id = response.json()["postSubmissionId"]

@@ -13,9 +13,9 @@ from masthead.platforms.registry import analytics_checkpoints
 from masthead.store import accounts, analytics
 from masthead.timeutil import utcnow
 from tests.fakes.x import FakeX, User
-from tests.platforms.twitter.conftest import connect_x
 from tests.support.analytics import publish
 from tests.support.harness import Harness
+from tests.support.platforms import connected_account
 
 DAY = timedelta(days=1)
 
@@ -27,7 +27,7 @@ async def _published(
     returns the X user, the account, the post ids and X's id of each."""
     caller = await harness.user()
     user = fake.add_user("ada")
-    account = await connect_x(harness, caller, fake, user)
+    account = await connected_account("twitter", harness, caller, fake, user)
     tweets = [fake.add_tweet(user, f"post {n}", age) for n in range(count)]
     for n, tweet in enumerate(tweets):
         tweet.public_metrics.update(like_count=n, impression_count=10 * n, bookmark_count=1)

@@ -7,8 +7,9 @@ import json
 from typing import Any
 
 from tests.fakes.x import DUPLICATE, REPLY_NOT_ALLOWED, FakeX, User
-from tests.platforms.twitter.conftest import connect_x, x_post
+from tests.platforms.twitter.conftest import x_post
 from tests.support.harness import Harness
+from tests.support.platforms import connected_account
 
 
 async def _publish(
@@ -16,7 +17,7 @@ async def _publish(
 ) -> tuple[dict[str, Any], User]:
     caller = await harness.user()
     user = fake.add_user("ada")
-    account = await connect_x(harness, caller, fake, user)
+    account = await connected_account("twitter", harness, caller, fake, user)
     response = await harness.create_post(caller, x_post(account, *texts))
     assert response.status_code == 201, response.text
     post_id = response.json()["postSubmissionId"]

@@ -13,8 +13,8 @@ from masthead.domain.posts import ThreadItem
 from masthead.platforms.base import AccountInfo, PublishContext, SentItem
 from masthead.platforms.twitter import TwitterPublisher
 from tests.fakes.x import FakeX
-from tests.platforms.twitter.conftest import connect_x
 from tests.support.harness import Harness
+from tests.support.platforms import connected_account
 
 
 @pytest.fixture
@@ -27,7 +27,7 @@ async def publisher(x_app: Harness) -> AsyncIterator[TwitterPublisher]:
 async def _ctx(harness: Harness, fake: FakeX, *texts: str) -> PublishContext:
     caller = await harness.user()
     user = fake.add_user("ida")
-    account = int(await connect_x(harness, caller, fake, user))
+    account = int(await connected_account("twitter", harness, caller, fake, user))
     return PublishContext(
         post_id="p",
         account=AccountInfo(account, "twitter", user.id, user.username),

@@ -15,8 +15,9 @@ from masthead.platforms.twitter import TwitterPublisher
 from masthead.store import accounts
 from tests.conftest import make_settings
 from tests.fakes.x import FakeX, User
-from tests.platforms.twitter.conftest import connect_x, x_post
+from tests.platforms.twitter.conftest import x_post
 from tests.support.harness import Caller, Harness, running_app
+from tests.support.platforms import connected_account
 
 PAST = (datetime.now(UTC) - timedelta(minutes=1)).isoformat()
 
@@ -35,7 +36,7 @@ async def _post(harness: Harness, caller: Caller, account_id: str, text: str) ->
 async def _account(harness: Harness, fake: FakeX, **tokens: Any) -> tuple[Caller, User, str]:
     caller = await harness.user()
     user = fake.add_user("grace")
-    return caller, user, await connect_x(harness, caller, fake, user, **tokens)
+    return caller, user, await connected_account("twitter", harness, caller, fake, user, **tokens)
 
 
 async def test_token_about_to_end_is_refreshed_before_posting(

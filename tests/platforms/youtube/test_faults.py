@@ -18,10 +18,11 @@ from masthead.platforms.base import AccountInfo, PublishContext
 from masthead.platforms.youtube import YouTubePublisher, until_quota_day
 from masthead.store.models import Post
 from tests.fakes.youtube import FakeYouTube
-from tests.platforms.youtube.conftest import connect_yt, publish, video, yt_post
+from tests.platforms.youtube.conftest import video, yt_post
 from tests.support.files import FileServer
 from tests.support.harness import Harness
 from tests.support.media import StaticMedia
+from tests.support.platforms import connected_account, publish
 
 CHUNK = 256 * 1024
 
@@ -31,7 +32,7 @@ async def test_upload_broken_half_way_resumes_where_youtube_stopped(
 ) -> None:
     caller = await yt_app.user()
     channel = fake_yt.add_channel("Flaky Films")
-    account = await connect_yt(yt_app, caller, fake_yt, channel)
+    account = await connected_account("youtube", yt_app, caller, fake_yt, channel)
     url, data = video(files, 3.0)
     fake_yt.fail_next("upload", "break_half")
 
@@ -50,7 +51,7 @@ async def test_a_5xx_in_the_middle_of_a_chunked_upload_resumes_it(
 ) -> None:
     caller = await yt_app.user()
     channel = fake_yt.add_channel("Chunky Films")
-    account = int(await connect_yt(yt_app, caller, fake_yt, channel))
+    account = int(await connected_account("youtube", yt_app, caller, fake_yt, channel))
     data = os.urandom(3 * CHUNK + 1000)
     media = StaticMedia()
     media.add("https://m.test/v.mp4", data, "video/mp4", duration=3.0)
@@ -82,7 +83,7 @@ async def test_quota_exceeded_waits_for_the_pacific_quota_day_and_loses_nothing(
 ) -> None:
     caller = await yt_app.user()
     channel = fake_yt.add_channel("Busy Films")
-    account = await connect_yt(yt_app, caller, fake_yt, channel)
+    account = await connected_account("youtube", yt_app, caller, fake_yt, channel)
     url, _ = video(files)
     fake_yt.fail_next("insert", "quota")
 
@@ -116,7 +117,7 @@ async def test_a_503_when_opening_the_session_is_retried_and_posts_once(
 ) -> None:
     caller = await yt_app.user()
     channel = fake_yt.add_channel("Retry Films")
-    account = await connect_yt(yt_app, caller, fake_yt, channel)
+    account = await connected_account("youtube", yt_app, caller, fake_yt, channel)
     url, _ = video(files)
     fake_yt.fail_next("insert", "unavailable")
 
@@ -132,7 +133,7 @@ async def test_answer_lost_after_the_video_was_made_is_settled_by_the_session(
 ) -> None:
     caller = await yt_app.user()
     channel = fake_yt.add_channel("Lost Films")
-    account = await connect_yt(yt_app, caller, fake_yt, channel)
+    account = await connected_account("youtube", yt_app, caller, fake_yt, channel)
     url, data = video(files)
     fake_yt.fail_next("upload", "drop_after_complete")
 
@@ -149,7 +150,7 @@ async def test_reconcile_finds_the_video_of_a_completed_session_or_finishes_the_
 ) -> None:
     caller = await yt_app.user()
     channel = fake_yt.add_channel("Crash Films")
-    account = int(await connect_yt(yt_app, caller, fake_yt, channel))
+    account = int(await connected_account("youtube", yt_app, caller, fake_yt, channel))
     data = os.urandom(2 * CHUNK + 5)
     media = StaticMedia()
     media.add("https://m.test/v.mp4", data, "video/mp4", duration=2.0)

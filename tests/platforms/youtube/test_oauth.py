@@ -9,9 +9,10 @@ import httpx
 
 from masthead.dispatch.credentials import AccountCredentials
 from tests.fakes.youtube import FakeYouTube
-from tests.platforms.youtube.conftest import publish, video, yt_post
+from tests.platforms.youtube.conftest import video, yt_post
 from tests.support.files import FileServer
 from tests.support.harness import Harness
+from tests.support.platforms import publish
 
 CALLBACK = "http://masthead.test/oauth/youtube/callback"
 

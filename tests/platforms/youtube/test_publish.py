@@ -6,10 +6,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from tests.fakes.youtube import FakeYouTube
-from tests.platforms.youtube.conftest import connect_yt, publish, video, yt_post
+from tests.platforms.youtube.conftest import video, yt_post
 from tests.support import samples
 from tests.support.files import FileServer
 from tests.support.harness import Harness
+from tests.support.platforms import connected_account, publish
 
 PAST = (datetime.now(UTC) - timedelta(minutes=1)).isoformat()
 
@@ -19,7 +20,7 @@ async def test_video_is_uploaded_once_with_every_field_mapped(
 ) -> None:
     caller = await yt_app.user()
     channel = fake_yt.add_channel("Ada Films")
-    account = await connect_yt(yt_app, caller, fake_yt, channel)
+    account = await connected_account("youtube", yt_app, caller, fake_yt, channel)
     url, data = video(files)
 
     status = await publish(
@@ -59,7 +60,7 @@ async def test_thumbnail_and_playlists_are_applied_to_the_video(
 ) -> None:
     caller = await yt_app.user()
     channel = fake_yt.add_channel("Ada Films", "Talks", "Demos")
-    account = await connect_yt(yt_app, caller, fake_yt, channel)
+    account = await connected_account("youtube", yt_app, caller, fake_yt, channel)
     playlists = list(fake_yt.playlists)
     url, _ = video(files)
     thumbnail = samples.image("JPEG", (1280, 720))
@@ -82,7 +83,7 @@ async def test_expired_token_is_refreshed_and_google_keeps_the_refresh_token(
 ) -> None:
     caller = await yt_app.user()
     channel = fake_yt.add_channel("Late Films")
-    account = await connect_yt(yt_app, caller, fake_yt, channel, expires_at=PAST)
+    account = await connected_account("youtube", yt_app, caller, fake_yt, channel, expires_at=PAST)
     url, _ = video(files)
 
     status = await publish(yt_app, caller, yt_post(account, url))
@@ -97,7 +98,7 @@ async def test_a_401_mid_publish_refreshes_once(
 ) -> None:
     caller = await yt_app.user()
     channel = fake_yt.add_channel("Revoked Films")
-    account = await connect_yt(yt_app, caller, fake_yt, channel)
+    account = await connected_account("youtube", yt_app, caller, fake_yt, channel)
     fake_yt.expire_access_tokens()
     url, _ = video(files)
 
