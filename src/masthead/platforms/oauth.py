@@ -87,6 +87,20 @@ def credentials_from_token_response(
     return credentials
 
 
+def code_grant(code: str, redirect_uri: str, verifier: str | None = None) -> dict[str, str]:
+    """The form that trades an authorization code (RFC 6749 §4.1.3), with the PKCE verifier
+    for platforms that check it."""
+    form = {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri}
+    if verifier is not None:
+        form["code_verifier"] = verifier
+    return form
+
+
+def refresh_grant(current: dict[str, Any]) -> dict[str, str]:
+    """The form that refreshes the stored credentials' token (RFC 6749 §6)."""
+    return {"grant_type": "refresh_token", "refresh_token": str(current["refresh_token"])}
+
+
 Words = Callable[[httpx.Response], str]
 """The platform's own explanation of a refused token request."""
 
@@ -187,3 +201,26 @@ class AppOAuth(OAuthProvider):
             code_challenge=code_challenge,
             extra=self.authorize_extra,
         )
+
+
+class GrantOAuth(AppOAuth):
+    """A provider whose token endpoint takes the plain code and refresh grants (no PKCE
+    verifier), reads its refusals with `words`, and disconnects an account whose refresh it
+    refuses. The platform says how its token endpoint is called (`_token`)."""
+
+    label: ClassVar[str]
+    """How messages call the platform ("LinkedIn")."""
+
+    @abstractmethod
+    async def _token(self, form: dict[str, str]) -> httpx.Response: ...
+
+    @abstractmethod
+    def words(self, response: httpx.Response) -> str: ...
+
+    async def exchange(self, code: str, verifier: str, redirect_uri: str) -> dict[str, Any]:
+        response = await self._token(code_grant(code, redirect_uri))
+        return exchanged_credentials(self.label, response, self.words)
+
+    async def refresh(self, current: dict[str, Any]) -> dict[str, Any]:
+        response = await self._token(refresh_grant(current))
+        return refreshed_credentials(self.label, response, self.words, current)

@@ -9,11 +9,20 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, Protocol
 
-from masthead.platforms.base import AccountDisconnected, AccountScope, CredentialStore, Permanent
-from masthead.platforms.oauth import expires_within
+import httpx
+
+from masthead.platforms.base import (
+    AccountDisconnected,
+    AccountScope,
+    CredentialStore,
+    Permanent,
+    Retryable,
+)
+from masthead.platforms.oauth import credentials_from_token_response, expires_within
 from masthead.timeutil import utcnow
 
 REFRESH_RACE_SECONDS = 5.0
@@ -27,6 +36,27 @@ class RefreshTokenSpent(Exception):
     def __init__(self, message: str) -> None:
         self.message = message
         super().__init__(message)
+
+
+Reason = Callable[[httpx.Response], tuple[str, str]]
+"""(code, message) of a platform's refusal of a token request."""
+
+
+def rotated_credentials(
+    platform: str, response: httpx.Response, reason: Reason, current: dict[str, Any], app: str
+) -> dict[str, Any]:
+    """Credentials from the answer to a refresh that may rotate the refresh token: a 429 or
+    5xx is tried again later; `invalid_client` means this server's app (settings `app`) is
+    refused; any other refusal means the refresh token is spent (perhaps by another worker)."""
+    if response.status_code == 429 or response.status_code >= 500:
+        raise Retryable(f"{platform} could not refresh the token: {reason(response)[1]}")
+    code, message = reason(response)
+    if code == "invalid_client":
+        raise Permanent(f"{platform} refused this server's {app}: {message}")
+    body = response.json() if response.status_code == 200 else {}
+    if "access_token" not in body:
+        raise RefreshTokenSpent(message)
+    return credentials_from_token_response(body, previous=current)
 
 
 class Refresher(Protocol):
