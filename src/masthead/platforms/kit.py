@@ -177,6 +177,9 @@ from masthead.platforms.oauth import (
     GrantOAuth as GrantOAuth,
 )
 from masthead.platforms.oauth import (
+    OAuthCredentials as OAuthCredentials,
+)
+from masthead.platforms.oauth import (
     OAuthProvider as OAuthProvider,
 )
 from masthead.platforms.oauth import (
@@ -199,6 +202,9 @@ from masthead.platforms.oauth import (
 )
 from masthead.platforms.oauth import (
     with_client as with_client,
+)
+from masthead.platforms.seams import (
+    StoredCredentials as StoredCredentials,
 )
 from masthead.platforms.seams import (
     loaded as loaded,

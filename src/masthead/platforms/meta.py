@@ -363,12 +363,12 @@ async def user_credentials(oauth: MetaOAuth | None, credentials: dict[str, Any])
     """The credentials to connect with. A token given to `masthead accounts add` without an
     end (`expires_at`) may be short-lived: it is exchanged for a long-lived one when the
     operator's app is configured, so that the Page tokens listed with it do not expire."""
-    token = str(credentials.get("access_token") or "")
-    if not token:
+    given = kit.OAuthCredentials.from_stored(credentials)
+    if not given.access_token:
         raise kit.Permanent("Connecting needs a Facebook user access token")
-    if oauth is None or credentials.get("expires_at"):
+    if oauth is None or given.expires_at:
         return dict(credentials)
-    return await oauth.long_lived(token)
+    return await oauth.long_lived(str(given.access_token))
 
 
 def page_subaccounts(pages: list[dict[str, Any]]) -> tuple[kit.ConnectedSubaccount, ...]:

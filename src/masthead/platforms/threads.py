@@ -131,16 +131,28 @@ def _same_text(ours: str, theirs: str) -> bool:
     return canonical(ours) == canonical(theirs)
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ThreadsCredentials(kit.OAuthCredentials):
+    """A Threads account's long-lived token (no refresh token: the token itself is
+    refreshed), when it was issued, and the Threads user it belongs to."""
+
+    issued_at: str | None = None
+    user_id: str | None = None
+
+
 def long_lived_credentials(body: dict[str, Any], *, now: datetime) -> dict[str, Any]:
     """Stored credentials from a long-lived token answer (`access_token`, `expires_in`)."""
     access = body.get("access_token")
     if not isinstance(access, str) or not access:
         raise kit.Permanent("Threads' token answer has no access_token")
-    credentials: dict[str, Any] = {"access_token": access, "issued_at": iso(now)}
     expires_in = body.get("expires_in")
-    if isinstance(expires_in, int | float) and expires_in > 0:
-        credentials["expires_at"] = iso(now + timedelta(seconds=expires_in))
-    return credentials
+    return ThreadsCredentials(
+        access_token=access,
+        issued_at=iso(now),
+        expires_at=iso(now + timedelta(seconds=expires_in))
+        if isinstance(expires_in, int | float) and expires_in > 0
+        else None,
+    ).to_stored()
 
 
 class ThreadsOAuth(kit.OAuthProvider):
@@ -296,10 +308,11 @@ class ThreadsPublisher(kit.HttpPublisher):
         return ctx.credentials
 
     @staticmethod
-    def _due_for_refresh(credentials: dict[str, Any], now: datetime) -> bool:
+    def _due_for_refresh(stored: dict[str, Any], now: datetime) -> bool:
         """Fewer than 50 days left (or an unknown end), and at least a day old."""
-        ends = parse_time(credentials.get("expires_at"))
-        issued = parse_time(credentials.get("issued_at"))
+        credentials = ThreadsCredentials.from_stored(stored)
+        ends = parse_time(credentials.expires_at)
+        issued = parse_time(credentials.issued_at)
         if ends is None:
             return issued is not None and now - issued >= MIN_TOKEN_AGE
         if ends - now > REFRESH_WHEN_LEFT:
@@ -340,13 +353,14 @@ class ThreadsPublisher(kit.HttpPublisher):
                     else:
                         self._refresh_refused.pop(ctx.account.id, None)
                     credentials = refreshed
-        ends = parse_time(credentials.get("expires_at"))
+        typed = ThreadsCredentials.from_stored(credentials)
+        ends = parse_time(typed.expires_at)
         if ends is not None and ends <= utcnow():
             raise kit.AccountDisconnected(
                 f"The Threads token expired on {iso(ends)} (tokens last 60 days and are "
                 "refreshed when the account publishes): reconnect the account"
             )
-        token = str(credentials.get("access_token") or "")
+        token = str(typed.access_token or "")
         if not token:
             raise kit.AccountDisconnected("The Threads account has no token: reconnect it")
         return token

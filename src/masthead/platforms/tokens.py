@@ -22,7 +22,11 @@ from masthead.platforms.base import (
     Permanent,
     Retryable,
 )
-from masthead.platforms.oauth import credentials_from_token_response, expires_within
+from masthead.platforms.oauth import (
+    OAuthCredentials,
+    credentials_from_token_response,
+    expires_within,
+)
 from masthead.timeutil import utcnow
 
 REFRESH_RACE_SECONDS = 5.0
@@ -84,24 +88,26 @@ class TokenKeeper:
         """A token the platform will accept: the stored one, refreshed first when it is about
         to end or when the platform just refused `stale`."""
         store = store_of(ctx, self._platform)
-        credentials = await store.load()
-        if not credentials.get("access_token"):
+        credentials = OAuthCredentials.from_stored(await store.load())
+        if not credentials.access_token:
             raise AccountDisconnected(
                 f"The {self._platform} account has no access token: reconnect the account"
             )
         if stale is None and not expires_within(credentials, self._margin, utcnow()):
-            return str(credentials.get("access_token") or "")
+            return str(credentials.access_token)
         lock = self._locks.setdefault(ctx.account.id, asyncio.Lock())
         async with lock:  # one refresh per account in this process; other processes: below
-            credentials = await store.load()
-            token = str(credentials.get("access_token") or "")
+            stored = await store.load()
+            credentials = OAuthCredentials.from_stored(stored)
+            token = str(credentials.access_token or "")
             fresh = stale is None and not expires_within(credentials, self._margin, utcnow())
             if fresh or (stale is not None and token != stale):
                 return token  # someone refreshed while we waited
-            return str((await self._refresh(store, credentials))["access_token"])
+            refreshed = OAuthCredentials.from_stored(await self._refresh(store, stored))
+            return str(refreshed.access_token or "")
 
     async def _refresh(self, store: CredentialStore, current: dict[str, Any]) -> dict[str, Any]:
-        spent = current.get("refresh_token")
+        spent = OAuthCredentials.from_stored(current).refresh_token
         if not spent:
             raise AccountDisconnected(
                 f"The {self._platform} access token expired and there is no refresh token: "
