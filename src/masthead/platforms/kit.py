@@ -203,6 +203,9 @@ from masthead.platforms.oauth import (
 from masthead.platforms.oauth import (
     with_client as with_client,
 )
+from masthead.platforms.processing import (
+    until_processed as until_processed,
+)
 from masthead.platforms.seams import (
     StoredCredentials as StoredCredentials,
 )

@@ -9,8 +9,6 @@ looked up among the author's recent posts, never sent again. Facts: platform-not
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -451,21 +449,23 @@ class LinkedInPublisher(kit.HttpPublisher):
         return video
 
     async def _wait_available(self, ctx: kit.PublishContext, video: str) -> None:
-        deadline = time.monotonic() + PROCESSING_LIMIT_SECONDS
-        while True:
+        async def available() -> bool:
             response = await self._call(
                 ctx, "GET", f"{self._api}/rest/videos/{quote(video, safe='')}"
             )
             self._http.check(response)
             status = response.json().get("status")
-            if status == "AVAILABLE":
-                return
             if status == "PROCESSING_FAILED":
                 reason = response.json().get("processingFailureReason") or "no reason given"
                 raise kit.Permanent(f"LinkedIn could not process the video {video}: {reason}")
-            if time.monotonic() > deadline:
-                raise kit.Retryable(f"LinkedIn is still processing the video {video}")
-            await asyncio.sleep(self._poll_seconds)
+            return bool(status == "AVAILABLE")
+
+        await kit.until_processed(
+            available,
+            limit=PROCESSING_LIMIT_SECONDS,
+            pause=self._poll_seconds,
+            still=f"LinkedIn is still processing the video {video}",
+        )
 
     # -- posts -------------------------------------------------------------------------------
 

@@ -9,9 +9,7 @@ up on its board, never created again. Facts: platform-notes section 7.
 
 from __future__ import annotations
 
-import asyncio
 import secrets
-import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -244,18 +242,20 @@ class PinterestPublisher(kit.HttpPublisher):
         return media_id
 
     async def _wait_processed(self, ctx: kit.PublishContext, media_id: str) -> None:
-        deadline = time.monotonic() + PROCESSING_LIMIT_SECONDS
-        while True:
+        async def succeeded() -> bool:
             response = await self._call(ctx, "GET", f"/v5/media/{media_id}")
             self._http.check(response)
             status = response.json().get("status")
-            if status == "succeeded":
-                return
             if status == "failed":
                 raise kit.Permanent(f"Pinterest could not process the video (media {media_id})")
-            if time.monotonic() > deadline:
-                raise kit.Retryable(f"Pinterest is still processing the video (media {media_id})")
-            await asyncio.sleep(self._poll_seconds)
+            return bool(status == "succeeded")
+
+        await kit.until_processed(
+            succeeded,
+            limit=PROCESSING_LIMIT_SECONDS,
+            pause=self._poll_seconds,
+            still=f"Pinterest is still processing the video (media {media_id})",
+        )
 
     # -- pins --------------------------------------------------------------------------------
 
