@@ -131,13 +131,7 @@ class TikTokOAuth(kit.AppOAuth):
     async def refresh(self, current: dict[str, Any]) -> dict[str, Any]:
         """TikTok rotates the refresh token: the answer's one replaces the stored one."""
         response = await self._token(kit.refresh_grant(current))
-        return kit.rotated_credentials(
-            "TikTok",
-            response,
-            tiktok_error,
-            current,
-            "app (MASTHEAD_TIKTOK_CLIENT_ID and MASTHEAD_TIKTOK_CLIENT_SECRET)",
-        )
+        return kit.rotated_credentials("TikTok", response, tiktok_error, current, SPEC.prefix)
 
     async def _token(self, form: dict[str, str]) -> httpx.Response:
         url = f"{self._app.api_url}/v2/oauth/token/"

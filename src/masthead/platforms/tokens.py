@@ -47,16 +47,20 @@ Reason = Callable[[httpx.Response], tuple[str, str]]
 
 
 def rotated_credentials(
-    platform: str, response: httpx.Response, reason: Reason, current: dict[str, Any], app: str
+    platform: str, response: httpx.Response, reason: Reason, current: dict[str, Any], prefix: str
 ) -> dict[str, Any]:
     """Credentials from the answer to a refresh that may rotate the refresh token: a 429 or
-    5xx is tried again later; `invalid_client` means this server's app (settings `app`) is
-    refused; any other refusal means the refresh token is spent (perhaps by another worker)."""
+    5xx is tried again later; `invalid_client` means this server's app (the MASTHEAD_<prefix>_*
+    settings) is refused; any other refusal means the refresh token is spent (perhaps by
+    another worker)."""
     if response.status_code == 429 or response.status_code >= 500:
         raise Retryable(f"{platform} could not refresh the token: {reason(response)[1]}")
     code, message = reason(response)
     if code == "invalid_client":
-        raise Permanent(f"{platform} refused this server's {app}: {message}")
+        settings = (
+            f"MASTHEAD_{prefix.upper()}_CLIENT_ID and MASTHEAD_{prefix.upper()}_CLIENT_SECRET"
+        )
+        raise Permanent(f"{platform} refused this server's OAuth app ({settings}): {message}")
     body = response.json() if response.status_code == 200 else {}
     if "access_token" not in body:
         raise RefreshTokenSpent(message)

@@ -111,13 +111,7 @@ class GoogleOAuth(kit.AppOAuth):
 
     async def refresh(self, current: dict[str, Any]) -> dict[str, Any]:
         response = await self._token(kit.refresh_grant(current))
-        return kit.rotated_credentials(
-            "Google",
-            response,
-            google_reason,
-            current,
-            "OAuth app (MASTHEAD_YOUTUBE_CLIENT_ID and MASTHEAD_YOUTUBE_CLIENT_SECRET)",
-        )
+        return kit.rotated_credentials("Google", response, google_reason, current, SPEC.prefix)
 
     async def _token(self, form: dict[str, str]) -> httpx.Response:
         return await kit.post_token(
