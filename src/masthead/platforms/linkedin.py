@@ -460,12 +460,8 @@ class LinkedInPublisher(kit.HttpPublisher):
                 raise kit.Permanent(f"LinkedIn could not process the video {video}: {reason}")
             return bool(status == "AVAILABLE")
 
-        await kit.until_processed(
-            available,
-            limit=PROCESSING_LIMIT_SECONDS,
-            pause=self._poll_seconds,
-            still=f"LinkedIn is still processing the video {video}",
-        )
+        still = f"LinkedIn is still processing the video {video}"
+        await kit.until_processed(available, still, PROCESSING_LIMIT_SECONDS, self._poll_seconds)
 
     # -- posts -------------------------------------------------------------------------------
 

@@ -250,12 +250,8 @@ class PinterestPublisher(kit.HttpPublisher):
                 raise kit.Permanent(f"Pinterest could not process the video (media {media_id})")
             return bool(status == "succeeded")
 
-        await kit.until_processed(
-            succeeded,
-            limit=PROCESSING_LIMIT_SECONDS,
-            pause=self._poll_seconds,
-            still=f"Pinterest is still processing the video (media {media_id})",
-        )
+        still = f"Pinterest is still processing the video (media {media_id})"
+        await kit.until_processed(succeeded, still, PROCESSING_LIMIT_SECONDS, self._poll_seconds)
 
     # -- pins --------------------------------------------------------------------------------
 

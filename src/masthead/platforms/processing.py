@@ -10,7 +10,7 @@ from masthead.platforms.base import Retryable
 
 
 async def until_processed(
-    look: Callable[[], Awaitable[bool]], *, limit: float, pause: float, still: str
+    look: Callable[[], Awaitable[bool]], still: str, limit: float, pause: float
 ) -> None:
     """Ask `look` every `pause` seconds until it answers True (it raises the platform's own
     refusal itself). After `limit` seconds the wait is `Retryable` with the words `still`: an
