@@ -104,23 +104,32 @@ def new_client(
 
 
 class PlatformHttp:
-    """One platform's calls: `name` is how messages call it ("LinkedIn"). With an `oauth`
-    provider and its `refresh_margin`, calls are authorised by the account's tokens."""
+    """One platform's calls: `name` is how messages call it ("LinkedIn")."""
 
     def __init__(
         self,
         name: str,
         client: httpx.AsyncClient,
         classify: Classify,
-        oauth: Refresher | None = None,
-        refresh_margin: timedelta | None = None,
+        tokens: TokenKeeper | None = None,
     ) -> None:
         self.name = name
         self.client = client
         self._classify = classify
-        self._tokens = (
-            TokenKeeper(name, oauth, refresh_margin) if refresh_margin is not None else None
-        )
+        self._tokens = tokens
+
+    @classmethod
+    def with_tokens(
+        cls,
+        name: str,
+        client: httpx.AsyncClient,
+        classify: Classify,
+        oauth: Refresher | None,
+        refresh_margin: timedelta,
+    ) -> PlatformHttp:
+        """Calls authorised by the account's tokens, refreshed through `oauth` within
+        `refresh_margin` of their end."""
+        return cls(name, client, classify, TokenKeeper(name, oauth, refresh_margin))
 
     async def send(
         self, method: str, url: str, *, creates: bool = False, **kwargs: Any

@@ -179,7 +179,7 @@ class LinkedInPublisher(kit.HttpPublisher):
             LinkedInOAuth(app, token_url, self._client, scopes) if app is not None else None
         )
         self.oauth = self._oauth
-        self._http = kit.PlatformHttp(
+        self._http = kit.PlatformHttp.with_tokens(
             "LinkedIn", self._client, self._classify, self._oauth, REFRESH_MARGIN
         )
 

@@ -136,7 +136,7 @@ class PinterestPublisher(kit.HttpPublisher):
         self._client = kit.new_client(timeout, transport)
         self._oauth = PinterestOAuth(app, self._client) if app is not None else None
         self.oauth = self._oauth
-        self._http = kit.PlatformHttp(
+        self._http = kit.PlatformHttp.with_tokens(
             "Pinterest", self._client, _classify, self._oauth, REFRESH_MARGIN
         )
 

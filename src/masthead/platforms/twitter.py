@@ -163,7 +163,7 @@ class TwitterPublisher(kit.HttpPublisher):
         self._client = kit.new_client(timeout, transport)
         self._oauth = XOAuth(app, self._client) if app is not None else None
         self.oauth = self._oauth
-        self._http = kit.PlatformHttp(
+        self._http = kit.PlatformHttp.with_tokens(
             "X", self._client, self._classify, self._oauth, REFRESH_MARGIN
         )
         self._resets: dict[tuple[str, str], float] = {}

@@ -152,7 +152,7 @@ class YouTubePublisher(kit.HttpPublisher):
         self._client = kit.new_client(timeout, transport)
         self._oauth = GoogleOAuth(app, token_url, self._client) if app is not None else None
         self.oauth = self._oauth
-        self._http = kit.PlatformHttp(
+        self._http = kit.PlatformHttp.with_tokens(
             "YouTube",
             self._client,
             lambda answer, creates: None if answer.status_code < 300 else self._refused(answer),
