@@ -21,42 +21,9 @@ from masthead.domain.atproto_ids import new_tid, rkey_of
 from masthead.domain.bluesky_facets import build_facets, find_spans, mentioned_handles
 from masthead.domain.budgets import Budget, PlatformBudgets
 from masthead.domain.comments import CommentRules
-from masthead.domain.rules import (
-    MB,
-    MP4,
-    WEBP,
-    Count,
-    FieldRule,
-    FileRules,
-    Kind,
-    MediaCount,
-    PlatformRules,
-    TextLimit,
-)
 from masthead.net.client import safe_async_client
 from masthead.net.guard import BlockedDestination
-from masthead.platforms.base import (
-    AccountContext,
-    AccountDisconnected,
-    AccountScope,
-    CommentDraft,
-    ConnectedAccount,
-    MediaFile,
-    MediaSource,
-    Metric,
-    MetricsResult,
-    MetricsSnapshot,
-    OutcomeUnknown,
-    Permanent,
-    PostGone,
-    PublishContext,
-    PublishedPost,
-    Publisher,
-    PublishError,
-    RemoteComment,
-    Retryable,
-    SentItem,
-)
+from masthead.platforms import kit
 from masthead.platforms.bluesky_xrpc import (
     XrpcError,
     check_pds_endpoint,
@@ -65,7 +32,6 @@ from masthead.platforms.bluesky_xrpc import (
     token_expires_within,
     xrpc,
 )
-from masthead.platforms.seams import loaded, stored
 from masthead.platforms.spec import PlatformSpec
 from masthead.timeutil import parse_time, utcnow
 
@@ -111,7 +77,7 @@ class PreparedRecord:
     record: dict[str, Any]
 
 
-class BlueskyPublisher(Publisher):
+class BlueskyPublisher(kit.Publisher):
     platform: ClassVar[str] = "bluesky"
 
     def __init__(
@@ -136,11 +102,11 @@ class BlueskyPublisher(Publisher):
 
     # Accounts and sessions
 
-    async def connect(self, credentials: dict[str, Any]) -> ConnectedAccount:
+    async def connect(self, credentials: dict[str, Any]) -> kit.ConnectedAccount:
         handle = str(credentials.get("handle") or "").strip().removeprefix("@").lower()
         password = str(credentials.get("app_password") or "").strip()
         if not handle or not password:
-            raise Permanent("Bluesky needs the account's handle and an app password")
+            raise kit.Permanent("Bluesky needs the account's handle and an app password")
         given = str(credentials.get("service") or "").rstrip("/") or self._service_url
         try:
             service = given or await self._find_pds(handle)
@@ -153,8 +119,8 @@ class BlueskyPublisher(Publisher):
                 }
             )
         except (httpx.HTTPError, BlockedDestination) as exc:
-            raise Permanent(f"Cannot reach Bluesky for {handle}: {exc}") from exc
-        return ConnectedAccount(
+            raise kit.Permanent(f"Cannot reach Bluesky for {handle}: {exc}") from exc
+        return kit.ConnectedAccount(
             external_id=session["did"], username=session["handle"], credentials=session
         )
 
@@ -164,10 +130,10 @@ class BlueskyPublisher(Publisher):
         return check_pds_endpoint(await pds_of(client, self._plc_url, did), self._allow)
 
     @staticmethod
-    def _creds(ctx: AccountScope) -> Credentials:
+    def _creds(ctx: kit.AccountScope) -> Credentials:
         creds = dict(ctx.account.credentials)
         if not all(creds.get(key) for key in ("service", "did", "handle")):
-            raise AccountDisconnected("No Bluesky session is stored; reconnect the account")
+            raise kit.AccountDisconnected("No Bluesky session is stored; reconnect the account")
         return creds
 
     def _http(self, creds: Credentials) -> httpx.AsyncClient:
@@ -177,7 +143,9 @@ class BlueskyPublisher(Publisher):
         """createSession with the app password: rate limited hard (30 per 5 minutes, 300 a
         day per account), so only when there is no session or it cannot be refreshed."""
         if not creds.get("app_password"):
-            raise AccountDisconnected("No Bluesky app password is stored; reconnect the account")
+            raise kit.AccountDisconnected(
+                "No Bluesky app password is stored; reconnect the account"
+            )
         try:
             answer = await xrpc(
                 self._http(creds),
@@ -187,7 +155,7 @@ class BlueskyPublisher(Publisher):
             )
         except XrpcError as exc:
             if exc.error in ACCOUNT_ERRORS or exc.status == 401:
-                raise AccountDisconnected(
+                raise kit.AccountDisconnected(
                     f"Bluesky refused the app password: {exc.message or exc.error}"
                 ) from exc
             raise _publish_error(exc) from exc
@@ -216,7 +184,7 @@ class BlueskyPublisher(Publisher):
             return await self._login(creds)  # the refresh token expired or was revoked
         return {**creds, "access_jwt": answer["accessJwt"], "refresh_jwt": answer["refreshJwt"]}
 
-    async def _renew(self, ctx: AccountScope, used: Credentials) -> Credentials:
+    async def _renew(self, ctx: kit.AccountScope, used: Credentials) -> Credentials:
         """A fresh session, shared through the credential store: when another worker renewed
         first, its tokens are used instead of spending the refresh token again."""
         store = ctx.credentials
@@ -230,7 +198,9 @@ class BlueskyPublisher(Publisher):
             return await store.load()
         return renewed
 
-    async def _authed(self, ctx: AccountScope, call: Callable[[Credentials], Awaitable[T]]) -> T:
+    async def _authed(
+        self, ctx: kit.AccountScope, call: Callable[[Credentials], Awaitable[T]]
+    ) -> T:
         """`call` with a valid session, renewed before if it is ending and once if refused."""
         creds = self._creds(ctx)
         if token_expires_within(str(creds.get("access_jwt") or ""), RENEW_MARGIN_SECONDS):
@@ -244,7 +214,7 @@ class BlueskyPublisher(Publisher):
 
     # Publishing
 
-    async def prepare(self, ctx: PublishContext, position: int) -> dict[str, Any]:
+    async def prepare(self, ctx: kit.PublishContext, position: int) -> dict[str, Any]:
         """Facets, blob uploads and the record itself, with the rkey it will be stored under.
         Position 0 checks the media of the whole thread first, so that a thread that cannot
         be published fails before its first post rather than half way."""
@@ -257,11 +227,11 @@ class BlueskyPublisher(Publisher):
         except XrpcError as exc:
             raise _publish_error(exc) from exc
         except BlockedDestination as exc:
-            raise Permanent(f"Bluesky PDS refused: {exc.reason}") from exc
+            raise kit.Permanent(f"Bluesky PDS refused: {exc.reason}") from exc
         except httpx.TransportError as exc:
-            raise Retryable(f"Bluesky unreachable ({type(exc).__name__})") from exc
+            raise kit.Retryable(f"Bluesky unreachable ({type(exc).__name__})") from exc
 
-    async def _prepare(self, ctx: PublishContext, position: int) -> dict[str, Any]:
+    async def _prepare(self, ctx: kit.PublishContext, position: int) -> dict[str, Any]:
         item = ctx.items[position]
         record: dict[str, Any] = {
             "$type": POST,
@@ -282,14 +252,14 @@ class BlueskyPublisher(Publisher):
                 "root": {"uri": root["uri"], "cid": root["cid"]},
                 "parent": {"uri": parent["uri"], "cid": parent["cid"]},
             }
-        return stored(PreparedRecord(new_tid(), record))
+        return kit.stored(PreparedRecord(new_tid(), record))
 
-    def _media(self, ctx: PublishContext) -> MediaSource:
+    def _media(self, ctx: kit.PublishContext) -> kit.MediaSource:
         if ctx.media is None:
-            raise Permanent("This server has no media pipeline; Bluesky images cannot be sent")
+            raise kit.Permanent("This server has no media pipeline; Bluesky images cannot be sent")
         return ctx.media
 
-    async def _resolve(self, ctx: AccountScope, handles: list[str]) -> dict[str, str]:
+    async def _resolve(self, ctx: kit.AccountScope, handles: list[str]) -> dict[str, str]:
         """Mentioned handles → DIDs through the account's PDS; one that does not resolve is
         left out (its text stays plain)."""
         creds = self._creds(ctx)
@@ -309,9 +279,9 @@ class BlueskyPublisher(Publisher):
             dids[handle] = str(answer["did"])
         return dids
 
-    async def _upload(self, ctx: PublishContext, url: str, alt: str) -> dict[str, Any]:
+    async def _upload(self, ctx: kit.PublishContext, url: str, alt: str) -> dict[str, Any]:
         media = self._media(ctx)
-        file: MediaFile = await media.file(url)
+        file: kit.MediaFile = await media.file(url)
         data = await media.read(file)
 
         async def upload(creds: Credentials) -> dict[str, Any]:
@@ -329,17 +299,19 @@ class BlueskyPublisher(Publisher):
             image["aspectRatio"] = {"width": file.width, "height": file.height}
         return image
 
-    async def send(self, ctx: PublishContext, position: int, prepared: dict[str, Any]) -> SentItem:
-        return await self._send_record(ctx, loaded(PreparedRecord, prepared))
+    async def send(
+        self, ctx: kit.PublishContext, position: int, prepared: dict[str, Any]
+    ) -> kit.SentItem:
+        return await self._send_record(ctx, kit.loaded(PreparedRecord, prepared))
 
-    async def _send_record(self, ctx: AccountScope, post: PreparedRecord) -> SentItem:
+    async def _send_record(self, ctx: kit.AccountScope, post: PreparedRecord) -> kit.SentItem:
         """createRecord under the prepared key, a lost or unclear answer settled by that key."""
         try:
             return await self._create(ctx, post)
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-            raise Retryable(f"Bluesky unreachable ({type(exc).__name__})") from exc
+            raise kit.Retryable(f"Bluesky unreachable ({type(exc).__name__})") from exc
         except BlockedDestination as exc:
-            raise Permanent(f"Bluesky PDS refused: {exc.reason}") from exc
+            raise kit.Permanent(f"Bluesky PDS refused: {exc.reason}") from exc
         except XrpcError as exc:
             if exc.status < 500:
                 raise _publish_error(exc) from exc
@@ -348,7 +320,7 @@ class BlueskyPublisher(Publisher):
             cause = f"{type(exc).__name__} after the request was sent"
         return await self._settle(ctx, post, cause)
 
-    async def _create(self, ctx: AccountScope, post: PreparedRecord) -> SentItem:
+    async def _create(self, ctx: kit.AccountScope, post: PreparedRecord) -> kit.SentItem:
         async def create(creds: Credentials) -> dict[str, Any]:
             return await xrpc(
                 self._http(creds),
@@ -366,12 +338,12 @@ class BlueskyPublisher(Publisher):
         answer = await self._authed(ctx, create)
         return self._sent(ctx, str(answer["uri"]), str(answer["cid"]))
 
-    def _sent(self, ctx: AccountScope, uri: str, cid: str) -> SentItem:
+    def _sent(self, ctx: kit.AccountScope, uri: str, cid: str) -> kit.SentItem:
         handle = str(self._creds(ctx)["handle"])
-        return SentItem(uri, public_url(handle, uri), {"uri": uri, "cid": cid})
+        return kit.SentItem(uri, public_url(handle, uri), {"uri": uri, "cid": cid})
 
     async def _get_record(
-        self, ctx: AccountScope, repo: str, collection: str, rkey: str
+        self, ctx: kit.AccountScope, repo: str, collection: str, rkey: str
     ) -> dict[str, Any]:
         creds = self._creds(ctx)
         return await xrpc(
@@ -381,7 +353,7 @@ class BlueskyPublisher(Publisher):
             params={"repo": repo, "collection": collection, "rkey": rkey},
         )
 
-    async def _find(self, ctx: AccountScope, rkey: str) -> SentItem | None:
+    async def _find(self, ctx: kit.AccountScope, rkey: str) -> kit.SentItem | None:
         """The record under `rkey`, or None when the repository certainly has none."""
         try:
             answer = await self._get_record(ctx, self._creds(ctx)["did"], POST, rkey)
@@ -391,7 +363,9 @@ class BlueskyPublisher(Publisher):
             raise
         return self._sent(ctx, str(answer["uri"]), str(answer["cid"]))
 
-    async def _settle(self, ctx: AccountScope, post: PreparedRecord, cause: str) -> SentItem:
+    async def _settle(
+        self, ctx: kit.AccountScope, post: PreparedRecord, cause: str
+    ) -> kit.SentItem:
         """createRecord left and no clear answer came back (5xx or a lost connection). Look
         the key up; if the record is not there, create it under the same key, which cannot
         make a second post even if the first request is still on its way. Whatever is still
@@ -400,35 +374,35 @@ class BlueskyPublisher(Publisher):
         try:
             found = await self._find(ctx, rkey)
             return found if found is not None else await self._create(ctx, post)
-        except (XrpcError, httpx.HTTPError, PublishError):
+        except (XrpcError, httpx.HTTPError, kit.PublishError):
             try:
                 found = await self._find(ctx, rkey)
             except (XrpcError, httpx.HTTPError):
                 found = None
             if found is not None:
                 return found
-        raise OutcomeUnknown(
+        raise kit.OutcomeUnknown(
             f"Bluesky gave no clear answer to the post ({cause}) and it could not be confirmed; "
             f"look for record {rkey} in the account before posting again"
         )
 
     async def reconcile(
-        self, ctx: PublishContext, position: int, prepared: dict[str, Any]
-    ) -> SentItem | None:
+        self, ctx: kit.PublishContext, position: int, prepared: dict[str, Any]
+    ) -> kit.SentItem | None:
         """After a crash: the record under the prepared key if it exists. If it does not, the
         crashed request is long over (the lease had to run out first), so the post is created
         under that same key, which can still only ever make one."""
         if "rkey" not in prepared:
             return None
-        post = loaded(PreparedRecord, prepared)
+        post = kit.loaded(PreparedRecord, prepared)
         found = await self._find(ctx, post.rkey)
         return found if found is not None else await self._create(ctx, post)
 
     # Comments (replies)
 
     async def list_comments(
-        self, ctx: AccountContext, post: PublishedPost, since: datetime | None
-    ) -> Sequence[RemoteComment] | PostGone:
+        self, ctx: kit.AccountContext, post: kit.PublishedPost, since: datetime | None
+    ) -> Sequence[kit.RemoteComment] | kit.PostGone:
         """The post's replies from `getPostThread` (an AppView query the account's PDS
         forwards), every level of them, each under its top-level reply."""
 
@@ -445,17 +419,17 @@ class BlueskyPublisher(Publisher):
             answer = await self._authed(ctx, thread)
         except XrpcError as exc:
             if exc.error == "NotFound":
-                return PostGone(f"Bluesky no longer has this post ({exc.message or exc.error})")
+                return kit.PostGone(f"Bluesky no longer has this post ({exc.message or exc.error})")
             raise _publish_error(exc) from exc
         except httpx.TransportError as exc:
-            raise Retryable(f"Bluesky unreachable ({type(exc).__name__})") from exc
+            raise kit.Retryable(f"Bluesky unreachable ({type(exc).__name__})") from exc
         root = answer.get("thread") or {}
         if root.get("$type") == "app.bsky.feed.defs#notFoundPost":
-            return PostGone("Bluesky no longer has this post")
+            return kit.PostGone("Bluesky no longer has this post")
         return flatten_thread(root, ctx.account.external_id)
 
     async def send_comment(
-        self, ctx: AccountContext, post: PublishedPost, comment: CommentDraft
+        self, ctx: kit.AccountContext, post: kit.PublishedPost, comment: kit.CommentDraft
     ) -> str:
         """A reply record (`reply: {root, parent}`) under a key chosen here, so that an unclear
         answer is settled by looking that key up, as for posts."""
@@ -477,11 +451,11 @@ class BlueskyPublisher(Publisher):
         except XrpcError as exc:
             raise _publish_error(exc) from exc
         except httpx.TransportError as exc:
-            raise Retryable(f"Bluesky unreachable ({type(exc).__name__})") from exc
+            raise kit.Retryable(f"Bluesky unreachable ({type(exc).__name__})") from exc
         sent = await self._send_record(ctx, PreparedRecord(new_tid(), record))
         return sent.remote_id
 
-    async def _strong_ref(self, ctx: AccountScope, uri: str) -> dict[str, str]:
+    async def _strong_ref(self, ctx: kit.AccountScope, uri: str) -> dict[str, str]:
         """{uri, cid} of a post that still exists, from `getRecord` (the PDS answers for its
         own repositories and asks the AppView for others): a reply to a deleted post would
         otherwise be created, orphaned."""
@@ -489,12 +463,12 @@ class BlueskyPublisher(Publisher):
             answer = await self._get_record(ctx, *_at_uri_parts(uri))
         except XrpcError as exc:
             if exc.error == "RecordNotFound":
-                raise Permanent(f"The Bluesky post {uri} no longer exists") from exc
+                raise kit.Permanent(f"The Bluesky post {uri} no longer exists") from exc
             raise
         return {"uri": str(answer["uri"]), "cid": str(answer["cid"])}
 
     async def find_comment(
-        self, ctx: AccountContext, post: PublishedPost, comment: CommentDraft
+        self, ctx: kit.AccountContext, post: kit.PublishedPost, comment: kit.CommentDraft
     ) -> str | None:
         """The account's reply with this text to this parent among its newest posts (its own
         repository, which the PDS serves without an AppView)."""
@@ -510,7 +484,7 @@ class BlueskyPublisher(Publisher):
         except XrpcError as exc:
             raise _publish_error(exc) from exc
         except httpx.TransportError as exc:
-            raise Retryable(f"Bluesky unreachable ({type(exc).__name__})") from exc
+            raise kit.Retryable(f"Bluesky unreachable ({type(exc).__name__})") from exc
         for item in answer.get("records") or []:
             value = item.get("value") or {}
             replied = ((value.get("reply") or {}).get("parent") or {}).get("uri")
@@ -523,8 +497,8 @@ class BlueskyPublisher(Publisher):
     metrics_batch: int = METRICS_BATCH
 
     async def fetch_metrics(
-        self, ctx: AccountContext, posts: Sequence[PublishedPost]
-    ) -> Mapping[str, MetricsResult]:
+        self, ctx: kit.AccountContext, posts: Sequence[kit.PublishedPost]
+    ) -> Mapping[str, kit.MetricsResult]:
         """Public counts from the AppView (`app.bsky.feed.getPosts`, no session needed: the
         posts are public). The AppView leaves out posts it does not have; the account's own
         repository then says whether one was deleted."""
@@ -536,21 +510,21 @@ class BlueskyPublisher(Publisher):
         except XrpcError as exc:
             raise _publish_error(exc) from exc
         except httpx.HTTPError as exc:
-            raise Retryable(f"Cannot reach the Bluesky AppView: {exc}") from exc
-        found: dict[str, MetricsResult] = {}
+            raise kit.Retryable(f"Cannot reach the Bluesky AppView: {exc}") from exc
+        found: dict[str, kit.MetricsResult] = {}
         for view in answer.get("posts") or []:
             post = by_uri.get(str(view.get("uri")))
             if post is not None and isinstance(view, dict):
                 found[post.post_id] = bluesky_snapshot(view)
         for uri, post in by_uri.items():
             if post.post_id not in found and await self._deleted(ctx, uri):
-                found[post.post_id] = PostGone(f"record {uri} is not in the repository")
+                found[post.post_id] = kit.PostGone(f"record {uri} is not in the repository")
         return found
 
-    async def _deleted(self, ctx: AccountContext, uri: str) -> bool:
+    async def _deleted(self, ctx: kit.AccountContext, uri: str) -> bool:
         try:
             return await self._find(ctx, rkey_of(uri)) is None
-        except (XrpcError, httpx.HTTPError, AccountDisconnected):
+        except (XrpcError, httpx.HTTPError, kit.AccountDisconnected):
             return False  # cannot tell: the post is retried like any unanswered one
 
     async def aclose(self) -> None:
@@ -562,15 +536,15 @@ def _at_uri_parts(uri: str) -> tuple[str, str, str]:
     """(repo, collection, rkey) of `at://repo/collection/rkey`."""
     parts = uri.removeprefix("at://").split("/")
     if not uri.startswith("at://") or len(parts) != 3 or not all(parts):
-        raise Permanent(f"Not a Bluesky post URI: {uri!r}")
+        raise kit.Permanent(f"Not a Bluesky post URI: {uri!r}")
     return parts[0], parts[1], parts[2]
 
 
-def flatten_thread(root: dict[str, Any], account_did: str) -> list[RemoteComment]:
+def flatten_thread(root: dict[str, Any], account_did: str) -> list[kit.RemoteComment]:
     """Every reply in a `threadViewPost`, one level deep: a direct reply to the post is a
     top-level comment, a deeper one is stored under the direct reply it descends from.
     Replies the AppView shows as not found or blocked are left out."""
-    comments: list[RemoteComment] = []
+    comments: list[kit.RemoteComment] = []
     stack: list[tuple[dict[str, Any], str | None]] = [
         (reply, None) for reply in reversed(root.get("replies") or [])
     ]
@@ -582,7 +556,7 @@ def flatten_thread(root: dict[str, Any], account_did: str) -> list[RemoteComment
         record = post.get("record") or {}
         author = post.get("author") or {}
         comments.append(
-            RemoteComment(
+            kit.RemoteComment(
                 platform_comment_id=str(post["uri"]),
                 parent_platform_comment_id=top,
                 text=str(record.get("text") or ""),
@@ -604,41 +578,41 @@ def _now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def _check_image(file: MediaFile, index: int) -> None:
+def _check_image(file: kit.MediaFile, index: int) -> None:
     if file.is_video:
-        raise Permanent(
+        raise kit.Permanent(
             "Bluesky video goes through Bluesky's video service, which Masthead does not "
             "support yet; post images, or the video on another platform"
         )
     if not file.content_type.startswith("image/"):
-        raise Permanent(f"Bluesky posts take images; media {index + 1} is {file.content_type}")
+        raise kit.Permanent(f"Bluesky posts take images; media {index + 1} is {file.content_type}")
     if file.size > MAX_IMAGE_BYTES:
-        raise Permanent(
+        raise kit.Permanent(
             f"Bluesky accepts images up to {MAX_IMAGE_BYTES:,} bytes; {file.url} is "
             f"{file.size:,} bytes"
         )
 
 
-def _publish_error(exc: XrpcError) -> PublishError:
+def _publish_error(exc: XrpcError) -> kit.PublishError:
     """An answer that says the platform did not act, as the engine's error classes."""
     if exc.status == 429 or exc.error == "RateLimitExceeded":
-        return Retryable(f"Bluesky rate limit: {exc.message or exc.error}", exc.retry_after)
+        return kit.Retryable(f"Bluesky rate limit: {exc.message or exc.error}", exc.retry_after)
     if exc.status >= 500:
-        return Retryable(f"Bluesky answered {exc}", exc.retry_after)
+        return kit.Retryable(f"Bluesky answered {exc}", exc.retry_after)
     if exc.error in ACCOUNT_ERRORS:
-        return AccountDisconnected(f"Bluesky refused the account: {exc.message or exc.error}")
-    return Permanent(f"Bluesky refused the post: {exc.message or exc.error}")
+        return kit.AccountDisconnected(f"Bluesky refused the account: {exc.message or exc.error}")
+    return kit.Permanent(f"Bluesky refused the post: {exc.message or exc.error}")
 
 
-def bluesky_snapshot(view: Mapping[str, Any]) -> MetricsSnapshot:
+def bluesky_snapshot(view: Mapping[str, Any]) -> kit.MetricsSnapshot:
     """A postView's counts in the contract's names (absent counts stay absent)."""
-    metrics: dict[str, Metric] = {}
+    metrics: dict[str, kit.Metric] = {}
     raw = {key: view[key] for key in (*POST_COUNTS, "bookmarkCount") if key in view}
     for theirs, ours in POST_COUNTS.items():
         value = view.get(theirs)
         if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
             metrics[ours] = str(value)
-    return MetricsSnapshot(metrics, raw)
+    return kit.MetricsSnapshot(metrics, raw)
 
 
 def build(
@@ -654,24 +628,27 @@ def build(
     )
 
 
-RULES = PlatformRules(
+RULES = kit.PlatformRules(
     name="bluesky",
     content_platforms=("bluesky",),
     # PR, PN 4.3 (lexicon app.bsky.feed.post text): maxGraphemes 300, maxLength 3000 bytes.
-    text_limits=(TextLimit(300, Count.GRAPHEMES), TextLimit(3000, Count.UTF8_BYTES)),
-    media=MediaCount(0, 4),  # PR, PN 4.3: embed.images holds at most 4 (or 1 video)
+    text_limits=(
+        kit.TextLimit(300, kit.Count.GRAPHEMES),
+        kit.TextLimit(3000, kit.Count.UTF8_BYTES),
+    ),
+    media=kit.MediaCount(0, 4),  # PR, PN 4.3: embed.images holds at most 4 (or 1 video)
     # PN 4.3 (lexicon): image blobs <= 2,000,000 bytes (larger ones are re-encoded),
     # video/mp4 <= 300 MB.
-    files=FileRules(
-        video_types=frozenset({MP4}),
-        convertible=frozenset({WEBP}),
+    files=kit.FileRules(
+        video_types=frozenset({kit.MP4}),
+        convertible=frozenset({kit.WEBP}),
         reencode_oversize=True,
         max_image_bytes=2_000_000,
-        max_video_bytes=300 * MB,
+        max_video_bytes=300 * kit.MB,
     ),
     threads=True,
     # Ours (as Blotato's instagram/pinterest altText): the alt text of every image.
-    fields=(FieldRule("altText", Kind.STRING),),
+    fields=(kit.FieldRule("altText", kit.Kind.STRING),),
 )
 """What a post to bluesky may carry; validation reads it through the registry."""
 
@@ -685,5 +662,5 @@ SPEC = PlatformSpec(
     # platform-notes 4.4: 5,000 write points per hour per DID, a create costs 3.
     budgets=PlatformBudgets(account=Budget(1_666, 3_600)),
     # A reply is a post record: the lexicon counts graphemes.
-    comments=CommentRules(TextLimit(300, Count.GRAPHEMES)),  # contract section 10
+    comments=CommentRules(kit.TextLimit(300, kit.Count.GRAPHEMES)),  # contract section 10
 )

@@ -18,7 +18,7 @@ import orjson
 
 from masthead.domain.inputs import ascii_int
 from masthead.net.encoding import EncodingRefused, Oversized, read_capped
-from masthead.platforms.base import Permanent
+from masthead.platforms import kit
 from masthead.platforms.http import retry_after
 
 
@@ -116,7 +116,7 @@ def check_pds_endpoint(endpoint: str, allow: frozenset[tuple[str, int]]) -> str:
         parts.scheme == "http" and ((parts.hostname or "").lower(), port) in allowed
     ):
         return endpoint.rstrip("/")
-    raise Permanent(f"The account's PDS {endpoint!r} is not an https URL; Masthead refuses it")
+    raise kit.Permanent(f"The account's PDS {endpoint!r} is not an https URL; Masthead refuses it")
 
 
 IDENTITY_BYTES = 64 * 1024
@@ -137,10 +137,10 @@ async def resolve_did(client: httpx.AsyncClient, handle: str) -> str:
     try:
         ok, body = await _identity_document(client, f"https://{handle}/.well-known/atproto-did")
     except (httpx.HTTPError, EncodingRefused, Oversized) as exc:
-        raise Permanent(f"Cannot resolve the Bluesky handle {handle}: {exc}") from exc
+        raise kit.Permanent(f"Cannot resolve the Bluesky handle {handle}: {exc}") from exc
     did = body.decode("utf-8", "replace").strip()
     if not ok or not did.startswith("did:"):
-        raise Permanent(f"Cannot resolve the Bluesky handle {handle}: no DID at its domain")
+        raise kit.Permanent(f"Cannot resolve the Bluesky handle {handle}: no DID at its domain")
     return did
 
 
@@ -152,14 +152,14 @@ async def pds_of(client: httpx.AsyncClient, plc_url: str, did: str) -> str:
     elif did.startswith("did:web:"):
         url = f"https://{did.removeprefix('did:web:')}/.well-known/did.json"
     else:
-        raise Permanent(f"Unsupported DID method: {did}")
+        raise kit.Permanent(f"Unsupported DID method: {did}")
     try:
         ok, body = await _identity_document(client, url)
         document = orjson.loads(body) if ok else {}
     except (httpx.HTTPError, ValueError, EncodingRefused, Oversized) as exc:
-        raise Permanent(f"Cannot read the DID document of {did}: {exc}") from exc
+        raise kit.Permanent(f"Cannot read the DID document of {did}: {exc}") from exc
     services = document.get("service") if isinstance(document, dict) else None
     for service in services if isinstance(services, list) else []:
         if isinstance(service, dict) and str(service.get("id", "")).endswith("#atproto_pds"):
             return str(service.get("serviceEndpoint", ""))
-    raise Permanent(f"The DID document of {did} names no PDS")
+    raise kit.Permanent(f"The DID document of {did} names no PDS")

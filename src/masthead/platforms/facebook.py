@@ -23,37 +23,7 @@ from masthead.domain.comments import (
     CommentRules,
     ErrorCode,
 )
-from masthead.domain.rules import (
-    MB,
-    MOV,
-    MP4,
-    Count,
-    FieldRule,
-    FileRules,
-    Kind,
-    MediaCount,
-    PlatformRules,
-    TextLimit,
-)
-from masthead.platforms.base import (
-    AccountContext,
-    AccountScope,
-    CommentDraft,
-    ConnectedAccount,
-    MediaFile,
-    Metric,
-    MetricsResult,
-    MetricsSnapshot,
-    MetricsUnavailable,
-    OutcomeUnknown,
-    Permanent,
-    PostGone,
-    PublishContext,
-    PublishedPost,
-    PublishError,
-    RemoteComment,
-    SentItem,
-)
+from masthead.platforms import kit
 from masthead.platforms.meta import (
     META_SETTINGS,
     PAGE_SIZE,
@@ -65,8 +35,7 @@ from masthead.platforms.meta import (
     poll,
     user_credentials,
 )
-from masthead.platforms.metrics import as_count, counts
-from masthead.platforms.seams import loaded, stored
+from masthead.platforms.seams import stored
 from masthead.platforms.spec import PlatformSpec, Subaccount
 
 RECONCILE_WINDOW_SECONDS = 600
@@ -99,7 +68,7 @@ STORIES = frozenset({"photo_story", "video_story"})
 """Stories have no per-story metrics in the Page API: they are not measured."""
 
 
-def reactions(value: object) -> dict[str, Metric]:
+def reactions(value: object) -> dict[str, kit.Metric]:
     """`likesCount` (all reactions) and `reactionsByType` from Meta's breakdown (`{"like": 13}`
     for a post, `{"REACTION_LIKE": 13}` for a video), in the contract's lower-case names."""
     if not isinstance(value, dict):
@@ -107,7 +76,7 @@ def reactions(value: object) -> dict[str, Metric]:
     by_type = {
         str(name).lower().removeprefix("reaction_"): count
         for name, raw in value.items()
-        if (count := as_count(raw)) is not None
+        if (count := kit.as_count(raw)) is not None
     }
     if not by_type:
         return {}
@@ -141,13 +110,13 @@ class FacebookPublisher(GraphPublisher):
     platform: ClassVar[str] = "facebook"
     metrics_batch: int = METRICS_BATCH
 
-    async def connect(self, credentials: dict[str, Any]) -> ConnectedAccount:
+    async def connect(self, credentials: dict[str, Any]) -> kit.ConnectedAccount:
         """The Facebook user and the Pages they can post to, each with its Page token."""
         credentials = await user_credentials(self.oauth, credentials)
         token = str(credentials["access_token"])
         me = await self._graph.call("GET", "me", token, params={"fields": "id,name,picture{url}"})
         picture = ((me.get("picture") or {}).get("data") or {}).get("url")
-        return ConnectedAccount(
+        return kit.ConnectedAccount(
             external_id=str(me["id"]),
             username=str(me.get("name") or me["id"]),
             credentials=credentials,
@@ -156,16 +125,16 @@ class FacebookPublisher(GraphPublisher):
             subaccounts=page_subaccounts(await self._graph.pages(token)),
         )
 
-    async def _page(self, ctx: PublishContext) -> tuple[str, str]:
+    async def _page(self, ctx: kit.PublishContext) -> tuple[str, str]:
         """The Page id and the Page's own token."""
         page_id = str(ctx.target.get("pageId") or "")
         return page_id, await self._page_token(ctx, page_id)
 
-    async def _page_token(self, ctx: AccountScope, page_id: str) -> str:
+    async def _page_token(self, ctx: kit.AccountScope, page_id: str) -> str:
         stored = await ctx.credentials.subaccount("page", page_id) if ctx.credentials else None
         token = str((stored or {}).get("access_token") or "")
         if not token:
-            raise Permanent(
+            raise kit.Permanent(
                 f"Page {page_id} has no Page token on this server: connect the Facebook "
                 "account again so that its Pages are listed with their tokens"
             )
@@ -174,15 +143,15 @@ class FacebookPublisher(GraphPublisher):
     # -- analytics ---------------------------------------------------------------------------
 
     async def fetch_metrics(
-        self, ctx: AccountContext, posts: Sequence[PublishedPost]
-    ) -> Mapping[str, MetricsResult]:
+        self, ctx: kit.AccountContext, posts: Sequence[kit.PublishedPost]
+    ) -> Mapping[str, kit.MetricsResult]:
         """One request per post, with its Page's token: a feed post's share and comment
         counts and insights inline; a reel's video insights (plays, not views)."""
-        results: dict[str, MetricsResult] = {}
+        results: dict[str, kit.MetricsResult] = {}
         for post in posts:
             kind = str(post.data.get("kind") or "feed")
             if kind in STORIES:
-                results[post.post_id] = MetricsUnavailable(
+                results[post.post_id] = kit.MetricsUnavailable(
                     "Analytics are not available for facebook stories"
                 )
                 continue
@@ -192,27 +161,27 @@ class FacebookPublisher(GraphPublisher):
                 post.remote_id, token, params={"fields": REEL_FIELDS if reel else POST_FIELDS}
             )
             if body is None:
-                results[post.post_id] = PostGone("Post no longer exists on facebook")
+                results[post.post_id] = kit.PostGone("Post no longer exists on facebook")
                 continue
             results[post.post_id] = reel_metrics(body) if reel else post_metrics(body)
         return results
 
     # -- prepare -----------------------------------------------------------------------------
 
-    async def prepare(self, ctx: PublishContext, position: int) -> dict[str, Any]:
+    async def prepare(self, ctx: kit.PublishContext, position: int) -> dict[str, Any]:
         page_id, token = await self._page(ctx)
         since = int(time.time()) - RECONCILE_WINDOW_SECONDS
         urls = ctx.items[position].media_urls
         if not urls:
             return stored(PreparedPagePost(since, "feed"))
         if ctx.media is None:
-            raise Permanent("This server cannot read media files for Facebook")
+            raise kit.Permanent("This server cannot read media files for Facebook")
         files = [await ctx.media.file(url) for url in urls]
         story = ctx.target.get("mediaType") == "story"
         videos = [file for file in files if file.is_video]
         if videos:
             if len(files) > 1:
-                raise Permanent("A Facebook post holds one video, or images without a video")
+                raise kit.Permanent("A Facebook post holds one video, or images without a video")
             kind = "video_story" if story else "reel"
             video_id = await self._upload_video(page_id, token, kind, videos[0])
             return stored(PreparedPagePost(since, kind, video_id=video_id))
@@ -222,7 +191,7 @@ class FacebookPublisher(GraphPublisher):
         ids = [await self._unpublished_photo(page_id, token, file) for file in files]
         return stored(PreparedPagePost(since, "photos", photo_ids=ids))
 
-    async def _unpublished_photo(self, page_id: str, token: str, file: MediaFile) -> str:
+    async def _unpublished_photo(self, page_id: str, token: str, file: kit.MediaFile) -> str:
         """An unpublished photo, shown nowhere until a feed post or a story attaches it."""
         body = await self._graph.call(
             "POST",
@@ -232,7 +201,7 @@ class FacebookPublisher(GraphPublisher):
         )
         return str(body["id"])
 
-    async def _upload_video(self, page_id: str, token: str, kind: str, file: MediaFile) -> str:
+    async def _upload_video(self, page_id: str, token: str, kind: str, file: kit.MediaFile) -> str:
         """Start an upload session, have Meta pull the file from its hosted URL, and wait
         until Meta has it. Nothing is visible until `finish` (in `send`)."""
         edge = "video_reels" if kind == "reel" else "video_stories"
@@ -260,7 +229,7 @@ class FacebookPublisher(GraphPublisher):
             what=f"the upload of video {video_id}",
         )
         if state == "error":
-            raise Permanent(f"Facebook could not fetch or read the video {file.url}")
+            raise kit.Permanent(f"Facebook could not fetch or read the video {file.url}")
         return video_id
 
     async def _status(self, token: str, video_id: str) -> dict[str, Any]:
@@ -270,15 +239,17 @@ class FacebookPublisher(GraphPublisher):
 
     # -- send --------------------------------------------------------------------------------
 
-    async def send(self, ctx: PublishContext, position: int, prepared: dict[str, Any]) -> SentItem:
+    async def send(
+        self, ctx: kit.PublishContext, position: int, prepared: dict[str, Any]
+    ) -> kit.SentItem:
         page_id, token = await self._page(ctx)
-        post = loaded(PreparedPagePost, prepared)
+        post = kit.loaded(PreparedPagePost, prepared)
         try:
             sent = await self._publish(ctx, position, page_id, token, post)
-        except OutcomeUnknown as lost:
+        except kit.OutcomeUnknown as lost:
             try:
                 found = await self._find(ctx, position, page_id, token, post)
-            except PublishError:
+            except kit.PublishError:
                 found = None
             if found is None:
                 raise lost from None
@@ -287,12 +258,12 @@ class FacebookPublisher(GraphPublisher):
 
     async def _publish(
         self,
-        ctx: PublishContext,
+        ctx: kit.PublishContext,
         position: int,
         page_id: str,
         token: str,
         post: PreparedPagePost,
-    ) -> SentItem:
+    ) -> kit.SentItem:
         text = ctx.items[position].text
         kind = post.kind
         if kind in ("reel", "video_story"):
@@ -306,7 +277,7 @@ class FacebookPublisher(GraphPublisher):
                 json={"photo_id": post.photo_id},
             )
             post_id = str(body.get("post_id") or post.photo_id)
-            return SentItem(post_id, public_url(post_id), {"kind": kind})
+            return kit.SentItem(post_id, public_url(post_id), {"kind": kind})
         fields: dict[str, Any] = {"message": text} if text else {}
         if kind == "photos":
             fields["attached_media"] = [{"media_fbid": pid} for pid in post.photo_ids or ()]
@@ -314,11 +285,11 @@ class FacebookPublisher(GraphPublisher):
             fields["link"] = str(ctx.target["link"])
         body = await self._graph.call("POST", f"{page_id}/feed", token, creates=True, json=fields)
         post_id = str(body["id"])
-        return SentItem(post_id, public_url(post_id), {"kind": kind})
+        return kit.SentItem(post_id, public_url(post_id), {"kind": kind})
 
     async def _finish_video(
         self, page_id: str, token: str, post: PreparedPagePost, text: str
-    ) -> SentItem:
+    ) -> kit.SentItem:
         kind, video_id = post.kind, str(post.video_id)
         fields: dict[str, Any] = {"upload_phase": "finish", "video_id": video_id}
         if kind == "reel":
@@ -328,15 +299,19 @@ class FacebookPublisher(GraphPublisher):
         return self._video_item(kind, video_id, body.get("post_id"))
 
     @staticmethod
-    def _video_item(kind: str, video_id: str, post_id: object) -> SentItem:
+    def _video_item(kind: str, video_id: str, post_id: object) -> kit.SentItem:
         if kind == "reel":
-            return SentItem(video_id, f"https://www.facebook.com/reel/{video_id}", {"kind": kind})
+            return kit.SentItem(
+                video_id, f"https://www.facebook.com/reel/{video_id}", {"kind": kind}
+            )
         remote = str(post_id or video_id)
-        return SentItem(remote, public_url(remote), {"kind": kind})
+        return kit.SentItem(remote, public_url(remote), {"kind": kind})
 
     # -- comments (contract section 10; the first comment too, queued at publish) ----------
 
-    async def _comment_token(self, ctx: AccountContext, post: PublishedPost) -> tuple[str, str]:
+    async def _comment_token(
+        self, ctx: kit.AccountContext, post: kit.PublishedPost
+    ) -> tuple[str, str]:
         page_id = str(post.target.get("pageId") or "")
         stored = await ctx.credentials.subaccount("page", page_id) if ctx.credentials else None
         token = str((stored or {}).get("access_token") or "")
@@ -345,14 +320,14 @@ class FacebookPublisher(GraphPublisher):
         return page_id, token
 
     async def send_comment(
-        self, ctx: AccountContext, post: PublishedPost, comment: CommentDraft
+        self, ctx: kit.AccountContext, post: kit.PublishedPost, comment: kit.CommentDraft
     ) -> str:
         _, token = await self._comment_token(ctx, post)
         node = comment.parent_platform_comment_id or post.remote_id
         return await self._post_comment(f"{node}/comments", token, comment.text)
 
     async def find_comment(
-        self, ctx: AccountContext, post: PublishedPost, comment: CommentDraft
+        self, ctx: kit.AccountContext, post: kit.PublishedPost, comment: kit.CommentDraft
     ) -> str | None:
         page_id, token = await self._comment_token(ctx, post)
         node = comment.parent_platform_comment_id or post.remote_id
@@ -370,8 +345,8 @@ class FacebookPublisher(GraphPublisher):
         return None
 
     async def list_comments(
-        self, ctx: AccountContext, post: PublishedPost, since: datetime | None
-    ) -> Sequence[RemoteComment] | PostGone:
+        self, ctx: kit.AccountContext, post: kit.PublishedPost, since: datetime | None
+    ) -> Sequence[kit.RemoteComment] | kit.PostGone:
         """Every comment and reply (`filter=stream`), newest first, up to the paging bound."""
         page_id, token = await self._comment_token(ctx, post)
         params: dict[str, Any] = {
@@ -383,14 +358,14 @@ class FacebookPublisher(GraphPublisher):
         if since is not None:
             params["since"] = int(since.timestamp())
         body = await self._read_comments(f"{post.remote_id}/comments", token, params)
-        if isinstance(body, PostGone):
+        if isinstance(body, kit.PostGone):
             return body
         found = []
         for item in body.get("data") or []:
             author = item.get("from") or {}
             parent = (item.get("parent") or {}).get("id")
             found.append(
-                RemoteComment(
+                kit.RemoteComment(
                     platform_comment_id=str(item["id"]),
                     parent_platform_comment_id=str(parent) if parent else None,
                     text=str(item.get("message") or ""),
@@ -405,19 +380,21 @@ class FacebookPublisher(GraphPublisher):
     # -- reconcile ---------------------------------------------------------------------------
 
     async def reconcile(
-        self, ctx: PublishContext, position: int, prepared: dict[str, Any]
-    ) -> SentItem | None:
+        self, ctx: kit.PublishContext, position: int, prepared: dict[str, Any]
+    ) -> kit.SentItem | None:
         page_id, token = await self._page(ctx)
-        return await self._find(ctx, position, page_id, token, loaded(PreparedPagePost, prepared))
+        return await self._find(
+            ctx, position, page_id, token, kit.loaded(PreparedPagePost, prepared)
+        )
 
     async def _find(
         self,
-        ctx: PublishContext,
+        ctx: kit.PublishContext,
         position: int,
         page_id: str,
         token: str,
         post: PreparedPagePost,
-    ) -> SentItem | None:
+    ) -> kit.SentItem | None:
         """Whether the interrupted call made the post. A video is asked about by its upload
         session: a session Meta has not started publishing is finished now (one session makes
         one video, so this cannot double it). A feed post is looked for among the Page's
@@ -443,13 +420,13 @@ class FacebookPublisher(GraphPublisher):
         for post in body.get("data") or []:
             if isinstance(post, dict) and str(post.get("message") or "") == text:
                 post_id = str(post["id"])
-                return SentItem(post_id, public_url(post_id), {"kind": kind})
+                return kit.SentItem(post_id, public_url(post_id), {"kind": kind})
         return None
 
 
-def post_metrics(body: dict[str, Any]) -> MetricsSnapshot:
+def post_metrics(body: dict[str, Any]) -> kit.MetricsSnapshot:
     insights = insight_values(body.get("insights") or {})
-    metrics = counts(insights, POST_INSIGHTS) | reactions(
+    metrics = kit.counts(insights, POST_INSIGHTS) | reactions(
         insights.get("post_reactions_by_type_total")
     )
     comments = (body.get("comments") or {}).get("summary") or {}
@@ -457,47 +434,47 @@ def post_metrics(body: dict[str, Any]) -> MetricsSnapshot:
     raw: dict[str, Any] = dict(insights)
     if "total_count" in comments:
         raw["comments"] = {"total_count": comments["total_count"]}
-        metrics |= counts(comments, (("total_count", "commentsCount"),))
+        metrics |= kit.counts(comments, (("total_count", "commentsCount"),))
     if "count" in shares:
         raw["shares"] = dict(shares)
-        metrics |= counts(shares, (("count", "sharesCount"),))
-    return MetricsSnapshot(metrics, raw)
+        metrics |= kit.counts(shares, (("count", "sharesCount"),))
+    return kit.MetricsSnapshot(metrics, raw)
 
 
-def reel_metrics(body: dict[str, Any]) -> MetricsSnapshot:
+def reel_metrics(body: dict[str, Any]) -> kit.MetricsSnapshot:
     insights = insight_values(body.get("video_insights") or {})
     actions = insights.get("post_video_social_actions")
     actions = actions if isinstance(actions, dict) else {}
     metrics = (
-        counts(insights, REEL_INSIGHTS)
+        kit.counts(insights, REEL_INSIGHTS)
         | reactions(insights.get("post_video_likes_by_reaction_type"))
-        | counts(actions, (("COMMENT", "commentsCount"), ("SHARE", "sharesCount")))
+        | kit.counts(actions, (("COMMENT", "commentsCount"), ("SHARE", "sharesCount")))
     )
-    return MetricsSnapshot(metrics, insights)
+    return kit.MetricsSnapshot(metrics, insights)
 
 
-RULES = PlatformRules(
+RULES = kit.PlatformRules(
     name="facebook",
     content_platforms=("facebook",),
-    text_limits=(TextLimit(63_206, Count.CODE_POINTS),),  # PR: 63,206 characters
+    text_limits=(kit.TextLimit(63_206, kit.Count.CODE_POINTS),),  # PR: 63,206 characters
     text_alternatives=("link",),  # a link post needs no text
-    media=MediaCount(0, None),  # PR: "1–N images"; no maximum documented
+    media=kit.MediaCount(0, None),  # PR: "1–N images"; no maximum documented
     # PN 5 (3rd-party): photos <= 10 MB; reels MP4/MOV 3-90 s; images or one video.
-    files=FileRules(
-        video_types=frozenset({MP4, MOV}),
-        max_image_bytes=10 * MB,
+    files=kit.FileRules(
+        video_types=frozenset({kit.MP4, kit.MOV}),
+        max_image_bytes=10 * kit.MB,
         min_video_seconds=3,
         max_video_seconds=90,
     ),
-    media_by_type=(("story", MediaCount(1, 1)),),  # BR 3: a Story needs (one) media
+    media_by_type=(("story", kit.MediaCount(1, 1)),),  # BR 3: a Story needs (one) media
     fields=(
-        FieldRule("pageId", Kind.NUMERIC_ID, required=True),  # PR, BR 3
+        kit.FieldRule("pageId", kit.Kind.NUMERIC_ID, required=True),  # PR, BR 3
         # PR: reel, story; older clients send video (= reel).
-        FieldRule("mediaType", Kind.ENUM, choices=("reel", "story", "video")),
-        FieldRule("link", Kind.HTTP_URL),  # PR, BR 3: link-preview URL
+        kit.FieldRule("mediaType", kit.Kind.ENUM, choices=("reel", "story", "video")),
+        kit.FieldRule("link", kit.Kind.HTTP_URL),  # PR, BR 3: link-preview URL
         # PR, BR 3; contract section 10: not on stories (its length is a comment's,
         # checked against the platform's comment limit in services/posts.py).
-        FieldRule("firstComment", Kind.STRING, not_on_stories=True),
+        kit.FieldRule("firstComment", kit.Kind.STRING, not_on_stories=True),
     ),
 )
 """What a post to facebook may carry; validation reads it through the registry."""
@@ -512,5 +489,5 @@ SPEC = PlatformSpec(
     subaccount=Subaccount("page", target_field="pageId"),
     # platform-notes 5.1: 30 API-published reels per 24 h per Page (feed posts: no number).
     budgets=PlatformBudgets(account=Budget(30, DAY)),
-    comments=CommentRules(TextLimit(8000, Count.CODE_POINTS)),  # contract section 10
+    comments=CommentRules(kit.TextLimit(8000, kit.Count.CODE_POINTS)),  # contract section 10
 )

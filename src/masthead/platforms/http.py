@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -22,10 +22,11 @@ from masthead.platforms.base import (
     AccountScope,
     OutcomeUnknown,
     Permanent,
+    Publisher,
     PublishError,
     Retryable,
 )
-from masthead.platforms.tokens import TokenKeeper
+from masthead.platforms.tokens import Refresher, TokenKeeper
 
 NOT_ACTED = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 """Transport errors that happen before a request leaves: the platform certainly did not act."""
@@ -61,6 +62,39 @@ def retry_after(headers: Mapping[str, str]) -> float | None:
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
+def json_object(response: httpx.Response) -> dict[str, Any] | None:
+    """The answer's body when it is a JSON object; None for anything else (a proxy's HTML
+    page, an empty body, a list)."""
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) else None
+
+
+def first_words(response: httpx.Response, name: str, keys: tuple[str, ...]) -> str:
+    """The platform's own words: the first of `keys` the body fills, when it is a string; the
+    status line when the body says nothing."""
+    body = json_object(response) or {}
+    message = next((body[key] for key in keys if body.get(key)), None)
+    if isinstance(message, str) and message:
+        return message
+    return f"{name} answered HTTP {response.status_code}"
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def given_token(credentials: Mapping[str, Any], account: str) -> str:
+    """The access token of credentials being connected; `account` names what needs it ("An X
+    account") in the refusal when there is none."""
+    token = str(credentials.get("access_token") or "")
+    if not token:
+        raise Permanent(f"{account} needs an access token")
+    return token
+
+
 def new_client(
     timeout: float, transport: httpx.AsyncBaseTransport | None = None
 ) -> httpx.AsyncClient:
@@ -84,6 +118,19 @@ class PlatformHttp:
         self._classify = classify
         self._tokens = tokens
 
+    @classmethod
+    def with_tokens(
+        cls,
+        name: str,
+        client: httpx.AsyncClient,
+        classify: Classify,
+        oauth: Refresher | None,
+        refresh_margin: timedelta,
+    ) -> PlatformHttp:
+        """Calls authorised by the account's tokens, refreshed through `oauth` within
+        `refresh_margin` of their end."""
+        return cls(name, client, classify, TokenKeeper(name, oauth, refresh_margin))
+
     async def send(
         self, method: str, url: str, *, creates: bool = False, **kwargs: Any
     ) -> httpx.Response:
@@ -99,6 +146,23 @@ class PlatformHttp:
                     f"({type(exc).__name__})"
                 ) from exc
             raise Retryable(f"{self.name} connection failed ({type(exc).__name__})") from exc
+
+    async def whose(
+        self,
+        credentials: Mapping[str, Any],
+        account: str,
+        url: str,
+        params: Mapping[str, str],
+        words: Callable[[httpx.Response], str],
+    ) -> tuple[str, Any]:
+        """The token of credentials being connected, and the platform's answer (JSON) to whose
+        it is; `account` names what needs a token ("An X account"), and a refusal ends the
+        connect in the platform's `words`."""
+        token = given_token(credentials, account)
+        response = await self.send("GET", url, params=params, headers=bearer(token))
+        if response.status_code != 200:
+            raise Permanent(words(response))
+        return token, response.json()
 
     async def authorised(
         self,
@@ -167,3 +231,12 @@ def refusal(
     if status >= 500:
         return OutcomeUnknown(f"{name} answered {status} to the request that creates ({message})")
     return Permanent(message)
+
+
+class HttpPublisher(Publisher):
+    """A publisher that owns one HTTP client, closed with it."""
+
+    _client: httpx.AsyncClient
+
+    async def aclose(self) -> None:
+        await self._client.aclose()

@@ -20,41 +20,7 @@ from typing import Any, ClassVar
 
 from masthead.domain.budgets import DAY, Budget, PlatformBudgets
 from masthead.domain.comments import CommentRules
-from masthead.domain.rules import (
-    JPEG,
-    MB,
-    MOV,
-    MP4,
-    PNG,
-    WEBP,
-    Count,
-    FieldRule,
-    FileRules,
-    Kind,
-    MediaCount,
-    PlatformRules,
-    TextLimit,
-    boolean,
-)
-from masthead.platforms.base import (
-    AccountContext,
-    AccountScope,
-    CommentDraft,
-    ConnectedAccount,
-    MediaFile,
-    MediaSource,
-    MetricsResult,
-    MetricsSnapshot,
-    OutcomeUnknown,
-    Permanent,
-    PostGone,
-    PublishContext,
-    PublishedPost,
-    PublishError,
-    RemoteComment,
-    Retryable,
-    SentItem,
-)
+from masthead.platforms import kit
 from masthead.platforms.meta import (
     META_SETTINGS,
     PAGE_SIZE,
@@ -65,8 +31,6 @@ from masthead.platforms.meta import (
     poll,
     user_credentials,
 )
-from masthead.platforms.metrics import counts
-from masthead.platforms.seams import loaded, stored
 from masthead.platforms.spec import PlatformSpec
 
 RECONCILE_WINDOW_SECONDS = 600
@@ -127,16 +91,16 @@ class InstagramPublisher(GraphPublisher):
 
     # -- accounts ----------------------------------------------------------------------------
 
-    async def connect(self, credentials: dict[str, Any]) -> ConnectedAccount:
+    async def connect(self, credentials: dict[str, Any]) -> kit.ConnectedAccount:
         return (await self.connect_all(credentials))[0]
 
-    async def connect_all(self, credentials: dict[str, Any]) -> tuple[ConnectedAccount, ...]:
+    async def connect_all(self, credentials: dict[str, Any]) -> tuple[kit.ConnectedAccount, ...]:
         """Every Instagram professional account linked to a Page the Facebook user manages;
         `masthead accounts add --access-token` and an OAuth connect store them all."""
         token = str((await user_credentials(self.oauth, credentials))["access_token"])
         found = instagram_accounts(await self._graph.pages(token))
         if not found:
-            raise Permanent(
+            raise kit.Permanent(
                 "None of the Facebook Pages this login manages has an Instagram professional "
                 "account linked: link one in the Page's settings (Linked accounts), then "
                 "connect again"
@@ -144,20 +108,20 @@ class InstagramPublisher(GraphPublisher):
         return found
 
     @staticmethod
-    def _token(ctx: AccountScope) -> str:
+    def _token(ctx: kit.AccountScope) -> str:
         token = str(ctx.account.credentials.get("access_token") or "")
         if not token:
-            raise Permanent("This Instagram account has no token: connect it again")
+            raise kit.Permanent("This Instagram account has no token: connect it again")
         return token
 
     # -- analytics ---------------------------------------------------------------------------
 
     async def fetch_metrics(
-        self, ctx: AccountContext, posts: Sequence[PublishedPost]
-    ) -> Mapping[str, MetricsResult]:
+        self, ctx: kit.AccountContext, posts: Sequence[kit.PublishedPost]
+    ) -> Mapping[str, kit.MetricsResult]:
         """Per media: its product type, then the insights that type has (two requests)."""
         token = self._token(ctx)
-        results: dict[str, MetricsResult] = {}
+        results: dict[str, kit.MetricsResult] = {}
         for post in posts:
             media = await self._graph.read(
                 post.remote_id, token, params={"fields": "media_product_type"}
@@ -170,34 +134,34 @@ class InstagramPublisher(GraphPublisher):
                     f"{post.remote_id}/insights", token, params={"metric": metric}
                 )
             if insights is None:  # gone before, or between, the two requests
-                results[post.post_id] = PostGone("Post no longer exists on instagram")
+                results[post.post_id] = kit.PostGone("Post no longer exists on instagram")
                 continue
             raw = insight_values(insights)
-            results[post.post_id] = MetricsSnapshot(
-                counts(raw, INSIGHTS.items()), {"media_product_type": product, **raw}
+            results[post.post_id] = kit.MetricsSnapshot(
+                kit.counts(raw, INSIGHTS.items()), {"media_product_type": product, **raw}
             )
         return results
 
     # -- prepare -----------------------------------------------------------------------------
 
-    async def prepare(self, ctx: PublishContext, position: int) -> dict[str, Any]:
+    async def prepare(self, ctx: kit.PublishContext, position: int) -> dict[str, Any]:
         token = self._token(ctx)
         await self._check_quota(ctx, token)
         if ctx.media is None:
-            raise Permanent("This server cannot read media files for Instagram")
+            raise kit.Permanent("This server cannot read media files for Instagram")
         media = ctx.media
         files = [await media.file(url) for url in ctx.items[position].media_urls]
         if not files:
-            raise Permanent("An Instagram post needs at least one image or video")
+            raise kit.Permanent("An Instagram post needs at least one image or video")
         cover = str(ctx.target.get("coverImageUrl") or "")
         cover_url = (await media.file(cover)).url if cover else None
         container = await self._ready(
             token,
             lambda: self._create(ctx, position, token, files, cover_url, media),
         )
-        return stored(PreparedContainer(container, int(time.time()) - RECONCILE_WINDOW_SECONDS))
+        return kit.stored(PreparedContainer(container, int(time.time()) - RECONCILE_WINDOW_SECONDS))
 
-    async def _check_quota(self, ctx: PublishContext, token: str) -> None:
+    async def _check_quota(self, ctx: kit.PublishContext, token: str) -> None:
         """A spent quota (50 posts per moving 24 h, PN 2.4) waits for the window: the post
         stays queued until the oldest post in the window has aged out."""
         ig = ctx.account.external_id
@@ -221,7 +185,7 @@ class InstagramPublisher(GraphPublisher):
         stamps = [_timestamp(m.get("timestamp")) for m in listed.get("data") or []]
         known = [stamp for stamp in stamps if stamp is not None]
         wait = min(known) + duration - time.time() if known else QUOTA_FALLBACK_WAIT
-        raise Retryable(
+        raise kit.Retryable(
             f"Instagram's publishing limit is reached ({usage} of {total} posts in "
             f"{duration / 3600:g} hours); the post waits for the window",
             retry_after=max(1.0, wait),
@@ -236,7 +200,7 @@ class InstagramPublisher(GraphPublisher):
             if state == "FINISHED":
                 return container
             last = f"{state}{f': {detail}' if detail else ''}"
-        raise Permanent(f"Instagram could not process the media (container {last})")
+        raise kit.Permanent(f"Instagram could not process the media (container {last})")
 
     async def _wait(self, token: str, container: str) -> tuple[str, str]:
         detail: dict[str, str] = {}
@@ -259,12 +223,12 @@ class InstagramPublisher(GraphPublisher):
 
     async def _create(
         self,
-        ctx: PublishContext,
+        ctx: kit.PublishContext,
         position: int,
         token: str,
-        files: list[MediaFile],
+        files: list[kit.MediaFile],
         cover_url: str | None,
-        media: MediaSource,
+        media: kit.MediaSource,
     ) -> str:
         target = ctx.target
         caption = ctx.items[position].text
@@ -285,7 +249,7 @@ class InstagramPublisher(GraphPublisher):
             for child_id in children:
                 state, detail = await self._wait(token, child_id)
                 if state != "FINISHED":
-                    raise Permanent(f"Instagram could not process a carousel item ({detail})")
+                    raise kit.Permanent(f"Instagram could not process a carousel item ({detail})")
             fields = {"media_type": "CAROUSEL", "children": children, "caption": caption}
             fields |= shared
         elif files[0].is_video:
@@ -299,7 +263,7 @@ class InstagramPublisher(GraphPublisher):
         return await self._container(ig, token, fields)
 
     @staticmethod
-    def _media_fields(file: MediaFile) -> dict[str, Any]:
+    def _media_fields(file: kit.MediaFile) -> dict[str, Any]:
         return {"video_url": file.url} if file.is_video else {"image_url": file.url}
 
     @staticmethod
@@ -322,9 +286,11 @@ class InstagramPublisher(GraphPublisher):
 
     # -- send and reconcile ------------------------------------------------------------------
 
-    async def send(self, ctx: PublishContext, position: int, prepared: dict[str, Any]) -> SentItem:
+    async def send(
+        self, ctx: kit.PublishContext, position: int, prepared: dict[str, Any]
+    ) -> kit.SentItem:
         token = self._token(ctx)
-        container = loaded(PreparedContainer, prepared).container
+        container = kit.loaded(PreparedContainer, prepared).container
         try:
             body = await self._graph.call(
                 "POST",
@@ -333,13 +299,13 @@ class InstagramPublisher(GraphPublisher):
                 creates=True,
                 json={"creation_id": container},
             )
-        except OutcomeUnknown as lost:
+        except kit.OutcomeUnknown as lost:
             try:
                 state = await self._state(token, container)
-            except PublishError:
+            except kit.PublishError:
                 raise lost from None
             if state == "FINISHED":  # still unpublished: Meta did not act
-                raise Retryable(f"{lost.message}; Instagram did not publish it") from None
+                raise kit.Retryable(f"{lost.message}; Instagram did not publish it") from None
             found = (
                 await self._find(ctx, position, token, prepared) if state == "PUBLISHED" else None
             )
@@ -349,13 +315,13 @@ class InstagramPublisher(GraphPublisher):
         return await self._sent(ctx, token, str(body["id"]))
 
     async def reconcile(
-        self, ctx: PublishContext, position: int, prepared: dict[str, Any]
-    ) -> SentItem | None:
+        self, ctx: kit.PublishContext, position: int, prepared: dict[str, Any]
+    ) -> kit.SentItem | None:
         """After a crash mid-publish: a container still FINISHED was not published, and is
         published now (a container publishes once, so this cannot double the post); one
         PUBLISHED is found among the account's media."""
         token = self._token(ctx)
-        state = await self._state(token, loaded(PreparedContainer, prepared).container)
+        state = await self._state(token, kit.loaded(PreparedContainer, prepared).container)
         if state == "FINISHED":
             return await self.send(ctx, position, prepared)
         if state == "PUBLISHED":
@@ -367,15 +333,15 @@ class InstagramPublisher(GraphPublisher):
         return str(body.get("status_code") or "")
 
     async def _find(
-        self, ctx: PublishContext, position: int, token: str, prepared: dict[str, Any]
-    ) -> SentItem | None:
+        self, ctx: kit.PublishContext, position: int, token: str, prepared: dict[str, Any]
+    ) -> kit.SentItem | None:
         body = await self._graph.call(
             "GET",
             f"{ctx.account.external_id}/media",
             token,
             params={
                 "fields": "id,caption,permalink,timestamp",
-                "since": loaded(PreparedContainer, prepared).since,
+                "since": kit.loaded(PreparedContainer, prepared).since,
             },
         )
         caption = ctx.items[position].text
@@ -385,8 +351,8 @@ class InstagramPublisher(GraphPublisher):
         return None
 
     async def _sent(
-        self, ctx: PublishContext, token: str, media_id: str, permalink: object = None
-    ) -> SentItem:
+        self, ctx: kit.PublishContext, token: str, media_id: str, permalink: object = None
+    ) -> kit.SentItem:
         """The published media with its permalink. The post is public already: when Meta
         does not say the permalink, the account's profile stands in rather than failing."""
         if not permalink:
@@ -395,15 +361,15 @@ class InstagramPublisher(GraphPublisher):
                     "GET", media_id, token, params={"fields": "permalink"}
                 )
                 permalink = body.get("permalink")
-            except PublishError:
+            except kit.PublishError:
                 permalink = None
         url = str(permalink or f"https://www.instagram.com/{ctx.account.username}/")
-        return SentItem(media_id, url)
+        return kit.SentItem(media_id, url)
 
     # -- comments (contract section 10) -------------------------------------------------------
 
     async def send_comment(
-        self, ctx: AccountContext, post: PublishedPost, comment: CommentDraft
+        self, ctx: kit.AccountContext, post: kit.PublishedPost, comment: kit.CommentDraft
     ) -> str:
         """A comment on the media, or a reply (`/replies` of a top-level comment)."""
         parent = comment.parent_platform_comment_id
@@ -411,10 +377,10 @@ class InstagramPublisher(GraphPublisher):
         return await self._post_comment(path, self._token(ctx), comment.text)
 
     async def find_comment(
-        self, ctx: AccountContext, post: PublishedPost, comment: CommentDraft
+        self, ctx: kit.AccountContext, post: kit.PublishedPost, comment: kit.CommentDraft
     ) -> str | None:
         found = await self._comments(ctx, post)
-        if isinstance(found, PostGone):
+        if isinstance(found, kit.PostGone):
             return None
         for item in found:
             if (
@@ -426,22 +392,22 @@ class InstagramPublisher(GraphPublisher):
         return None
 
     async def list_comments(
-        self, ctx: AccountContext, post: PublishedPost, since: datetime | None
-    ) -> Sequence[RemoteComment] | PostGone:
+        self, ctx: kit.AccountContext, post: kit.PublishedPost, since: datetime | None
+    ) -> Sequence[kit.RemoteComment] | kit.PostGone:
         """Instagram has no time filter on comments: every comment with its replies, up to
         the paging bound (the store keeps each once)."""
         return await self._comments(ctx, post)
 
     async def _comments(
-        self, ctx: AccountContext, post: PublishedPost
-    ) -> list[RemoteComment] | PostGone:
+        self, ctx: kit.AccountContext, post: kit.PublishedPost
+    ) -> list[kit.RemoteComment] | kit.PostGone:
         fields = f"{COMMENT_FIELDS},replies{{{COMMENT_FIELDS}}}"
         params = {"fields": fields, "limit": PAGE_SIZE}
         body = await self._read_comments(f"{post.remote_id}/comments", self._token(ctx), params)
-        if isinstance(body, PostGone):
+        if isinstance(body, kit.PostGone):
             return body
         me = ctx.account.external_id
-        found: list[RemoteComment] = []
+        found: list[kit.RemoteComment] = []
         for item in body.get("data") or []:
             found.append(_remote(item, None, me))
             for reply in (item.get("replies") or {}).get("data") or []:
@@ -452,10 +418,10 @@ class InstagramPublisher(GraphPublisher):
 COMMENT_FIELDS = "id,text,timestamp,username,from"
 
 
-def _remote(item: dict[str, Any], parent: str | None, me: str) -> RemoteComment:
+def _remote(item: dict[str, Any], parent: str | None, me: str) -> kit.RemoteComment:
     author = item.get("from") or {}
     author_id = str(author.get("id") or "") or None
-    return RemoteComment(
+    return kit.RemoteComment(
         platform_comment_id=str(item["id"]),
         parent_platform_comment_id=parent,
         text=str(item.get("text") or ""),
@@ -466,20 +432,20 @@ def _remote(item: dict[str, Any], parent: str | None, me: str) -> RemoteComment:
     )
 
 
-RULES = PlatformRules(
+RULES = kit.PlatformRules(
     name="instagram",
     content_platforms=("instagram",),
-    text_limits=(TextLimit(2200, Count.CODE_POINTS),),  # PR, PN 2.4: caption 2,200
+    text_limits=(kit.TextLimit(2200, kit.Count.CODE_POINTS),),  # PR, PN 2.4: caption 2,200
     max_hashtags=30,  # PR, PN 2.4: 30 hashtags (the 2025 5-hashtag cap is not in API docs)
-    media=MediaCount(1, 10),  # PR: media required; 1 image/video or a 2–10 carousel
+    media=kit.MediaCount(1, 10),  # PR: media required; 1 image/video or a 2–10 carousel
     # PN 5.2 (3rd-party specs quoting Meta): JPEG only (PNG/WebP converted), <= 8 MB,
     # aspect 4:5-1.91:1 in the feed; reels MOV/MP4 3 s-15 min, <= 1 GB; carousels may mix.
-    files=FileRules(
-        image_types=frozenset({JPEG}),
-        video_types=frozenset({MP4, MOV}),
-        convertible=frozenset({PNG, WEBP}),
-        max_image_bytes=8 * MB,
-        max_video_bytes=1024 * MB,
+    files=kit.FileRules(
+        image_types=frozenset({kit.JPEG}),
+        video_types=frozenset({kit.MP4, kit.MOV}),
+        convertible=frozenset({kit.PNG, kit.WEBP}),
+        max_image_bytes=8 * kit.MB,
+        max_video_bytes=1024 * kit.MB,
         min_video_seconds=3,
         max_video_seconds=900,
         max_videos=None,
@@ -490,36 +456,36 @@ RULES = PlatformRules(
     files_by_type=(
         (
             "story",
-            FileRules(
-                image_types=frozenset({JPEG}),
-                video_types=frozenset({MP4, MOV}),
-                convertible=frozenset({PNG, WEBP}),
-                max_image_bytes=8 * MB,
-                max_video_bytes=1024 * MB,
+            kit.FileRules(
+                image_types=frozenset({kit.JPEG}),
+                video_types=frozenset({kit.MP4, kit.MOV}),
+                convertible=frozenset({kit.PNG, kit.WEBP}),
+                max_image_bytes=8 * kit.MB,
+                max_video_bytes=1024 * kit.MB,
                 min_video_seconds=3,
                 max_video_seconds=90,
             ),
         ),
     ),
-    media_by_type=(("story", MediaCount(1, 1)),),  # PR: story = 1 item
+    media_by_type=(("story", kit.MediaCount(1, 1)),),  # PR: story = 1 item
     fields=(
-        FieldRule("mediaType", Kind.ENUM, choices=("reel", "story")),  # PR (default reel)
-        FieldRule("altText", Kind.STRING, max_length=1000),  # PR, BR 3
+        kit.FieldRule("mediaType", kit.Kind.ENUM, choices=("reel", "story")),  # PR (default reel)
+        kit.FieldRule("altText", kit.Kind.STRING, max_length=1000),  # PR, BR 3
         # PR, BR 3: at most 3 usernames, written without "@".
-        FieldRule("collaborators", Kind.STRING_LIST, max_items=3, forbidden_chars="@"),
-        FieldRule("coverImageUrl", Kind.HTTP_URL),  # PR, BR 3
-        boolean("shareToFeed"),  # PR, BR 3
-        FieldRule("audioName", Kind.STRING),  # PR, BR 3
+        kit.FieldRule("collaborators", kit.Kind.STRING_LIST, max_items=3, forbidden_chars="@"),
+        kit.FieldRule("coverImageUrl", kit.Kind.HTTP_URL),  # PR, BR 3
+        kit.boolean("shareToFeed"),  # PR, BR 3
+        kit.FieldRule("audioName", kit.Kind.STRING),  # PR, BR 3
         # Contract section 10 (Blotato documents it; platform-rules lists only Facebook's):
         # posts, carousels and reels, not stories; its length is a comment's.
-        FieldRule("firstComment", Kind.STRING, not_on_stories=True),
-        FieldRule(  # BR 3 (newer docs): trial reels
+        kit.FieldRule("firstComment", kit.Kind.STRING, not_on_stories=True),
+        kit.FieldRule(  # BR 3 (newer docs): trial reels
             "trial",
-            Kind.OBJECT,
+            kit.Kind.OBJECT,
             fields=(
-                FieldRule(
+                kit.FieldRule(
                     "graduationStrategy",
-                    Kind.ENUM,
+                    kit.Kind.ENUM,
                     required=True,
                     choices=("MANUAL", "SS_PERFORMANCE"),
                 ),
@@ -538,5 +504,5 @@ SPEC = PlatformSpec(
     settings_prefix=META_SETTINGS,
     # platform-notes 5.2: 50 API-published posts per 24 h per Instagram account.
     budgets=PlatformBudgets(account=Budget(50, DAY)),
-    comments=CommentRules(TextLimit(2200, Count.CODE_POINTS)),  # contract section 10
+    comments=CommentRules(kit.TextLimit(2200, kit.Count.CODE_POINTS)),  # contract section 10
 )

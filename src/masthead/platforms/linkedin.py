@@ -9,8 +9,6 @@ looked up among the author's recent posts, never sent again. Facts: platform-not
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -21,54 +19,8 @@ import httpx
 
 from masthead.config import OAuthApp, Settings
 from masthead.domain.linkedin_text import escape_little_text
-from masthead.domain.rules import (
-    GIF,
-    JPEG,
-    MB,
-    MP4,
-    PNG,
-    WEBP,
-    Count,
-    FieldRule,
-    FileRules,
-    Kind,
-    MediaCount,
-    PlatformRules,
-    TextLimit,
-)
-from masthead.platforms.base import (
-    AccountContext,
-    AccountScope,
-    ConnectedAccount,
-    ConnectedSubaccount,
-    MediaFile,
-    MediaSource,
-    Metric,
-    MetricsResult,
-    MetricsSnapshot,
-    MetricsUnavailable,
-    OutcomeUnknown,
-    Permanent,
-    PostGone,
-    PublishContext,
-    PublishedPost,
-    Publisher,
-    PublishError,
-    Retryable,
-    SentItem,
-)
-from masthead.platforms.http import PlatformHttp, new_client, refusal
-from masthead.platforms.metrics import as_ratio, chunked, counts
-from masthead.platforms.oauth import (
-    AppOAuth,
-    exchanged_credentials,
-    post_token,
-    refreshed_credentials,
-    with_client,
-)
-from masthead.platforms.seams import loaded, stored
+from masthead.platforms import kit
 from masthead.platforms.spec import PlatformSpec, Subaccount
-from masthead.platforms.tokens import TokenKeeper, store_of
 from masthead.timeutil import utcnow
 
 SCOPES = (
@@ -118,24 +70,13 @@ RECONCILE_WINDOW_MS = 10 * 60 * 1000
 def linkedin_message(response: httpx.Response) -> str:
     """LinkedIn's own words: `message` (with the first input error's code), or an OAuth
     `error_description`; the status line when the body says nothing."""
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if isinstance(body, dict):
-        message = body.get("message") or body.get("error_description") or body.get("error")
-        if isinstance(message, str) and message:
-            return message
-    return f"LinkedIn answered HTTP {response.status_code}"
+    return kit.first_words(response, "LinkedIn", ("message", "error_description", "error"))
 
 
 def error_codes(response: httpx.Response) -> set[str]:
     """The machine codes of a refusal: top-level `code` and each input error's `code`."""
-    try:
-        body = response.json()
-    except ValueError:
-        return set()
-    if not isinstance(body, dict):
+    body = kit.json_object(response)
+    if body is None:
         return set()
     codes = {str(body["code"])} if body.get("code") else set()
     details = body.get("errorDetails")
@@ -158,11 +99,11 @@ class PreparedPost:
     """The uploaded images' or video's URNs, in order."""
 
 
-async def _refreshable(ctx: AccountScope, response: httpx.Response) -> bool:
+async def _refreshable(ctx: kit.AccountScope, response: httpx.Response) -> bool:
     """A 401 is worth one refresh only when LinkedIn gave the account a refresh token."""
     if response.status_code != 401:
         return False
-    return bool((await store_of(ctx, "LinkedIn").load()).get("refresh_token"))
+    return bool((await kit.store_of(ctx, "LinkedIn").load()).get("refresh_token"))
 
 
 def _urn(urn: str) -> str:
@@ -174,11 +115,13 @@ def public_url(urn: str) -> str:
     return f"https://www.linkedin.com/feed/update/{urn}"
 
 
-class LinkedInOAuth(AppOAuth):
+class LinkedInOAuth(kit.GrantOAuth):
     """LinkedIn's 3-legged OAuth (confidential web client: the secret goes in the form; LinkedIn
-    supports PKCE only for native apps, so the challenge is not sent)."""
+    supports PKCE only for native apps, so the challenge is not sent). Refresh is programmatic:
+    LinkedIn grants refresh tokens to approved partners only."""
 
     platform = "linkedin"
+    label = "LinkedIn"
 
     def __init__(
         self,
@@ -201,26 +144,16 @@ class LinkedInOAuth(AppOAuth):
         }
         return f"{self._app.authorize_url}?{urlencode(query)}"
 
-    async def exchange(self, code: str, verifier: str, redirect_uri: str) -> dict[str, Any]:
-        response = await self._token(
-            {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri}
-        )
-        return exchanged_credentials("LinkedIn", response, linkedin_message)
-
-    async def refresh(self, current: dict[str, Any]) -> dict[str, Any]:
-        """Programmatic refresh (LinkedIn grants refresh tokens to approved partners only)."""
-        response = await self._token(
-            {"grant_type": "refresh_token", "refresh_token": str(current["refresh_token"])}
-        )
-        return refreshed_credentials("LinkedIn", response, linkedin_message, current)
+    def words(self, response: httpx.Response) -> str:
+        return linkedin_message(response)
 
     async def _token(self, form: dict[str, str]) -> httpx.Response:
-        return await post_token(
-            self._client, "LinkedIn", self._token_url, with_client(form, self._app)
+        return await kit.post_token(
+            self._client, "LinkedIn", self._token_url, kit.with_client(form, self._app)
         )
 
 
-class LinkedInPublisher(Publisher):
+class LinkedInPublisher(kit.HttpPublisher):
     platform: ClassVar[str] = "linkedin"
     metrics_batch: int = METRICS_BATCH
 
@@ -240,21 +173,15 @@ class LinkedInPublisher(Publisher):
         self._version = version
         self._poll_seconds = poll_seconds
         self._member_analytics = member_analytics
-        self._client = new_client(timeout, transport)
+        self._client = kit.new_client(timeout, transport)
         scopes = (*SCOPES, MEMBER_ANALYTICS_SCOPE) if member_analytics else SCOPES
         self._oauth = (
             LinkedInOAuth(app, token_url, self._client, scopes) if app is not None else None
         )
         self.oauth = self._oauth
-        self._http = PlatformHttp(
-            "LinkedIn",
-            self._client,
-            self._classify,
-            TokenKeeper("LinkedIn", self._oauth, REFRESH_MARGIN),
+        self._http = kit.PlatformHttp.with_tokens(
+            "LinkedIn", self._client, self._classify, self._oauth, REFRESH_MARGIN
         )
-
-    async def aclose(self) -> None:
-        await self._client.aclose()
 
     def _headers(self, *, rest: bool = True) -> dict[str, str]:
         if not rest:
@@ -263,16 +190,14 @@ class LinkedInPublisher(Publisher):
 
     # -- accounts ----------------------------------------------------------------------------
 
-    async def connect(self, credentials: dict[str, Any]) -> ConnectedAccount:
+    async def connect(self, credentials: dict[str, Any]) -> kit.ConnectedAccount:
         """Whose token (OpenID userinfo) and which organization pages the member may post for."""
-        token = str(credentials.get("access_token") or "")
-        if not token:
-            raise Permanent("A LinkedIn account needs an access token")
+        token = kit.given_token(credentials, "A LinkedIn account")
         me = await self._get(f"{self._api}/v2/userinfo", token, rest=False)
         self._http.check(me)
         user = me.json()
         name = str(user.get("name") or user["sub"])
-        return ConnectedAccount(
+        return kit.ConnectedAccount(
             external_id=str(user["sub"]),
             username=name,
             credentials=dict(credentials),
@@ -281,7 +206,7 @@ class LinkedInPublisher(Publisher):
             subaccounts=await self._organizations(token),
         )
 
-    async def _organizations(self, token: str) -> tuple[ConnectedSubaccount, ...]:
+    async def _organizations(self, token: str) -> tuple[kit.ConnectedSubaccount, ...]:
         acls = await self._get(
             f"{self._api}/rest/organizationAcls?q=roleAssignee&state=APPROVED", token
         )
@@ -300,7 +225,7 @@ class LinkedInPublisher(Publisher):
             response = await self._get(f"{self._api}/rest/organizations/{org_id}", token)
             self._http.check(response)
             name = str(response.json().get("localizedName") or org_id)
-            pages.append(ConnectedSubaccount("organization", org_id, name))
+            pages.append(kit.ConnectedSubaccount("organization", org_id, name))
         return tuple(pages)
 
     async def _get(self, url: str, token: str, *, rest: bool = True) -> httpx.Response:
@@ -311,7 +236,7 @@ class LinkedInPublisher(Publisher):
 
     async def _call(
         self,
-        ctx: AccountScope,
+        ctx: kit.AccountScope,
         method: str,
         url: str,
         *,
@@ -331,7 +256,7 @@ class LinkedInPublisher(Publisher):
             **kwargs,
         )
 
-    def _classify(self, response: httpx.Response, creates: bool) -> PublishError | None:
+    def _classify(self, response: httpx.Response, creates: bool) -> kit.PublishError | None:
         """LinkedIn's answer in the engine's terms (platform-notes 3.2 and 11)."""
         if response.status_code < 300:
             return None
@@ -342,26 +267,26 @@ class LinkedInPublisher(Publisher):
             or "NONEXISTENT_VERSION" in codes
             or "VERSION_MISSING" in codes
         ):
-            return Permanent(
+            return kit.Permanent(
                 f"LinkedIn refused API version {self._version} ({message}): the operator must "
                 "set MASTHEAD_LINKEDIN_VERSION to an active version (YYYYMM)"
             )
         if "DUPLICATE_POST" in codes or (
             response.status_code == 422 and "is a duplicate of" in message
         ):
-            return Permanent(f"LinkedIn refused a duplicate post: {message}")
-        return refusal("LinkedIn", response, message, creates=creates)
+            return kit.Permanent(f"LinkedIn refused a duplicate post: {message}")
+        return kit.refusal("LinkedIn", response, message, creates=creates)
 
     # -- analytics ---------------------------------------------------------------------------
 
     async def fetch_metrics(
-        self, ctx: AccountContext, posts: Sequence[PublishedPost]
-    ) -> Mapping[str, MetricsResult]:
+        self, ctx: kit.AccountContext, posts: Sequence[kit.PublishedPost]
+    ) -> Mapping[str, kit.MetricsResult]:
         """A page's posts: organizationalEntityShareStatistics, 20 posts a request. A member's
         own posts: memberCreatorPostAnalytics (one request per metric) when the operator's
         app has r_member_postAnalytics, else not measured."""
-        results: dict[str, MetricsResult] = {}
-        by_page: dict[str, list[PublishedPost]] = {}
+        results: dict[str, kit.MetricsResult] = {}
+        by_page: dict[str, list[kit.PublishedPost]] = {}
         for post in posts:
             page = post.target.get("pageId")
             if page not in (None, ""):
@@ -369,15 +294,15 @@ class LinkedInPublisher(Publisher):
             elif self._member_analytics:
                 results[post.post_id] = await self._member_metrics(ctx, post)
             else:
-                results[post.post_id] = MetricsUnavailable(UNAVAILABLE)
+                results[post.post_id] = kit.MetricsUnavailable(UNAVAILABLE)
         for page, page_posts in by_page.items():
-            for batch in chunked(page_posts, METRICS_BATCH):
+            for batch in kit.chunked(page_posts, METRICS_BATCH):
                 results |= await self._page_metrics(ctx, page, batch)
         return results
 
     async def _page_metrics(
-        self, ctx: AccountContext, page: str, posts: list[PublishedPost]
-    ) -> dict[str, MetricsResult]:
+        self, ctx: kit.AccountContext, page: str, posts: list[kit.PublishedPost]
+    ) -> dict[str, kit.MetricsResult]:
         """Rest.li 2.0 lists in the query (`shares=List(urn%3Ali%3Ashare%3A1,...)`), built by
         hand: an encoder would escape the parentheses and commas. A post LinkedIn leaves out
         of the answer no longer exists."""
@@ -395,20 +320,22 @@ class LinkedInPublisher(Publisher):
             urn = element.get("share") or element.get("ugcPost")
             if urn and isinstance(element.get("totalShareStatistics"), dict):
                 found[str(urn)] = element["totalShareStatistics"]
-        results: dict[str, MetricsResult] = {}
+        results: dict[str, kit.MetricsResult] = {}
         for post in posts:
             statistics = found.get(post.remote_id)
             if statistics is None:
-                results[post.post_id] = PostGone("Post no longer exists on linkedin")
+                results[post.post_id] = kit.PostGone("Post no longer exists on linkedin")
                 continue
-            metrics: dict[str, Metric] = counts(statistics, SHARE_STATISTICS)
-            rate = as_ratio(statistics.get("engagement"))
+            metrics: dict[str, kit.Metric] = kit.counts(statistics, SHARE_STATISTICS)
+            rate = kit.as_ratio(statistics.get("engagement"))
             if rate is not None:
                 metrics["engagementRate"] = rate
-            results[post.post_id] = MetricsSnapshot(metrics, dict(statistics))
+            results[post.post_id] = kit.MetricsSnapshot(metrics, dict(statistics))
         return results
 
-    async def _member_metrics(self, ctx: AccountContext, post: PublishedPost) -> MetricsResult:
+    async def _member_metrics(
+        self, ctx: kit.AccountContext, post: kit.PublishedPost
+    ) -> kit.MetricsResult:
         kind = "ugc" if post.remote_id.startswith("urn:li:ugcPost:") else "share"
         raw: dict[str, Any] = {}
         for query_type, _ in MEMBER_METRICS:
@@ -420,24 +347,24 @@ class LinkedInPublisher(Publisher):
                 "&aggregation=TOTAL",
             )
             if response.status_code == 403:  # the member's grant lacks the scope
-                return MetricsUnavailable(UNAVAILABLE)
+                return kit.MetricsUnavailable(UNAVAILABLE)
             if response.status_code == 404:
-                return PostGone("Post no longer exists on linkedin")
+                return kit.PostGone("Post no longer exists on linkedin")
             elements = self._http.check(response).json().get("elements") or []
             if elements and isinstance(elements[0], dict) and "count" in elements[0]:
                 raw[query_type] = elements[0]["count"]
-        return MetricsSnapshot(counts(raw, MEMBER_METRICS), raw)
+        return kit.MetricsSnapshot(kit.counts(raw, MEMBER_METRICS), raw)
 
     # -- media -------------------------------------------------------------------------------
 
     @staticmethod
-    def author(ctx: PublishContext) -> str:
+    def author(ctx: kit.PublishContext) -> str:
         page = ctx.target.get("pageId")
         if page not in (None, ""):
             return f"urn:li:organization:{page}"
         return f"urn:li:person:{ctx.account.external_id}"
 
-    async def prepare(self, ctx: PublishContext, position: int) -> dict[str, Any]:
+    async def prepare(self, ctx: kit.PublishContext, position: int) -> dict[str, Any]:
         """Upload the media (nothing is visible until the post) and note when sending began,
         so a reconcile knows which of the author's posts to look at."""
         author = self.author(ctx)
@@ -445,19 +372,19 @@ class LinkedInPublisher(Publisher):
         urls = ctx.items[position].media_urls
         if urls:
             if ctx.media is None:
-                raise Permanent("This server cannot read media files for LinkedIn")
+                raise kit.Permanent("This server cannot read media files for LinkedIn")
             files = [await ctx.media.file(url) for url in urls]
             if len(files) > 1 and any(file.is_video for file in files):
-                raise Permanent("A LinkedIn post carries one video alone, or images only")
+                raise kit.Permanent("A LinkedIn post carries one video alone, or images only")
             urns = []
             for file in files:
                 upload = self._upload_video if file.is_video else self._upload_image
                 urns.append(await upload(ctx, ctx.media, file, author))
-            return stored(PreparedPost(author, since_ms, media=urns))
-        return stored(PreparedPost(author, since_ms))
+            return kit.stored(PreparedPost(author, since_ms, media=urns))
+        return kit.stored(PreparedPost(author, since_ms))
 
     async def _upload_image(
-        self, ctx: PublishContext, media: MediaSource, file: MediaFile, owner: str
+        self, ctx: kit.PublishContext, media: kit.MediaSource, file: kit.MediaFile, owner: str
     ) -> str:
         response = await self._call(
             ctx,
@@ -474,7 +401,7 @@ class LinkedInPublisher(Publisher):
         return str(value["image"])
 
     async def _upload_video(
-        self, ctx: PublishContext, media: MediaSource, file: MediaFile, owner: str
+        self, ctx: kit.PublishContext, media: kit.MediaSource, file: kit.MediaFile, owner: str
     ) -> str:
         """initializeUpload → PUT each part LinkedIn asks for (collecting ETags) →
         finalizeUpload → wait until LinkedIn says the video is AVAILABLE."""
@@ -499,7 +426,7 @@ class LinkedInPublisher(Publisher):
         etags: list[str] = []
         async for chunk in media.chunks(file, part_size):
             if len(etags) >= len(parts):
-                raise Permanent(f"LinkedIn asked for fewer parts than the video {video} has")
+                raise kit.Permanent(f"LinkedIn asked for fewer parts than the video {video} has")
             put = await self._call(
                 ctx, "PUT", str(parts[len(etags)]["uploadUrl"]), rest=False, content=chunk
             )
@@ -521,28 +448,26 @@ class LinkedInPublisher(Publisher):
         await self._wait_available(ctx, video)
         return video
 
-    async def _wait_available(self, ctx: PublishContext, video: str) -> None:
-        deadline = time.monotonic() + PROCESSING_LIMIT_SECONDS
-        while True:
+    async def _wait_available(self, ctx: kit.PublishContext, video: str) -> None:
+        async def available() -> bool:
             response = await self._call(
                 ctx, "GET", f"{self._api}/rest/videos/{quote(video, safe='')}"
             )
             self._http.check(response)
             status = response.json().get("status")
-            if status == "AVAILABLE":
-                return
             if status == "PROCESSING_FAILED":
                 reason = response.json().get("processingFailureReason") or "no reason given"
-                raise Permanent(f"LinkedIn could not process the video {video}: {reason}")
-            if time.monotonic() > deadline:
-                raise Retryable(f"LinkedIn is still processing the video {video}")
-            await asyncio.sleep(self._poll_seconds)
+                raise kit.Permanent(f"LinkedIn could not process the video {video}: {reason}")
+            return bool(status == "AVAILABLE")
+
+        still = f"LinkedIn is still processing the video {video}"
+        await kit.until_processed(available, still, PROCESSING_LIMIT_SECONDS, self._poll_seconds)
 
     # -- posts -------------------------------------------------------------------------------
 
     @staticmethod
-    def body(ctx: PublishContext, position: int, prepared: dict[str, Any]) -> dict[str, Any]:
-        post = loaded(PreparedPost, prepared)
+    def body(ctx: kit.PublishContext, position: int, prepared: dict[str, Any]) -> dict[str, Any]:
+        post = kit.loaded(PreparedPost, prepared)
         body: dict[str, Any] = {
             "author": post.author,
             "commentary": escape_little_text(ctx.items[position].text),
@@ -561,7 +486,9 @@ class LinkedInPublisher(Publisher):
             body["content"] = {"multiImage": {"images": [{"id": urn} for urn in post.media]}}
         return body
 
-    async def send(self, ctx: PublishContext, position: int, prepared: dict[str, Any]) -> SentItem:
+    async def send(
+        self, ctx: kit.PublishContext, position: int, prepared: dict[str, Any]
+    ) -> kit.SentItem:
         try:
             response = await self._call(
                 ctx,
@@ -571,27 +498,24 @@ class LinkedInPublisher(Publisher):
                 json=self.body(ctx, position, prepared),
             )
             self._http.check(response, creates=True)
-        except OutcomeUnknown:
-            found = await self._find(ctx, position, prepared)
+        except kit.OutcomeUnknown:
+            found = await self.reconcile(ctx, position, prepared)
             if found is None:
                 raise
             return found
         urn = response.headers.get("x-restli-id")
         if not urn:
-            raise OutcomeUnknown("LinkedIn accepted the post but named no post id (x-restli-id)")
-        return SentItem(urn, public_url(urn))
+            raise kit.OutcomeUnknown(
+                "LinkedIn accepted the post but named no post id (x-restli-id)"
+            )
+        return kit.SentItem(urn, public_url(urn))
 
     async def reconcile(
-        self, ctx: PublishContext, position: int, prepared: dict[str, Any]
-    ) -> SentItem | None:
-        return await self._find(ctx, position, prepared)
-
-    async def _find(
-        self, ctx: PublishContext, position: int, prepared: dict[str, Any]
-    ) -> SentItem | None:
+        self, ctx: kit.PublishContext, position: int, prepared: dict[str, Any]
+    ) -> kit.SentItem | None:
         """The author's post with exactly this commentary, created since the send began; None
         when LinkedIn shows none or refuses to list (the outcome then stays unknown)."""
-        post = loaded(PreparedPost, prepared)
+        post = kit.loaded(PreparedPost, prepared)
         try:
             response = await self._call(
                 ctx,
@@ -599,7 +523,7 @@ class LinkedInPublisher(Publisher):
                 f"{self._api}/rest/posts",
                 params={"q": "author", "author": post.author, "count": "50", "sortBy": "CREATED"},
             )
-        except (Retryable, Permanent):
+        except (kit.Retryable, kit.Permanent):
             return None
         if response.status_code != 200:
             return None
@@ -607,7 +531,7 @@ class LinkedInPublisher(Publisher):
         for found in response.json().get("elements") or []:
             created = int(found.get("createdAt") or 0)
             if found.get("commentary") == commentary and created >= post.since_ms:
-                return SentItem(str(found["id"]), public_url(str(found["id"])))
+                return kit.SentItem(str(found["id"]), public_url(str(found["id"])))
         return None
 
 
@@ -625,21 +549,21 @@ def build(
     )
 
 
-RULES = PlatformRules(
+RULES = kit.PlatformRules(
     name="linkedin",
     content_platforms=("linkedin",),
-    text_limits=(TextLimit(3000, Count.CODE_POINTS),),  # PR, PN 3.2: commentary ≤ 3000
-    media=MediaCount(0, None),  # PR: text, 1 image, 1 video or several images; no max given
+    text_limits=(kit.TextLimit(3000, kit.Count.CODE_POINTS),),  # PR, PN 3.2: commentary ≤ 3000
+    media=kit.MediaCount(0, None),  # PR: text, 1 image, 1 video or several images; no max given
     # PN 8 (3rd-party): images JPG/GIF/PNG; video MP4 3 s-30 min, <= 500 MB.
-    files=FileRules(
-        image_types=frozenset({JPEG, PNG, GIF}),
-        video_types=frozenset({MP4}),
-        convertible=frozenset({WEBP}),
-        max_video_bytes=500 * MB,
+    files=kit.FileRules(
+        image_types=frozenset({kit.JPEG, kit.PNG, kit.GIF}),
+        video_types=frozenset({kit.MP4}),
+        convertible=frozenset({kit.WEBP}),
+        max_video_bytes=500 * kit.MB,
         min_video_seconds=3,
         max_video_seconds=1800,
     ),
-    fields=(FieldRule("pageId", Kind.NUMERIC_ID),),  # PR: optional organization page
+    fields=(kit.FieldRule("pageId", kit.Kind.NUMERIC_ID),),  # PR: optional organization page
 )
 """What a post to linkedin may carry; validation reads it through the registry."""
 

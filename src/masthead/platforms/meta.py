@@ -27,19 +27,7 @@ import httpx
 
 from masthead.config import OAuthApp, Settings
 from masthead.domain.comments import MISSING_PERMISSION_MESSAGE, CommentRefused, ErrorCode
-from masthead.platforms.base import (
-    AccountDisconnected,
-    ConnectedAccount,
-    ConnectedSubaccount,
-    OutcomeUnknown,
-    Permanent,
-    PostGone,
-    Publisher,
-    RemoteComment,
-    Retryable,
-)
-from masthead.platforms.http import PlatformHttp, new_client
-from masthead.platforms.oauth import AppOAuth, credentials_from_token_response
+from masthead.platforms import kit
 from masthead.timeutil import parse_time, utcnow
 
 GRAPH_VERSION = "v21.0"
@@ -104,11 +92,7 @@ class GraphError:
 
 
 def graph_error(response: httpx.Response) -> GraphError:
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    error = body.get("error") if isinstance(body, dict) else None
+    error = (kit.json_object(response) or {}).get("error")
     if not isinstance(error, dict):
         error = {}
 
@@ -159,25 +143,25 @@ def raise_for(error: GraphError, *, creates: bool, throttle_wait: float) -> None
     call waits `throttle_wait`: Meta's own estimate when its usage headers give one."""
     words = error.describe()
     if error.code == 190:
-        raise AccountDisconnected(
+        raise kit.AccountDisconnected(
             f"Meta no longer accepts this account's access token (it was revoked, the password "
             f"changed or the app was removed): connect the account again. {words}"
         )
     if (error.code, error.subcode) == IG_PUBLISH_LIMIT:
-        raise Retryable(f"Instagram publishing limit reached: {words}", throttle_wait)
+        raise kit.Retryable(f"Instagram publishing limit reached: {words}", throttle_wait)
     if error.code in THROTTLED:
-        raise Retryable(f"Meta asks to slow down: {words}", throttle_wait)
+        raise kit.Retryable(f"Meta asks to slow down: {words}", throttle_wait)
     if error.code in TRANSIENT or (error.code is None and error.status >= 500):
         if creates:
-            raise OutcomeUnknown(f"Meta failed while creating the post: {words}")
-        raise Retryable(f"Meta is temporarily unavailable: {words}")
+            raise kit.OutcomeUnknown(f"Meta failed while creating the post: {words}")
+        raise kit.Retryable(f"Meta is temporarily unavailable: {words}")
     if error.code == 368:
-        raise Permanent(f"Meta has temporarily blocked this account from posting: {words}")
+        raise kit.Permanent(f"Meta has temporarily blocked this account from posting: {words}")
     if error.code == 506:
-        raise Permanent(f"Meta refused a duplicate of a recent post: {words}")
+        raise kit.Permanent(f"Meta refused a duplicate of a recent post: {words}")
     if error.code == 10 or (error.code is not None and 200 <= error.code <= 299):
-        raise Permanent(f"The account lacks a permission this post needs: {words}")
-    raise Permanent(words)
+        raise kit.Permanent(f"The account lacks a permission this post needs: {words}")
+    raise kit.Permanent(words)
 
 
 GONE = (100, 33)
@@ -211,7 +195,7 @@ class Graph:
     """Authorised HTTP calls to the Graph API, answers decoded, errors mapped."""
 
     def __init__(self, client: httpx.AsyncClient, api_url: str, throttle_wait: float) -> None:
-        self._http = PlatformHttp("Meta", client, _no_classify)
+        self._http = kit.PlatformHttp("Meta", client, _no_classify)
         self.api = api_url.rstrip("/")
         self._throttle_wait = throttle_wait
 
@@ -271,7 +255,7 @@ class Graph:
         try:
             body = response.json()
         except ValueError as exc:
-            raise Permanent(f"Meta answered something that is not JSON: {exc}") from exc
+            raise kit.Permanent(f"Meta answered something that is not JSON: {exc}") from exc
         return body if isinstance(body, dict) else {"data": body}
 
     async def pages(self, user_token: str) -> list[dict[str, Any]]:
@@ -326,12 +310,12 @@ async def poll(
         if state in done:
             return state
         if time.monotonic() + wait > deadline:
-            raise Retryable(f"Meta is still processing {what} (last state: {state})")
+            raise kit.Retryable(f"Meta is still processing {what} (last state: {state})")
         await asyncio.sleep(wait)
         wait = min(wait * 2, 30.0)
 
 
-class MetaOAuth(AppOAuth):
+class MetaOAuth(kit.AppOAuth):
     """Facebook Login (authorization code, PKCE, state checked by services/oauth.py); the code
     is traded for a short-lived user token and that at once for a long-lived one (60 days)."""
 
@@ -353,7 +337,7 @@ class MetaOAuth(AppOAuth):
         body = await self._token(
             {"grant_type": "fb_exchange_token", "fb_exchange_token": user_token}
         )
-        return credentials_from_token_response(body)
+        return kit.credentials_from_token_response(body)
 
     async def _token(self, params: dict[str, str]) -> dict[str, Any]:
         query = {"client_id": self._app.client_id, **params}
@@ -364,12 +348,14 @@ class MetaOAuth(AppOAuth):
                 f"{self._app.api_url}/{GRAPH_VERSION}/oauth/access_token", params=query
             )
         except httpx.TransportError as exc:
-            raise Retryable(f"Meta token endpoint unreachable ({type(exc).__name__})") from exc
+            raise kit.Retryable(f"Meta token endpoint unreachable ({type(exc).__name__})") from exc
         if response.status_code != 200:
-            raise Permanent(f"Meta refused the authorization: {graph_error(response).describe()}")
+            raise kit.Permanent(
+                f"Meta refused the authorization: {graph_error(response).describe()}"
+            )
         body: dict[str, Any] = response.json()
         if not body.get("access_token"):
-            raise Permanent("Meta's token answer has no access_token")
+            raise kit.Permanent("Meta's token answer has no access_token")
         return body
 
 
@@ -377,18 +363,18 @@ async def user_credentials(oauth: MetaOAuth | None, credentials: dict[str, Any])
     """The credentials to connect with. A token given to `masthead accounts add` without an
     end (`expires_at`) may be short-lived: it is exchanged for a long-lived one when the
     operator's app is configured, so that the Page tokens listed with it do not expire."""
-    token = str(credentials.get("access_token") or "")
-    if not token:
-        raise Permanent("Connecting needs a Facebook user access token")
-    if oauth is None or credentials.get("expires_at"):
+    given = kit.OAuthCredentials.from_stored(credentials)
+    if not given.access_token:
+        raise kit.Permanent("Connecting needs a Facebook user access token")
+    if oauth is None or given.expires_at:
         return dict(credentials)
-    return await oauth.long_lived(token)
+    return await oauth.long_lived(str(given.access_token))
 
 
-def page_subaccounts(pages: list[dict[str, Any]]) -> tuple[ConnectedSubaccount, ...]:
+def page_subaccounts(pages: list[dict[str, Any]]) -> tuple[kit.ConnectedSubaccount, ...]:
     """Pages as subaccounts (the `pageId`s of a facebook post), each with its Page token."""
     return tuple(
-        ConnectedSubaccount(
+        kit.ConnectedSubaccount(
             kind="page",
             external_id=str(page["id"]),
             name=str(page.get("name") or page["id"]),
@@ -399,10 +385,10 @@ def page_subaccounts(pages: list[dict[str, Any]]) -> tuple[ConnectedSubaccount, 
     )
 
 
-def instagram_accounts(pages: list[dict[str, Any]]) -> tuple[ConnectedAccount, ...]:
+def instagram_accounts(pages: list[dict[str, Any]]) -> tuple[kit.ConnectedAccount, ...]:
     """One account per Instagram professional account linked to a Page. It publishes with
     its Page's token (Instagram API with Facebook Login accepts it, and it does not expire)."""
-    found: dict[str, ConnectedAccount] = {}
+    found: dict[str, kit.ConnectedAccount] = {}
     for page in pages:
         ig = page.get("instagram_business_account")
         if not isinstance(ig, dict) or not ig.get("id") or not page.get("access_token"):
@@ -410,7 +396,7 @@ def instagram_accounts(pages: list[dict[str, Any]]) -> tuple[ConnectedAccount, .
         username = str(ig.get("username") or ig["id"])
         found.setdefault(
             str(ig["id"]),
-            ConnectedAccount(
+            kit.ConnectedAccount(
                 external_id=str(ig["id"]),
                 username=username,
                 credentials={
@@ -424,7 +410,7 @@ def instagram_accounts(pages: list[dict[str, Any]]) -> tuple[ConnectedAccount, .
     return tuple(found.values())
 
 
-class GraphPublisher(Publisher):
+class GraphPublisher(kit.HttpPublisher):
     """What the Facebook and Instagram publishers share: one Graph API client, the Meta app
     (MASTHEAD_META_*), and how long they wait for Meta's processing and throttles."""
 
@@ -439,7 +425,7 @@ class GraphPublisher(Publisher):
         throttle_wait: float = 300.0,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
-        self._client = new_client(timeout, transport)
+        self._client = kit.new_client(timeout, transport)
         self._graph = Graph(self._client, api_url, throttle_wait)
         self._poll_seconds = poll_seconds
         self._processing_limit = processing_limit
@@ -461,9 +447,6 @@ class GraphPublisher(Publisher):
             transport=transport,
         )
 
-    async def aclose(self) -> None:
-        await self._client.aclose()
-
     async def _post_comment(self, path: str, token: str, text: str) -> str:
         """The irreversible comment call (`/comments` or Instagram's `/replies`)."""
         body = await self._graph.call(
@@ -473,7 +456,7 @@ class GraphPublisher(Publisher):
 
     async def _read_comments(
         self, path: str, token: str, params: dict[str, Any]
-    ) -> dict[str, Any] | PostGone:
+    ) -> dict[str, Any] | kit.PostGone:
         """A comments listing, or `PostGone` when Meta says the post no longer exists."""
         try:
             return await self._graph.call(
@@ -481,7 +464,7 @@ class GraphPublisher(Publisher):
             )
         except CommentRefused as refused:
             if refused.code == ErrorCode.GONE:
-                return PostGone(refused.message)
+                return kit.PostGone(refused.message)
             raise
 
 
@@ -504,7 +487,7 @@ class PushedComment:
 
     platform: str
     remote_post_id: str
-    comment: RemoteComment
+    comment: kit.RemoteComment
     removed: bool = False
 
 
@@ -548,7 +531,7 @@ def _instagram_change(
         return None
     author = _author(value)
     parent = value.get("parent_id")
-    comment = RemoteComment(
+    comment = kit.RemoteComment(
         platform_comment_id=str(value["id"]),
         parent_platform_comment_id=str(parent) if parent else None,
         text=str(value.get("text") or ""),
@@ -566,7 +549,7 @@ def _page_change(owner: str, field: object, value: dict[str, Any]) -> PushedComm
     author = _author(value)
     post_id = str(value.get("post_id") or "")
     parent = str(value.get("parent_id") or "")
-    comment = RemoteComment(
+    comment = kit.RemoteComment(
         platform_comment_id=str(value["comment_id"]),
         parent_platform_comment_id=parent if parent and parent != post_id else None,
         text=str(value.get("message") or ""),

@@ -12,6 +12,7 @@ import hashlib
 import secrets
 from abc import ABC, abstractmethod
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 from urllib.parse import urlencode
@@ -20,6 +21,7 @@ import httpx
 
 from masthead.config import OAuthApp
 from masthead.platforms.base import AccountDisconnected, Permanent, Retryable
+from masthead.platforms.seams import StoredCredentials
 from masthead.timeutil import iso, utcnow
 
 
@@ -63,6 +65,17 @@ def authorize_url(
     return f"{base}{separator}{urlencode(query)}"
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OAuthCredentials(StoredCredentials):
+    """What an OAuth account stores (X, LinkedIn, Pinterest, TikTok, YouTube; Meta's and
+    Threads' long-lived tokens too): the token answer of RFC 6749 §5.1, its end as ISO 8601."""
+
+    access_token: str | None = None
+    refresh_token: str | None = None
+    expires_at: str | None = None
+    scope: str | None = None
+
+
 def credentials_from_token_response(
     body: dict[str, Any], *, previous: dict[str, Any] | None = None, now: datetime | None = None
 ) -> dict[str, Any]:
@@ -74,17 +87,30 @@ def credentials_from_token_response(
     access = body.get("access_token")
     if not isinstance(access, str) or not access:
         raise Permanent("The platform's token answer has no access_token")
-    credentials: dict[str, Any] = {"access_token": access}
-    refresh = body.get("refresh_token") or (previous or {}).get("refresh_token")
-    if refresh:
-        credentials["refresh_token"] = refresh
     expires_in = body.get("expires_in")
-    if isinstance(expires_in, int | float) and expires_in > 0:
-        credentials["expires_at"] = iso((now or utcnow()) + timedelta(seconds=expires_in))
     scope = body.get("scope")
-    if isinstance(scope, str) and scope:
-        credentials["scope"] = scope
-    return credentials
+    return OAuthCredentials(
+        access_token=access,
+        refresh_token=body.get("refresh_token") or (previous or {}).get("refresh_token") or None,
+        expires_at=iso((now or utcnow()) + timedelta(seconds=expires_in))
+        if isinstance(expires_in, int | float) and expires_in > 0
+        else None,
+        scope=scope if isinstance(scope, str) and scope else None,
+    ).to_stored()
+
+
+def code_grant(code: str, redirect_uri: str, verifier: str | None = None) -> dict[str, str]:
+    """The form that trades an authorization code (RFC 6749 §4.1.3), with the PKCE verifier
+    for platforms that check it."""
+    form = {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri}
+    if verifier is not None:
+        form["code_verifier"] = verifier
+    return form
+
+
+def refresh_grant(current: dict[str, Any]) -> dict[str, str]:
+    """The form that refreshes the stored credentials' token (RFC 6749 §6)."""
+    return {"grant_type": "refresh_token", "refresh_token": str(current["refresh_token"])}
 
 
 Words = Callable[[httpx.Response], str]
@@ -136,16 +162,15 @@ def with_client(
     return {**form, **credentials}
 
 
-def expires_within(credentials: dict[str, Any], margin: timedelta, now: datetime) -> bool:
+def expires_within(credentials: OAuthCredentials, margin: timedelta, now: datetime) -> bool:
     """True when the access token ends within `margin` (or has no known end and a refresh
     token exists, which a platform only gives for tokens that end)."""
-    raw = credentials.get("expires_at")
-    if not raw:
+    if not credentials.expires_at:
         return False
     try:
-        ends = datetime.fromisoformat(str(raw))
+        ends = datetime.fromisoformat(str(credentials.expires_at))
     except ValueError:
-        return bool(credentials.get("refresh_token"))
+        return bool(credentials.refresh_token)
     if ends.tzinfo is None:
         ends = ends.replace(tzinfo=now.tzinfo)
     return ends - now <= margin
@@ -187,3 +212,26 @@ class AppOAuth(OAuthProvider):
             code_challenge=code_challenge,
             extra=self.authorize_extra,
         )
+
+
+class GrantOAuth(AppOAuth):
+    """A provider whose token endpoint takes the plain code and refresh grants (no PKCE
+    verifier), reads its refusals with `words`, and disconnects an account whose refresh it
+    refuses. The platform says how its token endpoint is called (`_token`)."""
+
+    label: ClassVar[str]
+    """How messages call the platform ("LinkedIn")."""
+
+    @abstractmethod
+    async def _token(self, form: dict[str, str]) -> httpx.Response: ...
+
+    @abstractmethod
+    def words(self, response: httpx.Response) -> str: ...
+
+    async def exchange(self, code: str, verifier: str, redirect_uri: str) -> dict[str, Any]:
+        response = await self._token(code_grant(code, redirect_uri))
+        return exchanged_credentials(self.label, response, self.words)
+
+    async def refresh(self, current: dict[str, Any]) -> dict[str, Any]:
+        response = await self._token(refresh_grant(current))
+        return refreshed_credentials(self.label, response, self.words, current)

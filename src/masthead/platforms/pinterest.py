@@ -9,9 +9,7 @@ up on its board, never created again. Facts: platform-notes section 7.
 
 from __future__ import annotations
 
-import asyncio
 import secrets
-import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -21,52 +19,8 @@ from urllib.parse import urlencode
 import httpx
 
 from masthead.config import OAuthApp, Settings
-from masthead.domain.rules import (
-    GIF,
-    JPEG,
-    MB,
-    MOV,
-    MP4,
-    PNG,
-    WEBP,
-    Count,
-    FieldRule,
-    FileRules,
-    Kind,
-    MediaCount,
-    PlatformRules,
-    TextLimit,
-)
-from masthead.platforms.base import (
-    AccountContext,
-    ConnectedAccount,
-    ConnectedSubaccount,
-    MediaFile,
-    MediaSource,
-    Metric,
-    MetricsResult,
-    MetricsSnapshot,
-    OutcomeUnknown,
-    Permanent,
-    PostGone,
-    PublishContext,
-    PublishedPost,
-    Publisher,
-    PublishError,
-    Retryable,
-    SentItem,
-)
-from masthead.platforms.http import PlatformHttp, new_client, refusal
-from masthead.platforms.metrics import as_ratio, counts
-from masthead.platforms.oauth import (
-    AppOAuth,
-    exchanged_credentials,
-    post_token,
-    refreshed_credentials,
-)
-from masthead.platforms.seams import loaded, stored
+from masthead.platforms import kit
 from masthead.platforms.spec import PlatformSpec, Subaccount
-from masthead.platforms.tokens import TokenKeeper
 from masthead.timeutil import iso, parse_time, utcnow
 
 SCOPES = ("user_accounts:read", "boards:read", "pins:read", "pins:write")
@@ -82,15 +36,7 @@ RECONCILE_WINDOW = timedelta(minutes=10)
 
 def pinterest_message(response: httpx.Response) -> str:
     """Pinterest's own words (`message` of its Error, or an OAuth `error_description`)."""
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if isinstance(body, dict):
-        message = body.get("message") or body.get("error_description") or body.get("error")
-        if isinstance(message, str) and message:
-            return message
-    return f"Pinterest answered HTTP {response.status_code}"
+    return kit.first_words(response, "Pinterest", ("message", "error_description", "error"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,11 +51,11 @@ class PinMedia:
     """Masthead's public URLs of the images, which Pinterest pulls."""
 
 
-def _classify(response: httpx.Response, creates: bool) -> PublishError | None:
+def _classify(response: httpx.Response, creates: bool) -> kit.PublishError | None:
     """Pinterest's answer in the engine's terms (platform-notes 7 and 11)."""
     if response.status_code < 300:
         return None
-    return refusal("Pinterest", response, pinterest_message(response), creates=creates)
+    return kit.refusal("Pinterest", response, pinterest_message(response), creates=creates)
 
 
 METRICS_BATCH = 25
@@ -131,25 +77,26 @@ VIDEO = "video"
 """`SentItem.data["mediaType"]` of a video Pin."""
 
 
-def pin_snapshot(body: Mapping[str, Any]) -> MetricsSnapshot:
+def pin_snapshot(body: Mapping[str, Any]) -> kit.MetricsSnapshot:
     """`PinAnalyticsResponse` (app type → metrics) as a snapshot of its summary metrics."""
     found = next((v for v in body.values() if isinstance(v, dict)), {})
     summary = found.get("summary_metrics") or {}
-    metrics: dict[str, Metric] = counts(summary, PIN_COUNTS)
-    rate = as_ratio(summary.get("SAVE_RATE"))
+    metrics: dict[str, kit.Metric] = kit.counts(summary, PIN_COUNTS)
+    rate = kit.as_ratio(summary.get("SAVE_RATE"))
     if rate is not None:
         metrics["pinterestSaveRate"] = rate
-    return MetricsSnapshot(metrics, dict(summary))
+    return kit.MetricsSnapshot(metrics, dict(summary))
 
 
 def public_url(pin_id: str) -> str:
     return f"https://www.pinterest.com/pin/{pin_id}/"
 
 
-class PinterestOAuth(AppOAuth):
+class PinterestOAuth(kit.GrantOAuth):
     """Pinterest's authorization code flow; the token endpoint takes the app by Basic auth."""
 
     platform = "pinterest"
+    label = "Pinterest"
     scopes = SCOPES
 
     def authorization_url(self, *, state: str, code_challenge: str, redirect_uri: str) -> str:
@@ -162,25 +109,16 @@ class PinterestOAuth(AppOAuth):
         }
         return f"{self._app.authorize_url}?{urlencode(query)}"
 
-    async def exchange(self, code: str, verifier: str, redirect_uri: str) -> dict[str, Any]:
-        response = await self._token(
-            {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri}
-        )
-        return exchanged_credentials("Pinterest", response, pinterest_message)
-
-    async def refresh(self, current: dict[str, Any]) -> dict[str, Any]:
-        response = await self._token(
-            {"grant_type": "refresh_token", "refresh_token": str(current["refresh_token"])}
-        )
-        return refreshed_credentials("Pinterest", response, pinterest_message, current)
+    def words(self, response: httpx.Response) -> str:
+        return pinterest_message(response)
 
     async def _token(self, form: dict[str, str]) -> httpx.Response:
         auth = httpx.BasicAuth(self._app.client_id, self._app.client_secret or "")
         url = f"{self._app.api_url}/v5/oauth/token"
-        return await post_token(self._client, "Pinterest", url, form, auth=auth)
+        return await kit.post_token(self._client, "Pinterest", url, form, auth=auth)
 
 
-class PinterestPublisher(Publisher):
+class PinterestPublisher(kit.HttpPublisher):
     platform: ClassVar[str] = "pinterest"
     metrics_batch: int = METRICS_BATCH
 
@@ -195,31 +133,23 @@ class PinterestPublisher(Publisher):
     ) -> None:
         self._api = api_url.rstrip("/")
         self._poll_seconds = poll_seconds
-        self._client = new_client(timeout, transport)
+        self._client = kit.new_client(timeout, transport)
         self._oauth = PinterestOAuth(app, self._client) if app is not None else None
         self.oauth = self._oauth
-        self._http = PlatformHttp(
-            "Pinterest",
-            self._client,
-            _classify,
-            TokenKeeper("Pinterest", self._oauth, REFRESH_MARGIN),
+        self._http = kit.PlatformHttp.with_tokens(
+            "Pinterest", self._client, _classify, self._oauth, REFRESH_MARGIN
         )
-
-    async def aclose(self) -> None:
-        await self._client.aclose()
 
     # -- accounts ----------------------------------------------------------------------------
 
-    async def connect(self, credentials: dict[str, Any]) -> ConnectedAccount:
+    async def connect(self, credentials: dict[str, Any]) -> kit.ConnectedAccount:
         """Whose token, and every board of the account (boards are the `boardId`s)."""
-        token = str(credentials.get("access_token") or "")
-        if not token:
-            raise Permanent("A Pinterest account needs an access token")
+        token = kit.given_token(credentials, "A Pinterest account")
         me = await self._get("/v5/user_account", token)
         self._http.check(me)
         user = me.json()
         username = str(user["username"])
-        return ConnectedAccount(
+        return kit.ConnectedAccount(
             external_id=str(user.get("id") or username),
             username=username,
             credentials=dict(credentials),
@@ -228,8 +158,8 @@ class PinterestPublisher(Publisher):
             subaccounts=await self._boards(token),
         )
 
-    async def _boards(self, token: str) -> tuple[ConnectedSubaccount, ...]:
-        boards: list[ConnectedSubaccount] = []
+    async def _boards(self, token: str) -> tuple[kit.ConnectedSubaccount, ...]:
+        boards: list[kit.ConnectedSubaccount] = []
         bookmark: str | None = None
         while True:
             params = {"page_size": str(BOARDS_PAGE)}
@@ -239,7 +169,7 @@ class PinterestPublisher(Publisher):
             self._http.check(response)
             page = response.json()
             boards.extend(
-                ConnectedSubaccount("board", str(b["id"]), str(b.get("name") or b["id"]))
+                kit.ConnectedSubaccount("board", str(b["id"]), str(b.get("name") or b["id"]))
                 for b in page.get("items") or []
             )
             bookmark = page.get("bookmark")
@@ -250,13 +180,19 @@ class PinterestPublisher(Publisher):
         self, path: str, token: str, params: dict[str, str] | None = None
     ) -> httpx.Response:
         return await self._http.send(
-            "GET", f"{self._api}{path}", params=params, headers={"Authorization": f"Bearer {token}"}
+            "GET", f"{self._api}{path}", params=params, headers=kit.bearer(token)
         )
 
     # -- HTTP --------------------------------------------------------------------------------
 
     async def _call(
-        self, ctx: PublishContext, method: str, path: str, *, creates: bool = False, **kwargs: Any
+        self,
+        ctx: kit.PublishContext,
+        method: str,
+        path: str,
+        *,
+        creates: bool = False,
+        **kwargs: Any,
     ) -> httpx.Response:
         """One authorised call; a 401 refreshes the token and tries once more."""
         return await self._http.authorised(
@@ -265,21 +201,23 @@ class PinterestPublisher(Publisher):
 
     # -- media -------------------------------------------------------------------------------
 
-    async def prepare(self, ctx: PublishContext, position: int) -> dict[str, Any]:
+    async def prepare(self, ctx: kit.PublishContext, position: int) -> dict[str, Any]:
         """Ingest the files (Pinterest pulls images from their public URL) and upload a video;
         note when sending began, so a reconcile knows which of the board's pins to look at."""
         if ctx.media is None:
-            raise Permanent("This server cannot read media files for Pinterest")
+            raise kit.Permanent("This server cannot read media files for Pinterest")
         files = [await ctx.media.file(url) for url in ctx.items[position].media_urls]
         since = iso(utcnow() - RECONCILE_WINDOW)
         if any(file.is_video for file in files):
             if len(files) > 1:
-                raise Permanent("A Pinterest video Pin carries one video and nothing else")
+                raise kit.Permanent("A Pinterest video Pin carries one video and nothing else")
             video_id = await self._upload_video(ctx, ctx.media, files[0])
-            return stored(PinMedia(since, video_id=video_id))
-        return stored(PinMedia(since, image_urls=[file.url for file in files]))
+            return kit.stored(PinMedia(since, video_id=video_id))
+        return kit.stored(PinMedia(since, image_urls=[file.url for file in files]))
 
-    async def _upload_video(self, ctx: PublishContext, media: MediaSource, file: MediaFile) -> str:
+    async def _upload_video(
+        self, ctx: kit.PublishContext, media: kit.MediaSource, file: kit.MediaFile
+    ) -> str:
         response = await self._call(ctx, "POST", "/v5/media", json={"media_type": "video"})
         self._http.check(response)
         registered = response.json()
@@ -297,31 +235,29 @@ class PinterestPublisher(Publisher):
                 },
             )
         except httpx.TransportError as exc:
-            raise Retryable(f"Pinterest's upload URL failed ({type(exc).__name__})") from exc
+            raise kit.Retryable(f"Pinterest's upload URL failed ({type(exc).__name__})") from exc
         if upload.status_code >= 300:
-            raise Retryable(f"Pinterest's upload URL answered HTTP {upload.status_code}")
+            raise kit.Retryable(f"Pinterest's upload URL answered HTTP {upload.status_code}")
         await self._wait_processed(ctx, media_id)
         return media_id
 
-    async def _wait_processed(self, ctx: PublishContext, media_id: str) -> None:
-        deadline = time.monotonic() + PROCESSING_LIMIT_SECONDS
-        while True:
+    async def _wait_processed(self, ctx: kit.PublishContext, media_id: str) -> None:
+        async def succeeded() -> bool:
             response = await self._call(ctx, "GET", f"/v5/media/{media_id}")
             self._http.check(response)
             status = response.json().get("status")
-            if status == "succeeded":
-                return
             if status == "failed":
-                raise Permanent(f"Pinterest could not process the video (media {media_id})")
-            if time.monotonic() > deadline:
-                raise Retryable(f"Pinterest is still processing the video (media {media_id})")
-            await asyncio.sleep(self._poll_seconds)
+                raise kit.Permanent(f"Pinterest could not process the video (media {media_id})")
+            return bool(status == "succeeded")
+
+        still = f"Pinterest is still processing the video (media {media_id})"
+        await kit.until_processed(succeeded, still, PROCESSING_LIMIT_SECONDS, self._poll_seconds)
 
     # -- pins --------------------------------------------------------------------------------
 
     @staticmethod
-    def body(ctx: PublishContext, position: int, prepared: dict[str, Any]) -> dict[str, Any]:
-        pin = loaded(PinMedia, prepared)
+    def body(ctx: kit.PublishContext, position: int, prepared: dict[str, Any]) -> dict[str, Any]:
+        pin = kit.loaded(PinMedia, prepared)
         target = ctx.target
         body: dict[str, Any] = {"board_id": str(target["boardId"])}
         text = ctx.items[position].text
@@ -345,38 +281,40 @@ class PinterestPublisher(Publisher):
             }
         return body
 
-    async def send(self, ctx: PublishContext, position: int, prepared: dict[str, Any]) -> SentItem:
+    async def send(
+        self, ctx: kit.PublishContext, position: int, prepared: dict[str, Any]
+    ) -> kit.SentItem:
         try:
             response = await self._call(
                 ctx, "POST", "/v5/pins", creates=True, json=self.body(ctx, position, prepared)
             )
             self._http.check(response, creates=True)
-        except OutcomeUnknown:
+        except kit.OutcomeUnknown:
             found = await self._find(ctx, position, prepared)
             if found is None:
                 raise
             return found
         pin_id = str(response.json()["id"])
-        return SentItem(pin_id, public_url(pin_id), self._sent_data(prepared))
+        return kit.SentItem(pin_id, public_url(pin_id), self._sent_data(prepared))
 
     @staticmethod
     def _sent_data(prepared: dict[str, Any]) -> dict[str, Any]:
         """What analytics needs to know later: whether the Pin is a video."""
-        return {"mediaType": VIDEO} if loaded(PinMedia, prepared).video_id else {}
+        return {"mediaType": VIDEO} if kit.loaded(PinMedia, prepared).video_id else {}
 
     async def reconcile(
-        self, ctx: PublishContext, position: int, prepared: dict[str, Any]
-    ) -> SentItem | None:
+        self, ctx: kit.PublishContext, position: int, prepared: dict[str, Any]
+    ) -> kit.SentItem | None:
         return await self._find(ctx, position, prepared)
 
     # -- analytics ---------------------------------------------------------------------------
 
     async def fetch_metrics(
-        self, ctx: AccountContext, posts: Sequence[PublishedPost]
-    ) -> Mapping[str, MetricsResult]:
+        self, ctx: kit.AccountContext, posts: Sequence[kit.PublishedPost]
+    ) -> Mapping[str, kit.MetricsResult]:
         """`GET /pins/{id}/analytics` over the days since publishing (at most 90)."""
         today = utcnow().date()
-        results: dict[str, MetricsResult] = {}
+        results: dict[str, kit.MetricsResult] = {}
         for post in posts:
             start = max(post.published_at.date(), today - timedelta(days=ANALYTICS_DAYS - 1))
             video = post.data.get("mediaType") == VIDEO
@@ -391,14 +329,14 @@ class PinterestPublisher(Publisher):
                 },
             )
             if response.status_code == 404:
-                results[post.post_id] = PostGone("Post no longer exists on pinterest")
+                results[post.post_id] = kit.PostGone("Post no longer exists on pinterest")
                 continue
             results[post.post_id] = pin_snapshot(self._http.check(response).json())
         return results
 
     async def _find(
-        self, ctx: PublishContext, position: int, prepared: dict[str, Any]
-    ) -> SentItem | None:
+        self, ctx: kit.PublishContext, position: int, prepared: dict[str, Any]
+    ) -> kit.SentItem | None:
         """The board's pin with this title, description and link, created since the send
         began; None when Pinterest shows none (the outcome then stays unknown)."""
         wanted = self.body(ctx, position, prepared)
@@ -406,17 +344,17 @@ class PinterestPublisher(Publisher):
             response = await self._call(
                 ctx, "GET", f"/v5/boards/{wanted['board_id']}/pins", params={"page_size": "100"}
             )
-        except (Retryable, Permanent):
+        except (kit.Retryable, kit.Permanent):
             return None
         if response.status_code != 200:
             return None
-        since = parse_time(loaded(PinMedia, prepared).since) or utcnow()
+        since = parse_time(kit.loaded(PinMedia, prepared).since) or utcnow()
         for pin in response.json().get("items") or []:
             created = parse_time(pin.get("created_at"))
             if created is None or created < since:
                 continue
             if all(pin.get(key) == wanted.get(key) for key in ("title", "description", "link")):
-                return SentItem(
+                return kit.SentItem(
                     str(pin["id"]), public_url(str(pin["id"])), self._sent_data(prepared)
                 )
         return None
@@ -455,23 +393,23 @@ def build(
     )
 
 
-RULES = PlatformRules(
+RULES = kit.PlatformRules(
     name="pinterest",
     content_platforms=("pinterest",),
-    text_limits=(TextLimit(800, Count.CODE_POINTS),),  # PR, PN 7: description ≤ 800
-    media=MediaCount(1, 5),  # PR, PN 7: 1 image, 1 video, or 2–5 images
+    text_limits=(kit.TextLimit(800, kit.Count.CODE_POINTS),),  # PR, PN 7: description ≤ 800
+    media=kit.MediaCount(1, 5),  # PR, PN 7: 1 image, 1 video, or 2–5 images
     # PN 7: image_url pins take JPEG/PNG; video through /v5/media.
-    files=FileRules(
-        image_types=frozenset({JPEG, PNG}),
-        video_types=frozenset({MP4, MOV}),
-        convertible=frozenset({WEBP, GIF}),
-        max_image_bytes=20 * MB,
+    files=kit.FileRules(
+        image_types=frozenset({kit.JPEG, kit.PNG}),
+        video_types=frozenset({kit.MP4, kit.MOV}),
+        convertible=frozenset({kit.WEBP, kit.GIF}),
+        max_image_bytes=20 * kit.MB,
     ),
     fields=(
-        FieldRule("boardId", Kind.NUMERIC_ID, required=True),  # PR; PN 7 board_id ^\d+$
-        FieldRule("title", Kind.STRING, max_length=100),  # PR, PN 7
-        FieldRule("altText", Kind.STRING, max_length=500),  # PR, PN 7
-        FieldRule("link", Kind.HTTP_URL, max_length=2048),  # PR, PN 7
+        kit.FieldRule("boardId", kit.Kind.NUMERIC_ID, required=True),  # PR; PN 7 board_id ^\d+$
+        kit.FieldRule("title", kit.Kind.STRING, max_length=100),  # PR, PN 7
+        kit.FieldRule("altText", kit.Kind.STRING, max_length=500),  # PR, PN 7
+        kit.FieldRule("link", kit.Kind.HTTP_URL, max_length=2048),  # PR, PN 7
     ),
 )
 """What a post to pinterest may carry; validation reads it through the registry."""

@@ -30,50 +30,9 @@ from masthead.config import OAuthApp, Settings
 from masthead.domain.budgets import DAY, Budget, PlatformBudgets
 from masthead.domain.comments import CommentRules
 from masthead.domain.reply_tree import top_level_parents
-from masthead.domain.rules import (
-    GIF,
-    JPEG,
-    MB,
-    MOV,
-    MP4,
-    PNG,
-    WEBP,
-    Count,
-    FieldRule,
-    FileRules,
-    Kind,
-    MediaCount,
-    PlatformRules,
-    TextLimit,
-)
-from masthead.platforms.base import (
-    AccountContext,
-    AccountDisconnected,
-    AccountScope,
-    CommentDraft,
-    ConnectedAccount,
-    CredentialStore,
-    MediaFile,
-    MetricsResult,
-    MetricsSnapshot,
-    NotSent,
-    OutcomeUnknown,
-    Permanent,
-    PostGone,
-    PublishContext,
-    PublishedPost,
-    Publisher,
-    PublishError,
-    RemoteComment,
-    Retryable,
-    SentItem,
-)
-from masthead.platforms.http import PlatformHttp, new_client, retry_after
+from masthead.platforms import kit
 from masthead.platforms.meta import MISSING_OBJECT, graph_error, insight_values, regain_seconds
-from masthead.platforms.metrics import counts
-from masthead.platforms.oauth import OAuthProvider
-from masthead.platforms.seams import loaded, stored
-from masthead.platforms.settle import found_or_unknown
+from masthead.platforms.seams import stored
 from masthead.platforms.spec import PlatformSpec
 from masthead.timeutil import iso, parse_time, utcnow
 
@@ -172,19 +131,31 @@ def _same_text(ours: str, theirs: str) -> bool:
     return canonical(ours) == canonical(theirs)
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ThreadsCredentials(kit.OAuthCredentials):
+    """A Threads account's long-lived token (no refresh token: the token itself is
+    refreshed), when it was issued, and the Threads user it belongs to."""
+
+    issued_at: str | None = None
+    user_id: str | None = None
+
+
 def long_lived_credentials(body: dict[str, Any], *, now: datetime) -> dict[str, Any]:
     """Stored credentials from a long-lived token answer (`access_token`, `expires_in`)."""
     access = body.get("access_token")
     if not isinstance(access, str) or not access:
-        raise Permanent("Threads' token answer has no access_token")
-    credentials: dict[str, Any] = {"access_token": access, "issued_at": iso(now)}
+        raise kit.Permanent("Threads' token answer has no access_token")
     expires_in = body.get("expires_in")
-    if isinstance(expires_in, int | float) and expires_in > 0:
-        credentials["expires_at"] = iso(now + timedelta(seconds=expires_in))
-    return credentials
+    return ThreadsCredentials(
+        access_token=access,
+        issued_at=iso(now),
+        expires_at=iso(now + timedelta(seconds=expires_in))
+        if isinstance(expires_in, int | float) and expires_in > 0
+        else None,
+    ).to_stored()
 
 
-class ThreadsOAuth(OAuthProvider):
+class ThreadsOAuth(kit.OAuthProvider):
     """Threads' authorization window, then code → short-lived token (1 hour) → long-lived
     token (60 days). Meta's flow has no PKCE; the app secret authenticates the exchange."""
 
@@ -220,13 +191,13 @@ class ThreadsOAuth(OAuthProvider):
             },
         )
         if response.status_code != 200:
-            raise Permanent(f"Threads refused the authorization: {MetaError(response).words}")
+            raise kit.Permanent(f"Threads refused the authorization: {MetaError(response).words}")
         short = str(response.json().get("access_token") or "")
         if not short:
-            raise Permanent("Threads' token answer has no access_token")
+            raise kit.Permanent("Threads' token answer has no access_token")
         long_lived = await self._publisher.exchange_for_long_lived(short)
         if long_lived is None:
-            raise Permanent("Threads refused to exchange the token for a long-lived one")
+            raise kit.Permanent("Threads refused to exchange the token for a long-lived one")
         return long_lived
 
 
@@ -242,7 +213,7 @@ class PreparedThread:
     """A carousel's item containers."""
 
 
-class ThreadsPublisher(Publisher):
+class ThreadsPublisher(kit.HttpPublisher):
     platform: ClassVar[str] = "threads"
     metrics_batch: int = METRICS_BATCH
 
@@ -259,8 +230,8 @@ class ThreadsPublisher(Publisher):
     ) -> None:
         self._api = api_url.rstrip("/")
         self._app = app
-        self._client = new_client(timeout, transport)
-        self._http = PlatformHttp("Threads", self._client, self._classify)
+        self._client = kit.new_client(timeout, transport)
+        self._http = kit.PlatformHttp("Threads", self._client, self._classify)
         self._poll = poll_seconds
         self._processing_limit = processing_limit
         self._rate_limit_wait = rate_limit_wait
@@ -275,9 +246,6 @@ class ThreadsPublisher(Publisher):
         """account → monotonic time of Meta's last refusal to refresh its (still good) token."""
         self._blocked_until: dict[str, float] = {}
         """account → unix time before which Meta said this account's calls are throttled."""
-
-    async def aclose(self) -> None:
-        await self._client.aclose()
 
     # -- tokens ------------------------------------------------------------------------------
 
@@ -304,21 +272,16 @@ class ThreadsPublisher(Publisher):
             return None
         return long_lived_credentials(response.json(), now=utcnow())
 
-    async def connect(self, credentials: dict[str, Any]) -> ConnectedAccount:
+    async def connect(self, credentials: dict[str, Any]) -> kit.ConnectedAccount:
         """Whose token this is (`/me`). A token given without its expiry is exchanged for a
         long-lived one when it is short-lived (what the authorization window gives)."""
-        token = str(credentials.get("access_token") or "")
-        if not token:
-            raise Permanent("A Threads account needs an access token")
-        response = await self._http.send(
-            "GET",
+        token, user = await self._http.whose(
+            credentials,
+            "A Threads account",
             f"{self._api}/{VERSION}/me",
-            params={"fields": "id,username,name,threads_profile_picture_url"},
-            headers={"Authorization": f"Bearer {token}"},
+            {"fields": "id,username,name,threads_profile_picture_url"},
+            lambda answer: MetaError(answer).words,
         )
-        if response.status_code != 200:
-            raise Permanent(MetaError(response).words)
-        user = response.json()
         stored = dict(credentials)
         if not stored.get("expires_at"):
             # A short-lived token becomes a long-lived one; a long-lived one of unknown age
@@ -330,7 +293,7 @@ class ThreadsPublisher(Publisher):
             else:
                 stored.setdefault("issued_at", iso(utcnow()))
         stored["user_id"] = str(user["id"])
-        return ConnectedAccount(
+        return kit.ConnectedAccount(
             external_id=str(user["id"]),
             username=str(user["username"]),
             credentials=stored,
@@ -339,16 +302,17 @@ class ThreadsPublisher(Publisher):
         )
 
     @staticmethod
-    def _store(ctx: AccountScope) -> CredentialStore:
+    def _store(ctx: kit.AccountScope) -> kit.CredentialStore:
         if ctx.credentials is None:
-            raise Permanent("Threads publishing needs the account's credential store")
+            raise kit.Permanent("Threads publishing needs the account's credential store")
         return ctx.credentials
 
     @staticmethod
-    def _due_for_refresh(credentials: dict[str, Any], now: datetime) -> bool:
+    def _due_for_refresh(stored: dict[str, Any], now: datetime) -> bool:
         """Fewer than 50 days left (or an unknown end), and at least a day old."""
-        ends = parse_time(credentials.get("expires_at"))
-        issued = parse_time(credentials.get("issued_at"))
+        credentials = ThreadsCredentials.from_stored(stored)
+        ends = parse_time(credentials.expires_at)
+        issued = parse_time(credentials.issued_at)
         if ends is None:
             return issued is not None and now - issued >= MIN_TOKEN_AGE
         if ends - now > REFRESH_WHEN_LEFT:
@@ -369,7 +333,7 @@ class ThreadsPublisher(Publisher):
             return None
         return long_lived_credentials(response.json(), now=utcnow())
 
-    async def _access_token(self, ctx: AccountScope) -> str:
+    async def _access_token(self, ctx: kit.AccountScope) -> str:
         """The stored token, refreshed first (`th_refresh_token`) when fewer than 50 of its
         60 days are left. A refresh Meta refuses while the token is still good is tried again
         on the next publish; a token past its end disconnects the account."""
@@ -389,26 +353,27 @@ class ThreadsPublisher(Publisher):
                     else:
                         self._refresh_refused.pop(ctx.account.id, None)
                     credentials = refreshed
-        ends = parse_time(credentials.get("expires_at"))
+        typed = ThreadsCredentials.from_stored(credentials)
+        ends = parse_time(typed.expires_at)
         if ends is not None and ends <= utcnow():
-            raise AccountDisconnected(
+            raise kit.AccountDisconnected(
                 f"The Threads token expired on {iso(ends)} (tokens last 60 days and are "
                 "refreshed when the account publishes): reconnect the account"
             )
-        token = str(credentials.get("access_token") or "")
+        token = str(typed.access_token or "")
         if not token:
-            raise AccountDisconnected("The Threads account has no token: reconnect it")
+            raise kit.AccountDisconnected("The Threads account has no token: reconnect it")
         return token
 
-    async def _refresh(self, store: CredentialStore, current: dict[str, Any]) -> dict[str, Any]:
+    async def _refresh(self, store: kit.CredentialStore, current: dict[str, Any]) -> dict[str, Any]:
         try:
             response = await self._refresh_request(str(current.get("access_token") or ""))
-        except Retryable:
+        except kit.Retryable:
             return current  # still good for now; the next publish tries again
         if response.status_code != 200:
             error = MetaError(response)
             if error.token_refused:
-                raise AccountDisconnected(
+                raise kit.AccountDisconnected(
                     f"Threads refused to refresh the account's token: {error.words}"
                 )
             log.warning("Threads did not refresh a token: %s", error.words)
@@ -422,7 +387,7 @@ class ThreadsPublisher(Publisher):
 
     async def _call(
         self,
-        ctx: AccountScope,
+        ctx: kit.AccountScope,
         method: str,
         path: str,
         *,
@@ -434,13 +399,13 @@ class ThreadsPublisher(Publisher):
         nothing), OutcomeUnknown when it may have published (`creates`)."""
         wait = self._blocked_until.get(ctx.account.external_id, 0.0) - time.time()
         if wait > 0:
-            raise Retryable("Threads rate limit reached for this account", retry_after=wait)
+            raise kit.Retryable("Threads rate limit reached for this account", retry_after=wait)
         token = await self._access_token(ctx)
         response = await self._http.send(
             method,
             f"{self._api}/{VERSION}{path}",
             creates=creates,
-            headers={"Authorization": f"Bearer {token}"},
+            headers=kit.bearer(token),
             **kwargs,
         )
         if response.status_code >= 400:
@@ -450,47 +415,47 @@ class ThreadsPublisher(Publisher):
         return response
 
     def _wait(self, response: httpx.Response) -> float:
-        after = retry_after(response.headers) or regain_seconds(response.headers)
+        after = kit.retry_after(response.headers) or regain_seconds(response.headers)
         if after is not None:
             return max(1.0, after)
         return RATE_LIMIT_WAIT if self._rate_limit_wait is None else self._rate_limit_wait
 
-    def _classify(self, response: httpx.Response, creates: bool) -> PublishError | None:
+    def _classify(self, response: httpx.Response, creates: bool) -> kit.PublishError | None:
         """Meta's answer to a call that creates nothing visible, as the engine's classes
         (publishing reads its own answer: `_publish`)."""
         if response.status_code < 400:
             return None
         error = MetaError(response)
         if error.token_refused:
-            return AccountDisconnected(f"Threads refused the account's token: {error.words}")
+            return kit.AccountDisconnected(f"Threads refused the account's token: {error.words}")
         if error.rate_limited:
-            return Retryable(error.words, retry_after=self._wait(response))
+            return kit.Retryable(error.words, retry_after=self._wait(response))
         if error.temporary:
-            return Retryable(error.words)
-        return Permanent(error.words)
+            return kit.Retryable(error.words)
+        return kit.Permanent(error.words)
 
     # -- analytics ---------------------------------------------------------------------------
 
     async def fetch_metrics(
-        self, ctx: AccountContext, posts: Sequence[PublishedPost]
-    ) -> Mapping[str, MetricsResult]:
+        self, ctx: kit.AccountContext, posts: Sequence[kit.PublishedPost]
+    ) -> Mapping[str, kit.MetricsResult]:
         """`GET /{media}/insights`, one request per post (Threads takes no list of ids)."""
-        results: dict[str, MetricsResult] = {}
+        results: dict[str, kit.MetricsResult] = {}
         for post in posts:
             response = await self._call(
                 ctx, "GET", f"/{post.remote_id}/insights", params={"metric": INSIGHTS}
             )
             error = MetaError(response) if response.status_code >= 400 else None
             if error is not None and (error.code, error.subcode) == MISSING_OBJECT:
-                results[post.post_id] = PostGone("Post no longer exists on threads")
+                results[post.post_id] = kit.PostGone("Post no longer exists on threads")
                 continue
             raw = insight_values(self._http.check(response).json())
-            results[post.post_id] = MetricsSnapshot(counts(raw, INSIGHT_NAMES), raw)
+            results[post.post_id] = kit.MetricsSnapshot(kit.counts(raw, INSIGHT_NAMES), raw)
         return results
 
     # -- containers --------------------------------------------------------------------------
 
-    async def prepare(self, ctx: PublishContext, position: int) -> dict[str, Any]:
+    async def prepare(self, ctx: kit.PublishContext, position: int) -> dict[str, Any]:
         """Make the item's container (and its carousel items) and wait until Threads says
         `FINISHED`. Creates nothing visible, so it is safe to run again."""
         item = ctx.items[position]
@@ -522,43 +487,47 @@ class ThreadsPublisher(Publisher):
         await self._wait_finished(ctx, container, files[0] if len(files) == 1 else None)
         return stored(PreparedThread(container, since, children or None))
 
-    async def _files(self, ctx: PublishContext, position: int) -> list[MediaFile]:
+    async def _files(self, ctx: kit.PublishContext, position: int) -> list[kit.MediaFile]:
         urls = ctx.items[position].media_urls
         if not urls:
             return []
         if ctx.media is None:
-            raise Permanent("This server cannot read media files for Threads yet")
+            raise kit.Permanent("This server cannot read media files for Threads yet")
         if len(urls) > MAX_CAROUSEL:
-            raise Permanent(f"A Threads carousel holds at most {MAX_CAROUSEL} images and videos")
+            raise kit.Permanent(
+                f"A Threads carousel holds at most {MAX_CAROUSEL} images and videos"
+            )
         files = [await ctx.media.file(url) for url in urls]
         for file in files:
             if not (file.is_video or file.content_type.startswith("image/")):
-                raise Permanent(f"Threads posts take images and videos, not {file.content_type}")
+                raise kit.Permanent(
+                    f"Threads posts take images and videos, not {file.content_type}"
+                )
         return files
 
     @staticmethod
-    def _media_params(file: MediaFile) -> dict[str, str]:
+    def _media_params(file: kit.MediaFile) -> dict[str, str]:
         """Threads pulls the file from Masthead's public URL of it (never the user's URL)."""
         if file.is_video:
             return {"media_type": "VIDEO", "video_url": file.url}
         return {"media_type": "IMAGE", "image_url": file.url}
 
-    async def _create(self, ctx: AccountScope, params: dict[str, Any]) -> str:
+    async def _create(self, ctx: kit.AccountScope, params: dict[str, Any]) -> str:
         response = await self._call(ctx, "POST", f"/{ctx.account.external_id}/threads", data=params)
         self._http.check(response)
         container = response.json().get("id")
         if not container:
-            raise Retryable("Threads made no container id")
+            raise kit.Retryable("Threads made no container id")
         return str(container)
 
-    async def _status(self, ctx: AccountScope, container: str) -> dict[str, Any]:
+    async def _status(self, ctx: kit.AccountScope, container: str) -> dict[str, Any]:
         response = await self._call(ctx, "GET", f"/{container}", params={"fields": STATUS_FIELDS})
         self._http.check(response)
         body: dict[str, Any] = response.json()
         return body
 
     async def _wait_finished(
-        self, ctx: AccountScope, container: str, file: MediaFile | None
+        self, ctx: kit.AccountScope, container: str, file: kit.MediaFile | None
     ) -> None:
         """Poll the container's `status` (first after `poll_seconds`, then twice as long each
         time, at most 30 s apart) until FINISHED, for up to `processing_limit` seconds."""
@@ -570,18 +539,18 @@ class ThreadsPublisher(Publisher):
             if status == "FINISHED":
                 return
             if status == "ERROR":
-                raise Permanent(self._container_error(body, file))
+                raise kit.Permanent(self._container_error(body, file))
             if status == "EXPIRED":
-                raise Retryable(f"Threads let container {container} expire; a new one is made")
+                raise kit.Retryable(f"Threads let container {container} expire; a new one is made")
             if status == "PUBLISHED":
-                raise Permanent(f"Threads container {container} was already published")
+                raise kit.Permanent(f"Threads container {container} was already published")
             if time.monotonic() + delay > deadline:
-                raise Retryable(f"Threads is still processing container {container}")
+                raise kit.Retryable(f"Threads is still processing container {container}")
             await asyncio.sleep(delay)
             delay = min(delay * 2, 30.0)
 
     @staticmethod
-    def _container_error(body: dict[str, Any], file: MediaFile | None) -> str:
+    def _container_error(body: dict[str, Any], file: kit.MediaFile | None) -> str:
         reason = str(body.get("error_message") or "UNKNOWN")
         message = f"Threads could not make the post ({reason})"
         if file is not None:
@@ -590,17 +559,19 @@ class ThreadsPublisher(Publisher):
 
     # -- publishing --------------------------------------------------------------------------
 
-    async def send(self, ctx: PublishContext, position: int, prepared: dict[str, Any]) -> SentItem:
-        container = loaded(PreparedThread, prepared).container_id
+    async def send(
+        self, ctx: kit.PublishContext, position: int, prepared: dict[str, Any]
+    ) -> kit.SentItem:
+        container = kit.loaded(PreparedThread, prepared).container_id
         try:
             return await self._publish(ctx, container)
-        except OutcomeUnknown as exc:
+        except kit.OutcomeUnknown as exc:
             # The container says whether it became a post; it is never published twice.
             return await self._settle(ctx, position, prepared, str(exc.message))
 
     async def reconcile(
-        self, ctx: PublishContext, position: int, prepared: dict[str, Any]
-    ) -> SentItem | None:
+        self, ctx: kit.PublishContext, position: int, prepared: dict[str, Any]
+    ) -> kit.SentItem | None:
         """After a crash between the sending mark and the stored answer."""
         if "container_id" not in prepared:
             return None
@@ -608,17 +579,17 @@ class ThreadsPublisher(Publisher):
             return await self._settle(
                 ctx, position, prepared, "the worker stopped while publishing"
             )
-        except OutcomeUnknown:
+        except kit.OutcomeUnknown:
             return None
-        except NotSent:
+        except kit.NotSent:
             raise
-        except Retryable as exc:  # only a publish Meta refused before acting gets here
-            raise NotSent(exc.message, exc.retry_after) from exc
+        except kit.Retryable as exc:  # only a publish Meta refused before acting gets here
+            raise kit.NotSent(exc.message, exc.retry_after) from exc
 
-    async def _publish(self, ctx: PublishContext, container: str) -> SentItem:
+    async def _publish(self, ctx: kit.PublishContext, container: str) -> kit.SentItem:
         return await self._sent(ctx, await self._publish_id(ctx, container), container)
 
-    async def _publish_id(self, ctx: AccountScope, container: str) -> str:
+    async def _publish_id(self, ctx: kit.AccountScope, container: str) -> str:
         """threads_publish of one container: the new post's id."""
         response = await self._call(
             ctx,
@@ -630,31 +601,31 @@ class ThreadsPublisher(Publisher):
         if response.status_code >= 400:
             error = MetaError(response)
             if error.token_refused:
-                raise AccountDisconnected(f"Threads refused the account's token: {error.words}")
+                raise kit.AccountDisconnected(f"Threads refused the account's token: {error.words}")
             if error.rate_limited:  # refused before acting
-                raise Retryable(error.words, retry_after=self._wait(response))
+                raise kit.Retryable(error.words, retry_after=self._wait(response))
             if error.temporary:  # Meta may have acted before failing: the container knows
-                raise OutcomeUnknown(f"Threads answered {error.words} to threads_publish")
-            raise Permanent(error.words)
+                raise kit.OutcomeUnknown(f"Threads answered {error.words} to threads_publish")
+            raise kit.Permanent(error.words)
         media_id = response.json().get("id")
         if not media_id:
-            raise OutcomeUnknown("Threads answered threads_publish without an id")
+            raise kit.OutcomeUnknown("Threads answered threads_publish without an id")
         return str(media_id)
 
     async def _settle(
-        self, ctx: PublishContext, position: int, prepared: dict[str, Any], cause: str
-    ) -> SentItem:
+        self, ctx: kit.PublishContext, position: int, prepared: dict[str, Any], cause: str
+    ) -> kit.SentItem:
         """What became of a container whose publish answer was lost. Raises OutcomeUnknown
         when Threads cannot tell, NotSent when it certainly never became a post."""
-        container = loaded(PreparedThread, prepared).container_id
+        container = kit.loaded(PreparedThread, prepared).container_id
         deadline = time.monotonic() + self._processing_limit
         delay = self._poll
         republished = False
         while True:
             try:
                 body = await self._status(ctx, container)
-            except (Retryable, Permanent) as exc:
-                raise OutcomeUnknown(
+            except (kit.Retryable, kit.Permanent) as exc:
+                raise kit.OutcomeUnknown(
                     f"{cause}, and Threads could not say whether container {container} was "
                     f"published ({exc.message})"
                 ) from exc
@@ -662,7 +633,7 @@ class ThreadsPublisher(Publisher):
             if status == "PUBLISHED":
                 found = await self._find(ctx, position, prepared)
                 if found is None:
-                    raise OutcomeUnknown(
+                    raise kit.OutcomeUnknown(
                         f"{cause}; Threads says container {container} was published, but the "
                         "post could not be found on the account"
                     )
@@ -672,23 +643,25 @@ class ThreadsPublisher(Publisher):
                 republished = True
                 try:
                     return await self._publish(ctx, container)
-                except OutcomeUnknown:
+                except kit.OutcomeUnknown:
                     pass  # look at the container again
             elif status == "ERROR":
-                raise NotSent(self._container_error(body, None))
+                raise kit.NotSent(self._container_error(body, None))
             elif status == "EXPIRED":
-                raise NotSent(f"Threads container {container} expired before it was published")
+                raise kit.NotSent(f"Threads container {container} expired before it was published")
             if time.monotonic() + delay > deadline:
-                raise OutcomeUnknown(
+                raise kit.OutcomeUnknown(
                     f"{cause}; Threads still shows container {container} as {status or 'unknown'}"
                 )
             await asyncio.sleep(delay)
             delay = min(delay * 2, 30.0)
 
-    async def _sent(self, ctx: AccountScope, media_id: str, container: str) -> SentItem:
-        return SentItem(media_id, await self._permalink(ctx, media_id), {"container_id": container})
+    async def _sent(self, ctx: kit.AccountScope, media_id: str, container: str) -> kit.SentItem:
+        return kit.SentItem(
+            media_id, await self._permalink(ctx, media_id), {"container_id": container}
+        )
 
-    async def _permalink(self, ctx: AccountScope, media_id: str) -> str:
+    async def _permalink(self, ctx: kit.AccountScope, media_id: str) -> str:
         """The post's `permalink`. The post exists whatever this answers, so a failure here
         falls back to the profile's URL rather than failing a published post."""
         for attempt in range(3):
@@ -696,7 +669,7 @@ class ThreadsPublisher(Publisher):
                 response = await self._call(
                     ctx, "GET", f"/{media_id}", params={"fields": "id,permalink"}
                 )
-            except (Retryable, Permanent) as exc:
+            except (kit.Retryable, kit.Permanent) as exc:
                 log.warning("Threads permalink of %s: %s", media_id, exc.message)
             else:
                 if response.status_code == 200 and response.json().get("permalink"):
@@ -706,22 +679,22 @@ class ThreadsPublisher(Publisher):
         return f"https://www.threads.com/@{ctx.account.username}"
 
     async def _find(
-        self, ctx: PublishContext, position: int, prepared: dict[str, Any]
-    ) -> SentItem | None:
+        self, ctx: kit.PublishContext, position: int, prepared: dict[str, Any]
+    ) -> kit.SentItem | None:
         """The account's post that this container became: same text, same parent (replies
         through `/{user}/replies`, first posts through `/{user}/threads`), made since the
         send began. None when there is no single such post."""
         parent = ctx.previous[position - 1].remote_id if position > 0 else None
         edge, fields = ("replies", REPLY_FIELDS) if parent else ("threads", MEDIA_FIELDS)
         params: dict[str, Any] = {"fields": fields, "limit": 50}
-        since = loaded(PreparedThread, prepared).since
+        since = kit.loaded(PreparedThread, prepared).since
         if since:
             params["since"] = int(since)
         try:
             response = await self._call(
                 ctx, "GET", f"/{ctx.account.external_id}/{edge}", params=params
             )
-        except (Retryable, Permanent):
+        except (kit.Retryable, kit.Permanent):
             return None
         if response.status_code != 200:
             log.warning("Threads %s lookup: %s", edge, MetaError(response).words)
@@ -740,14 +713,14 @@ class ThreadsPublisher(Publisher):
             return None
         media = matches[0]
         url = media.get("permalink") or await self._permalink(ctx, str(media["id"]))
-        container = loaded(PreparedThread, prepared).container_id
-        return SentItem(str(media["id"]), str(url), {"container_id": container})
+        container = kit.loaded(PreparedThread, prepared).container_id
+        return kit.SentItem(str(media["id"]), str(url), {"container_id": container})
 
     # -- comments (replies) ------------------------------------------------------------------
 
     async def list_comments(
-        self, ctx: AccountContext, post: PublishedPost, since: datetime | None
-    ) -> Sequence[RemoteComment] | PostGone:
+        self, ctx: kit.AccountContext, post: kit.PublishedPost, since: datetime | None
+    ) -> Sequence[kit.RemoteComment] | kit.PostGone:
         """Every reply below the post (`/{media-id}/conversation`, all depths, newest first,
         up to `CONVERSATION_PAGES` pages), each under its top-level reply. Threads names a
         reply's author only by username, and says itself whether it is the account's."""
@@ -764,7 +737,7 @@ class ThreadsPublisher(Publisher):
             if response.status_code >= 400:
                 error = MetaError(response)
                 if error.code == 100 and error.subcode == GONE_SUBCODE:
-                    return PostGone(f"Threads no longer has this post: {error.words}")
+                    return kit.PostGone(f"Threads no longer has this post: {error.words}")
             body = self._http.check(response).json()
             replies.extend(body.get("data") or [])
             paging = body.get("paging") or {}
@@ -777,7 +750,7 @@ class ThreadsPublisher(Publisher):
             {str(r["id"]): (r.get("replied_to") or {}).get("id") for r in replies},
         )
         return [
-            RemoteComment(
+            kit.RemoteComment(
                 platform_comment_id=str(reply["id"]),
                 parent_platform_comment_id=tops[str(reply["id"])],
                 text=str(reply.get("text") or ""),
@@ -790,7 +763,7 @@ class ThreadsPublisher(Publisher):
         ]
 
     async def send_comment(
-        self, ctx: AccountContext, post: PublishedPost, comment: CommentDraft
+        self, ctx: kit.AccountContext, post: kit.PublishedPost, comment: kit.CommentDraft
     ) -> str:
         """A reply container (`reply_to_id`: the post, or the comment named as parent), then
         threads_publish. The container is made and waited for before the irreversible call;
@@ -802,11 +775,11 @@ class ThreadsPublisher(Publisher):
         await self._wait_finished(ctx, container, None)
         try:
             return await self._publish_id(ctx, container)
-        except OutcomeUnknown as unknown:
-            return await found_or_unknown(unknown, self.find_comment(ctx, post, comment))
+        except kit.OutcomeUnknown as unknown:
+            return await kit.found_or_unknown(unknown, self.find_comment(ctx, post, comment))
 
     async def find_comment(
-        self, ctx: AccountContext, post: PublishedPost, comment: CommentDraft
+        self, ctx: kit.AccountContext, post: kit.PublishedPost, comment: kit.CommentDraft
     ) -> str | None:
         """The account's reply with this text to this parent, among its newest replies
         (`/{user}/replies`)."""
@@ -837,28 +810,28 @@ def build(
     )
 
 
-RULES = PlatformRules(
+RULES = kit.PlatformRules(
     name="threads",
     content_platforms=("threads",),
     # PR, PN 2.5: 500 characters, "Emojis are counted as the number of UTF-8 bytes".
-    text_limits=(TextLimit(500, Count.EMOJI_AS_BYTES),),
+    text_limits=(kit.TextLimit(500, kit.Count.EMOJI_AS_BYTES),),
     max_links=5,  # PN 2.5 (3rd-party): at most 5 links (distinct URLs, www. ones too)
-    media=MediaCount(0, 1),  # PR, BR 3: one image or one video per post
+    media=kit.MediaCount(0, 1),  # PR, BR 3: one image or one video per post
     # PN 6 (3rd-party specs): image JPEG/PNG <= 8 MB, video MOV/MP4 <= 1 GB and <= 5 min.
-    files=FileRules(
-        image_types=frozenset({JPEG, PNG}),
-        video_types=frozenset({MP4, MOV}),
-        convertible=frozenset({WEBP, GIF}),
-        max_image_bytes=8 * MB,
-        max_video_bytes=1024 * MB,
+    files=kit.FileRules(
+        image_types=frozenset({kit.JPEG, kit.PNG}),
+        video_types=frozenset({kit.MP4, kit.MOV}),
+        convertible=frozenset({kit.WEBP, kit.GIF}),
+        max_image_bytes=8 * kit.MB,
+        max_video_bytes=1024 * kit.MB,
         max_video_seconds=300,
     ),
     threads=True,
     fields=(
         # PR, BR 3: the three values Blotato documents.
-        FieldRule(
+        kit.FieldRule(
             "replyControl",
-            Kind.ENUM,
+            kit.Kind.ENUM,
             choices=("everyone", "accounts_you_follow", "mentioned_only"),
         ),
     ),
@@ -874,5 +847,5 @@ SPEC = PlatformSpec(
     # platform-notes 6: 250 API-published posts per 24 h per profile (replies have their own).
     budgets=PlatformBudgets(account=Budget(250, DAY)),
     # A reply is a post: the same 500 characters, emoji counted in UTF-8 bytes.
-    comments=CommentRules(TextLimit(500, Count.EMOJI_AS_BYTES)),  # contract section 10
+    comments=CommentRules(kit.TextLimit(500, kit.Count.EMOJI_AS_BYTES)),  # contract section 10
 )

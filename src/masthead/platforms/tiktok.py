@@ -24,51 +24,8 @@ from urllib.parse import urlencode
 import httpx
 
 from masthead.config import OAuthApp, Settings
-from masthead.domain.rules import (
-    JPEG,
-    MB,
-    PNG,
-    WEBP,
-    Count,
-    FieldRule,
-    FileRules,
-    Kind,
-    MediaCount,
-    PlatformRules,
-    TextLimit,
-    UploadChunks,
-    boolean,
-)
-from masthead.platforms.base import (
-    AccountContext,
-    AccountDisconnected,
-    AccountScope,
-    ConnectedAccount,
-    MediaFile,
-    MetricsResult,
-    MetricsSnapshot,
-    MetricsUnavailable,
-    OutcomeUnknown,
-    Permanent,
-    PostGone,
-    PublishContext,
-    PublishedPost,
-    Publisher,
-    PublishError,
-    Retryable,
-    SentItem,
-)
-from masthead.platforms.http import PlatformHttp, new_client, retry_after
-from masthead.platforms.metrics import chunked, counts
-from masthead.platforms.oauth import (
-    AppOAuth,
-    credentials_from_token_response,
-    post_token,
-    with_client,
-)
-from masthead.platforms.seams import loaded, stored
+from masthead.platforms import kit
 from masthead.platforms.spec import PlatformSpec
-from masthead.platforms.tokens import RefreshTokenSpent, TokenKeeper
 
 SCOPES = ("user.info.basic", "user.info.profile", "video.publish", "video.upload", "video.list")
 """user.info.* to know whose account it is (username for public URLs); video.publish for
@@ -93,11 +50,8 @@ DONE = {"PUBLISH_COMPLETE", "SEND_TO_USER_INBOX"}
 
 def tiktok_error(response: httpx.Response) -> tuple[str, str]:
     """(code, message) of TikTok's `error` envelope (or an OAuth error answer)."""
-    try:
-        body = response.json()
-    except ValueError:
-        return "", f"TikTok answered HTTP {response.status_code}"
-    error = body.get("error") if isinstance(body, dict) else None
+    body = kit.json_object(response) or {}
+    error = body.get("error")
     if isinstance(error, dict):
         code = str(error.get("code") or "")
         return code, str(error.get("message") or code)
@@ -106,11 +60,11 @@ def tiktok_error(response: httpx.Response) -> tuple[str, str]:
     return "", f"TikTok answered HTTP {response.status_code}"
 
 
-async def _token_invalid(ctx: AccountScope, response: httpx.Response) -> bool:
+async def _token_invalid(ctx: kit.AccountScope, response: httpx.Response) -> bool:
     return response.status_code == 401 and tiktok_error(response)[0] == "access_token_invalid"
 
 
-def _classify(response: httpx.Response, creates: bool) -> PublishError | None:
+def _classify(response: httpx.Response, creates: bool) -> kit.PublishError | None:
     """TikTok's answer as the engine's error class: its `error.code` decides, not only the
     status (a 200 can carry a refusal)."""
     code, message = tiktok_error(response)
@@ -118,35 +72,37 @@ def _classify(response: httpx.Response, creates: bool) -> PublishError | None:
     if status == 200 and code in ("ok", ""):
         return None
     if status == 429 or code == "rate_limit_exceeded":
-        wait = retry_after(response.headers)
-        return Retryable(
+        wait = kit.retry_after(response.headers)
+        return kit.Retryable(
             f"TikTok rate limit: {message}",
             retry_after=RATE_WINDOW_SECONDS if wait is None else wait,
         )
     if status >= 500 or code == "internal_error":
-        return Retryable(f"TikTok internal error: {message}")
+        return kit.Retryable(f"TikTok internal error: {message}")
     if status == 401:
-        return AccountDisconnected(f"TikTok refused the account's token ({code}): {message}")
-    return Permanent(f"TikTok refused the post ({code}): {message}" if code else message)
+        return kit.AccountDisconnected(f"TikTok refused the account's token ({code}): {message}")
+    return kit.Permanent(f"TikTok refused the post ({code}): {message}" if code else message)
 
 
-def plan_chunks(size: int, rules: UploadChunks) -> tuple[int, int]:
+def plan_chunks(size: int, rules: kit.UploadChunks) -> tuple[int, int]:
     """(chunk_size, total_chunk_count) as TikTok counts them: a file under the minimum goes
     whole; otherwise chunks of at most the maximum, the remainder joining the last chunk."""
     if size <= rules.maximum:
         return size, 1
     count = size // rules.maximum
     if count > rules.max_count:
-        raise Permanent(f"The video is too large for TikTok ({size} bytes)")
+        raise kit.Permanent(f"The video is too large for TikTok ({size} bytes)")
     return rules.maximum, count
 
 
-CHUNKS = UploadChunks(minimum=5 * MB, maximum=64 * MB, last_maximum=128 * MB, max_count=1000)
+CHUNKS = kit.UploadChunks(
+    minimum=5 * kit.MB, maximum=64 * kit.MB, last_maximum=128 * kit.MB, max_count=1000
+)
 """PN 5 (TikTok media transfer guide): chunks 5-64 MB, the last up to 128 MB, files under 5 MB
 in one chunk, 1-1000 chunks, total_chunk_count = floor(video_size / chunk_size)."""
 
 
-class TikTokOAuth(AppOAuth):
+class TikTokOAuth(kit.AppOAuth):
     """TikTok Login Kit v2 (web): a client *key*, comma-separated scopes, PKCE."""
 
     platform = "tiktok"
@@ -166,41 +122,21 @@ class TikTokOAuth(AppOAuth):
         return f"{base}{'&' if '?' in base else '?'}{urlencode(query)}"
 
     async def exchange(self, code: str, verifier: str, redirect_uri: str) -> dict[str, Any]:
-        response = await self._token(
-            {
-                "grant_type": "authorization_code",
-                "code": code,
-                "redirect_uri": redirect_uri,
-                "code_verifier": verifier,
-            }
-        )
+        response = await self._token(kit.code_grant(code, redirect_uri, verifier))
         body = response.json() if response.status_code == 200 else {}
         if "access_token" not in body:
-            raise Permanent(f"TikTok refused the authorization: {tiktok_error(response)[1]}")
-        return credentials_from_token_response(body)
+            raise kit.Permanent(f"TikTok refused the authorization: {tiktok_error(response)[1]}")
+        return kit.credentials_from_token_response(body)
 
     async def refresh(self, current: dict[str, Any]) -> dict[str, Any]:
         """TikTok rotates the refresh token: the answer's one replaces the stored one."""
-        response = await self._token(
-            {"grant_type": "refresh_token", "refresh_token": str(current["refresh_token"])}
-        )
-        if response.status_code == 429 or response.status_code >= 500:
-            raise Retryable(f"TikTok could not refresh the token: {tiktok_error(response)[1]}")
-        code, message = tiktok_error(response)
-        if code == "invalid_client":
-            raise Permanent(
-                "TikTok refused this server's app (MASTHEAD_TIKTOK_CLIENT_ID and "
-                f"MASTHEAD_TIKTOK_CLIENT_SECRET): {message}"
-            )
-        body = response.json() if response.status_code == 200 else {}
-        if "access_token" not in body:
-            raise RefreshTokenSpent(message)
-        return credentials_from_token_response(body, previous=current)
+        response = await self._token(kit.refresh_grant(current))
+        return kit.rotated_credentials("TikTok", response, tiktok_error, current, SPEC.prefix)
 
     async def _token(self, form: dict[str, str]) -> httpx.Response:
         url = f"{self._app.api_url}/v2/oauth/token/"
-        form = with_client(form, self._app, id_field="client_key")
-        return await post_token(self._client, "TikTok's", url, form)
+        form = kit.with_client(form, self._app, id_field="client_key")
+        return await kit.post_token(self._client, "TikTok's", url, form)
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,7 +160,7 @@ class PreparedPublish:
     """Where the last chunk starts."""
 
 
-class TikTokPublisher(Publisher):
+class TikTokPublisher(kit.HttpPublisher):
     platform: ClassVar[str] = "tiktok"
     metrics_batch: int = METRICS_BATCH
 
@@ -237,7 +173,7 @@ class TikTokPublisher(Publisher):
         timeout: float = 60.0,
         status_timeout: float = 900.0,
         poll_interval: float = 2.0,
-        chunks: UploadChunks = CHUNKS,
+        chunks: kit.UploadChunks = CHUNKS,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self._api = api_url.rstrip("/")
@@ -245,33 +181,26 @@ class TikTokPublisher(Publisher):
         self._status_timeout = status_timeout
         self._poll_interval = poll_interval
         self._chunks = chunks
-        self._client = new_client(timeout, transport)
+        self._client = kit.new_client(timeout, transport)
         self._oauth = TikTokOAuth(app, self._client) if app is not None else None
         self.oauth = self._oauth
-        self._http = PlatformHttp(
-            "TikTok", self._client, _classify, TokenKeeper("TikTok", self._oauth, REFRESH_MARGIN)
+        self._http = kit.PlatformHttp.with_tokens(
+            "TikTok", self._client, _classify, self._oauth, REFRESH_MARGIN
         )
-
-    async def aclose(self) -> None:
-        await self._client.aclose()
 
     # -- accounts ----------------------------------------------------------------------------
 
-    async def connect(self, credentials: dict[str, Any]) -> ConnectedAccount:
-        token = str(credentials.get("access_token") or "")
-        if not token:
-            raise Permanent("A TikTok account needs an access token")
-        response = await self._http.send(
-            "GET",
+    async def connect(self, credentials: dict[str, Any]) -> kit.ConnectedAccount:
+        _, answer = await self._http.whose(
+            credentials,
+            "A TikTok account",
             f"{self._api}/v2/user/info/",
-            params={"fields": "open_id,union_id,avatar_url,display_name,username"},
-            headers={"Authorization": f"Bearer {token}"},
+            {"fields": "open_id,union_id,avatar_url,display_name,username"},
+            lambda answer: tiktok_error(answer)[1],
         )
-        if response.status_code != 200:
-            raise Permanent(tiktok_error(response)[1])
-        user = response.json()["data"]["user"]
+        user = answer["data"]["user"]
         username = str(user.get("username") or user.get("display_name") or user["open_id"])
-        return ConnectedAccount(
+        return kit.ConnectedAccount(
             external_id=str(user["open_id"]),
             username=username,
             credentials=dict(credentials),
@@ -282,7 +211,7 @@ class TikTokPublisher(Publisher):
     # -- HTTP --------------------------------------------------------------------------------
 
     async def _post(
-        self, ctx: PublishContext, path: str, body: dict[str, Any], *, creates: bool = False
+        self, ctx: kit.PublishContext, path: str, body: dict[str, Any], *, creates: bool = False
     ) -> dict[str, Any]:
         """One authorised JSON call; a 401 that says the token is invalid refreshes once.
         Refusals become the engine's errors; a dropped connection is OutcomeUnknown when the
@@ -296,21 +225,21 @@ class TikTokPublisher(Publisher):
     # -- analytics ---------------------------------------------------------------------------
 
     async def fetch_metrics(
-        self, ctx: AccountContext, posts: Sequence[PublishedPost]
-    ) -> Mapping[str, MetricsResult]:
+        self, ctx: kit.AccountContext, posts: Sequence[kit.PublishedPost]
+    ) -> Mapping[str, kit.MetricsResult]:
         """`video/query` by id, 20 a request. A post TikTok gave no public id (a private post,
         a draft sent to the inbox) cannot be asked about; a video missing from the answer
         was deleted (TikTok answers only the account's existing videos)."""
-        results: dict[str, MetricsResult] = {}
+        results: dict[str, kit.MetricsResult] = {}
         public = []
         for post in posts:
             if post.remote_id == post.data.get("publish_id"):
-                results[post.post_id] = MetricsUnavailable(
+                results[post.post_id] = kit.MetricsUnavailable(
                     "Analytics are not available for tiktok posts without a public video id"
                 )
             else:
                 public.append(post)
-        for batch in chunked(public, METRICS_BATCH):
+        for batch in kit.chunked(public, METRICS_BATCH):
             response = await self._http.authorised(
                 ctx,
                 "POST",
@@ -324,17 +253,17 @@ class TikTokPublisher(Publisher):
             for post in batch:
                 video = found.get(post.remote_id)
                 if video is None:
-                    results[post.post_id] = PostGone("Post no longer exists on tiktok")
+                    results[post.post_id] = kit.PostGone("Post no longer exists on tiktok")
                 else:
                     raw = {k: v for k, v in video.items() if k != "id"}
-                    results[post.post_id] = MetricsSnapshot(counts(raw, VIDEO_COUNTS), raw)
+                    results[post.post_id] = kit.MetricsSnapshot(kit.counts(raw, VIDEO_COUNTS), raw)
         return results
 
     # -- publishing --------------------------------------------------------------------------
 
-    async def prepare(self, ctx: PublishContext, position: int) -> dict[str, Any]:
+    async def prepare(self, ctx: kit.PublishContext, position: int) -> dict[str, Any]:
         if ctx.media is None:
-            raise Permanent("This server cannot read media files for TikTok")
+            raise kit.Permanent("This server cannot read media files for TikTok")
         creator = await self._post(ctx, "/v2/post/publish/creator_info/query/", {})
         files = [await ctx.media.file(url) for url in ctx.items[position].media_urls]
         self._check(ctx, creator, files)
@@ -345,44 +274,46 @@ class TikTokPublisher(Publisher):
         )
         if not files[0].is_video:
             if not all(self._pullable(file.url) for file in files):
-                raise Permanent(
+                raise kit.Permanent(
                     "TikTok takes photos only by URL from a domain verified with TikTok: "
                     "verify this server's public URL in the TikTok developer portal and add it "
                     "to MASTHEAD_TIKTOK_PULL_PREFIXES"
                 )
-            return stored(replace(post, kind="photo", photos=[file.url for file in files]))
+            return kit.stored(replace(post, kind="photo", photos=[file.url for file in files]))
         video = files[0]
         if self._pullable(video.url):
-            return stored(replace(post, kind="pull", video_url=video.url))
-        return stored(await self._upload_all_but_last(ctx, replace(post, kind="upload"), video))
+            return kit.stored(replace(post, kind="pull", video_url=video.url))
+        return kit.stored(await self._upload_all_but_last(ctx, replace(post, kind="upload"), video))
 
     def _pullable(self, url: str) -> bool:
         """Whether TikTok may pull `url` (under a prefix the operator verified)."""
         return any(url.startswith(prefix) for prefix in self._pull_prefixes)
 
-    def _check(self, ctx: PublishContext, creator: dict[str, Any], files: list[MediaFile]) -> None:
+    def _check(
+        self, ctx: kit.PublishContext, creator: dict[str, Any], files: list[kit.MediaFile]
+    ) -> None:
         """What the creator's settings forbid fails here, before anything is sent."""
         name = creator.get("creator_username") or ctx.account.username
         options = list(creator.get("privacy_level_options") or [])
         wanted = ctx.target.get("privacyLevel")
         if not ctx.target.get("isDraft") and wanted not in options:
-            raise Permanent(
+            raise kit.Permanent(
                 f"TikTok does not let @{name} post with privacy level {wanted}; "
                 f"allowed: {', '.join(options) or 'none'}"
             )
         videos = [file for file in files if file.is_video]
         if videos and len(files) > 1:
-            raise Permanent("A TikTok post is one video or 1-35 photos, not both")
+            raise kit.Permanent("A TikTok post is one video or 1-35 photos, not both")
         limit = creator.get("max_video_post_duration_sec")
         if videos and limit and (videos[0].duration or 0) > float(limit):
-            raise Permanent(
+            raise kit.Permanent(
                 f"The video is {videos[0].duration:.0f} s long; TikTok lets @{name} post "
                 f"videos of at most {limit} s"
             )
 
     @staticmethod
     def _post_info(
-        ctx: PublishContext, creator: dict[str, Any], files: list[MediaFile]
+        ctx: kit.PublishContext, creator: dict[str, Any], files: list[kit.MediaFile]
     ) -> dict[str, Any]:
         """The target's fields in TikTok's words. A setting the creator turned off in the app
         (comments, duets, stitches) stays off whatever the post asks."""
@@ -410,7 +341,7 @@ class TikTokPublisher(Publisher):
         return info
 
     async def _upload_all_but_last(
-        self, ctx: PublishContext, post: PreparedPublish, video: MediaFile
+        self, ctx: kit.PublishContext, post: PreparedPublish, video: kit.MediaFile
     ) -> PreparedPublish:
         chunk_size, count = plan_chunks(video.size, self._chunks)
         source = {
@@ -429,7 +360,7 @@ class TikTokPublisher(Publisher):
         upload_url = str(data["upload_url"])
         last_start = (count - 1) * chunk_size
         if ctx.media is None:
-            raise Permanent("This server cannot read media files for TikTok")
+            raise kit.Permanent("This server cannot read media files for TikTok")
         start = 0
         async for chunk in ctx.media.chunks(video, chunk_size):
             if start >= last_start:
@@ -437,7 +368,7 @@ class TikTokPublisher(Publisher):
             try:
                 await self._put(upload_url, chunk, start, video)
             except _Interrupted as exc:  # nothing publishes before the last chunk
-                raise Retryable(f"TikTok video upload interrupted ({exc})") from exc
+                raise kit.Retryable(f"TikTok video upload interrupted ({exc})") from exc
             start += len(chunk)
         return replace(
             post,
@@ -447,7 +378,7 @@ class TikTokPublisher(Publisher):
             last_start=last_start,
         )
 
-    async def _put(self, upload_url: str, chunk: bytes, start: int, video: MediaFile) -> None:
+    async def _put(self, upload_url: str, chunk: bytes, start: int, video: kit.MediaFile) -> None:
         end = start + len(chunk) - 1
         try:
             response = await self._client.put(
@@ -463,17 +394,19 @@ class TikTokPublisher(Publisher):
         if response.status_code >= 500:
             raise _Interrupted(f"HTTP {response.status_code}")
         if response.status_code not in (200, 201, 206):
-            raise Permanent(f"TikTok refused the video upload: {tiktok_error(response)[1]}")
+            raise kit.Permanent(f"TikTok refused the video upload: {tiktok_error(response)[1]}")
 
-    async def send(self, ctx: PublishContext, position: int, prepared: dict[str, Any]) -> SentItem:
-        post = loaded(PreparedPublish, prepared)
+    async def send(
+        self, ctx: kit.PublishContext, position: int, prepared: dict[str, Any]
+    ) -> kit.SentItem:
+        post = kit.loaded(PreparedPublish, prepared)
         if post.kind == "upload":
             await self._send_last_chunk(ctx, post)
         else:
             post = replace(post, publish_id=await self._init_by_url(ctx, post))
         return await self._settled(ctx, post)
 
-    async def _init_by_url(self, ctx: PublishContext, post: PreparedPublish) -> str:
+    async def _init_by_url(self, ctx: kit.PublishContext, post: PreparedPublish) -> str:
         """The init that publishes a pulled video or photos: the irreversible call; returns
         the publish_id."""
         if post.kind == "photo":
@@ -500,11 +433,11 @@ class TikTokPublisher(Publisher):
         data = await self._post(ctx, path, body, creates=True)
         return str(data["publish_id"])
 
-    async def _send_last_chunk(self, ctx: PublishContext, post: PreparedPublish) -> None:
+    async def _send_last_chunk(self, ctx: kit.PublishContext, post: PreparedPublish) -> None:
         """The last chunk completes the upload and TikTok publishes. Sent again only on the
         same publish_id, which TikTok turns into one post however often the bytes arrive."""
         if ctx.media is None:
-            raise Permanent("This server cannot read media files for TikTok")
+            raise kit.Permanent("This server cannot read media files for TikTok")
         video = await ctx.media.file(str(post.video))
         start = int(post.last_start or 0)
         chunk = bytearray()
@@ -521,43 +454,43 @@ class TikTokPublisher(Publisher):
             except _Interrupted as exc:
                 try:
                     waiting = await self._waiting_for_bytes(ctx, post)
-                except PublishError as error:  # the chunk may have arrived: never start over
-                    raise OutcomeUnknown(
+                except kit.PublishError as error:  # the chunk may have arrived: never start over
+                    raise kit.OutcomeUnknown(
                         f"the last TikTok chunk's answer was lost ({exc}) and TikTok could not "
                         f"say whether it arrived ({error.message})"
                     ) from error
                 if not waiting:
                     return  # TikTok has the whole file: the answer was lost, not the chunk
                 if attempt == LAST_CHUNK_ATTEMPTS - 1:
-                    raise OutcomeUnknown(f"the last TikTok chunk kept failing ({exc})") from exc
+                    raise kit.OutcomeUnknown(f"the last TikTok chunk kept failing ({exc})") from exc
                 await asyncio.sleep(self._poll_interval)
 
     async def reconcile(
-        self, ctx: PublishContext, position: int, prepared: dict[str, Any]
-    ) -> SentItem | None:
+        self, ctx: kit.PublishContext, position: int, prepared: dict[str, Any]
+    ) -> kit.SentItem | None:
         """With a stored publish_id: finish the upload if TikTok is still waiting for it,
         then wait for the verdict. Without one (a pulled post): it cannot be told."""
         if not prepared.get("publish_id"):
             return None
-        post = loaded(PreparedPublish, prepared)
+        post = kit.loaded(PreparedPublish, prepared)
         if post.kind == "upload" and await self._waiting_for_bytes(ctx, post):
             await self._send_last_chunk(ctx, post)
         return await self._settled(ctx, post)
 
-    async def _waiting_for_bytes(self, ctx: PublishContext, post: PreparedPublish) -> bool:
+    async def _waiting_for_bytes(self, ctx: kit.PublishContext, post: PreparedPublish) -> bool:
         """Whether TikTok is still waiting for the end of this publish's upload."""
         status = await self._status(ctx, str(post.publish_id))
         if ctx.media is None:
-            raise Permanent("This server cannot read media files for TikTok")
+            raise kit.Permanent("This server cannot read media files for TikTok")
         video = await ctx.media.file(str(post.video))
         return status.get("status") == "PROCESSING_UPLOAD" and (
             int(status.get("uploaded_bytes") or 0) < video.size
         )
 
-    async def _status(self, ctx: PublishContext, publish_id: str) -> dict[str, Any]:
+    async def _status(self, ctx: kit.PublishContext, publish_id: str) -> dict[str, Any]:
         return await self._post(ctx, "/v2/post/publish/status/fetch/", {"publish_id": publish_id})
 
-    async def _settled(self, ctx: PublishContext, post: PreparedPublish) -> SentItem:
+    async def _settled(self, ctx: kit.PublishContext, post: PreparedPublish) -> kit.SentItem:
         """Poll status/fetch until TikTok publishes or fails the post. TikTok has acted, so a
         rate limit or an outage here is waited out, never retried from the start."""
         publish_id = str(post.publish_id)
@@ -565,11 +498,11 @@ class TikTokPublisher(Publisher):
         while True:
             try:
                 status = await self._status(ctx, publish_id)
-            except Retryable as exc:
+            except kit.Retryable as exc:
                 status = {"status": "UNKNOWN"}
                 pause = exc.retry_after or self._poll_interval
-            except Permanent as exc:
-                raise OutcomeUnknown(
+            except kit.Permanent as exc:
+                raise kit.OutcomeUnknown(
                     f"TikTok has publish {publish_id} but its status could not be read "
                     f"({exc.message})"
                 ) from exc
@@ -578,26 +511,28 @@ class TikTokPublisher(Publisher):
             state = status.get("status")
             if state == "FAILED":
                 reason = status.get("fail_reason") or "no reason given"
-                raise Permanent(f"TikTok did not publish the post: {reason}")
+                raise kit.Permanent(f"TikTok did not publish the post: {reason}")
             if state in DONE:
                 return self._sent(post.username, publish_id, status)
             if time.monotonic() + pause > deadline:
-                raise OutcomeUnknown(
+                raise kit.OutcomeUnknown(
                     f"TikTok was still processing publish {publish_id} after "
                     f"{self._status_timeout:.0f} s"
                 )
             await asyncio.sleep(pause)
 
     @staticmethod
-    def _sent(username: str, publish_id: str, status: dict[str, Any]) -> SentItem:
+    def _sent(username: str, publish_id: str, status: dict[str, Any]) -> kit.SentItem:
         """The public URL of the post, or the profile's when TikTok gives no id (private
         posts, drafts in the inbox)."""
         ids = status.get("publicaly_available_post_id") or []  # [sic], TikTok's spelling
         data = {"publish_id": publish_id}
         if ids:
             post_id = str(ids[0])
-            return SentItem(post_id, f"https://www.tiktok.com/@{username}/video/{post_id}", data)
-        return SentItem(publish_id, f"https://www.tiktok.com/@{username}", data)
+            return kit.SentItem(
+                post_id, f"https://www.tiktok.com/@{username}/video/{post_id}", data
+            )
+        return kit.SentItem(publish_id, f"https://www.tiktok.com/@{username}", data)
 
 
 class _Interrupted(Exception):
@@ -614,24 +549,24 @@ def build(settings: Settings, transport: httpx.AsyncBaseTransport | None = None)
     )
 
 
-RULES = PlatformRules(
+RULES = kit.PlatformRules(
     name="tiktok",
     content_platforms=("tiktok",),
-    text_limits=(TextLimit(2200, Count.CODE_POINTS),),  # PR, BR 3: caption 2,200
-    media=MediaCount(1, 35),  # PR: media required; 1 video or 1–35 photos
+    text_limits=(kit.TextLimit(2200, kit.Count.CODE_POINTS),),  # PR, BR 3: caption 2,200
+    media=kit.MediaCount(1, 35),  # PR: media required; 1 video or 1–35 photos
     # PN 9: photos JPEG/WebP only (PNG converted), <= 20 MB; video up to 4 GB (the
     # creator's maximum duration is checked at publish time from creator_info).
-    files=FileRules(
-        image_types=frozenset({JPEG, WEBP}),
-        convertible=frozenset({PNG}),
-        max_image_bytes=20 * MB,
-        max_video_bytes=4096 * MB,
+    files=kit.FileRules(
+        image_types=frozenset({kit.JPEG, kit.WEBP}),
+        convertible=frozenset({kit.PNG}),
+        max_image_bytes=20 * kit.MB,
+        max_video_bytes=4096 * kit.MB,
     ),
     fields=(
         # PR, BR 3: all seven are required.
-        FieldRule(
+        kit.FieldRule(
             "privacyLevel",
-            Kind.ENUM,
+            kit.Kind.ENUM,
             required=True,
             choices=(
                 "SELF_ONLY",
@@ -640,17 +575,17 @@ RULES = PlatformRules(
                 "FOLLOWER_OF_CREATOR",
             ),
         ),
-        boolean("disabledComments", required=True),
-        boolean("disabledDuet", required=True),
-        boolean("disabledStitch", required=True),
-        boolean("isBrandedContent", required=True),
-        boolean("isYourBrand", required=True),
-        boolean("isAiGenerated", required=True),
-        FieldRule("title", Kind.STRING, max_length=90),  # PR, BR 3: photo posts ≤ 90
-        boolean("autoAddMusic"),
-        boolean("isDraft"),
-        FieldRule("imageCoverIndex", Kind.MEDIA_INDEX),  # BR 3: 0-based, carousels
-        FieldRule("videoCoverTimestamp", Kind.INTEGER),  # BR 3: milliseconds
+        kit.boolean("disabledComments", required=True),
+        kit.boolean("disabledDuet", required=True),
+        kit.boolean("disabledStitch", required=True),
+        kit.boolean("isBrandedContent", required=True),
+        kit.boolean("isYourBrand", required=True),
+        kit.boolean("isAiGenerated", required=True),
+        kit.FieldRule("title", kit.Kind.STRING, max_length=90),  # PR, BR 3: photo posts ≤ 90
+        kit.boolean("autoAddMusic"),
+        kit.boolean("isDraft"),
+        kit.FieldRule("imageCoverIndex", kit.Kind.MEDIA_INDEX),  # BR 3: 0-based, carousels
+        kit.FieldRule("videoCoverTimestamp", kit.Kind.INTEGER),  # BR 3: milliseconds
     ),
 )
 """What a post to tiktok may carry; validation reads it through the registry."""

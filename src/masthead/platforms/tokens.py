@@ -9,11 +9,24 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, Protocol
 
-from masthead.platforms.base import AccountDisconnected, AccountScope, CredentialStore, Permanent
-from masthead.platforms.oauth import expires_within
+import httpx
+
+from masthead.platforms.base import (
+    AccountDisconnected,
+    AccountScope,
+    CredentialStore,
+    Permanent,
+    Retryable,
+)
+from masthead.platforms.oauth import (
+    OAuthCredentials,
+    credentials_from_token_response,
+    expires_within,
+)
 from masthead.timeutil import utcnow
 
 REFRESH_RACE_SECONDS = 5.0
@@ -27,6 +40,31 @@ class RefreshTokenSpent(Exception):
     def __init__(self, message: str) -> None:
         self.message = message
         super().__init__(message)
+
+
+Reason = Callable[[httpx.Response], tuple[str, str]]
+"""(code, message) of a platform's refusal of a token request."""
+
+
+def rotated_credentials(
+    platform: str, response: httpx.Response, reason: Reason, current: dict[str, Any], prefix: str
+) -> dict[str, Any]:
+    """Credentials from the answer to a refresh that may rotate the refresh token: a 429 or
+    5xx is tried again later; `invalid_client` means this server's app (the MASTHEAD_<prefix>_*
+    settings) is refused; any other refusal means the refresh token is spent (perhaps by
+    another worker)."""
+    if response.status_code == 429 or response.status_code >= 500:
+        raise Retryable(f"{platform} could not refresh the token: {reason(response)[1]}")
+    code, message = reason(response)
+    if code == "invalid_client":
+        settings = (
+            f"MASTHEAD_{prefix.upper()}_CLIENT_ID and MASTHEAD_{prefix.upper()}_CLIENT_SECRET"
+        )
+        raise Permanent(f"{platform} refused this server's OAuth app ({settings}): {message}")
+    body = response.json() if response.status_code == 200 else {}
+    if "access_token" not in body:
+        raise RefreshTokenSpent(message)
+    return credentials_from_token_response(body, previous=current)
 
 
 class Refresher(Protocol):
@@ -54,24 +92,26 @@ class TokenKeeper:
         """A token the platform will accept: the stored one, refreshed first when it is about
         to end or when the platform just refused `stale`."""
         store = store_of(ctx, self._platform)
-        credentials = await store.load()
-        if not credentials.get("access_token"):
+        credentials = OAuthCredentials.from_stored(await store.load())
+        if not credentials.access_token:
             raise AccountDisconnected(
                 f"The {self._platform} account has no access token: reconnect the account"
             )
         if stale is None and not expires_within(credentials, self._margin, utcnow()):
-            return str(credentials.get("access_token") or "")
+            return str(credentials.access_token)
         lock = self._locks.setdefault(ctx.account.id, asyncio.Lock())
         async with lock:  # one refresh per account in this process; other processes: below
-            credentials = await store.load()
-            token = str(credentials.get("access_token") or "")
+            stored = await store.load()
+            credentials = OAuthCredentials.from_stored(stored)
+            token = str(credentials.access_token or "")
             fresh = stale is None and not expires_within(credentials, self._margin, utcnow())
             if fresh or (stale is not None and token != stale):
                 return token  # someone refreshed while we waited
-            return str((await self._refresh(store, credentials))["access_token"])
+            refreshed = OAuthCredentials.from_stored(await self._refresh(store, stored))
+            return str(refreshed.access_token or "")
 
     async def _refresh(self, store: CredentialStore, current: dict[str, Any]) -> dict[str, Any]:
-        spent = current.get("refresh_token")
+        spent = OAuthCredentials.from_stored(current).refresh_token
         if not spent:
             raise AccountDisconnected(
                 f"The {self._platform} access token expired and there is no refresh token: "

@@ -25,48 +25,8 @@ from masthead.domain.budgets import DAY, Budget, PlatformBudgets
 from masthead.domain.comments import CommentRules
 from masthead.domain.inputs import ascii_int
 from masthead.domain.reply_tree import top_level_parents
-from masthead.domain.rules import (
-    MB,
-    MOV,
-    MP4,
-    Count,
-    FileRules,
-    MediaCount,
-    PlatformRules,
-    TextLimit,
-)
-from masthead.platforms.base import (
-    AccountContext,
-    AccountScope,
-    CommentDraft,
-    ConnectedAccount,
-    MediaFile,
-    MediaSource,
-    Metric,
-    MetricsResult,
-    MetricsSnapshot,
-    OutcomeUnknown,
-    Permanent,
-    PostGone,
-    PublishContext,
-    PublishedPost,
-    Publisher,
-    PublishError,
-    RemoteComment,
-    Retryable,
-    SentItem,
-)
-from masthead.platforms.http import PlatformHttp, Stale, new_client, refusal
-from masthead.platforms.oauth import (
-    AppOAuth,
-    credentials_from_token_response,
-    exchanged_credentials,
-    post_token,
-)
-from masthead.platforms.seams import loaded, stored
-from masthead.platforms.settle import found_or_unknown
+from masthead.platforms import kit
 from masthead.platforms.spec import PlatformSpec
-from masthead.platforms.tokens import RefreshTokenSpent, TokenKeeper
 from masthead.timeutil import iso, parse_time, utcnow
 
 SCOPES = ("tweet.read", "tweet.write", "users.read", "media.write", "offline.access")
@@ -105,7 +65,7 @@ NON_PUBLIC_METRICS = {
 }
 
 
-def media_category(file: MediaFile) -> str:
+def media_category(file: kit.MediaFile) -> str:
     if file.content_type == "image/gif":
         return "tweet_gif"
     if file.is_video:
@@ -116,11 +76,8 @@ def media_category(file: MediaFile) -> str:
 def x_message(response: httpx.Response) -> str:
     """X's own words for a refusal: the problem `detail`, an `errors[0].message`, or an OAuth
     `error_description`; the status line when the body says nothing."""
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if isinstance(body, dict):
+    body = kit.json_object(response)
+    if body is not None:
         for key in ("detail", "error_description", "title"):
             if isinstance(body.get(key), str) and body[key]:
                 return str(body[key])
@@ -143,38 +100,29 @@ def _same_text(ours: str, theirs: str) -> bool:
     return canonical(ours) == canonical(theirs)
 
 
-class XOAuth(AppOAuth):
+class XOAuth(kit.AppOAuth):
     """X's OAuth 2.0 authorization code flow with PKCE (public or confidential client)."""
 
     platform = "twitter"
     scopes = SCOPES
 
     async def exchange(self, code: str, verifier: str, redirect_uri: str) -> dict[str, Any]:
-        response = await self._token(
-            {
-                "grant_type": "authorization_code",
-                "code": code,
-                "redirect_uri": redirect_uri,
-                "code_verifier": verifier,
-            }
-        )
-        return exchanged_credentials("X", response, x_message)
+        response = await self._token(kit.code_grant(code, redirect_uri, verifier))
+        return kit.exchanged_credentials("X", response, x_message)
 
     async def refresh(self, current: dict[str, Any]) -> dict[str, Any]:
         """X rotates the refresh token: the answer's one replaces the stored one."""
-        response = await self._token(
-            {"grant_type": "refresh_token", "refresh_token": str(current["refresh_token"])}
-        )
+        response = await self._token(kit.refresh_grant(current))
         if response.status_code == 429 or response.status_code >= 500:
-            raise Retryable(f"X could not refresh the token: {x_message(response)}")
+            raise kit.Retryable(f"X could not refresh the token: {x_message(response)}")
         if response.status_code == 401:  # the app's credentials, not the account's
-            raise Permanent(
+            raise kit.Permanent(
                 f"X refused this server's app credentials (MASTHEAD_X_CLIENT_ID and "
                 f"MASTHEAD_X_CLIENT_SECRET): {x_message(response)}"
             )
         if response.status_code != 200:
-            raise RefreshTokenSpent(x_message(response))
-        return credentials_from_token_response(response.json(), previous=current)
+            raise kit.RefreshTokenSpent(x_message(response))
+        return kit.credentials_from_token_response(response.json(), previous=current)
 
     async def _token(self, form: dict[str, str]) -> httpx.Response:
         """Confidential clients authenticate with Basic auth, public ones name their client id."""
@@ -185,7 +133,7 @@ class XOAuth(AppOAuth):
         )
         url = f"{self._app.api_url}/2/oauth2/token"
         form = {**form, "client_id": self._app.client_id}
-        return await post_token(self._client, "X", url, form, auth=auth)
+        return await kit.post_token(self._client, "X", url, form, auth=auth)
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,7 +146,7 @@ class PreparedTweet:
     """The uploaded media's ids, in order."""
 
 
-class TwitterPublisher(Publisher):
+class TwitterPublisher(kit.HttpPublisher):
     platform: ClassVar[str] = "twitter"
 
     def __init__(
@@ -212,34 +160,27 @@ class TwitterPublisher(Publisher):
     ) -> None:
         self._chunk_size = chunk_size
         self._api = api_url.rstrip("/")
-        self._client = new_client(timeout, transport)
+        self._client = kit.new_client(timeout, transport)
         self._oauth = XOAuth(app, self._client) if app is not None else None
         self.oauth = self._oauth
-        self._http = PlatformHttp(
-            "X", self._client, self._classify, TokenKeeper("X", self._oauth, REFRESH_MARGIN)
+        self._http = kit.PlatformHttp.with_tokens(
+            "X", self._client, self._classify, self._oauth, REFRESH_MARGIN
         )
         self._resets: dict[tuple[str, str], float] = {}
         """(account, endpoint) → unix time before which X said no calls are left."""
 
-    async def aclose(self) -> None:
-        await self._client.aclose()
-
     # -- accounts and tokens -----------------------------------------------------------------
 
-    async def connect(self, credentials: dict[str, Any]) -> ConnectedAccount:
-        token = str(credentials.get("access_token") or "")
-        if not token:
-            raise Permanent("An X account needs an access token")
-        response = await self._http.send(
-            "GET",
+    async def connect(self, credentials: dict[str, Any]) -> kit.ConnectedAccount:
+        _, answer = await self._http.whose(
+            credentials,
+            "An X account",
             f"{self._api}/2/users/me",
-            params={"user.fields": "name,profile_image_url,username"},
-            headers={"Authorization": f"Bearer {token}"},
+            {"user.fields": "name,profile_image_url,username"},
+            x_message,
         )
-        if response.status_code != 200:
-            raise Permanent(x_message(response))
-        user = response.json()["data"]
-        return ConnectedAccount(
+        user = answer["data"]
+        return kit.ConnectedAccount(
             external_id=str(user["id"]),
             username=str(user["username"]),
             credentials=dict(credentials),
@@ -251,7 +192,7 @@ class TwitterPublisher(Publisher):
 
     async def _call(
         self,
-        ctx: AccountScope,
+        ctx: kit.AccountScope,
         method: str,
         path: str,
         *,
@@ -266,17 +207,17 @@ class TwitterPublisher(Publisher):
         key = (ctx.account.external_id, endpoint)
         wait = self._resets.get(key, 0.0) - time.time()
         if wait > 0:
-            raise Retryable(f"X rate limit for {endpoint} exhausted", retry_after=wait)
+            raise kit.Retryable(f"X rate limit for {endpoint} exhausted", retry_after=wait)
         response = await self._http.authorised(
             ctx, method, f"{self._api}{path}", creates=creates, stale=self._noted(key), **kwargs
         )
         self._note_limits(key, response)
         return response
 
-    def _noted(self, key: tuple[str, str]) -> Stale:
+    def _noted(self, key: tuple[str, str]) -> kit.Stale:
         """The default 401 test, noting X's rate-limit headers on the answer it reads."""
 
-        async def stale(ctx: AccountScope, response: httpx.Response) -> bool:
+        async def stale(ctx: kit.AccountScope, response: httpx.Response) -> bool:
             self._note_limits(key, response)
             return response.status_code == 401
 
@@ -298,7 +239,7 @@ class TwitterPublisher(Publisher):
             return max(1.0, reset - time.time())
         return None
 
-    def _classify(self, response: httpx.Response, creates: bool) -> PublishError | None:
+    def _classify(self, response: httpx.Response, creates: bool) -> kit.PublishError | None:
         """X's answer in the engine's terms (platform-notes 1.6 and 11). A 429 waits for the
         window X named; a 5xx waits only for Retry-After (the window can be 15 minutes off
         and says nothing about an outage)."""
@@ -306,25 +247,27 @@ class TwitterPublisher(Publisher):
             return None
         message = x_message(response)
         wait = self._reset_after(response) if response.status_code == 429 else None
-        return refusal("X", response, message, creates=creates, throttle_wait=wait)
+        return kit.refusal("X", response, message, creates=creates, throttle_wait=wait)
 
     # -- media -------------------------------------------------------------------------------
 
-    async def prepare(self, ctx: PublishContext, position: int) -> dict[str, Any]:
+    async def prepare(self, ctx: kit.PublishContext, position: int) -> dict[str, Any]:
         """Upload the item's media (nothing visible is created) and note when sending began,
         so a reconcile knows which of the account's posts to look at."""
         since = iso(utcnow() - RECONCILE_WINDOW)
         urls = ctx.items[position].media_urls
         if not urls:
-            return stored(PreparedTweet(since))
+            return kit.stored(PreparedTweet(since))
         if ctx.media is None:
-            raise Permanent("This server cannot read media files for X yet")
+            raise kit.Permanent("This server cannot read media files for X yet")
         ids = []
         for url in urls:
             ids.append(await self._upload(ctx, ctx.media, await ctx.media.file(url)))
-        return stored(PreparedTweet(since, ids))
+        return kit.stored(PreparedTweet(since, ids))
 
-    async def _upload(self, ctx: PublishContext, media: MediaSource, file: MediaFile) -> str:
+    async def _upload(
+        self, ctx: kit.PublishContext, media: kit.MediaSource, file: kit.MediaFile
+    ) -> str:
         response = await self._call(
             ctx,
             "POST",
@@ -356,7 +299,7 @@ class TwitterPublisher(Publisher):
         await self._wait_processed(ctx, media_id, response.json()["data"])
         return media_id
 
-    async def _wait_processed(self, ctx: PublishContext, media_id: str, data: Any) -> None:
+    async def _wait_processed(self, ctx: kit.PublishContext, media_id: str, data: Any) -> None:
         """Video and GIFs are processed after finalize; a post may attach them only once X
         says `succeeded`. Poll after the `check_after_secs` X asks for."""
         deadline = time.monotonic() + PROCESSING_LIMIT_SECONDS
@@ -366,9 +309,9 @@ class TwitterPublisher(Publisher):
             if state == "succeeded":
                 return
             if state == "failed":
-                raise Permanent(f"X could not process the media {media_id} (state: failed)")
+                raise kit.Permanent(f"X could not process the media {media_id} (state: failed)")
             if time.monotonic() > deadline:
-                raise Retryable(f"X is still processing media {media_id}")
+                raise kit.Retryable(f"X is still processing media {media_id}")
             await asyncio.sleep(max(0.0, float(info.get("check_after_secs") or 1)))
             response = await self._call(
                 ctx,
@@ -382,16 +325,18 @@ class TwitterPublisher(Publisher):
 
     # -- posts -------------------------------------------------------------------------------
 
-    def _sent(self, ctx: PublishContext, tweet_id: str) -> SentItem:
-        return SentItem(tweet_id, f"https://x.com/{ctx.account.username}/status/{tweet_id}")
+    def _sent(self, ctx: kit.PublishContext, tweet_id: str) -> kit.SentItem:
+        return kit.SentItem(tweet_id, f"https://x.com/{ctx.account.username}/status/{tweet_id}")
 
     @staticmethod
-    def _parent(ctx: PublishContext, position: int) -> str | None:
+    def _parent(ctx: kit.PublishContext, position: int) -> str | None:
         return ctx.previous[position - 1].remote_id if position > 0 else None
 
-    async def send(self, ctx: PublishContext, position: int, prepared: dict[str, Any]) -> SentItem:
+    async def send(
+        self, ctx: kit.PublishContext, position: int, prepared: dict[str, Any]
+    ) -> kit.SentItem:
         body: dict[str, Any] = {"text": ctx.items[position].text}
-        media_ids = loaded(PreparedTweet, prepared).media_ids
+        media_ids = kit.loaded(PreparedTweet, prepared).media_ids
         if media_ids:
             body["media"] = {"media_ids": list(media_ids)}
         parent = self._parent(ctx, position)
@@ -402,24 +347,19 @@ class TwitterPublisher(Publisher):
                 ctx, "POST", "/2/tweets", endpoint="tweets", creates=True, json=body
             )
             self._http.check(response, creates=True)
-        except OutcomeUnknown:
-            found = await self._find(ctx, position, prepared)
+        except kit.OutcomeUnknown:
+            found = await self.reconcile(ctx, position, prepared)
             if found is None:
                 raise
             return found
         data = response.json().get("data")
         if not isinstance(data, dict) or "id" not in data:
-            raise Permanent(x_message(response))
+            raise kit.Permanent(x_message(response))
         return self._sent(ctx, str(data["id"]))
 
     async def reconcile(
-        self, ctx: PublishContext, position: int, prepared: dict[str, Any]
-    ) -> SentItem | None:
-        return await self._find(ctx, position, prepared)
-
-    async def _find(
-        self, ctx: PublishContext, position: int, prepared: dict[str, Any]
-    ) -> SentItem | None:
+        self, ctx: kit.PublishContext, position: int, prepared: dict[str, Any]
+    ) -> kit.SentItem | None:
         """The account's post with this item's text in this thread's conversation, created
         since the send began; None when X does not show one (the outcome stays unknown).
         X refuses duplicate text from one account, so text and conversation identify it."""
@@ -427,7 +367,7 @@ class TwitterPublisher(Publisher):
             "max_results": 100,
             "post.fields": "created_at,conversation_id",
         }
-        since = loaded(PreparedTweet, prepared).since
+        since = kit.loaded(PreparedTweet, prepared).since
         if since:
             params["start_time"] = since
         try:
@@ -438,7 +378,7 @@ class TwitterPublisher(Publisher):
                 endpoint="timeline",
                 params=params,
             )
-        except (Retryable, Permanent):
+        except (kit.Retryable, kit.Permanent):
             return None
         if response.status_code != 200:
             return None
@@ -456,8 +396,8 @@ class TwitterPublisher(Publisher):
     # -- comments (replies) ------------------------------------------------------------------
 
     async def list_comments(
-        self, ctx: AccountContext, post: PublishedPost, since: datetime | None
-    ) -> Sequence[RemoteComment] | PostGone:
+        self, ctx: kit.AccountContext, post: kit.PublishedPost, since: datetime | None
+    ) -> Sequence[kit.RemoteComment] | kit.PostGone:
         """The replies in the post's conversation (search/recent: the last 7 days, up to
         `SEARCH_PAGES` pages; all of them, so that a deep reply's top-level ancestor is
         known). An app without search in its X plan is refused with 403: capture is off for
@@ -475,7 +415,7 @@ class TwitterPublisher(Publisher):
                 ctx, "GET", "/2/tweets/search/recent", endpoint="search", params=params
             )
             if response.status_code == 403:
-                raise Permanent(
+                raise kit.Permanent(
                     "Reading X replies needs an X API plan with search (GET "
                     "/2/tweets/search/recent); this app has none, so comment capture is off "
                     f"for X (replies can still be posted). X said: {x_message(response)}"
@@ -489,10 +429,10 @@ class TwitterPublisher(Publisher):
                 break
             params["next_token"] = next_token
         if not tweets and await self._gone(ctx, post.remote_id):
-            return PostGone("X no longer has this post")
+            return kit.PostGone("X no longer has this post")
         return flatten_replies(post.remote_id, ctx.account.external_id, tweets, users)
 
-    async def _gone(self, ctx: AccountScope, tweet_id: str) -> bool:
+    async def _gone(self, ctx: kit.AccountScope, tweet_id: str) -> bool:
         """Whether X says the post no longer exists (a 200 whose only content is a Not Found
         error); asked only when a conversation shows no replies."""
         response = await self._call(ctx, "GET", f"/2/tweets/{tweet_id}", endpoint="lookup")
@@ -503,7 +443,7 @@ class TwitterPublisher(Publisher):
         )
 
     async def send_comment(
-        self, ctx: AccountContext, post: PublishedPost, comment: CommentDraft
+        self, ctx: kit.AccountContext, post: kit.PublishedPost, comment: kit.CommentDraft
     ) -> str:
         """An X reply to the post, or to the comment named as parent. X refuses some (its
         words: "Reply to this conversation is not allowed…"): permanent."""
@@ -514,15 +454,15 @@ class TwitterPublisher(Publisher):
                 ctx, "POST", "/2/tweets", endpoint="tweets", creates=True, json=body
             )
             self._http.check(response, creates=True)
-        except OutcomeUnknown as unknown:
-            return await found_or_unknown(unknown, self.find_comment(ctx, post, comment))
+        except kit.OutcomeUnknown as unknown:
+            return await kit.found_or_unknown(unknown, self.find_comment(ctx, post, comment))
         data = response.json().get("data")
         if not isinstance(data, dict) or "id" not in data:
-            raise Permanent(x_message(response))
+            raise kit.Permanent(x_message(response))
         return str(data["id"])
 
     async def find_comment(
-        self, ctx: AccountContext, post: PublishedPost, comment: CommentDraft
+        self, ctx: kit.AccountContext, post: kit.PublishedPost, comment: kit.CommentDraft
     ) -> str | None:
         """The account's reply with this text to this parent, among its recent posts (the
         timeline needs no search plan). X refuses duplicate text from one account, so text
@@ -545,14 +485,14 @@ class TwitterPublisher(Publisher):
     metrics_batch: int = METRICS_BATCH
 
     async def fetch_metrics(
-        self, ctx: AccountContext, posts: Sequence[PublishedPost]
-    ) -> Mapping[str, MetricsResult]:
+        self, ctx: kit.AccountContext, posts: Sequence[kit.PublishedPost]
+    ) -> Mapping[str, kit.MetricsResult]:
         """`GET /2/tweets?ids=` for up to 100 posts; the non-public metrics only for posts
         young enough to have them (asking for them on an older post fails that post)."""
         cutoff = utcnow() - NON_PUBLIC_DAYS
         recent = [p for p in posts if p.published_at > cutoff]
         older = [p for p in posts if p.published_at <= cutoff]
-        found: dict[str, MetricsResult] = {}
+        found: dict[str, kit.MetricsResult] = {}
         for group, fields in (
             (recent, "public_metrics,non_public_metrics"),
             (older, "public_metrics"),
@@ -562,8 +502,8 @@ class TwitterPublisher(Publisher):
         return found
 
     async def _lookup(
-        self, ctx: AccountContext, posts: Sequence[PublishedPost], fields: str
-    ) -> dict[str, MetricsResult]:
+        self, ctx: kit.AccountContext, posts: Sequence[kit.PublishedPost], fields: str
+    ) -> dict[str, kit.MetricsResult]:
         response = await self._call(
             ctx,
             "GET",
@@ -574,7 +514,7 @@ class TwitterPublisher(Publisher):
         self._http.check(response)
         body = response.json()
         by_remote = {p.remote_id: p.post_id for p in posts}
-        found: dict[str, MetricsResult] = {}
+        found: dict[str, kit.MetricsResult] = {}
         for tweet in body.get("data") or []:
             post_id = by_remote.get(str(tweet.get("id")))
             if post_id is not None:
@@ -582,7 +522,7 @@ class TwitterPublisher(Publisher):
         for problem in body.get("errors") or []:
             post_id = by_remote.get(str(problem.get("resource_id") or problem.get("value")))
             if post_id is not None and str(problem.get("type", "")).endswith(NOT_FOUND):
-                found[post_id] = PostGone(str(problem.get("detail") or "Not Found"))
+                found[post_id] = kit.PostGone(str(problem.get("detail") or "Not Found"))
         return found
 
 
@@ -595,7 +535,7 @@ def _replied_to(tweet: dict[str, Any]) -> str | None:
 
 def flatten_replies(
     root: str, account_id: str, tweets: Sequence[dict[str, Any]], users: dict[str, dict[str, Any]]
-) -> list[RemoteComment]:
+) -> list[kit.RemoteComment]:
     """Replies as comments one level deep, each under its top-level reply."""
     tops = top_level_parents(root, {str(t["id"]): _replied_to(t) for t in tweets})
     comments = []
@@ -603,7 +543,7 @@ def flatten_replies(
         author = str(tweet.get("author_id") or "")
         user = users.get(author, {})
         comments.append(
-            RemoteComment(
+            kit.RemoteComment(
                 platform_comment_id=str(tweet["id"]),
                 parent_platform_comment_id=tops[str(tweet["id"])],
                 text=html.unescape(str(tweet.get("text", ""))),
@@ -618,10 +558,10 @@ def flatten_replies(
     return comments
 
 
-def x_snapshot(tweet: Mapping[str, Any]) -> MetricsSnapshot:
+def x_snapshot(tweet: Mapping[str, Any]) -> kit.MetricsSnapshot:
     """A post's metrics in the contract's names: public ones, then the owner-only ones
     (their impression count is the owner's, so it wins)."""
-    metrics: dict[str, Metric] = {}
+    metrics: dict[str, kit.Metric] = {}
     raw: dict[str, Any] = {}
     for field, names in (
         ("public_metrics", PUBLIC_METRICS),
@@ -635,7 +575,7 @@ def x_snapshot(tweet: Mapping[str, Any]) -> MetricsSnapshot:
             value = block.get(theirs)
             if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
                 metrics[ours] = str(value)
-    return MetricsSnapshot(metrics, raw)
+    return kit.MetricsSnapshot(metrics, raw)
 
 
 def build(
@@ -646,19 +586,19 @@ def build(
     )
 
 
-RULES = PlatformRules(
+RULES = kit.PlatformRules(
     name="twitter",
     content_platforms=("twitter",),
     # PR + specs/x/twitter-text/config/v3.json: maxWeightedTweetLength 280, URLs 23.
-    text_limits=(TextLimit(280, Count.X_WEIGHTED),),
+    text_limits=(kit.TextLimit(280, kit.Count.X_WEIGHTED),),
     # PR, PN 1.3: up to 4 photos, or 1 GIF, or 1 video (types unknown until download).
-    media=MediaCount(0, 4),
+    media=kit.MediaCount(0, 4),
     # PN 1.3 (X docs): image <= 5 MB, GIF <= 15 MB, video <= 512 MB and 0.5-140 s.
-    files=FileRules(
-        video_types=frozenset({MP4, MOV}),
-        max_image_bytes=5 * MB,
-        max_gif_bytes=15 * MB,
-        max_video_bytes=512 * MB,
+    files=kit.FileRules(
+        video_types=frozenset({kit.MP4, kit.MOV}),
+        max_image_bytes=5 * kit.MB,
+        max_gif_bytes=15 * kit.MB,
+        max_video_bytes=512 * kit.MB,
         min_video_seconds=0.5,
         max_video_seconds=140,
         gif_alone=True,
@@ -678,7 +618,7 @@ SPEC = PlatformSpec(
     # platform-notes 1.5: POST /2/tweets 100 per 15 min per user, 10,000 per 24 h per app.
     budgets=PlatformBudgets(account=Budget(100, 900), app=Budget(10_000, DAY)),
     # The contract's "Comments": a reply is a post, weighed as one.
-    comments=CommentRules(TextLimit(280, Count.X_WEIGHTED)),
+    comments=CommentRules(kit.TextLimit(280, kit.Count.X_WEIGHTED)),
     # Contract section 9: X reads cost money, so fewer checkpoints.
     analytics_checkpoints=(timedelta(hours=24), timedelta(days=7), timedelta(days=30)),
 )

@@ -17,18 +17,9 @@ import httpx
 import orjson
 
 from masthead.config import Settings
-from masthead.domain.rules import FieldRule, FileRules, Kind, MediaCount, PlatformRules
 from masthead.net.guard import BlockedDestination
 from masthead.net.session import GuardedSession, connection_failed
-from masthead.platforms.base import (
-    AnswerLost,
-    Permanent,
-    PublishContext,
-    Publisher,
-    Retryable,
-    SentItem,
-)
-from masthead.platforms.http import retry_after
+from masthead.platforms import kit
 from masthead.platforms.spec import PlatformSpec
 
 SIGNATURE_HEADER = "X-Masthead-Signature"
@@ -46,7 +37,7 @@ def sign(secret: str, timestamp: int, body: bytes) -> str:
 WEBHOOK = "webhook"
 
 
-class WebhookPublisher(Publisher):
+class WebhookPublisher(kit.Publisher):
     platform: ClassVar[str] = WEBHOOK
 
     def __init__(
@@ -54,20 +45,24 @@ class WebhookPublisher(Publisher):
     ) -> None:
         self._session = GuardedSession(allow=allow, timeout=timeout, only_allowed=only_allowed)
 
-    async def send(self, ctx: PublishContext, position: int, prepared: dict[str, Any]) -> SentItem:
+    async def send(
+        self, ctx: kit.PublishContext, position: int, prepared: dict[str, Any]
+    ) -> kit.SentItem:
         return await self._deliver(ctx, position, redelivery=False)
 
     async def reconcile(
-        self, ctx: PublishContext, position: int, prepared: dict[str, Any]
-    ) -> SentItem | None:
+        self, ctx: kit.PublishContext, position: int, prepared: dict[str, Any]
+    ) -> kit.SentItem | None:
         """Whether the lost delivery arrived cannot be asked: deliver again, same id. If this
         answer is lost too, the next attempt delivers again (Retryable here: ask later)."""
         try:
             return await self._deliver(ctx, position, redelivery=True)
-        except AnswerLost as exc:
-            raise Retryable(exc.message) from exc
+        except kit.AnswerLost as exc:
+            raise kit.Retryable(exc.message) from exc
 
-    async def _deliver(self, ctx: PublishContext, position: int, *, redelivery: bool) -> SentItem:
+    async def _deliver(
+        self, ctx: kit.PublishContext, position: int, *, redelivery: bool
+    ) -> kit.SentItem:
         url = str(ctx.target.get("url", ""))
         item = ctx.items[position]
         body = orjson.dumps(
@@ -98,22 +93,22 @@ class WebhookPublisher(Publisher):
         try:
             response = await self._session.post(url, body, headers)
         except BlockedDestination as exc:
-            raise Permanent(f"Webhook URL refused: {exc.reason}") from exc
+            raise kit.Permanent(f"Webhook URL refused: {exc.reason}") from exc
         except (aiohttp.ClientError, TimeoutError) as exc:
             if connection_failed(exc):
-                raise Retryable(f"Webhook unreachable: {exc or type(exc).__name__}") from exc
-            raise AnswerLost(
+                raise kit.Retryable(f"Webhook unreachable: {exc or type(exc).__name__}") from exc
+            raise kit.AnswerLost(
                 f"the webhook request was sent but no answer came back ({type(exc).__name__})"
             ) from exc
         if 200 <= response.status < 300:
-            return SentItem(remote_id=ctx.post_id, public_url=url)
+            return kit.SentItem(remote_id=ctx.post_id, public_url=url)
         reason = f"Webhook answered {response.status} {response.reason}".rstrip()
         if response.status in RETRYABLE_STATUSES:
-            raise Retryable(reason, retry_after(response.headers))
+            raise kit.Retryable(reason, kit.retry_after(response.headers))
         if 300 <= response.status < 400:
             location = response.headers.get("location", "")
-            raise Permanent(f"{reason} to {location}; use the final URL as target.url")
-        raise Permanent(reason)
+            raise kit.Permanent(f"{reason} to {location}; use the final URL as target.url")
+        raise kit.Permanent(reason)
 
     async def aclose(self) -> None:
         await self._session.aclose()
@@ -131,15 +126,15 @@ def build(
     )
 
 
-RULES = PlatformRules(
+RULES = kit.PlatformRules(
     name="webhook",
     # Contract section 2: the webhook target pairs with "other"; "webhook" is accepted too.
     content_platforms=("other", "webhook"),
     text_or_media_required=False,  # PR: any content; the receiver decides
-    media=MediaCount(0, None),  # PR: any
+    media=kit.MediaCount(0, None),  # PR: any
     # The receiver decides: any accepted file, any number.
-    files=FileRules(max_videos=None, mixed=True),
-    fields=(FieldRule("url", Kind.WEBHOOK_URL, required=True),),  # PR, contract section 4
+    files=kit.FileRules(max_videos=None, mixed=True),
+    fields=(kit.FieldRule("url", kit.Kind.WEBHOOK_URL, required=True),),  # PR, contract section 4
 )
 """What a post to webhook may carry; validation reads it through the registry."""
 

@@ -23,49 +23,8 @@ import httpx
 from masthead.config import OAuthApp, Settings
 from masthead.domain.budgets import DAY, Budget, PlatformBudgets
 from masthead.domain.comments import CommentRules
-from masthead.domain.rules import (
-    Count,
-    FieldRule,
-    FileRules,
-    Kind,
-    MediaCount,
-    PlatformRules,
-    TextLimit,
-    boolean,
-)
-from masthead.platforms.base import (
-    AccountContext,
-    AccountDisconnected,
-    CommentDraft,
-    ConnectedAccount,
-    ConnectedSubaccount,
-    MediaFile,
-    MediaSource,
-    MetricsResult,
-    MetricsSnapshot,
-    OutcomeUnknown,
-    Permanent,
-    PostGone,
-    PublishContext,
-    PublishedPost,
-    Publisher,
-    PublishError,
-    RemoteComment,
-    Retryable,
-    SentItem,
-)
-from masthead.platforms.http import PlatformHttp, new_client, retry_after
-from masthead.platforms.metrics import chunked, counts
-from masthead.platforms.oauth import (
-    AppOAuth,
-    credentials_from_token_response,
-    exchanged_credentials,
-    post_token,
-    with_client,
-)
-from masthead.platforms.seams import loaded, stored
+from masthead.platforms import kit
 from masthead.platforms.spec import PlatformSpec, Subaccount
-from masthead.platforms.tokens import RefreshTokenSpent, TokenKeeper
 from masthead.timeutil import parse_time, utcnow
 
 COMMENTS_SCOPE = "https://www.googleapis.com/auth/youtube.force-ssl"
@@ -101,17 +60,14 @@ GONE_REASONS = frozenset({"videoNotFound"})
 
 def google_reason(response: httpx.Response) -> tuple[str, str]:
     """(reason, message) of a Google JSON error; the status line when the body says nothing."""
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if isinstance(body, dict) and isinstance(body.get("error"), dict):
+    body = kit.json_object(response) or {}
+    if isinstance(body.get("error"), dict):
         error = body["error"]
         errors = error.get("errors") or [{}]
         first = errors[0] if isinstance(errors[0], dict) else {}
         reason = str(first.get("reason") or error.get("status") or "")
         return reason, str(error.get("message") or first.get("message") or reason)
-    if isinstance(body, dict) and isinstance(body.get("error"), str):
+    if isinstance(body.get("error"), str):
         return str(body["error"]), str(body.get("error_description") or body["error"])
     return "", f"YouTube answered HTTP {response.status_code}"
 
@@ -133,7 +89,7 @@ def video_resource(target: dict[str, Any], description: str) -> dict[str, Any]:
     return {"snippet": {"title": target["title"], "description": description}, "status": status}
 
 
-class GoogleOAuth(AppOAuth):
+class GoogleOAuth(kit.AppOAuth):
     """Google's OAuth 2.0 web-server flow with PKCE and offline access (a refresh token)."""
 
     platform = "youtube"
@@ -150,35 +106,16 @@ class GoogleOAuth(AppOAuth):
         self._token_url = token_url
 
     async def exchange(self, code: str, verifier: str, redirect_uri: str) -> dict[str, Any]:
-        response = await self._token(
-            {
-                "grant_type": "authorization_code",
-                "code": code,
-                "redirect_uri": redirect_uri,
-                "code_verifier": verifier,
-            }
-        )
-        return exchanged_credentials("Google", response, lambda r: google_reason(r)[1])
+        response = await self._token(kit.code_grant(code, redirect_uri, verifier))
+        return kit.exchanged_credentials("Google", response, lambda r: google_reason(r)[1])
 
     async def refresh(self, current: dict[str, Any]) -> dict[str, Any]:
-        response = await self._token(
-            {"grant_type": "refresh_token", "refresh_token": str(current["refresh_token"])}
-        )
-        if response.status_code == 429 or response.status_code >= 500:
-            raise Retryable(f"Google could not refresh the token: {google_reason(response)[1]}")
-        reason, message = google_reason(response)
-        if reason == "invalid_client":
-            raise Permanent(
-                "Google refused this server's OAuth app (MASTHEAD_YOUTUBE_CLIENT_ID and "
-                f"MASTHEAD_YOUTUBE_CLIENT_SECRET): {message}"
-            )
-        if response.status_code != 200:
-            raise RefreshTokenSpent(message)
-        return credentials_from_token_response(response.json(), previous=current)
+        response = await self._token(kit.refresh_grant(current))
+        return kit.rotated_credentials("Google", response, google_reason, current, SPEC.prefix)
 
     async def _token(self, form: dict[str, str]) -> httpx.Response:
-        return await post_token(
-            self._client, "Google's", self._token_url, with_client(form, self._app)
+        return await kit.post_token(
+            self._client, "Google's", self._token_url, kit.with_client(form, self._app)
         )
 
 
@@ -192,7 +129,7 @@ class PreparedUpload:
     size: int
 
 
-class YouTubePublisher(Publisher):
+class YouTubePublisher(kit.HttpPublisher):
     platform: ClassVar[str] = "youtube"
     metrics_batch: int = METRICS_BATCH
 
@@ -212,36 +149,32 @@ class YouTubePublisher(Publisher):
         self._api = api_url.rstrip("/")
         self._chunk_size = chunk_size
         self._resume_pause = resume_pause
-        self._client = new_client(timeout, transport)
+        self._client = kit.new_client(timeout, transport)
         self._oauth = GoogleOAuth(app, token_url, self._client) if app is not None else None
         self.oauth = self._oauth
-        self._http = PlatformHttp(
+        self._http = kit.PlatformHttp.with_tokens(
             "YouTube",
             self._client,
             lambda answer, creates: None if answer.status_code < 300 else self._refused(answer),
-            TokenKeeper("YouTube", self._oauth, REFRESH_MARGIN),
+            self._oauth,
+            REFRESH_MARGIN,
         )
-
-    async def aclose(self) -> None:
-        await self._client.aclose()
 
     # -- accounts ----------------------------------------------------------------------------
 
-    async def connect(self, credentials: dict[str, Any]) -> ConnectedAccount:
+    async def connect(self, credentials: dict[str, Any]) -> kit.ConnectedAccount:
         """The token's channel, and its playlists as subaccounts (kind `playlist`)."""
-        token = str(credentials.get("access_token") or "")
-        if not token:
-            raise Permanent("A YouTube account needs an access token")
-        headers = {"Authorization": f"Bearer {token}"}
+        token = kit.given_token(credentials, "A YouTube account")
+        headers = kit.bearer(token)
         response = await self._get(
             "/youtube/v3/channels", {"part": "snippet", "mine": "true"}, headers
         )
         channels = response.json().get("items") or []
         if not channels:
-            raise Permanent("This Google account has no YouTube channel")
+            raise kit.Permanent("This Google account has no YouTube channel")
         channel = channels[0]
         snippet = channel.get("snippet") or {}
-        playlists: list[ConnectedSubaccount] = []
+        playlists: list[kit.ConnectedSubaccount] = []
         page: str | None = None
         while True:
             params = {"part": "snippet", "mine": "true", "maxResults": "50"}
@@ -250,13 +183,13 @@ class YouTubePublisher(Publisher):
             body = (await self._get("/youtube/v3/playlists", params, headers)).json()
             for item in body.get("items") or []:
                 title = str((item.get("snippet") or {}).get("title") or item["id"])
-                playlists.append(ConnectedSubaccount("playlist", str(item["id"]), title))
+                playlists.append(kit.ConnectedSubaccount("playlist", str(item["id"]), title))
             page = body.get("nextPageToken")
             if not page:
                 break
         title = str(snippet.get("title") or channel["id"])
         thumbnail = ((snippet.get("thumbnails") or {}).get("default") or {}).get("url")
-        return ConnectedAccount(
+        return kit.ConnectedAccount(
             external_id=str(channel["id"]),
             username=str(snippet.get("customUrl") or title),
             credentials=dict(credentials),
@@ -272,45 +205,45 @@ class YouTubePublisher(Publisher):
             "GET", f"{self._api}{path}", params=params, headers=headers
         )
         if response.status_code != 200:
-            raise Permanent(google_reason(response)[1])
+            raise kit.Permanent(google_reason(response)[1])
         return response
 
     # -- HTTP --------------------------------------------------------------------------------
 
     async def _call(
-        self, ctx: PublishContext, method: str, url: str, **kwargs: Any
+        self, ctx: kit.PublishContext, method: str, url: str, **kwargs: Any
     ) -> httpx.Response:
         """One authorised call; a 401 refreshes the token and tries once more (YouTube did
         not act on a request it refused to authorise). Transport errors raise httpx's."""
         return await self._http.authorised(ctx, method, url, sort_errors=False, **kwargs)
 
     @staticmethod
-    def _refused(response: httpx.Response) -> PublishError:
+    def _refused(response: httpx.Response) -> kit.PublishError:
         """YouTube's refusal of a call that created nothing, as the engine's error class."""
         reason, message = google_reason(response)
         status = response.status_code
         if reason == "quotaExceeded":
-            return Retryable(
+            return kit.Retryable(
                 f"YouTube quota exhausted for today ({message}); waiting for the quota day",
                 retry_after=until_quota_day(utcnow()),
             )
         if reason == "uploadLimitExceeded":
-            return Retryable(f"YouTube upload limit reached ({message})", retry_after=86400.0)
+            return kit.Retryable(f"YouTube upload limit reached ({message})", retry_after=86400.0)
         if status == 429 or status >= 500 or reason in RETRY_REASONS:
-            return Retryable(message, retry_after=retry_after(response.headers))
+            return kit.Retryable(message, retry_after=kit.retry_after(response.headers))
         if status == 401:
-            return AccountDisconnected(f"YouTube refused the account's token: {message}")
-        return Permanent(message)
+            return kit.AccountDisconnected(f"YouTube refused the account's token: {message}")
+        return kit.Permanent(message)
 
     # -- analytics ---------------------------------------------------------------------------
 
     async def fetch_metrics(
-        self, ctx: AccountContext, posts: Sequence[PublishedPost]
-    ) -> Mapping[str, MetricsResult]:
+        self, ctx: kit.AccountContext, posts: Sequence[kit.PublishedPost]
+    ) -> Mapping[str, kit.MetricsResult]:
         """`videos.list?part=statistics`, 50 ids a request. A video YouTube leaves out of the
         answer was deleted (or made private, which hides it from the API just the same)."""
-        results: dict[str, MetricsResult] = {}
-        for batch in chunked(posts, METRICS_BATCH):
+        results: dict[str, kit.MetricsResult] = {}
+        for batch in kit.chunked(posts, METRICS_BATCH):
             ids = ",".join(dict.fromkeys(post.remote_id for post in batch))
             response = await self._http.authorised(
                 ctx,
@@ -327,23 +260,23 @@ class YouTubePublisher(Publisher):
             for post in batch:
                 statistics = found.get(post.remote_id)
                 if statistics is None:
-                    results[post.post_id] = PostGone("Post no longer exists on youtube")
+                    results[post.post_id] = kit.PostGone("Post no longer exists on youtube")
                 else:
-                    results[post.post_id] = MetricsSnapshot(
-                        counts(statistics, STATISTICS), dict(statistics)
+                    results[post.post_id] = kit.MetricsSnapshot(
+                        kit.counts(statistics, STATISTICS), dict(statistics)
                     )
         return results
 
     # -- publishing --------------------------------------------------------------------------
 
-    async def prepare(self, ctx: PublishContext, position: int) -> dict[str, Any]:
+    async def prepare(self, ctx: kit.PublishContext, position: int) -> dict[str, Any]:
         """Open a resumable upload session (nothing is created until its last byte)."""
         if ctx.media is None:
-            raise Permanent("This server cannot read media files for YouTube")
+            raise kit.Permanent("This server cannot read media files for YouTube")
         item = ctx.items[position]
         file = await ctx.media.file(item.media_urls[0])
         if not file.is_video:
-            raise Permanent("YouTube takes exactly one video")
+            raise kit.Permanent("YouTube takes exactly one video")
         query = {
             "uploadType": "resumable",
             "part": "snippet,status",
@@ -361,30 +294,32 @@ class YouTubePublisher(Publisher):
                 },
             )
         except httpx.TransportError as exc:
-            raise Retryable(f"YouTube unreachable ({type(exc).__name__})") from exc
+            raise kit.Retryable(f"YouTube unreachable ({type(exc).__name__})") from exc
         if response.status_code != 200 or "location" not in response.headers:
             raise self._refused(response)
-        return stored(PreparedUpload(response.headers["location"], file.url, file.size))
+        return kit.stored(PreparedUpload(response.headers["location"], file.url, file.size))
 
-    async def send(self, ctx: PublishContext, position: int, prepared: dict[str, Any]) -> SentItem:
+    async def send(
+        self, ctx: kit.PublishContext, position: int, prepared: dict[str, Any]
+    ) -> kit.SentItem:
         """The upload. A token refresh that cannot be done mid-upload may come after the last
         byte left, so it is an unknown outcome here, never a retry with a new session."""
         try:
-            video = await self._upload(ctx, loaded(PreparedUpload, prepared), offset=0)
-        except Retryable as exc:
-            raise OutcomeUnknown(
+            video = await self._upload(ctx, kit.loaded(PreparedUpload, prepared), offset=0)
+        except kit.Retryable as exc:
+            raise kit.OutcomeUnknown(
                 f"the YouTube upload stopped ({exc.message}); its session may have completed"
             ) from exc
         return await self._published(ctx, video)
 
     async def reconcile(
-        self, ctx: PublishContext, position: int, prepared: dict[str, Any]
-    ) -> SentItem | None:
+        self, ctx: kit.PublishContext, position: int, prepared: dict[str, Any]
+    ) -> kit.SentItem | None:
         """Ask the stored session: the video if the upload completed, else finish the upload
         (the same session, so still at most one video); None if the session is gone."""
         if not prepared.get("session"):
             return None
-        upload = loaded(PreparedUpload, prepared)
+        upload = kit.loaded(PreparedUpload, prepared)
         state = await self._session_state(ctx, upload)
         if isinstance(state, dict):
             return await self._published(ctx, state)
@@ -393,13 +328,13 @@ class YouTubePublisher(Publisher):
         return await self._published(ctx, await self._upload(ctx, upload, offset=state))
 
     async def _upload(
-        self, ctx: PublishContext, upload: PreparedUpload, *, offset: int
+        self, ctx: kit.PublishContext, upload: PreparedUpload, *, offset: int
     ) -> dict[str, Any]:
         """PUT the bytes from `offset` in chunks; after an interruption, resume where the
         session says it stopped. Returns the Video resource YouTube answers at the end."""
         media = ctx.media
         if media is None:
-            raise Permanent("This server cannot read media files for YouTube")
+            raise kit.Permanent("This server cannot read media files for YouTube")
         file = await media.file(upload.url)
         total = upload.size
         resumes = 0
@@ -409,7 +344,7 @@ class YouTubePublisher(Publisher):
             except (httpx.TransportError, _ServerBusy) as exc:
                 resumes += 1
                 if resumes > RESUME_ATTEMPTS:
-                    raise OutcomeUnknown(
+                    raise kit.OutcomeUnknown(
                         f"the YouTube upload kept breaking ({exc}); the session may have completed"
                     ) from exc
                 await asyncio.sleep(self._resume_pause)
@@ -417,20 +352,20 @@ class YouTubePublisher(Publisher):
                 if isinstance(state, dict):
                     return state
                 if state is None:
-                    raise OutcomeUnknown("the YouTube upload session is gone") from exc
+                    raise kit.OutcomeUnknown("the YouTube upload session is gone") from exc
                 offset = state
                 continue
             if isinstance(result, dict):
                 return result
             offset = result
             if offset >= total:
-                raise OutcomeUnknown("YouTube took every byte but did not say what it made")
+                raise kit.OutcomeUnknown("YouTube took every byte but did not say what it made")
 
     async def _put_from(
         self,
-        ctx: PublishContext,
-        media: MediaSource,
-        file: MediaFile,
+        ctx: kit.PublishContext,
+        media: kit.MediaSource,
+        file: kit.MediaFile,
         upload: PreparedUpload,
         offset: int,
     ) -> dict[str, Any] | int:
@@ -459,11 +394,11 @@ class YouTubePublisher(Publisher):
                 continue
             if response.status_code >= 500:
                 raise _ServerBusy(google_reason(response)[1])
-            raise Permanent(google_reason(response)[1])
+            raise kit.Permanent(google_reason(response)[1])
         return total
 
     async def _session_state(
-        self, ctx: PublishContext, upload: PreparedUpload
+        self, ctx: kit.PublishContext, upload: PreparedUpload
     ) -> dict[str, Any] | int | None:
         """The video (upload complete), the next offset to send (308), or None when the
         session no longer exists (404/410)."""
@@ -477,7 +412,7 @@ class YouTubePublisher(Publisher):
                 headers={"Content-Range": f"bytes */{total}"},
             )
         except httpx.TransportError as exc:
-            raise OutcomeUnknown(
+            raise kit.OutcomeUnknown(
                 f"YouTube could not say how far the upload got ({type(exc).__name__})"
             ) from exc
         if response.status_code in (200, 201):
@@ -487,12 +422,12 @@ class YouTubePublisher(Publisher):
             return _received(response)
         if response.status_code in (404, 410):
             return None
-        raise OutcomeUnknown(
+        raise kit.OutcomeUnknown(
             f"YouTube answered {response.status_code} about the upload session "
             f"({google_reason(response)[1]})"
         )
 
-    async def _published(self, ctx: PublishContext, video: dict[str, Any]) -> SentItem:
+    async def _published(self, ctx: kit.PublishContext, video: dict[str, Any]) -> kit.SentItem:
         """The sent item for a created video, after its thumbnail and playlists. Those
         cannot undo the video, so their failures are kept as warnings on the item."""
         video_id = str(video["id"])
@@ -503,9 +438,9 @@ class YouTubePublisher(Publisher):
         for playlist in ctx.target.get("playlistIds") or []:
             warnings += await self._add_to_playlist(ctx, video_id, str(playlist))
         data: dict[str, Any] = {"warnings": warnings} if warnings else {}
-        return SentItem(video_id, f"https://www.youtube.com/watch?v={video_id}", data)
+        return kit.SentItem(video_id, f"https://www.youtube.com/watch?v={video_id}", data)
 
-    async def _thumbnail(self, ctx: PublishContext, video_id: str, url: str) -> list[str]:
+    async def _thumbnail(self, ctx: kit.PublishContext, video_id: str, url: str) -> list[str]:
         if ctx.media is None:
             return ["thumbnail not set: this server cannot read media files"]
         try:
@@ -519,14 +454,14 @@ class YouTubePublisher(Publisher):
                 content=data,
                 headers={"Content-Type": file.content_type},
             )
-        except (httpx.TransportError, Permanent, Retryable) as exc:
+        except (httpx.TransportError, kit.Permanent, kit.Retryable) as exc:
             return [f"thumbnail not set: {exc}"]
         if response.status_code != 200:
             return [f"thumbnail not set: {google_reason(response)[1]}"]
         return []
 
     async def _add_to_playlist(
-        self, ctx: PublishContext, video_id: str, playlist: str
+        self, ctx: kit.PublishContext, video_id: str, playlist: str
     ) -> list[str]:
         """Insert unless the video is already there (a reconcile may run this twice)."""
         base = f"{self._api}/youtube/v3/playlistItems"
@@ -550,7 +485,7 @@ class YouTubePublisher(Publisher):
                     }
                 },
             )
-        except (httpx.TransportError, Permanent, Retryable) as exc:
+        except (httpx.TransportError, kit.Permanent, kit.Retryable) as exc:
             return [f"not added to playlist {playlist}: {exc}"]
         if response.status_code != 200:
             return [f"not added to playlist {playlist}: {google_reason(response)[1]}"]
@@ -559,7 +494,13 @@ class YouTubePublisher(Publisher):
     # -- comments ----------------------------------------------------------------------------
 
     async def _comments_call(
-        self, ctx: AccountContext, method: str, path: str, *, creates: bool = False, **kwargs: Any
+        self,
+        ctx: kit.AccountContext,
+        method: str,
+        path: str,
+        *,
+        creates: bool = False,
+        **kwargs: Any,
     ) -> httpx.Response:
         """One comments call, its refusal read as the engine needs: comments turned off named
         as such, and a 5xx to an insert an unknown outcome (YouTube may have made it)."""
@@ -570,23 +511,23 @@ class YouTubePublisher(Publisher):
             return response
         reason, message = google_reason(response)
         if reason == COMMENTS_OFF:
-            raise Permanent(f"Comments are turned off on this YouTube video: {message}")
+            raise kit.Permanent(f"Comments are turned off on this YouTube video: {message}")
         if reason in GONE_REASONS:
             raise _VideoGone(message)
         if reason == "insufficientPermissions":
-            raise Permanent(
+            raise kit.Permanent(
                 "The YouTube account was connected without permission to read and post "
                 f"comments ({COMMENTS_SCOPE}): reconnect it. YouTube said: {message}"
             )
         if creates and response.status_code >= 500 and response.status_code != 503:
-            raise OutcomeUnknown(
+            raise kit.OutcomeUnknown(
                 f"YouTube answered {response.status_code} to the comment ({message})"
             )
         raise self._refused(response)
 
     async def list_comments(
-        self, ctx: AccountContext, post: PublishedPost, since: datetime | None
-    ) -> Sequence[RemoteComment] | PostGone:
+        self, ctx: kit.AccountContext, post: kit.PublishedPost, since: datetime | None
+    ) -> Sequence[kit.RemoteComment] | kit.PostGone:
         """The video's comment threads, newest first, up to `COMMENT_PAGES` pages, with all
         their replies (a thread carries at most 5 inline; the rest by comments.list). YouTube
         nests one level only, so a reply's parent is always a top-level comment."""
@@ -597,13 +538,13 @@ class YouTubePublisher(Publisher):
             "order": "time",
             "textFormat": "plainText",
         }
-        comments: list[RemoteComment] = []
+        comments: list[kit.RemoteComment] = []
         me = ctx.account.external_id
         for _ in range(COMMENT_PAGES):
             try:
                 response = await self._comments_call(ctx, "GET", "commentThreads", params=params)
             except _VideoGone as gone:
-                return PostGone(gone.message)
+                return kit.PostGone(gone.message)
             body = response.json()
             for thread in body.get("items") or []:
                 top = (thread.get("snippet") or {}).get("topLevelComment") or {}
@@ -618,7 +559,7 @@ class YouTubePublisher(Publisher):
             params["pageToken"] = str(page)
         return comments
 
-    async def _replies(self, ctx: AccountContext, parent: str) -> list[dict[str, Any]]:
+    async def _replies(self, ctx: kit.AccountContext, parent: str) -> list[dict[str, Any]]:
         params = {
             "part": "snippet",
             "parentId": parent,
@@ -636,7 +577,7 @@ class YouTubePublisher(Publisher):
         return replies
 
     async def send_comment(
-        self, ctx: AccountContext, post: PublishedPost, comment: CommentDraft
+        self, ctx: kit.AccountContext, post: kit.PublishedPost, comment: kit.CommentDraft
     ) -> str:
         """commentThreads.insert for a top-level comment, comments.insert with
         `snippet.parentId` for a reply; the answer's comment id."""
@@ -665,19 +606,19 @@ class YouTubePublisher(Publisher):
         return str(made["id"])
 
     async def find_comment(
-        self, ctx: AccountContext, post: PublishedPost, comment: CommentDraft
+        self, ctx: kit.AccountContext, post: kit.PublishedPost, comment: kit.CommentDraft
     ) -> str | None:
         """The channel's comment with this text: among the parent's replies, or among the
         video's newest top-level comments."""
         parent = comment.parent_platform_comment_id
         me = ctx.account.external_id
         if parent is not None:
-            found: Sequence[RemoteComment] = [
+            found: Sequence[kit.RemoteComment] = [
                 _comment(reply, parent, me) for reply in await self._replies(ctx, parent)
             ]
         else:
             listed = await self.list_comments(ctx, post, None)
-            found = [] if isinstance(listed, PostGone) else listed
+            found = [] if isinstance(listed, kit.PostGone) else listed
         for candidate in found:
             if (
                 candidate.is_author
@@ -688,14 +629,14 @@ class YouTubePublisher(Publisher):
         return None
 
 
-class _VideoGone(Permanent):
+class _VideoGone(kit.Permanent):
     """YouTube says the video is not there (deleted, or made private by its owner)."""
 
 
-def _comment(resource: dict[str, Any], parent: str | None, me: str) -> RemoteComment:
+def _comment(resource: dict[str, Any], parent: str | None, me: str) -> kit.RemoteComment:
     snippet = resource.get("snippet") or {}
     author = str((snippet.get("authorChannelId") or {}).get("value") or "")
-    return RemoteComment(
+    return kit.RemoteComment(
         platform_comment_id=str(resource["id"]),
         parent_platform_comment_id=parent,
         text=str(snippet.get("textOriginal") or snippet.get("textDisplay") or ""),
@@ -720,7 +661,7 @@ def _received(response: httpx.Response) -> int:
 
 
 async def _pieces(
-    media: MediaSource, file: MediaFile, offset: int, size: int
+    media: kit.MediaSource, file: kit.MediaFile, offset: int, size: int
 ) -> AsyncIterator[tuple[int, bytes]]:
     """(start, bytes) chunks of `size` from `offset` (chunk boundaries follow the offset, so
     every chunk but the last stays a multiple of 256 KiB when the offset is one)."""
@@ -751,36 +692,36 @@ def build(
     )
 
 
-RULES = PlatformRules(
+RULES = kit.PlatformRules(
     name="youtube",
     content_platforms=("youtube",),
     # PR, BR 3 (fn2 client): the description is ≤ 5000 bytes, without < or >.
-    text_limits=(TextLimit(5000, Count.UTF8_BYTES),),
+    text_limits=(kit.TextLimit(5000, kit.Count.UTF8_BYTES),),
     text_forbidden_chars="<>",
-    media=MediaCount(1, 1),  # PR: exactly 1 video
+    media=kit.MediaCount(1, 1),  # PR: exactly 1 video
     # PR: exactly one video; YouTube takes MP4, MOV and WebM.
-    files=FileRules(image_types=frozenset(), max_videos=1),
+    files=kit.FileRules(image_types=frozenset(), max_videos=1),
     fields=(
         # PR, BR 3: title 1–100 characters, no < or >.
-        FieldRule(
+        kit.FieldRule(
             "title",
-            Kind.STRING,
+            kit.Kind.STRING,
             required=True,
             non_blank=True,
             max_length=100,
             forbidden_chars="<>",
         ),
-        FieldRule(
+        kit.FieldRule(
             "privacyStatus",
-            Kind.ENUM,
+            kit.Kind.ENUM,
             required=True,
             choices=("private", "public", "unlisted"),
         ),
-        boolean("shouldNotifySubscribers", required=True),
-        boolean("isMadeForKids"),
-        boolean("containsSyntheticMedia"),
-        FieldRule("thumbnailUrl", Kind.HTTP_URL),  # BR 3 (newer docs)
-        FieldRule("playlistIds", Kind.STRING_LIST),  # BR 3: maximum NOT FOUND
+        kit.boolean("shouldNotifySubscribers", required=True),
+        kit.boolean("isMadeForKids"),
+        kit.boolean("containsSyntheticMedia"),
+        kit.FieldRule("thumbnailUrl", kit.Kind.HTTP_URL),  # BR 3 (newer docs)
+        kit.FieldRule("playlistIds", kit.Kind.STRING_LIST),  # BR 3: maximum NOT FOUND
     ),
 )
 """What a post to youtube may carry; validation reads it through the registry."""
@@ -795,5 +736,5 @@ SPEC = PlatformSpec(
     subaccount=Subaccount("playlist"),
     # platform-notes 9: videos.insert has its own bucket, 100 calls a day by default.
     budgets=PlatformBudgets(app=Budget(100, DAY)),
-    comments=CommentRules(TextLimit(10_000, Count.CODE_POINTS)),  # contract section 10
+    comments=CommentRules(kit.TextLimit(10_000, kit.Count.CODE_POINTS)),  # contract section 10
 )

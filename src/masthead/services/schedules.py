@@ -14,6 +14,7 @@ from masthead.domain.states import EDITABLE_STATES
 from masthead.domain.validation import parse_post, parse_scheduled_time
 from masthead.media.library import MediaLibrary
 from masthead.platforms.registry import RULES
+from masthead.platforms.webhook import WEBHOOK
 from masthead.services import accounts as account_rules
 from masthead.services.errors import ApiError
 from masthead.services.post_media import check_hosted, ingest_accepted
@@ -138,7 +139,7 @@ async def _item(db: Database, row: post_store.ScheduleRow) -> dict[str, Any]:
     assert post.scheduled_at is not None
     sub = account_rules.subaccount_of(draft_from_json(post.draft))
     account = None
-    if row.account_status == "connected" or post.platform == "webhook":
+    if row.account_status == "connected" or post.platform == WEBHOOK:
         sub_name = None
         if sub is not None:
             sub_name = await db.read(
