@@ -5,7 +5,8 @@ OpenAPI (`../shared/specs/pinterest/v5/openapi.json`) with openapi-core, and so 
 own successful answers; anything that does not conform is recorded in `invalid`, which the
 tests assert stays empty. Like Pinterest, the fake pulls `image_url` media over HTTP from the
 URL it is given (Masthead's public URL of the file), so a wrong public URL fails the pin.
-Faults are queued per operation with `fail_next` (tests.fakes.http.FAULTS).
+Faults are queued per operation with `fail_next` (tests.fakes.http.FAULTS, and `forbidden`:
+a 403 refusal of that one call, the OpenAPI's example for a board or Pin the token may not read).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from tests.fakes.http import Dropped, FakeServer
+from tests.fakes.http import FAULTS, Dropped, FakeServer
 
 SPECS = Path(__file__).resolve().parents[2].parent / "shared" / "specs"
 OPENAPI = SPECS / "pinterest" / "v5" / "openapi.json"
@@ -118,6 +119,7 @@ class Pin:
 
 class FakePinterest(FakeServer):
     name = "fake Pinterest"
+    fault_names = FAULTS | {"forbidden"}
 
     def __init__(self, *, client_id: str = "pin-client", client_secret: str = "pin-secret") -> None:
         super().__init__()
@@ -381,6 +383,8 @@ class FakePinterest(FakeServer):
                 status_code=429,
                 headers={"retry-after": str(self.rate_limit_seconds)},
             )
+        if fault == "forbidden":
+            return error(403, 403, "Not authorized to access board or Pin.")
         if fault == "unavailable":
             return JSONResponse(
                 {"code": 0, "message": "Service unavailable"},

@@ -65,7 +65,7 @@ from masthead.platforms.meta import (
     poll,
     user_credentials,
 )
-from masthead.platforms.metrics import as_count, counts
+from masthead.platforms.metrics import as_count, counts, each_post
 from masthead.platforms.seams import loaded, stored
 from masthead.platforms.spec import PlatformSpec, Subaccount
 
@@ -178,24 +178,21 @@ class FacebookPublisher(GraphPublisher):
     ) -> Mapping[str, MetricsResult]:
         """One request per post, with its Page's token: a feed post's share and comment
         counts and insights inline; a reel's video insights (plays, not views)."""
-        results: dict[str, MetricsResult] = {}
-        for post in posts:
+
+        async def read(post: PublishedPost) -> MetricsResult:
             kind = str(post.data.get("kind") or "feed")
             if kind in STORIES:
-                results[post.post_id] = MetricsUnavailable(
-                    "Analytics are not available for facebook stories"
-                )
-                continue
+                return MetricsUnavailable("Analytics are not available for facebook stories")
             token = await self._page_token(ctx, str(post.target.get("pageId") or ""))
             reel = kind == "reel"
             body = await self._graph.read(
                 post.remote_id, token, params={"fields": REEL_FIELDS if reel else POST_FIELDS}
             )
             if body is None:
-                results[post.post_id] = PostGone("Post no longer exists on facebook")
-                continue
-            results[post.post_id] = reel_metrics(body) if reel else post_metrics(body)
-        return results
+                return PostGone("Post no longer exists on facebook")
+            return reel_metrics(body) if reel else post_metrics(body)
+
+        return await each_post(posts, read)
 
     # -- prepare -----------------------------------------------------------------------------
 

@@ -65,7 +65,7 @@ from masthead.platforms.meta import (
     poll,
     user_credentials,
 )
-from masthead.platforms.metrics import counts
+from masthead.platforms.metrics import counts, each_post
 from masthead.platforms.seams import loaded, stored
 from masthead.platforms.spec import PlatformSpec
 
@@ -157,8 +157,8 @@ class InstagramPublisher(GraphPublisher):
     ) -> Mapping[str, MetricsResult]:
         """Per media: its product type, then the insights that type has (two requests)."""
         token = self._token(ctx)
-        results: dict[str, MetricsResult] = {}
-        for post in posts:
+
+        async def read(post: PublishedPost) -> MetricsResult:
             media = await self._graph.read(
                 post.remote_id, token, params={"fields": "media_product_type"}
             )
@@ -170,13 +170,13 @@ class InstagramPublisher(GraphPublisher):
                     f"{post.remote_id}/insights", token, params={"metric": metric}
                 )
             if insights is None:  # gone before, or between, the two requests
-                results[post.post_id] = PostGone("Post no longer exists on instagram")
-                continue
+                return PostGone("Post no longer exists on instagram")
             raw = insight_values(insights)
-            results[post.post_id] = MetricsSnapshot(
+            return MetricsSnapshot(
                 counts(raw, INSIGHTS.items()), {"media_product_type": product, **raw}
             )
-        return results
+
+        return await each_post(posts, read)
 
     # -- prepare -----------------------------------------------------------------------------
 

@@ -58,7 +58,7 @@ from masthead.platforms.base import (
     SentItem,
 )
 from masthead.platforms.http import PlatformHttp, new_client, refusal
-from masthead.platforms.metrics import as_ratio, chunked, counts
+from masthead.platforms.metrics import as_ratio, chunked, counts, each_post
 from masthead.platforms.oauth import (
     AppOAuth,
     exchanged_credentials,
@@ -362,14 +362,16 @@ class LinkedInPublisher(Publisher):
         app has r_member_postAnalytics, else not measured."""
         results: dict[str, MetricsResult] = {}
         by_page: dict[str, list[PublishedPost]] = {}
+        members: list[PublishedPost] = []
         for post in posts:
             page = post.target.get("pageId")
             if page not in (None, ""):
                 by_page.setdefault(str(page), []).append(post)
             elif self._member_analytics:
-                results[post.post_id] = await self._member_metrics(ctx, post)
+                members.append(post)
             else:
                 results[post.post_id] = MetricsUnavailable(UNAVAILABLE)
+        results |= await each_post(members, lambda post: self._member_metrics(ctx, post))
         for page, page_posts in by_page.items():
             for batch in chunked(page_posts, METRICS_BATCH):
                 results |= await self._page_metrics(ctx, page, batch)

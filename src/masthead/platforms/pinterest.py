@@ -57,7 +57,7 @@ from masthead.platforms.base import (
     SentItem,
 )
 from masthead.platforms.http import PlatformHttp, new_client, refusal
-from masthead.platforms.metrics import as_ratio, counts
+from masthead.platforms.metrics import as_ratio, counts, each_post
 from masthead.platforms.oauth import (
     AppOAuth,
     exchanged_credentials,
@@ -376,8 +376,8 @@ class PinterestPublisher(Publisher):
     ) -> Mapping[str, MetricsResult]:
         """`GET /pins/{id}/analytics` over the days since publishing (at most 90)."""
         today = utcnow().date()
-        results: dict[str, MetricsResult] = {}
-        for post in posts:
+
+        async def read(post: PublishedPost) -> MetricsResult:
             start = max(post.published_at.date(), today - timedelta(days=ANALYTICS_DAYS - 1))
             video = post.data.get("mediaType") == VIDEO
             response = await self._http.authorised(
@@ -391,10 +391,10 @@ class PinterestPublisher(Publisher):
                 },
             )
             if response.status_code == 404:
-                results[post.post_id] = PostGone("Post no longer exists on pinterest")
-                continue
-            results[post.post_id] = pin_snapshot(self._http.check(response).json())
-        return results
+                return PostGone("Post no longer exists on pinterest")
+            return pin_snapshot(self._http.check(response).json())
+
+        return await each_post(posts, read)
 
     async def _find(
         self, ctx: PublishContext, position: int, prepared: dict[str, Any]

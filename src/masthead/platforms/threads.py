@@ -70,7 +70,7 @@ from masthead.platforms.base import (
 )
 from masthead.platforms.http import PlatformHttp, new_client, retry_after
 from masthead.platforms.meta import MISSING_OBJECT, graph_error, insight_values, regain_seconds
-from masthead.platforms.metrics import counts
+from masthead.platforms.metrics import counts, each_post
 from masthead.platforms.oauth import OAuthProvider
 from masthead.platforms.seams import loaded, stored
 from masthead.platforms.settle import found_or_unknown
@@ -475,18 +475,18 @@ class ThreadsPublisher(Publisher):
         self, ctx: AccountContext, posts: Sequence[PublishedPost]
     ) -> Mapping[str, MetricsResult]:
         """`GET /{media}/insights`, one request per post (Threads takes no list of ids)."""
-        results: dict[str, MetricsResult] = {}
-        for post in posts:
+
+        async def read(post: PublishedPost) -> MetricsResult:
             response = await self._call(
                 ctx, "GET", f"/{post.remote_id}/insights", params={"metric": INSIGHTS}
             )
             error = MetaError(response) if response.status_code >= 400 else None
             if error is not None and (error.code, error.subcode) == MISSING_OBJECT:
-                results[post.post_id] = PostGone("Post no longer exists on threads")
-                continue
+                return PostGone("Post no longer exists on threads")
             raw = insight_values(self._http.check(response).json())
-            results[post.post_id] = MetricsSnapshot(counts(raw, INSIGHT_NAMES), raw)
-        return results
+            return MetricsSnapshot(counts(raw, INSIGHT_NAMES), raw)
+
+        return await each_post(posts, read)
 
     # -- containers --------------------------------------------------------------------------
 
