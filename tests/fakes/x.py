@@ -616,9 +616,8 @@ class FakeX(FakeServer):
 
     def _lookup(self, request: Request, user: User) -> Response:
         """GET /2/tweets: the posts found, a not-found problem for each missing id and a
-        not-authorized problem for each withheld one. The
-        owner-only block is refused (the whole request, as X does) for another user's post
-        or one older than 30 days."""
+        not-authorized problem for each withheld one. The owner-only block is refused (the
+        whole request, as X does) for another user's post or one older than 30 days."""
         ids = request.query_params["ids"].split(",")
         fields = set(request.query_params.get("post.fields", "").split(","))
         fault = request.state.fault
