@@ -21,7 +21,7 @@ from masthead.platforms.base import (
 from masthead.platforms.linkedin import LinkedInPublisher
 from masthead.platforms.oauth import credentials_from_token_response
 from tests.fakes.linkedin import ACTIVE_VERSIONS, ALL_SCOPES, FakeLinkedIn, Member, Organization
-from tests.support.metrics import account, published
+from tests.support.metrics import account, measured, published
 
 
 def publisher_for(fake: FakeLinkedIn, *, member_analytics: bool = False) -> LinkedInPublisher:
@@ -168,10 +168,7 @@ async def test_a_members_deleted_post_between_two_is_gone_alone(
         )
     finally:
         await publisher.aclose()
-    impressions = {
-        key: answer.metrics for key, answer in result.items() if isinstance(answer, MetricsSnapshot)
-    }
-    assert impressions == {
+    assert measured(result) == {
         f"p-{first.urn}": {"impressionsCount": "1"},
         f"p-{last.urn}": {"impressionsCount": "3"},
     }

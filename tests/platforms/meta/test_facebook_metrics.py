@@ -20,7 +20,7 @@ from masthead.platforms.base import (
 from masthead.platforms.facebook import FacebookPublisher
 from tests.fakes.meta import Comment, FakeMeta, Page
 from tests.support.credentials import Credentials
-from tests.support.metrics import published
+from tests.support.metrics import measured, published
 
 
 @pytest.fixture
@@ -126,11 +126,7 @@ async def test_a_post_meta_refuses_ends_alone_and_the_others_are_read(
     result = await facebook.fetch_metrics(
         ctx_for(page), [published(p.id, pageId=page.id) for p in (first, refused, last)]
     )
-    clicks = {
-        key: answer.metrics["clicksCount"]
-        for key, answer in result.items()
-        if isinstance(answer, MetricsSnapshot)
-    }
+    clicks = {post: metrics["clicksCount"] for post, metrics in measured(result).items()}
     assert clicks == {f"p-{first.id}": "1", f"p-{last.id}": "3"}
     gone = result[f"p-{refused.id}"]
     assert isinstance(gone, MetricsUnavailable)

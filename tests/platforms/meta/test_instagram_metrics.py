@@ -19,7 +19,7 @@ from masthead.platforms.base import (
 from masthead.platforms.instagram import InstagramPublisher
 from tests.fakes.meta import FakeMeta, Page
 from tests.platforms.meta.conftest import ig_of
-from tests.support.metrics import account, published
+from tests.support.metrics import account, measured, published
 
 
 @pytest.fixture
@@ -144,10 +144,10 @@ async def test_a_post_meta_refuses_ends_alone_and_the_others_are_read(
     result = await instagram.fetch_metrics(
         ctx_for(page), [published(first.id), published(refused.id), published(last.id)]
     )
-    likes = {
-        key: answer.metrics for key, answer in result.items() if isinstance(answer, MetricsSnapshot)
+    assert measured(result) == {
+        f"p-{first.id}": {"likesCount": "1"},
+        f"p-{last.id}": {"likesCount": "3"},
     }
-    assert likes == {f"p-{first.id}": {"likesCount": "1"}, f"p-{last.id}": {"likesCount": "3"}}
     gone = result[f"p-{refused.id}"]
     assert isinstance(gone, MetricsUnavailable)
     assert "Invalid parameter (code 100" in gone.reason

@@ -18,7 +18,7 @@ from masthead.platforms.base import (
 )
 from masthead.platforms.pinterest import PinterestPublisher
 from tests.fakes.pinterest import FakePinterest, User
-from tests.support.metrics import published, signed_in
+from tests.support.metrics import measured, published, signed_in
 
 
 @pytest.fixture
@@ -106,10 +106,10 @@ async def test_a_pin_pinterest_refuses_ends_alone_and_the_others_are_read(
         signed_in("pinterest", fake_pinterest.issue_tokens(pinner)),
         [published(p.id) for p in (first, refused, last)],
     )
-    saves = {
-        key: answer.metrics for key, answer in result.items() if isinstance(answer, MetricsSnapshot)
+    assert measured(result) == {
+        f"p-{first.id}": {"savesCount": "1"},
+        f"p-{last.id}": {"savesCount": "3"},
     }
-    assert saves == {f"p-{first.id}": {"savesCount": "1"}, f"p-{last.id}": {"savesCount": "3"}}
     assert result[f"p-{refused.id}"] == MetricsUnavailable("Not authorized to access board or Pin.")
 
 
