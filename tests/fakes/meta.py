@@ -78,6 +78,7 @@ MESSAGES = {
     2: "An unexpected error has occurred. Please retry your request later.",
     4: "Application request limit reached",
     17: "User request limit reached",
+    100: "Invalid parameter",
     190: "Error validating access token: The session has been invalidated because the user "
     "changed their password or Facebook has changed the session for security reasons.",
     200: "Permissions error",

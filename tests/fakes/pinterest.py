@@ -5,7 +5,8 @@ OpenAPI (`../shared/specs/pinterest/v5/openapi.json`) with openapi-core, and so 
 own successful answers; anything that does not conform is recorded in `invalid`, which the
 tests assert stays empty. Like Pinterest, the fake pulls `image_url` media over HTTP from the
 URL it is given (Masthead's public URL of the file), so a wrong public URL fails the pin.
-Faults are queued per operation with `fail_next` (tests.fakes.http.FAULTS).
+Faults are queued per operation with `fail_next` (tests.fakes.http.FAULTS, and `forbidden`:
+a 403 refusal of that one call, the OpenAPI's example for a board or Pin the token may not read).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from tests.fakes.http import Dropped, FakeServer
+from tests.fakes.http import FAULTS, Dropped, FakeServer
 from tests.fakes.openapi import Contract
 
 SPECS = Path(__file__).resolve().parents[2].parent / "shared" / "specs"
@@ -112,6 +113,7 @@ class Pin:
 class FakePinterest(FakeServer):
     name = "fake Pinterest"
     authorize_path = "/oauth/"
+    fault_names = FAULTS | {"forbidden"}
 
     def __init__(self, *, client_id: str = "pin-client", client_secret: str = "pin-secret") -> None:
         super().__init__()
@@ -336,6 +338,8 @@ class FakePinterest(FakeServer):
         )
         if refused is not None:
             return refused
+        if fault == "forbidden":
+            return error(403, 403, "Not authorized to access board or Pin.")
         user = self.users[token.user_id]
         payload = json.loads(body) if body else {}
         response = await self._handle(request, operation, user, payload)

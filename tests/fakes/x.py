@@ -159,6 +159,9 @@ class Tweet:
         )
     )
     deleted: bool = False
+    withheld: bool = False
+    """X will not show it (a suspended or protected author): looked up, it is a
+    not-authorized-for-resource problem."""
 
 
 class FakeX(FakeServer):
@@ -532,9 +535,9 @@ class FakeX(FakeServer):
         )
 
     def _lookup(self, request: Request, user: User) -> Response:
-        """GET /2/tweets: the posts found, and a not-found problem for each missing id. The
-        owner-only block is refused (the whole request, as X does) for another user's post
-        or one older than 30 days."""
+        """GET /2/tweets: the posts found, a not-found problem for each missing id and a
+        not-authorized problem for each withheld one. The owner-only block is refused (the
+        whole request, as X does) for another user's post or one older than 30 days."""
         ids = request.query_params["ids"].split(",")
         fields = set(request.query_params.get("post.fields", "").split(","))
         fault = request.state.fault
@@ -572,6 +575,20 @@ class FakeX(FakeServer):
                     )
                 if fault != "missing_metric":
                     item["non_public_metrics"] = dict(tweet.non_public_metrics)
+            if tweet.withheld:
+                errors.append(
+                    {
+                        "value": tweet_id,
+                        "detail": "Sorry, you are not authorized to see the Post with id:"
+                        f" [{tweet_id}].",
+                        "title": "Authorization Error",
+                        "resource_type": "post",
+                        "parameter": "ids",
+                        "resource_id": tweet_id,
+                        "type": "https://api.x.com/2/problems/not-authorized-for-resource",
+                    }
+                )
+                continue
             data.append(item)
         body: dict[str, Any] = {}
         if data:

@@ -1,11 +1,23 @@
-"""The pure part every metrics reader shares: a platform's count as the contract's string,
-absent when it is not a count (never zero), and batches in order."""
+"""The part every metrics reader shares: a platform's count as the contract's string, absent
+when it is not a count (never zero), batches in order, and one post's refusal kept to it."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 import pytest
 
-from masthead.platforms.metrics import as_count, as_ratio, chunked, counts
+from masthead.platforms.base import (
+    AccountDisconnected,
+    MetricsResult,
+    MetricsSnapshot,
+    MetricsUnavailable,
+    Permanent,
+    PublishedPost,
+    Retryable,
+)
+from masthead.platforms.metrics import as_count, as_ratio, chunked, counts, each_post
+from tests.support.metrics import published
 
 
 @pytest.mark.parametrize(
@@ -46,3 +58,29 @@ def test_counts_keeps_only_what_the_platform_reported() -> None:
 def test_chunked_keeps_order_and_bounds() -> None:
     assert chunked(range(5), 2) == [[0, 1], [2, 3], [4]]
     assert chunked([], 3) == []
+
+
+def refusing(error: Exception, of: str) -> Callable[[PublishedPost], Awaitable[MetricsResult]]:
+    """A read that raises `error` for the post `of` and answers the others."""
+
+    async def read(post: PublishedPost) -> MetricsResult:
+        if post.remote_id == of:
+            raise error
+        return MetricsSnapshot({"likesCount": "1"}, {})
+
+    return read
+
+
+async def test_a_refusal_of_one_post_is_that_posts_answer() -> None:
+    posts = [published("a"), published("b"), published("c")]
+    result = await each_post(posts, refusing(Permanent("Not authorized to access Pin."), "b"))
+    assert result["p-b"] == MetricsUnavailable("Not authorized to access Pin.")
+    assert isinstance(result["p-a"], MetricsSnapshot)
+    assert isinstance(result["p-c"], MetricsSnapshot)
+
+
+@pytest.mark.parametrize("error", [AccountDisconnected("revoked"), Retryable("slow down", 60)])
+async def test_a_revoked_token_or_a_rate_limit_stops_the_batch(error: Exception) -> None:
+    posts = [published("a"), published("b"), published("c")]
+    with pytest.raises(type(error)):
+        await each_post(posts, refusing(error, "b"))

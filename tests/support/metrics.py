@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from masthead.platforms.base import AccountContext, AccountInfo, PublishedPost
+from masthead.platforms.base import (
+    AccountContext,
+    AccountInfo,
+    Metric,
+    MetricsResult,
+    MetricsSnapshot,
+    PublishedPost,
+)
 from masthead.platforms.oauth import credentials_from_token_response
 from masthead.timeutil import utcnow
 from tests.support.credentials import Credentials
@@ -48,3 +56,12 @@ def published(
         target=target,
         data=data or {},
     )
+
+
+def measured(result: Mapping[str, MetricsResult]) -> dict[str, Mapping[str, Metric]]:
+    """The normalised metrics of each post a reader answered with a snapshot, by post id."""
+    return {
+        post_id: answer.metrics
+        for post_id, answer in result.items()
+        if isinstance(answer, MetricsSnapshot)
+    }

@@ -223,7 +223,8 @@ class PostGone:
 @dataclass(frozen=True, slots=True)
 class MetricsUnavailable:
     """The platform has no numbers for this post (a LinkedIn personal post without the
-    permission): recorded as `lastError`, collection ends."""
+    permission), or refused them for this post alone (in its words): recorded as
+    `lastError`, collection ends."""
 
     reason: str
 
@@ -236,8 +237,9 @@ class MetricsReader(Protocol):
     """A publisher that can read its posts' metrics (analytics).
 
     `fetch_metrics` gets at most `metrics_batch` posts of one account and answers per
-    `post_id`; a post missing from the answer failed alone (retried within its window). It
-    raises `AccountDisconnected` for a revoked token, `Retryable` (with `retry_after` from the
+    `post_id`; a post missing from the answer failed alone (retried within its window), a
+    refusal of one post is its own `MetricsUnavailable` (`metrics.each_post`). It raises
+    `AccountDisconnected` for a revoked token, `Retryable` (with `retry_after` from the
     platform) for a rate limit or a transient failure of the whole request, `Permanent` for a
     refusal of the whole request."""
 

@@ -147,24 +147,21 @@ class FacebookPublisher(GraphPublisher):
     ) -> Mapping[str, kit.MetricsResult]:
         """One request per post, with its Page's token: a feed post's share and comment
         counts and insights inline; a reel's video insights (plays, not views)."""
-        results: dict[str, kit.MetricsResult] = {}
-        for post in posts:
+
+        async def read(post: kit.PublishedPost) -> kit.MetricsResult:
             kind = str(post.data.get("kind") or "feed")
             if kind in STORIES:
-                results[post.post_id] = kit.MetricsUnavailable(
-                    "Analytics are not available for facebook stories"
-                )
-                continue
+                return kit.MetricsUnavailable("Analytics are not available for facebook stories")
             token = await self._page_token(ctx, str(post.target.get("pageId") or ""))
             reel = kind == "reel"
             body = await self._graph.read(
                 post.remote_id, token, params={"fields": REEL_FIELDS if reel else POST_FIELDS}
             )
             if body is None:
-                results[post.post_id] = kit.PostGone("Post no longer exists on facebook")
-                continue
-            results[post.post_id] = reel_metrics(body) if reel else post_metrics(body)
-        return results
+                return kit.PostGone("Post no longer exists on facebook")
+            return reel_metrics(body) if reel else post_metrics(body)
+
+        return await kit.each_post(posts, read)
 
     # -- prepare -----------------------------------------------------------------------------
 

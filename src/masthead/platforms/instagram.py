@@ -121,8 +121,8 @@ class InstagramPublisher(GraphPublisher):
     ) -> Mapping[str, kit.MetricsResult]:
         """Per media: its product type, then the insights that type has (two requests)."""
         token = self._token(ctx)
-        results: dict[str, kit.MetricsResult] = {}
-        for post in posts:
+
+        async def read(post: kit.PublishedPost) -> kit.MetricsResult:
             media = await self._graph.read(
                 post.remote_id, token, params={"fields": "media_product_type"}
             )
@@ -134,13 +134,13 @@ class InstagramPublisher(GraphPublisher):
                     f"{post.remote_id}/insights", token, params={"metric": metric}
                 )
             if insights is None:  # gone before, or between, the two requests
-                results[post.post_id] = kit.PostGone("Post no longer exists on instagram")
-                continue
+                return kit.PostGone("Post no longer exists on instagram")
             raw = insight_values(insights)
-            results[post.post_id] = kit.MetricsSnapshot(
+            return kit.MetricsSnapshot(
                 kit.counts(raw, INSIGHTS.items()), {"media_product_type": product, **raw}
             )
-        return results
+
+        return await kit.each_post(posts, read)
 
     # -- prepare -----------------------------------------------------------------------------
 

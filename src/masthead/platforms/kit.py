@@ -170,6 +170,9 @@ from masthead.platforms.metrics import (
 from masthead.platforms.metrics import (
     counts as counts,
 )
+from masthead.platforms.metrics import (
+    each_post as each_post,
+)
 from masthead.platforms.oauth import (
     AppOAuth as AppOAuth,
 )

@@ -287,14 +287,16 @@ class LinkedInPublisher(kit.HttpPublisher):
         app has r_member_postAnalytics, else not measured."""
         results: dict[str, kit.MetricsResult] = {}
         by_page: dict[str, list[kit.PublishedPost]] = {}
+        members: list[kit.PublishedPost] = []
         for post in posts:
             page = post.target.get("pageId")
             if page not in (None, ""):
                 by_page.setdefault(str(page), []).append(post)
             elif self._member_analytics:
-                results[post.post_id] = await self._member_metrics(ctx, post)
+                members.append(post)
             else:
                 results[post.post_id] = kit.MetricsUnavailable(UNAVAILABLE)
+        results |= await kit.each_post(members, lambda post: self._member_metrics(ctx, post))
         for page, page_posts in by_page.items():
             for batch in kit.chunked(page_posts, METRICS_BATCH):
                 results |= await self._page_metrics(ctx, page, batch)

@@ -1,14 +1,21 @@
-"""Reading a platform's numbers into the contract's metric names (pure, no I/O).
+"""Reading a platform's numbers into the contract's metric names (no I/O of its own).
 
 Counts are strings of decimal digits; a field the platform did not send, or sent as something
 that is not a count, stays absent (absent means "not reported", never zero)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
-from masthead.platforms.base import Metric
+from masthead.platforms.base import (
+    AccountDisconnected,
+    Metric,
+    MetricsResult,
+    MetricsUnavailable,
+    Permanent,
+    PublishedPost,
+)
 
 T = TypeVar("T")
 
@@ -55,3 +62,22 @@ def chunked(items: Iterable[T], size: int) -> list[list[T]]:
     if batch:
         out.append(batch)
     return out
+
+
+async def each_post(
+    posts: Sequence[PublishedPost], read: Callable[[PublishedPost], Awaitable[MetricsResult]]
+) -> dict[str, MetricsResult]:
+    """`read` for each post in turn, for a platform that takes one post per request. A refusal
+    of one post (a `Permanent`: a 400, 403 or 404 about it, a metric its media type lacks) is
+    that post's `MetricsUnavailable`, in the platform's words, so the others still get their
+    numbers; a revoked token or a rate limit (`AccountDisconnected`, `Retryable`) concerns the
+    whole account and still stops the batch."""
+    results: dict[str, MetricsResult] = {}
+    for post in posts:
+        try:
+            results[post.post_id] = await read(post)
+        except AccountDisconnected:
+            raise
+        except Permanent as refused:
+            results[post.post_id] = MetricsUnavailable(refused.message)
+    return results

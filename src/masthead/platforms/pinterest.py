@@ -314,8 +314,8 @@ class PinterestPublisher(kit.HttpPublisher):
     ) -> Mapping[str, kit.MetricsResult]:
         """`GET /pins/{id}/analytics` over the days since publishing (at most 90)."""
         today = utcnow().date()
-        results: dict[str, kit.MetricsResult] = {}
-        for post in posts:
+
+        async def read(post: kit.PublishedPost) -> kit.MetricsResult:
             start = max(post.published_at.date(), today - timedelta(days=ANALYTICS_DAYS - 1))
             video = post.data.get("mediaType") == VIDEO
             response = await self._http.authorised(
@@ -329,10 +329,10 @@ class PinterestPublisher(kit.HttpPublisher):
                 },
             )
             if response.status_code == 404:
-                results[post.post_id] = kit.PostGone("Post no longer exists on pinterest")
-                continue
-            results[post.post_id] = pin_snapshot(self._http.check(response).json())
-        return results
+                return kit.PostGone("Post no longer exists on pinterest")
+            return pin_snapshot(self._http.check(response).json())
+
+        return await kit.each_post(posts, read)
 
     async def _find(
         self, ctx: kit.PublishContext, position: int, prepared: dict[str, Any]

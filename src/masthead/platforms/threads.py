@@ -440,18 +440,18 @@ class ThreadsPublisher(kit.HttpPublisher):
         self, ctx: kit.AccountContext, posts: Sequence[kit.PublishedPost]
     ) -> Mapping[str, kit.MetricsResult]:
         """`GET /{media}/insights`, one request per post (Threads takes no list of ids)."""
-        results: dict[str, kit.MetricsResult] = {}
-        for post in posts:
+
+        async def read(post: kit.PublishedPost) -> kit.MetricsResult:
             response = await self._call(
                 ctx, "GET", f"/{post.remote_id}/insights", params={"metric": INSIGHTS}
             )
             error = MetaError(response) if response.status_code >= 400 else None
             if error is not None and (error.code, error.subcode) == MISSING_OBJECT:
-                results[post.post_id] = kit.PostGone("Post no longer exists on threads")
-                continue
+                return kit.PostGone("Post no longer exists on threads")
             raw = insight_values(self._http.check(response).json())
-            results[post.post_id] = kit.MetricsSnapshot(kit.counts(raw, INSIGHT_NAMES), raw)
-        return results
+            return kit.MetricsSnapshot(kit.counts(raw, INSIGHT_NAMES), raw)
+
+        return await kit.each_post(posts, read)
 
     # -- containers --------------------------------------------------------------------------
 

@@ -49,6 +49,7 @@ METRICS_BATCH = 100
 NON_PUBLIC_DAYS = timedelta(days=30)
 """X serves `non_public_metrics` (clicks, profile visits) of one's own posts for 30 days."""
 NOT_FOUND = "/2/problems/resource-not-found"
+NOT_AUTHORIZED = "/2/problems/not-authorized-for-resource"
 """The end of the problem `type` (api.x.com in the OpenAPI, api.twitter.com in older answers)."""
 PUBLIC_METRICS = {
     "impression_count": "impressionsCount",
@@ -521,8 +522,13 @@ class TwitterPublisher(kit.HttpPublisher):
                 found[post_id] = x_snapshot(tweet)
         for problem in body.get("errors") or []:
             post_id = by_remote.get(str(problem.get("resource_id") or problem.get("value")))
-            if post_id is not None and str(problem.get("type", "")).endswith(NOT_FOUND):
+            kind = str(problem.get("type", ""))
+            if post_id is None or post_id in found:
+                continue
+            if kind.endswith(NOT_FOUND):
                 found[post_id] = kit.PostGone(str(problem.get("detail") or "Not Found"))
+            elif kind.endswith(NOT_AUTHORIZED):  # X refuses this post alone
+                found[post_id] = kit.MetricsUnavailable(str(problem.get("detail") or kind))
         return found
 
 

@@ -20,7 +20,7 @@ from masthead.platforms.base import (
 from masthead.platforms.linkedin import LinkedInPublisher
 from masthead.platforms.oauth import credentials_from_token_response
 from tests.fakes.linkedin import ACTIVE_VERSIONS, ALL_SCOPES, FakeLinkedIn, Member, Organization
-from tests.support.metrics import account, published
+from tests.support.metrics import account, measured, published
 
 
 def publisher_for(fake: FakeLinkedIn, *, member_analytics: bool = False) -> LinkedInPublisher:
@@ -149,6 +149,29 @@ async def test_a_members_post_is_measured_when_the_app_has_the_permission(
     assert without[f"p-{post.urn}"] == MetricsUnavailable(
         "Analytics are not available for linkedin"
     )
+
+
+async def test_a_members_deleted_post_between_two_is_gone_alone(
+    fake_linkedin: FakeLinkedIn, member: Member
+) -> None:
+    publisher = publisher_for(fake_linkedin, member_analytics=True)
+    first, deleted, last = (
+        fake_linkedin.add_post(f"urn:li:person:{member.id}", IMPRESSION=n) for n in (1, 2, 3)
+    )
+    del fake_linkedin.posts[deleted.urn]
+    granted = credentials(fake_linkedin, member, scopes=(*ALL_SCOPES, "r_member_postAnalytics"))
+    try:
+        result = await publisher.fetch_metrics(
+            account("linkedin", granted, external_id=member.id),
+            [published(p.urn) for p in (first, deleted, last)],
+        )
+    finally:
+        await publisher.aclose()
+    assert measured(result) == {
+        f"p-{first.urn}": {"impressionsCount": "1"},
+        f"p-{last.urn}": {"impressionsCount": "3"},
+    }
+    assert result[f"p-{deleted.urn}"] == PostGone("Post no longer exists on linkedin")
 
 
 async def test_rate_limit_waits_as_linkedin_says(

@@ -20,7 +20,7 @@ from masthead.platforms.base import (
 from masthead.platforms.facebook import FacebookPublisher
 from tests.fakes.meta import Comment, FakeMeta, Page
 from tests.support.credentials import Credentials
-from tests.support.metrics import published
+from tests.support.metrics import measured, published
 
 
 @pytest.fixture
@@ -116,6 +116,21 @@ async def test_stories_are_not_measured_and_a_deleted_post_is_gone(
     )
     assert isinstance(result[f"p-{kept.id}"], MetricsSnapshot)
     assert len(fake_meta.calls("node")) == 2  # one request per post, none for the story
+
+
+async def test_a_post_meta_refuses_ends_alone_and_the_others_are_read(
+    facebook: FacebookPublisher, fake_meta: FakeMeta, page: Page
+) -> None:
+    first, refused, last = (fake_meta.add_post(page, post_clicks=n) for n in (1, 2, 3))
+    fake_meta.fail_next("node", 100, after=1)
+    result = await facebook.fetch_metrics(
+        ctx_for(page), [published(p.id, pageId=page.id) for p in (first, refused, last)]
+    )
+    clicks = {post: metrics["clicksCount"] for post, metrics in measured(result).items()}
+    assert clicks == {f"p-{first.id}": "1", f"p-{last.id}": "3"}
+    gone = result[f"p-{refused.id}"]
+    assert isinstance(gone, MetricsUnavailable)
+    assert "Invalid parameter (code 100" in gone.reason
 
 
 async def test_a_throttled_page_waits(

@@ -12,13 +12,14 @@ from masthead.platforms.base import (
     AccountDisconnected,
     MetricsReader,
     MetricsSnapshot,
+    MetricsUnavailable,
     PostGone,
     Retryable,
 )
 from masthead.platforms.instagram import InstagramPublisher
 from tests.fakes.meta import FakeMeta, Page
 from tests.platforms.meta.conftest import ig_of
-from tests.support.metrics import account, published
+from tests.support.metrics import account, measured, published
 
 
 @pytest.fixture
@@ -133,3 +134,20 @@ async def test_a_revoked_token_disconnects_the_account(
     fake_meta.revoke(page.token)
     with pytest.raises(AccountDisconnected):
         await instagram.fetch_metrics(ctx_for(page), [published(media.id)])
+
+
+async def test_a_post_meta_refuses_ends_alone_and_the_others_are_read(
+    instagram: InstagramPublisher, fake_meta: FakeMeta, page: Page
+) -> None:
+    first, refused, last = (fake_meta.add_media(ig_of(page), "IMAGE", likes=n) for n in (1, 2, 3))
+    fake_meta.fail_next("insights", 100, after=1)  # e.g. a metric this media does not serve
+    result = await instagram.fetch_metrics(
+        ctx_for(page), [published(first.id), published(refused.id), published(last.id)]
+    )
+    assert measured(result) == {
+        f"p-{first.id}": {"likesCount": "1"},
+        f"p-{last.id}": {"likesCount": "3"},
+    }
+    gone = result[f"p-{refused.id}"]
+    assert isinstance(gone, MetricsUnavailable)
+    assert "Invalid parameter (code 100" in gone.reason

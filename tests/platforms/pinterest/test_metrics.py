@@ -11,12 +11,13 @@ from masthead.platforms.base import (
     AccountDisconnected,
     MetricsReader,
     MetricsSnapshot,
+    MetricsUnavailable,
     PostGone,
     Retryable,
 )
 from masthead.platforms.pinterest import PinterestPublisher
 from tests.fakes.pinterest import FakePinterest, User
-from tests.support.metrics import published, signed_in
+from tests.support.metrics import measured, published, signed_in
 
 
 @pytest.fixture
@@ -87,6 +88,22 @@ async def test_one_request_per_pin_and_a_deleted_pin_is_gone(
     assert result[f"p-{deleted.id}"] == PostGone("Post no longer exists on pinterest")
     assert isinstance(result[f"p-{kept.id}"], MetricsSnapshot)
     assert len(fake_pinterest.calls("pin-analytics")) == 2
+
+
+async def test_a_pin_pinterest_refuses_ends_alone_and_the_others_are_read(
+    pinterest: PinterestPublisher, fake_pinterest: FakePinterest, pinner: User
+) -> None:
+    first, refused, last = (fake_pinterest.add_pin(pinner, SAVE=n) for n in (1, 2, 3))
+    fake_pinterest.fail_next("pin-analytics", "forbidden", after=1)
+    result = await pinterest.fetch_metrics(
+        signed_in("pinterest", fake_pinterest.issue_tokens(pinner)),
+        [published(p.id) for p in (first, refused, last)],
+    )
+    assert measured(result) == {
+        f"p-{first.id}": {"savesCount": "1"},
+        f"p-{last.id}": {"savesCount": "3"},
+    }
+    assert result[f"p-{refused.id}"] == MetricsUnavailable("Not authorized to access board or Pin.")
 
 
 async def test_rate_limit_waits_as_pinterest_says(

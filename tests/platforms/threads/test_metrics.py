@@ -13,7 +13,7 @@ from masthead.platforms.base import (
     AccountDisconnected,
     MetricsReader,
     MetricsSnapshot,
-    Permanent,
+    MetricsUnavailable,
     PostGone,
     Retryable,
 )
@@ -120,7 +120,36 @@ async def test_a_grant_without_insights_is_refused_in_meta_words(
 ) -> None:
     post = fake_threads.add_post(author, views=1)
     scopes = tuple(s for s in ALL_SCOPES if s != "threads_manage_insights")
-    with pytest.raises(Permanent, match="threads_manage_insights"):
+    result = await publisher.fetch_metrics(
+        ctx_for(fake_threads, author, scopes=scopes), [published(post.id)]
+    )
+    refused = result[f"p-{post.id}"]
+    assert isinstance(refused, MetricsUnavailable)
+    assert "threads_manage_insights" in refused.reason
+
+
+async def test_a_post_threads_refuses_ends_alone_and_the_others_are_read(
+    publisher: ThreadsPublisher, fake_threads: FakeThreads, author: User
+) -> None:
+    first, refused, last = (fake_threads.add_post(author, views=n) for n in (1, 2, 3))
+    fake_threads.fail_next("insights", "permission", after=1)
+    result = await publisher.fetch_metrics(
+        ctx_for(fake_threads, author), [published(p.id) for p in (first, refused, last)]
+    )
+    assert result[f"p-{first.id}"] == MetricsSnapshot({"viewsCount": "1"}, {"views": 1})
+    assert result[f"p-{last.id}"] == MetricsSnapshot({"viewsCount": "3"}, {"views": 3})
+    assert result[f"p-{refused.id}"] == MetricsUnavailable(
+        "(#10) Application does not have permission for this action [Threads error 10]"
+    )
+
+
+async def test_a_rate_limit_on_a_later_post_still_stops_the_batch(
+    publisher: ThreadsPublisher, fake_threads: FakeThreads, author: User
+) -> None:
+    posts = [fake_threads.add_post(author, views=n) for n in (1, 2, 3)]
+    fake_threads.fail_next("insights", "throttled", after=1)
+    with pytest.raises(Retryable):
         await publisher.fetch_metrics(
-            ctx_for(fake_threads, author, scopes=scopes), [published(post.id)]
+            ctx_for(fake_threads, author), [published(p.id) for p in posts]
         )
+    assert len(fake_threads.calls("insights")) == 2  # the third post was not asked about

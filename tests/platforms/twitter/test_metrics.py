@@ -114,6 +114,19 @@ async def test_a_deleted_post_ends_and_a_missing_metric_is_left_out(
     assert "clicksCount" not in snapshot.metrics and snapshot.metrics["likesCount"] == "1"
 
 
+async def test_a_post_x_withholds_ends_alone_in_xs_words(x_app: Harness, fake_x: FakeX) -> None:
+    _, _, [first, withheld, last], remote = await _published(x_app, fake_x, 3)
+    fake_x.tweets[remote[withheld]].withheld = True
+    await _collector(x_app).run_once()
+    states = await _states(x_app, [first, withheld, last])
+    assert (states[withheld].last_error, states[withheld].next_fetch_at) == (
+        f"Sorry, you are not authorized to see the Post with id: [{remote[withheld]}].",
+        None,
+    )
+    history = await x_app.db.read(lambda c: analytics.history(c, [first, last]))
+    assert [len(history[first]), len(history[last])] == [1, 1]
+
+
 async def test_x_rate_limit_is_waited_for_then_read_once(x_app: Harness, fake_x: FakeX) -> None:
     _, _, [post_id], _ = await _published(x_app, fake_x, 1)
     fake_x.fail_next("lookup", "rate_limit")
