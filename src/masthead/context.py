@@ -6,11 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from cachetools import TTLCache
-
 from masthead.config import Settings
 from masthead.dispatch.engine import Dispatcher
 from masthead.dispatch.port import DispatchPort
+from masthead.expiring import ExpiringCache
 from masthead.media.library import MediaLibrary
 from masthead.platforms.base import Publisher
 from masthead.security import Secrets
@@ -36,8 +35,8 @@ class AppContext:
     publishers: dict[str, Publisher] = field(default_factory=dict)
     """Built in every process, worker or not: OAuth connects need them too."""
     dispatcher: Dispatcher | None = None
-    known_keys: TTLCache[str, KeyOwner] = field(
-        default_factory=lambda: TTLCache(maxsize=10_000, ttl=KEY_CACHE_SECONDS)
+    known_keys: ExpiringCache[str, KeyOwner] = field(
+        default_factory=lambda: ExpiringCache(maxsize=10_000, ttl=KEY_CACHE_SECONDS)
     )
     """Recently verified API keys by digest: a revoked key stops working within this TTL."""
     draining: bool = False

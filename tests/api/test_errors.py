@@ -6,7 +6,9 @@ from typing import Any
 
 import pytest
 
+from masthead.metrics import HTTP_REQUESTS
 from masthead.services import accounts as account_service
+from masthead.services.api_keys import MISSING_KEY
 from masthead.store import posts as post_store
 from masthead.store import users
 from tests.api.conftest import hook_post, later
@@ -57,6 +59,28 @@ async def test_a_fault_in_the_account_lookup_is_the_compat_500(
     account = await idle.account(ada)
     monkeypatch.setattr(account_service, "_load", explode)
     assert_fault(await idle.create_post(ada, hook_post(account)))
+
+
+@pytest.mark.parametrize("key", ["valid", "missing"])
+async def test_a_new_post_is_answered_through_every_middleware(
+    idle: Harness, ada: Caller, key: str
+) -> None:
+    """POST /v2/posts skips the router (api/fast_routes.py), not the request id, the
+    security headers, the metrics or the error handlers."""
+    account = await idle.account(ada)
+    counted = HTTP_REQUESTS.labels("POST", "/v2/posts", "201" if key == "valid" else "401")
+    before = counted._value.get()
+    headers = ada.headers if key == "valid" else {"blotato-api-key": ""}
+    response = await idle.client.post(
+        "/v2/posts", json=hook_post(account), headers={**headers, "x-request-id": "trace-1"}
+    )
+
+    assert response.status_code == (201 if key == "valid" else 401)
+    assert response.headers["x-request-id"] == "trace-1"
+    assert response.headers["x-frame-options"] == "DENY"
+    assert counted._value.get() == before + 1
+    if key == "missing":
+        assert response.json() == {"message": MISSING_KEY}
 
 
 async def test_the_server_keeps_answering_after_a_fault(

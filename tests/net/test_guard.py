@@ -207,6 +207,24 @@ def test_allow_list_is_exact_host_and_port() -> None:
             check_url(url, allow)
 
 
+def test_an_accepted_url_is_refused_again_under_another_allow_list() -> None:
+    """Answers are remembered per (URL, allow list): one list's permission never leaks."""
+    url = "http://127.0.0.1:8080/hook"
+    allow = frozenset({("127.0.0.1", 8080)})
+    for _ in range(2):
+        assert check_url(url, allow).port == 8080
+        with pytest.raises(BlockedDestination, match="loopback"):
+            check_url(url)
+
+
+def test_a_refused_url_stays_refused_with_the_same_reason() -> None:
+    for _ in range(2):
+        with pytest.raises(BlockedDestination, match="is not valid"):
+            check_url("http://[::1/")
+        with pytest.raises(BlockedDestination, match="cloud metadata"):
+            check_url("http://169.254.169.254/latest")
+
+
 def test_allow_list_does_not_excuse_credentials_or_scheme() -> None:
     allow = frozenset({("127.0.0.1", 8080)})
     for url in ("http://u:p@127.0.0.1:8080/", "ftp://127.0.0.1:8080/"):

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from masthead.api import errors
+from masthead.api.fast_routes import FastRoutes
 from masthead.api.openapi import build as build_openapi
 from masthead.api.routes import (
     accounts,
@@ -46,6 +47,8 @@ def install(app: FastAPI) -> None:
     app.include_router(media.hosting)
     for route in posts.FAST_ROUTES:
         app.router.routes.insert(0, route)
+    # Added before the app's own middlewares, so it runs inside them (innermost).
+    app.add_middleware(FastRoutes, routes=posts.FAST_ROUTES, handlers=app.exception_handlers)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

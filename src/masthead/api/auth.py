@@ -40,9 +40,9 @@ async def authenticate(request: Request) -> Caller:
     if owner is None:
         raise ApiError(401, WRONG_KEY)
     route = request.scope.get("route")
-    await api_keys.admit(
-        ctx.limiter, owner.user.id, f"{request.method} {getattr(route, 'path', request.url.path)}"
-    )
+    # `request.url` builds a whole URL object: only the unrouted path needs it.
+    path = route.path if route is not None else request.url.path
+    await api_keys.admit(ctx.limiter, owner.user.id, f"{request.method} {path}")
     return Caller(owner.user, owner.key_id)
 
 

@@ -10,6 +10,7 @@ platform's `RULES`, gathered by `platforms/registry.py`), never from this file.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Callable
@@ -517,6 +518,12 @@ def _check_http_url(value: object, rule: FieldRule, media_count: int | None) -> 
 def _check_webhook_url(value: object, rule: FieldRule, media_count: int | None) -> str | None:
     if not isinstance(value, str):
         return _expected("a string", value)
+    return _webhook_url_problem(value)
+
+
+@functools.lru_cache(maxsize=4096)
+def _webhook_url_problem(value: str) -> str | None:
+    """Remembered per URL (pure): a client posts to the same webhook again and again."""
     if (problem := _http_url_problem(value)) is not None:
         return problem
     parts = urlsplit(value)

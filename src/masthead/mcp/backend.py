@@ -8,10 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from cachetools import TTLCache
-
 from masthead.config import Settings
 from masthead.dispatch.port import DispatchPort
+from masthead.expiring import ExpiringCache
 from masthead.media.library import MediaLibrary
 from masthead.security import Secrets
 from masthead.services.accounts import AccountDirectory
@@ -36,7 +35,7 @@ class Backend(Protocol):
     @property
     def media(self) -> MediaLibrary: ...
     @property
-    def known_keys(self) -> TTLCache[str, KeyOwner]: ...
+    def known_keys(self) -> ExpiringCache[str, KeyOwner]: ...
 
 
 @dataclass(frozen=True, slots=True)

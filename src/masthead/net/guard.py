@@ -7,6 +7,7 @@ socket is opened; `masthead.net.client.safe_async_client` does both. Nothing her
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from dataclasses import dataclass
@@ -105,10 +106,24 @@ def check_url(
     Names are only checked for obvious loopback spellings; their addresses are checked at
     connect time by the guarded client.
     """
+    if isinstance(url, httpx.URL):
+        return _check_parsed(url, allow)
+    return _check_text(url, allow)
+
+
+@functools.lru_cache(maxsize=4096)
+def _check_text(url: str, allow: frozenset[tuple[str, int]]) -> ParsedTarget:
+    """`check_url` of a string, remembered per (URL, allow list): it is pure and every post
+    to the same webhook would otherwise parse the same URL again. Refusals raise, so only
+    accepted URLs are kept."""
     try:
-        parsed = url if isinstance(url, httpx.URL) else httpx.URL(url)
+        parsed = httpx.URL(url)
     except httpx.InvalidURL as exc:
         raise BlockedDestination(f"URL is not valid: {exc}") from exc
+    return _check_parsed(parsed, allow)
+
+
+def _check_parsed(parsed: httpx.URL, allow: frozenset[tuple[str, int]]) -> ParsedTarget:
     scheme = parsed.scheme.lower()
     if scheme not in _DEFAULT_PORTS:
         raise BlockedDestination(f"scheme {scheme!r} is not allowed (only http and https)")

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cachetools import TTLCache
 from sqlalchemy.engine import Connection
 
 from masthead.domain.errors import FieldError, ValidationFailed
 from masthead.domain.posts import PostDraft
+from masthead.expiring import ExpiringCache
 from masthead.net.guard import BlockedDestination, check_url
 from masthead.platforms.registry import SPECS
 from masthead.platforms.webhook import WEBHOOK
@@ -48,7 +48,7 @@ class AccountDirectory:
     def __init__(self, db: Database, available: frozenset[str], ttl: float = 1.0) -> None:
         self._db = db
         self.available = available
-        self._cache: TTLCache[tuple[str, int], _Known] = TTLCache(maxsize=10_000, ttl=ttl)
+        self._cache: ExpiringCache[tuple[str, int], _Known] = ExpiringCache(10_000, ttl)
 
     async def resolve(
         self, user_id: str, draft: PostDraft, path: str = "post"

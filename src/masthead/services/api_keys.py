@@ -6,8 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Protocol
 
-from cachetools import TTLCache
-
+from masthead.expiring import ExpiringCache
 from masthead.security import NewApiKey, Secrets, lookup_prefix
 from masthead.services.errors import rate_limited
 from masthead.store import users
@@ -47,7 +46,7 @@ async def listing(db: Database, user_id: str) -> list[users.KeyListing]:
 
 
 async def revoke(
-    db: Database, known_keys: TTLCache[str, KeyOwner], user_id: str, key_id: int
+    db: Database, known_keys: ExpiringCache[str, KeyOwner], user_id: str, key_id: int
 ) -> bool:
     """False for unknown ids and other users' keys. This process forgets the key at once;
     others within their cache's TTL (context.py)."""
@@ -77,7 +76,7 @@ class Limiter(Protocol):
 
 
 async def owner_of(
-    db: Database, secrets: Secrets, known_keys: TTLCache[str, KeyOwner], key: str
+    db: Database, secrets: Secrets, known_keys: ExpiringCache[str, KeyOwner], key: str
 ) -> KeyOwner | None:
     """Who an API key belongs to (None: unknown or revoked), the same check for every door.
     Cached only when read from the database, so a revoked key drops out within the TTL."""
