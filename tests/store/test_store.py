@@ -206,6 +206,44 @@ async def test_only_the_lease_owner_can_finish_a_post(seeded: Seeded) -> None:
     assert finished == [False]
 
 
+async def test_the_last_answer_is_stored_with_the_outcome_even_when_the_lease_was_lost(
+    seeded: Seeded,
+) -> None:
+    held, lost = await add_post(seeded, NOW), await add_post(seeded, NOW)
+    claimed = await claim(seeded.db, "w1", NOW)
+    await seeded.db.write(
+        lambda c: queue.mark_sending(
+            c,
+            owner="w1",
+            now=NOW,
+            marks=[queue.SendingMark(p.id, p.version, 0, None) for p in claimed],
+        )
+    )
+    # `lost` is taken over by w2 after its lease ended (the sending mark stays).
+    await seeded.db.write(
+        lambda c: c.execute(Post.__table__.update().where(Post.id == lost).values(lease_owner="w2"))
+    )
+
+    def outcome(post_id: str) -> queue.Outcome:
+        answer = queue.SentMark(post_id, 0, f"remote-{post_id}", "https://x/1", None, NOW)
+        return queue.Outcome(post_id, State.PUBLISHED, NOW, "https://x/1", answer=answer)
+
+    finished = await seeded.db.write(
+        lambda c: queue.finish(c, owner="w1", outcomes=[outcome(held), outcome(lost)])
+    )
+
+    assert finished == [True, False]
+    for post_id in (held, lost):  # the platform answered: the answer stands either way
+        items = await seeded.db.read(lambda conn, p=post_id: queue.existing_items(conn, p))
+        assert [(i.state, i.remote_id) for i in items] == [("sent", f"remote-{post_id}")]
+    states = await seeded.db.read(
+        lambda c: dict(
+            c.execute(select(Post.id, Post.state).where(Post.id.in_([held, lost]))).tuples().all()
+        )
+    )
+    assert states == {held: State.PUBLISHED, lost: State.IN_PROGRESS}
+
+
 async def test_one_failing_write_does_not_undo_its_neighbours_in_a_group_commit(
     seeded: Seeded,
 ) -> None:

@@ -409,8 +409,16 @@ class Dispatcher:
                 item = await self._send_one(post, publisher, ctx, position, sent)
                 if item is None:
                     return
-            await self._store_sent(post.id, position, item)
             sent.append(item)
+            answer = queue.SentMark(
+                post.id, position, item.remote_id, item.public_url, item.data, self._clock()
+            )
+            if position == len(draft.items) - 1:  # stored with the outcome, in one commit
+                await self._finish(
+                    post, State.PUBLISHED, public_url=sent[0].public_url, answer=answer
+                )
+                return
+            await self._mark_sent(answer)
         await self._finish(post, State.PUBLISHED, public_url=sent[0].public_url)
 
     async def _write(self, work: Callable[[Connection], T]) -> T:
@@ -506,13 +514,6 @@ class Dispatcher:
 
     async def _forget_unsent(self, post_id: str, position: int) -> None:
         await self._write(lambda c: queue.forget_unsent(c, post_id=post_id, position=position))
-
-    async def _store_sent(self, post_id: str, position: int, item: SentItem) -> None:
-        await self._mark_sent(
-            queue.SentMark(
-                post_id, position, item.remote_id, item.public_url, item.data, self._clock()
-            )
-        )
 
     async def _send_one(
         self,
@@ -644,9 +645,10 @@ class Dispatcher:
         public_url: str | None = None,
         error: str | None = None,
         outcome_unknown: bool = False,
+        answer: queue.SentMark | None = None,
     ) -> None:
         await self._record_outcome(
-            queue.Outcome(post.id, state, self._clock(), public_url, error, outcome_unknown)
+            queue.Outcome(post.id, state, self._clock(), public_url, error, outcome_unknown, answer)
         )
         outcome = "unknown" if outcome_unknown else str(state)
         PUBLISH_OUTCOMES.labels(post.platform, outcome).inc()
