@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-from sqlalchemy import event, insert, select
+from sqlalchemy import event, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
@@ -221,7 +221,7 @@ async def test_the_last_answer_is_stored_with_the_outcome_even_when_the_lease_wa
     )
     # `lost` is taken over by w2 after its lease ended (the sending mark stays).
     await seeded.db.write(
-        lambda c: c.execute(Post.__table__.update().where(Post.id == lost).values(lease_owner="w2"))
+        lambda c: c.execute(update(Post).where(Post.id == lost).values(lease_owner="w2"))
     )
 
     def outcome(post_id: str) -> queue.Outcome:
