@@ -206,42 +206,37 @@ async def test_only_the_lease_owner_can_finish_a_post(seeded: Seeded) -> None:
     assert finished == [False]
 
 
-async def test_the_last_answer_is_stored_with_the_outcome_even_when_the_lease_was_lost(
-    seeded: Seeded,
-) -> None:
+async def test_a_batch_of_outcomes_finishes_only_the_posts_still_held(seeded: Seeded) -> None:
     held, lost = await add_post(seeded, NOW), await add_post(seeded, NOW)
-    claimed = await claim(seeded.db, "w1", NOW)
-    await seeded.db.write(
-        lambda c: queue.mark_sending(
-            c,
-            owner="w1",
-            now=NOW,
-            marks=[queue.SendingMark(p.id, p.version, 0, None) for p in claimed],
-        )
-    )
-    # `lost` is taken over by w2 after its lease ended (the sending mark stays).
+    await claim(seeded.db, "w1", NOW)
+    # `lost` is taken over by w2 after its lease ended.
     await seeded.db.write(
         lambda c: c.execute(update(Post).where(Post.id == lost).values(lease_owner="w2"))
     )
 
-    def outcome(post_id: str) -> queue.Outcome:
-        answer = queue.SentMark(post_id, 0, f"remote-{post_id}", "https://x/1", None, NOW)
-        return queue.Outcome(post_id, State.PUBLISHED, NOW, "https://x/1", answer=answer)
-
     finished = await seeded.db.write(
-        lambda c: queue.finish(c, owner="w1", outcomes=[outcome(held), outcome(lost)])
+        lambda c: queue.finish(
+            c,
+            owner="w1",
+            outcomes=[
+                queue.Outcome(held, State.PUBLISHED, NOW, "https://x/1"),
+                queue.Outcome(lost, State.FAILED, NOW, error="boom"),
+            ],
+        )
     )
 
     assert finished == [True, False]
-    for post_id in (held, lost):  # the platform answered: the answer stands either way
-        items = await seeded.db.read(lambda conn, p=post_id: queue.existing_items(conn, p))
-        assert [(i.state, i.remote_id) for i in items] == [("sent", f"remote-{post_id}")]
-    states = await seeded.db.read(
-        lambda c: dict(
-            c.execute(select(Post.id, Post.state).where(Post.id.in_([held, lost]))).tuples().all()
-        )
+    rows = await seeded.db.read(
+        lambda c: c.execute(
+            select(Post.id, Post.state, Post.public_url, Post.due_at, Post.lease_owner).where(
+                Post.id.in_([held, lost])
+            )
+        ).all()
     )
-    assert states == {held: State.PUBLISHED, lost: State.IN_PROGRESS}
+    assert {tuple(r) for r in rows} == {
+        (held, State.PUBLISHED, "https://x/1", None, None),
+        (lost, State.IN_PROGRESS, None, NOW, "w2"),
+    }
 
 
 async def test_one_failing_write_does_not_undo_its_neighbours_in_a_group_commit(

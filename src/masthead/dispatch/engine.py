@@ -412,16 +412,12 @@ class Dispatcher:
                 item = await self._send_one(post, publisher, ctx, position, sent)
                 if item is None:
                     return
-            sent.append(item)
-            answer = queue.SentMark(
-                post.id, position, item.remote_id, item.public_url, item.data, self._clock()
-            )
-            if position == len(draft.items) - 1:  # stored with the outcome, in one commit
-                await self._finish(
-                    post, State.PUBLISHED, public_url=sent[0].public_url, answer=answer
+            await self._mark_sent(
+                queue.SentMark(
+                    post.id, position, item.remote_id, item.public_url, item.data, self._clock()
                 )
-                return
-            await self._mark_sent(answer)
+            )
+            sent.append(item)
         await self._finish(post, State.PUBLISHED, public_url=sent[0].public_url)
 
     async def _write(self, work: Callable[[Connection], T]) -> T:
@@ -661,10 +657,9 @@ class Dispatcher:
         public_url: str | None = None,
         error: str | None = None,
         outcome_unknown: bool = False,
-        answer: queue.SentMark | None = None,
     ) -> None:
         await self._record_outcome(
-            queue.Outcome(post.id, state, self._clock(), public_url, error, outcome_unknown, answer)
+            queue.Outcome(post.id, state, self._clock(), public_url, error, outcome_unknown)
         )
         outcome = "unknown" if outcome_unknown else str(state)
         PUBLISH_OUTCOMES.labels(post.platform, outcome).inc()

@@ -174,9 +174,7 @@ class SentMark:
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    """How a post ended: published or failed (possibly with the outcome unknown). `answer`
-    is the last item's answer, stored in the outcome's transaction: one commit less per post
-    than storing it first, and never an answer without its outcome."""
+    """How a post ended: published or failed (possibly with the outcome unknown)."""
 
     post_id: str
     state: State
@@ -184,7 +182,6 @@ class Outcome:
     public_url: str | None = None
     error: str | None = None
     outcome_unknown: bool = False
-    answer: SentMark | None = None
 
 
 # The batch functions below take the marks of many in-flight posts at once: a statement per
@@ -283,8 +280,6 @@ def finish(
     their metrics checks by `schedules` (per platform) in the same transaction."""
     if not outcomes:
         return []
-    # Whoever holds the lease now, the platform answered this worker: the answer stands.
-    mark_sent(conn, [o.answer for o in outcomes if o.answer is not None])
     if conn.dialect.name == "postgresql":
         held = _finish_postgres(conn, owner, outcomes)
     else:
