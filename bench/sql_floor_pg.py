@@ -19,6 +19,8 @@ from typing import Any
 
 import asyncpg
 
+from bench.sql_floor import summary
+
 FAR_FUTURE = datetime(9999, 12, 31, tzinfo=UTC)
 """The claim's due bound and lease: every seeded post is due by then."""
 _CLAIM = """
@@ -71,12 +73,7 @@ async def run(url: str, batch: int) -> dict[str, Any]:
         wall, cpu = time.perf_counter() - started, time.process_time() - cpu
     finally:
         await conn.close()
-    return {
-        "published": published,
-        "seconds": round(wall, 3),
-        "cpu_ms_per_post": round(1000 * cpu / published, 4) if published else None,
-        "commits": commits,
-    }
+    return summary(published, wall, cpu, commits)
 
 
 def main() -> None:
