@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.engine import Connection
 
 from bench import profile
@@ -417,13 +417,39 @@ async def sql_floor_sqlite(workdir: Path, plan: DispatchPlan, cpu: int | None) -
         await _seed(db, settings, f"http://{HOST}:9/hook", plan)
     finally:
         await db.close()
-    cmd = python_module(
-        "bench.sql_floor",
-        "--db",
-        str(data_dir / "masthead.db"),
-        "--batch",
-        str(settings.dispatch_batch_size),
+    return await _run_floor(
+        python_module(
+            "bench.sql_floor",
+            "--db",
+            str(data_dir / "masthead.db"),
+            "--batch",
+            str(settings.dispatch_batch_size),
+        ),
+        cpu,
     )
+
+
+async def sql_floor_postgres(
+    workdir: Path, plan: DispatchPlan, cpu: int | None, settings: Settings, url: str
+) -> dict[str, Any]:
+    """`bench/sql_floor_pg.py` on the burst's database emptied and seeded again, on the
+    worker's CPU."""
+    db = Database(url)
+    await db.start()
+    try:
+        await db.write(lambda c: c.execute(text("TRUNCATE users, posts CASCADE")))
+        await _seed(db, settings, f"http://{HOST}:9/hook", plan)
+    finally:
+        await db.close()
+    return await _run_floor(
+        python_module(
+            "bench.sql_floor_pg", "--url", url, "--batch", str(settings.dispatch_batch_size)
+        ),
+        cpu,
+    )
+
+
+async def _run_floor(cmd: list[str], cpu: int | None) -> dict[str, Any]:
     done = await asyncio.to_thread(
         subprocess.run, pinned(cmd, cpu), capture_output=True, text=True, timeout=300, check=False
     )
@@ -461,8 +487,10 @@ async def run_postgres(
         # Inserts through asyncpg are slower: give them more room before T.
         plan = dataclasses.replace(plan, lead_seconds=plan.lead_seconds + 3.0)
         label = "postgresql" if workers == 1 else f"postgresql-{workers}w"
-        return await _measure(
+        result = await _measure(
             label, settings, env, workdir / label, plan, server_cpu, client_cpu, workers
         )
+        result["sql_floor"] = await sql_floor_postgres(workdir, plan, server_cpu, settings, url)
+        return result
     finally:
         await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

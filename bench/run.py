@@ -713,6 +713,13 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
         default="both",
         help="part 2's platform: the in-process null one, the webhook over HTTP, or both",
     )
+    parser.add_argument(
+        "--dispatch-lead",
+        type=float,
+        default=DispatchPlan.lead_seconds,
+        help="seconds from the first insert to T in part 2 (more on a busy machine, where the"
+        " inserts can overrun T and void the run)",
+    )
     parser.add_argument("--skip-media", action="store_true")
     parser.add_argument("--skip-web", action="store_true")
     parser.add_argument(
@@ -796,6 +803,7 @@ def main(argv: list[str] | None = None) -> int:
                 null = kind == "null"
                 dplan = DispatchPlan(
                     posts=args.posts,
+                    lead_seconds=args.dispatch_lead,
                     profile_dir=RESULTS if args.profile else None,
                     null_platform=null,
                 )

@@ -79,6 +79,11 @@ def run(db_file: str, batch: int) -> dict[str, Any]:
             commits += 2
             published += len(ids)
         wall, cpu = time.perf_counter() - started, time.process_time() - cpu
+    return summary(published, wall, cpu, commits)
+
+
+def summary(published: int, wall: float, cpu: float, commits: int) -> dict[str, Any]:
+    """What both baselines (this one and bench/sql_floor_pg.py) print."""
     return {
         "published": published,
         "seconds": round(wall, 3),

@@ -7,8 +7,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import orjson
+import pytest
+from sqlalchemy.engine import Connection
 
 from masthead.platforms.webhook import REDELIVERY_HEADER, SIGNATURE_HEADER
+from masthead.store import accounts
 from tests.conftest import make_settings
 from tests.support.harness import Harness, running_app, webhook_post
 from tests.support.receiver import Fault, Receiver, verify
@@ -109,3 +112,36 @@ async def test_a_delivery_whose_answer_never_comes_is_delivered_again_with_the_s
     assert orjson.loads(again.body)["postSubmissionId"] == post_id
     assert REDELIVERY_HEADER.lower() not in first.headers
     assert again.headers[REDELIVERY_HEADER.lower()] == "1"
+
+
+@pytest.mark.postgres
+async def test_a_burst_for_one_account_reads_and_decrypts_the_account_once(
+    tmp_path: Path, receiver: Receiver, fresh_pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # On PostgreSQL a read yields to the loop, so every post of a claim asks for the account
+    # before the first answer is cached: the engine must share that one read.
+    settings = make_settings(
+        tmp_path, fetch_allow=receiver.allow, api_rate_limits="off", database_url=fresh_pg_url
+    )
+    async with running_app(settings) as harness:
+        caller = await harness.user()
+        account = await harness.account(caller)
+        at = datetime.now(UTC) + timedelta(seconds=3)
+        body = webhook_post(account, receiver.url, scheduledTime=at.isoformat())
+        ids = [
+            (await harness.create_post(caller, body)).json()["postSubmissionId"] for _ in range(20)
+        ]
+        reads: list[int] = []
+        real = accounts.account_by_id
+
+        def counted(conn: Connection, account_id: int) -> accounts.AccountRow | None:
+            reads.append(account_id)
+            return real(conn, account_id)
+
+        monkeypatch.setattr(accounts, "account_by_id", counted)
+        for post_id in ids:
+            status = await harness.wait_status(caller, post_id, {"published", "failed"})
+            assert status["status"] == "published", status
+
+    assert len(await receiver.wait_for(20)) == 20
+    assert len(reads) <= 1

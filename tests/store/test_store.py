@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-from sqlalchemy import event, insert, select
+from sqlalchemy import event, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
@@ -204,6 +204,39 @@ async def test_only_the_lease_owner_can_finish_a_post(seeded: Seeded) -> None:
         lambda c: queue.finish(c, owner="w2", outcomes=[queue.Outcome(post_id, State.FAILED, NOW)])
     )
     assert finished == [False]
+
+
+async def test_a_batch_of_outcomes_finishes_only_the_posts_still_held(seeded: Seeded) -> None:
+    held, lost = await add_post(seeded, NOW), await add_post(seeded, NOW)
+    await claim(seeded.db, "w1", NOW)
+    # `lost` is taken over by w2 after its lease ended.
+    await seeded.db.write(
+        lambda c: c.execute(update(Post).where(Post.id == lost).values(lease_owner="w2"))
+    )
+
+    finished = await seeded.db.write(
+        lambda c: queue.finish(
+            c,
+            owner="w1",
+            outcomes=[
+                queue.Outcome(held, State.PUBLISHED, NOW, "https://x/1"),
+                queue.Outcome(lost, State.FAILED, NOW, error="boom"),
+            ],
+        )
+    )
+
+    assert finished == [True, False]
+    rows = await seeded.db.read(
+        lambda c: c.execute(
+            select(Post.id, Post.state, Post.public_url, Post.due_at, Post.lease_owner).where(
+                Post.id.in_([held, lost])
+            )
+        ).all()
+    )
+    assert {tuple(r) for r in rows} == {
+        (held, State.PUBLISHED, "https://x/1", None, None),
+        (lost, State.IN_PROGRESS, None, NOW, "w2"),
+    }
 
 
 async def test_one_failing_write_does_not_undo_its_neighbours_in_a_group_commit(
