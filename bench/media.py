@@ -10,6 +10,8 @@ sniffs, probes and stores it like any upload, and the padding costs nothing to m
 
 from __future__ import annotations
 
+import os
+import resource
 import subprocess
 import tempfile
 import threading
@@ -111,22 +113,42 @@ class RssSampler:
         self.peak = max(self.peak, self.rss())
 
 
-def _curl(url: str, dest: Path) -> float:
-    started = time.perf_counter()
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of a running process, from /proc/<pid>/stat."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+@dataclass(frozen=True)
+class Timed:
+    """Wall time and the CPU time of the process that did the work (load-independent)."""
+
+    seconds: float
+    cpu: float
+
+
+def _curl(url: str, dest: Path) -> Timed:
+    started, cpu = time.perf_counter(), _children_cpu()
     subprocess.run(["curl", "-sS", "--fail", "-o", str(dest), url], check=True, timeout=600)
-    seconds = time.perf_counter() - started
+    timed = Timed(time.perf_counter() - started, _children_cpu() - cpu)
     dest.unlink()
-    return seconds
+    return timed
 
 
-def _curl_put(url: str, source: Path) -> float:
-    started = time.perf_counter()
+def _curl_put(url: str, source: Path, receiver: int) -> Timed:
+    """`curl -T`, timed, with the CPU time of the `receiver` process."""
+    started, cpu = time.perf_counter(), cpu_seconds(receiver)
     subprocess.run(
         ["curl", "-sS", "--fail", "-o", "/dev/null", "-T", str(source), url],
         check=True,
         timeout=600,
     )
-    return time.perf_counter() - started
+    return Timed(time.perf_counter() - started, cpu_seconds(receiver) - cpu)
 
 
 def _presign(base: str, key: str) -> str:
@@ -143,14 +165,16 @@ def _presign(base: str, key: str) -> str:
 
 
 def _rates(
-    size: int, baseline_s: float, masthead_s: float, rss: RssSampler, before: int
+    size: int, baseline: Timed, masthead: Timed, rss: RssSampler, before: int
 ) -> dict[str, Any]:
     return {
-        "curl_s": round(baseline_s, 3),
-        "curl_mib_s": round(size / 1024**2 / baseline_s, 1),
-        "masthead_s": round(masthead_s, 3),
-        "masthead_mib_s": round(size / 1024**2 / masthead_s, 1),
-        "ratio": round(baseline_s / masthead_s, 3),
+        "curl_s": round(baseline.seconds, 3),
+        "curl_mib_s": round(size / 1024**2 / baseline.seconds, 1),
+        "masthead_s": round(masthead.seconds, 3),
+        "masthead_mib_s": round(size / 1024**2 / masthead.seconds, 1),
+        "ratio": round(baseline.seconds / masthead.seconds, 3),
+        "baseline_cpu_s": round(baseline.cpu, 2),
+        "masthead_cpu_s": round(masthead.cpu, 2),
         "rss_before_mib": round(before / 1024**2, 1),
         "rss_peak_mib": round(rss.peak / 1024**2, 1),
         "rss_growth_mib": round((rss.peak - before) / 1024**2, 1),
@@ -220,30 +244,30 @@ def run_media(workdir: Path, plan: MediaPlan) -> dict[str, Any]:
         runs: list[dict[str, Any]] = []
         for n in range(plan.runs):
             print(f"  run {n + 1}/{plan.runs}: curl to disk, then POST /v2/media ...", flush=True)
-            curl_s = _curl(file_url, workdir / "curl.out")
+            curl = _curl(file_url, workdir / "curl.out")
             with RssSampler(server.pid) as rss:
                 before = rss.peak
-                started = time.perf_counter()
+                started, cpu = time.perf_counter(), cpu_seconds(server.pid)
                 response = httpx.post(
                     f"http://{HOST}:{port}/v2/media",
                     json={"url": file_url},
                     headers={"blotato-api-key": key},
                     timeout=600,
                 )
-                masthead_s = time.perf_counter() - started
+                masthead = Timed(time.perf_counter() - started, cpu_seconds(server.pid) - cpu)
             if response.status_code != 201:
                 raise BenchError(f"POST /v2/media answered {response.status_code}: {response.text}")
-            runs.append(_rates(plan.size, curl_s, masthead_s, rss, before))
+            runs.append(_rates(plan.size, curl, masthead, rss, before))
             _forget_stored(workdir / "data")
         uploads: list[dict[str, Any]] = []
         for n in range(plan.runs):
             print(f"  upload {n + 1}/{plan.runs}: curl -T to a bare receiver, then to Masthead ...")
-            bare_s = _curl_put(f"http://{HOST}:{sink_port}/big.mp4", sample)
+            bare = _curl_put(f"http://{HOST}:{sink_port}/big.mp4", sample, sink.pid)
             presigned = _presign(base, key)
             with RssSampler(server.pid) as rss:
                 before = rss.peak
-                masthead_s = _curl_put(presigned, sample)
-            uploads.append(_rates(plan.size, bare_s, masthead_s, rss, before))
+                masthead = _curl_put(presigned, sample, server.pid)
+            uploads.append(_rates(plan.size, bare, masthead, rss, before))
             _forget_stored(workdir / "data")
     return {
         "size_bytes": plan.size,

@@ -333,7 +333,10 @@ def _print_media(media: dict[str, Any]) -> None:
         f"  goals: ratio >= {goals['ratio_at_least']} (best {media['best_ratio']:.3f}),"
         f" RSS growth < {goals['rss_growth_under_mib']} MiB (max {media['max_rss_growth_mib']:g})"
     )
-    print("Presigned upload (curl -T to a bare aiohttp receiver vs curl -T to Masthead's URL)")
+    print(
+        "Presigned upload (curl -T to a bare aiohttp receiver vs curl -T to Masthead's URL;"
+        " CPU: the receiver's)"
+    )
     print(_media_table(media["uploads"], "bare MiB/s"))
     print(
         f"  goals: ratio >= {goals['ratio_at_least']} (best {media['best_upload_ratio']:.3f}),"
@@ -343,7 +346,17 @@ def _print_media(media: dict[str, Any]) -> None:
 
 
 def _media_table(runs: list[dict[str, Any]], baseline: str) -> str:
-    rows = [["run", baseline, "masthead MiB/s", "ratio", "RSS before MiB", "RSS growth MiB"]]
+    rows = [
+        [
+            "run",
+            baseline,
+            "masthead MiB/s",
+            "ratio",
+            "CPU s base/masthead",
+            "RSS before MiB",
+            "RSS growth MiB",
+        ]
+    ]
     for n, run in enumerate(runs, 1):
         rows.append(
             [
@@ -351,6 +364,7 @@ def _media_table(runs: list[dict[str, Any]], baseline: str) -> str:
                 _fmt(run["curl_mib_s"], 0),
                 _fmt(run["masthead_mib_s"], 0),
                 _fmt(run["ratio"], 3),
+                f"{run['baseline_cpu_s']:.2f}/{run['masthead_cpu_s']:.2f}",
                 _fmt(run["rss_before_mib"], 1),
                 _fmt(run["rss_growth_mib"], 1),
             ]
