@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import os
 import threading
 from pathlib import Path
 
@@ -47,6 +48,26 @@ async def test_same_file_twice_is_stored_once_with_two_ids(
     assert first.json()["url"] == second.json()["url"]
     assert first.json()["id"] != second.json()["id"]
     assert len(stored_files(app)) == 1
+
+
+async def test_the_file_and_its_name_are_fsynced_before_the_201(
+    app: Harness, ada: Caller, files: FileServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    synced: list[str] = []
+    real_fsync = os.fsync
+
+    def fsync(fd: int) -> None:
+        synced.append(os.readlink(f"/proc/self/fd/{fd}"))
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+
+    response = await post_media(app, ada, files.add("a.jpg", samples.image("JPEG")))
+
+    assert response.status_code == 201, response.text
+    [stored] = stored_files(app)
+    assert any(Path(path).name.startswith("ingest-") for path in synced)  # the bytes
+    assert str(stored.parent) in synced  # the stored name
 
 
 async def test_data_uri_is_decoded_and_sniffed(app: Harness, ada: Caller) -> None:

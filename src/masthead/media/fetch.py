@@ -100,20 +100,24 @@ class _Sink:
         if self.size > self._max:
             raise too_large(self._max)
 
-    def hash(self, chunk: bytes) -> None:
-        self._hash.update(chunk)
+    def hash(self, chunks: list[bytes]) -> None:
+        for chunk in chunks:
+            self._hash.update(chunk)
 
-    def store(self, chunk: bytes) -> None:
-        view = memoryview(chunk)
-        while view:  # an unbuffered write may take only part of the block
-            view = view[self._file.write(view) or 0 :]
+    def store(self, chunks: list[bytes]) -> None:
+        for chunk in chunks:
+            view = memoryview(chunk)
+            while view:  # an unbuffered write may take only part of the block
+                view = view[self._file.write(view) or 0 :]
 
     def write(self, chunk: bytes) -> None:
         self.count(len(chunk))
-        self.hash(chunk)
-        self.store(chunk)
+        self.hash([chunk])
+        self.store([chunk])
 
     def close(self) -> Fetched:
+        """Durable before it is handed over: the caller answers 201 only after this."""
+        os.fsync(self._file.fileno())
         self._file.close()
         return Fetched(self.path, self.size, self._hash.hexdigest())
 
@@ -125,20 +129,21 @@ class _Sink:
 async def write_stream(chunks: AsyncIterable[bytes], directory: Path, max_bytes: int) -> Fetched:
     """Save a stream (a PUT body, a download) to a temp file; the caller owns the file.
 
-    Chunks are gathered into blocks of WRITE_CHUNK; each block is hashed in one worker thread
-    and written in another (both release the GIL) while the next block is being received, so
-    the network, the hash and the disk overlap instead of taking turns. At most two blocks are
-    held in memory."""
+    Chunks are gathered into batches of WRITE_CHUNK bytes; each batch is hashed in one worker
+    thread and written in another (both release the GIL) while the next batch is received, so
+    the network, the hash and the disk overlap instead of taking turns. A batch stays a list of
+    the chunks as they came (joining them would copy every byte once more), and at most two
+    batches are held in memory. The file is fsynced once, at the end."""
     sink = _Sink(directory, max_bytes)
     loop = asyncio.get_running_loop()
     busy: asyncio.Future[tuple[None, None]] | None = None
     pending: list[bytes] = []
     pending_size = 0
 
-    def start(block: bytes) -> asyncio.Future[tuple[None, None]]:
+    def start(batch: list[bytes]) -> asyncio.Future[tuple[None, None]]:
         return asyncio.gather(
-            loop.run_in_executor(None, sink.hash, block),
-            loop.run_in_executor(None, sink.store, block),
+            loop.run_in_executor(None, sink.hash, batch),
+            loop.run_in_executor(None, sink.store, batch),
         )
 
     try:
@@ -148,17 +153,16 @@ async def write_stream(chunks: AsyncIterable[bytes], directory: Path, max_bytes:
             pending_size += len(chunk)
             if pending_size < WRITE_CHUNK:
                 continue
-            block = b"".join(pending)
-            pending, pending_size = [], 0
             if busy is not None:
                 await busy
-            busy = start(block)
+            busy = start(pending)
+            pending, pending_size = [], 0
         if busy is not None:
             await busy
             busy = None
         if pending:
-            await start(b"".join(pending))
-        return sink.close()
+            await start(pending)
+        return await loop.run_in_executor(None, sink.close)
     except BaseException:
         if busy is not None:
             with contextlib.suppress(BaseException):

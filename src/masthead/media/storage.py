@@ -85,7 +85,11 @@ class LocalStorage:
             os.link(source, partial)  # same file system: no copy
         except OSError:
             shutil.copyfile(source, partial)
+            _fsync(partial, os.O_RDONLY)  # a linked source was fsynced; a copy is not yet
         os.replace(partial, target)  # atomic: readers see all of it or nothing
+        _fsync(
+            target.parent, os.O_RDONLY | os.O_DIRECTORY
+        )  # the name is durable too, before the caller answers
 
     async def size(self, key: str) -> int | None:
         try:
@@ -123,6 +127,14 @@ class LocalStorage:
 
     async def aclose(self) -> None:
         return None
+
+
+def _fsync(path: Path, flags: int) -> None:
+    fd = os.open(path, flags)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def open_storage(settings: Settings) -> MediaStorage:
