@@ -30,6 +30,14 @@ MCP_ACCEPT = "application/json, text/event-stream"
 MCP_OK = '"isError":false'
 MODERN = "2026-07-28"
 TOOL = "blotato_create_post"
+LEGACY_HEADERS = {"Accept": MCP_ACCEPT}
+MODERN_HEADERS = {
+    "Accept": MCP_ACCEPT,
+    "MCP-Protocol-Version": MODERN,
+    "Mcp-Method": "tools/call",
+    "Mcp-Name": TOOL,
+}
+"""What a client adds to a tools/call POST in each era (besides its key and Content-Type)."""
 
 
 @dataclass(frozen=True)
@@ -128,15 +136,9 @@ def run_mcp(
     with _masthead(workdir, "masthead-mcp", free_port(), server_cpu) as server:
         account = _add_x_account(workdir / "masthead-mcp")
         rest_body, legacy_body, modern_body = bodies(account)
-        modern_headers = {
-            "Accept": MCP_ACCEPT,
-            "MCP-Protocol-Version": MODERN,
-            "Mcp-Method": "tools/call",
-            "Mcp-Name": TOOL,
-        }
         calls = {
-            "mcp_2025": (legacy_body, {"Accept": MCP_ACCEPT}),
-            "mcp_2026": (modern_body, modern_headers),
+            "mcp_2025": (legacy_body, LEGACY_HEADERS),
+            "mcp_2026": (modern_body, MODERN_HEADERS),
         }
         for body, extra in calls.values():
             probe = httpx.post(
