@@ -10,6 +10,7 @@ import pytest
 from masthead.config import Settings
 from masthead.platforms.base import Permanent
 from masthead.platforms.oauth import (
+    OAuthCredentials,
     authorize_url,
     challenge,
     credentials_from_token_response,
@@ -80,7 +81,8 @@ def test_a_token_answer_without_access_token_is_refused() -> None:
     ],
 )
 def test_expires_within(credentials: dict[str, str], expected: bool) -> None:
-    assert expires_within(credentials, timedelta(minutes=5), NOW) is expected
+    stored = OAuthCredentials.from_stored(credentials)
+    assert expires_within(stored, timedelta(minutes=5), NOW) is expected
 
 
 def test_x_oauth_settings_are_named_after_x_and_found_for_twitter() -> None:
