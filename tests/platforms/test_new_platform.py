@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "masthead"
-MADE_UP = Path(__file__).resolve().parent / "made_up"
+MADE_UP = Path(__file__).resolve().parents[1] / "support" / "made_up_platform"
 
 
 SOCIAL = {
