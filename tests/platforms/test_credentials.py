@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+from masthead.platforms.base import AccountDisconnected
+from masthead.platforms.bluesky import BlueskyCredentials
 from masthead.platforms.oauth import OAuthCredentials, credentials_from_token_response
 from masthead.platforms.seams import StoredCredentials
 from masthead.platforms.threads import ThreadsCredentials, long_lived_credentials
@@ -35,6 +37,19 @@ STORED_TODAY: list[tuple[str, type[StoredCredentials], dict[str, Any]]] = [
             "expires_at": "2027-02-01T00:00:00+00:00",
             "issued_at": "2026-12-01T00:00:00+00:00",
             "user_id": "1789",
+        },
+    ),
+    (
+        "bluesky",
+        BlueskyCredentials,
+        {
+            "handle": "alice.test",
+            "app_password": "abcd-efgh-ijkl-mnop",
+            "service": "https://pds.example.com",
+            "service_from_did": False,
+            "did": "did:plc:ewvi7nxzyoun6zhxrhs64oiz",
+            "access_jwt": "eyJ.access.1",
+            "refresh_jwt": "eyJ.refresh.1",
         },
     ),
 ]
@@ -75,3 +90,15 @@ def test_token_answers_write_the_shape_stored_today() -> None:
         "issued_at": "2026-12-04T00:00:00.000Z",
         "expires_at": "2026-12-04T00:01:00.000Z",
     }
+
+
+def test_a_bluesky_row_without_a_session_says_to_reconnect() -> None:
+    """A row with the app password but no session (its DID and PDS unknown) loads, and any
+    call that needs the session is refused as a disconnected account, not sent nowhere."""
+    row = {"handle": "alice.test", "app_password": "abcd-efgh-ijkl-mnop"}
+    loaded = BlueskyCredentials.from_stored(row)
+    assert loaded.to_stored() == row
+    with pytest.raises(AccountDisconnected, match="reconnect"):
+        loaded.pds  # noqa: B018
+    with pytest.raises(AccountDisconnected, match="reconnect"):
+        loaded.repo  # noqa: B018

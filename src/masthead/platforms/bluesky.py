@@ -10,7 +10,7 @@ PDS answers a repeated key with a 500 and writes nothing).
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, ClassVar, TypeVar
 
@@ -36,7 +36,6 @@ from masthead.platforms.spec import PlatformSpec
 from masthead.timeutil import parse_time, utcnow
 
 T = TypeVar("T")
-Credentials = dict[str, Any]
 
 POST = "app.bsky.feed.post"
 METRICS_BATCH = 25
@@ -66,6 +65,39 @@ RECENT_RECORDS = 100
 
 def public_url(handle: str, uri: str) -> str:
     return f"https://bsky.app/profile/{handle}/post/{rkey_of(uri)}"
+
+
+NO_SESSION = "No Bluesky session is stored; reconnect the account"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BlueskyCredentials(kit.StoredCredentials):
+    """What a Bluesky account stores: its handle and app password (createSession takes them
+    when the session cannot be refreshed), the PDS that holds its repository (`service`,
+    `service_from_did` when the DID document named it, so calls to it go through the SSRF
+    guard), and the session: the account's DID and its two tokens."""
+
+    handle: str | None = None
+    app_password: str | None = None
+    service: str | None = None
+    service_from_did: bool | None = None
+    did: str | None = None
+    access_jwt: str | None = None
+    refresh_jwt: str | None = None
+
+    @property
+    def pds(self) -> str:
+        """The PDS every call of the account goes to."""
+        if not self.service:
+            raise kit.AccountDisconnected(NO_SESSION)
+        return self.service
+
+    @property
+    def repo(self) -> str:
+        """The account's repository: its DID."""
+        if not self.did:
+            raise kit.AccountDisconnected(NO_SESSION)
+        return self.did
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,17 +143,19 @@ class BlueskyPublisher(kit.Publisher):
         try:
             service = given or await self._find_pds(handle)
             session = await self._login(
-                {
-                    "handle": handle,
-                    "app_password": password,
-                    "service": service,
-                    "service_from_did": not given,
-                }
+                BlueskyCredentials(
+                    handle=handle,
+                    app_password=password,
+                    service=service,
+                    service_from_did=not given,
+                )
             )
         except (httpx.HTTPError, BlockedDestination) as exc:
             raise kit.Permanent(f"Cannot reach Bluesky for {handle}: {exc}") from exc
         return kit.ConnectedAccount(
-            external_id=session["did"], username=session["handle"], credentials=session
+            external_id=session.repo,
+            username=session.handle or handle,
+            credentials=session.to_stored(),
         )
 
     async def _find_pds(self, handle: str) -> str:
@@ -130,28 +164,28 @@ class BlueskyPublisher(kit.Publisher):
         return check_pds_endpoint(await pds_of(client, self._plc_url, did), self._allow)
 
     @staticmethod
-    def _creds(ctx: kit.AccountScope) -> Credentials:
-        creds = dict(ctx.account.credentials)
-        if not all(creds.get(key) for key in ("service", "did", "handle")):
-            raise kit.AccountDisconnected("No Bluesky session is stored; reconnect the account")
+    def _creds(ctx: kit.AccountScope) -> BlueskyCredentials:
+        creds = BlueskyCredentials.from_stored(ctx.account.credentials)
+        if not (creds.service and creds.did and creds.handle):
+            raise kit.AccountDisconnected(NO_SESSION)
         return creds
 
-    def _http(self, creds: Credentials) -> httpx.AsyncClient:
-        return self._guarded if creds.get("service_from_did") else self._client
+    def _http(self, creds: BlueskyCredentials) -> httpx.AsyncClient:
+        return self._guarded if creds.service_from_did else self._client
 
-    async def _login(self, creds: Credentials) -> Credentials:
+    async def _login(self, creds: BlueskyCredentials) -> BlueskyCredentials:
         """createSession with the app password: rate limited hard (30 per 5 minutes, 300 a
         day per account), so only when there is no session or it cannot be refreshed."""
-        if not creds.get("app_password"):
+        if not creds.app_password:
             raise kit.AccountDisconnected(
                 "No Bluesky app password is stored; reconnect the account"
             )
         try:
             answer = await xrpc(
                 self._http(creds),
-                creds["service"],
+                creds.pds,
                 "com.atproto.server.createSession",
-                body={"identifier": creds["handle"], "password": creds["app_password"]},
+                body={"identifier": creds.handle, "password": creds.app_password},
             )
         except XrpcError as exc:
             if exc.error in ACCOUNT_ERRORS or exc.status == 401:
@@ -159,51 +193,53 @@ class BlueskyPublisher(kit.Publisher):
                     f"Bluesky refused the app password: {exc.message or exc.error}"
                 ) from exc
             raise _publish_error(exc) from exc
-        return {
-            **creds,
-            "did": answer["did"],
-            "handle": answer.get("handle", creds["handle"]),
-            "access_jwt": answer["accessJwt"],
-            "refresh_jwt": answer["refreshJwt"],
-        }
+        return replace(
+            creds,
+            did=answer["did"],
+            handle=answer.get("handle", creds.handle),
+            access_jwt=answer["accessJwt"],
+            refresh_jwt=answer["refreshJwt"],
+        )
 
-    async def _refresh(self, creds: Credentials) -> Credentials:
-        if not creds.get("refresh_jwt"):
+    async def _refresh(self, creds: BlueskyCredentials) -> BlueskyCredentials:
+        if not creds.refresh_jwt:
             return await self._login(creds)
         try:
             answer = await xrpc(
                 self._http(creds),
-                creds["service"],
+                creds.pds,
                 "com.atproto.server.refreshSession",
-                token=creds["refresh_jwt"],
+                token=creds.refresh_jwt,
                 procedure=True,
             )
         except XrpcError as exc:
             if exc.status == 429 or exc.status >= 500:
                 raise _publish_error(exc) from exc
             return await self._login(creds)  # the refresh token expired or was revoked
-        return {**creds, "access_jwt": answer["accessJwt"], "refresh_jwt": answer["refreshJwt"]}
+        return replace(creds, access_jwt=answer["accessJwt"], refresh_jwt=answer["refreshJwt"])
 
-    async def _renew(self, ctx: kit.AccountScope, used: Credentials) -> Credentials:
+    async def _renew(self, ctx: kit.AccountScope, used: BlueskyCredentials) -> BlueskyCredentials:
         """A fresh session, shared through the credential store: when another worker renewed
         first, its tokens are used instead of spending the refresh token again."""
         store = ctx.credentials
-        current = await store.load() if store is not None else used
-        if current.get("access_jwt") != used.get("access_jwt") and not token_expires_within(
-            str(current.get("access_jwt") or ""), RENEW_MARGIN_SECONDS
+        current = BlueskyCredentials.from_stored(await store.load()) if store is not None else used
+        if current.access_jwt != used.access_jwt and not token_expires_within(
+            current.access_jwt or "", RENEW_MARGIN_SECONDS
         ):
             return current
         renewed = await self._refresh(current)
-        if store is not None and not await store.save(renewed, replaces=current):
-            return await store.load()
+        if store is not None and not await store.save(
+            renewed.to_stored(), replaces=current.to_stored()
+        ):
+            return BlueskyCredentials.from_stored(await store.load())
         return renewed
 
     async def _authed(
-        self, ctx: kit.AccountScope, call: Callable[[Credentials], Awaitable[T]]
+        self, ctx: kit.AccountScope, call: Callable[[BlueskyCredentials], Awaitable[T]]
     ) -> T:
         """`call` with a valid session, renewed before if it is ending and once if refused."""
         creds = self._creds(ctx)
-        if token_expires_within(str(creds.get("access_jwt") or ""), RENEW_MARGIN_SECONDS):
+        if token_expires_within(creds.access_jwt or "", RENEW_MARGIN_SECONDS):
             creds = await self._renew(ctx, creds)
         try:
             return await call(creds)
@@ -268,7 +304,7 @@ class BlueskyPublisher(kit.Publisher):
             try:
                 answer = await xrpc(
                     self._http(creds),
-                    creds["service"],
+                    creds.pds,
                     "com.atproto.identity.resolveHandle",
                     params={"handle": handle},
                 )
@@ -284,12 +320,12 @@ class BlueskyPublisher(kit.Publisher):
         file: kit.MediaFile = await media.file(url)
         data = await media.read(file)
 
-        async def upload(creds: Credentials) -> dict[str, Any]:
+        async def upload(creds: BlueskyCredentials) -> dict[str, Any]:
             return await xrpc(
                 self._http(creds),
-                creds["service"],
+                creds.pds,
                 "com.atproto.repo.uploadBlob",
-                token=creds["access_jwt"],
+                token=creds.access_jwt,
                 content=data,
                 content_type=file.content_type,
             )
@@ -321,14 +357,14 @@ class BlueskyPublisher(kit.Publisher):
         return await self._settle(ctx, post, cause)
 
     async def _create(self, ctx: kit.AccountScope, post: PreparedRecord) -> kit.SentItem:
-        async def create(creds: Credentials) -> dict[str, Any]:
+        async def create(creds: BlueskyCredentials) -> dict[str, Any]:
             return await xrpc(
                 self._http(creds),
-                creds["service"],
+                creds.pds,
                 "com.atproto.repo.createRecord",
-                token=creds["access_jwt"],
+                token=creds.access_jwt,
                 body={
-                    "repo": creds["did"],
+                    "repo": creds.repo,
                     "collection": POST,
                     "rkey": post.rkey,
                     "record": post.record,
@@ -339,7 +375,7 @@ class BlueskyPublisher(kit.Publisher):
         return self._sent(ctx, str(answer["uri"]), str(answer["cid"]))
 
     def _sent(self, ctx: kit.AccountScope, uri: str, cid: str) -> kit.SentItem:
-        handle = str(self._creds(ctx)["handle"])
+        handle = self._creds(ctx).handle or ""
         return kit.SentItem(uri, public_url(handle, uri), {"uri": uri, "cid": cid})
 
     async def _get_record(
@@ -348,7 +384,7 @@ class BlueskyPublisher(kit.Publisher):
         creds = self._creds(ctx)
         return await xrpc(
             self._http(creds),
-            creds["service"],
+            creds.pds,
             "com.atproto.repo.getRecord",
             params={"repo": repo, "collection": collection, "rkey": rkey},
         )
@@ -356,7 +392,7 @@ class BlueskyPublisher(kit.Publisher):
     async def _find(self, ctx: kit.AccountScope, rkey: str) -> kit.SentItem | None:
         """The record under `rkey`, or None when the repository certainly has none."""
         try:
-            answer = await self._get_record(ctx, self._creds(ctx)["did"], POST, rkey)
+            answer = await self._get_record(ctx, self._creds(ctx).repo, POST, rkey)
         except XrpcError as exc:
             if exc.error == "RecordNotFound":
                 return None
@@ -406,12 +442,12 @@ class BlueskyPublisher(kit.Publisher):
         """The post's replies from `getPostThread` (an AppView query the account's PDS
         forwards), every level of them, each under its top-level reply."""
 
-        async def thread(creds: Credentials) -> dict[str, Any]:
+        async def thread(creds: BlueskyCredentials) -> dict[str, Any]:
             return await xrpc(
                 self._http(creds),
-                creds["service"],
+                creds.pds,
                 THREAD,
-                token=creds["access_jwt"],
+                token=creds.access_jwt,
                 params={"uri": post.remote_id, "depth": str(THREAD_DEPTH), "parentHeight": "0"},
             )
 
@@ -477,9 +513,9 @@ class BlueskyPublisher(kit.Publisher):
         try:
             answer = await xrpc(
                 self._http(creds),
-                creds["service"],
+                creds.pds,
                 "com.atproto.repo.listRecords",
-                params={"repo": creds["did"], "collection": POST, "limit": str(RECENT_RECORDS)},
+                params={"repo": creds.repo, "collection": POST, "limit": str(RECENT_RECORDS)},
             )
         except XrpcError as exc:
             raise _publish_error(exc) from exc
