@@ -16,12 +16,15 @@ from typing import Any, Protocol
 import pytest
 
 from masthead.config import Settings
+from masthead.domain.rules import MP4, FieldRule, Kind
 from masthead.platforms.oauth import credentials_from_token_response
-from masthead.platforms.registry import SPECS
+from masthead.platforms.registry import RULES, SPECS
 from tests.conftest import make_settings
 from tests.fakes import linkedin, meta, pinterest, threads, tiktok, x, youtube
 from tests.fakes.http import FakeServer
-from tests.support.harness import Caller, Harness, running_app
+from tests.support import samples
+from tests.support.files import FileServer
+from tests.support.harness import Caller, Harness, running_app, served_app
 
 
 class IssuesTokens(Protocol):
@@ -76,6 +79,16 @@ class InProcessFake:
     """The official schema the fake checks requests against (tests skip without it)."""
     settings: Callable[[Any], dict[str, Any]] = field(default=lambda fake: {})
     """Settings beyond `fake_settings` that point Masthead at the fake."""
+    ids: Callable[[Any], dict[str, str]] = field(default=lambda fake: {})
+    """The target ids a post to the account names that only the fake knows (Page, board)."""
+
+
+def _revoke(fake: Any) -> None:
+    """The user removed the app: no token the fake issued works any more, refresh tokens
+    neither (platforms whose tokens are not refreshed keep none)."""
+    fake.tokens.clear()
+    if hasattr(fake, "refresh_tokens"):
+        fake.refresh_tokens.clear()
 
 
 def _meta_tokens(fake: meta.FakeMeta) -> dict[str, Any]:
@@ -85,7 +98,9 @@ def _meta_tokens(fake: meta.FakeMeta) -> dict[str, Any]:
     return {"access_token": fake.user_token(user)}
 
 
-META = InProcessFake(meta.FakeMeta, _meta_tokens, meta.SPECS)
+META = InProcessFake(
+    meta.FakeMeta, _meta_tokens, meta.SPECS, ids=lambda fake: {"pageId": next(iter(fake.pages))}
+)
 FAKES: dict[str, InProcessFake] = {
     "twitter": InProcessFake(
         x.FakeX, lambda fake: fake.issue_tokens(fake.add_user("ada")), x.OPENAPI
@@ -104,6 +119,7 @@ FAKES: dict[str, InProcessFake] = {
         pinterest.FakePinterest,
         lambda fake: fake.issue_tokens(fake.add_user("ada")),
         pinterest.OPENAPI,
+        ids=lambda fake: {"boardId": next(iter(next(iter(fake.users.values())).boards))},
     ),
     "threads": InProcessFake(
         threads.FakeThreads, lambda fake: fake.issue_token(fake.add_user("ada"))
@@ -129,24 +145,68 @@ class PlatformAccount:
     caller: Caller
     account_id: str
     fake: FakeServer | None
+    files: FileServer
+
+    def revoke(self) -> None:
+        """The user takes the grant back on the platform (a seeded account never had one)."""
+        if self.fake is not None:
+            _revoke(self.fake)
+
+    def post(self, text: str) -> dict[str, Any]:
+        """A post to the account that its platform's rules accept: their required target
+        fields filled (ids from the fake), and one file when they require media (a video as
+        long as they ask where the platform takes one, else an image)."""
+        rules = RULES[self.platform]
+        ids = FAKES[self.platform].ids(self.fake) if self.fake is not None else {}
+        target: dict[str, Any] = {"targetType": self.platform}
+        for rule in rules.fields:
+            if rule.required:
+                target[rule.name] = ids.get(rule.name) or _example(rule)
+        media: list[str] = []
+        if rules.media.minimum:
+            if MP4 in rules.files.video_types:
+                seconds = max(1.0, rules.files.min_video_seconds or 0.0)
+                media.append(self.files.add("clip.mp4", samples.video(seconds)))
+            else:
+                media.append(self.files.add("photo.jpg", samples.image()))
+        content = {"text": text, "mediaUrls": media, "platform": rules.content_platforms[0]}
+        return {"post": {"accountId": self.account_id, "content": content, "target": target}}
+
+
+def _example(rule: FieldRule) -> Any:
+    """A value of a required target field that its rule accepts."""
+    if rule.kind is Kind.BOOLEAN:
+        return False
+    if rule.kind is Kind.ENUM:
+        return rule.choices[0]
+    if rule.kind is Kind.STRING:
+        return "A title"
+    raise AssertionError(f"no example of a required {rule.kind} field ({rule.name})")
 
 
 @asynccontextmanager
-async def platform_account(platform: str, tmp_path: Path) -> AsyncIterator[PlatformAccount]:
+async def platform_account(
+    platform: str, tmp_path: Path, files: FileServer
+) -> AsyncIterator[PlatformAccount]:
     """An app with one connected account of `platform`: connected through its fake (which
-    fails the test on any request its platform's contract refuses), else seeded."""
+    fails the test on any request its platform's contract refuses), else seeded; media of its
+    posts are served by `files`."""
     kit = FAKES.get(platform)
     if kit is None:
-        async with running_app(make_settings(tmp_path, api_rate_limits="off")) as app:
+        settings = make_settings(tmp_path, api_rate_limits="off", fetch_allow=files.allow)
+        async with running_app(settings) as app:
             caller = await app.user()
-            yield PlatformAccount(platform, app, caller, await app.account(caller, platform), None)
+            account = await app.account(caller, platform)
+            yield PlatformAccount(platform, app, caller, account, None, files)
         return
     if kit.schema is not None and not kit.schema.exists():
         pytest.skip(f"{platform}'s fake needs its schema at {kit.schema} (../shared/specs)")
     with kit.make().running() as fake:
-        settings = fake_settings(tmp_path, platform, fake, **kit.settings(fake))
-        async with running_app(settings, transports={platform: fake.transport()}) as app:
+        more = {"fetch_allow": files.allow, **kit.settings(fake)}
+        settings = fake_settings(tmp_path, platform, fake, **more)
+        # On a real port: Meta and TikTok fetch hosted media from Masthead's public URL.
+        async with served_app(settings, transports={platform: fake.transport()}) as app:
             caller = await app.user()
             credentials = credentials_from_token_response(kit.tokens(fake))
             account = await app.connect(caller, platform, credentials)
-            yield PlatformAccount(platform, app, caller, account, fake)
+            yield PlatformAccount(platform, app, caller, account, fake, files)
