@@ -204,7 +204,7 @@ async def platform_account(
     with kit.make().running() as fake:
         more = {"fetch_allow": files.allow, **kit.settings(fake)}
         settings = fake_settings(tmp_path, platform, fake, **more)
-        # On a real port: Meta and TikTok fetch hosted media from Masthead's public URL.
+        # On a real port: Meta (and the others that can) fetch media from Masthead's public URL.
         async with served_app(settings, transports={platform: fake.transport()}) as app:
             caller = await app.user()
             credentials = credentials_from_token_response(kit.tokens(fake))
