@@ -242,16 +242,11 @@ class FacebookPublisher(GraphPublisher):
         page_id, token = await self._page(ctx)
         post = kit.loaded(PreparedPagePost, prepared)
         try:
-            sent = await self._publish(ctx, position, page_id, token, post)
-        except kit.OutcomeUnknown as lost:
-            try:
-                found = await self._find(ctx, position, page_id, token, post)
-            except kit.PublishError:
-                found = None
-            if found is None:
-                raise lost from None
-            sent = found
-        return sent
+            return await self._publish(ctx, position, page_id, token, post)
+        except kit.OutcomeUnknown as unknown:
+            return await kit.found_or_unknown(
+                unknown, self._find(ctx, position, page_id, token, post)
+            )
 
     async def _publish(
         self,

@@ -500,11 +500,8 @@ class LinkedInPublisher(kit.HttpPublisher):
                 json=self.body(ctx, position, prepared),
             )
             self._http.check(response, creates=True)
-        except kit.OutcomeUnknown:
-            found = await self.reconcile(ctx, position, prepared)
-            if found is None:
-                raise
-            return found
+        except kit.OutcomeUnknown as unknown:
+            return await kit.found_or_unknown(unknown, self.reconcile(ctx, position, prepared))
         urn = response.headers.get("x-restli-id")
         if not urn:
             raise kit.OutcomeUnknown(

@@ -289,11 +289,8 @@ class PinterestPublisher(kit.HttpPublisher):
                 ctx, "POST", "/v5/pins", creates=True, json=self.body(ctx, position, prepared)
             )
             self._http.check(response, creates=True)
-        except kit.OutcomeUnknown:
-            found = await self._find(ctx, position, prepared)
-            if found is None:
-                raise
-            return found
+        except kit.OutcomeUnknown as unknown:
+            return await kit.found_or_unknown(unknown, self._find(ctx, position, prepared))
         pin_id = str(response.json()["id"])
         return kit.SentItem(pin_id, public_url(pin_id), self._sent_data(prepared))
 

@@ -1,16 +1,20 @@
-"""A comment whose answer was lost, settled at once by looking for it: X and Threads take no
-idempotency key, so only the platform's own list of the account's replies can tell whether
-the request was acted on."""
+"""A call whose answer was lost, settled at once by looking for what it made: X, LinkedIn,
+Pinterest and Threads take no idempotency key, so only the platform's own list of the
+account's posts or replies can tell whether the request was acted on."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable
+from typing import TypeVar
 
 from masthead.platforms.base import OutcomeUnknown, PublishError
 
+Found = TypeVar("Found")
 
-async def found_or_unknown(unknown: OutcomeUnknown, find: Awaitable[str | None]) -> str:
-    """The comment id `find` answers, else `unknown` raised again (never a blind resend)."""
+
+async def found_or_unknown(unknown: OutcomeUnknown, find: Awaitable[Found | None]) -> Found:
+    """What `find` answers (the post or comment the lost call made), else `unknown` raised
+    again (never a blind resend)."""
     try:
         found = await find
     except PublishError:

@@ -348,11 +348,8 @@ class TwitterPublisher(kit.HttpPublisher):
                 ctx, "POST", "/2/tweets", endpoint="tweets", creates=True, json=body
             )
             self._http.check(response, creates=True)
-        except kit.OutcomeUnknown:
-            found = await self.reconcile(ctx, position, prepared)
-            if found is None:
-                raise
-            return found
+        except kit.OutcomeUnknown as unknown:
+            return await kit.found_or_unknown(unknown, self.reconcile(ctx, position, prepared))
         data = response.json().get("data")
         if not isinstance(data, dict) or "id" not in data:
             raise kit.Permanent(x_message(response))
