@@ -207,6 +207,9 @@ from masthead.platforms.oauth import (
     with_client as with_client,
 )
 from masthead.platforms.processing import (
+    Processing as Processing,
+)
+from masthead.platforms.processing import (
     until_processed as until_processed,
 )
 from masthead.platforms.seams import (

@@ -62,7 +62,10 @@ UNAVAILABLE = "Analytics are not available for linkedin"
 POSTING_ROLES = frozenset({"ADMINISTRATOR", "CONTENT_ADMINISTRATOR"})
 """Organization roles that may publish organic posts for the page."""
 REFRESH_MARGIN = timedelta(minutes=10)
-PROCESSING_LIMIT_SECONDS = 600.0
+VIDEO_PROCESSING = kit.Processing(
+    "LinkedIn", "AVAILABLE", "PROCESSING_FAILED", limit=600.0, reason="processingFailureReason"
+)
+"""A video's `status` in LinkedIn's answer (GET /rest/videos/{urn})."""
 POLL_SECONDS = 1.0
 RECONCILE_WINDOW_MS = 10 * 60 * 1000
 
@@ -451,19 +454,13 @@ class LinkedInPublisher(kit.HttpPublisher):
         return video
 
     async def _wait_available(self, ctx: kit.PublishContext, video: str) -> None:
-        async def available() -> bool:
-            response = await self._call(
-                ctx, "GET", f"{self._api}/rest/videos/{quote(video, safe='')}"
-            )
-            self._http.check(response)
-            status = response.json().get("status")
-            if status == "PROCESSING_FAILED":
-                reason = response.json().get("processingFailureReason") or "no reason given"
-                raise kit.Permanent(f"LinkedIn could not process the video {video}: {reason}")
-            return bool(status == "AVAILABLE")
+        async def status() -> dict[str, Any]:
+            url = f"{self._api}/rest/videos/{quote(video, safe='')}"
+            answer: dict[str, Any] = self._http.check(await self._call(ctx, "GET", url)).json()
+            return answer
 
-        still = f"LinkedIn is still processing the video {video}"
-        await kit.until_processed(available, still, PROCESSING_LIMIT_SECONDS, self._poll_seconds)
+        what = f"the video {video}"
+        await kit.until_processed(VIDEO_PROCESSING, status, what, self._poll_seconds)
 
     # -- posts -------------------------------------------------------------------------------
 

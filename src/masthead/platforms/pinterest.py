@@ -28,7 +28,8 @@ SCOPES = ("user_accounts:read", "boards:read", "pins:read", "pins:write")
 pins:read: the media status and the board's pins when an answer was lost (the OpenAPI's
 security requirements of each operation used)."""
 REFRESH_MARGIN = timedelta(minutes=10)
-PROCESSING_LIMIT_SECONDS = 600.0
+MEDIA_PROCESSING = kit.Processing("Pinterest", "succeeded", "failed", limit=600.0)
+"""A registered video's `status` in Pinterest's answer (GET /v5/media/{media_id})."""
 POLL_SECONDS = 1.0
 BOARDS_PAGE = 250
 RECONCILE_WINDOW = timedelta(minutes=10)
@@ -242,16 +243,13 @@ class PinterestPublisher(kit.HttpPublisher):
         return media_id
 
     async def _wait_processed(self, ctx: kit.PublishContext, media_id: str) -> None:
-        async def succeeded() -> bool:
+        async def status() -> dict[str, Any]:
             response = await self._call(ctx, "GET", f"/v5/media/{media_id}")
-            self._http.check(response)
-            status = response.json().get("status")
-            if status == "failed":
-                raise kit.Permanent(f"Pinterest could not process the video (media {media_id})")
-            return bool(status == "succeeded")
+            answer: dict[str, Any] = self._http.check(response).json()
+            return answer
 
-        still = f"Pinterest is still processing the video (media {media_id})"
-        await kit.until_processed(succeeded, still, PROCESSING_LIMIT_SECONDS, self._poll_seconds)
+        what = f"the video (media {media_id})"
+        await kit.until_processed(MEDIA_PROCESSING, status, what, self._poll_seconds)
 
     # -- pins --------------------------------------------------------------------------------
 
