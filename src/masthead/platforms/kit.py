@@ -186,6 +186,9 @@ from masthead.platforms.oauth import (
     OAuthProvider as OAuthProvider,
 )
 from masthead.platforms.oauth import (
+    authorize_url as authorize_url,
+)
+from masthead.platforms.oauth import (
     code_grant as code_grant,
 )
 from masthead.platforms.oauth import (

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, ClassVar
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
 import httpx
 
@@ -125,6 +125,7 @@ class LinkedInOAuth(kit.GrantOAuth):
 
     platform = "linkedin"
     label = "LinkedIn"
+    pkce = False
 
     def __init__(
         self,
@@ -136,16 +137,6 @@ class LinkedInOAuth(kit.GrantOAuth):
         super().__init__(app, client)
         self.scopes = scopes
         self._token_url = token_url
-
-    def authorization_url(self, *, state: str, code_challenge: str, redirect_uri: str) -> str:
-        query = {
-            "response_type": "code",
-            "client_id": self._app.client_id,
-            "redirect_uri": redirect_uri,
-            "state": state,
-            "scope": " ".join(self.scopes),
-        }
-        return f"{self._app.authorize_url}?{urlencode(query)}"
 
     def words(self, response: httpx.Response) -> str:
         return linkedin_message(response)

@@ -14,7 +14,6 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, ClassVar
-from urllib.parse import urlencode
 
 import httpx
 
@@ -99,16 +98,8 @@ class PinterestOAuth(kit.GrantOAuth):
     platform = "pinterest"
     label = "Pinterest"
     scopes = SCOPES
-
-    def authorization_url(self, *, state: str, code_challenge: str, redirect_uri: str) -> str:
-        query = {
-            "response_type": "code",
-            "client_id": self._app.client_id,
-            "redirect_uri": redirect_uri,
-            "state": state,
-            "scope": ",".join(self.scopes),  # Pinterest separates scopes with commas
-        }
-        return f"{self._app.authorize_url}?{urlencode(query)}"
+    pkce = False
+    scope_separator = ","
 
     def words(self, response: httpx.Response) -> str:
         return pinterest_message(response)

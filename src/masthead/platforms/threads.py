@@ -22,7 +22,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
-from urllib.parse import urlencode
 
 import httpx
 
@@ -168,15 +167,15 @@ class ThreadsOAuth(kit.OAuthProvider):
         self._publisher = publisher
 
     def authorization_url(self, *, state: str, code_challenge: str, redirect_uri: str) -> str:
-        query = {
-            "client_id": self._app.client_id,
-            "redirect_uri": redirect_uri,
-            "scope": ",".join(self.scopes),
-            "response_type": "code",
-            "state": state,
-        }
-        separator = "&" if "?" in self._app.authorize_url else "?"
-        return f"{self._app.authorize_url}{separator}{urlencode(query)}"
+        return kit.authorize_url(
+            self._app.authorize_url,
+            client_id=self._app.client_id,
+            redirect_uri=redirect_uri,
+            scopes=self.scopes,
+            state=state,
+            code_challenge=None,
+            scope_separator=",",
+        )
 
     async def exchange(self, code: str, verifier: str, redirect_uri: str) -> dict[str, Any]:
         response = await self._publisher.token_request(
