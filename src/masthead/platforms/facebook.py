@@ -29,8 +29,8 @@ from masthead.platforms.meta import (
     PAGE_SIZE,
     GraphPublisher,
     comment_refusal,
-    comment_time,
     insight_values,
+    page_comment,
     page_subaccounts,
     poll,
     user_credentials,
@@ -354,18 +354,9 @@ class FacebookPublisher(GraphPublisher):
             return body
         found = []
         for item in body.get("data") or []:
-            author = item.get("from") or {}
             parent = (item.get("parent") or {}).get("id")
             found.append(
-                kit.RemoteComment(
-                    platform_comment_id=str(item["id"]),
-                    parent_platform_comment_id=str(parent) if parent else None,
-                    text=str(item.get("message") or ""),
-                    created_at=comment_time(item.get("created_time")),
-                    is_author=str(author.get("id") or "") == page_id,
-                    author_id=str(author["id"]) if author.get("id") else None,
-                    author_name=str(author["name"]) if author.get("name") else None,
-                )
+                page_comment(str(item["id"]), str(parent) if parent else None, item, page_id)
             )
         return found
 
