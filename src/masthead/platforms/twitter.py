@@ -574,10 +574,7 @@ def x_snapshot(tweet: Mapping[str, Any]) -> kit.MetricsSnapshot:
         if not isinstance(block, dict):
             continue
         raw[field] = block
-        for theirs, ours in names.items():
-            value = block.get(theirs)
-            if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-                metrics[ours] = str(value)
+        metrics |= kit.counts(block, names.items())
     return kit.MetricsSnapshot(metrics, raw)
 
 
