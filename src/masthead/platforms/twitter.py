@@ -344,16 +344,22 @@ class TwitterPublisher(kit.HttpPublisher):
         if parent is not None:
             body["reply"] = {"in_reply_to_tweet_id": parent}
         try:
-            response = await self._call(
-                ctx, "POST", "/2/tweets", endpoint="tweets", creates=True, json=body
-            )
-            self._http.check(response, creates=True)
+            tweet_id = await self._tweet(ctx, body)
         except kit.OutcomeUnknown as unknown:
             return await kit.found_or_unknown(unknown, self.reconcile(ctx, position, prepared))
+        return self._sent(ctx, tweet_id)
+
+    async def _tweet(self, ctx: kit.AccountScope, body: dict[str, Any]) -> str:
+        """`POST /2/tweets` (a post, a thread's next post or a reply): the new post's id. A
+        lost answer is OutcomeUnknown, which the caller settles by looking for the post."""
+        response = await self._call(
+            ctx, "POST", "/2/tweets", endpoint="tweets", creates=True, json=body
+        )
+        self._http.check(response, creates=True)
         data = response.json().get("data")
         if not isinstance(data, dict) or "id" not in data:
             raise kit.Permanent(x_message(response))
-        return self._sent(ctx, str(data["id"]))
+        return str(data["id"])
 
     async def reconcile(
         self, ctx: kit.PublishContext, position: int, prepared: dict[str, Any]
@@ -446,18 +452,11 @@ class TwitterPublisher(kit.HttpPublisher):
         """An X reply to the post, or to the comment named as parent. X refuses some (its
         words: "Reply to this conversation is not allowed…"): permanent."""
         parent = comment.parent_platform_comment_id or post.remote_id
-        body = {"text": comment.text, "reply": {"in_reply_to_tweet_id": parent}}
+        body: dict[str, Any] = {"text": comment.text, "reply": {"in_reply_to_tweet_id": parent}}
         try:
-            response = await self._call(
-                ctx, "POST", "/2/tweets", endpoint="tweets", creates=True, json=body
-            )
-            self._http.check(response, creates=True)
+            return await self._tweet(ctx, body)
         except kit.OutcomeUnknown as unknown:
             return await kit.found_or_unknown(unknown, self.find_comment(ctx, post, comment))
-        data = response.json().get("data")
-        if not isinstance(data, dict) or "id" not in data:
-            raise kit.Permanent(x_message(response))
-        return str(data["id"])
 
     async def find_comment(
         self, ctx: kit.AccountContext, post: kit.PublishedPost, comment: kit.CommentDraft
