@@ -236,3 +236,6 @@ from masthead.platforms.tokens import (
 from masthead.platforms.tokens import (
     store_of as store_of,
 )
+from masthead.platforms.uploads import (
+    chunks_from as chunks_from,
+)

@@ -428,16 +428,11 @@ class TikTokPublisher(kit.HttpPublisher):
             raise kit.Permanent("This server cannot read media files for TikTok")
         video = await ctx.media.file(str(post.video))
         start = int(post.last_start or 0)
-        chunk = bytearray()
-        position = 0
-        async for piece in ctx.media.chunks(video, 1024 * 1024):
-            end = position + len(piece)
-            if end > start:
-                chunk += piece[max(0, start - position) :]
-            position = end
+        pieces = kit.chunks_from(ctx.media, video, start, 1024 * 1024)
+        chunk = b"".join([piece async for _, piece in pieces])
         for attempt in range(LAST_CHUNK_ATTEMPTS):
             try:
-                await self._put(str(post.upload_url), bytes(chunk), start, video)
+                await self._put(str(post.upload_url), chunk, start, video)
                 return
             except _Interrupted as exc:
                 try:
