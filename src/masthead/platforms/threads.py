@@ -301,12 +301,6 @@ class ThreadsPublisher(kit.HttpPublisher):
         )
 
     @staticmethod
-    def _store(ctx: kit.AccountScope) -> kit.CredentialStore:
-        if ctx.credentials is None:
-            raise kit.Permanent("Threads publishing needs the account's credential store")
-        return ctx.credentials
-
-    @staticmethod
     def _due_for_refresh(stored: dict[str, Any], now: datetime) -> bool:
         """Fewer than 50 days left (or an unknown end), and at least a day old."""
         credentials = ThreadsCredentials.from_stored(stored)
@@ -336,7 +330,7 @@ class ThreadsPublisher(kit.HttpPublisher):
         """The stored token, refreshed first (`th_refresh_token`) when fewer than 50 of its
         60 days are left. A refresh Meta refuses while the token is still good is tried again
         on the next publish; a token past its end disconnects the account."""
-        store = self._store(ctx)
+        store = kit.store_of(ctx, "Threads")
         credentials = await store.load()
         now = utcnow()
         refused = self._refresh_refused.get(ctx.account.id)
