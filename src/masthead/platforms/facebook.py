@@ -241,12 +241,10 @@ class FacebookPublisher(GraphPublisher):
     ) -> kit.SentItem:
         page_id, token = await self._page(ctx)
         post = kit.loaded(PreparedPagePost, prepared)
-        try:
-            return await self._publish(ctx, position, page_id, token, post)
-        except kit.OutcomeUnknown as unknown:
-            return await kit.found_or_unknown(
-                unknown, self._find(ctx, position, page_id, token, post)
-            )
+        return await kit.sent_or_found(
+            self._publish(ctx, position, page_id, token, post),
+            lambda: self._find(ctx, position, page_id, token, post),
+        )
 
     async def _publish(
         self,

@@ -227,6 +227,9 @@ from masthead.platforms.seams import (
 from masthead.platforms.settle import (
     found_or_unknown as found_or_unknown,
 )
+from masthead.platforms.settle import (
+    sent_or_found as sent_or_found,
+)
 from masthead.platforms.tokens import (
     RefreshTokenSpent as RefreshTokenSpent,
 )

@@ -4,7 +4,7 @@ account's posts or replies can tell whether the request was acted on."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from masthead.platforms.base import OutcomeUnknown, PublishError
@@ -22,3 +22,14 @@ async def found_or_unknown(unknown: OutcomeUnknown, find: Awaitable[Found | None
     if found is None:
         raise unknown
     return found
+
+
+async def sent_or_found(
+    send: Awaitable[Found], find: Callable[[], Awaitable[Found | None]]
+) -> Found:
+    """What `send` (the irreversible call) answers; when its answer was lost, what `find`
+    finds of what it made, else the loss raised again (`found_or_unknown`)."""
+    try:
+        return await send
+    except OutcomeUnknown as unknown:
+        return await found_or_unknown(unknown, find())

@@ -766,10 +766,9 @@ class ThreadsPublisher(kit.HttpPublisher):
             ctx, {"media_type": "TEXT", "text": comment.text, "reply_to_id": parent}
         )
         await self._wait_finished(ctx, container, None)
-        try:
-            return await self._publish_id(ctx, container)
-        except kit.OutcomeUnknown as unknown:
-            return await kit.found_or_unknown(unknown, self.find_comment(ctx, post, comment))
+        return await kit.sent_or_found(
+            self._publish_id(ctx, container), lambda: self.find_comment(ctx, post, comment)
+        )
 
     async def find_comment(
         self, ctx: kit.AccountContext, post: kit.PublishedPost, comment: kit.CommentDraft

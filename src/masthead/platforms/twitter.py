@@ -453,10 +453,9 @@ class TwitterPublisher(kit.HttpPublisher):
         words: "Reply to this conversation is not allowed…"): permanent."""
         parent = comment.parent_platform_comment_id or post.remote_id
         body: dict[str, Any] = {"text": comment.text, "reply": {"in_reply_to_tweet_id": parent}}
-        try:
-            return await self._tweet(ctx, body)
-        except kit.OutcomeUnknown as unknown:
-            return await kit.found_or_unknown(unknown, self.find_comment(ctx, post, comment))
+        return await kit.sent_or_found(
+            self._tweet(ctx, body), lambda: self.find_comment(ctx, post, comment)
+        )
 
     async def find_comment(
         self, ctx: kit.AccountContext, post: kit.PublishedPost, comment: kit.CommentDraft
