@@ -225,6 +225,9 @@ from masthead.platforms.seams import (
     stored as stored,
 )
 from masthead.platforms.settle import (
+    answer_or_none as answer_or_none,
+)
+from masthead.platforms.settle import (
     found_or_unknown as found_or_unknown,
 )
 from masthead.platforms.settle import (

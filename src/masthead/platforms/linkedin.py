@@ -503,16 +503,15 @@ class LinkedInPublisher(kit.HttpPublisher):
         """The author's post with exactly this commentary, created since the send began; None
         when LinkedIn shows none or refuses to list (the outcome then stays unknown)."""
         post = kit.loaded(PreparedPost, prepared)
-        try:
-            response = await self._call(
+        response = await kit.answer_or_none(
+            self._call(
                 ctx,
                 "GET",
                 f"{self._api}/rest/posts",
                 params={"q": "author", "author": post.author, "count": "50", "sortBy": "CREATED"},
             )
-        except (kit.Retryable, kit.Permanent):
-            return None
-        if response.status_code != 200:
+        )
+        if response is None:
             return None
         commentary = escape_little_text(ctx.items[position].text)
         for found in response.json().get("elements") or []:

@@ -326,13 +326,12 @@ class PinterestPublisher(kit.HttpPublisher):
         """The board's pin with this title, description and link, created since the send
         began; None when Pinterest shows none (the outcome then stays unknown)."""
         wanted = self.body(ctx, position, prepared)
-        try:
-            response = await self._call(
+        response = await kit.answer_or_none(
+            self._call(
                 ctx, "GET", f"/v5/boards/{wanted['board_id']}/pins", params={"page_size": "100"}
             )
-        except (kit.Retryable, kit.Permanent):
-            return None
-        if response.status_code != 200:
+        )
+        if response is None:
             return None
         since = parse_time(kit.loaded(PinMedia, prepared).since) or utcnow()
         for pin in response.json().get("items") or []:

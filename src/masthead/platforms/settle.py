@@ -7,7 +7,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from masthead.platforms.base import OutcomeUnknown, PublishError
+import httpx
+
+from masthead.platforms.base import OutcomeUnknown, Permanent, PublishError, Retryable
 
 Found = TypeVar("Found")
 
@@ -33,3 +35,13 @@ async def sent_or_found(
         return await send
     except OutcomeUnknown as unknown:
         return await found_or_unknown(unknown, find())
+
+
+async def answer_or_none(lookup: Awaitable[httpx.Response]) -> httpx.Response | None:
+    """The platform's list to look for what a lost call made (its 200 answer); None when the
+    platform could not be asked or refused to list, so the outcome stays unknown."""
+    try:
+        response = await lookup
+    except (Retryable, Permanent):
+        return None
+    return response if response.status_code == 200 else None

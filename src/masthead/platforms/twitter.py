@@ -374,17 +374,11 @@ class TwitterPublisher(kit.HttpPublisher):
         since = kit.loaded(PreparedTweet, prepared).since
         if since:
             params["start_time"] = since
-        try:
-            response = await self._call(
-                ctx,
-                "GET",
-                f"/2/users/{ctx.account.external_id}/tweets",
-                endpoint="timeline",
-                params=params,
-            )
-        except (kit.Retryable, kit.Permanent):
-            return None
-        if response.status_code != 200:
+        timeline = f"/2/users/{ctx.account.external_id}/tweets"
+        response = await kit.answer_or_none(
+            self._call(ctx, "GET", timeline, endpoint="timeline", params=params)
+        )
+        if response is None:
             return None
         root = ctx.previous[0].remote_id if position > 0 else None
         earlier = {item.remote_id for item in ctx.previous}
