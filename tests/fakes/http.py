@@ -4,6 +4,7 @@ settings that point Masthead at it."""
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from collections import defaultdict, deque
@@ -20,6 +21,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 
 from masthead.config import OAuthApp
+from tests.fakes.openapi import Contract
 from tests.support.receiver import free_port
 
 FAULTS = frozenset({"rate_limit", "unavailable", "server_error_after", "drop_after", "slow_after"})
@@ -39,6 +41,34 @@ class Recorded:
     headers: dict[str, str]
     params: dict[str, Any] = field(default_factory=dict)
     """The query or form fields, for fakes of APIs that take their input there."""
+
+
+@dataclass
+class Token:
+    """An access token a fake issued: whose, until when (Unix time), for which scopes."""
+
+    user_id: str
+    expires_at: float
+    scopes: tuple[str, ...]
+
+
+class IssuedTokens(dict[str, Token]):
+    """The access tokens a fake issued, by token."""
+
+    def issue(self, access: str, user_id: str, lifetime: float, scopes: tuple[str, ...]) -> None:
+        self[access] = Token(user_id, time.time() + lifetime, scopes)
+
+    def bearer(self, request: Request) -> Token | None:
+        """The unexpired token the request's `Authorization: Bearer` names, or None."""
+        token = self.get(request.headers.get("authorization", "").removeprefix("Bearer "))
+        if token is None or token.expires_at <= time.time():
+            return None
+        return token
+
+    def expire(self) -> None:
+        """Every token ends now, before its announced end (platforms do that at times)."""
+        for token in self.values():
+            token.expires_at = 0.0
 
 
 class Dropped(Response):
@@ -85,6 +115,10 @@ class FakeServer:
     """The OAuth app the fake accepts (a fake takes its platform's own in its constructor)."""
     fault_names: frozenset[str] = FAULTS
     """What `fail_next` accepts (a fake with faults of its own names its set)."""
+    first_id = 1
+    """Where the fake's ids start (a fake whose platform's ids look long starts there)."""
+    contract: Contract | None = None
+    """The published OpenAPI the fake holds requests and answers to, read before it serves."""
 
     def __init__(self) -> None:
         self.port = free_port()
@@ -94,9 +128,14 @@ class FakeServer:
         self.rate_limit_seconds = 2
         self.slow_seconds = 5.0
         self._lock = threading.RLock()
+        self._ids = itertools.count(self.first_id)
         self._app: Starlette | None = None
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
+
+    def next_id(self) -> str:
+        with self._lock:
+            return str(next(self._ids))
 
     @property
     def url(self) -> str:
@@ -134,6 +173,8 @@ class FakeServer:
         return InProcess(app=self.app())
 
     def start(self) -> None:
+        if self.contract is not None:
+            self.contract.load()
         config = uvicorn.Config(
             self.app(), host="127.0.0.1", port=self.port, log_level="critical", lifespan="off"
         )

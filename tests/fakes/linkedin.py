@@ -13,7 +13,6 @@ would see.
 from __future__ import annotations
 
 import asyncio
-import itertools
 import json
 import re
 import secrets
@@ -27,7 +26,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from tests.fakes.http import Dropped, FakeServer
+from tests.fakes.http import Dropped, FakeServer, IssuedTokens, Token
 
 RESERVED = "|{}@[]()<>#\\*_~"
 ACTIVE_VERSIONS = frozenset({"202510", "202511", "202512"})
@@ -98,13 +97,6 @@ class Organization:
 
 
 @dataclass
-class Token:
-    member_id: str
-    expires_at: float
-    scopes: tuple[str, ...]
-
-
-@dataclass
 class Asset:
     urn: str
     owner: str
@@ -132,6 +124,7 @@ class Post:
 
 class FakeLinkedIn(FakeServer):
     name = "fake LinkedIn"
+    first_id = 7_300_000_000_000_000_001
     authorize_path = "/oauth/v2/authorization"
 
     def __init__(self, *, client_id: str = "li-client", client_secret: str = "li-secret") -> None:
@@ -141,7 +134,7 @@ class FakeLinkedIn(FakeServer):
         self.active_versions = set(ACTIVE_VERSIONS)
         self.members: dict[str, Member] = {}
         self.organizations: dict[str, Organization] = {}
-        self.tokens: dict[str, Token] = {}
+        self.tokens = IssuedTokens()
         self.refresh_tokens: dict[str, str] = {}
         self.grants: dict[str, tuple[str, str, tuple[str, ...]]] = {}
         self.assets: dict[str, Asset] = {}
@@ -153,7 +146,6 @@ class FakeLinkedIn(FakeServer):
         self.statistics: dict[str, dict[str, Any]] = {}
         """post URN → its totalShareStatistics, and for a member's post its counts by
         memberCreatorPostAnalytics queryType (set by tests)."""
-        self._ids = itertools.count(7_300_000_000_000_000_001)
 
     def app(self) -> Starlette:
         return Starlette(
@@ -171,10 +163,6 @@ class FakeLinkedIn(FakeServer):
     @property
     def token_url(self) -> str:
         return f"{self.url}/oauth/v2/accessToken"
-
-    def next_id(self) -> str:
-        with self._lock:
-            return str(next(self._ids))
 
     def add_member(self, name: str) -> Member:
         member = Member(f"m{secrets.token_hex(5)}", name)
@@ -195,7 +183,7 @@ class FakeLinkedIn(FakeServer):
         refresh: bool = True,
     ) -> dict[str, Any]:
         access = f"li-at-{secrets.token_hex(8)}"
-        self.tokens[access] = Token(member.id, time.time() + lifetime, scopes)
+        self.tokens.issue(access, member.id, lifetime, scopes)
         body: dict[str, Any] = {
             "access_token": access,
             "expires_in": int(lifetime),
@@ -209,8 +197,7 @@ class FakeLinkedIn(FakeServer):
         return body
 
     def expire_access_tokens(self) -> None:
-        for token in self.tokens.values():
-            token.expires_at = 0.0
+        self.tokens.expire()
 
     def posts_by(self, author: str) -> list[Post]:
         return [p for p in self.posts.values() if p.author == author]
@@ -268,18 +255,12 @@ class FakeLinkedIn(FakeServer):
 
     # -- API ---------------------------------------------------------------------------------
 
-    def _member(self, request: Request) -> Token | None:
-        token = self.tokens.get(request.headers.get("authorization", "").removeprefix("Bearer "))
-        if token is None or token.expires_at <= time.time():
-            return None
-        return token
-
     async def _userinfo(self, request: Request) -> Response:
         self.record(request, "userinfo", b"")
-        token = self._member(request)
+        token = self.tokens.bearer(request)
         if token is None:
             return error(401, "Invalid access token", "EXPIRED_ACCESS_TOKEN")
-        member = self.members[token.member_id]
+        member = self.members[token.user_id]
         return JSONResponse(
             {"sub": member.id, "name": member.name, "picture": f"https://media.invalid/{member.id}"}
         )
@@ -287,7 +268,7 @@ class FakeLinkedIn(FakeServer):
     async def _upload(self, request: Request) -> Response:
         body = await request.body()
         self.record(request, "upload", body)
-        if self._member(request) is None:
+        if self.tokens.bearer(request) is None:
             return error(401, "Invalid access token")
         asset = self.assets.get(unquote(request.path_params["asset"]))
         part = int(request.path_params["part"])
@@ -307,7 +288,7 @@ class FakeLinkedIn(FakeServer):
         problem = self._check_headers(request, operation)
         if problem is not None:
             return problem
-        token = self._member(request)
+        token = self.tokens.bearer(request)
         if token is None:
             return error(401, "Invalid access token", "EXPIRED_ACCESS_TOKEN")
         fault = self.next_fault(operation)
@@ -354,7 +335,7 @@ class FakeLinkedIn(FakeServer):
     def _handle(
         self, request: Request, operation: str, path: str, token: Token, payload: dict[str, Any]
     ) -> Response:
-        member = token.member_id
+        member = token.user_id
         if operation == "organizationAcls":
             if "r_organization_admin" not in token.scopes:
                 return error(403, "Not enough permissions to access: organizationAcls.FINDER")
@@ -406,13 +387,13 @@ class FakeLinkedIn(FakeServer):
         return error(404, f"No resource {path}")
 
     def _may_post_as(self, token: Token, author: object) -> bool:
-        if author == f"urn:li:person:{token.member_id}":
+        if author == f"urn:li:person:{token.user_id}":
             return "w_member_social" in token.scopes
         if isinstance(author, str) and author.startswith("urn:li:organization:"):
             org = self.organizations.get(author.rsplit(":", 1)[1])
             return (
                 org is not None
-                and org.roles.get(token.member_id) in ("ADMINISTRATOR", "CONTENT_ADMINISTRATOR")
+                and org.roles.get(token.user_id) in ("ADMINISTRATOR", "CONTENT_ADMINISTRATOR")
                 and "w_organization_social" in token.scopes
             )
         return False
@@ -567,7 +548,7 @@ class FakeLinkedIn(FakeServer):
             return error(400, "Invalid query parameters", "ILLEGAL_ARGUMENT")
         if (
             "r_organization_social" not in token.scopes
-            or org.roles.get(token.member_id) not in ANALYTICS_ROLES
+            or org.roles.get(token.user_id) not in ANALYTICS_ROLES
         ):
             return error(
                 403, "Not enough permissions to access: organizationalEntityShareStatistics"
@@ -609,7 +590,7 @@ class FakeLinkedIn(FakeServer):
         if "r_member_postAnalytics" not in token.scopes:
             return error(403, "Not enough permissions to access: memberCreatorPostAnalytics")
         post = self.posts.get(unquote(entity.group(2)))
-        if post is None or post.author != f"urn:li:person:{token.member_id}":
+        if post is None or post.author != f"urn:li:person:{token.user_id}":
             return error(404, "Post not found")
         count = self.statistics.get(post.urn, {}).get(q["queryType"])
         elements = [] if count is None else [{"count": count, "metricType": q["queryType"]}]
@@ -621,7 +602,7 @@ class FakeLinkedIn(FakeServer):
         if q.get("q") != "author" or not author:
             self.invalid.append(f"posts finder without q=author: {dict(q)}")
             return error(400, "q=author and author are required")
-        if author.startswith("urn:li:person:") and author != f"urn:li:person:{token.member_id}":
+        if author.startswith("urn:li:person:") and author != f"urn:li:person:{token.user_id}":
             return error(403, "Not enough permissions")
         posts = sorted(self.posts_by(author), key=lambda p: -p.created_at)
         posts = posts[: int(q.get("count", "10"))]

@@ -28,7 +28,6 @@ import asyncio
 import base64
 import hashlib
 import hmac
-import itertools
 import json
 import time
 from collections import defaultdict, deque
@@ -192,6 +191,7 @@ class Comment:
 
 class FakeMeta(FakeServer):
     name = "fake Meta"
+    first_id = 17_900_000_000_000_001
     authorize_path = f"/{VERSION}/dialog/oauth"
 
     def __init__(self, *, client_id: str = "meta-app", client_secret: str = "meta-secret") -> None:
@@ -224,7 +224,6 @@ class FakeMeta(FakeServer):
         self.regain_minutes = 0
         """When set, a throttle fault says in X-Business-Use-Case-Usage when calls resume."""
         """post id → times shared (Meta leaves `shares` out of a post never shared)."""
-        self._ids = itertools.count(17_900_000_000_000_001)
         app = Starlette(
             routes=[
                 Route(f"/{VERSION}/dialog/oauth", self._authorize, methods=["GET"]),
@@ -236,10 +235,6 @@ class FakeMeta(FakeServer):
         self.use(app)
 
     # -- lifecycle and test helpers ----------------------------------------------------------
-
-    def next_id(self) -> str:
-        with self._lock:
-            return str(next(self._ids))
 
     def add_user(self, name: str) -> FbUser:
         user = FbUser(self.next_id(), name)

@@ -13,10 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import itertools
 import json
 import secrets
-import time
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from email.parser import BytesParser
@@ -31,7 +29,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from tests.fakes.http import FAULTS, Dropped, FakeServer
+from tests.fakes.http import FAULTS, Dropped, FakeServer, IssuedTokens
 from tests.fakes.openapi import Contract
 
 SPECS = Path(__file__).resolve().parents[2].parent / "shared" / "specs"
@@ -81,13 +79,6 @@ class User:
 
 
 @dataclass
-class Token:
-    user_id: str
-    expires_at: float
-    scopes: tuple[str, ...]
-
-
-@dataclass
 class Media:
     id: str
     user_id: str
@@ -112,6 +103,8 @@ class Pin:
 
 class FakePinterest(FakeServer):
     name = "fake Pinterest"
+    contract = CONTRACT
+    first_id = 1_100_000_000_000_000_001
     authorize_path = "/oauth/"
     fault_names = FAULTS | {"forbidden"}
 
@@ -120,7 +113,7 @@ class FakePinterest(FakeServer):
         self.client_id = client_id
         self.client_secret = client_secret
         self.users: dict[str, User] = {}
-        self.tokens: dict[str, Token] = {}
+        self.tokens = IssuedTokens()
         self.refresh_tokens: dict[str, str] = {}
         self.grants: dict[str, tuple[str, str, tuple[str, ...]]] = {}
         self.media: dict[str, Media] = {}
@@ -132,7 +125,6 @@ class FakePinterest(FakeServer):
         self.pin_metrics: dict[str, dict[str, float]] = {}
         """pin id → its summary metrics over any period (set by tests); a metric asked for
         and not here is left out of the answer."""
-        self._ids = itertools.count(1_100_000_000_000_000_001)
 
     def app(self) -> Starlette:
         return Starlette(
@@ -144,15 +136,7 @@ class FakePinterest(FakeServer):
             ]
         )
 
-    def start(self) -> None:
-        CONTRACT.load()
-        super().start()
-
     # -- test helpers ------------------------------------------------------------------------
-
-    def next_id(self) -> str:
-        with self._lock:
-            return str(next(self._ids))
 
     def add_user(self, username: str, boards: tuple[str, ...] = ("Recipes",)) -> User:
         user = User(self.next_id(), username)
@@ -165,7 +149,7 @@ class FakePinterest(FakeServer):
         self, user: User, *, lifetime: float = 30 * 86400, scopes: tuple[str, ...] = ALL_SCOPES
     ) -> dict[str, Any]:
         access, refresh = f"pina_{secrets.token_hex(8)}", f"pinr_{secrets.token_hex(8)}"
-        self.tokens[access] = Token(user.id, time.time() + lifetime, scopes)
+        self.tokens.issue(access, user.id, lifetime, scopes)
         self.refresh_tokens[refresh] = user.id
         return {
             "access_token": access,
@@ -178,8 +162,7 @@ class FakePinterest(FakeServer):
         }
 
     def expire_access_tokens(self) -> None:
-        for token in self.tokens.values():
-            token.expires_at = 0.0
+        self.tokens.expire()
 
     def add_pin(self, user: User, *, video: bool = False, **metrics: float) -> Pin:
         """A published Pin of `user` on its first board with these summary metrics."""
@@ -325,8 +308,8 @@ class FakePinterest(FakeServer):
         if problem is not None:
             self.invalid.append(problem)
             return error(400, 1, problem)
-        token = self.tokens.get(request.headers.get("authorization", "").removeprefix("Bearer "))
-        if token is None or token.expires_at <= time.time():
+        token = self.tokens.bearer(request)
+        if token is None:
             return error(401, 2, "Authentication failed.")
         if not SCOPES_NEEDED[operation] <= set(token.scopes):
             return error(403, 3, f"Missing scopes {sorted(SCOPES_NEEDED[operation])}")

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import itertools
 import secrets
 import time
 from collections import deque
@@ -261,6 +260,7 @@ class Post:
 class FakeThreads(FakeServer):
     fault_names = FAULTS
     name = "fake Threads"
+    first_id = 17_841_400_000_000_001
     authorize_path = "/oauth/authorize"
 
     def __init__(
@@ -286,7 +286,6 @@ class FakeThreads(FakeServer):
         self.processing_polls = 0
         """Status polls a video container stays IN_PROGRESS after its download."""
         self.min_refresh_age = 24 * 3600.0
-        self._ids = itertools.count(17_841_400_000_000_001)
         self._tasks: set[asyncio.Task[None]] = set()
         app = Starlette(
             routes=[
@@ -300,10 +299,6 @@ class FakeThreads(FakeServer):
         self.use(app)
 
     # -- lifecycle and test helpers ----------------------------------------------------------
-
-    def next_id(self) -> str:
-        with self._lock:
-            return str(next(self._ids))
 
     def add_user(self, username: str, name: str | None = None) -> User:
         user = User(self.next_id(), username, name or username.title())

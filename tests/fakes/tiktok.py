@@ -18,7 +18,6 @@ connection), `hang_after` (acts, then answers only after `hang_seconds`). `video
 from __future__ import annotations
 
 import asyncio
-import itertools
 import time
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
@@ -100,6 +99,7 @@ class Publish:
 
 class FakeTikTok(FakeServer):
     name = "fake TikTok"
+    first_id = 7_400_000_000_000_000_001
     authorize_path = "/v2/auth/authorize/"
 
     def __init__(self, *, chunks: UploadChunks = TIKTOK_CHUNKS) -> None:
@@ -133,7 +133,6 @@ class FakeTikTok(FakeServer):
         self.video_query_ids: list[int] = []
         """How many ids each video/query asked for."""
         self._polls: dict[str, int] = defaultdict(int)
-        self._ids = itertools.count(7_400_000_000_000_000_001)
         app = Starlette(
             routes=[
                 Route("/v2/auth/authorize/", self._authorize, methods=["GET"]),
@@ -151,10 +150,6 @@ class FakeTikTok(FakeServer):
         self.use(app)
 
     # -- lifecycle and helpers ---------------------------------------------------------------
-
-    def next_id(self) -> str:
-        with self._lock:
-            return str(next(self._ids))
 
     def add_user(self, username: str, **settings: Any) -> User:
         user = User(f"open-{self.next_id()}", username, username.title(), **settings)

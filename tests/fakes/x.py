@@ -22,7 +22,6 @@ import asyncio
 import base64
 import hashlib
 import html
-import itertools
 import json
 import time
 from collections.abc import Mapping
@@ -37,7 +36,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from tests.fakes.http import Dropped, FakeServer
+from tests.fakes.http import Dropped, FakeServer, IssuedTokens
 from tests.fakes.openapi import Contract
 
 SPECS = Path(__file__).resolve().parents[2].parent / "shared" / "specs"
@@ -96,13 +95,6 @@ class User:
     id: str
     username: str
     name: str
-
-
-@dataclass
-class Token:
-    user_id: str
-    expires_at: float
-    scopes: tuple[str, ...]
 
 
 @dataclass
@@ -167,6 +159,8 @@ class Tweet:
 class FakeX(FakeServer):
     fault_names = FAULTS
     name = "fake X"
+    contract = CONTRACT
+    first_id = 1_860_000_000_000_000_001
     authorize_path = "/i/oauth2/authorize"
 
     def __init__(self, *, client_id: str = "masthead-client", client_secret: str = "shh") -> None:
@@ -174,7 +168,7 @@ class FakeX(FakeServer):
         self.client_id = client_id
         self.client_secret = client_secret
         self.users: dict[str, User] = {}
-        self.tokens: dict[str, Token] = {}
+        self.tokens = IssuedTokens()
         self.refresh_tokens: dict[str, tuple[str, tuple[str, ...]]] = {}
         self.grants: dict[str, Grant] = {}
         self.media: dict[str, Media] = {}
@@ -188,7 +182,6 @@ class FakeX(FakeServer):
         self.token_delay = 0.0
         self.lookup_seconds = 0.0
         """How long each metrics lookup takes (a crash test kills workers while they wait)."""
-        self._ids = itertools.count(1_860_000_000_000_000_001)
         app = Starlette(
             routes=[
                 Route("/i/oauth2/authorize", self._authorize, methods=["GET"]),
@@ -199,14 +192,6 @@ class FakeX(FakeServer):
         self.use(app)
 
     # -- lifecycle and test helpers ----------------------------------------------------------
-
-    def start(self) -> None:
-        CONTRACT.load()
-        super().start()
-
-    def next_id(self) -> str:
-        with self._lock:
-            return str(next(self._ids))
 
     def add_user(self, username: str, name: str | None = None) -> User:
         user = User(self.next_id(), username, name or username.title())
@@ -225,7 +210,7 @@ class FakeX(FakeServer):
             "media.write",
             "offline.access",
         )
-        self.tokens[access] = Token(user.id, time.time() + lifetime, granted)
+        self.tokens.issue(access, user.id, lifetime, granted)
         self.refresh_tokens[refresh] = (user.id, granted)
         return {
             "token_type": "bearer",
@@ -237,8 +222,7 @@ class FakeX(FakeServer):
 
     def expire_access_tokens(self) -> None:
         """X ends access tokens before their announced end at times (revocation, rotation)."""
-        for token in self.tokens.values():
-            token.expires_at = 0.0
+        self.tokens.expire()
 
     def revoke(self, user: User) -> None:
         """The user revoked the app: their access and refresh tokens stop working."""
@@ -386,9 +370,8 @@ class FakeX(FakeServer):
             return problem(
                 400, "Invalid Request", problem_text, "https://api.x.com/2/problems/invalid-request"
             )
-        auth = request.headers.get("authorization", "")
-        token = self.tokens.get(auth.removeprefix("Bearer "))
-        if token is None or token.expires_at <= time.time():
+        token = self.tokens.bearer(request)
+        if token is None:
             return problem(401, "Unauthorized", "Unauthorized")
         if SCOPE_NEEDED[operation] not in token.scopes:
             return problem(403, "Forbidden", f"Missing scope {SCOPE_NEEDED[operation]}")

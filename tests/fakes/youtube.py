@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
-import itertools
 import json
 import time
 from collections import defaultdict, deque
@@ -224,7 +223,6 @@ class FakeYouTube(FakeServer):
         """video id → its VideoStatistics as videos.list answers them (set by tests)."""
         self.videos_list_ids: list[int] = []
         """How many ids each videos.list request asked for."""
-        self._ids = itertools.count(1)
         app = Starlette(
             routes=[
                 Route("/o/oauth2/v2/auth", self._authorize, methods=["GET"]),

@@ -642,13 +642,8 @@ def _publish_error(exc: XrpcError) -> kit.PublishError:
 
 def bluesky_snapshot(view: Mapping[str, Any]) -> kit.MetricsSnapshot:
     """A postView's counts in the contract's names (absent counts stay absent)."""
-    metrics: dict[str, kit.Metric] = {}
     raw = {key: view[key] for key in (*POST_COUNTS, "bookmarkCount") if key in view}
-    for theirs, ours in POST_COUNTS.items():
-        value = view.get(theirs)
-        if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-            metrics[ours] = str(value)
-    return kit.MetricsSnapshot(metrics, raw)
+    return kit.MetricsSnapshot(kit.counts(view, POST_COUNTS.items()), raw)
 
 
 def build(

@@ -29,8 +29,8 @@ from masthead.platforms.meta import (
     PAGE_SIZE,
     GraphPublisher,
     comment_refusal,
-    comment_time,
     insight_values,
+    page_comment,
     page_subaccounts,
     poll,
     user_credentials,
@@ -241,17 +241,10 @@ class FacebookPublisher(GraphPublisher):
     ) -> kit.SentItem:
         page_id, token = await self._page(ctx)
         post = kit.loaded(PreparedPagePost, prepared)
-        try:
-            sent = await self._publish(ctx, position, page_id, token, post)
-        except kit.OutcomeUnknown as lost:
-            try:
-                found = await self._find(ctx, position, page_id, token, post)
-            except kit.PublishError:
-                found = None
-            if found is None:
-                raise lost from None
-            sent = found
-        return sent
+        return await kit.sent_or_found(
+            self._publish(ctx, position, page_id, token, post),
+            lambda: self._find(ctx, position, page_id, token, post),
+        )
 
     async def _publish(
         self,
@@ -359,18 +352,9 @@ class FacebookPublisher(GraphPublisher):
             return body
         found = []
         for item in body.get("data") or []:
-            author = item.get("from") or {}
             parent = (item.get("parent") or {}).get("id")
             found.append(
-                kit.RemoteComment(
-                    platform_comment_id=str(item["id"]),
-                    parent_platform_comment_id=str(parent) if parent else None,
-                    text=str(item.get("message") or ""),
-                    created_at=comment_time(item.get("created_time")),
-                    is_author=str(author.get("id") or "") == page_id,
-                    author_id=str(author["id"]) if author.get("id") else None,
-                    author_name=str(author["name"]) if author.get("name") else None,
-                )
+                page_comment(str(item["id"]), str(parent) if parent else None, item, page_id)
             )
         return found
 

@@ -186,6 +186,9 @@ from masthead.platforms.oauth import (
     OAuthProvider as OAuthProvider,
 )
 from masthead.platforms.oauth import (
+    authorize_url as authorize_url,
+)
+from masthead.platforms.oauth import (
     code_grant as code_grant,
 )
 from masthead.platforms.oauth import (
@@ -207,6 +210,9 @@ from masthead.platforms.oauth import (
     with_client as with_client,
 )
 from masthead.platforms.processing import (
+    Processing as Processing,
+)
+from masthead.platforms.processing import (
     until_processed as until_processed,
 )
 from masthead.platforms.seams import (
@@ -219,7 +225,13 @@ from masthead.platforms.seams import (
     stored as stored,
 )
 from masthead.platforms.settle import (
+    answer_or_none as answer_or_none,
+)
+from masthead.platforms.settle import (
     found_or_unknown as found_or_unknown,
+)
+from masthead.platforms.settle import (
+    sent_or_found as sent_or_found,
 )
 from masthead.platforms.tokens import (
     RefreshTokenSpent as RefreshTokenSpent,
@@ -229,4 +241,7 @@ from masthead.platforms.tokens import (
 )
 from masthead.platforms.tokens import (
     store_of as store_of,
+)
+from masthead.platforms.uploads import (
+    chunks_from as chunks_from,
 )

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, ClassVar
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
 import httpx
 
@@ -62,7 +62,10 @@ UNAVAILABLE = "Analytics are not available for linkedin"
 POSTING_ROLES = frozenset({"ADMINISTRATOR", "CONTENT_ADMINISTRATOR"})
 """Organization roles that may publish organic posts for the page."""
 REFRESH_MARGIN = timedelta(minutes=10)
-PROCESSING_LIMIT_SECONDS = 600.0
+VIDEO_PROCESSING = kit.Processing(
+    "LinkedIn", "AVAILABLE", "PROCESSING_FAILED", limit=600.0, reason="processingFailureReason"
+)
+"""A video's `status` in LinkedIn's answer (GET /rest/videos/{urn})."""
 POLL_SECONDS = 1.0
 RECONCILE_WINDOW_MS = 10 * 60 * 1000
 
@@ -122,6 +125,7 @@ class LinkedInOAuth(kit.GrantOAuth):
 
     platform = "linkedin"
     label = "LinkedIn"
+    pkce = False
 
     def __init__(
         self,
@@ -133,16 +137,6 @@ class LinkedInOAuth(kit.GrantOAuth):
         super().__init__(app, client)
         self.scopes = scopes
         self._token_url = token_url
-
-    def authorization_url(self, *, state: str, code_challenge: str, redirect_uri: str) -> str:
-        query = {
-            "response_type": "code",
-            "client_id": self._app.client_id,
-            "redirect_uri": redirect_uri,
-            "state": state,
-            "scope": " ".join(self.scopes),
-        }
-        return f"{self._app.authorize_url}?{urlencode(query)}"
 
     def words(self, response: httpx.Response) -> str:
         return linkedin_message(response)
@@ -451,19 +445,13 @@ class LinkedInPublisher(kit.HttpPublisher):
         return video
 
     async def _wait_available(self, ctx: kit.PublishContext, video: str) -> None:
-        async def available() -> bool:
-            response = await self._call(
-                ctx, "GET", f"{self._api}/rest/videos/{quote(video, safe='')}"
-            )
-            self._http.check(response)
-            status = response.json().get("status")
-            if status == "PROCESSING_FAILED":
-                reason = response.json().get("processingFailureReason") or "no reason given"
-                raise kit.Permanent(f"LinkedIn could not process the video {video}: {reason}")
-            return bool(status == "AVAILABLE")
+        async def status() -> dict[str, Any]:
+            url = f"{self._api}/rest/videos/{quote(video, safe='')}"
+            answer: dict[str, Any] = self._http.check(await self._call(ctx, "GET", url)).json()
+            return answer
 
-        still = f"LinkedIn is still processing the video {video}"
-        await kit.until_processed(available, still, PROCESSING_LIMIT_SECONDS, self._poll_seconds)
+        what = f"the video {video}"
+        await kit.until_processed(VIDEO_PROCESSING, status, what, self._poll_seconds)
 
     # -- posts -------------------------------------------------------------------------------
 
@@ -500,11 +488,8 @@ class LinkedInPublisher(kit.HttpPublisher):
                 json=self.body(ctx, position, prepared),
             )
             self._http.check(response, creates=True)
-        except kit.OutcomeUnknown:
-            found = await self.reconcile(ctx, position, prepared)
-            if found is None:
-                raise
-            return found
+        except kit.OutcomeUnknown as unknown:
+            return await kit.found_or_unknown(unknown, self.reconcile(ctx, position, prepared))
         urn = response.headers.get("x-restli-id")
         if not urn:
             raise kit.OutcomeUnknown(
@@ -518,16 +503,15 @@ class LinkedInPublisher(kit.HttpPublisher):
         """The author's post with exactly this commentary, created since the send began; None
         when LinkedIn shows none or refuses to list (the outcome then stays unknown)."""
         post = kit.loaded(PreparedPost, prepared)
-        try:
-            response = await self._call(
+        response = await kit.answer_or_none(
+            self._call(
                 ctx,
                 "GET",
                 f"{self._api}/rest/posts",
                 params={"q": "author", "author": post.author, "count": "50", "sortBy": "CREATED"},
             )
-        except (kit.Retryable, kit.Permanent):
-            return None
-        if response.status_code != 200:
+        )
+        if response is None:
             return None
         commentary = escape_little_text(ctx.items[position].text)
         for found in response.json().get("elements") or []:

@@ -518,7 +518,7 @@ def webhook_comments(payload: object) -> list[PushedComment]:
     return found
 
 
-def _author(value: dict[str, Any]) -> dict[str, Any]:
+def _author(value: Mapping[str, Any]) -> dict[str, Any]:
     author = value.get("from")
     return author if isinstance(author, dict) else {}
 
@@ -546,16 +546,27 @@ def _instagram_change(
 def _page_change(owner: str, field: object, value: dict[str, Any]) -> PushedComment | None:
     if field != "feed" or value.get("item") != "comment" or not value.get("comment_id"):
         return None
-    author = _author(value)
     post_id = str(value.get("post_id") or "")
     parent = str(value.get("parent_id") or "")
-    comment = kit.RemoteComment(
-        platform_comment_id=str(value["comment_id"]),
-        parent_platform_comment_id=parent if parent and parent != post_id else None,
+    comment = page_comment(
+        str(value["comment_id"]), parent if parent and parent != post_id else None, value, owner
+    )
+    return PushedComment("facebook", post_id, comment, removed=value.get("verb") == "remove")
+
+
+def page_comment(
+    comment_id: str, parent: str | None, value: Mapping[str, Any], page_id: str
+) -> kit.RemoteComment:
+    """A comment on a Page's post as Meta writes it (`message`, `created_time`, `from` with
+    id and name), read from the comments edge or from a `feed` webhook change; the Page's own
+    comments are the account's."""
+    author = _author(value)
+    return kit.RemoteComment(
+        platform_comment_id=comment_id,
+        parent_platform_comment_id=parent,
         text=str(value.get("message") or ""),
         created_at=comment_time(value.get("created_time")),
-        is_author=str(author.get("id") or "") == owner,
+        is_author=str(author.get("id") or "") == page_id,
         author_id=str(author["id"]) if author.get("id") else None,
         author_name=str(author["name"]) if author.get("name") else None,
     )
-    return PushedComment("facebook", post_id, comment, removed=value.get("verb") == "remove")

@@ -48,19 +48,25 @@ def authorize_url(
     redirect_uri: str,
     scopes: tuple[str, ...],
     state: str,
-    code_challenge: str,
+    code_challenge: str | None,
     extra: dict[str, str] | None = None,
+    scope_separator: str = " ",
+    client_id_field: str = "client_id",
 ) -> str:
+    """Where the browser goes to grant access (RFC 6749 §4.1.1), with the PKCE challenge
+    unless `code_challenge` is None (a platform that takes no PKCE from a web client).
+    `scope_separator` and `client_id_field` are the platform's own when it differs from the
+    RFC (Pinterest and TikTok: commas; TikTok: `client_key`)."""
     query = {
         "response_type": "code",
-        "client_id": client_id,
+        client_id_field: client_id,
         "redirect_uri": redirect_uri,
-        "scope": " ".join(scopes),
+        "scope": scope_separator.join(scopes),
         "state": state,
-        "code_challenge": code_challenge,
-        "code_challenge_method": "S256",
-        **(extra or {}),
     }
+    if code_challenge is not None:
+        query |= {"code_challenge": code_challenge, "code_challenge_method": "S256"}
+    query |= extra or {}
     separator = "&" if "?" in base else "?"
     return f"{base}{separator}{urlencode(query)}"
 
@@ -194,9 +200,14 @@ class OAuthProvider(ABC):
 
 class AppOAuth(OAuthProvider):
     """A provider that holds this server's app and an HTTP client, with the usual authorization
-    URL (space-separated scopes, PKCE S256, plus the platform's `authorize_extra`)."""
+    URL (space-separated scopes, PKCE S256, plus the platform's `authorize_extra`); a platform
+    says where it differs with `pkce`, `scope_separator` and `client_id_field`."""
 
     authorize_extra: ClassVar[dict[str, str]] = {}
+    pkce: ClassVar[bool] = True
+    """Whether the challenge is sent (a platform that takes PKCE from native apps only: no)."""
+    scope_separator: ClassVar[str] = " "
+    client_id_field: ClassVar[str] = "client_id"
 
     def __init__(self, app: OAuthApp, client: httpx.AsyncClient) -> None:
         self._app = app
@@ -209,8 +220,10 @@ class AppOAuth(OAuthProvider):
             redirect_uri=redirect_uri,
             scopes=self.scopes,
             state=state,
-            code_challenge=code_challenge,
+            code_challenge=code_challenge if self.pkce else None,
             extra=self.authorize_extra,
+            scope_separator=self.scope_separator,
+            client_id_field=self.client_id_field,
         )
 
 

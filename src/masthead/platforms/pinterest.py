@@ -14,7 +14,6 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, ClassVar
-from urllib.parse import urlencode
 
 import httpx
 
@@ -28,7 +27,8 @@ SCOPES = ("user_accounts:read", "boards:read", "pins:read", "pins:write")
 pins:read: the media status and the board's pins when an answer was lost (the OpenAPI's
 security requirements of each operation used)."""
 REFRESH_MARGIN = timedelta(minutes=10)
-PROCESSING_LIMIT_SECONDS = 600.0
+MEDIA_PROCESSING = kit.Processing("Pinterest", "succeeded", "failed", limit=600.0)
+"""A registered video's `status` in Pinterest's answer (GET /v5/media/{media_id})."""
 POLL_SECONDS = 1.0
 BOARDS_PAGE = 250
 RECONCILE_WINDOW = timedelta(minutes=10)
@@ -98,16 +98,8 @@ class PinterestOAuth(kit.GrantOAuth):
     platform = "pinterest"
     label = "Pinterest"
     scopes = SCOPES
-
-    def authorization_url(self, *, state: str, code_challenge: str, redirect_uri: str) -> str:
-        query = {
-            "response_type": "code",
-            "client_id": self._app.client_id,
-            "redirect_uri": redirect_uri,
-            "state": state,
-            "scope": ",".join(self.scopes),  # Pinterest separates scopes with commas
-        }
-        return f"{self._app.authorize_url}?{urlencode(query)}"
+    pkce = False
+    scope_separator = ","
 
     def words(self, response: httpx.Response) -> str:
         return pinterest_message(response)
@@ -242,16 +234,13 @@ class PinterestPublisher(kit.HttpPublisher):
         return media_id
 
     async def _wait_processed(self, ctx: kit.PublishContext, media_id: str) -> None:
-        async def succeeded() -> bool:
+        async def status() -> dict[str, Any]:
             response = await self._call(ctx, "GET", f"/v5/media/{media_id}")
-            self._http.check(response)
-            status = response.json().get("status")
-            if status == "failed":
-                raise kit.Permanent(f"Pinterest could not process the video (media {media_id})")
-            return bool(status == "succeeded")
+            answer: dict[str, Any] = self._http.check(response).json()
+            return answer
 
-        still = f"Pinterest is still processing the video (media {media_id})"
-        await kit.until_processed(succeeded, still, PROCESSING_LIMIT_SECONDS, self._poll_seconds)
+        what = f"the video (media {media_id})"
+        await kit.until_processed(MEDIA_PROCESSING, status, what, self._poll_seconds)
 
     # -- pins --------------------------------------------------------------------------------
 
@@ -289,11 +278,8 @@ class PinterestPublisher(kit.HttpPublisher):
                 ctx, "POST", "/v5/pins", creates=True, json=self.body(ctx, position, prepared)
             )
             self._http.check(response, creates=True)
-        except kit.OutcomeUnknown:
-            found = await self._find(ctx, position, prepared)
-            if found is None:
-                raise
-            return found
+        except kit.OutcomeUnknown as unknown:
+            return await kit.found_or_unknown(unknown, self._find(ctx, position, prepared))
         pin_id = str(response.json()["id"])
         return kit.SentItem(pin_id, public_url(pin_id), self._sent_data(prepared))
 
@@ -340,13 +326,12 @@ class PinterestPublisher(kit.HttpPublisher):
         """The board's pin with this title, description and link, created since the send
         began; None when Pinterest shows none (the outcome then stays unknown)."""
         wanted = self.body(ctx, position, prepared)
-        try:
-            response = await self._call(
+        response = await kit.answer_or_none(
+            self._call(
                 ctx, "GET", f"/v5/boards/{wanted['board_id']}/pins", params={"page_size": "100"}
             )
-        except (kit.Retryable, kit.Permanent):
-            return None
-        if response.status_code != 200:
+        )
+        if response is None:
             return None
         since = parse_time(kit.loaded(PinMedia, prepared).since) or utcnow()
         for pin in response.json().get("items") or []:

@@ -22,7 +22,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
-from urllib.parse import urlencode
 
 import httpx
 
@@ -168,15 +167,15 @@ class ThreadsOAuth(kit.OAuthProvider):
         self._publisher = publisher
 
     def authorization_url(self, *, state: str, code_challenge: str, redirect_uri: str) -> str:
-        query = {
-            "client_id": self._app.client_id,
-            "redirect_uri": redirect_uri,
-            "scope": ",".join(self.scopes),
-            "response_type": "code",
-            "state": state,
-        }
-        separator = "&" if "?" in self._app.authorize_url else "?"
-        return f"{self._app.authorize_url}{separator}{urlencode(query)}"
+        return kit.authorize_url(
+            self._app.authorize_url,
+            client_id=self._app.client_id,
+            redirect_uri=redirect_uri,
+            scopes=self.scopes,
+            state=state,
+            code_challenge=None,
+            scope_separator=",",
+        )
 
     async def exchange(self, code: str, verifier: str, redirect_uri: str) -> dict[str, Any]:
         response = await self._publisher.token_request(
@@ -302,12 +301,6 @@ class ThreadsPublisher(kit.HttpPublisher):
         )
 
     @staticmethod
-    def _store(ctx: kit.AccountScope) -> kit.CredentialStore:
-        if ctx.credentials is None:
-            raise kit.Permanent("Threads publishing needs the account's credential store")
-        return ctx.credentials
-
-    @staticmethod
     def _due_for_refresh(stored: dict[str, Any], now: datetime) -> bool:
         """Fewer than 50 days left (or an unknown end), and at least a day old."""
         credentials = ThreadsCredentials.from_stored(stored)
@@ -337,7 +330,7 @@ class ThreadsPublisher(kit.HttpPublisher):
         """The stored token, refreshed first (`th_refresh_token`) when fewer than 50 of its
         60 days are left. A refresh Meta refuses while the token is still good is tried again
         on the next publish; a token past its end disconnects the account."""
-        store = self._store(ctx)
+        store = kit.store_of(ctx, "Threads")
         credentials = await store.load()
         now = utcnow()
         refused = self._refresh_refused.get(ctx.account.id)
@@ -773,10 +766,9 @@ class ThreadsPublisher(kit.HttpPublisher):
             ctx, {"media_type": "TEXT", "text": comment.text, "reply_to_id": parent}
         )
         await self._wait_finished(ctx, container, None)
-        try:
-            return await self._publish_id(ctx, container)
-        except kit.OutcomeUnknown as unknown:
-            return await kit.found_or_unknown(unknown, self.find_comment(ctx, post, comment))
+        return await kit.sent_or_found(
+            self._publish_id(ctx, container), lambda: self.find_comment(ctx, post, comment)
+        )
 
     async def find_comment(
         self, ctx: kit.AccountContext, post: kit.PublishedPost, comment: kit.CommentDraft

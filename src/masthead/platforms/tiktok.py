@@ -19,7 +19,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any, ClassVar
-from urllib.parse import urlencode
 
 import httpx
 
@@ -107,19 +106,8 @@ class TikTokOAuth(kit.AppOAuth):
 
     platform = "tiktok"
     scopes = SCOPES
-
-    def authorization_url(self, *, state: str, code_challenge: str, redirect_uri: str) -> str:
-        query = {
-            "client_key": self._app.client_id,
-            "scope": ",".join(self.scopes),
-            "response_type": "code",
-            "redirect_uri": redirect_uri,
-            "state": state,
-            "code_challenge": code_challenge,
-            "code_challenge_method": "S256",
-        }
-        base = self._app.authorize_url
-        return f"{base}{'&' if '?' in base else '?'}{urlencode(query)}"
+    scope_separator = ","
+    client_id_field = "client_key"
 
     async def exchange(self, code: str, verifier: str, redirect_uri: str) -> dict[str, Any]:
         response = await self._token(kit.code_grant(code, redirect_uri, verifier))
@@ -440,16 +428,11 @@ class TikTokPublisher(kit.HttpPublisher):
             raise kit.Permanent("This server cannot read media files for TikTok")
         video = await ctx.media.file(str(post.video))
         start = int(post.last_start or 0)
-        chunk = bytearray()
-        position = 0
-        async for piece in ctx.media.chunks(video, 1024 * 1024):
-            end = position + len(piece)
-            if end > start:
-                chunk += piece[max(0, start - position) :]
-            position = end
+        pieces = kit.chunks_from(ctx.media, video, start, 1024 * 1024)
+        chunk = b"".join([piece async for _, piece in pieces])
         for attempt in range(LAST_CHUNK_ATTEMPTS):
             try:
-                await self._put(str(post.upload_url), bytes(chunk), start, video)
+                await self._put(str(post.upload_url), chunk, start, video)
                 return
             except _Interrupted as exc:
                 try:

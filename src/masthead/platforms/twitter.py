@@ -344,19 +344,22 @@ class TwitterPublisher(kit.HttpPublisher):
         if parent is not None:
             body["reply"] = {"in_reply_to_tweet_id": parent}
         try:
-            response = await self._call(
-                ctx, "POST", "/2/tweets", endpoint="tweets", creates=True, json=body
-            )
-            self._http.check(response, creates=True)
-        except kit.OutcomeUnknown:
-            found = await self.reconcile(ctx, position, prepared)
-            if found is None:
-                raise
-            return found
+            tweet_id = await self._tweet(ctx, body)
+        except kit.OutcomeUnknown as unknown:
+            return await kit.found_or_unknown(unknown, self.reconcile(ctx, position, prepared))
+        return self._sent(ctx, tweet_id)
+
+    async def _tweet(self, ctx: kit.AccountScope, body: dict[str, Any]) -> str:
+        """`POST /2/tweets` (a post, a thread's next post or a reply): the new post's id. A
+        lost answer is OutcomeUnknown, which the caller settles by looking for the post."""
+        response = await self._call(
+            ctx, "POST", "/2/tweets", endpoint="tweets", creates=True, json=body
+        )
+        self._http.check(response, creates=True)
         data = response.json().get("data")
         if not isinstance(data, dict) or "id" not in data:
             raise kit.Permanent(x_message(response))
-        return self._sent(ctx, str(data["id"]))
+        return str(data["id"])
 
     async def reconcile(
         self, ctx: kit.PublishContext, position: int, prepared: dict[str, Any]
@@ -371,17 +374,11 @@ class TwitterPublisher(kit.HttpPublisher):
         since = kit.loaded(PreparedTweet, prepared).since
         if since:
             params["start_time"] = since
-        try:
-            response = await self._call(
-                ctx,
-                "GET",
-                f"/2/users/{ctx.account.external_id}/tweets",
-                endpoint="timeline",
-                params=params,
-            )
-        except (kit.Retryable, kit.Permanent):
-            return None
-        if response.status_code != 200:
+        timeline = f"/2/users/{ctx.account.external_id}/tweets"
+        response = await kit.answer_or_none(
+            self._call(ctx, "GET", timeline, endpoint="timeline", params=params)
+        )
+        if response is None:
             return None
         root = ctx.previous[0].remote_id if position > 0 else None
         earlier = {item.remote_id for item in ctx.previous}
@@ -449,18 +446,10 @@ class TwitterPublisher(kit.HttpPublisher):
         """An X reply to the post, or to the comment named as parent. X refuses some (its
         words: "Reply to this conversation is not allowed…"): permanent."""
         parent = comment.parent_platform_comment_id or post.remote_id
-        body = {"text": comment.text, "reply": {"in_reply_to_tweet_id": parent}}
-        try:
-            response = await self._call(
-                ctx, "POST", "/2/tweets", endpoint="tweets", creates=True, json=body
-            )
-            self._http.check(response, creates=True)
-        except kit.OutcomeUnknown as unknown:
-            return await kit.found_or_unknown(unknown, self.find_comment(ctx, post, comment))
-        data = response.json().get("data")
-        if not isinstance(data, dict) or "id" not in data:
-            raise kit.Permanent(x_message(response))
-        return str(data["id"])
+        body: dict[str, Any] = {"text": comment.text, "reply": {"in_reply_to_tweet_id": parent}}
+        return await kit.sent_or_found(
+            self._tweet(ctx, body), lambda: self.find_comment(ctx, post, comment)
+        )
 
     async def find_comment(
         self, ctx: kit.AccountContext, post: kit.PublishedPost, comment: kit.CommentDraft
@@ -577,10 +566,7 @@ def x_snapshot(tweet: Mapping[str, Any]) -> kit.MetricsSnapshot:
         if not isinstance(block, dict):
             continue
         raw[field] = block
-        for theirs, ours in names.items():
-            value = block.get(theirs)
-            if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-                metrics[ours] = str(value)
+        metrics |= kit.counts(block, names.items())
     return kit.MetricsSnapshot(metrics, raw)
 
 

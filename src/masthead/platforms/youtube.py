@@ -11,7 +11,7 @@ exists (200/201 with the resource) or finishes the upload it left. Facts: platfo
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
@@ -372,7 +372,7 @@ class YouTubePublisher(kit.HttpPublisher):
         """Send chunks from `offset` until YouTube answers with the video (a dict) or asks
         for more from another offset than expected (an int)."""
         total = upload.size
-        async for start, chunk in _pieces(media, file, offset, self._chunk_size):
+        async for start, chunk in kit.chunks_from(media, file, offset, self._chunk_size):
             end = start + len(chunk) - 1
             response = await self._call(
                 ctx,
@@ -658,27 +658,6 @@ def _received(response: httpx.Response) -> int:
     if not value.startswith("bytes=0-"):
         return 0
     return int(value.removeprefix("bytes=0-")) + 1
-
-
-async def _pieces(
-    media: kit.MediaSource, file: kit.MediaFile, offset: int, size: int
-) -> AsyncIterator[tuple[int, bytes]]:
-    """(start, bytes) chunks of `size` from `offset` (chunk boundaries follow the offset, so
-    every chunk but the last stays a multiple of 256 KiB when the offset is one)."""
-    position = 0
-    pending = bytearray()
-    start = offset
-    async for piece in media.chunks(file, size):
-        end = position + len(piece)
-        if end > offset:
-            pending += piece[max(0, offset - position) :]
-        position = end
-        while len(pending) >= size:
-            yield start, bytes(pending[:size])
-            del pending[:size]
-            start += size
-    if pending:
-        yield start, bytes(pending)
 
 
 def build(
