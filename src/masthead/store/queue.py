@@ -200,6 +200,9 @@ def mark_sending(
         conn.execute(
             update(Post)
             .where(
+                # The plain `id IN` is what reaches the primary key: SQLite scans the whole
+                # table for a row-value IN alone, once per batch of marks.
+                Post.id.in_([m.post_id for m in marks]),
                 tuple_(Post.id, Post.version).in_([(m.post_id, m.version) for m in marks]),
                 Post.lease_owner == owner,
                 Post.state == State.IN_PROGRESS,
