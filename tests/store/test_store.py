@@ -365,3 +365,35 @@ async def test_a_claim_on_sqlite_reads_due_posts_only_through_the_due_index(
     assert [c.id for c in claimed] == [due]
     assert any("USING INDEX ix_posts_due (" in step for step in plan), plan
     assert not any("ix_posts_due_state" in step for step in plan), plan
+
+
+async def test_a_sending_mark_on_sqlite_reaches_its_posts_by_key_not_by_a_scan(
+    seeded: Seeded,
+) -> None:
+    """SQLite scans the whole table for a row-value IN alone: with (id, version) pairs only,
+    each batch of marks read every post (17% of a worker's samples in part 2's burst)."""
+    if not seeded.db.is_sqlite:
+        pytest.skip("PostgreSQL plans from its statistics")
+    await add_post(seeded, NOW + timedelta(days=30))
+    await add_post(seeded, NOW)
+    await add_post(seeded, NOW)
+    marks = [queue.SendingMark(p.id, p.version, 0, None) for p in await claim(seeded.db, "w1", NOW)]
+
+    def mark_and_plan(conn: Connection) -> tuple[list[bool], list[str]]:
+        statements: list[tuple[str, Any]] = []
+
+        def seen(_c: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+            statements.append((statement, parameters))
+
+        event.listen(conn, "before_cursor_execute", seen)
+        try:
+            marked = queue.mark_sending(conn, owner="w1", now=NOW, marks=marks)
+        finally:
+            event.remove(conn, "before_cursor_execute", seen)
+        [(statement, parameters)] = [s for s in statements if s[0].startswith("UPDATE posts")]
+        plan = conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
+        return marked, [row[-1] for row in plan]
+
+    marked, plan = await seeded.db.write(mark_and_plan)
+    assert marked == [True, True]
+    assert not any(step.startswith("SCAN posts") for step in plan), plan
