@@ -188,7 +188,11 @@ async def test_a_finished_post_leaves_the_queue(seeded: Seeded) -> None:
             owner="w1",
             outcomes=[
                 queue.Outcome(
-                    post_id, State.PUBLISHED, NOW, public_url="https://hooks.example.com/x"
+                    post_id,
+                    "webhook",
+                    State.PUBLISHED,
+                    NOW,
+                    public_url="https://hooks.example.com/x",
                 )
             ],
         )
@@ -201,7 +205,9 @@ async def test_only_the_lease_owner_can_finish_a_post(seeded: Seeded) -> None:
     post_id = await add_post(seeded, NOW)
     await claim(seeded.db, "w1", NOW)
     finished = await seeded.db.write(
-        lambda c: queue.finish(c, owner="w2", outcomes=[queue.Outcome(post_id, State.FAILED, NOW)])
+        lambda c: queue.finish(
+            c, owner="w2", outcomes=[queue.Outcome(post_id, "webhook", State.FAILED, NOW)]
+        )
     )
     assert finished == [False]
 
@@ -219,8 +225,8 @@ async def test_a_batch_of_outcomes_finishes_only_the_posts_still_held(seeded: Se
             c,
             owner="w1",
             outcomes=[
-                queue.Outcome(held, State.PUBLISHED, NOW, "https://x/1"),
-                queue.Outcome(lost, State.FAILED, NOW, error="boom"),
+                queue.Outcome(held, "webhook", State.PUBLISHED, NOW, "https://x/1"),
+                queue.Outcome(lost, "webhook", State.FAILED, NOW, error="boom"),
             ],
         )
     )
