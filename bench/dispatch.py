@@ -327,6 +327,8 @@ async def _measure(
         per_worker = [json.loads(f.read_text()) for f in stats_files if f.exists()]
         engine_stats: dict[str, Any] = {
             "cpu_seconds": sum(w.get("cpu_seconds", 0.0) for w in per_worker),
+            "gc_seconds": sum(w.get("gc_seconds", 0.0) for w in per_worker),
+            "gc_collections": sum(w.get("gc_collections", 0) for w in per_worker),
             "batches": sum(w.get("batches", 0) for w in per_worker),
             "writes": sum(w.get("writes", 0) for w in per_worker),
             "largest_batch": max((w.get("largest_batch", 0) for w in per_worker), default=0),
@@ -386,6 +388,8 @@ async def _measure(
             "concurrency": settings.dispatch_concurrency,
             "cpu_seconds": round(engine_stats.get("cpu_seconds", 0.0), 3),
             "cpu_ms_per_post": round(engine_stats.get("cpu_seconds", 0.0) * 1000 / plan.posts, 3),
+            "gc_seconds": round(engine_stats.get("gc_seconds", 0.0), 3),
+            "gc_collections": engine_stats.get("gc_collections"),
             "group_commits": engine_stats.get("batches"),
             "writes": engine_stats.get("writes"),
             "largest_commit": engine_stats.get("largest_batch"),

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import resource
 import sys
@@ -35,9 +36,29 @@ def _cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+class _Collections:
+    """Time spent in the cyclic garbage collector (gc.callbacks): in a burst it was a third
+    of the worker's CPU before the worker froze its start-up objects (docs/performance.md)."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self.count = 0
+        self._started = 0.0
+
+    def __call__(self, phase: str, _info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self.seconds += time.perf_counter() - self._started
+            self.count += 1
+
+
 async def run(settings: Settings, started: Path, null_out: Path | None) -> dict[str, float]:
-    """Dispatch until SIGTERM; returns the CPU seconds spent and the group-commit counts."""
+    """Dispatch until SIGTERM; returns the CPU and collector seconds spent and the
+    group-commit counts."""
     cpu_at_start = _cpu_seconds()
+    collections = _Collections()
+    gc.callbacks.append(collections)
 
     async def mark_started() -> None:
         await asyncio.to_thread(started.write_text, str(time.time()))
@@ -46,7 +67,12 @@ async def run(settings: Settings, started: Path, null_out: Path | None) -> dict[
     if null_out is not None:
         publishers = {"webhook": NullPublisher(null_out)}
     stats = await run_worker(settings, on_started=mark_started, publishers=publishers)
-    return {"cpu_seconds": _cpu_seconds() - cpu_at_start, **asdict(stats)}
+    return {
+        "cpu_seconds": _cpu_seconds() - cpu_at_start,
+        "gc_seconds": collections.seconds,
+        "gc_collections": collections.count,
+        **asdict(stats),
+    }
 
 
 def main() -> None:

@@ -58,6 +58,10 @@ async def test_scheduled_webhook_post_fires_at_its_second_not_before(
     assert len(deliveries) == 1
     lag = deliveries[0].received_at - at.timestamp()
     assert 0 <= lag < 1.0, f"delivered {lag:+.3f}s from its time"
+    payload = orjson.loads(deliveries[0].body)
+    assert payload["scheduledTime"] == at.strftime("%Y-%m-%dT%H:%M:%SZ")
+    published_at = datetime.fromisoformat(payload["publishedAt"])
+    assert payload["publishedAt"].endswith("Z") and published_at >= at
     status = await harness.wait_status(caller, post_id, {"published", "failed"})
     assert status["status"] == "published"
 

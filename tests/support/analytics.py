@@ -67,7 +67,11 @@ async def publish(
             owner=OWNER,
             outcomes=[
                 queue.Outcome(
-                    i, State.PUBLISHED, published_at, public_url=f"https://{platform}.example/{r}"
+                    i,
+                    platform,
+                    State.PUBLISHED,
+                    published_at,
+                    public_url=f"https://{platform}.example/{r}",
                 )
                 for i, r in zip(ids, remote_ids, strict=True)
             ],

@@ -659,7 +659,9 @@ class Dispatcher:
         outcome_unknown: bool = False,
     ) -> None:
         await self._record_outcome(
-            queue.Outcome(post.id, state, self._clock(), public_url, error, outcome_unknown)
+            queue.Outcome(
+                post.id, post.platform, state, self._clock(), public_url, error, outcome_unknown
+            )
         )
         outcome = "unknown" if outcome_unknown else str(state)
         PUBLISH_OUTCOMES.labels(post.platform, outcome).inc()
