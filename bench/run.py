@@ -766,6 +766,12 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
         help="posts scheduled ahead inserted before the soak (the table a long soak leaves)",
     )
     parser.add_argument(
+        "--soak-preload-published",
+        type=int,
+        default=0,
+        help="published posts (with their items) inserted before the soak",
+    )
+    parser.add_argument(
         "--soak-rate", type=float, help="soak at this rate instead of half the measured peak"
     )
     parser.add_argument("--skip-mcp", action="store_true")
@@ -901,6 +907,7 @@ def main(argv: list[str] | None = None) -> int:
                         seconds=args.soak_seconds,
                         profile_to=RESULTS / "soak-masthead.pyspy.txt" if args.profile else None,
                         preload=args.soak_preload,
+                        preload_published=args.soak_preload_published,
                         rate=args.soak_rate,
                     ),
                     server_cpu,

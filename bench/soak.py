@@ -54,6 +54,9 @@ class SoakPlan:
     preload: int = 0
     """Posts scheduled ahead inserted before the load: the table a long soak leaves behind,
     reached at once (for a short before/after run)."""
+    preload_published: int = 0
+    """Published posts (scheduled at their creation) inserted before the load, each with the
+    item row its publication writes: the history a long soak leaves behind."""
     rate: float | None = None
     """A fixed rate instead of half the measured peak (before/after runs at the same rate)."""
 
@@ -145,6 +148,30 @@ def _preload(db_file: Path, template: str, count: int) -> None:
         conn.execute(_PRELOAD, {"count": count, "template": template})
 
 
+_PRELOAD_PUBLISHED = """
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < :count)
+INSERT INTO posts (id, user_id, account_id, platform, subaccount_id, draft, state,
+                   scheduled_at, post_time, due_at, attempt, version, created_at, updated_at,
+                   public_url, finished_at)
+SELECT 'pub-' || i, p.user_id, p.account_id, p.platform, p.subaccount_id, p.draft,
+       'published', p.created_at, p.created_at, NULL, 1, p.version, p.created_at, p.updated_at,
+       'http://127.0.0.1/pub-' || i, p.created_at
+FROM n, (SELECT * FROM posts WHERE id = :template) AS p
+"""
+_PRELOAD_PUBLISHED_ITEMS = """
+INSERT INTO post_items (post_id, position, state, remote_id, public_url, sending_at, sent_at)
+SELECT id, 0, 'published', id, public_url, finished_at, finished_at
+FROM posts WHERE id LIKE 'pub-%'
+"""
+
+
+def _preload_published(db_file: Path, template: str, count: int) -> None:
+    """`count` published posts like `template`, each with its item, in one transaction."""
+    with closing(sqlite3.connect(db_file, timeout=60)) as conn, conn:
+        conn.execute(_PRELOAD_PUBLISHED, {"count": count, "template": template})
+        conn.execute(_PRELOAD_PUBLISHED_ITEMS)
+
+
 def _pool(port: int, key: str, body: str, count: int) -> list[str]:
     headers = {"blotato-api-key": key, "Content-Type": "application/json"}
     ids = []
@@ -221,6 +248,11 @@ def run_soak(
             if plan.preload:
                 print(f"  soak: {plan.preload:,} posts scheduled ahead inserted ...", flush=True)
                 _preload(server.db_file, ids[0], plan.preload)
+            if plan.preload_published:
+                print(
+                    f"  soak: {plan.preload_published:,} published posts inserted ...", flush=True
+                )
+                _preload_published(server.db_file, ids[0], plan.preload_published)
             mix = workdir / "mix.json"
             mix.write_text(json.dumps({"requests": mix_requests(server.body, ids)}))
 
@@ -268,6 +300,7 @@ def run_soak(
     return {
         "seconds": plan.seconds,
         "preloaded_posts": plan.preload,
+        "preloaded_published": plan.preload_published,
         "peak_rps": peak,
         "rate": rate,
         "achieved_rate": result["achieved_rate"],

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
@@ -16,6 +17,7 @@ from masthead.store.models import AnalyticsCheck, Event
 from masthead.timeutil import utcnow
 from tests.store.conftest import Seeded
 from tests.support.analytics import publish
+from tests.support.query_plans import planned
 
 H = timedelta(hours=1)
 LEASE = timedelta(seconds=60)
@@ -153,3 +155,26 @@ async def test_a_revoked_account_waits_and_resumes_on_reconnect(seeded: Seeded) 
     )
     claimed = await seeded.db.write(_claim("w", timedelta(seconds=1)))
     assert sorted(c.checkpoint for c in claimed) == [0, 1]
+
+
+async def test_a_claim_on_sqlite_leases_its_checks_by_key_not_by_a_scan(seeded: Seeded) -> None:
+    """SQLite reads a row-value IN through no index: the (post, checkpoint) match alone
+    walked the checks of every published post for each claim (docs/performance.md part 6,
+    2026-12-04)."""
+    if not seeded.db.is_sqlite:
+        pytest.skip("PostgreSQL plans from its statistics")
+    now = utcnow()
+    await publish(
+        seeded.db, seeded.caller, str(seeded.account_id), "webhook", ["r1", "r2"], now, SCHEDULES
+    )
+    statements = (
+        "UPDATE analytics_checks",
+        "SELECT analytics_checks.post_id, analytics_checks.checkpoint, analytics_checks.attempt",
+    )
+    claimed, plans = await seeded.db.write(lambda c: planned(c, _claim("a", 2 * H), statements))
+    assert len(claimed) == 2
+    assert len(plans) == 2
+    for plan in plans:
+        assert any(
+            "USING INDEX sqlite_autoindex_analytics_checks_1 (post_id=?)" in step for step in plan
+        ), plan

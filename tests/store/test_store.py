@@ -3,25 +3,28 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+import time
 import uuid
-from collections.abc import Callable
+from contextlib import closing
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
-from sqlalchemy import event, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from masthead.domain.states import State
 from masthead.store import accounts, posts, queue
-from masthead.store.database import Database
+from masthead.store.database import RESTART_WAIT_MS, Database
+from masthead.store.db import BUSY_TIMEOUT_MS
 from masthead.store.models import Post, User
 from tests.store.conftest import Seeded
+from tests.support.query_plans import planned
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 LEASE = timedelta(seconds=60)
-T = TypeVar("T")
 
 
 def draft(account_id: int) -> dict[str, Any]:
@@ -54,25 +57,6 @@ async def claim(
             c, owner=owner, now=now, lease=LEASE, limit=limit, skip_locked=not db.is_sqlite
         )
     )
-
-
-def with_posts_update_plan(
-    conn: Connection, work: Callable[[Connection], T]
-) -> tuple[T, list[str]]:
-    """What `work` returns, with SQLite's plan of the one `UPDATE posts` it ran."""
-    statements: list[tuple[str, Any]] = []
-
-    def seen(_c: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
-        statements.append((statement, parameters))
-
-    event.listen(conn, "before_cursor_execute", seen)
-    try:
-        result = work(conn)
-    finally:
-        event.remove(conn, "before_cursor_execute", seen)
-    [(statement, parameters)] = [s for s in statements if s[0].startswith("UPDATE posts")]
-    plan = conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
-    return result, [row[-1] for row in plan]
 
 
 async def test_times_come_back_in_utc_and_timezone_aware(seeded: Seeded) -> None:
@@ -371,33 +355,62 @@ async def test_a_claim_on_sqlite_reads_due_posts_only_through_the_due_index(
     await add_post(seeded, NOW + timedelta(days=30))
     due = await add_post(seeded, NOW - timedelta(seconds=1))
 
-    claimed, plan = await seeded.db.write(
-        lambda conn: with_posts_update_plan(
+    def claim_and_plan(conn: Connection) -> tuple[list[queue.ClaimedPost], list[list[str]]]:
+        return planned(
             conn,
             lambda c: queue.claim(c, owner="w1", now=NOW, lease=LEASE, limit=10, skip_locked=False),
+            "UPDATE posts",
         )
-    )
+
+    claimed, [plan] = await seeded.db.write(claim_and_plan)
     assert [c.id for c in claimed] == [due]
     assert any("USING INDEX ix_posts_due (" in step for step in plan), plan
     assert not any("ix_posts_due_state" in step for step in plan), plan
 
 
-async def test_a_sending_mark_on_sqlite_reaches_its_posts_by_key_not_by_a_scan(
+async def test_a_sending_mark_on_sqlite_finds_its_posts_by_key_not_by_a_scan(
     seeded: Seeded,
 ) -> None:
-    """SQLite scans the whole table for a row-value IN alone: with (id, version) pairs only,
-    each batch of marks read every post (17% of a worker's samples in part 2's burst)."""
+    """SQLite reads a row-value IN through no index: the (id, version) match alone scanned
+    every post, published ones included, for each batch of marks (docs/performance.md part 6,
+    2026-12-04)."""
     if not seeded.db.is_sqlite:
         pytest.skip("PostgreSQL plans from its statistics")
     await add_post(seeded, NOW + timedelta(days=30))
-    await add_post(seeded, NOW)
-    await add_post(seeded, NOW)
-    marks = [queue.SendingMark(p.id, p.version, 0, None) for p in await claim(seeded.db, "w1", NOW)]
+    post_id = await add_post(seeded, NOW - timedelta(seconds=1))
+    [claimed] = await claim(seeded.db, "w1", NOW)
+    mark = queue.SendingMark(post_id, claimed.version, 0, None)
 
-    marked, plan = await seeded.db.write(
-        lambda conn: with_posts_update_plan(
-            conn, lambda c: queue.mark_sending(c, owner="w1", now=NOW, marks=marks)
+    marked, [plan] = await seeded.db.write(
+        lambda c: planned(
+            c,
+            lambda c: queue.mark_sending(c, owner="w1", now=NOW, marks=[mark]),
+            "UPDATE posts",
         )
     )
-    assert marked == [True, True]
+    assert marked == [True]
+    assert any("USING INDEX sqlite_autoindex_posts_1 (id=?)" in step for step in plan), plan
     assert not any(step.startswith("SCAN posts") for step in plan), plan
+
+
+async def test_a_wal_restart_waits_for_a_long_reader_only_a_moment(seeded: Seeded) -> None:
+    """A RESTART checkpoint holds new writes back while it waits for readers; with the
+    connections' 10 s busy timeout one slow reader held every write back for seconds (the
+    soak's 1-3 s spikes). Past RESTART_WAIT_MS it ends as a PASSIVE checkpoint instead."""
+    if not seeded.db.is_sqlite:
+        pytest.skip("a SQLite checkpoint")
+    db_file = seeded.db.url.split("///", 1)[1]
+    with closing(sqlite3.connect(db_file)) as reader:
+        reader.execute("BEGIN")
+        reader.execute("SELECT count(*) FROM posts").fetchone()  # holds its snapshot
+        await add_post(seeded, NOW + timedelta(days=1))  # a frame past that snapshot
+        started = time.monotonic()
+        await asyncio.to_thread(seeded.db._checkpoint, "RESTART")
+        waited = time.monotonic() - started
+        reader.execute("COMMIT")
+    assert waited < 10 * RESTART_WAIT_MS / 1000, waited
+    await add_post(seeded, NOW + timedelta(days=2))
+    timeouts = await seeded.db.read(
+        lambda c: [c.exec_driver_sql("PRAGMA busy_timeout").scalar() for _ in range(2)]
+    )
+    assert timeouts == [BUSY_TIMEOUT_MS, BUSY_TIMEOUT_MS]

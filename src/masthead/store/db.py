@@ -30,6 +30,9 @@ def normalise_url(url: str) -> str:
     return url
 
 
+BUSY_TIMEOUT_MS = 10_000
+
+
 def is_sqlite(url: str) -> bool:
     return normalise_url(url).startswith("sqlite")
 
@@ -40,7 +43,7 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=FULL")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA foreign_keys=ON")
     # Checkpoints run beside the writer (Database._checkpoints), never inside a commit:
     # an automatic one stalled the writer, and every request waiting on it, for ~100 ms.

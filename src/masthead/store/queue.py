@@ -199,6 +199,9 @@ def mark_sending(
     cancelled or taken over since it was claimed: this worker must not send it."""
     if not marks:
         return []
+    # `id IN` beside the (id, version) pairs: SQLite reads a row-value IN through no index
+    # and scanned every post, published ones included, for each batch (docs/performance.md
+    # part 6, 2026-12-04).
     marked = set(
         conn.execute(
             update(Post)
