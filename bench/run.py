@@ -973,7 +973,7 @@ def main(argv: list[str] | None = None) -> int:
             )
             print("Part 9: each platform's metrics reader against its fake", flush=True)
             report["analytics"]["platforms"] = asyncio.run(
-                run_metrics_fakes(FakesPlan(posts=args.posts))
+                run_metrics_fakes(FakesPlan(posts=args.posts), workdir / "bluesky-pds")
             )
             failed |= not (
                 report["analytics"]["collection"]["requests_ok"]

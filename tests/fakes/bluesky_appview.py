@@ -5,9 +5,10 @@ offline (the test PDS's AppView URL can never resolve): `app.bsky.feed.getPostTh
 It stands where the PDS's proxy would reach the AppView: in front of the real PDS (an
 `XrpcProxy`, so faults are injected as for any call, e.g. `rate_limited(POSTS)`), it answers
 both from the records the PDS really holds (every repository, read through
-`com.atproto.sync.listRepos` and `repo.listRecords`, each author's handle from the PLC
-directory as an AppView resolves it; a deleted record is simply left out) and forwards every
-other call untouched, so the PDS stays the judge of every record written.
+`com.atproto.sync.listRepos` and `repo.listRecords` page by page, again whenever its revision
+changed, each author's handle from the PLC directory as an AppView resolves it; a deleted
+record is simply left out) and forwards every other call untouched, so the PDS stays the judge
+of every record written.
 
 getPostThread's parameters and answer are checked with the lexicon of the pinned reference
 PDS (its own compiled schema, run by its own Node). getPosts' lexicon is not among those it
@@ -24,6 +25,7 @@ import json
 import re
 import subprocess
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -68,6 +70,15 @@ class Indexed:
     parent: str | None
 
 
+@dataclass(frozen=True)
+class _Repo:
+    """One repository's posts as last read, at its revision `rev`."""
+
+    rev: str
+    handle: str
+    posts: dict[str, Indexed]
+
+
 class FakeAppView(XrpcProxy):
     def __init__(self, pds: Pds, installed: Path) -> None:
         super().__init__(pds.url)
@@ -80,6 +91,8 @@ class FakeAppView(XrpcProxy):
         self.uris: list[list[str]] = []
         """The AT-URIs of each getPosts request, in order."""
         self._omit_likes = 0
+        self._repos: dict[str, _Repo] = {}
+        """Each repository's posts as last read, by DID."""
 
     def missing_metric(self) -> None:
         self._omit_likes += 1
@@ -165,32 +178,56 @@ class FakeAppView(XrpcProxy):
         return JSONResponse({"posts": posts})
 
     async def _index(self) -> dict[str, Indexed]:
-        """Every post on the PDS by URI, oldest first, with the post it replies to."""
+        """Every post on the PDS by URI, oldest first, with the post it replies to. A
+        repository is read again only when its revision or its author's handle changed: a
+        bench asks 400 times about the same 10,000 posts."""
         posts: dict[str, Indexed] = {}
         async with httpx.AsyncClient(base_url=f"{self.upstream}/xrpc", timeout=30) as pds:
-            repos = (await pds.get("/com.atproto.sync.listRepos")).json()["repos"]
-            for repo in repos:
+            async for repo in _listed(pds, "com.atproto.sync.listRepos", "repos", {}):
                 did = repo["did"]
                 if not repo.get("active", True):  # deactivated or taken down: not shown
                     continue
                 document = (await pds.get(f"{self._plc_url}/{did}")).json()
-                author = {"did": did, "handle": document["alsoKnownAs"][0].removeprefix("at://")}
-                listed = await pds.get(
-                    "/com.atproto.repo.listRecords",
-                    params={"repo": did, "collection": POST, "limit": 100, "reverse": "true"},
-                )
-                for record in listed.json()["records"]:
-                    value = record["value"]
-                    view = {
-                        "uri": record["uri"],
-                        "cid": record["cid"],
-                        "author": author,
-                        "record": value,
-                        "indexedAt": value["createdAt"],
-                    }
-                    parent = (value.get("reply") or {}).get("parent", {}).get("uri")
-                    posts[record["uri"]] = Indexed(view, parent)
+                handle = document["alsoKnownAs"][0].removeprefix("at://")
+                read = self._repos.get(did)
+                if read is None or (read.rev, read.handle) != (repo["rev"], handle):
+                    read = _Repo(repo["rev"], handle, await _repo_posts(pds, did, handle))
+                    self._repos[did] = read
+                posts.update(read.posts)
         return posts
+
+
+async def _listed(
+    pds: httpx.AsyncClient, nsid: str, key: str, params: dict[str, Any]
+) -> AsyncIterator[dict[str, Any]]:
+    """Every item of a paged listing, following its cursor to an empty page."""
+    cursor: dict[str, str] = {}
+    while True:
+        page = (await pds.get(f"/{nsid}", params={**params, **cursor})).json()
+        items: list[dict[str, Any]] = page[key]
+        for item in items:
+            yield item
+        if not items or not page.get("cursor"):
+            return
+        cursor = {"cursor": page["cursor"]}
+
+
+async def _repo_posts(pds: httpx.AsyncClient, did: str, handle: str) -> dict[str, Indexed]:
+    author = {"did": did, "handle": handle}
+    posts: dict[str, Indexed] = {}
+    listing = {"repo": did, "collection": POST, "limit": 100, "reverse": "true"}
+    async for record in _listed(pds, "com.atproto.repo.listRecords", "records", listing):
+        value = record["value"]
+        view = {
+            "uri": record["uri"],
+            "cid": record["cid"],
+            "author": author,
+            "record": value,
+            "indexedAt": value["createdAt"],
+        }
+        parent = (value.get("reply") or {}).get("parent", {}).get("uri")
+        posts[record["uri"]] = Indexed(view, parent)
+    return posts
 
 
 def rate_limited(nsid: str, seconds: int = 2) -> ProxyFault:

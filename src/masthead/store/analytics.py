@@ -207,13 +207,17 @@ def settle(conn: Connection, *, owner: str, outcomes: Sequence[CheckOutcome]) ->
     """Record outcomes of checks this worker still holds, with their snapshots and events."""
     if not outcomes:
         return
+    # Locked until commit: a claim after the lease ran out (another worker's) either took the
+    # check before this read, or waits and finds it settled; never a snapshot from both.
     held = {
         (p, c)
         for p, c in conn.execute(
-            select(AnalyticsCheck.post_id, AnalyticsCheck.checkpoint).where(
+            select(AnalyticsCheck.post_id, AnalyticsCheck.checkpoint)
+            .where(
                 AnalyticsCheck.post_id.in_([o.post_id for o in outcomes]),
                 AnalyticsCheck.lease_owner == owner,
             )
+            .with_for_update()
         )
     }
     mine = [o for o in outcomes if (o.post_id, o.checkpoint) in held]
