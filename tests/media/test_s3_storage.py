@@ -165,12 +165,12 @@ async def test_a_presigned_url_names_the_prefixed_key_and_expires(
 # --- large files ------------------------------------------------------------------------------
 
 
-def test_a_20_mib_file_is_put_in_parts_with_bounded_memory(
+def test_a_40_mib_file_is_put_in_parts_with_bounded_memory(
     moto: MotoS3, s3_client: Any, bucket: str, tmp_path: Path
 ) -> None:
     source = tmp_path / "big.bin"
     with source.open("wb") as out:
-        for _ in range(20):
+        for _ in range(40):
             out.write(os.urandom(1024 * 1024))
     probe = subprocess.run(
         [
@@ -188,13 +188,15 @@ def test_a_20_mib_file_is_put_in_parts_with_bounded_memory(
         check=True,
     )
     measured = json.loads(probe.stdout)
-    assert measured["size"] == 20 * 1024 * 1024
-    # The whole file never sat in memory, on the way up or down.
-    assert measured["put_growth_mib"] < 20, measured
+    assert measured["size"] == 40 * 1024 * 1024
+    # The whole file never sat in memory, on the way up or down. Two 5 MiB parts in flight and
+    # botocore's copies of them peak near 20 MiB, so the file is twice that: a 20 MiB file
+    # left no margin (20.1 MiB once under load) without telling streaming from buffering.
+    assert measured["put_growth_mib"] < 40, measured
     assert measured["download_growth_mib"] < 8, measured
-    # Four 5 MiB parts: S3 marks a multipart object's ETag with its part count.
+    # Eight 5 MiB parts: S3 marks a multipart object's ETag with its part count.
     etag = s3_client.head_object(Bucket=bucket, Key="media/big")["ETag"]
-    assert etag.strip('"').endswith("-4")
+    assert etag.strip('"').endswith("-8")
     assert (tmp_path / "big.copy").read_bytes() == source.read_bytes()
 
 
