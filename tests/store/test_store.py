@@ -19,7 +19,7 @@ from masthead.domain.states import State
 from masthead.store import accounts, posts, queue
 from masthead.store.database import RESTART_WAIT_MS, Database
 from masthead.store.db import BUSY_TIMEOUT_MS
-from masthead.store.models import Post, User
+from masthead.store.models import Post, PostItem, User
 from tests.store.conftest import Seeded
 from tests.support.query_plans import planned
 
@@ -248,6 +248,56 @@ async def test_a_batch_of_outcomes_finishes_only_the_posts_still_held(seeded: Se
         (held, State.PUBLISHED, "https://x/1", None, None),
         (lost, State.IN_PROGRESS, None, NOW, "w2"),
     }
+
+
+async def test_an_outcome_stores_the_last_answer_in_its_own_commit(seeded: Seeded) -> None:
+    held, lost = await add_post(seeded, NOW), await add_post(seeded, NOW)
+    claimed = await claim(seeded.db, "w1", NOW)
+    await seeded.db.write(
+        lambda c: queue.mark_sending(
+            c,
+            owner="w1",
+            now=NOW,
+            marks=[queue.SendingMark(p.id, p.version, 0, None) for p in claimed],
+        )
+    )
+    # `lost` is taken over by w2 after its lease ended: its answer is stored all the same.
+    await seeded.db.write(
+        lambda c: c.execute(update(Post).where(Post.id == lost).values(lease_owner="w2"))
+    )
+
+    def answer(post_id: str) -> queue.SentMark:
+        return queue.SentMark(post_id, 0, f"r-{post_id}", f"https://x/{post_id}", {"k": 1}, NOW)
+
+    finished = await seeded.db.write(
+        lambda c: queue.finish(
+            c,
+            owner="w1",
+            outcomes=[
+                queue.Outcome(
+                    p, "webhook", State.PUBLISHED, NOW, f"https://x/{p}", answer=answer(p)
+                )
+                for p in (held, lost)
+            ],
+        )
+    )
+
+    assert finished == [True, False]
+    items = await seeded.db.read(
+        lambda c: c.execute(
+            select(
+                PostItem.post_id,
+                PostItem.state,
+                PostItem.remote_id,
+                PostItem.public_url,
+                PostItem.data,
+                PostItem.sent_at,
+            ).where(PostItem.post_id.in_([held, lost]))
+        ).all()
+    )
+    assert sorted(tuple(r) for r in items) == sorted(
+        (p, "sent", f"r-{p}", f"https://x/{p}", {"k": 1}, NOW) for p in (held, lost)
+    )
 
 
 async def test_one_failing_write_does_not_undo_its_neighbours_in_a_group_commit(

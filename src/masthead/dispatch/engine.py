@@ -406,17 +406,17 @@ class Dispatcher:
                         "platform before posting again",
                     )
                     return
+                await self._mark_sent(
+                    queue.SentMark(
+                        post.id, position, item.remote_id, item.public_url, item.data, self._clock()
+                    )
+                )
             else:
                 if await self._wait_for_budget(post):
                     return
                 item = await self._send_one(post, publisher, ctx, position, sent)
                 if item is None:
                     return
-            await self._mark_sent(
-                queue.SentMark(
-                    post.id, position, item.remote_id, item.public_url, item.data, self._clock()
-                )
-            )
             sent.append(item)
         await self._finish(post, State.PUBLISHED, public_url=sent[0].public_url)
 
@@ -535,7 +535,8 @@ class Dispatcher:
         position: int,
         sent: list[SentItem],
     ) -> SentItem | None:
-        """Prepare, mark, send. None: the post is settled (retry, failure or dropped)."""
+        """Prepare, mark, send, store the answer. None: the post is settled (published with
+        its last item, retry, failure or dropped)."""
         try:
             prepared = await publisher.prepare(ctx, position)
         except AccountDisconnected as exc:
@@ -564,7 +565,7 @@ class Dispatcher:
             return None
         try:
             try:
-                return await publisher.send(ctx, position, prepared)
+                item = await publisher.send(ctx, position, prepared)
             finally:
                 slot.release()
         except Retryable as exc:
@@ -590,6 +591,17 @@ class Dispatcher:
                 error=f"{OUTCOME_UNKNOWN_PREFIX}internal error while sending "
                 f"({type(exc).__name__})",
             )
+        else:
+            answer = queue.SentMark(
+                post.id, position, item.remote_id, item.public_url, item.data, self._clock()
+            )
+            if position < len(ctx.items) - 1:
+                await self._mark_sent(answer)
+                return item
+            # The last item's answer goes in the outcome's commit: a commit less on each
+            # post's way.
+            first = sent[0] if sent else item
+            await self._finish(post, State.PUBLISHED, public_url=first.public_url, answer=answer)
         return None
 
     async def _reconcile(
@@ -657,10 +669,18 @@ class Dispatcher:
         public_url: str | None = None,
         error: str | None = None,
         outcome_unknown: bool = False,
+        answer: queue.SentMark | None = None,
     ) -> None:
         await self._record_outcome(
             queue.Outcome(
-                post.id, post.platform, state, self._clock(), public_url, error, outcome_unknown
+                post.id,
+                post.platform,
+                state,
+                self._clock(),
+                public_url,
+                error,
+                outcome_unknown,
+                answer,
             )
         )
         outcome = "unknown" if outcome_unknown else str(state)

@@ -185,6 +185,9 @@ class Outcome:
     public_url: str | None = None
     error: str | None = None
     outcome_unknown: bool = False
+    answer: SentMark | None = None
+    """The last item's answer, stored in the outcome's commit rather than a commit of its
+    own before it."""
 
 
 # The batch functions below take the marks of many in-flight posts at once: a statement per
@@ -289,6 +292,9 @@ def finish(
     their metrics checks by `schedules` (per platform) in the same transaction."""
     if not outcomes:
         return []
+    # An answer is true whoever holds the lease now: it is stored either way, as its own
+    # write would have been.
+    mark_sent(conn, [o.answer for o in outcomes if o.answer is not None])
     if conn.dialect.name == "postgresql":
         held = _finish_postgres(conn, owner, outcomes)
     else:
