@@ -17,13 +17,14 @@ import os
 import re
 import tempfile
 from collections import deque
-from collections.abc import AsyncIterable
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote_to_bytes
 
 import anyio
+import httpcore
 import httpx
 
 from masthead.domain.inputs import ascii_int
@@ -33,6 +34,7 @@ from masthead.net.guard import BlockedDestination, check_url
 MAX_REDIRECTS = 5
 WRITE_CHUNK = 4 * 1024 * 1024
 IN_FLIGHT = 2
+BODY_READ = 1024 * 1024
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _DRIVE_FILE = re.compile(r"^/file/d/([A-Za-z0-9_-]+)")
 _DATA_URI = re.compile(r"^data:([^,]*?),", re.IGNORECASE | re.DOTALL)
@@ -272,9 +274,12 @@ async def download(
                     # A server that compresses although we asked for identity is decoded in
                     # a worker thread (net/encoding.py), and the cap counts decoded bytes.
                     encoding = content_encoding(response)
-                    body = response.aiter_raw()
                     if encoding is not None:
-                        body = decoded(body, limits.max_bytes)
+                        body = decoded(response.aiter_raw(), limits.max_bytes)
+                    elif declared:
+                        body = _sized_body(response, declared, limits.read_seconds)
+                    else:
+                        body = response.aiter_raw()
                     return await write_stream(body, directory, limits.max_bytes)
                 finally:
                     await response.aclose()
@@ -295,6 +300,40 @@ async def download(
         raise FetchError(f"Media URL is not valid: {exc}") from None
     except httpx.HTTPError as exc:
         raise FetchError(f"Media URL could not be fetched ({type(exc).__name__})") from None
+
+
+async def _sized_body(
+    response: httpx.Response, length: int, timeout: float
+) -> AsyncIterator[bytes]:
+    """An identity-coded body of known length, read straight from the connection once h11 has
+    handed over what it buffered with the headers. Through h11 every byte was copied four
+    more times (into its buffer, two slices, `bytes()`), 12% of the CPU of a large download.
+    The connection is then closed by `aclose`, never reused mid-body."""
+    stream = response.extensions.get("network_stream")
+    if not isinstance(stream, httpcore.AsyncNetworkStream):
+        async for chunk in response.aiter_raw():
+            yield chunk
+        return
+    # Held open to the end: closing h11's side closes the connection under the reads.
+    raw = response.aiter_raw()
+    try:
+        first = await anext(raw, b"")  # all that h11 holds (its reader takes the whole buffer)
+        yield first
+        remaining = length - len(first)
+        while remaining > 0:
+            try:
+                chunk = await stream.read(min(remaining, BODY_READ), timeout)
+            except httpcore.TimeoutException as exc:
+                raise httpx.ReadTimeout(str(exc)) from exc
+            except httpcore.NetworkError as exc:
+                raise httpx.ReadError(str(exc)) from exc
+            if not chunk:
+                raise httpx.RemoteProtocolError("peer closed connection before the whole body")
+            remaining -= len(chunk)
+            yield chunk
+    finally:
+        if isinstance(raw, AsyncGenerator):
+            await raw.aclose()
 
 
 def fetch_timeout(limits: FetchLimits) -> httpx.Timeout:
