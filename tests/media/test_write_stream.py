@@ -118,3 +118,26 @@ async def test_the_cap_stops_the_stream_and_removes_the_temp_file(tmp_path: Path
     with pytest.raises(FetchError, match="larger than"):
         await write_stream(chunks(os.urandom(20 * CHUNK)), tmp_path, 9 * CHUNK)
     assert left_in(tmp_path) == []
+
+
+async def test_a_failed_fsync_closes_the_file_once_and_removes_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    closed: list[int] = []
+    real_close = os.close
+
+    def fsync(fd: int) -> None:
+        raise OSError(5, "Input/output error")
+
+    def close(fd: int) -> None:
+        closed.append(fd)
+        real_close(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "close", close)
+
+    with pytest.raises(OSError, match="Input/output"):
+        await write_stream(chunks(os.urandom(5 * CHUNK)), tmp_path, 5 * CHUNK)
+    assert closed
+    assert len(closed) == len(set(closed))  # no number closed twice
+    assert left_in(tmp_path) == []

@@ -137,13 +137,18 @@ class _Sink:
         try:
             os.fsync(self._fd)
         finally:
-            os.close(self._fd)
+            self._close_fd()
         return Fetched(self.path, self.size, self._hash.hexdigest())
 
     def discard(self) -> None:
-        with contextlib.suppress(OSError):
-            os.close(self._fd)
+        self._close_fd()
         self.path.unlink(missing_ok=True)
+
+    def _close_fd(self) -> None:
+        """Once only: a second close could hit a number another thread has opened since."""
+        fd, self._fd = self._fd, -1
+        if fd >= 0:
+            os.close(fd)
 
 
 async def write_stream(chunks: AsyncIterable[bytes], directory: Path, max_bytes: int) -> Fetched:
