@@ -85,3 +85,28 @@ async def test_a_stalled_body_times_out(
 
     with pytest.raises(FetchError, match="timed out"):
         await fetch(f"http://127.0.0.1:{port}/a.jpg", port, tmp_path, read_seconds=0.3)
+
+
+async def test_transfer_encoding_wins_over_content_length(tmp_path: Path) -> None:
+    """Both headers: the body is framed as chunks (RFC 9112 6.3), never read as raw bytes."""
+    data = b"y" * 5000
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(
+            b"HTTP/1.1 200 OK\r\nContent-Length: 5000\r\nTransfer-Encoding: chunked\r\n\r\n"
+            + b"%x\r\n" % len(data)
+            + data[:1000]
+        )
+        await writer.drain()
+        await asyncio.sleep(0.1)  # the rest in a later read, past what h11 held at first
+        writer.write(data[1000:] + b"\r\n0\r\n\r\n")
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(answer, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    async with server:
+        digest = await fetch(f"http://127.0.0.1:{port}/a.jpg", port, tmp_path)
+
+    assert digest == hashlib.sha256(data).hexdigest()

@@ -281,7 +281,8 @@ async def download(
                     encoding = content_encoding(response)
                     if encoding is not None:
                         body = decoded(response.aiter_raw(), limits.max_bytes)
-                    elif declared:
+                    elif declared and "transfer-encoding" not in response.headers:
+                        # (Transfer-Encoding wins over Content-Length: h11 frames those.)
                         body = _sized_body(response, declared, limits.read_seconds)
                     else:
                         body = response.aiter_raw()
