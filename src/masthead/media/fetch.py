@@ -16,12 +16,15 @@ import hashlib
 import os
 import re
 import tempfile
-from collections.abc import AsyncIterable
+from collections import deque
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote_to_bytes
 
 import anyio
+import httpcore
 import httpx
 
 from masthead.domain.inputs import ascii_int
@@ -30,6 +33,8 @@ from masthead.net.guard import BlockedDestination, check_url
 
 MAX_REDIRECTS = 5
 WRITE_CHUNK = 4 * 1024 * 1024
+IN_FLIGHT = 2
+BODY_READ = 1024 * 1024
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _DRIVE_FILE = re.compile(r"^/file/d/([A-Za-z0-9_-]+)")
 _DATA_URI = re.compile(r"^data:([^,]*?),", re.IGNORECASE | re.DOTALL)
@@ -88,12 +93,13 @@ class _Sink:
 
     def __init__(self, directory: Path, max_bytes: int) -> None:
         directory.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(dir=directory, prefix="ingest-", suffix=".part")
+        self._fd, name = tempfile.mkstemp(dir=directory, prefix="ingest-", suffix=".part")
         self.path = Path(name)
-        self._file = os.fdopen(fd, "wb", buffering=0)
         self._hash = hashlib.sha256()
         self._max = max_bytes
+        self._written = 0
         self.size = 0
+        self.abandoned = False
 
     def count(self, size: int) -> None:
         self.size += size
@@ -101,14 +107,25 @@ class _Sink:
             raise too_large(self._max)
 
     def hash(self, chunks: list[bytes]) -> None:
+        if self.abandoned:
+            return
         for chunk in chunks:
             self._hash.update(chunk)
 
     def store(self, chunks: list[bytes]) -> None:
+        """Write a batch, then start its writeback: fadvise DONTNEED starts writing the dirty
+        pages out without waiting (and keeps them cached until they are clean), so the fsync in
+        `close` finds the file mostly on disk instead of flushing all of it while the caller
+        waits (0.2 s of 0.5 GiB here)."""
+        if self.abandoned:
+            return
+        start = self._written
         for chunk in chunks:
             view = memoryview(chunk)
-            while view:  # an unbuffered write may take only part of the block
-                view = view[self._file.write(view) or 0 :]
+            while view:  # a write may take only part of the block
+                view = view[os.write(self._fd, view) :]
+            self._written += len(chunk)
+        os.posix_fadvise(self._fd, start, self._written - start, os.POSIX_FADV_DONTNEED)
 
     def write(self, chunk: bytes) -> None:
         self.count(len(chunk))
@@ -117,34 +134,53 @@ class _Sink:
 
     def close(self) -> Fetched:
         """Durable before it is handed over: the caller answers 201 only after this."""
-        os.fsync(self._file.fileno())
-        self._file.close()
+        try:
+            os.fsync(self._fd)
+        finally:
+            self._close_fd()
         return Fetched(self.path, self.size, self._hash.hexdigest())
 
     def discard(self) -> None:
-        self._file.close()
+        self._close_fd()
         self.path.unlink(missing_ok=True)
+
+    def _close_fd(self) -> None:
+        """Once only: a second close could hit a number another thread has opened since."""
+        fd, self._fd = self._fd, -1
+        if fd >= 0:
+            os.close(fd)
 
 
 async def write_stream(chunks: AsyncIterable[bytes], directory: Path, max_bytes: int) -> Fetched:
     """Save a stream (a PUT body, a download) to a temp file; the caller owns the file.
 
-    Chunks are gathered into batches of WRITE_CHUNK bytes; each batch is hashed in one worker
-    thread and written in another (both release the GIL) while the next batch is received, so
-    the network, the hash and the disk overlap instead of taking turns. A batch stays a list of
-    the chunks as they came (joining them would copy every byte once more), and at most two
-    batches are held in memory. The file is fsynced once, at the end."""
+    Chunks are gathered into batches of WRITE_CHUNK bytes. This stream's own two worker
+    threads take them in order, one hashing and one writing (hashlib and os.write release the
+    GIL), while the event loop goes on receiving: up to IN_FLIGHT batches may wait for them
+    before receiving pauses, so one slow write does not stop the network. A batch stays a list
+    of the chunks as they came (joining them would copy every byte once more). The file is
+    fsynced once, at the end."""
     sink = _Sink(directory, max_bytes)
     loop = asyncio.get_running_loop()
-    busy: asyncio.Future[tuple[None, None]] | None = None
+    hasher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-hash")
+    writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-write")
+    queued: deque[tuple[asyncio.Future[None], asyncio.Future[None]]] = deque()
     pending: list[bytes] = []
     pending_size = 0
 
-    def start(batch: list[bytes]) -> asyncio.Future[tuple[None, None]]:
-        return asyncio.gather(
-            loop.run_in_executor(None, sink.hash, batch),
-            loop.run_in_executor(None, sink.store, batch),
+    def start(batch: list[bytes]) -> None:
+        queued.append(
+            (
+                loop.run_in_executor(hasher, sink.hash, batch),
+                loop.run_in_executor(writer, sink.store, batch),
+            )
         )
+
+    async def finish_oldest() -> None:
+        hashed, stored = queued[0]
+        await hashed
+        await stored
+        queued.popleft()
 
     try:
         async for chunk in chunks:
@@ -153,22 +189,34 @@ async def write_stream(chunks: AsyncIterable[bytes], directory: Path, max_bytes:
             pending_size += len(chunk)
             if pending_size < WRITE_CHUNK:
                 continue
-            if busy is not None:
-                await busy
-            busy = start(pending)
+            if len(queued) >= IN_FLIGHT:
+                await finish_oldest()
+            start(pending)
             pending, pending_size = [], 0
-        if busy is not None:
-            await busy
-            busy = None
         if pending:
-            await start(pending)
-        return await loop.run_in_executor(None, sink.close)
+            start(pending)
+        while queued:
+            await finish_oldest()
+        return await loop.run_in_executor(writer, sink.close)
     except BaseException:
-        if busy is not None:
-            with contextlib.suppress(BaseException):
-                await busy
-        sink.discard()
+        # Batches not begun are skipped, and the file is closed by the writer thread itself,
+        # after the write it may be in the middle of: never under a write's feet.
+        sink.abandoned = True
+        for pair in queued:
+            for future in pair:
+                future.add_done_callback(_ignore_outcome)
+        with contextlib.suppress(BaseException):
+            await loop.run_in_executor(writer, sink.discard)
         raise
+    finally:
+        hasher.shutdown(wait=False)
+        writer.shutdown(wait=False)
+
+
+def _ignore_outcome(future: asyncio.Future[None]) -> None:
+    """An abandoned batch's error is not news: the stream already failed for its own reason."""
+    if not future.cancelled():
+        future.exception()
 
 
 def decode_data_uri(uri: str, directory: Path, max_bytes: int) -> Fetched:
@@ -231,9 +279,13 @@ async def download(
                     # A server that compresses although we asked for identity is decoded in
                     # a worker thread (net/encoding.py), and the cap counts decoded bytes.
                     encoding = content_encoding(response)
-                    body = response.aiter_raw()
                     if encoding is not None:
-                        body = decoded(body, limits.max_bytes)
+                        body = decoded(response.aiter_raw(), limits.max_bytes)
+                    elif declared and "transfer-encoding" not in response.headers:
+                        # (Transfer-Encoding wins over Content-Length: h11 frames those.)
+                        body = _sized_body(response, declared, limits.read_seconds)
+                    else:
+                        body = response.aiter_raw()
                     return await write_stream(body, directory, limits.max_bytes)
                 finally:
                     await response.aclose()
@@ -254,6 +306,40 @@ async def download(
         raise FetchError(f"Media URL is not valid: {exc}") from None
     except httpx.HTTPError as exc:
         raise FetchError(f"Media URL could not be fetched ({type(exc).__name__})") from None
+
+
+async def _sized_body(
+    response: httpx.Response, length: int, timeout: float
+) -> AsyncIterator[bytes]:
+    """An identity-coded body of known length, read straight from the connection once h11 has
+    handed over what it buffered with the headers. Through h11 every byte was copied four
+    more times (into its buffer, two slices, `bytes()`), 12% of the CPU of a large download.
+    The connection is then closed by `aclose`, never reused mid-body."""
+    stream = response.extensions.get("network_stream")
+    if not isinstance(stream, httpcore.AsyncNetworkStream):
+        async for chunk in response.aiter_raw():
+            yield chunk
+        return
+    # Held open to the end: closing h11's side closes the connection under the reads.
+    raw = response.aiter_raw()
+    try:
+        first = await anext(raw, b"")  # all that h11 holds (its reader takes the whole buffer)
+        yield first
+        remaining = length - len(first)
+        while remaining > 0:
+            try:
+                chunk = await stream.read(min(remaining, BODY_READ), timeout)
+            except httpcore.TimeoutException as exc:
+                raise httpx.ReadTimeout(str(exc)) from exc
+            except httpcore.NetworkError as exc:
+                raise httpx.ReadError(str(exc)) from exc
+            if not chunk:
+                raise httpx.RemoteProtocolError("peer closed connection before the whole body")
+            remaining -= len(chunk)
+            yield chunk
+    finally:
+        if isinstance(raw, AsyncGenerator):
+            await raw.aclose()
 
 
 def fetch_timeout(limits: FetchLimits) -> httpx.Timeout:

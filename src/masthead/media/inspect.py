@@ -32,6 +32,11 @@ EXTENSIONS = {
 }
 # libmagic names some containers differently from what platforms expect.
 _ALIASES = {"video/x-m4v": "video/mp4", "audio/mp4": "video/mp4", "video/x-matroska": "video/webm"}
+# MediaInfo's parser for each container, tried first. A temp file's name (`.part`) gives it no
+# hint, and without one it ran other formats' sync scans over the whole file before MPEG-4's:
+# 0.1 s of CPU for a 512 MiB MP4, against 3 ms with the hint. It is a hint, not a limit: a
+# file that the parser does not take is still tried with the others.
+_PROBE_PARSERS = {"video/mp4": "MPEG-4", "video/quicktime": "MPEG-4", "video/webm": "Matroska"}
 _PILLOW_FORMATS = {
     "JPEG": "image/jpeg",
     "PNG": "image/png",
@@ -83,7 +88,9 @@ def _image(path: Path, size: int, content_type: str) -> MediaFacts:
 
 def _video(path: Path, size: int, content_type: str) -> MediaFacts:
     try:
-        info = MediaInfo.parse(path)
+        info = MediaInfo.parse(
+            path, mediainfo_options={"File_ForceParser": _PROBE_PARSERS[content_type]}
+        )
     except (OSError, RuntimeError) as exc:
         raise FetchError(f"Invalid File Format: the video cannot be read ({exc})") from None
     video = next((t for t in info.tracks if t.track_type == "Video"), None)
