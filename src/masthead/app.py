@@ -5,7 +5,6 @@ import each other. Adding a door or a middleware is one line in `create_app`."""
 from __future__ import annotations
 
 import asyncio
-import gc
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
@@ -25,6 +24,7 @@ from masthead.dispatch.deliveries import Deliverer
 from masthead.dispatch.engine import Dispatcher
 from masthead.dispatch.port import DispatchPort
 from masthead.headers import SecurityHeadersMiddleware
+from masthead.heap import settle
 from masthead.mcp import http as mcp
 from masthead.media.library import MediaLibrary
 from masthead.platforms.registry import AVAILABLE, build_publishers
@@ -109,9 +109,7 @@ def running(
             maintenance.run_forever(db, settings.comments_retention_days), name="maintenance"
         )
         app.state.ctx = ctx
-        # Everything built so far lives as long as the process: keep it out of the
-        # collector's full passes, which otherwise walk it and stall requests.
-        gc.freeze()
+        settle()
         try:
             yield
         finally:

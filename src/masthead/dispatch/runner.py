@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 import signal
 from collections.abc import Awaitable, Callable
@@ -14,6 +13,7 @@ from masthead.dispatch.comment_polls import CommentPoller
 from masthead.dispatch.comments import CommentSender
 from masthead.dispatch.deliveries import Deliverer
 from masthead.dispatch.engine import Dispatcher
+from masthead.heap import settle
 from masthead.media.library import MediaLibrary
 from masthead.platforms.base import Publisher
 from masthead.platforms.registry import build_publishers
@@ -22,13 +22,6 @@ from masthead.store.database import Database
 from masthead.store.writer import WriterStats
 
 log = logging.getLogger(__name__)
-
-YOUNG_COLLECTION_AFTER = 20_000
-"""Allocations between two young collections (Python's default: 700). A burst keeps
-thousands of posts in flight, each with its task, futures and request, and every young pass
-walked them again: with the default, 1,250 collections took 1.1-1.4 s of a 10,000-post webhook
-burst's ~5 s of CPU even with the start-up objects frozen (2.3 s without); with this, 12
-took 0.3 s."""
 
 
 async def run_worker(
@@ -61,10 +54,7 @@ async def run_worker(
             await collector.start()
         await commenter.start()
         await poller.start()
-        # As in `masthead serve` (app.py): what start-up built lives as long as the process,
-        # so the collector's full passes need not walk it.
-        gc.freeze()
-        gc.set_threshold(YOUNG_COLLECTION_AFTER)
+        settle()
         log.info("worker %s started", dispatcher.worker_id)
         if on_started is not None:
             await on_started()
