@@ -202,15 +202,12 @@ def mark_sending(
     cancelled or taken over since it was claimed: this worker must not send it."""
     if not marks:
         return []
-    # `id IN` beside the (id, version) pairs: SQLite reads a row-value IN through no index
-    # and scanned every post, published ones included, for each batch (docs/performance.md
-    # part 6, 2026-12-04).
     marked = set(
         conn.execute(
             update(Post)
             .where(
                 # The plain `id IN` is what reaches the primary key: SQLite scans the whole
-                # table for a row-value IN alone, once per batch of marks.
+                # table for a row-value IN alone, once per batch (docs/performance.md part 6).
                 Post.id.in_([m.post_id for m in marks]),
                 tuple_(Post.id, Post.version).in_([(m.post_id, m.version) for m in marks]),
                 Post.lease_owner == owner,
