@@ -143,3 +143,28 @@ def test_post_ids_the_store_cannot_hold_are_none() -> None:
     assert inputs.post_id("a" * 65) is None
     assert inputs.post_id("a\x00b") is None
     assert inputs.post_id("") is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        b"[" * 64 + b"]" * 64,
+        b'{"a":' * 65 + b"1" + b"}" * 65,
+        b'{"a":' * 65 + b"1" + b"}" * 65 + b" " * 10,
+        b'{"post":{"content":{"text":"' + b"{[" * 100 + b'"}}}',
+    ],
+)
+def test_json_text_agrees_with_the_walk(text: bytes) -> None:
+    value = orjson.loads(text)
+    assert inputs.json_text_too_deep(text, value) == inputs.json_too_deep(value)
+
+
+def test_json_text_with_few_brackets_is_not_walked(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A typical post opens five brackets: it is known shallow without the walk."""
+
+    def walk(value: object, limit: int = inputs.MAX_JSON_DEPTH) -> bool:
+        raise AssertionError("walked a body that cannot be too deep")
+
+    monkeypatch.setattr(inputs, "json_too_deep", walk)
+    text = b'{"post":{"accountId":"1","content":{"text":"hi","mediaUrls":[]},"target":{}}}'
+    assert not inputs.json_text_too_deep(text, orjson.loads(text))

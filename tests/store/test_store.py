@@ -73,6 +73,38 @@ async def test_naive_datetimes_are_refused_on_the_way_in(seeded: Seeded) -> None
         await add_post(seeded, datetime(2030, 1, 1, 10, 0))
 
 
+async def test_a_post_is_stored_as_sqlalchemys_own_insert_stores_it(seeded: Seeded) -> None:
+    """`insert_post` runs its statement compiled once; the row is the one the statement
+    itself writes, column for column, on either engine (slot key and subaccount included)."""
+    at = datetime(2030, 1, 1, 10, 0, 0, 250_000, tzinfo=timezone(timedelta(hours=2)))
+
+    def new(post_id: str, slot: str) -> posts.NewPost:
+        return posts.NewPost(
+            id=post_id,
+            user_id=seeded.caller.user_id,
+            account_id=seeded.account_id,
+            platform="webhook",
+            subaccount_id="page-1",
+            draft={**draft(seeded.account_id), "ünïcode": ["✓", 1.5, None, True]},
+            scheduled_at=at,
+            slot_key=slot,
+        )
+
+    ours, theirs = new("ours", "slot-a"), new("theirs", "slot-b")
+
+    def work(conn: Connection) -> list[tuple[Any, ...]]:
+        posts.insert_post(conn, ours, NOW)
+        conn.execute(insert(Post), posts.new_post_values(theirs, NOW))
+        rows = conn.execute(select(Post).where(Post.id.in_(["ours", "theirs"])).order_by(Post.id))
+        return [tuple(row) for row in rows]
+
+    stored, reference = await seeded.db.write(work)
+    differ = {"id": ("ours", "theirs"), "slot_key": ("slot-a", "slot-b")}
+    columns = [column.key for column in Post.__table__.columns]
+    for name, mine, its in zip(columns, stored, reference, strict=True):
+        assert (mine, its) == differ.get(name, (its, its)), name
+
+
 async def test_claim_takes_only_due_rows_oldest_first(seeded: Seeded) -> None:
     later = await add_post(seeded, NOW + timedelta(minutes=5))
     second = await add_post(seeded, NOW - timedelta(seconds=10))

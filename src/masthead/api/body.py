@@ -10,7 +10,7 @@ from pydantic import BaseModel, ValidationError
 from starlette.requests import Request
 
 from masthead.api.errors import ApiError
-from masthead.domain.inputs import MAX_JSON_DEPTH, ascii_int, json_too_deep
+from masthead.domain.inputs import MAX_JSON_DEPTH, ascii_int, json_text_too_deep
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -50,7 +50,7 @@ async def read_json(
         data = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise ApiError(400, f"Body is not valid JSON: {exc}") from exc
-    if json_too_deep(data):
+    if json_text_too_deep(raw, data):
         raise ApiError(400, f"Body is nested more than {MAX_JSON_DEPTH} levels deep")
     return data
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+from typing import Any
 
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -18,6 +19,22 @@ fault_log = logging.getLogger(__name__)
 REQUEST_ID_HEADER = b"x-request-id"
 SERVER_FAULT = orjson.dumps({"code": 9999, "message": "An unknown error occurred."})
 """The contract's 500 body: never a stack trace."""
+
+
+_INSTRUMENTS: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+"""The request counter's and latency histogram's children by (method, route, status): the
+same children `labels()` returns, without its checks and lock on every request (2-3 µs)."""
+
+
+def _instruments(method: str, route: str, status: int) -> tuple[Any, Any]:
+    key = (method, route, status)
+    found = _INSTRUMENTS.get(key)
+    if found is None:
+        found = _INSTRUMENTS[key] = (
+            HTTP_REQUESTS.labels(method, route, str(status)),
+            HTTP_LATENCY.labels(method, route),
+        )
+    return found
 
 
 def _route_template(scope: Scope) -> str:
@@ -77,8 +94,9 @@ class RequestContextMiddleware:
             elapsed = time.perf_counter() - started
             route = _route_template(scope)
             method = scope["method"]
-            HTTP_REQUESTS.labels(method, route, str(status)).inc()
-            HTTP_LATENCY.labels(method, route).observe(elapsed)
+            requests, latency = _instruments(method, route, status)
+            requests.inc()
+            latency.observe(elapsed)
             if log.isEnabledFor(logging.INFO):
                 log.info(
                     "%s %s %d",

@@ -141,3 +141,12 @@ def json_too_deep(value: object, limit: int = MAX_JSON_DEPTH) -> bool:
             return True
         stack.extend((child, depth + 1) for child in children)
     return False
+
+
+def json_text_too_deep(text: bytes, value: object, limit: int = MAX_JSON_DEPTH) -> bool:
+    """`json_too_deep` for `value` parsed from `text`. Each level opens a bracket, so text
+    with no more than `limit` of them cannot nest deeper: counting them costs a tenth of the
+    walk, which was a twentieth of the event loop's time on `POST /v2/posts`."""
+    if text.count(b"{") + text.count(b"[") <= limit:
+        return False
+    return json_too_deep(value, limit)
