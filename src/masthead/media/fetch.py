@@ -36,6 +36,8 @@ WRITE_CHUNK = 4 * 1024 * 1024
 IN_FLIGHT = 2
 BODY_READ = 1024 * 1024
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_START_WRITEBACK = hasattr(os, "posix_fadvise")
+"""Linux and most Unix systems; elsewhere (macOS) the final fsync does all the writing."""
 _DRIVE_FILE = re.compile(r"^/file/d/([A-Za-z0-9_-]+)")
 _DATA_URI = re.compile(r"^data:([^,]*?),", re.IGNORECASE | re.DOTALL)
 
@@ -125,7 +127,8 @@ class _Sink:
             while view:  # a write may take only part of the block
                 view = view[os.write(self._fd, view) :]
             self._written += len(chunk)
-        os.posix_fadvise(self._fd, start, self._written - start, os.POSIX_FADV_DONTNEED)
+        if _START_WRITEBACK:
+            os.posix_fadvise(self._fd, start, self._written - start, os.POSIX_FADV_DONTNEED)
 
     def write(self, chunk: bytes) -> None:
         self.count(len(chunk))
