@@ -178,3 +178,49 @@ async def test_a_claim_on_sqlite_leases_its_checks_by_key_not_by_a_scan(seeded: 
         assert any(
             "USING INDEX sqlite_autoindex_analytics_checks_1 (post_id=?)" in step for step in plan
         ), plan
+
+
+async def test_next_wakeup_is_the_first_due_check_or_the_first_lease_end(seeded: Seeded) -> None:
+    db = seeded.db
+    now = utcnow()
+    assert await db.read(lambda c: analytics.next_wakeup(c, now)) is None
+    await publish(
+        db, seeded.caller, str(seeded.account_id), "webhook", ["r1", "r2"], now, SCHEDULES
+    )
+    dues = await db.read(
+        lambda c: (
+            c.execute(select(AnalyticsCheck.due_at).order_by(AnalyticsCheck.due_at)).scalars().all()
+        )
+    )
+    assert await db.read(lambda c: analytics.next_wakeup(c, now)) == dues[0]
+
+    claimed = await db.write(_claim("a", 2 * H))
+    assert len(claimed) == 2, "both first checkpoints are leased"
+    leased = select(AnalyticsCheck.lease_until).where(AnalyticsCheck.lease_until.is_not(None))
+    lease_ends = await db.read(lambda c: c.execute(leased).scalars().all())
+    later = now + 2 * H + timedelta(seconds=1)
+    assert await db.read(lambda c: analytics.next_wakeup(c, later)) == min(lease_ends)
+    past_the_lease = max(lease_ends) + timedelta(seconds=1)
+    assert await db.read(lambda c: analytics.next_wakeup(c, past_the_lease)) == min(lease_ends)
+
+
+async def test_next_wakeup_on_sqlite_reads_the_due_index_not_every_pending_check(
+    seeded: Seeded,
+) -> None:
+    """A minimum over every pending check walked a checkpoint schedule per published post
+    each time the collector went idle."""
+    if not seeded.db.is_sqlite:
+        pytest.skip("PostgreSQL plans from its statistics")
+    now = utcnow()
+    await publish(
+        seeded.db, seeded.caller, str(seeded.account_id), "webhook", ["r1", "r2"], now, SCHEDULES
+    )
+    _, plans = await seeded.db.read(
+        lambda c: planned(c, lambda c: analytics.next_wakeup(c, now), "SELECT")
+    )
+    assert len(plans) == 2
+    for plan in plans:
+        assert any(
+            step.startswith("SEARCH") and "INDEX ix_analytics_checks_due (due_at" in step
+            for step in plan
+        ), plan

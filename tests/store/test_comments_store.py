@@ -17,6 +17,7 @@ from masthead.store.migrate import upgrade
 from masthead.store.models import Comment, CommentPoll
 from masthead.timeutil import utcnow
 from tests.store.conftest import Seeded
+from tests.support.analytics import publish
 from tests.support.comments import remote, seed_post
 from tests.support.harness import seed_account, seed_user
 
@@ -62,9 +63,8 @@ async def test_a_published_post_gets_its_first_comment_and_a_poll_schedule(seede
         db, caller, account, "instagram", target={"mediaType": "story", "firstComment": "x"}
     )
     feed = await seed_post(db, caller, account, "instagram", target={"firstComment": "Link"})
-    hook = await seed_post(db, caller, account, "webhook", target={"firstComment": "no"})
     now = utcnow()
-    await db.write(lambda c: store.after_publish(c, [story, feed, hook], now))
+    await db.write(lambda c: store.after_publish(c, [story, feed], now))
     first = await db.read(lambda c: store.first_comment_of(c, feed))
     assert first is not None and (first.text, first.status, first.is_author) == (
         "Link",
@@ -72,7 +72,6 @@ async def test_a_published_post_gets_its_first_comment_and_a_poll_schedule(seede
         True,
     )
     assert await db.read(lambda c: store.first_comment_of(c, story)) is None
-    assert await db.read(lambda c: store.first_comment_of(c, hook)) is None
     later = now + timedelta(minutes=10)
     due = await db.write(
         lambda c: store.claim_polls(
@@ -80,6 +79,19 @@ async def test_a_published_post_gets_its_first_comment_and_a_poll_schedule(seede
         )
     )
     assert sorted(p.post_id for p in due) == sorted([story, feed])
+
+
+async def test_finish_starts_comments_only_on_the_platforms_that_have_them(
+    seeded: Seeded,
+) -> None:
+    db, caller = seeded.db, seeded.caller
+    account = str(seeded.account_id)
+    now = utcnow()
+    commented = {"instagram"}
+    [gram] = await publish(db, caller, account, "instagram", ["g1"], now, {}, commented=commented)
+    await publish(db, caller, account, "webhook", ["h1"], now, {}, commented=commented)
+    polled = await db.read(lambda c: c.execute(select(CommentPoll.post_id)).scalars().all())
+    assert polled == [gram], "only the platform with comments is polled"
 
 
 async def test_the_upgrade_polls_posts_published_within_retention(database_url: str) -> None:

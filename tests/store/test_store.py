@@ -105,6 +105,25 @@ async def test_a_post_is_stored_as_sqlalchemys_own_insert_stores_it(seeded: Seed
         assert (mine, its) == differ.get(name, (its, its)), name
 
 
+async def test_the_compiled_insert_follows_the_columns_it_is_given(
+    seeded: Seeded, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The compiled statement is kept per set of columns, not once for all: values without
+    a column insert that column's default, not a stale statement's KeyError."""
+    await add_post(seeded, NOW)  # compiles the insert with every column
+    full = posts.new_post_values
+
+    def without_slot(post: posts.NewPost, now: datetime) -> dict[str, Any]:
+        return {k: v for k, v in full(post, now).items() if k != "slot_key"}
+
+    monkeypatch.setattr(posts, "new_post_values", without_slot)
+    post_id = await add_post(seeded, NOW)
+    stored = await seeded.db.read(
+        lambda c: c.execute(select(Post.slot_key, Post.state).where(Post.id == post_id)).one()
+    )
+    assert tuple(stored) == (None, State.SCHEDULED)
+
+
 async def test_claim_takes_only_due_rows_oldest_first(seeded: Seeded) -> None:
     later = await add_post(seeded, NOW + timedelta(minutes=5))
     second = await add_post(seeded, NOW - timedelta(seconds=10))

@@ -1,10 +1,11 @@
 """Published posts with their metrics checks, written the way the engine writes them: a post
-leased, its first item sent, then `queue.finish` with the collection schedules."""
+leased, its first item sent, then `queue.finish` with the collection schedules (and the
+platforms that have comments, where a test asks)."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -32,6 +33,7 @@ async def publish(
     *,
     text: str = "hello",
     data: Mapping[str, str] | None = None,
+    commented: Collection[str] = (),
 ) -> list[str]:
     """One published post per remote id; returns their Masthead ids."""
     ids = [str(uuid.uuid4()) for _ in remote_ids]
@@ -76,6 +78,7 @@ async def publish(
                 for i, r in zip(ids, remote_ids, strict=True)
             ],
             schedules=schedules,
+            commented=commented,
         )
 
     await db.write(work)

@@ -115,7 +115,11 @@ class Collector(LeasedRows[analytics.ClaimedCheck]):
             await self._sleep()
 
     async def _sleep(self) -> None:
-        await self._wait(analytics.next_wakeup, longest=MAX_IDLE_SLEEP, shortest=MIN_SLEEP)
+        await self._wait(
+            lambda c: analytics.next_wakeup(c, self._clock()),
+            longest=MAX_IDLE_SLEEP,
+            shortest=MIN_SLEEP,
+        )
 
     async def run_once(self) -> int:
         """Claim one batch of due checks, read them, record the outcomes; the number claimed."""

@@ -48,7 +48,7 @@ from masthead.platforms.base import (
     Retryable,
     SentItem,
 )
-from masthead.platforms.registry import BUDGETS, RULES, analytics_checkpoints
+from masthead.platforms.registry import BUDGETS, COMMENTS, RULES, analytics_checkpoints
 from masthead.security import Secrets
 from masthead.store import accounts, queue, users
 from masthead.store import budgets as budget_store
@@ -137,7 +137,11 @@ class Dispatcher:
         self._record_outcome: WriteBatcher[queue.Outcome, bool] = WriteBatcher(
             db,
             lambda c, outcomes: queue.finish(
-                c, owner=self.worker_id, outcomes=outcomes, schedules=self._schedules
+                c,
+                owner=self.worker_id,
+                outcomes=outcomes,
+                schedules=self._schedules,
+                commented=COMMENTS,
             ),
             self.health,
         )

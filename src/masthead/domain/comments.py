@@ -16,6 +16,22 @@ from masthead.domain.validation import text_limit_problem
 from masthead.timeutil import iso
 
 
+@dataclass(frozen=True, slots=True)
+class RemoteComment:
+    """A comment as the platform reports it."""
+
+    platform_comment_id: str
+    parent_platform_comment_id: str | None
+    """Its top-level ancestor's id for a reply at any depth; None for a top-level comment."""
+    text: str
+    created_at: datetime
+    is_author: bool
+    """Made by the connected account itself."""
+    author_id: str | None = None
+    author_username: str | None = None
+    author_name: str | None = None
+
+
 class CommentStatus(StrEnum):
     QUEUED = "queued"
     PROCESSING = "processing"

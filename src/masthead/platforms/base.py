@@ -18,8 +18,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
-# The error classes and MediaFile live in domain/, so the media pipeline can use them without
-# importing platforms/; the engine and publishers keep importing them from here.
+# The error classes, MediaFile and RemoteComment live in domain/, so the media pipeline and the
+# store can use them without importing platforms/; the engine and publishers keep importing
+# them from here.
+from masthead.domain.comments import RemoteComment as RemoteComment
 from masthead.domain.files import MediaFile as MediaFile
 from masthead.domain.outcomes import AccountDisconnected as AccountDisconnected
 from masthead.domain.outcomes import AnswerLost as AnswerLost
@@ -248,22 +250,6 @@ class MetricsReader(Protocol):
     async def fetch_metrics(
         self, ctx: AccountContext, posts: Sequence[PublishedPost]
     ) -> Mapping[str, MetricsResult]: ...
-
-
-@dataclass(frozen=True, slots=True)
-class RemoteComment:
-    """A comment as the platform reports it."""
-
-    platform_comment_id: str
-    parent_platform_comment_id: str | None
-    """Its top-level ancestor's id for a reply at any depth; None for a top-level comment."""
-    text: str
-    created_at: datetime
-    is_author: bool
-    """Made by the connected account itself."""
-    author_id: str | None = None
-    author_username: str | None = None
-    author_name: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

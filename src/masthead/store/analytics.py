@@ -344,15 +344,30 @@ def request_refresh(
         )
 
 
-def next_wakeup(conn: Connection) -> datetime | None:
-    return conn.execute(
+def next_wakeup(conn: Connection, now: datetime) -> datetime | None:
+    """The earliest moment a check becomes claimable: the end of a lease or a due time.
+
+    Two reads off the due index instead of a minimum over every pending check (millions,
+    with a checkpoint schedule per published post). A claim leases only checks due by then,
+    so the leased ones are among those due by `now`; past `now` the first due time is the
+    answer. A check leased by a worker whose clock runs ahead can lie past `now`: its due
+    time then wakes this worker early, never late."""
+    due_by_now = conn.execute(
         select(
             func.min(
                 func.coalesce(AnalyticsCheck.lease_until, AnalyticsCheck.due_at),
                 type_=UTCDateTime(),
             )
-        ).where(AnalyticsCheck.due_at.is_not(None))
+        ).where(AnalyticsCheck.due_at.is_not(None), AnalyticsCheck.due_at <= now)
     ).scalar()
+    due_later = conn.execute(
+        select(AnalyticsCheck.due_at)
+        .where(AnalyticsCheck.due_at.is_not(None), AnalyticsCheck.due_at > now)
+        .order_by(AnalyticsCheck.due_at)
+        .limit(1)
+    ).scalar()
+    times = [t for t in (due_by_now, due_later) if t is not None]
+    return min(times) if times else None
 
 
 def hand_back(conn: Connection, *, owner: str) -> None:

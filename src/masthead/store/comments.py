@@ -17,13 +17,12 @@ from sqlalchemy.engine import Connection
 from masthead.domain.comments import (
     CommentFacts,
     CommentStatus,
+    RemoteComment,
     comment_view,
     first_comment_text,
     next_poll_at,
 )
 from masthead.domain.events import COMMENT_RECEIVED
-from masthead.platforms.base import RemoteComment
-from masthead.platforms.registry import COMMENTS
 from masthead.store import events
 from masthead.store.leases import lease_due, unleased
 from masthead.store.models import Comment, CommentPoll, Post, PostItem
@@ -507,12 +506,13 @@ def purge_before(conn: Connection, before: datetime) -> int:
 
 def after_publish(conn: Connection, post_ids: Collection[str], at: datetime) -> None:
     """Inside the transaction that marks posts published: queue each one's `firstComment`
-    (so that a crash cannot lose it) and start polling its comments."""
+    (so that a crash cannot lose it) and start polling its comments. `post_ids` are posts
+    on platforms that have comments (the caller knows which: `queue.finish`)."""
     if not post_ids:
         return
     rows = conn.execute(
         select(Post.id, Post.user_id, Post.account_id, Post.platform, Post.draft).where(
-            Post.id.in_(list(post_ids)), Post.platform.in_(list(COMMENTS))
+            Post.id.in_(list(post_ids))
         )
     ).all()
     if not rows:

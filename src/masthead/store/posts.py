@@ -92,19 +92,22 @@ class _CompiledInsert:
     """Each parameter's column key and the dialect's bind processor for its type, in order."""
 
 
-_COMPILED_INSERTS: WeakKeyDictionary[Dialect, _CompiledInsert] = WeakKeyDictionary()
+_COMPILED_INSERTS: WeakKeyDictionary[Dialect, dict[tuple[str, ...], _CompiledInsert]]
+_COMPILED_INSERTS = WeakKeyDictionary()
 
 
-def _compiled_insert(dialect: Dialect, keys: list[str]) -> _CompiledInsert:
-    """`_INSERT_POST` compiled once per dialect, with its bind processors: executing the
-    statement looks its compiled form up by a cache key built on every call, which with
-    the parameters' processing was most of a post insert's cost in the writer thread."""
-    found = _COMPILED_INSERTS.get(dialect)
+def _compiled_insert(dialect: Dialect, keys: tuple[str, ...]) -> _CompiledInsert:
+    """`_INSERT_POST` compiled once per dialect and set of columns, with its bind
+    processors: executing the statement looks its compiled form up by a cache key built on
+    every call, which with the parameters' processing was most of a post insert's cost in the
+    writer thread."""
+    compiled_for = _COMPILED_INSERTS.setdefault(dialect, {})
+    found = compiled_for.get(keys)
     if found is None:
-        compiled = _INSERT_POST.compile(dialect=dialect, column_keys=keys)
+        compiled = _INSERT_POST.compile(dialect=dialect, column_keys=list(keys))
         assert compiled.positiontup is not None  # both drivers take positional parameters
         columns = Post.__table__.c
-        found = _COMPILED_INSERTS[dialect] = _CompiledInsert(
+        found = compiled_for[keys] = _CompiledInsert(
             compiled.string,
             tuple(
                 (key, columns[key].type.dialect_impl(dialect).bind_processor(dialect))
@@ -116,7 +119,7 @@ def _compiled_insert(dialect: Dialect, keys: list[str]) -> _CompiledInsert:
 
 def insert_post(conn: Connection, post: NewPost, now: datetime) -> None:
     values = new_post_values(post, now)
-    compiled = _compiled_insert(conn.dialect, list(values))
+    compiled = _compiled_insert(conn.dialect, tuple(values))
     conn.exec_driver_sql(
         compiled.sql,
         tuple(

@@ -7,7 +7,7 @@ post on PostgreSQL with SKIP LOCKED, measured in shared/tools/engine-bench/).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -32,7 +32,6 @@ from sqlalchemy.engine import Connection
 
 from masthead.domain.analytics import Checkpoints
 from masthead.domain.states import OUTCOME_UNKNOWN, State
-from masthead.platforms.registry import COMMENTS
 from masthead.store import analytics, comments, events
 from masthead.store.leases import lease_due, unleased
 from masthead.store.models import Post, PostItem, Worker
@@ -283,10 +282,12 @@ def finish(
     owner: str,
     outcomes: Sequence[Outcome],
     schedules: Mapping[str, Checkpoints] | None = None,
+    commented: Collection[str] = (),
 ) -> list[bool]:
     """Take finished posts out of the queue. False for a post whose lease `owner` no longer
     holds (another worker took it over): that worker's outcome stands. Published posts get
-    their metrics checks by `schedules` (per platform) in the same transaction."""
+    their metrics checks by `schedules` (per platform) in the same transaction, and those on
+    the `commented` platforms their first comment and comment polling."""
     if not outcomes:
         return []
     # An answer is true whoever holds the lease now: it is stored either way, as its own
@@ -310,7 +311,7 @@ def finish(
                 conn, {o.post_id: o.at for o in published if o.platform in schedules}, schedules
             )
         comments.after_publish(
-            conn, [o.post_id for o in published if o.platform in COMMENTS], outcomes[0].at
+            conn, [o.post_id for o in published if o.platform in commented], outcomes[0].at
         )
     return [o.post_id in held for o in outcomes]
 
