@@ -1,7 +1,8 @@
 """The layers' import rules, read from the source so that they cannot quietly regress: the
 doors `api/`, `mcp/` and `web/` never import each other, `media/` never imports `platforms/`,
-and `domain/` imports nothing that does I/O (only itself, `timeutil`'s clock and formats, the
-standard library's pure parts and pure text libraries)."""
+`store/` imports none of the layers above it, and `domain/` imports nothing that does I/O
+(only itself, `timeutil`'s clock and formats, the standard library's pure parts and pure
+text libraries)."""
 
 from __future__ import annotations
 
@@ -61,6 +62,10 @@ def within(module: str, package: str) -> bool:
         ("mcp", "masthead.api"),
         ("mcp", "masthead.web"),
         ("media", "masthead.platforms"),
+        *[
+            ("store", f"masthead.{above}")
+            for above in ("api", "web", "mcp", "dispatch", "services", "platforms", "media")
+        ],
     ],
 )
 def test_a_package_does_not_import_its_forbidden_neighbour(package: str, forbidden: str) -> None:
