@@ -110,6 +110,7 @@ def serve(
     """Run the API, with the dispatch worker inside unless --no-worker."""
     import uvicorn
 
+    from masthead.api.protocol import BodyProtocol
     from masthead.app import create_app
 
     settings = load_settings()
@@ -127,6 +128,7 @@ def serve(
         host=host,
         port=port,
         workers=1,
+        http=BodyProtocol,
         log_config=None,
         access_log=False,
         # X-Forwarded-For/-Proto are believed only from the proxies the operator names.

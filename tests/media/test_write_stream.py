@@ -7,6 +7,7 @@ import hashlib
 import os
 import threading
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -39,6 +40,29 @@ async def test_many_batches_are_hashed_and_written_in_order(tmp_path: Path) -> N
     assert fetched.size == len(data)
     assert fetched.sha256 == hashlib.sha256(data).hexdigest()
     assert fetched.path.read_bytes() == data
+
+
+async def test_a_body_under_one_batch_starts_no_threads_of_its_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lanes: list[str] = []
+    real_pool = fetch.ThreadPoolExecutor
+
+    def counted_pool(max_workers: int, thread_name_prefix: str) -> ThreadPoolExecutor:
+        lanes.append(thread_name_prefix)
+        return real_pool(max_workers=max_workers, thread_name_prefix=thread_name_prefix)
+
+    monkeypatch.setattr(fetch, "ThreadPoolExecutor", counted_pool)
+    small = os.urandom(3 * CHUNK + 5)
+
+    fetched = await write_stream(chunks(small), tmp_path, len(small))
+
+    assert lanes == []
+    assert fetched.sha256 == hashlib.sha256(small).hexdigest()
+    assert fetched.path.read_bytes() == small
+    big = os.urandom(9 * CHUNK)
+    await write_stream(chunks(big), tmp_path, len(big))
+    assert lanes == ["ingest-hash", "ingest-write"]
 
 
 async def test_receiving_goes_on_while_the_disk_is_busy_but_stays_bounded(
@@ -120,8 +144,9 @@ async def test_the_cap_stops_the_stream_and_removes_the_temp_file(tmp_path: Path
     assert left_in(tmp_path) == []
 
 
+@pytest.mark.parametrize("size", [3 * CHUNK, 5 * CHUNK], ids=["one batch", "two batches"])
 async def test_a_failed_fsync_closes_the_file_once_and_removes_it(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, size: int
 ) -> None:
     closed: list[int] = []
     real_close = os.close
@@ -137,7 +162,7 @@ async def test_a_failed_fsync_closes_the_file_once_and_removes_it(
     monkeypatch.setattr(os, "close", close)
 
     with pytest.raises(OSError, match="Input/output"):
-        await write_stream(chunks(os.urandom(5 * CHUNK)), tmp_path, 5 * CHUNK)
+        await write_stream(chunks(os.urandom(size)), tmp_path, size)
     assert closed
     assert len(closed) == len(set(closed))  # no number closed twice
     assert left_in(tmp_path) == []

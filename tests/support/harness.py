@@ -14,6 +14,7 @@ import uvicorn
 from sqlalchemy import update
 from sqlalchemy.engine import Connection
 
+from masthead.api.protocol import BodyProtocol
 from masthead.app import create_app
 from masthead.config import Settings
 from masthead.context import AppContext
@@ -185,7 +186,13 @@ async def served_app(
     await migrate(settings.sqlalchemy_url)
     app = create_app(settings, run_worker=run_worker, transports=transports)
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", access_log=False
+        app,
+        host="127.0.0.1",
+        port=port,
+        http=BodyProtocol,  # as `masthead serve` runs it
+        log_level="warning",
+        lifespan="on",
+        access_log=False,
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())

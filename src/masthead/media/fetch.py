@@ -135,6 +135,12 @@ class _Sink:
         self.hash([chunk])
         self.store([chunk])
 
+    def finish(self, chunks: list[bytes]) -> Fetched:
+        """The last (or only) batch hashed and stored, then `close`: one thread, one hop."""
+        self.hash(chunks)
+        self.store(chunks)
+        return self.close()
+
     def close(self) -> Fetched:
         """Durable before it is handed over: the caller answers 201 only after this."""
         try:
@@ -162,16 +168,25 @@ async def write_stream(chunks: AsyncIterable[bytes], directory: Path, max_bytes:
     GIL), while the event loop goes on receiving: up to IN_FLIGHT batches may wait for them
     before receiving pauses, so one slow write does not stop the network. A batch stays a list
     of the chunks as they came (joining them would copy every byte once more). The file is
-    fsynced once, at the end."""
+    fsynced once, at the end.
+
+    The two threads start with the first full batch: a body smaller than one batch (most
+    uploads) is hashed, written and fsynced in a single hop to anyio's shared worker threads."""
     sink = _Sink(directory, max_bytes)
     loop = asyncio.get_running_loop()
-    hasher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-hash")
-    writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-write")
+    lanes: tuple[ThreadPoolExecutor, ThreadPoolExecutor] | None = None
     queued: deque[tuple[asyncio.Future[None], asyncio.Future[None]]] = deque()
     pending: list[bytes] = []
     pending_size = 0
 
     def start(batch: list[bytes]) -> None:
+        nonlocal lanes
+        if lanes is None:
+            lanes = (
+                ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-hash"),
+                ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-write"),
+            )
+        hasher, writer = lanes
         queued.append(
             (
                 loop.run_in_executor(hasher, sink.hash, batch),
@@ -196,11 +211,14 @@ async def write_stream(chunks: AsyncIterable[bytes], directory: Path, max_bytes:
                 await finish_oldest()
             start(pending)
             pending, pending_size = [], 0
+        if lanes is None:
+            # Not abandoned on cancel: the file is discarded only once this thread is done.
+            return await anyio.to_thread.run_sync(sink.finish, pending)
         if pending:
             start(pending)
         while queued:
             await finish_oldest()
-        return await loop.run_in_executor(writer, sink.close)
+        return await loop.run_in_executor(lanes[1], sink.close)
     except BaseException:
         # Batches not begun are skipped, and the file is closed by the writer thread itself,
         # after the write it may be in the middle of: never under a write's feet.
@@ -209,11 +227,12 @@ async def write_stream(chunks: AsyncIterable[bytes], directory: Path, max_bytes:
             for future in pair:
                 future.add_done_callback(_ignore_outcome)
         with contextlib.suppress(BaseException):
-            await loop.run_in_executor(writer, sink.discard)
+            await loop.run_in_executor(None if lanes is None else lanes[1], sink.discard)
         raise
     finally:
-        hasher.shutdown(wait=False)
-        writer.shutdown(wait=False)
+        if lanes is not None:
+            for lane in lanes:
+                lane.shutdown(wait=False)
 
 
 def _ignore_outcome(future: asyncio.Future[None]) -> None:
