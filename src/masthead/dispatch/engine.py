@@ -116,6 +116,8 @@ class Dispatcher:
         self._send_limit = settings.dispatch_send_concurrency
         self.last_loop_at: datetime | None = None
         self._sleep_until: datetime | None = None
+        self._due_while_awake: datetime | None = None
+        """The earliest due time announced since the last sleep ended (see `wake`)."""
         self._senders: TTLCache[tuple[int, str], tuple[accounts.AccountRow, dict[str, Any], str]]
         self._senders = TTLCache(maxsize=10_000, ttl=SENDER_CACHE_SECONDS)
         self._sender_loads: dict[
@@ -149,9 +151,19 @@ class Dispatcher:
     def wake(self, due_at: datetime | None = None) -> None:
         """Called by the port (dispatch/port.py) after a post is stored, moved or cancelled,
         and by NOTIFY. A post due after the current sleep's end needs no wake-up: a burst of
-        far-future posts then costs the engine nothing."""
-        if due_at is None or self._sleep_until is None or due_at < self._sleep_until:
+        far-future posts then costs the engine nothing. While it is awake (claiming, reading
+        its next wake-up), a post due later is kept for its next sleep to end by, rather than
+        making that sleep end at once: under steady API traffic every group commit stored
+        posts while it was awake, so it went round claiming and reading after every commit."""
+        if due_at is None:
             self._wake.set()
+        elif self._sleep_until is not None:
+            if due_at < self._sleep_until:
+                self._wake.set()
+        elif due_at <= self._clock():
+            self._wake.set()
+        elif self._due_while_awake is None or due_at < self._due_while_awake:
+            self._due_while_awake = due_at
 
     def in_flight(self) -> int:
         """Posts being published now (event deliveries yield to a burst of them)."""
@@ -276,6 +288,9 @@ class Dispatcher:
             next_at = await self._read(queue.next_wakeup)
             if next_at is not None:
                 timeout = min(timeout, max(0.0, (next_at - self._clock()).total_seconds()))
+        announced, self._due_while_awake = self._due_while_awake, None
+        if announced is not None:
+            timeout = min(timeout, max(0.0, (announced - self._clock()).total_seconds()))
         if timeout <= 0:
             await asyncio.sleep(0.001)  # due now but held by a live lease: don't spin hot
             return

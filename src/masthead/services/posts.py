@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -76,7 +75,7 @@ async def create_post(
     fetch_after = await check_hosted(media, draft) if media is not None else False
     subaccount = account_rules.subaccount_of(draft)
     new = post_store.NewPost(
-        id=str(uuid.uuid4()),
+        id=post_store.new_post_id(),
         user_id=user_id,
         account_id=account.id,
         platform=draft.target_type,

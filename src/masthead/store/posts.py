@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -46,6 +48,19 @@ _POST_COLUMNS = (
     Post.post_time,
     Post.started_at,
 )
+
+
+def new_post_id() -> str:
+    """A new post's id: a UUID of RFC 9562's version 7, the Unix time in milliseconds in its
+    first 48 bits and 74 random bits after. Ids in time order go to the end of the primary
+    key's index, so a group commit dirties a few of its pages instead of one per post (with
+    random version-4 ids the WAL written per post grew from 6.3 to 9.1 KB as the table grew to
+    45,000 rows, and the writer's CPU per post with it; 3.4 KB throughout with these)."""
+    raw = bytearray((time.time_ns() // 1_000_000).to_bytes(6, "big") + os.urandom(10))
+    raw[6] = raw[6] & 0x0F | 0x70  # version 7
+    raw[8] = raw[8] & 0x3F | 0x80  # the RFC's variant
+    digits = raw.hex()
+    return f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:]}"
 
 
 @dataclass(frozen=True, slots=True)

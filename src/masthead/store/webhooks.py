@@ -48,8 +48,13 @@ class Change:
     enabled: bool | None = None
 
 
-_ANY_ENABLED: dict[str, bool] = {}
-"""SQLite databases (by URL): whether one has an enabled subscription, once read."""
+_ANY_ENABLED: dict[str | None, bool] = {}
+"""SQLite databases (by file): whether one has an enabled subscription, once read."""
+
+
+def _database_key(conn: Connection) -> str | None:
+    # The file's path, not `str(url)`: rendering the URL cost 3-6 µs of every post's insert.
+    return conn.engine.url.database
 
 
 def may_have_subscribers(conn: Connection) -> bool:
@@ -62,7 +67,7 @@ def may_have_subscribers(conn: Connection) -> bool:
     batch's ids (a quarter of the outcome's write in a burst of webhook posts)."""
     if conn.dialect.name != "sqlite":
         return _any_enabled(conn)
-    key = str(conn.engine.url)
+    key = _database_key(conn)
     known = _ANY_ENABLED.get(key)
     if known is None:
         known = _ANY_ENABLED[key] = _any_enabled(conn)
@@ -75,7 +80,7 @@ def _any_enabled(conn: Connection) -> bool:
 
 
 def _forget_subscribers(conn: Connection) -> None:
-    _ANY_ENABLED.pop(str(conn.engine.url), None)
+    _ANY_ENABLED.pop(_database_key(conn), None)
 
 
 def create(
