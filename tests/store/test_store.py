@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
 import time
 import uuid
 from contextlib import closing
@@ -506,12 +507,41 @@ async def test_a_wal_restart_waits_for_a_long_reader_only_a_moment(seeded: Seede
         reader.execute("SELECT count(*) FROM posts").fetchone()  # holds its snapshot
         await add_post(seeded, NOW + timedelta(days=1))  # a frame past that snapshot
         started = time.monotonic()
-        await asyncio.to_thread(seeded.db._checkpoint, "RESTART")
+        await seeded.db._restart_wal()
         waited = time.monotonic() - started
         reader.execute("COMMIT")
     assert waited < 10 * RESTART_WAIT_MS / 1000, waited
     await add_post(seeded, NOW + timedelta(days=2))
-    timeouts = await seeded.db.read(
-        lambda c: [c.exec_driver_sql("PRAGMA busy_timeout").scalar() for _ in range(2)]
-    )
-    assert timeouts == [BUSY_TIMEOUT_MS, BUSY_TIMEOUT_MS]
+    timeout = await seeded.db.write(lambda c: c.exec_driver_sql("PRAGMA busy_timeout").scalar())
+    assert timeout == BUSY_TIMEOUT_MS
+
+
+async def test_a_wal_restart_takes_its_turn_after_a_long_batch_instead_of_giving_up(
+    seeded: Seeded,
+) -> None:
+    """The RESTART runs on the writer's thread between two group commits. From a connection
+    of its own it had to take the write lock from the writer through SQLite's busy handler:
+    it gave up after RESTART_WAIT_MS whenever a batch ran longer (and the WAL grew on), and
+    the writer, sleeping in the same handler, waited up to 25 ms more than the lock was
+    held (docs/performance.md part 6)."""
+    if not seeded.db.is_sqlite:
+        pytest.skip("a SQLite checkpoint")
+    for day in range(1, 4):
+        await add_post(seeded, NOW + timedelta(days=day))
+    before = await asyncio.to_thread(seeded.db._checkpoint, "PASSIVE")
+    entered, release = threading.Event(), threading.Event()
+
+    def long_batch(conn: Connection) -> None:
+        entered.set()
+        release.wait(5)
+
+    batch = asyncio.ensure_future(seeded.db.write(long_batch))
+    await asyncio.to_thread(entered.wait, 5)
+    restart = asyncio.ensure_future(seeded.db._restart_wal())
+    await asyncio.sleep(4 * RESTART_WAIT_MS / 1000)
+    assert not restart.done()  # waiting for the batch, not giving up on it
+    release.set()
+    await asyncio.gather(batch, restart)
+    await add_post(seeded, NOW + timedelta(days=5))
+    after = await asyncio.to_thread(seeded.db._checkpoint, "PASSIVE")
+    assert 0 < after < before, (before, after)  # the WAL started over with that commit

@@ -68,11 +68,8 @@ class Database:
         Under steady writes a PASSIVE checkpoint never catches up with the end of the WAL, and
         SQLite starts the WAL over only after one has: the file grew to 381 MB in a 4-minute
         soak, and reads and checkpoints slowed with it. So once the WAL is longer than
-        WAL_RESTART_FRAMES, a RESTART checkpoint holds new writes back for the moment it takes
-        to finish and the next commit starts the WAL over. It waits for readers through the
-        busy handler, so that moment is bounded by RESTART_WAIT_MS: with the connections'
-        10 s busy_timeout, one slow reader held every write back for seconds (the soak's
-        1-3 s p99 spikes)."""
+        WAL_RESTART_FRAMES, a RESTART checkpoint (`_restart_wal`) lets the next commit start
+        the WAL over."""
         loop = asyncio.get_running_loop()
         while True:
             await asyncio.sleep(CHECKPOINT_SECONDS)
@@ -81,22 +78,43 @@ class Database:
                     self._checkpoint_thread, self._checkpoint, "PASSIVE"
                 )
                 if frames > WAL_RESTART_FRAMES:
-                    await loop.run_in_executor(self._checkpoint_thread, self._checkpoint, "RESTART")
+                    await self._restart_wal()
             except Exception:
                 log.exception("WAL checkpoint failed; will try again")
 
     def _checkpoint(self, mode: str) -> int:
-        """Run a checkpoint; returns the frames in the WAL (SQLite's second result)."""
+        """Run a checkpoint beside the writer; returns the frames in the WAL (SQLite's second
+        result)."""
         with self._sqlite_reader.connect() as conn:
-            if mode != "RESTART":
-                row = conn.exec_driver_sql(f"PRAGMA wal_checkpoint({mode})").one()
-                return int(row[1])
-            conn.exec_driver_sql(f"PRAGMA busy_timeout={RESTART_WAIT_MS}")
-            try:
-                row = conn.exec_driver_sql(f"PRAGMA wal_checkpoint({mode})").one()
-            finally:
-                conn.exec_driver_sql(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            row = conn.exec_driver_sql(f"PRAGMA wal_checkpoint({mode})").one()
         return int(row[1])
+
+    async def _restart_wal(self) -> None:
+        """A RESTART checkpoint on the writer's own thread and connection, between two group
+        commits. It needs the write lock: taken from another connection, it and the writer
+        polled each other through SQLite's busy handler, whose sleeps grow to 25 ms, so a
+        batch slept on after the lock was free (up to 44 ms in a store bench), and a RESTART
+        that found a batch running gave up after RESTART_WAIT_MS (the WAL then grew on; 22
+        of 35 gave up in that bench). Here the
+        lock is free and the next batch starts the moment the checkpoint ends. What it
+        still waits for is readers on an older snapshot, for at most RESTART_WAIT_MS (with
+        the connections' 10 s busy timeout one slow reader held every write back for
+        seconds: the soak's 1-3 s p99 spikes); past that it ends as a PASSIVE checkpoint
+        and the next second tries again."""
+
+        def restart() -> None:
+            with self._sqlite_writer.connect() as conn:
+                # The driver's own connection: through SQLAlchemy the PRAGMA would run inside
+                # the writer's BEGIN IMMEDIATE, where SQLite refuses to checkpoint.
+                raw = conn.connection.driver_connection
+                assert raw is not None
+                raw.execute(f"PRAGMA busy_timeout={RESTART_WAIT_MS}")
+                try:
+                    raw.execute("PRAGMA wal_checkpoint(RESTART)").fetchone()
+                finally:
+                    raw.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+
+        await asyncio.get_running_loop().run_in_executor(self._write_thread, restart)
 
     async def close(self) -> None:
         if self._listener is not None:

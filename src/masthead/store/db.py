@@ -45,8 +45,9 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA foreign_keys=ON")
-    # Checkpoints run beside the writer (Database._checkpoints), never inside a commit:
-    # an automatic one stalled the writer, and every request waiting on it, for ~100 ms.
+    # Checkpoints run beside the writer or between two of its commits (Database._checkpoints),
+    # never inside one: an automatic one stalled the writer, and every request waiting on it,
+    # for ~100 ms.
     cursor.execute("PRAGMA wal_autocheckpoint=0")
     cursor.close()
     # Let SQLAlchemy, not the driver, emit BEGIN: the driver's own transaction handling
