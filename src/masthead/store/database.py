@@ -94,13 +94,12 @@ class Database:
         commits. It needs the write lock: taken from another connection, it and the writer
         polled each other through SQLite's busy handler, whose sleeps grow to 25 ms, so a
         batch slept on after the lock was free (up to 44 ms in a store bench), and a RESTART
-        that found a batch running gave up after RESTART_WAIT_MS (the WAL then grew on; 22
-        of 35 gave up in that bench). Here the
-        lock is free and the next batch starts the moment the checkpoint ends. What it
-        still waits for is readers on an older snapshot, for at most RESTART_WAIT_MS (with
-        the connections' 10 s busy timeout one slow reader held every write back for
-        seconds: the soak's 1-3 s p99 spikes); past that it ends as a PASSIVE checkpoint
-        and the next second tries again."""
+        that found a batch running gave up after RESTART_WAIT_MS (the WAL then grew on; 22 of
+        35 gave up in that bench). Here the lock is free and the next batch starts the moment
+        the checkpoint ends. What it still waits for is readers on an older snapshot, for at
+        most RESTART_WAIT_MS (with the connections' 10 s busy timeout one slow reader held
+        every write back for seconds: the soak's 1-3 s p99 spikes); past that it ends as a
+        PASSIVE checkpoint and the next second tries again."""
 
         def restart() -> None:
             with self._sqlite_writer.connect() as conn:
