@@ -25,11 +25,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import subprocess
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -39,6 +40,7 @@ import uvloop
 
 from bench.procs import ROOT, BenchError, pinned, python_module
 from bench.stats import summary_ms
+from masthead import heap
 from masthead.timeutil import iso
 
 SCHEDULED_MARK = b"@SCHEDULED@"
@@ -165,6 +167,25 @@ class _Results:
     errors: Counter[str] = field(default_factory=Counter)
 
 
+class _GcPauses:
+    """This client's own garbage-collector pauses, as (start, length) in seconds from the run's
+    start. While one runs no request goes out and no answer is read, so each pause lands on
+    the server's latencies: they are reported beside them, per window."""
+
+    def __init__(self, clock: Callable[[], float], start: float) -> None:
+        self._clock = clock
+        self._start = start
+        self._began = 0.0
+        self.pauses: list[tuple[float, float]] = []
+
+    def __call__(self, phase: str, _info: dict[str, int]) -> None:
+        now = self._clock()
+        if phase == "start":
+            self._began = now
+        else:
+            self.pauses.append((self._began - self._start, now - self._began))
+
+
 class _Requests:
     """The bytes of each template's next request: headers built once, the path taken in
     turn, the scheduled time filled in when the template asks for one."""
@@ -255,16 +276,27 @@ async def run(
 
     total = int(rate * duration)
     order = weighted_schedule([t.weight for t in templates], total)
-    tasks: list[asyncio.Task[None]] = []
+    # Only the requests in flight are kept: every finished task kept to the end made the
+    # client's full collections walk all of them, pauses that grew to seconds in a 10-minute
+    # soak and were charged to the server (docs/performance.md, part 6).
+    in_flight: set[asyncio.Task[None]] = set()
     start = clock() + 0.05
-    for i, index in enumerate(order):
-        due = start + i / rate
-        delay = due - clock()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        tasks.append(asyncio.create_task(one(due, index)))
-    sent_for = clock() - start
-    await asyncio.wait(tasks, timeout=timeout + 5)
+    pauses = _GcPauses(clock, start)
+    gc.callbacks.append(pauses)
+    try:
+        for i, index in enumerate(order):
+            due = start + i / rate
+            delay = due - clock()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            task = asyncio.create_task(one(due, index))
+            in_flight.add(task)
+            task.add_done_callback(in_flight.discard)
+        sent_for = clock() - start
+        if in_flight:
+            await asyncio.wait(in_flight, timeout=timeout + 5)
+    finally:
+        gc.callbacks.remove(pauses)
     for conn in opened:
         if conn.transport is not None:
             conn.transport.close()
@@ -281,22 +313,45 @@ async def run(
         "send_lag": summary_ms(results.send_lags),
         "connections": connections,
         "kinds": {kind: _report(r) for kind, r in by_kind.items()} if len(templates) > 1 else {},
-        "windows": windows(results.due_offsets, results.latencies, window),
+        "client_gc": pause_summary(pauses.pauses),
+        "windows": windows(results.due_offsets, results.latencies, window, pauses.pauses),
     }
 
 
 def windows(
-    offsets: Sequence[float], latencies: Sequence[float], width: float
+    offsets: Sequence[float],
+    latencies: Sequence[float],
+    width: float,
+    pauses: Sequence[tuple[float, float]] = (),
 ) -> list[dict[str, Any]]:
     """Latency per `width` seconds of the run (by due time): a long run's p99 alone cannot
-    tell a server that slowly fell behind from one that stalled once, or when."""
+    tell a server that slowly fell behind from one that stalled once, or when. Each window
+    also carries the client's own collector pauses that began in it (`client_gc_ms`)."""
     buckets: dict[int, list[float]] = {}
     for offset, latency in zip(offsets, latencies, strict=True):
         buckets.setdefault(int(offset // width), []).append(latency)
+    paused: dict[int, float] = {}
+    for began, length in pauses:
+        n = int(began // width)
+        paused[n] = paused.get(n, 0.0) + length
     return [
-        {"from_s": n * width, "requests": len(values), **summary_ms(values)}
+        {
+            "from_s": n * width,
+            "requests": len(values),
+            **summary_ms(values),
+            "client_gc_ms": round(paused.get(n, 0.0) * 1000, 1),
+        }
         for n, values in sorted(buckets.items())
     ]
+
+
+def pause_summary(pauses: Sequence[tuple[float, float]]) -> dict[str, Any]:
+    lengths = [length for _, length in pauses]
+    return {
+        "count": len(lengths),
+        "total_ms": round(sum(lengths) * 1000, 1),
+        "max_ms": round(max(lengths, default=0.0) * 1000, 1),
+    }
 
 
 def measure(
@@ -368,6 +423,7 @@ def main() -> None:
         body = args.body_file.read_bytes()
         templates = [Template("request", 1.0, "POST", (args.path,), body)]
     started = time.time()
+    heap.settle()  # as the server does: its collections walk only what the run allocates
     result = uvloop.run(
         run(
             port=args.port,

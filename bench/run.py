@@ -579,7 +579,7 @@ def _print_soak(soak: dict[str, Any]) -> None:
             f"  p99 per 10 s window: best {_fmt(best['p99_ms'])} ms, worst {_fmt(worst['p99_ms'])}"
             f" ms (from {worst['from_s']:g}s)"
         )
-        windows = [["from s", "requests", "p50 ms", "p99 ms", "max ms", "WAL MiB"]]
+        windows = [["from s", "requests", "p50 ms", "p99 ms", "max ms", "WAL MiB", "client GC ms"]]
         for w in soak["windows"]:
             windows.append(
                 [
@@ -589,9 +589,18 @@ def _print_soak(soak: dict[str, Any]) -> None:
                     _fmt(w["p99_ms"]),
                     _fmt(w["max_ms"]),
                     _fmt(w.get("wal_max_mib")),
+                    _fmt(w.get("client_gc_ms")),
                 ]
             )
         print(_table(windows))
+        gc_pauses = soak.get("client_gc")
+        if gc_pauses:
+            print(
+                f"  the load client's own collector: {gc_pauses['count']} pauses,"
+                f" {_fmt(gc_pauses['total_ms'])} ms in all,"
+                f" the longest {_fmt(gc_pauses['max_ms'])} ms (requests neither sent nor read"
+                " meanwhile; 'client GC ms' per window)"
+            )
     print(
         f"  no error or non-2xx answer: {_verdict(ok['no_errors'])}"
         f" ({soak['non_2xx']} non-2xx, {sum(soak['errors'].values())} connection errors)"

@@ -310,6 +310,7 @@ def run_soak(
         "errors": result["errors"],
         "latency": result["latency"],
         "send_lag": result["send_lag"],
+        "client_gc": result["client_gc"],
         "kinds": result["kinds"],
         "windows": with_wal(result["windows"], wal, WINDOW_SECONDS),
         "wal_mib": {"max": max((mib for _, mib in wal), default=None), "samples": wal},

@@ -1,7 +1,9 @@
-"""The open-loop load generator's pure parts: reading a mix and spreading its kinds."""
+"""The open-loop load generator: reading a mix, spreading its kinds, windows, and a short run."""
 
 from __future__ import annotations
 
+import asyncio
+import gc
 from collections import Counter
 
 import pytest
@@ -10,6 +12,8 @@ from bench.openloop import (
     Template,
     _Requests,
     parse_mix,
+    pause_summary,
+    run,
     weighted_schedule,
     windows,
 )
@@ -87,3 +91,48 @@ def test_windows_split_latency_by_due_time() -> None:
     rows = windows(offsets, latencies, 10.0)
     assert [(w["from_s"], w["requests"]) for w in rows] == [(0.0, 3), (10.0, 1), (20.0, 1)]
     assert rows[0]["max_ms"] == 3.0 and rows[1]["p99_ms"] == 100.0
+
+
+def test_windows_carry_the_clients_own_pauses() -> None:
+    rows = windows([1.0, 12.0], [0.001, 0.002], 10.0, [(2.0, 0.030), (4.5, 0.012), (19.0, 0.2)])
+    assert [w["client_gc_ms"] for w in rows] == [42.0, 200.0]
+    assert pause_summary([(2.0, 0.030), (19.0, 0.2)]) == {
+        "count": 2,
+        "total_ms": 230.0,
+        "max_ms": 200.0,
+    }
+
+
+async def test_a_run_keeps_only_requests_in_flight_and_reports_its_own_pauses() -> None:
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while await reader.readuntil(b"\r\n\r\n"):
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+            await writer.drain()
+
+    server = await asyncio.start_server(answer, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    tasks_before = len(asyncio.all_tasks())
+    with_finished: list[int] = []
+
+    def count_tasks() -> None:
+        with_finished.append(sum(isinstance(o, asyncio.Task) for o in gc.get_objects()))
+
+    loop = asyncio.get_running_loop()
+    loop.call_later(0.9, count_tasks)
+    try:
+        report = await run(
+            port=port,
+            templates=[Template("read", 1.0, "GET", ("/",), b"")],
+            headers=[],
+            rate=400.0,
+            duration=1.0,
+            connections=4,
+            timeout=5.0,
+        )
+    finally:
+        server.close()
+    assert report["completed"] == 400 and report["statuses"] == {"200": 400}
+    # About 360 requests were answered by 0.9 s; only those in flight are still objects.
+    assert with_finished and with_finished[0] < tasks_before + 50
+    assert set(report["client_gc"]) == {"count", "total_ms", "max_ms"}
+    assert all("client_gc_ms" in w for w in report["windows"])
