@@ -12,7 +12,10 @@ import asyncio
 import base64
 import binascii
 import contextlib
+import errno
+import fcntl
 import hashlib
+import mmap
 import os
 import re
 import tempfile
@@ -36,6 +39,9 @@ WRITE_CHUNK = 4 * 1024 * 1024
 IN_FLIGHT = 2
 BODY_READ = 1024 * 1024
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_DIRECT = getattr(os, "O_DIRECT", 0)
+"""Linux: large writes go from a block of our own straight to the disk. Elsewhere, or where
+the file system refuses the flag, the file is written through the page cache."""
 _START_WRITEBACK = hasattr(os, "posix_fadvise")
 """Linux and most Unix systems; elsewhere (macOS) the final fsync does all the writing."""
 _DRIVE_FILE = re.compile(r"^/file/d/([A-Za-z0-9_-]+)")
@@ -102,6 +108,9 @@ class _Sink:
         self._written = 0
         self.size = 0
         self.abandoned = False
+        self._block = _direct_block(self._fd)
+        self._direct = self._block is not None
+        self._held = 0
 
     def count(self, size: int) -> None:
         self.size += size
@@ -115,12 +124,54 @@ class _Sink:
             self._hash.update(chunk)
 
     def store(self, chunks: list[bytes]) -> None:
+        """Write a batch: with O_DIRECT, gathered into the aligned block and written from it
+        each time it fills; else through the page cache (`_store_cached`)."""
+        if self.abandoned:
+            return
+        block = self._block
+        if block is None:
+            self._store_cached(chunks)
+            return
+        for chunk in chunks:
+            view = memoryview(chunk)
+            while view:
+                taken = min(len(view), len(block) - self._held)
+                block[self._held : self._held + taken] = view[:taken]
+                self._held += taken
+                view = view[taken:]
+                if self._held == len(block):
+                    self._write_block()
+
+    def _write_block(self) -> None:
+        """The held bytes, from the block. Only a whole block is aligned: a short one (the
+        last) goes through the page cache, O_DIRECT turned off for it, as does every block on
+        a file system that took the flag but refuses the writes (EINVAL)."""
+        assert self._block is not None
+        if self._held < len(self._block):
+            self._end_direct()
+        data = memoryview(self._block)[: self._held]
+        try:
+            while data:  # a write may take only part of it
+                try:
+                    data = data[os.write(self._fd, data) :]
+                except OSError as exc:
+                    if exc.errno != errno.EINVAL or not self._direct:
+                        raise
+                    self._end_direct()
+        finally:
+            data.release()
+        self._held = 0
+
+    def _end_direct(self) -> None:
+        if self._direct:
+            _set_direct(self._fd, on=False)
+            self._direct = False
+
+    def _store_cached(self, chunks: list[bytes]) -> None:
         """Write a batch, then start its writeback: fadvise DONTNEED starts writing the dirty
         pages out without waiting (and keeps them cached until they are clean), so the fsync in
         `close` finds the file mostly on disk instead of flushing all of it while the caller
         waits (0.2 s of 0.5 GiB here)."""
-        if self.abandoned:
-            return
         start = self._written
         for chunk in chunks:
             view = memoryview(chunk)
@@ -144,6 +195,8 @@ class _Sink:
     def close(self) -> Fetched:
         """Durable before it is handed over: the caller answers 201 only after this."""
         try:
+            if self._held:
+                self._write_block()
             os.fsync(self._fd)
         finally:
             self._close_fd()
@@ -158,6 +211,27 @@ class _Sink:
         fd, self._fd = self._fd, -1
         if fd >= 0:
             os.close(fd)
+        if self._block is not None:
+            self._block.close()
+
+
+def _direct_block(fd: int) -> mmap.mmap | None:
+    """A page-aligned block of WRITE_CHUNK bytes for O_DIRECT writes to `fd`, or None when the
+    file system does not take the flag. Through the page cache, every byte was copied into a
+    page the kernel had just allocated, most of the write thread's CPU (on a VM a fresh page
+    is a fault in the host as well); copying into one reused block costs a fraction of it."""
+    if not _DIRECT:
+        return None
+    try:
+        _set_direct(fd, on=True)
+    except OSError:
+        return None
+    return mmap.mmap(-1, WRITE_CHUNK)
+
+
+def _set_direct(fd: int, *, on: bool) -> None:
+    flags = fcntl.fcntl(fd, fcntl.F_GETFL)
+    fcntl.fcntl(fd, fcntl.F_SETFL, flags | _DIRECT if on else flags & ~_DIRECT)
 
 
 async def write_stream(chunks: AsyncIterable[bytes], directory: Path, max_bytes: int) -> Fetched:
