@@ -132,6 +132,10 @@ async def test_whole_blocks_go_straight_to_disk_and_the_tail_through_the_cache(
     assert writes == [(4 * CHUNK, True), (4 * CHUNK, True), (2 * CHUNK + 123, False)]
     assert fetched.sha256 == hashlib.sha256(data).hexdigest()
     assert fetched.path.read_bytes() == data
+    writes.clear()
+    small = os.urandom(3 * CHUNK + 5)
+    await write_stream(chunks(small), tmp_path, len(small))
+    assert writes == [(CHUNK, False), (CHUNK, False), (CHUNK, False), (5, False)]
 
 
 @pytest.mark.usefixtures("direct_io")

@@ -108,8 +108,8 @@ class _Sink:
         self._written = 0
         self.size = 0
         self.abandoned = False
-        self._block = _direct_block(self._fd)
-        self._direct = self._block is not None
+        self._block: mmap.mmap | None = None
+        self._direct = False
         self._held = 0
 
     def count(self, size: int) -> None:
@@ -125,9 +125,13 @@ class _Sink:
 
     def store(self, chunks: list[bytes]) -> None:
         """Write a batch: with O_DIRECT, gathered into the aligned block and written from it
-        each time it fills; else through the page cache (`_store_cached`)."""
+        each time it fills; else through the page cache (`_store_cached`). The way is chosen
+        by the first batch: a file under one block (most uploads) is written as it came."""
         if self.abandoned:
             return
+        if self._written == 0 and self._block is None and sum(map(len, chunks)) >= WRITE_CHUNK:
+            self._block = _direct_block(self._fd)
+            self._direct = self._block is not None
         block = self._block
         if block is None:
             self._store_cached(chunks)
