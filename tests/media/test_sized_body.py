@@ -12,6 +12,7 @@ from pathlib import Path
 import h11
 import pytest
 
+from masthead.media import fetch as fetch_module
 from masthead.media.fetch import FetchError, FetchLimits, download, fetch_timeout
 from masthead.net.client import safe_async_client
 from tests.support.files import FileServer
@@ -46,6 +47,27 @@ async def test_a_sized_body_passes_h11_by_and_arrives_whole(
 
     assert digest == hashlib.sha256(data).hexdigest()
     assert through_h11 < 1024 * 1024  # the headers' read only, not the 8 MiB
+
+
+async def test_over_plain_tcp_the_body_is_read_into_a_few_reused_buffers(
+    files: FileServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(fetch_module, "WRITE_CHUNK", 256 * 1024)
+    buffers: list[object] = []
+    real_store = fetch_module._Sink.store
+
+    def store(sink: fetch_module._Sink, batch: list[fetch_module.Chunk]) -> None:
+        buffers.extend(chunk.obj for chunk in batch if isinstance(chunk, memoryview))
+        real_store(sink, batch)
+
+    monkeypatch.setattr(fetch_module._Sink, "store", store)
+    data = os.urandom(8 * 1024 * 1024)
+
+    digest = await fetch(files.add("big.bin", data), files.port, tmp_path)
+
+    assert digest == hashlib.sha256(data).hexdigest()
+    assert len(buffers) >= 16  # most of the 32 batches, all but what came with the headers
+    assert len({id(buffer) for buffer in buffers}) <= fetch_module.IN_FLIGHT + 1
 
 
 @pytest.fixture

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import errno
+import fcntl
 import hashlib
 import os
 import threading
@@ -95,9 +97,71 @@ async def test_receiving_goes_on_while_the_disk_is_busy_but_stays_bounded(
     assert fetched.path.read_bytes() == data
 
 
-async def test_each_batch_starts_its_writeback_before_the_final_fsync(
+def direct_flag(fd: int) -> bool:
+    return bool(fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_DIRECT)
+
+
+@pytest.fixture
+def direct_io(tmp_path: Path) -> None:
+    fd = os.open(tmp_path / "probe", os.O_WRONLY | os.O_CREAT)
+    try:
+        fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) | os.O_DIRECT)
+    except OSError:
+        pytest.skip("this file system does not take O_DIRECT")
+    finally:
+        os.close(fd)
+        os.unlink(tmp_path / "probe")
+
+
+@pytest.mark.usefixtures("direct_io")
+async def test_whole_blocks_go_straight_to_disk_and_the_tail_through_the_cache(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    writes: list[tuple[int, bool]] = []
+    real_write = os.write
+
+    def write(fd: int, data: memoryview) -> int:
+        writes.append((len(data), direct_flag(fd)))
+        return real_write(fd, data)
+
+    monkeypatch.setattr(os, "write", write)
+    data = os.urandom(10 * CHUNK + 123)
+
+    fetched = await write_stream(chunks(data), tmp_path, len(data))
+
+    assert writes == [(4 * CHUNK, True), (4 * CHUNK, True), (2 * CHUNK + 123, False)]
+    assert fetched.sha256 == hashlib.sha256(data).hexdigest()
+    assert fetched.path.read_bytes() == data
+    writes.clear()
+    small = os.urandom(3 * CHUNK + 5)
+    await write_stream(chunks(small), tmp_path, len(small))
+    assert writes == [(CHUNK, False), (CHUNK, False), (CHUNK, False), (5, False)]
+
+
+@pytest.mark.usefixtures("direct_io")
+async def test_direct_writes_refused_by_the_file_system_go_through_the_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_write = os.write
+
+    def write(fd: int, data: memoryview) -> int:
+        if direct_flag(fd):
+            raise OSError(errno.EINVAL, "Invalid argument")
+        return real_write(fd, data)
+
+    monkeypatch.setattr(os, "write", write)
+    data = os.urandom(10 * CHUNK + 123)
+
+    fetched = await write_stream(chunks(data), tmp_path, len(data))
+
+    assert fetched.sha256 == hashlib.sha256(data).hexdigest()
+    assert fetched.path.read_bytes() == data
+
+
+async def test_without_o_direct_each_batch_starts_its_writeback_before_the_final_fsync(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(fetch, "_DIRECT", 0)
     advised: list[tuple[int, int, int]] = []
     real_fadvise = os.posix_fadvise
 

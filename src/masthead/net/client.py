@@ -8,13 +8,15 @@ impossible. TLS still verifies and sends SNI for the URL's hostname because http
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import ipaddress
 import math
 import socket
 import ssl
+from collections import deque
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
-from typing import Any
+from typing import Any, cast
 
 import anyio
 import httpcore
@@ -29,7 +31,7 @@ from masthead.net.guard import (
     not_listed,
 )
 
-__all__ = ["safe_async_client"]
+__all__ = ["detach_transport", "safe_async_client"]
 
 # Keyword arguments that would route around the guarded transport or undo its settings.
 _FORBIDDEN_KW = frozenset(
@@ -123,6 +125,39 @@ class _WideReads(httpcore.AsyncNetworkStream):
 
     def get_extra_info(self, info: str) -> Any:
         return self._inner.get_extra_info(info)
+
+    def detach(self) -> tuple[asyncio.Transport, list[bytes]] | None:
+        """The asyncio transport under a plain-TCP connection, paused, with what anyio has read
+        from it and not handed out yet, for a caller that reads the rest with a protocol of its
+        own (a media download, media/fetch.py). The stream must not be read after this.
+
+        This reaches into anyio's asyncio SocketStream (`_transport`, `_protocol.read_queue`,
+        as in anyio 4): None over TLS, at EOF, or if those are not there, and the caller reads
+        the stream as before (tests/media/test_sized_body.py fails if the swap stops working)."""
+        stream = getattr(self._inner, "_stream", None)
+        transport: Any = getattr(stream, "_transport", None)
+        protocol = getattr(stream, "_protocol", None)
+        queue = getattr(protocol, "read_queue", None)
+        if (
+            not all(hasattr(transport, name) for name in _SWAPPABLE)
+            or not isinstance(queue, deque)
+            or getattr(protocol, "is_at_eof", True)
+            or getattr(protocol, "exception", None) is not None
+            or transport.is_closing()
+        ):
+            return None
+        transport.pause_reading()
+        read = list(queue)
+        queue.clear()
+        return cast(asyncio.Transport, transport), read
+
+
+_SWAPPABLE = ("set_protocol", "pause_reading", "resume_reading", "is_closing")
+
+
+def detach_transport(stream: object) -> tuple[asyncio.Transport, list[bytes]] | None:
+    """`_WideReads.detach` for a response's `network_stream`; None for any other stream."""
+    return stream.detach() if isinstance(stream, _WideReads) else None
 
 
 class _GuardedBackend(httpcore.AsyncNetworkBackend):
