@@ -1,4 +1,5 @@
-"""BodyProtocol: uvicorn's httptools protocol, handing request bodies to the app uncopied."""
+"""BodyProtocol: uvicorn's httptools protocol, handing request bodies to the app uncopied and
+sending a response's head with its body."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ class _Transport(asyncio.Transport):
     def __init__(self) -> None:
         super().__init__()
         self.sent = bytearray()
+        self.writes: list[bytes] = []
         self.closing = False
 
     def get_extra_info(self, name: str, default: Any = None) -> Any:
@@ -25,6 +27,7 @@ class _Transport(asyncio.Transport):
 
     def write(self, data: bytes | bytearray | memoryview) -> None:
         self.sent += data
+        self.writes.append(bytes(data))
 
     def pause_reading(self) -> None:
         pass
@@ -49,7 +52,11 @@ class _Spy(BodyProtocol):
         super().on_body(body)
 
 
-async def _connected() -> tuple[_Spy, list[bytes]]:
+async def _connected(
+    body_ready: asyncio.Event | None = None, body: bytes = b""
+) -> tuple[_Spy, list[bytes]]:
+    """A connection to an app that reads the whole request, then answers 200 with `body`
+    (once `body_ready` is set, if given)."""
     received: list[bytes] = []
 
     async def app(scope: Any, receive: Any, send: Any) -> None:
@@ -58,14 +65,23 @@ async def _connected() -> tuple[_Spy, list[bytes]]:
             message = await receive()
             received.append(message["body"])
             more = message["more_body"]
-        await send({"type": "http.response.start", "status": 200, "headers": []})
-        await send({"type": "http.response.body", "body": b""})
+        headers = [(b"content-length", str(len(body)).encode())]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        if body_ready is not None:
+            await body_ready.wait()
+        await send({"type": "http.response.body", "body": body})
 
     config = uvicorn.Config(app, http=_Spy, lifespan="off", log_config=None, access_log=False)
     protocol = _Spy(config=config, server_state=ServerState(), app_state={})
     protocol.given = []
     protocol.connection_made(_Transport())
     return protocol, received
+
+
+def _writes(protocol: BodyProtocol) -> list[bytes]:
+    transport = protocol.transport
+    assert isinstance(transport, _Transport)
+    return transport.writes
 
 
 async def _settle() -> None:
@@ -98,3 +114,28 @@ async def test_chunks_that_arrive_before_the_app_takes_them_arrive_joined_in_ord
 
     assert b"".join(received) == b"".join(parts)
     assert len(protocol.given) == len(parts)
+
+
+async def test_a_response_goes_out_in_one_write() -> None:
+    protocol, _ = await _connected(body=b'{"status":"scheduled"}')
+
+    protocol.data_received(HEAD % 0)
+    await _settle()
+
+    [sent] = _writes(protocol)
+    assert sent.startswith(b"HTTP/1.1 200 OK\r\n")
+    assert sent.endswith(b'\r\n\r\n{"status":"scheduled"}')
+
+
+async def test_a_head_whose_body_comes_later_is_sent_at_the_next_turn() -> None:
+    body_ready = asyncio.Event()
+    protocol, _ = await _connected(body_ready, b"later")
+
+    protocol.data_received(HEAD % 0)
+    await _settle()
+    [head] = _writes(protocol)
+    body_ready.set()
+    await _settle()
+
+    assert head.startswith(b"HTTP/1.1 200 OK\r\n") and head.endswith(b"\r\n\r\n")
+    assert _writes(protocol) == [head, b"later"]
