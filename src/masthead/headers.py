@@ -11,6 +11,8 @@ platform's authorize page.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -34,6 +36,12 @@ HEADERS: tuple[tuple[bytes, bytes], ...] = (
 )
 
 
+def secured(headers: Sequence[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """`headers` and each security header it does not already set (a page may set its own)."""
+    present = {name.lower() for name, _ in headers}
+    return [*headers, *(header for header in HEADERS if header[0] not in present)]
+
+
 class SecurityHeadersMiddleware:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -45,11 +53,7 @@ class SecurityHeadersMiddleware:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                present = {name.lower() for name, _ in message.get("headers", [])}
-                message["headers"] = [
-                    *message.get("headers", []),
-                    *(header for header in HEADERS if header[0] not in present),
-                ]
+                message["headers"] = secured(message.get("headers", ()))
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

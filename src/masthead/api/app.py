@@ -28,7 +28,9 @@ DESCRIPTION = """Masthead speaks the Blotato v2 API: point any Blotato client at
 Authenticate every `/v2` request with the `blotato-api-key` header."""
 
 
-def install(app: FastAPI) -> None:
+def install(app: FastAPI) -> FastRoutes:
+    """The API's routes and error shapes on `app`; returns the routes the app answers ahead
+    of its middleware stack (see api/fast_routes.py)."""
     errors.install(app)
     for module in (
         accounts,
@@ -47,8 +49,6 @@ def install(app: FastAPI) -> None:
     app.include_router(media.hosting)
     for route in posts.FAST_ROUTES:
         app.router.routes.insert(0, route)
-    # Added before the app's own middlewares, so it runs inside them (innermost).
-    app.add_middleware(FastRoutes, routes=posts.FAST_ROUTES, handlers=app.exception_handlers)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
@@ -56,3 +56,4 @@ def install(app: FastAPI) -> None:
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+    return FastRoutes(posts.FAST_ROUTES, app.exception_handlers)
