@@ -23,5 +23,5 @@ def parse_time(value: object) -> datetime | None:
 
 def iso(value: datetime) -> str:
     """Compat timestamps: UTC with milliseconds and a Z (`2026-03-11T15:30:00.000Z`)."""
-    value = value.astimezone(UTC)
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+    # isoformat is a fifth of strftime's cost; in UTC it always ends in "+00:00".
+    return value.astimezone(UTC).isoformat(timespec="milliseconds")[:-6] + "Z"

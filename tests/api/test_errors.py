@@ -43,7 +43,12 @@ async def test_a_fault_while_creating_a_post_is_the_compat_500(
 ) -> None:
     account = await idle.account(ada)
     monkeypatch.setattr(post_store, "insert_post", explode)
-    assert_fault(await idle.create_post(ada, hook_post(account)))
+    response = await idle.client.post(
+        "/v2/posts", json=hook_post(account), headers={**ada.headers, "x-request-id": "trace-2"}
+    )
+    assert_fault(response)
+    assert response.headers["x-request-id"] == "trace-2"
+    assert response.headers["x-frame-options"] == "DENY"
 
 
 async def test_a_fault_in_authentication_is_the_compat_500(

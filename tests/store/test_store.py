@@ -8,6 +8,7 @@ import threading
 import time
 import uuid
 from contextlib import closing
+from pathlib import Path
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
@@ -19,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from masthead.domain.states import State
 from masthead.store import accounts, posts, queue
 from masthead.store.database import RESTART_WAIT_MS, Database
-from masthead.store.db import BUSY_TIMEOUT_MS
+from masthead.store.db import BUSY_TIMEOUT_MS, execute_write, sqlite_engine
 from masthead.store.models import Post, PostItem, User
 from tests.store.conftest import Seeded
 from tests.support.query_plans import planned
@@ -123,6 +124,46 @@ async def test_the_compiled_insert_follows_the_columns_it_is_given(
         lambda c: c.execute(select(Post.slot_key, Post.state).where(Post.id == post_id)).one()
     )
     assert tuple(stored) == (None, State.SCHEDULED)
+
+
+async def test_a_conflicting_insert_fails_as_sqlalchemy_fails_it_and_keeps_the_rest(
+    seeded: Seeded,
+) -> None:
+    """`insert_post` skips SQLAlchemy's execution on SQLite (store/db.execute_write); a
+    conflict still raises SQLAlchemy's IntegrityError, which the slot and idempotency retries
+    catch, and the writer goes on."""
+    first = await add_post(seeded, NOW)
+    row = await seeded.db.read(lambda c: posts.get_post(c, seeded.caller.user_id, first))
+    assert row is not None
+    again = posts.NewPost(
+        id=first,
+        user_id=seeded.caller.user_id,
+        account_id=seeded.account_id,
+        platform="webhook",
+        subaccount_id=None,
+        draft=draft(seeded.account_id),
+        scheduled_at=NOW,
+    )
+    with pytest.raises(IntegrityError):
+        await seeded.db.write(lambda c: posts.insert_post(c, again, NOW))
+    assert await add_post(seeded, NOW)
+
+
+def test_an_insert_outside_a_transaction_begins_one(tmp_path: Path) -> None:
+    """As SQLAlchemy's autobegin does: nothing is written until the caller commits."""
+    engine = sqlite_engine(f"sqlite:///{tmp_path / 'x.db'}", role="write")
+    with engine.connect() as conn:
+        conn.exec_driver_sql("CREATE TABLE t (id TEXT PRIMARY KEY)")
+        conn.commit()
+        execute_write(conn, "INSERT INTO t (id) VALUES (?)", ("a",))
+        assert conn.in_transaction()
+        conn.rollback()
+        assert conn.exec_driver_sql("SELECT count(*) FROM t").scalar() == 0
+        execute_write(conn, "INSERT INTO t (id) VALUES (?)", ("b",))
+        conn.commit()
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT id FROM t").scalars().all() == ["b"]
+    engine.dispose()
 
 
 async def test_claim_takes_only_due_rows_oldest_first(seeded: Seeded) -> None:

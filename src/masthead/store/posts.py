@@ -14,6 +14,7 @@ from sqlalchemy import Dialect, and_, func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from masthead.domain.states import EDITABLE_STATES, State
+from masthead.store.db import execute_write
 from masthead.store.models import Account, Post, PostItem, Subaccount
 from masthead.store.pages import keyset_page
 
@@ -135,7 +136,8 @@ def _compiled_insert(dialect: Dialect, keys: tuple[str, ...]) -> _CompiledInsert
 def insert_post(conn: Connection, post: NewPost, now: datetime) -> None:
     values = new_post_values(post, now)
     compiled = _compiled_insert(conn.dialect, tuple(values))
-    conn.exec_driver_sql(
+    execute_write(
+        conn,
         compiled.sql,
         tuple(
             values[key] if process is None else process(values[key])
