@@ -8,8 +8,8 @@ import threading
 import time
 import uuid
 from contextlib import closing
-from pathlib import Path
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import pytest
