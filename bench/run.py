@@ -579,7 +579,20 @@ def _print_soak(soak: dict[str, Any]) -> None:
             f"  p99 per 10 s window: best {_fmt(best['p99_ms'])} ms, worst {_fmt(worst['p99_ms'])}"
             f" ms (from {worst['from_s']:g}s)"
         )
-        windows = [["from s", "requests", "p50 ms", "p99 ms", "max ms", "WAL MiB", "client GC ms"]]
+        windows = [
+            [
+                "from s",
+                "requests",
+                "p50 ms",
+                "p99 ms",
+                "max ms",
+                "WAL MiB",
+                "client GC ms",
+                "server CPU %",
+                "steal %",
+                "iowait %",
+            ]
+        ]
         for w in soak["windows"]:
             windows.append(
                 [
@@ -590,9 +603,16 @@ def _print_soak(soak: dict[str, Any]) -> None:
                     _fmt(w["max_ms"]),
                     _fmt(w.get("wal_max_mib")),
                     _fmt(w.get("client_gc_ms")),
+                    _fmt(w.get("server_cpu_pct")),
+                    _fmt(w.get("steal_pct")),
+                    _fmt(w.get("iowait_pct")),
                 ]
             )
         print(_table(windows))
+        print(
+            "  server CPU % is of one CPU; steal % (time the host gave this VM's CPUs to others)"
+            "\n  and iowait % are the whole machine's, summed over its CPUs"
+        )
         gc_pauses = soak.get("client_gc")
         if gc_pauses:
             print(

@@ -13,6 +13,7 @@ delivered exactly once.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import time
 from concurrent.futures import ThreadPoolExecutor, wait
@@ -191,13 +192,40 @@ def _wal_mib(db_file: Path) -> float:
         return 0.0
 
 
+@dataclass(frozen=True)
+class Clocks:
+    """Cumulative seconds at one sample: the server's CPU, and the machine's time stolen by
+    its host and waiting on the disk (summed over its CPUs). A slow window with the server's
+    CPU low and steal or iowait high was the machine, not the server."""
+
+    at: float
+    server_cpu: float
+    steal: float
+    iowait: float
+
+
+def _clocks(pid: int, at: float) -> Clocks | None:
+    tick = os.sysconf("SC_CLK_TCK")
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        cpu = Path("/proc/stat").read_text().split("\n", 1)[0].split()
+    except OSError:
+        return None
+    # /proc/pid/stat: utime and stime are fields 14 and 15; /proc/stat's "cpu" line:
+    # user nice system idle iowait irq softirq steal.
+    return Clocks(
+        at, (int(fields[11]) + int(fields[12])) / tick, int(cpu[8]) / tick, int(cpu[5]) / tick
+    )
+
+
 def _sampled(
     pid: int, db_file: Path, every: float, work: Any, *args: Any, **kwargs: Any
-) -> tuple[Any, list[tuple[float, float]], list[tuple[float, float]]]:
+) -> tuple[Any, list[tuple[float, float]], list[tuple[float, float]], list[Clocks]]:
     """`work(*args, **kwargs)` in a thread while this one samples `pid`'s RSS and the size
-    of the database's WAL file (both in MiB, by seconds from the start)."""
+    of the database's WAL file (both in MiB, by seconds from the start), and `Clocks`."""
     samples: list[tuple[float, float]] = []
     wal: list[tuple[float, float]] = []
+    clocks: list[Clocks] = []
     start = time.monotonic()
     with ThreadPoolExecutor(1) as pool:
         future = pool.submit(work, *args, **kwargs)
@@ -207,19 +235,48 @@ def _sampled(
             if mib is not None:
                 samples.append((at, mib))
             wal.append((at, _wal_mib(db_file)))
+            if (now := _clocks(pid, at)) is not None:
+                clocks.append(now)
             if wait([future], timeout=every).done:
-                return future.result(), samples, wal
+                return future.result(), samples, wal, clocks
 
 
-def with_wal(
-    windows: list[dict[str, Any]], wal: list[tuple[float, float]], width: float
+def with_samples(
+    windows: list[dict[str, Any]],
+    wal: list[tuple[float, float]],
+    clocks: list[Clocks],
+    width: float,
 ) -> list[dict[str, Any]]:
-    """Each latency window with the largest WAL size sampled during it (None: no sample)."""
+    """Each latency window with the largest WAL size sampled during it, and the server's CPU,
+    the machine's steal and its iowait over it, in percent of one CPU (None: no sample)."""
     out = []
     for window in windows:
-        sizes = [mib for t, mib in wal if window["from_s"] <= t < window["from_s"] + width]
-        out.append({**window, "wal_max_mib": max(sizes) if sizes else None})
+        start, end = window["from_s"], window["from_s"] + width
+        sizes = [mib for t, mib in wal if start <= t < end]
+        out.append(
+            {
+                **window,
+                "wal_max_mib": max(sizes) if sizes else None,
+                **_shares(clocks, start, end),
+            }
+        )
     return out
+
+
+def _shares(clocks: list[Clocks], start: float, end: float) -> dict[str, float | None]:
+    """From the last sample at or before `start` to the last one at or before `end`."""
+    before = [c for c in clocks if c.at <= start]
+    upto = [c for c in clocks if c.at <= end]
+    first = before[-1] if before else (upto[0] if upto else None)
+    last = upto[-1] if upto else None
+    if first is None or last is None or last.at <= first.at:
+        return {"server_cpu_pct": None, "steal_pct": None, "iowait_pct": None}
+    span = last.at - first.at
+    return {
+        "server_cpu_pct": round(100 * (last.server_cpu - first.server_cpu) / span, 1),
+        "steal_pct": round(100 * (last.steal - first.steal) / span, 1),
+        "iowait_pct": round(100 * (last.iowait - first.iowait) / span, 1),
+    }
 
 
 def _profile_summary(out: Path | None) -> dict[str, Any] | None:
@@ -282,7 +339,7 @@ def run_soak(
             spy = None
             if plan.profile_to is not None:
                 spy = profile.record(server.child.pid, plan.seconds, plan.profile_to)
-            result, samples, wal = _sampled(
+            result, samples, wal, clocks = _sampled(
                 server.child.pid, server.db_file, plan.sample_every, load, rate, plan.seconds
             )
             if spy is not None:
@@ -312,7 +369,7 @@ def run_soak(
         "send_lag": result["send_lag"],
         "client_gc": result["client_gc"],
         "kinds": result["kinds"],
-        "windows": with_wal(result["windows"], wal, WINDOW_SECONDS),
+        "windows": with_samples(result["windows"], wal, clocks, WINDOW_SECONDS),
         "wal_mib": {"max": max((mib for _, mib in wal), default=None), "samples": wal},
         "profile": _profile_summary(plan.profile_to),
         "rss": {**rss, "warmup_s": warmup, "samples": samples},

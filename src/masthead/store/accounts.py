@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.engine import Connection
 
 from masthead.domain.events import ACCOUNT_CONNECTED, ACCOUNT_DISCONNECTED
@@ -132,9 +132,14 @@ def get_account(conn: Connection, user_id: str, account_id: int) -> AccountRow |
     return AccountRow(*row) if row else None
 
 
+_REMOVED_IDS = select(Account.id).where(
+    Account.user_id == bindparam("user_id"), Account.status == REMOVED
+)
+"""Built once (read on every `GET /v2/posts/{id}`): see store/posts._GET_POST."""
+
+
 def removed_ids(conn: Connection, user_id: str) -> set[int]:
-    query = select(Account.id).where(Account.user_id == user_id, Account.status == REMOVED)
-    return set(conn.execute(query).scalars())
+    return set(conn.execute(_REMOVED_IDS, {"user_id": user_id}).scalars())
 
 
 def account_by_id(conn: Connection, account_id: int) -> AccountRow | None:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, select, update
+from sqlalchemy import and_, bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
@@ -211,10 +211,14 @@ def queue_outbound(conn: Connection, comments: Sequence[NewComment], now: dateti
     )
 
 
+_FIRST_COMMENT = _facts_query().where(
+    Comment.post_id == bindparam("post_id"), Comment.first_comment.is_(True)
+)
+"""Built once (read on every `GET /v2/posts/{id}`): see store/posts._GET_POST."""
+
+
 def first_comment_of(conn: Connection, post_id: str) -> CommentFacts | None:
-    row = conn.execute(
-        _facts_query().where(Comment.post_id == post_id, Comment.first_comment.is_(True))
-    ).first()
+    row = conn.execute(_FIRST_COMMENT, {"post_id": post_id}).first()
     return CommentFacts(*row) if row else None
 
 
