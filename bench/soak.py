@@ -37,6 +37,9 @@ WINDOW_SECONDS = 10.0
 """openloop's window for latency over time."""
 WARMUP_MAX_SECONDS = 60.0
 WARMUP_SHARE = 0.10
+SETTLED_CPU = 0.05
+"""Seconds of server CPU, and of the machine's iowait, per second below which the server
+counts as quiet (`_settle`)."""
 MIX_WEIGHTS = {"post-future": 40, "post-now": 15, "get-post": 30, "get-accounts": 10, "patch": 5}
 
 
@@ -50,6 +53,7 @@ class SoakPlan:
     """Scheduled posts that the GET and PATCH requests take in turn."""
     sample_every: float = 2.0
     drain_timeout: float = 120.0
+    settle_timeout: float = 60.0
     profile_to: Path | None = None
     """Where to write a py-spy profile of the server over the whole soak (None: none)."""
     preload: int = 0
@@ -218,6 +222,26 @@ def _clocks(pid: int, at: float) -> Clocks | None:
     )
 
 
+def _settle(pid: int, timeout: float) -> float:
+    """Seconds until the server's CPU and the machine's iowait over one second both fall
+    under SETTLED_CPU, at most `timeout`: the soak measures sustained load, so it starts from
+    a quiet server, not from the peak probe's overload. (The soak of 2026-12-05 01:46 UTC,
+    started at once, had its one slow window in its first 10 s, with iowait at 7.9% against
+    1.5-2% after it; in the short soaks since, the server was quiet after 1 s.)"""
+    started = time.monotonic()
+    before = _clocks(pid, 0.0)
+    while before is not None and time.monotonic() - started < timeout:
+        time.sleep(1.0)
+        after = _clocks(pid, 0.0)
+        if after is None or (
+            after.server_cpu - before.server_cpu < SETTLED_CPU
+            and after.iowait - before.iowait < SETTLED_CPU
+        ):
+            break
+        before = after
+    return round(time.monotonic() - started, 1)
+
+
 def _sampled(
     pid: int, db_file: Path, every: float, work: Any, *args: Any, **kwargs: Any
 ) -> tuple[Any, list[tuple[float, float]], list[tuple[float, float]], list[Clocks]]:
@@ -330,6 +354,8 @@ def run_soak(
             if plan.rate is None:
                 print(f"  soak: peak of the mix, {plan.probe_seconds:g}s overload ...", flush=True)
                 peak = _peak(load(plan.probe_rate, plan.probe_seconds), server.db_file, plan)
+            settled = _settle(server.child.pid, plan.settle_timeout)
+            print(f"  soak: the server was quiet after {settled:g}s", flush=True)
             rate = plan.rate if plan.rate is not None else (peak or 0.0) / 2
             print(
                 f"  soak: mixed load at {rate:,.0f} req/s (peak {peak or 'not measured'}) for"
@@ -359,6 +385,7 @@ def run_soak(
         "preloaded_posts": plan.preload,
         "preloaded_published": plan.preload_published,
         "peak_rps": peak,
+        "settled_after_s": settled,
         "rate": rate,
         "achieved_rate": result["achieved_rate"],
         "requests": result["requests"],
