@@ -37,9 +37,9 @@ def draft(account_id: int) -> dict[str, Any]:
     }
 
 
-async def add_post(seeded: Seeded, at: datetime | None, *, now: datetime = NOW) -> str:
-    post = posts.NewPost(
-        id=str(uuid.uuid4()),
+def new_post(seeded: Seeded, at: datetime | None, post_id: str | None = None) -> posts.NewPost:
+    return posts.NewPost(
+        id=post_id or str(uuid.uuid4()),
         user_id=seeded.caller.user_id,
         account_id=seeded.account_id,
         platform="webhook",
@@ -47,6 +47,10 @@ async def add_post(seeded: Seeded, at: datetime | None, *, now: datetime = NOW) 
         draft=draft(seeded.account_id),
         scheduled_at=at,
     )
+
+
+async def add_post(seeded: Seeded, at: datetime | None, *, now: datetime = NOW) -> str:
+    post = new_post(seeded, at)
     await seeded.db.write(lambda c: posts.insert_post(c, post, now))
     return post.id
 
@@ -126,24 +130,14 @@ async def test_the_compiled_insert_follows_the_columns_it_is_given(
     assert tuple(stored) == (None, State.SCHEDULED)
 
 
-async def test_a_conflicting_insert_fails_as_sqlalchemy_fails_it_and_keeps_the_rest(
-    seeded: Seeded,
-) -> None:
+async def test_a_conflicting_insert_fails_as_sqlalchemy_fails_it(seeded: Seeded) -> None:
     """`insert_post` skips SQLAlchemy's execution on SQLite (store/db.execute_write); a
     conflict still raises SQLAlchemy's IntegrityError, which the slot and idempotency retries
     catch, and the writer goes on."""
     first = await add_post(seeded, NOW)
     row = await seeded.db.read(lambda c: posts.get_post(c, seeded.caller.user_id, first))
     assert row is not None
-    again = posts.NewPost(
-        id=first,
-        user_id=seeded.caller.user_id,
-        account_id=seeded.account_id,
-        platform="webhook",
-        subaccount_id=None,
-        draft=draft(seeded.account_id),
-        scheduled_at=NOW,
-    )
+    again = new_post(seeded, NOW, post_id=first)
     with pytest.raises(IntegrityError):
         await seeded.db.write(lambda c: posts.insert_post(c, again, NOW))
     assert await add_post(seeded, NOW)
