@@ -133,10 +133,9 @@ def parse_post(raw: object, path: str = "post", *, rules: RulesTable) -> PostDra
             path, "is required" if raw is None else _expected("an object", raw)
         )
     problems: list[FieldError] = []
-    # Field paths are built only where a problem is reported (a valid post builds none).
-    account_id = _parse_account_id(raw.get("accountId"), path, problems)
-    target, target_rules = _parse_target(raw.get("target"), path, rules, problems)
-    content = _parse_content(raw.get("content"), path, problems)
+    account_id = _parse_account_id(raw.get("accountId"), f"{path}.accountId", problems)
+    target, target_rules = _parse_target(raw.get("target"), f"{path}.target", rules, problems)
+    content = _parse_content(raw.get("content"), f"{path}.content", problems)
     media_type = target.get("mediaType") if target is not None else None
 
     if content is not None and target_rules is not None:
@@ -189,23 +188,8 @@ class _Item:
 
     text: str | None
     media: list[str] | None
-    path: str
-    """The post's path (`post`); `index` None for the first item, else its additionalPosts
-    index."""
-    index: int | None = None
-
-    @property
-    def where(self) -> str:
-        content = f"{self.path}.content"
-        return content if self.index is None else f"{content}.additionalPosts[{self.index}]"
-
-    @property
-    def text_path(self) -> str:
-        return f"{self.where}.text"
-
-    @property
-    def media_path(self) -> str:
-        return f"{self.where}.mediaUrls"
+    text_path: str
+    media_path: str
 
 
 @dataclass(slots=True)
@@ -214,112 +198,111 @@ class _Content:
     platform: str | None
 
 
-def _parse_account_id(value: object, base: str, problems: list[FieldError]) -> str | None:
-    if isinstance(value, str) and value.isascii() and ACCOUNT_ID.fullmatch(value) is not None:
-        return value
-    path = f"{base}.accountId"
+def _parse_account_id(value: object, path: str, problems: list[FieldError]) -> str | None:
     if value is None:
         problems.append(FieldError(path, "is required"))
     elif not isinstance(value, str):
         problems.append(FieldError(path, _expected('a numeric string such as "98432"', value)))
-    else:
+    elif not value.isascii() or ACCOUNT_ID.fullmatch(value) is None:
         problems.append(FieldError(path, 'must be a numeric string such as "98432"'))
+    else:
+        return value
     return None
 
 
 def _parse_target(
-    value: object, base: str, table: RulesTable, problems: list[FieldError]
+    value: object, path: str, table: RulesTable, problems: list[FieldError]
 ) -> tuple[dict[str, Any] | None, PlatformRules | None]:
     if value is None:
-        problems.append(FieldError(f"{base}.target", "is required"))
+        problems.append(FieldError(path, "is required"))
         return None, None
     if not isinstance(value, dict):
-        problems.append(FieldError(f"{base}.target", _expected("an object", value)))
+        problems.append(FieldError(path, _expected("an object", value)))
         return None, None
     target_type = value.get("targetType")
     rules = table.get(target_type) if isinstance(target_type, str) else None
     if target_type is None:
-        problems.append(FieldError(f"{base}.target.targetType", "is required"))
+        problems.append(FieldError(f"{path}.targetType", "is required"))
     elif rules is None:
-        problems.append(
-            FieldError(f"{base}.target.targetType", f"must be one of: {', '.join(table)}")
-        )
+        problems.append(FieldError(f"{path}.targetType", f"must be one of: {', '.join(table)}"))
     return value, rules
 
 
-def _parse_content(value: object, base: str, problems: list[FieldError]) -> _Content | None:
+def _parse_content(value: object, path: str, problems: list[FieldError]) -> _Content | None:
     if value is None:
-        problems.append(FieldError(f"{base}.content", "is required"))
+        problems.append(FieldError(path, "is required"))
         return None
     if not isinstance(value, dict):
-        problems.append(FieldError(f"{base}.content", _expected("an object", value)))
+        problems.append(FieldError(path, _expected("an object", value)))
         return None
-    items = [_parse_item(value, _Item(None, None, base), problems, media_required=True)]
+    items = [_parse_item(value, f"{path}.text", f"{path}.mediaUrls", problems, media_required=True)]
     extra = value.get("additionalPosts")
     if extra is not None and not isinstance(extra, list):
         problems.append(
-            FieldError(
-                f"{base}.content.additionalPosts", _expected("a list of {text, mediaUrls}", extra)
-            )
+            FieldError(f"{path}.additionalPosts", _expected("a list of {text, mediaUrls}", extra))
         )
     elif extra is not None:
         for index, entry in enumerate(extra):
-            item = _Item(None, None, base, index)
+            entry_path = f"{path}.additionalPosts[{index}]"
             if not isinstance(entry, dict):
-                problems.append(FieldError(item.where, _expected("an object", entry)))
-                items.append(item)
+                problems.append(FieldError(entry_path, _expected("an object", entry)))
+                items.append(_Item(None, None, f"{entry_path}.text", f"{entry_path}.mediaUrls"))
                 continue
-            items.append(_parse_item(entry, item, problems, media_required=False))
+            items.append(
+                _parse_item(
+                    entry,
+                    f"{entry_path}.text",
+                    f"{entry_path}.mediaUrls",
+                    problems,
+                    media_required=False,
+                )
+            )
     platform = value.get("platform")
     if platform is None:
-        problems.append(FieldError(f"{base}.content.platform", "is required"))
+        problems.append(FieldError(f"{path}.platform", "is required"))
     elif not isinstance(platform, str):
-        problems.append(FieldError(f"{base}.content.platform", _expected("a string", platform)))
+        problems.append(FieldError(f"{path}.platform", _expected("a string", platform)))
         platform = None
     return _Content(items=items, platform=platform)
 
 
 def _parse_item(
-    value: dict[str, Any], item: _Item, problems: list[FieldError], *, media_required: bool
+    value: dict[str, Any],
+    text_path: str,
+    media_path: str,
+    problems: list[FieldError],
+    *,
+    media_required: bool,
 ) -> _Item:
-    """`{text, mediaUrls}` into `item`: text always required ("" allowed), mediaUrls required
-    on the post."""
+    """`{text, mediaUrls}`: text always required ("" allowed), mediaUrls required on the post."""
     text = value.get("text")
     if text is None:
-        problems.append(
-            FieldError(item.text_path, 'is required (use "" for a post with only media)')
-        )
+        problems.append(FieldError(text_path, 'is required (use "" for a post with only media)'))
     elif not isinstance(text, str):
-        problems.append(FieldError(item.text_path, _expected("a string", text)))
+        problems.append(FieldError(text_path, _expected("a string", text)))
         text = None
     elif (problem := _unicode_problem(text)) is not None:
-        problems.append(FieldError(item.text_path, problem))
+        problems.append(FieldError(text_path, problem))
         text = None
 
     media = value.get("mediaUrls")
     urls: list[str] | None = None
     if media is None:
         if media_required:
-            problems.append(
-                FieldError(item.media_path, "is required (use [] for a post without media)")
-            )
+            problems.append(FieldError(media_path, "is required (use [] for a post without media)"))
         else:
             urls = []
     elif not isinstance(media, list):
-        problems.append(FieldError(item.media_path, _expected("a list of URLs", media)))
+        problems.append(FieldError(media_path, _expected("a list of URLs", media)))
     else:
         urls = []
         for index, url in enumerate(media):
             if not isinstance(url, str):
-                problems.append(
-                    FieldError(f"{item.media_path}[{index}]", _expected("a string", url))
-                )
+                problems.append(FieldError(f"{media_path}[{index}]", _expected("a string", url)))
             elif (problem := _http_url_problem(url)) is not None:
-                problems.append(FieldError(f"{item.media_path}[{index}]", problem))
+                problems.append(FieldError(f"{media_path}[{index}]", problem))
             urls.append(url if isinstance(url, str) else "")
-    item.text = text
-    item.media = urls
-    return item
+    return _Item(text, urls, text_path, media_path)
 
 
 # --- platform rules -------------------------------------------------------------------------
@@ -334,7 +317,7 @@ def _check_item(
     problems: list[FieldError],
 ) -> None:
     if item.text is not None:
-        _check_text(item.text, item, rules, problems)
+        _check_text(item.text, item.text_path, rules, problems)
     if item.media is not None:
         problem = _media_count_problem(len(item.media), media_rule, rules, media_type)
         if problem is not None:
@@ -353,36 +336,30 @@ def _check_item(
         )
 
 
-def _check_text(text: str, item: _Item, rules: PlatformRules, problems: list[FieldError]) -> None:
+def _check_text(text: str, path: str, rules: PlatformRules, problems: list[FieldError]) -> None:
     for limit in rules.text_limits:
         problem = text_limit_problem(text, limit, rules.name)
         if problem is not None:
-            problems.append(FieldError(item.text_path, problem))
+            problems.append(FieldError(path, problem))
             return  # one length complaint per text; the others say the same thing
     forbidden = sorted({char for char in rules.text_forbidden_chars if char in text})
     if forbidden:
         problems.append(
             FieldError(
-                item.text_path,
-                f"must not contain {' or '.join(forbidden)} ({rules.name} refuses them)",
+                path, f"must not contain {' or '.join(forbidden)} ({rules.name} refuses them)"
             )
         )
     if rules.max_hashtags is not None:
         count = measure.hashtag_count(text)
         if count > rules.max_hashtags:
             problems.append(
-                FieldError(
-                    item.text_path,
-                    f"has {count} hashtags; {rules.name} allows {rules.max_hashtags}",
-                )
+                FieldError(path, f"has {count} hashtags; {rules.name} allows {rules.max_hashtags}")
             )
     if rules.max_links is not None:
         count = measure.link_count(text)
         if count > rules.max_links:
             problems.append(
-                FieldError(
-                    item.text_path, f"has {count} links; {rules.name} allows {rules.max_links}"
-                )
+                FieldError(path, f"has {count} links; {rules.name} allows {rules.max_links}")
             )
 
 
@@ -412,12 +389,12 @@ def text_limit_problem(text: str, limit: TextLimit, platform: str) -> str | None
 def _media_count_problem(
     count: int, rule: MediaCount, rules: PlatformRules, media_type: object
 ) -> str | None:
-    maximum = rule.maximum
-    if rule.minimum <= count and (maximum is None or count <= maximum):
-        return None
     special = any(media_type == name for name, _ in rules.media_by_type)
     article = "an" if rules.name[0] in "aeiou" else "a"
     who = f"{article} {rules.name} {media_type}" if special else rules.name
+    maximum = rule.maximum
+    if rule.minimum <= count and (maximum is None or count <= maximum):
+        return None
     if maximum == rule.minimum:
         return f"{who} needs exactly {_media_urls(rule.minimum)}; got {count}"
     if count < rule.minimum:
@@ -451,15 +428,15 @@ def _check_field(
     media_count: int | None,
     problems: list[FieldError],
 ) -> None:
+    path = f"{base}.{rule.name}"
     value = container.get(rule.name)
     optional_empty = value == "" and not rule.required and rule.kind in _EMPTY_MEANS_NONE
     if value is None or optional_empty or (value == "" and rule.kind in _EMPTY_MEANS_MISSING):
         if rule.required:
-            problems.append(FieldError(f"{base}.{rule.name}", f"is required for {platform}"))
+            problems.append(FieldError(path, f"is required for {platform}"))
         return
     problem: str | None
     if rule.kind is Kind.OBJECT:
-        path = f"{base}.{rule.name}"
         if not isinstance(value, dict):
             problems.append(FieldError(path, _expected("an object", value)))
             return
@@ -468,11 +445,11 @@ def _check_field(
         _check_unicode_tree(value, path, problems, skip=tuple(sub.name for sub in rule.fields))
         return
     if rule.kind is Kind.STRING_LIST:
-        _check_string_list(value, rule, f"{base}.{rule.name}", problems)
+        _check_string_list(value, rule, path, problems)
         return
     problem = _CHECKS[rule.kind](value, rule, media_count)
     if problem is not None:
-        problems.append(FieldError(f"{base}.{rule.name}", problem))
+        problems.append(FieldError(path, problem))
 
 
 def _check_string_list(
