@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 import asyncpg
@@ -51,7 +50,7 @@ class Database:
             self._write_thread = OneThread("masthead-write")
             self._write_connection: Connection | None = None
             """The writer's connection, kept from one batch to the next (`_writing`)."""
-            self._checkpoint_thread = ThreadPoolExecutor(1, "masthead-checkpoint")
+            self._checkpoint_thread = OneThread("masthead-checkpoint")
             self._checkpointer: asyncio.Task[None] | None = None
             self.writer = GroupCommitter(self._run_write_batch_sqlite)
         else:
@@ -73,13 +72,10 @@ class Database:
         soak, and reads and checkpoints slowed with it. So once the WAL is longer than
         WAL_RESTART_FRAMES, a RESTART checkpoint (`_restart_wal`) lets the next commit start
         the WAL over."""
-        loop = asyncio.get_running_loop()
         while True:
             await asyncio.sleep(CHECKPOINT_SECONDS)
             try:
-                frames = await loop.run_in_executor(
-                    self._checkpoint_thread, self._checkpoint, "PASSIVE"
-                )
+                frames = await self._checkpoint_thread.run(lambda: self._checkpoint("PASSIVE"))
                 if frames > WAL_RESTART_FRAMES:
                     await self._restart_wal()
             except Exception:
