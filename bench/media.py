@@ -10,7 +10,6 @@ sniffs, probes and stores it like any upload, and the padding costs nothing to m
 
 from __future__ import annotations
 
-import os
 import resource
 import subprocess
 import tempfile
@@ -29,6 +28,7 @@ from bench.procs import (
     BenchError,
     child,
     clean_env,
+    cpu_seconds,
     free_port,
     python_module,
     wait_for_http,
@@ -111,12 +111,6 @@ class RssSampler:
         self._stop.set()
         self._thread.join()
         self.peak = max(self.peak, self.rss())
-
-
-def cpu_seconds(pid: int) -> float:
-    """User plus system CPU time of a running process, from /proc/<pid>/stat."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _children_cpu() -> float:

@@ -165,3 +165,10 @@ def wait_for_http(proc: Child, url: str, timeout: float = 30.0) -> None:
             pass
         time.sleep(0.05)
     raise BenchError(f"{proc.name} was not ready at {url} within {timeout:.0f}s")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of a running process, from /proc/<pid>/stat (OSError once it
+    is gone)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")

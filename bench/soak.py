@@ -27,7 +27,16 @@ import httpx
 
 from bench import openloop, profile
 from bench.api import _masthead
-from bench.procs import HOST, BenchError, child, clean_env, free_port, python_module, wait_for_port
+from bench.procs import (
+    HOST,
+    BenchError,
+    child,
+    clean_env,
+    cpu_seconds,
+    free_port,
+    python_module,
+    wait_for_port,
+)
 from bench.scale import rss_mib
 from masthead.domain.states import State
 from masthead.timeutil import iso, utcnow
@@ -211,23 +220,20 @@ class Clocks:
 def _clocks(pid: int, at: float) -> Clocks | None:
     tick = os.sysconf("SC_CLK_TCK")
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        server_cpu = cpu_seconds(pid)
         cpu = Path("/proc/stat").read_text().split("\n", 1)[0].split()
     except OSError:
         return None
-    # /proc/pid/stat: utime and stime are fields 14 and 15; /proc/stat's "cpu" line:
-    # user nice system idle iowait irq softirq steal.
-    return Clocks(
-        at, (int(fields[11]) + int(fields[12])) / tick, int(cpu[8]) / tick, int(cpu[5]) / tick
-    )
+    # /proc/stat's "cpu" line: user nice system idle iowait irq softirq steal.
+    return Clocks(at, server_cpu, int(cpu[8]) / tick, int(cpu[5]) / tick)
 
 
 def _settle(pid: int, timeout: float) -> float:
     """Seconds until the server's CPU and the machine's iowait over one second both fall
     under SETTLED_CPU, at most `timeout`: the soak measures sustained load, so it starts from
-    a quiet server, not from the peak probe's overload. (The soak of 2026-12-05 01:46 UTC,
-    started at once, had its one slow window in its first 10 s, with iowait at 7.9% against
-    1.5-2% after it; in the short soaks since, the server was quiet after 1 s.)"""
+    a quiet server, not from the peak probe's overload. In every run so far it was quiet
+    after the first second; the first-window stalls of earlier runs were the kernel writing
+    back part 3's files (see `bench/run.py` `_part`), not the server."""
     started = time.monotonic()
     before = _clocks(pid, 0.0)
     while before is not None and time.monotonic() - started < timeout:
