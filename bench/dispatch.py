@@ -418,7 +418,7 @@ async def sql_floor_sqlite(workdir: Path, plan: DispatchPlan, cpu: int | None) -
     db = Database(settings.sqlalchemy_url)
     await db.start()
     try:
-        await _seed(db, settings, f"http://{HOST}:9/hook", plan)
+        await _seed_floor(db, settings, plan)
     finally:
         await db.close()
     return await _run_floor(
@@ -442,7 +442,7 @@ async def sql_floor_postgres(
     await db.start()
     try:
         await db.write(lambda c: c.execute(text("TRUNCATE users, posts CASCADE")))
-        await _seed(db, settings, f"http://{HOST}:9/hook", plan)
+        await _seed_floor(db, settings, plan)
     finally:
         await db.close()
     return await _run_floor(
@@ -451,6 +451,12 @@ async def sql_floor_postgres(
         ),
         cpu,
     )
+
+
+async def _seed_floor(db: Database, settings: Settings, plan: DispatchPlan) -> None:
+    """The burst's posts for a plain-SQL floor, which writes the claim, mark and outcome and
+    nothing else: never an event subscription (whose URL the floor's settings would refuse)."""
+    await _seed(db, settings, f"http://{HOST}:9/hook", dataclasses.replace(plan, subscribed=False))
 
 
 async def _run_floor(cmd: list[str], cpu: int | None) -> dict[str, Any]:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import resource
 import subprocess
 import tempfile
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +25,7 @@ from bench.api import _first_start_credentials
 from bench.procs import (
     HOST,
     BenchError,
+    RssSampler,
     child,
     clean_env,
     cpu_seconds,
@@ -36,6 +36,8 @@ from bench.procs import (
 )
 
 CLIP_SECONDS = 2
+RSS_EVERY = 0.02
+"""Seconds between RSS samples of the server: a 1 GiB ingest takes about one second."""
 
 
 @dataclass(frozen=True)
@@ -80,37 +82,6 @@ def make_sample(path: Path, size: int) -> None:
             step = min(remaining, len(block))
             out.write(block[:step])
             remaining -= step
-
-
-class RssSampler:
-    """Peak resident memory of a process, read from /proc every 20 ms while running."""
-
-    def __init__(self, pid: int) -> None:
-        self.pid = pid
-        self.peak = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def rss(self) -> int:
-        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-        return 0
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self.peak = max(self.peak, self.rss())
-            time.sleep(0.02)
-
-    def __enter__(self) -> RssSampler:
-        self.peak = self.rss()
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-        self.peak = max(self.peak, self.rss())
 
 
 def _children_cpu() -> float:
@@ -158,9 +129,7 @@ def _presign(base: str, key: str) -> str:
     return url
 
 
-def _rates(
-    size: int, baseline: Timed, masthead: Timed, rss: RssSampler, before: int
-) -> dict[str, Any]:
+def _rates(size: int, baseline: Timed, masthead: Timed, before: int, peak: int) -> dict[str, Any]:
     return {
         "curl_s": round(baseline.seconds, 3),
         "curl_mib_s": round(size / 1024**2 / baseline.seconds, 1),
@@ -170,8 +139,8 @@ def _rates(
         "baseline_cpu_s": round(baseline.cpu, 2),
         "masthead_cpu_s": round(masthead.cpu, 2),
         "rss_before_mib": round(before / 1024**2, 1),
-        "rss_peak_mib": round(rss.peak / 1024**2, 1),
-        "rss_growth_mib": round((rss.peak - before) / 1024**2, 1),
+        "rss_peak_mib": round(peak / 1024**2, 1),
+        "rss_growth_mib": round((peak - before) / 1024**2, 1),
     }
 
 
@@ -239,8 +208,8 @@ def run_media(workdir: Path, plan: MediaPlan) -> dict[str, Any]:
         for n in range(plan.runs):
             print(f"  run {n + 1}/{plan.runs}: curl to disk, then POST /v2/media ...", flush=True)
             curl = _curl(file_url, workdir / "curl.out")
-            with RssSampler(server.pid) as rss:
-                before = rss.peak
+            with RssSampler({"server": server.pid}, RSS_EVERY) as rss:
+                before = rss.peak["server"]
                 started, cpu = time.perf_counter(), cpu_seconds(server.pid)
                 response = httpx.post(
                     f"http://{HOST}:{port}/v2/media",
@@ -251,17 +220,17 @@ def run_media(workdir: Path, plan: MediaPlan) -> dict[str, Any]:
                 masthead = Timed(time.perf_counter() - started, cpu_seconds(server.pid) - cpu)
             if response.status_code != 201:
                 raise BenchError(f"POST /v2/media answered {response.status_code}: {response.text}")
-            runs.append(_rates(plan.size, curl, masthead, rss, before))
+            runs.append(_rates(plan.size, curl, masthead, before, rss.peak["server"]))
             _forget_stored(workdir / "data")
         uploads: list[dict[str, Any]] = []
         for n in range(plan.runs):
             print(f"  upload {n + 1}/{plan.runs}: curl -T to a bare receiver, then to Masthead ...")
             bare = _curl_put(f"http://{HOST}:{sink_port}/big.mp4", sample, sink.pid)
             presigned = _presign(base, key)
-            with RssSampler(server.pid) as rss:
-                before = rss.peak
+            with RssSampler({"server": server.pid}, RSS_EVERY) as rss:
+                before = rss.peak["server"]
                 masthead = _curl_put(presigned, sample, server.pid)
-            uploads.append(_rates(plan.size, bare, masthead, rss, before))
+            uploads.append(_rates(plan.size, bare, masthead, before, rss.peak["server"]))
             _forget_stored(workdir / "data")
     return {
         "size_bytes": plan.size,

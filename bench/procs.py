@@ -14,6 +14,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -172,3 +173,56 @@ def cpu_seconds(pid: int) -> float:
     is gone)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def rss_bytes(pid: int) -> int | None:
+    """The process's resident set, from /proc/<pid>/status (None once it is gone)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        return None
+    return None
+
+
+def rss_mib(pid: int) -> float | None:
+    rss = rss_bytes(pid)
+    return None if rss is None else round(rss / 1024**2, 1)
+
+
+class RssSampler:
+    """The peak resident memory of some processes (by name), read from /proc when the `with`
+    block starts and ends and every `interval` seconds in between, in a thread: a process that
+    balloons and shrinks again within the block still shows."""
+
+    def __init__(self, pids: Mapping[str, int], interval: float) -> None:
+        self._pids = dict(pids)
+        self._interval = interval
+        self.peak: dict[str, int] = dict.fromkeys(self._pids, 0)
+        """Bytes, per name."""
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def peak_mib(self) -> dict[str, float]:
+        return {name: round(peak / 1024**2, 1) for name, peak in self.peak.items()}
+
+    def _sample(self) -> None:
+        for name, pid in self._pids.items():
+            rss = rss_bytes(pid)
+            if rss is not None:
+                self.peak[name] = max(self.peak[name], rss)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._interval):
+            self._sample()
+
+    def __enter__(self) -> RssSampler:
+        self._sample()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._sample()

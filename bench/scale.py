@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
-import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -39,6 +38,7 @@ from bench.dispatch import PG_ADMIN, _pg_admin
 from bench.procs import (
     HOST,
     BenchError,
+    RssSampler,
     child,
     clean_env,
     free_port,
@@ -60,6 +60,8 @@ GOAL_RSS_MIB = 300.0
 GOAL_LAG_P99_MS = 100.0
 SQLITE_BATCH = 50_000
 PG_BATCH = 250_000
+RSS_EVERY = 0.5
+"""Seconds between RSS samples of the server or worker during a phase."""
 
 
 @dataclass(frozen=True)
@@ -95,49 +97,6 @@ class _Stack:
     db: Database
     rss_pids: dict[str, int]
     """RSS is sampled for these processes: `worker` (and `api`), or `server` on SQLite."""
-
-
-class RssSampler:
-    """Samples VmRSS of some processes every `interval` seconds in a thread, keeping the
-    largest: a worker that balloons while scanning a big table shows up even if it shrinks
-    again before the phase ends."""
-
-    def __init__(self, pids: dict[str, int], interval: float = 0.5) -> None:
-        self._pids = pids
-        self._interval = interval
-        self.peak_mib: dict[str, float] = dict.fromkeys(pids, 0.0)
-        self.last_mib: dict[str, float] = dict.fromkeys(pids, 0.0)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        while True:
-            for name, pid in self._pids.items():
-                mib = rss_mib(pid)
-                if mib is not None:
-                    self.last_mib[name] = mib
-                    self.peak_mib[name] = max(self.peak_mib[name], mib)
-            if self._stop.wait(self._interval):
-                return
-
-    def __enter__(self) -> RssSampler:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._stop.set()
-        self._thread.join()
-
-
-def rss_mib(pid: int) -> float | None:
-    """The process's resident set from /proc (None once it is gone)."""
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return round(int(line.split()[1]) / 1024, 1)
-    except OSError:
-        return None
-    return None
 
 
 def _webhook_post(account_id: int, rx_port: int, scheduled: str) -> dict[str, Any]:
@@ -401,7 +360,7 @@ async def _phase(
             )
         return result
 
-    with RssSampler(stack.rss_pids) as rss:
+    with RssSampler(stack.rss_pids, RSS_EVERY) as rss:
         far = iso(utcnow() + timedelta(days=20))
         post_mix = _write_mix(
             workdir / f"post-{label}.json",
@@ -428,7 +387,7 @@ async def _phase(
         "post": _latency(post, "201"),
         "get": _latency(get, "200"),
         "lag": lag,
-        "rss_peak_mib": rss.peak_mib,
+        "rss_peak_mib": rss.peak_mib(),
     }
 
 

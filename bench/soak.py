@@ -35,9 +35,9 @@ from bench.procs import (
     cpu_seconds,
     free_port,
     python_module,
+    rss_mib,
     wait_for_port,
 )
-from bench.scale import rss_mib
 from masthead.domain.states import State
 from masthead.timeutil import iso, utcnow
 
