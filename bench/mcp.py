@@ -1,4 +1,4 @@
-"""Part 7: `blotato_create_post` over MCP (`POST /mcp`, tools/call) against `POST /v2/posts`.
+"""Part 8: `blotato_create_post` over MCP (`POST /mcp`, tools/call) against `POST /v2/posts`.
 
 One `masthead serve` (embedded SQLite), one account, the same post (X, 30 days ahead, so the
 dispatcher stays idle) through each door, loaded by wrk with the same connections and

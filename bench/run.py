@@ -10,11 +10,12 @@ posts were added, against the empty database's figures from the same run (see be
 part 6 soaks `masthead serve` under a mixed load at half its peak (see bench/soak.py); part 7
 delivers an event webhook for each post of a burst, against the same burst without
 subscriptions (see bench/events.py); part 8 calls the MCP tool blotato_create_post against
-POST /v2/posts on one server (see bench/mcp.py); part 10 polls 1,000 posts for comments and
-compares publishing lag with and without polling in the same run (see bench/comments.py). All
-traffic stays on 127.0.0.1; every process
-the bench starts
-is stopped before it returns, on errors and Ctrl-C too.
+POST /v2/posts on one server (see bench/mcp.py); part 9 reads each platform's metrics and
+times a burst with and without collection (see bench/analytics.py); part 10 polls 1,000 posts
+for comments and compares publishing lag with and without polling in the same run (see
+bench/comments.py). `--only <part>` runs one part, `--skip-<part>` leaves one out. All traffic
+stays on 127.0.0.1; every process the bench starts is stopped before it returns, on errors and
+Ctrl-C too.
 """
 
 from __future__ import annotations
@@ -62,6 +63,19 @@ from bench.web import WebPlan, run_web
 from bench.wrk import ensure_wrk
 
 RESULTS = Path(__file__).with_name("results")
+PARTS = (
+    "api",
+    "dispatch",
+    "media",
+    "web",
+    "scale",
+    "soak",
+    "events",
+    "mcp",
+    "analytics",
+    "comments",
+)
+"""The parts in the order they run (1 to 10), by the name --only and --skip-<name> take."""
 
 
 def _interrupt(signum: int, _frame: FrameType | None) -> None:
@@ -763,14 +777,20 @@ def _print_comments(comments: dict[str, Any]) -> None:
     print(f"  ratio with/without: {ratios} (goal <= {c['goal']}): {_verdict(c['ok'])}")
 
 
-def _parse(argv: list[str] | None) -> argparse.Namespace:
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per wrk run")
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--posts", type=int, default=10_000, help="posts in the dispatch run")
     parser.add_argument("--profile", action="store_true", help="py-spy the server and the worker")
-    parser.add_argument("--skip-api", action="store_true")
-    parser.add_argument("--skip-dispatch", action="store_true")
+    for name in PARTS:
+        parser.add_argument(f"--skip-{name}", action="store_true", help=f"leave out {name}")
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=PARTS,
+        help="run only this part (repeat for several); the others are skipped",
+    )
     parser.add_argument("--no-postgres", action="store_true")
     parser.add_argument(
         "--dispatch-platform",
@@ -785,17 +805,12 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
         help="seconds from the first insert to T in part 2 (more on a busy machine, where the"
         " inserts can overrun T and void the run)",
     )
-    parser.add_argument("--skip-media", action="store_true")
-    parser.add_argument("--skip-web", action="store_true")
     parser.add_argument(
         "--media-size", type=int, default=1024**3, help="bytes of the media ingest sample"
     )
-    parser.add_argument("--skip-scale", action="store_true")
     parser.add_argument(
         "--scale-posts", type=int, default=1_000_000, help="future posts in the scale part"
     )
-    parser.add_argument("--skip-soak", action="store_true")
-    parser.add_argument("--skip-events", action="store_true")
     parser.add_argument(
         "--soak-seconds", type=float, default=600.0, help="length of the mixed-load soak"
     )
@@ -814,15 +829,18 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--soak-rate", type=float, help="soak at this rate instead of half the measured peak"
     )
-    parser.add_argument("--skip-mcp", action="store_true")
-    parser.add_argument("--skip-analytics", action="store_true")
-    parser.add_argument("--skip-comments", action="store_true")
     parser.add_argument("--keep", action="store_true", help="keep the work dir (logs, DBs)")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.only:
+        if any(getattr(args, f"skip_{name}") for name in PARTS):
+            parser.error("--only and --skip-* do not mix")
+        for name in PARTS:
+            setattr(args, f"skip_{name}", name not in args.only)
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parse(argv)
+    args = parse_args(argv)
     signal.signal(signal.SIGTERM, _interrupt)
     # Ctrl-C must unwind even when started from a shell that ignores SIGINT in background
     # jobs (Python then leaves it ignored and the servers would outlive an interrupt).
