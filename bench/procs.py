@@ -1,4 +1,5 @@
-"""Child processes of the bench: pinned to a CPU, started in their own session, always reaped.
+"""Child processes of the bench: pinned to a CPU, started in their own session, always reaped,
+and what they use (CPU time, resident memory) read from /proc.
 
 Each server gets its own process group so that stopping it (SIGTERM, then SIGKILL after a
 grace period) reaches anything it spawned, and so that a Ctrl-C in the terminal reaches only
