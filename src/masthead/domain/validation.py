@@ -244,19 +244,12 @@ def _parse_content(value: object, path: str, problems: list[FieldError]) -> _Con
     elif extra is not None:
         for index, entry in enumerate(extra):
             entry_path = f"{path}.additionalPosts[{index}]"
+            text_path, media_path = f"{entry_path}.text", f"{entry_path}.mediaUrls"
             if not isinstance(entry, dict):
                 problems.append(FieldError(entry_path, _expected("an object", entry)))
-                items.append(_Item(None, None, f"{entry_path}.text", f"{entry_path}.mediaUrls"))
+                items.append(_Item(None, None, text_path, media_path))
                 continue
-            items.append(
-                _parse_item(
-                    entry,
-                    f"{entry_path}.text",
-                    f"{entry_path}.mediaUrls",
-                    problems,
-                    media_required=False,
-                )
-            )
+            items.append(_parse_item(entry, text_path, media_path, problems, media_required=False))
     platform = value.get("platform")
     if platform is None:
         problems.append(FieldError(f"{path}.platform", "is required"))
